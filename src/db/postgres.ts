@@ -1,0 +1,25 @@
+// The pg-promise root shared by every PostgreSQL adapter. BIGINT columns come back as BigInt: money is
+// held in integer minor units and must never pass through a float.
+import pgPromise from 'pg-promise';
+
+export const pgp = pgPromise({ capSQL: true });
+pgp.pg.types.setTypeParser(20, (value: string) => BigInt(value));
+
+export type Database = pgPromise.IDatabase<object>;
+
+export function connectPostgres(url: string, options: { max?: number; applicationName?: string } = {}): Database {
+  return pgp({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'prismo',
+    // Fail fast when the server is unreachable: callers classify that as transient and retry.
+    connectionTimeoutMillis: 5_000,
+  });
+}
+
+/** The same server's URL with another database name, for creating and dropping databases. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}

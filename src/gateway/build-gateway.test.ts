@@ -1,0 +1,158 @@
+// The gateway against a recording stub at the ingest boundary: no database is needed to prove the
+// HTTP contract, and the stub shows exactly what would have been stored.
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../config/logger.js';
+import type { Envelope, Ingest } from '../ingest/envelope.js';
+import { TransientError } from '../errors.js';
+import { createApiKeyVerifier } from './api-keys.js';
+import { buildGateway } from './build-gateway.js';
+
+const KEY = 'test-key-acme-0123456789';
+
+function recordingIngest() {
+  const accepted: Array<{ tenantId: string; envelope: Envelope }> = [];
+  let failNext: Error | undefined;
+  const ingest: Ingest = {
+    async accept(tenantId, envelope) {
+      if (failNext) {
+        const error = failNext;
+        failNext = undefined;
+        throw error;
+      }
+      accepted.push({ tenantId, envelope });
+      return { id: (accepted.length - 1).toString(16).padStart(24, '0') };
+    },
+    async status() {
+      return undefined;
+    },
+  };
+  return { ingest, accepted, failWith: (error: Error) => (failNext = error) };
+}
+
+describe('POST /api/v1/transactions', () => {
+  let app: FastifyInstance;
+  const stub = recordingIngest();
+  const post = (body: unknown, headers: Record<string, string> = { 'x-api-key': KEY }) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/transactions',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    app = await buildGateway({
+      ingest: stub.ingest,
+      apiKeys: createApiKeyVerifier([{ tenantId: 'acme', key: KEY }]),
+      logger: createLogger('silent'),
+      bodyLimitBytes: 4096,
+    });
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    stub.accepted.length = 0;
+  });
+
+  const envelope = { source: 'generic', externalId: 'ext-1', payload: { amount: '12.34', currency: 'EUR' } };
+
+  it('accepts an envelope with 202, a Location header and a status URL, and hands it to ingestion', async () => {
+    const response = await post(envelope);
+    expect(response.statusCode).toBe(202);
+    const body = response.json();
+    expect(body).toEqual({ id: '000000000000000000000000', status: 'pending', statusUrl: '/api/v1/transactions/000000000000000000000000' });
+    expect(response.headers.location).toBe(body.statusUrl);
+    expect(stub.accepted).toEqual([{ tenantId: 'acme', envelope }]);
+  });
+
+  it('takes the key as a Bearer token too', async () => {
+    const response = await post(envelope, { authorization: `Bearer ${KEY}` });
+    expect(response.statusCode).toBe(202);
+    expect(stub.accepted).toHaveLength(1);
+  });
+
+  it.each([
+    ['no key', {}],
+    ['an unknown key', { 'x-api-key': 'not-a-key-at-all-000' }],
+    ['a malformed Authorization header', { authorization: `Basic ${KEY}` }],
+  ])('refuses %s with 401 problem+json and stores nothing', async (_, headers) => {
+    const response = await post(envelope, headers);
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.headers['www-authenticate']).toContain('Bearer');
+    expect(response.json()).toMatchObject({ status: 401, title: 'Unauthorized', instance: '/api/v1/transactions' });
+    expect(stub.accepted).toHaveLength(0);
+  });
+
+  it('refuses an unauthenticated request before reading its body', async () => {
+    const response = await post('{not json', {});
+    expect(response.statusCode).toBe(401);
+  });
+
+  it.each([
+    ['source is missing', { payload: {} }, 'source'],
+    ['payload is missing', { source: 'generic' }, 'payload'],
+    ['payload is not an object', { source: 'generic', payload: [1, 2] }, 'payload'],
+    ['source has a bad shape', { source: 'Generic Source!', payload: {} }, 'source'],
+    ['an unknown envelope field is sent', { source: 'generic', payload: {}, extrnalId: 'typo' }, 'extrnalId'],
+    ['a payload key starts with $', { source: 'generic', payload: { nested: { $where: 'sleep(1)' } } }, 'payload.nested.$where'],
+  ])('answers 400 naming the field when %s', async (_, body, field) => {
+    const response = await post(body);
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const problem = response.json();
+    expect(problem).toMatchObject({ type: '/problems/validation-error', status: 400 });
+    expect(problem.detail).toContain(field);
+    expect(problem.errors.some((e: { path: string }) => e.path.includes(field.split('.')[0]!))).toBe(true);
+    expect(stub.accepted).toHaveLength(0);
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    const response = await post('{"source": "generic", "payload": {');
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(stub.accepted).toHaveLength(0);
+  });
+
+  it('answers 400 for prototype-poisoning keys', async () => {
+    const response = await post('{"source": "generic", "payload": {"__proto__": {"admin": true}}}');
+    expect(response.statusCode).toBe(400);
+    expect(stub.accepted).toHaveLength(0);
+  });
+
+  it('answers 415 for a body that is not JSON', async () => {
+    const response = await post('source=generic', { 'x-api-key': KEY, 'content-type': 'application/x-www-form-urlencoded' });
+    expect(response.statusCode).toBe(415);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(stub.accepted).toHaveLength(0);
+  });
+
+  it('answers 413 for a body over the limit', async () => {
+    const response = await post({ source: 'generic', payload: { blob: 'x'.repeat(5000) } });
+    expect(response.statusCode).toBe(413);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(stub.accepted).toHaveLength(0);
+  });
+
+  it('answers 503 with Retry-After, not a 500, when ingestion is unavailable', async () => {
+    stub.failWith(new TransientError('mongo_unavailable', 'MongoDB is unavailable: connection refused to 10.0.0.5'));
+    const response = await post(envelope);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(response.body).not.toContain('10.0.0.5');
+  });
+
+  it('answers 500 with a request id and no internals for an unexpected failure', async () => {
+    stub.failWith(new Error('secret internal detail'));
+    const response = await post(envelope, { 'x-api-key': KEY, 'x-request-id': 'req-42' });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toMatchObject({ status: 500, requestId: 'req-42' });
+    expect(response.body).not.toContain('secret internal detail');
+  });
+
+  it('answers unknown routes with 404 problem+json', async () => {
+    const response = await app.inject({ method: 'GET', url: '/nope' });
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});

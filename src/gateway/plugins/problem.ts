@@ -1,0 +1,94 @@
+// Every error leaves as RFC 9457 application/problem+json, mapped here and nowhere else. Handlers throw
+// HttpProblem (or a classified adapter error); nothing internal reaches the client.
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isTransient } from '../../errors.js';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly detail: string,
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  requestId?: string;
+  errors?: FieldError[];
+}
+
+const slugOf = (status: number) => (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+
+/** JSON pointer (`/payload/amount`) or zod path to the dotted form clients read (`payload.amount`). */
+const dotted = (pointer: string) => pointer.replace(/^\//, '').replaceAll('/', '.');
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Omit<Problem, 'instance' | 'type' | 'title'> & { slug?: string }) {
+  const { slug = slugOf(problem.status), ...rest } = problem;
+  const body: Problem = {
+    type: `/problems/${slug}`,
+    title: STATUS_CODES[problem.status] ?? 'Error',
+    instance: request.url.split('?')[0] ?? request.url,
+    ...rest,
+  };
+  return reply.code(problem.status).type('application/problem+json').send(body);
+}
+
+function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof HttpProblem) {
+    if (error.extra.headers) reply.headers(error.extra.headers);
+    return sendProblem(request, reply, { status: error.status, slug: error.slug, detail: error.detail, errors: error.extra.errors });
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const errors = error.validation.flatMap((issue) => {
+      const at = (pointer: string) => [error.validationContext, dotted(pointer)].filter(Boolean).join('.');
+      // An unknown field is reported against its parent; name the field itself, one error each.
+      const keys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: string[] }).keys : undefined;
+      if (keys?.length) return keys.map((key) => ({ path: at(`${issue.instancePath}/${key}`), message: 'is not a known field' }));
+      return [{ path: at(issue.instancePath), message: issue.message ?? 'is invalid' }];
+    });
+    return sendProblem(request, reply, {
+      status: 400,
+      slug: 'validation-error',
+      detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+      errors,
+    });
+  }
+  if (isTransient(error)) {
+    request.log.warn({ err: error, code: error.code }, 'dependency unavailable');
+    reply.header('Retry-After', '1');
+    return sendProblem(request, reply, { status: 503, slug: 'unavailable', detail: 'A dependency is unavailable; retry shortly.', requestId: request.id });
+  }
+  const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    // Fastify's own client errors (bad JSON, body too large, media type): their messages are generic.
+    return sendProblem(request, reply, { status, detail: error.message });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(request, reply, { status: 500, detail: `Internal error; quote request id ${request.id}.`, requestId: request.id });
+}
+
+export const problemPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler(toProblem);
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` }),
+    );
+  },
+  { name: 'problem' },
+);

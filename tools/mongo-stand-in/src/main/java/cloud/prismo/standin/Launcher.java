@@ -1,0 +1,52 @@
+package cloud.prismo.standin;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * Binds an in-memory, oplog-enabled mongo-java-server to a loopback port so the test suite can reach
+ * it with the official Node driver. Prints "LISTENING host:port" once bound, so the caller waits on a
+ * condition rather than a sleep, and exits when its standard input closes, so it never outlives the
+ * test run that started it.
+ */
+public final class Launcher {
+    /**
+     * mongo-java-server labels its 5.0 mode with wire version 8, which the Node driver 7 refuses (it needs
+     * 9, MongoDB 4.4). Report MongoDB 5.0's real wire version; what the stand-in does not implement shows
+     * up as command errors, which docs/testing.md lists.
+     */
+    private static final MongoVersion REPORTED_VERSION = new MongoVersion() {
+        @Override
+        public List<Integer> getVersionArray() {
+            return List.of(5, 0, 0);
+        }
+
+        @Override
+        public int getWireVersion() {
+            return 13;
+        }
+    };
+
+    public static void main(String[] args) throws Exception {
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        MemoryBackend backend = new MemoryBackend();
+        backend.version(REPORTED_VERSION);
+        backend.enableOplog();
+        MongoServer server = new MongoServer(backend);
+        server.bind("127.0.0.1", port);
+        InetSocketAddress address = server.getLocalAddress();
+        System.out.println("LISTENING " + address.getHostString() + ":" + address.getPort());
+        System.out.flush();
+        Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+        // Parent gone (stdin closed) means the test run is over.
+        while (System.in.read() != -1) {
+            // ignore input
+        }
+        server.shutdownNow();
+        System.exit(0);
+    }
+}
