@@ -1,0 +1,274 @@
+// Marble tests of the pipeline on virtual time: the sinks are our own interfaces, recording what they
+// were asked to do, so every property here holds without a database.
+import { map, of, throwError, type ObservableInput } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { PermanentError, TransientError } from '../errors.js';
+import { pipeline, type BatchOutcome, type Candidate, type ClaimedDoc, type PipelineOptions, type Sinks } from './pipeline.js';
+
+interface Doc extends ClaimedDoc {
+  poison?: boolean;
+  rejected?: boolean;
+}
+
+const stream = (id: string): Candidate => ({ id, via: 'stream', resumeToken: `tok-${id}` });
+const swept = (id: string): Candidate => ({ id, via: 'sweep' });
+
+function newScheduler() {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+/** Sinks that record each call as `stage:ids` in order, with per-stage overrides. */
+function recordingSinks(overrides: Partial<Sinks<Doc, string>> & { docs?: Record<string, Partial<Doc>> } = {}) {
+  const calls: string[] = [];
+  const claimed: string[][] = [];
+  const sinks: Sinks<Doc, string> = {
+    claim: (ids) => {
+      claimed.push(ids);
+      calls.push(`claim:${ids.join(',')}`);
+      return of(ids.map((id) => ({ id, attempts: 0, receivedAt: new Date(0), ...overrides.docs?.[id] })));
+    },
+    transform: (doc) => {
+      if (doc.poison) throw new Error(`cannot read ${doc.id}`);
+      return doc.rejected ? `${doc.id}!` : doc.id;
+    },
+    writeBatch: (rows) => {
+      calls.push(`write:${rows.join(',')}`);
+      if (rows.some((row) => row.endsWith('!'))) return throwError(() => new PermanentError('constraint', 'violates a check constraint'));
+      return of(true);
+    },
+    markProcessed: (docs) => {
+      calls.push(`processed:${docs.map((d) => d.id).join(',')}`);
+      return of(true);
+    },
+    markFailed: (failures) => {
+      calls.push(`failed:${failures.map((f) => `${f.doc.id}=${f.outcome}`).join(',')}`);
+      return of(true);
+    },
+    log: (entries) => {
+      calls.push(`log:${entries.map((e) => `${e.id}=${e.outcome}`).join(',')}`);
+      return of(true);
+    },
+    checkpoint: (token) => {
+      calls.push(`checkpoint:${String(token)}`);
+      return of(true);
+    },
+    ...overrides,
+  };
+  return { sinks, calls, claimed };
+}
+
+const baseOptions = (scheduler: TestScheduler, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
+  batchMaxSize: 3,
+  batchMaxWaitMs: 10,
+  concurrency: 1,
+  maxAttempts: 3,
+  retryBaseMs: 100,
+  retryMaxMs: 1_000,
+  scheduler,
+  random: () => 0,
+  ...extra,
+});
+
+const summary = (outcome: BatchOutcome) => `${outcome.claimed}/${outcome.processed}/${outcome.failed}/${outcome.dead}`;
+
+describe('pipeline', () => {
+  it('merges stream and sweep and claims each id once, whichever source saw it first', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const { sinks, claimed } = recordingSinks();
+      const changes$ = cold('a-b|', { a: stream('1'), b: stream('2') });
+      const sweep$ = cold('-xy|', { x: swept('1'), y: swept('3') });
+      const out$ = pipeline({ changes$, sweep$ }, sinks, baseOptions(scheduler)).pipe(map(summary));
+      // The third distinct id fills the batch (BATCH_MAX_SIZE 3) at frame 2.
+      expectObservable(out$).toBe('--a|', { a: '3/3/0/0' });
+      scheduler.flush();
+      expect(claimed).toEqual([['1', '2', '3']]);
+    });
+  });
+
+  it('offers an id again once its batch is done, so a later sighting is not lost', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const { sinks, claimed } = recordingSinks();
+      const changes$ = cold('a 19ms |', { a: stream('1') });
+      const sweep$ = cold('25ms x|', { x: swept('1') });
+      const out$ = pipeline({ changes$, sweep$ }, sinks, baseOptions(scheduler)).pipe(map(summary));
+      expectObservable(out$).toBe('10ms a 15ms (b|)', { a: '1/1/0/0', b: '1/1/0/0' });
+      scheduler.flush();
+      expect(claimed).toEqual([['1'], ['1']]);
+    });
+  });
+
+  it('cuts a batch when it reaches BATCH_MAX_SIZE, without waiting for the timer', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const { sinks, claimed } = recordingSinks();
+      const changes$ = cold('(abcd) 20ms |', { a: stream('1'), b: stream('2'), c: stream('3'), d: stream('4') });
+      const out$ = pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler)).pipe(map(summary));
+      expectObservable(out$).toBe('a 9ms b 15ms |', { a: '3/3/0/0', b: '1/1/0/0' });
+      scheduler.flush();
+      expect(claimed).toEqual([['1', '2', '3'], ['4']]);
+    });
+  });
+
+  it('cuts a batch after BATCH_MAX_WAIT_MS when fewer documents arrive', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const { sinks } = recordingSinks();
+      const changes$ = cold('a 14ms b 9ms |', { a: stream('1'), b: stream('2') });
+      const out$ = pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler)).pipe(map(summary));
+      expectObservable(out$).toBe('10ms a 9ms b 4ms |', { a: '1/1/0/0', b: '1/1/0/0' });
+    });
+  });
+
+  it('commits, then marks, then logs, then checkpoints the last stream token of the batch', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const { sinks, calls } = recordingSinks();
+      const changes$ = cold('ab|', { a: stream('1'), b: stream('2') });
+      const sweep$ = cold('c|', { c: swept('3') });
+      pipeline({ changes$, sweep$ }, sinks, baseOptions(scheduler)).subscribe();
+      scheduler.flush();
+      expect(calls).toEqual(['claim:1,3,2', 'write:1,3,2', 'processed:1,3,2', 'log:1=processed,3=processed,2=processed', 'checkpoint:tok-2']);
+    });
+  });
+
+  it('does not mark anything while the write has not committed', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const slow = recordingSinks();
+      const sinks = { ...slow.sinks, writeBatch: (rows: string[]) => { slow.calls.push(`write:${rows.join(',')}`); return cold('50ms (w|)', { w: true }); } };
+      const out$ = pipeline({ changes$: cold('a 99ms |', { a: stream('1') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).pipe(map(summary));
+      expectObservable(out$).toBe('60ms a 39ms |', { a: '1/1/0/0' });
+      scheduler.schedule(() => expect(slow.calls).toEqual(['claim:1', 'write:1']), 59);
+    });
+  });
+
+  it('a batch seen only by the sweep stores no checkpoint', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const { sinks, calls } = recordingSinks();
+      const outcomes: BatchOutcome[] = [];
+      pipeline({ changes$: cold('|'), sweep$: cold('a|', { a: swept('1') }) }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
+      scheduler.flush();
+      expect(calls.some((call) => call.startsWith('checkpoint'))).toBe(false);
+      expect(outcomes.map((o) => o.checkpointed)).toEqual([false]);
+    });
+  });
+
+  it('retries a transient write failure with exponential backoff, then commits', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const base = recordingSinks();
+      let failuresLeft = 2;
+      const retries: Array<[string, number, number]> = [];
+      const sinks = {
+        ...base.sinks,
+        writeBatch: (rows: string[]): ObservableInput<unknown> => {
+          base.calls.push(`write:${rows.join(',')}`);
+          if (failuresLeft-- > 0) return throwError(() => new TransientError('pg_unavailable', 'connection refused'));
+          return of(true);
+        },
+      };
+      const options = baseOptions(scheduler, { onRetry: (stage, _error, attempt, delayMs) => retries.push([stage, attempt, delayMs]) });
+      const out$ = pipeline({ changes$: cold('a 199ms |', { a: stream('1') }), sweep$: cold('|') }, sinks, options).pipe(map(summary));
+      // random() = 0 gives the lower bound of each jittered delay: 100/2 after the first failure, 200/2 after the second.
+      expectObservable(out$).toBe('160ms a 39ms |', { a: '1/1/0/0' });
+      scheduler.flush();
+      expect(retries).toEqual([
+        ['write', 1, 50],
+        ['write', 2, 100],
+      ]);
+      expect(base.calls.filter((call) => call.startsWith('write'))).toHaveLength(3);
+      expect(base.calls.filter((call) => call.startsWith('processed'))).toEqual(['processed:1']);
+    });
+  });
+
+  it('a document whose transform fails is failed with the reason and the rest of its batch commits', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const failed: string[] = [];
+      const { sinks, calls } = recordingSinks({
+        docs: { '2': { poison: true } },
+        markFailed: (failures) => {
+          failed.push(...failures.map((f) => `${f.doc.id}:${f.error}`));
+          return of(true);
+        },
+      });
+      const outcomes: BatchOutcome[] = [];
+      const changes$ = cold('(abc)|', { a: stream('1'), b: stream('2'), c: stream('3') });
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
+      scheduler.flush();
+      expect(calls).toContain('write:1,3');
+      expect(calls).toContain('processed:1,3');
+      expect(failed).toEqual(['2:cannot read 2']);
+      expect(calls).toContain('log:1=processed,3=processed,2=failed');
+      expect(outcomes.map(summary)).toEqual(['3/2/1/0']);
+    });
+  });
+
+  it('a poison row rejected by the database is isolated by halving and the rest of its batch commits', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const { sinks, calls } = recordingSinks({ docs: { '3': { rejected: true } } });
+      const outcomes: BatchOutcome[] = [];
+      const changes$ = cold('(abcd)|', { a: stream('1'), b: stream('2'), c: stream('3'), d: stream('4') });
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 4 })).subscribe((o) => outcomes.push(o));
+      scheduler.flush();
+      expect(calls.filter((call) => call.startsWith('write'))).toEqual(['write:1,2,3!,4', 'write:1,2', 'write:3!,4', 'write:3!', 'write:4']);
+      expect(calls).toContain('processed:1,2,4');
+      expect(calls).toContain('failed:3=failed');
+      expect(outcomes.map(summary)).toEqual(['4/3/1/0']);
+    });
+  });
+
+  it('dead-letters a document failing its MAX_ATTEMPTS-th attempt', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const { sinks, calls } = recordingSinks({ docs: { '1': { poison: true, attempts: 2 }, '2': { poison: true, attempts: 0 } } });
+      pipeline({ changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe();
+      scheduler.flush();
+      expect(calls).toContain('failed:1=dead,2=failed');
+    });
+  });
+
+  it('skips ids already claimed elsewhere: only what claim returns is written', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const sinks = { ...base.sinks, claim: (ids: string[]) => of(ids.filter((id) => id !== '2').map((id) => ({ id, attempts: 0, receivedAt: new Date(0) }))) };
+      const outcomes: BatchOutcome[] = [];
+      pipeline({ changes$: cold('(abc)|', { a: stream('1'), b: stream('2'), c: stream('3') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) =>
+        outcomes.push(o),
+      );
+      scheduler.flush();
+      expect(base.calls).toContain('write:1,3');
+      expect(outcomes.map((o) => `${o.candidates}/${o.claimed}`)).toEqual(['3/2']);
+    });
+  });
+
+  it('holds at most maxInFlight candidates and drops the rest for the sweep to find again', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const sinks = { ...base.sinks, writeBatch: () => cold('100ms (w|)', { w: true }) };
+      const changes$ = cold('(abcde)|', { a: stream('1'), b: stream('2'), c: stream('3'), d: stream('4'), e: stream('5') });
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 2, maxInFlight: 3 })).subscribe();
+      scheduler.flush();
+      expect(base.claimed.flat()).toEqual(['1', '2', '3']);
+    });
+  });
+
+  it('works on at most BATCH_CONCURRENCY batches at once', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const base = recordingSinks();
+      const sinks = { ...base.sinks, writeBatch: () => cold('100ms (w|)', { w: true }) };
+      const changes$ = cold('(abc)|', { a: stream('1'), b: stream('2'), c: stream('3') });
+      const out$ = pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 1, concurrency: 2 })).pipe(map(summary));
+      expectObservable(out$).toBe('100ms (ab) 96ms (c|)', { a: '1/1/0/0', b: '1/1/0/0', c: '1/1/0/0' });
+    });
+  });
+});
+
