@@ -34,7 +34,8 @@ export async function startEmbeddedPostgres(options: {
     persistent: options.persistent,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user it creates.
     createPostgresUser: userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    // fsync only matters for data that outlives the run: off for throwaway test servers.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...(options.persistent ? [] : ['-c', 'fsync=off'])],
     onLog: options.onLog ?? (() => {}),
     onError: options.onLog ?? (() => {}),
   });

@@ -8,13 +8,18 @@ pgp.pg.types.setTypeParser(20, (value: string) => BigInt(value));
 export type Database = pgPromise.IDatabase<object>;
 
 export function connectPostgres(url: string, options: { max?: number; applicationName?: string } = {}): Database {
-  return pgp({
+  const db = pgp({
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'prismo',
     // Fail fast when the server is unreachable: callers classify that as transient and retry.
     connectionTimeoutMillis: 5_000,
   });
+  // An idle connection dropped by the server (restart, failover) is an 'error' event on the pool; with no
+  // listener it would crash the process. The pool discards the connection itself; the next query that
+  // needs one fails as a classified, retried error.
+  db.$pool.on('error', () => undefined);
+  return db;
 }
 
 /** The same server's URL with another database name, for creating and dropping databases. */

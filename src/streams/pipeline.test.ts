@@ -270,5 +270,23 @@ describe('pipeline', () => {
       expectObservable(out$).toBe('100ms (ab) 96ms (c|)', { a: '1/1/0/0', b: '1/1/0/0', c: '1/1/0/0' });
     });
   });
-});
 
+  it('a batch failing beyond retry is reported and the pipeline goes on with the next', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const sinks = {
+        ...base.sinks,
+        markProcessed: (docs: Doc[]) => (docs.some((d) => d.id === '1') ? throwError(() => new PermanentError('mongo_rejected', 'refused')) : of(true)),
+      };
+      const outcomes: BatchOutcome[] = [];
+      pipeline({ changes$: cold('a 19ms b|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
+      scheduler.flush();
+      expect(outcomes.map((o) => [o.processed, o.error])).toEqual([
+        [0, 'refused'],
+        [1, undefined],
+      ]);
+      expect(base.calls.filter((call) => call.startsWith('checkpoint'))).toEqual(['checkpoint:tok-2']);
+    });
+  });
+});

@@ -50,7 +50,8 @@ export interface Failure<D> {
   outcome: Exclude<Outcome, 'processed'>;
 }
 
-export interface LogEntry {
+export interface LogEntry<D extends ClaimedDoc = ClaimedDoc> {
+  doc: D;
   id: string;
   outcome: Outcome;
   batchId: string;
@@ -69,6 +70,8 @@ export interface BatchOutcome {
   durationMs: number;
   /** Whether this batch stored a resume token. */
   checkpointed: boolean;
+  /** Set when a stage failed beyond retry: nothing after it ran, the documents stay unprocessed. */
+  error?: string;
 }
 
 export interface Sources {
@@ -89,7 +92,7 @@ export interface Sinks<D extends ClaimedDoc, R> {
   writeBatch(rows: R[]): ObservableInput<unknown>;
   markProcessed(docs: D[]): ObservableInput<unknown>;
   markFailed(failures: Array<Failure<D>>): ObservableInput<unknown>;
-  log(entries: LogEntry[]): ObservableInput<unknown>;
+  log(entries: Array<LogEntry<D>>): ObservableInput<unknown>;
   checkpoint(resumeToken: unknown): ObservableInput<unknown>;
 }
 
@@ -185,9 +188,9 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
           switchMap(({ written, failures: writeFailures }) => {
             const failures = [...transformFailures, ...writeFailures];
             const durationMs = scheduler.now() - startedAt;
-            const entries: LogEntry[] = [
-              ...written.map((doc) => ({ id: doc.id, outcome: 'processed' as const, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime() })),
-              ...failures.map(({ doc, outcome, error }) => ({ id: doc.id, outcome, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime(), error })),
+            const entries: Array<LogEntry<D>> = [
+              ...written.map((doc) => ({ doc, id: doc.id, outcome: 'processed' as const, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime() })),
+              ...failures.map(({ doc, outcome, error }) => ({ doc, id: doc.id, outcome, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime(), error })),
             ];
             const checkpointNow = resumeToken !== undefined && seq > lastCheckpointedSeq;
             return concat(
@@ -218,6 +221,21 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
           }),
         );
       }),
+      // One batch failing beyond retry must not stop the pipeline: its documents stay unprocessed and
+      // their leases expire, so the sweep offers them again.
+      catchError((error: unknown) =>
+        of<BatchOutcome>({
+          batchId,
+          candidates: candidates.length,
+          claimed: 0,
+          processed: 0,
+          failed: 0,
+          dead: 0,
+          durationMs: scheduler.now() - startedAt,
+          checkpointed: false,
+          error: messageOf(error),
+        }),
+      ),
       // Whatever happened, these ids may be offered again (if still unprocessed, the sweep will).
       finalize(() => {
         for (const id of ids) inFlight.delete(id);

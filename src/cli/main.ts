@@ -1,0 +1,137 @@
+// The prismo command. `start` runs everything in one process on embedded databases where none is
+// configured; `serve --role` runs one service for a scaled deployment; `migrate` applies migrations.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { createLogger, type Logger } from '../config/logger.js';
+import { startEmbeddedMongo } from '../db/embedded-mongo.js';
+import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
+import { migrate } from '../db/migrate.js';
+import { keyPrefix, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { StartupError, startSystem, type Role } from './system.js';
+
+const USAGE = `usage: prismo <command>
+  start                       gateway + ingestion + processor in one process (embedded PostgreSQL when
+                              DATABASE_URL is unset; embedded MongoDB when MONGODB_URI is unset and a
+                              mongod can be had)
+  serve --role <role>[,...]   run services: gateway, ingest, processor
+  migrate                     apply PostgreSQL migrations (DATABASE_URL, or the embedded one)`;
+
+type Cleanup = () => Promise<unknown>;
+
+/** DATABASE_URL, or an embedded PostgreSQL kept under DATA_DIR/postgres between runs. */
+async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<string> {
+  if (config.DATABASE_URL) return config.DATABASE_URL;
+  const dataDir = resolve(config.DATA_DIR, 'postgres');
+  await mkdir(resolve(config.DATA_DIR), { recursive: true });
+  // PostgreSQL refuses to run as root, so embedded-postgres runs it as its own user, who must reach the directory.
+  await chmod(resolve(config.DATA_DIR), 0o755);
+  const server = await startEmbeddedPostgres({ dataDir, port: 54329, persistent: true });
+  cleanups.push(server.stop);
+  logger.info({ dataDir }, 'DATABASE_URL is unset: started an embedded PostgreSQL');
+  return server.url;
+}
+
+async function resolveMongo(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<string> {
+  if (config.MONGODB_URI) return config.MONGODB_URI;
+  try {
+    const mongo = await startEmbeddedMongo();
+    cleanups.push(mongo.stop);
+    logger.info('MONGODB_URI is unset: started an embedded single-node replica set (data is not kept)');
+    return mongo.uri;
+  } catch (error) {
+    throw new StartupError(
+      `MONGODB_URI is unset and no embedded mongod could be started (${(error as Error).message.split('\n')[0]!.replace(/,? Details:.*$/, '')}).\n` +
+        'Point MONGODB_URI at a MongoDB replica set (change streams need one), e.g.\n' +
+        '  MONGODB_URI="mongodb://localhost:27017/?replicaSet=rs0" npm start\n' +
+        'or `docker compose up -d mongo mongo-init` for one, or set MONGOMS_SYSTEM_BINARY to a local mongod.',
+    );
+  }
+}
+
+/** API_KEYS, or for `start` a development key kept in DATA_DIR/dev-api-key (mode 0600). */
+async function resolveApiKeys(config: Config, logger: Logger): Promise<ApiKeyEntry[]> {
+  if (config.API_KEYS?.length) return config.API_KEYS;
+  const file = join(resolve(config.DATA_DIR), 'dev-api-key');
+  let key = await readFile(file, 'utf8').then((text) => text.trim(), () => '');
+  if (key.length < 16) {
+    key = `dev_${randomBytes(24).toString('base64url')}`;
+    await mkdir(resolve(config.DATA_DIR), { recursive: true });
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+  }
+  logger.warn({ file, tenantId: 'dev', keyPrefix: keyPrefix(key) }, 'API_KEYS is unset: using a development key for tenant "dev"; read it from the file');
+  return [{ tenantId: 'dev', key }];
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const cleanups: Cleanup[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'cleanup failed'));
+  };
+
+  try {
+    if (command === 'migrate') {
+      const url = await resolvePostgres(config, logger, cleanups);
+      const applied = await migrate(url, logger);
+      logger.info({ applied }, applied.length ? 'migrations applied' : 'database already current');
+      await cleanUp();
+      return;
+    }
+
+    let roles: Role[];
+    let mongoUri = config.MONGODB_URI;
+    let databaseUrl = config.DATABASE_URL;
+    let apiKeys = config.API_KEYS;
+    if (command === 'start') {
+      roles = ['gateway', 'ingest', 'processor'];
+      mongoUri = await resolveMongo(config, logger, cleanups);
+      databaseUrl = await resolvePostgres(config, logger, cleanups);
+      apiKeys = await resolveApiKeys(config, logger);
+    } else if (command === 'serve') {
+      roles = (values.role ?? '').split(',').filter(Boolean) as Role[];
+      const unknown = roles.filter((role) => !['gateway', 'ingest', 'processor'].includes(role));
+      if (roles.length === 0 || unknown.length) throw new StartupError(`--role must list gateway, ingest and/or processor (got "${values.role ?? ''}")`);
+    } else {
+      throw new StartupError(`unknown command "${command}"\n${USAGE}`);
+    }
+    if (roles.includes('processor') && databaseUrl) await migrate(databaseUrl, logger);
+
+    const system = await startSystem({ config, logger, roles, mongoUri, databaseUrl, apiKeys });
+    logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl }, 'prismo is running');
+
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void system
+        .stop()
+        .then(cleanUp)
+        .then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof StartupError) {
+    console.error(`prismo: ${error.message}`);
+  } else {
+    console.error('prismo: failed to start:', error);
+  }
+  process.exit(1);
+});

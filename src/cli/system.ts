@@ -1,0 +1,100 @@
+// Composes the services from a Config: the gateway (in-process ingestion or INGEST_URL), the ingestion
+// service, the processor, or all three in one process. The CLI and the end-to-end tests both start the
+// system through here, so what the tests run is what ships.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../config/logger.js';
+import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../db/mongo.js';
+import { connectPostgres, type Database } from '../db/postgres.js';
+import { createApiKeyVerifier, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { buildGateway } from '../gateway/build-gateway.js';
+import type { Ingest } from '../ingest/envelope.js';
+import { createHttpIngest } from '../ingest/http-client.js';
+import { createMongoIngest } from '../ingest/raw-store.js';
+import { buildIngestServer } from '../ingest/server.js';
+import { startProcessor, type Processor } from '../processor/run-processor.js';
+
+export type Role = 'gateway' | 'ingest' | 'processor';
+
+export interface SystemOptions {
+  config: Config;
+  logger: Logger;
+  roles: Role[];
+  /** Resolved connection strings: the CLI may have started embedded servers in place of the config's. */
+  mongoUri?: string;
+  databaseUrl?: string;
+  apiKeys?: ApiKeyEntry[];
+}
+
+export interface System {
+  gatewayUrl?: string;
+  ingestUrl?: string;
+  processor?: Processor;
+  mongo?: MongoConnection;
+  db?: Database;
+  /** Stops taking requests and work, drains the processor, closes connections. */
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+const addressOf = (app: FastifyInstance) => {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return String(address);
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+};
+
+export async function startSystem(options: SystemOptions): Promise<System> {
+  const { config, logger, roles } = options;
+  const stops: Array<() => Promise<unknown>> = [];
+  const system: System = {
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
+    },
+  };
+  try {
+    const needsMongo = roles.includes('ingest') || roles.includes('processor') || (roles.includes('gateway') && !config.INGEST_URL);
+    if (needsMongo) {
+      if (!options.mongoUri) throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
+      system.mongo = await connectMongo(options.mongoUri, config.MONGODB_DB);
+      stops.push(() => system.mongo!.close());
+      await ensureMongoIndexes(system.mongo);
+    }
+    const ingest: Ingest | undefined = system.mongo ? createMongoIngest(system.mongo.raw) : undefined;
+
+    if (roles.includes('ingest')) {
+      const app = await buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES + 1024 });
+      await app.listen({ host: config.HOST, port: config.INGEST_PORT });
+      stops.push(() => app.close());
+      system.ingestUrl = addressOf(app);
+    }
+    if (roles.includes('processor')) {
+      if (!options.databaseUrl) throw new StartupError('DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo');
+      system.db = connectPostgres(options.databaseUrl, { max: config.PG_POOL_MAX, applicationName: `prismo-processor-${config.WORKER_ID}` });
+      const db = system.db;
+      stops.push(() => db.$pool.end());
+      system.processor = await startProcessor(system.mongo!, db, config, logger);
+      const processor = system.processor;
+      stops.push(() => processor.stop());
+    }
+    if (roles.includes('gateway')) {
+      const keys = options.apiKeys ?? config.API_KEYS;
+      if (!keys?.length) throw new StartupError('API_KEYS is not set: give tenant:key pairs, e.g. API_KEYS=acme:0123456789abcdef0123');
+      const remote = roles.includes('ingest') ? undefined : config.INGEST_URL;
+      const app = await buildGateway({
+        ingest: remote ? createHttpIngest(remote) : ingest!,
+        apiKeys: createApiKeyVerifier(keys),
+        logger,
+        bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+      });
+      await app.listen({ host: config.HOST, port: config.PORT });
+      stops.push(() => app.close());
+      system.gatewayUrl = addressOf(app);
+    }
+    return system;
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+}

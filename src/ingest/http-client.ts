@@ -1,0 +1,45 @@
+// The gateway's side of a separately running ingestion service (INGEST_URL). Unreachable, timing out or
+// answering 5xx is transient (the gateway answers 503 with Retry-After); anything else is a bug.
+import { TransientError } from '../errors.js';
+import type { Accepted, Envelope, Ingest } from './envelope.js';
+import type { RawStatus } from './raw-status.js';
+
+export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): Ingest {
+  const base = baseUrl.replace(/\/+$/, '');
+
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new TransientError('ingest_unreachable', `ingestion service at ${base} is unreachable`, { cause: error });
+    }
+    if (response.status >= 500) {
+      await response.body?.cancel();
+      throw new TransientError('ingest_unavailable', `ingestion service answered ${response.status}`);
+    }
+    return response;
+  }
+
+  return {
+    async accept(tenantId: string, envelope: Envelope): Promise<Accepted> {
+      const response = await call('POST', '/internal/v1/raw', { tenantId, envelope });
+      if (response.status !== 201) throw new Error(`ingestion service refused an envelope the gateway accepted: ${response.status} ${await response.text()}`);
+      return (await response.json()) as Accepted;
+    },
+    async status(tenantId: string, id: string): Promise<RawStatus | undefined> {
+      const response = await call('GET', `/internal/v1/raw/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`);
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for a status`);
+      return (await response.json()) as RawStatus;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// Ingestion as its own service, so it scales apart from the gateway: the gateway's HTTP client posts
+// already-authenticated envelopes here, and this service stores them through the same Ingest.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Logger } from '../config/logger.js';
+import { HttpProblem, problemPlugin } from '../gateway/plugins/problem.js';
+import { envelopeSchema, type Ingest } from './envelope.js';
+import { rawStatusSchema } from './raw-status.js';
+
+const tenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+export async function buildIngestServer({ ingest, logger, bodyLimitBytes }: { ingest: Ingest; logger: Logger; bodyLimitBytes: number }): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: logger.child({ component: 'ingest' }) as FastifyBaseLogger, bodyLimit: bodyLimitBytes, requestIdHeader: 'x-request-id' }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(problemPlugin);
+
+  app.post(
+    '/internal/v1/raw',
+    { schema: { body: z.strictObject({ tenantId, envelope: envelopeSchema }), response: { 201: z.object({ id: z.string() }) } } },
+    async (request, reply) => reply.code(201).send(await ingest.accept(request.body.tenantId, request.body.envelope)),
+  );
+  app.get(
+    '/internal/v1/raw/:tenantId/:id',
+    { schema: { params: z.object({ tenantId, id: z.string().regex(/^[0-9a-f]{24}$/) }), response: { 200: rawStatusSchema } } },
+    async (request) => {
+      const status = await ingest.status(request.params.tenantId, request.params.id);
+      if (!status) throw new HttpProblem(404, 'not-found', `No raw document ${request.params.id}.`);
+      return status;
+    },
+  );
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  if (ingest.close) app.addHook('onClose', async () => ingest.close?.());
+  return app;
+}

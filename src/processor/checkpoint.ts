@@ -1,0 +1,18 @@
+// The change stream's resume token, one document per processor group, stored after each committed batch
+// so a restarted processor resumes after the last event it fully handled.
+import type { Collection } from 'mongodb';
+import type { ProcessorCheckpoint } from '../db/mongo.js';
+import { classifyMongoError } from '../ingest/raw-store.js';
+
+export async function saveCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string, resumeToken: unknown, worker: string): Promise<void> {
+  try {
+    await checkpoints.updateOne({ _id: group }, { $set: { resumeToken, worker, at: new Date() } }, { upsert: true });
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+}
+
+export async function loadCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string): Promise<unknown> {
+  const checkpoint = await checkpoints.findOne({ _id: group });
+  return checkpoint?.resumeToken;
+}

@@ -1,0 +1,152 @@
+// Wires the pure pipeline to MongoDB and PostgreSQL: sources from the change stream and the sweep, sinks
+// from the adapters in this folder. Returns a handle whose stop() drains gracefully: no new work is
+// taken, buffered candidates are flushed and committed, leases still held are given back.
+import { Subject, takeUntil, type Observable } from 'rxjs';
+import type { Logger } from '../config/logger.js';
+import type { MongoConnection } from '../db/mongo.js';
+import type { Database } from '../db/postgres.js';
+import { changeStream$ } from '../streams/change-stream.js';
+import { pipeline, type BatchOutcome } from '../streams/pipeline.js';
+import { sweep$ } from '../streams/sweep.js';
+import { claimBatch, claimableFilter, releaseLeases, type ClaimedRaw } from './claim-batch.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { markFailed } from './mark-failed.js';
+import { markProcessed } from './mark-processed.js';
+import { transformRaw } from './transform/index.js';
+import { writeTransactions } from './transactions-writer.js';
+import { writeLogs } from './write-logs.js';
+
+export interface ProcessorSettings {
+  POLL_INTERVAL_MS: number;
+  BATCH_MAX_WAIT_MS: number;
+  BATCH_MAX_SIZE: number;
+  BATCH_CONCURRENCY: number;
+  LEASE_MS: number;
+  MAX_ATTEMPTS: number;
+  RETRY_BASE_MS: number;
+  RETRY_MAX_MS: number;
+  CHANGE_STREAM: 'on' | 'off';
+  PROCESSOR_GROUP: string;
+  WORKER_ID: string;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export interface Processor {
+  outcomes$: Observable<BatchOutcome>;
+  /** Resolves once the drain has finished (or the deadline cut it short). */
+  stop(): Promise<{ drained: boolean }>;
+}
+
+export async function startProcessor(mongo: MongoConnection, db: Database, settings: ProcessorSettings, logger: Logger): Promise<Processor> {
+  const log = logger.child({ component: 'processor', worker: settings.WORKER_ID });
+  const worker = settings.WORKER_ID;
+  const stopping$ = new Subject<void>();
+  const held = new Set<string>();
+
+  const resumeToken = settings.CHANGE_STREAM === 'on' ? await loadCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP) : undefined;
+  const changes$ =
+    settings.CHANGE_STREAM === 'on'
+      ? changeStream$({
+          open: (token) =>
+            mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as never,
+          resumeToken,
+          retryBaseMs: settings.RETRY_BASE_MS,
+          retryMaxMs: settings.RETRY_MAX_MS,
+          onEvent: (event) => {
+            if (event.kind === 'unsupported') log.warn({ err: event.error }, 'change streams are unavailable on this server; running on the polling sweep alone');
+            else if (event.kind === 'history-lost') log.warn({ err: event.error }, 'the stored resume token is unusable; restarting the change stream from now, the sweep covers the gap');
+            else log.warn({ err: event.error, attempt: event.attempt, delayMs: event.delayMs }, 'change stream failed; reconnecting');
+          },
+        })
+      : (log.info('CHANGE_STREAM=off: running on the polling sweep alone'), new Subject<never>());
+
+  const pageSize = settings.BATCH_MAX_SIZE * (settings.BATCH_CONCURRENCY + 2);
+  const swept$ = sweep$({
+    findWaiting: async (limit) => {
+      const docs = await mongo.raw.find(claimableFilter(new Date()), { projection: { _id: 1 }, sort: { _id: 1 }, limit }).toArray();
+      return docs.map((doc) => doc._id.toHexString());
+    },
+    intervalMs: settings.POLL_INTERVAL_MS,
+    pageSize,
+    backlogIntervalMs: Math.max(settings.BATCH_MAX_WAIT_MS, 100),
+    onError: (error) => log.warn({ err: error }, 'sweep failed; trying again next interval'),
+  });
+
+  const outcomes$ = pipeline<ClaimedRaw, ReturnType<typeof transformRaw>>(
+    { changes$: changes$.pipe(takeUntil(stopping$)), sweep$: swept$.pipe(takeUntil(stopping$)) },
+    {
+      claim: async (ids) => {
+        const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.LEASE_MS });
+        for (const doc of docs) held.add(doc.id);
+        return docs;
+      },
+      transform: (doc) =>
+        transformRaw({ rawId: doc.id, tenantId: doc.raw.tenantId, source: doc.raw.source, externalId: doc.raw.externalId, payload: doc.raw.payload, receivedAt: doc.receivedAt }),
+      writeBatch: (rows) => writeTransactions(db, rows),
+      markProcessed: async (docs) => {
+        await markProcessed(mongo.raw, docs.map((doc) => doc.id));
+        for (const doc of docs) held.delete(doc.id);
+      },
+      markFailed: async (failures) => {
+        await markFailed(
+          mongo.raw,
+          failures.map(({ doc, error, outcome }) => ({ id: doc.id, attempts: doc.attempts, outcome, error })),
+          { retryBaseMs: settings.RETRY_BASE_MS, retryMaxMs: settings.RETRY_MAX_MS },
+        );
+        for (const { doc } of failures) held.delete(doc.id);
+      },
+      log: (entries) => writeLogs(mongo.logs, entries, worker),
+      checkpoint: (token) => saveCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP, token, worker),
+    },
+    {
+      batchMaxSize: settings.BATCH_MAX_SIZE,
+      batchMaxWaitMs: settings.BATCH_MAX_WAIT_MS,
+      concurrency: settings.BATCH_CONCURRENCY,
+      maxAttempts: settings.MAX_ATTEMPTS,
+      retryBaseMs: settings.RETRY_BASE_MS,
+      retryMaxMs: settings.RETRY_MAX_MS,
+      maxInFlight: pageSize,
+      batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
+      onRetry: (stage, error, attempt, delayMs) => log.warn({ err: error, stage, attempt, delayMs }, 'transient failure; retrying the batch stage'),
+    },
+  );
+
+  const outcomesHub$ = new Subject<BatchOutcome>();
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const subscription = outcomes$.subscribe({
+    next: (outcome) => {
+      if (outcome.error) log.warn(outcome, 'batch failed; its documents stay unprocessed for the sweep');
+      else log.info(outcome, 'batch done');
+      outcomesHub$.next(outcome);
+    },
+    error: (error: unknown) => {
+      log.error({ err: error }, 'processor pipeline failed');
+      outcomesHub$.error(error);
+      finished();
+    },
+    complete: () => {
+      outcomesHub$.complete();
+      finished();
+    },
+  });
+  log.info({ resumeToken: resumeToken !== undefined, changeStream: settings.CHANGE_STREAM, pageSize }, 'processor started');
+
+  return {
+    outcomes$: outcomesHub$.asObservable(),
+    stop: async () => {
+      stopping$.next();
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        done.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), settings.SHUTDOWN_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      const released = await releaseLeases(mongo.raw, [...held], worker).catch(() => 0);
+      log.info({ drained, released }, 'processor stopped');
+      return { drained };
+    },
+  };
+}
+

@@ -1,0 +1,66 @@
+// Money as integer minor units: decimal amounts are parsed digit by digit against the currency's ISO 4217
+// exponent (from the maintained currency-codes list), never through floating-point arithmetic.
+import currencyCodes from 'currency-codes';
+
+export class MoneyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MoneyError';
+  }
+}
+
+/** Digits after the decimal point for an ISO 4217 code (JPY 0, USD 2, BHD 3). */
+export function currencyExponent(currency: string): number {
+  const entry = /^[A-Z]{3}$/.test(currency) ? currencyCodes.code(currency) : undefined;
+  if (!entry) throw new MoneyError(`"${currency}" is not an ISO 4217 currency code`);
+  return entry.digits;
+}
+
+const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Parses a major-unit amount ("12.34", 12.34, "-5") into signed minor units. Strings are exact at any
+ * size; a JSON number is taken by its shortest decimal rendering and must be a safe magnitude. An amount
+ * with more significant decimals than the currency allows is an error, not a rounding.
+ */
+export function parseMajorAmount(value: string | number, currency: string): bigint {
+  const exponent = currencyExponent(currency);
+  const text = typeof value === 'number' ? numberToDecimal(value) : value.trim();
+  const match = DECIMAL.exec(text);
+  if (!match) throw new MoneyError(`"${text}" is not a decimal amount`);
+  const [, sign, whole = '0', fraction = ''] = match;
+  const significant = fraction.replace(/0+$/, '');
+  if (significant.length > exponent) {
+    throw new MoneyError(`${text} ${currency} has more than ${exponent} decimal place${exponent === 1 ? '' : 's'} and cannot be represented exactly`);
+  }
+  const minor = BigInt(whole + significant.padEnd(exponent, '0'));
+  return sign === '-' ? -minor : minor;
+}
+
+/** Parses an amount already in minor units: an integer, as a string of digits or a safe JSON integer. */
+export function parseMinorAmount(value: string | number): bigint {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new MoneyError(`${value} is not a safe integer; send large or fractional minor amounts as strings`);
+    return BigInt(value);
+  }
+  if (!/^[+-]?\d+$/.test(value.trim())) throw new MoneyError(`"${value}" is not an integer amount of minor units`);
+  return BigInt(value.trim());
+}
+
+/** Renders minor units as a major-unit decimal string: formatMinor(1234n, 'USD') === '12.34'. */
+export function formatMinor(minor: bigint, currency: string): string {
+  const exponent = currencyExponent(currency);
+  const digits = (minor < 0n ? -minor : minor).toString().padStart(exponent + 1, '0');
+  const whole = digits.slice(0, digits.length - exponent);
+  const fraction = exponent > 0 ? `.${digits.slice(digits.length - exponent)}` : '';
+  return `${minor < 0n ? '-' : ''}${whole}${fraction}`;
+}
+
+function numberToDecimal(value: number): string {
+  if (!Number.isFinite(value)) throw new MoneyError(`${value} is not an amount`);
+  if (Math.abs(value) > Number.MAX_SAFE_INTEGER) throw new MoneyError(`${value} is too large to be exact as a JSON number; send it as a string`);
+  const text = String(value);
+  // Tiny magnitudes render in exponent form (1e-7); none is a valid amount in any currency.
+  if (/e/i.test(text)) throw new MoneyError(`${text} cannot be represented exactly in minor units`);
+  return text;
+}

@@ -1,0 +1,28 @@
+// One processing_logs entry per document outcome, written after the outcome is recorded.
+import { ObjectId, type Collection } from 'mongodb';
+import type { ProcessingLog } from '../db/mongo.js';
+import { classifyMongoError } from '../ingest/raw-store.js';
+import type { LogEntry } from '../streams/pipeline.js';
+import type { ClaimedRaw } from './claim-batch.js';
+
+export async function writeLogs(logs: Collection<ProcessingLog>, entries: Array<LogEntry<ClaimedRaw>>, worker: string, at = new Date()): Promise<void> {
+  if (entries.length === 0) return;
+  try {
+    await logs.insertMany(
+      entries.map((entry) => ({
+        rawId: new ObjectId(entry.id),
+        tenantId: entry.doc.raw.tenantId,
+        outcome: entry.outcome,
+        durationMs: entry.durationMs,
+        latencyMs: entry.latencyMs,
+        worker,
+        batchId: entry.batchId,
+        at,
+        ...(entry.error ? { error: entry.error } : {}),
+      })),
+      { ordered: false },
+    );
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+}

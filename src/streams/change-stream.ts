@@ -1,0 +1,72 @@
+// The change-stream source: insert events on raw_transactions as candidates carrying their resume
+// token. It reconnects with backoff after errors, restarts without a token when the token is no longer
+// usable (the sweep covers the gap), and completes when the server offers no change streams at all.
+import { EMPTY, Observable, asyncScheduler, defer, retry, timer, type SchedulerLike } from 'rxjs';
+import { backoffDelay } from './backoff.js';
+import type { Candidate } from './pipeline.js';
+
+/** The part of the driver's ChangeStream this source uses. */
+export interface InsertEventStream {
+  on(event: 'change', listener: (change: { _id: unknown; documentKey: { _id: { toHexString(): string } } }) => void): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  close(): Promise<void>;
+}
+
+export type ChangeStreamEvent =
+  | { kind: 'reconnecting'; error: unknown; attempt: number; delayMs: number }
+  | { kind: 'history-lost'; error: unknown }
+  | { kind: 'unsupported'; error: unknown };
+
+export interface ChangeStreamOptions {
+  /** Opens a stream of insert events resuming after `resumeToken` (none: from now). */
+  open(resumeToken: unknown): InsertEventStream;
+  resumeToken?: unknown;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  scheduler?: SchedulerLike;
+  onEvent?: (event: ChangeStreamEvent) => void;
+}
+
+const codeOf = (error: unknown) => (error as { code?: unknown })?.code;
+/** ChangeStreamHistoryLost (286), InvalidResumeToken (260), ChangeStreamFatalError (280). */
+const tokenUnusable = (error: unknown) => [286, 260, 280].includes(codeOf(error) as number);
+/** "$changeStream is only supported on replica sets" (40573) and servers that lack the stage. */
+const streamsUnsupported = (error: unknown) =>
+  codeOf(error) === 40573 || /only supported on replica sets|Unrecognized pipeline stage name: '\$changeStream'/i.test(String((error as Error)?.message));
+
+export function changeStream$(options: ChangeStreamOptions): Observable<Candidate> {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  let resumeToken = options.resumeToken;
+
+  const attach$ = new Observable<Candidate>((subscriber) => {
+    const stream = options.open(resumeToken);
+    stream.on('change', (change) => {
+      resumeToken = change._id;
+      subscriber.next({ id: change.documentKey._id.toHexString(), via: 'stream', resumeToken: change._id });
+    });
+    stream.on('error', (error) => subscriber.error(error));
+    return () => {
+      stream.close().catch(() => undefined);
+    };
+  });
+
+  return defer(() => attach$).pipe(
+    retry({
+      resetOnSuccess: true,
+      delay: (error, attempt) => {
+        if (streamsUnsupported(error)) {
+          options.onEvent?.({ kind: 'unsupported', error });
+          return EMPTY;
+        }
+        if (tokenUnusable(error)) {
+          resumeToken = undefined;
+          options.onEvent?.({ kind: 'history-lost', error });
+          return timer(0, scheduler);
+        }
+        const delayMs = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
+        options.onEvent?.({ kind: 'reconnecting', error, attempt, delayMs });
+        return timer(delayMs, scheduler);
+      },
+    }),
+  );
+}
