@@ -49,7 +49,17 @@ async function startStandIn(): Promise<ResolvedMongo> {
     if (build.status !== 0) throw new Error(`building the stand-in failed: ${(build.stdout + build.stderr).slice(-500)}`);
   }
   const classpath = `${STAND_IN_JAR}:${join(STAND_IN_DIR, 'target', 'lib', '*')}`;
-  const child: ChildProcess = spawn('java', ['-Xmx2g', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', classpath, 'cloud.prismo.standin.Launcher', '0'], {
+  const javaArgs = [
+    '-Xmx2g',
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+    // Clients closing their sockets is routine, not an error worth a stack trace in the test output.
+    '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler=off',
+    '-cp',
+    classpath,
+    'cloud.prismo.standin.Launcher',
+    '0',
+  ];
+  const child: ChildProcess = spawn('java', javaArgs, {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const address = await withDeadline(

@@ -1,0 +1,62 @@
+// Claims against a real MongoDB server (or the stand-in): leases are exclusive and expire.
+import { ObjectId } from 'mongodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestMongo, mongoSkipReason, mongoUri, type TestMongo } from '../../test/support/databases.js';
+import { newRawTransaction } from '../ingest/raw-store.js';
+import type { RawTransaction } from '../db/mongo.js';
+import { claimBatch, releaseLeases } from './claim-batch.js';
+
+if (!mongoUri) console.warn(`!!! SKIPPING claim tests: ${mongoSkipReason}`);
+
+describe.skipIf(!mongoUri)('claimBatch', () => {
+  let mongo: TestMongo;
+  beforeAll(async () => {
+    mongo = await createTestMongo();
+  });
+  beforeEach(() => mongo.raw.deleteMany({}));
+  afterAll(() => mongo?.drop());
+
+  async function insert(count: number, overrides: Partial<RawTransaction> = {}): Promise<string[]> {
+    const docs = Array.from({ length: count }, (_, i) => ({ ...newRawTransaction('acme', { source: 'generic', payload: { i } }), ...overrides }) as RawTransaction);
+    const { insertedIds } = await mongo.raw.insertMany(docs);
+    return Object.values(insertedIds).map((id) => id.toHexString());
+  }
+
+  it('racing workers each get a disjoint share and together every document', async () => {
+    const ids = await insert(200);
+    const claims = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((worker) => claimBatch(mongo.raw, ids, { worker, leaseMs: 60_000 })));
+    const claimed = claims.flatMap((docs) => docs.map((doc) => doc.id));
+    expect(claimed.sort()).toEqual([...ids].sort());
+    claims.forEach((docs, k) => expect(new Set(docs.map((doc) => doc.raw.leaseOwner))).toEqual(docs.length ? new Set([`w${k + 1}`]) : new Set()));
+    expect(await mongo.raw.countDocuments({ leaseOwner: { $in: ['w1', 'w2', 'w3', 'w4'] } })).toBe(200);
+  });
+
+  it('a held lease keeps others out until it expires', async () => {
+    const ids = await insert(3);
+    expect(await claimBatch(mongo.raw, ids, { worker: 'w1', leaseMs: 60_000 })).toHaveLength(3);
+    expect(await claimBatch(mongo.raw, ids, { worker: 'w2', leaseMs: 60_000 })).toHaveLength(0);
+    // The first worker "crashed": its lease runs out.
+    await mongo.raw.updateMany({}, { $set: { leaseUntil: new Date(Date.now() - 1) } });
+    const reclaimed = await claimBatch(mongo.raw, ids, { worker: 'w2', leaseMs: 60_000 });
+    expect(reclaimed.map((doc) => doc.raw.leaseOwner)).toEqual(['w2', 'w2', 'w2']);
+  });
+
+  it('never claims processed or dead-lettered documents', async () => {
+    const done = await insert(2, { processed: true, status: 'processed' });
+    const dead = await insert(2, { status: 'dead' });
+    const failed = await insert(2, { status: 'failed', attempts: 1 });
+    const claimed = await claimBatch(mongo.raw, [...done, ...dead, ...failed], { worker: 'w1', leaseMs: 60_000 });
+    expect(claimed.map((doc) => doc.id).sort()).toEqual([...failed].sort());
+    expect(claimed.map((doc) => doc.attempts)).toEqual([1, 1]);
+  });
+
+  it('releaseLeases gives back only the releasing worker’s unprocessed documents', async () => {
+    const ids = await insert(4);
+    await claimBatch(mongo.raw, ids.slice(0, 2), { worker: 'w1', leaseMs: 60_000 });
+    await claimBatch(mongo.raw, ids.slice(2), { worker: 'w2', leaseMs: 60_000 });
+    expect(await releaseLeases(mongo.raw, ids, 'w1')).toBe(2);
+    expect(await mongo.raw.countDocuments({ leaseOwner: 'w2' })).toBe(2);
+    expect(await claimBatch(mongo.raw, ids, { worker: 'w3', leaseMs: 60_000 })).toHaveLength(2);
+    expect((await mongo.raw.findOne({ _id: new ObjectId(ids[0]) }))?.leaseOwner).toBe('w3');
+  });
+});

@@ -1,0 +1,94 @@
+// The wired processor against real servers: each source alone delivers everything, several processors
+// share a backlog without writing a row twice, and stop() drains.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestMongo, createTestPostgres, mongoSkipReason, mongoUri, waitFor, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../config/logger.js';
+import type { RawTransaction } from '../db/mongo.js';
+import { newRawTransaction } from '../ingest/raw-store.js';
+import { startProcessor, type Processor } from './run-processor.js';
+
+if (!mongoUri) console.warn(`!!! SKIPPING processor tests: ${mongoSkipReason}`);
+
+describe.skipIf(!mongoUri)('startProcessor', () => {
+  let pg: TestPostgres;
+  let mongo: TestMongo;
+  const running: Processor[] = [];
+
+  beforeAll(async () => {
+    pg = await createTestPostgres();
+    mongo = await createTestMongo();
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.stop()));
+    await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
+    await pg.db.none('TRUNCATE transactions, accounts');
+  });
+  afterAll(async () => {
+    await mongo?.drop();
+    await pg?.drop();
+  });
+
+  async function start(env: Record<string, string>): Promise<Processor> {
+    const settings = loadConfig({ BATCH_MAX_WAIT_MS: '20', BATCH_MAX_SIZE: '50', RETRY_BASE_MS: '20', LOG_LEVEL: 'silent', ...env });
+    const processor = await startProcessor(mongo, pg.db, settings, createLogger('silent'));
+    running.push(processor);
+    return processor;
+  }
+
+  async function insert(count: number, from = 0): Promise<void> {
+    await mongo.raw.insertMany(
+      Array.from(
+        { length: count },
+        (_, i) =>
+          newRawTransaction('acme', {
+            source: 'generic',
+            payload: { account: `acc-${(from + i) % 5}`, amountMinor: from + i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' },
+          }) as RawTransaction,
+      ),
+    );
+  }
+
+  const rows = () => pg.db.one('SELECT count(*)::int AS n, count(DISTINCT raw_id)::int AS d FROM transactions');
+
+  it('the change stream alone delivers new documents (the sweep waits an hour)', async () => {
+    await start({ POLL_INTERVAL_MS: '3600000', WORKER_ID: 'stream-only' });
+    // The only sweep runs as the processor starts. A first wave processed means that sweep is behind us;
+    // a second wave can then arrive through the change stream alone.
+    await insert(10);
+    await waitFor('the first wave', async () => (await rows()).n === 10);
+    await insert(120, 10);
+    await waitFor('130 rows', async () => (await rows()).n === 130);
+    await waitFor('a checkpoint', () => mongo.checkpoints.findOne({ _id: 'default' }));
+  });
+
+  it('the sweep alone delivers everything when the change stream is off', async () => {
+    await insert(150);
+    await start({ CHANGE_STREAM: 'off', POLL_INTERVAL_MS: '100', WORKER_ID: 'sweep-only' });
+    await insert(30, 150);
+    await waitFor('180 rows', async () => (await rows()).n === 180);
+    expect(await mongo.raw.countDocuments({ processed: true })).toBe(180);
+    expect(await mongo.checkpoints.countDocuments({})).toBe(0);
+  });
+
+  it('three processors share one backlog, splitting the work and writing each row once', async () => {
+    await insert(1_500);
+    await Promise.all(['p1', 'p2', 'p3'].map((worker) => start({ WORKER_ID: worker, POLL_INTERVAL_MS: '100', BATCH_CONCURRENCY: '2' })));
+    await waitFor('1,500 processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 1_500, { timeoutMs: 60_000 });
+    expect(await rows()).toEqual({ n: 1_500, d: 1_500 });
+    const byWorker = await mongo.logs.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$worker', n: { $sum: 1 } } }]).toArray();
+    expect(byWorker.reduce((sum, w) => sum + w.n, 0)).toBe(1_500);
+    expect(byWorker.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('stop() drains what it has taken and leaves no lease behind', async () => {
+    await insert(400);
+    const processor = await start({ WORKER_ID: 'drainer', POLL_INTERVAL_MS: '100', SHUTDOWN_TIMEOUT_MS: '20000' });
+    await waitFor('some progress', async () => (await mongo.raw.countDocuments({ processed: true })) > 0);
+    running.splice(running.indexOf(processor), 1);
+    expect(await processor.stop()).toEqual({ drained: true });
+    const processed = await mongo.raw.countDocuments({ processed: true });
+    expect((await rows()).n).toBe(processed);
+    expect(await mongo.raw.countDocuments({ processed: false, leaseOwner: 'drainer' })).toBe(0);
+  });
+});
