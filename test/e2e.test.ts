@@ -4,11 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSystem, type Role, type System } from '../src/cli/system.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
-import { createTestMongo, createTestPostgres, mongoSkipReason, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
 
 const API_KEY = 'e2e-key-0123456789abcdef';
 
-if (!mongoUri) console.warn(`!!! SKIPPING end-to-end tests: ${mongoSkipReason}`);
 
 describe.skipIf(!mongoUri)('end to end', () => {
   let pg: TestPostgres;

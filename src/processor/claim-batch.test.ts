@@ -1,12 +1,11 @@
 // Claims against a real MongoDB server (or the stand-in): leases are exclusive and expire.
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestMongo, mongoSkipReason, mongoUri, type TestMongo } from '../../test/support/databases.js';
+import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
 import { newRawTransaction } from '../ingest/raw-store.js';
 import type { RawTransaction } from '../db/mongo.js';
 import { claimBatch, releaseLeases } from './claim-batch.js';
 
-if (!mongoUri) console.warn(`!!! SKIPPING claim tests: ${mongoSkipReason}`);
 
 describe.skipIf(!mongoUri)('claimBatch', () => {
   let mongo: TestMongo;

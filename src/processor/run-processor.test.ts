@@ -1,14 +1,13 @@
 // The wired processor against real servers: each source alone delivers everything, several processors
 // share a backlog without writing a row twice, and stop() drains.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, createTestPostgres, mongoSkipReason, mongoUri, waitFor, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
+import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import type { RawTransaction } from '../db/mongo.js';
 import { newRawTransaction } from '../ingest/raw-store.js';
 import { startProcessor, type Processor } from './run-processor.js';
 
-if (!mongoUri) console.warn(`!!! SKIPPING processor tests: ${mongoSkipReason}`);
 
 describe.skipIf(!mongoUri)('startProcessor', () => {
   let pg: TestPostgres;

@@ -2,12 +2,11 @@
 // and a stream opened after a token replays exactly what followed it.
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, mongoSkipReason, mongoUri, waitFor, type TestMongo } from '../../test/support/databases.js';
+import { createTestMongo, mongoUri, waitFor, type TestMongo } from '../../test/support/databases.js';
 import { newRawTransaction } from '../ingest/raw-store.js';
 import type { RawTransaction } from '../db/mongo.js';
 import { changeStream$, type ChangeStreamEvent, type InsertEventStream } from './change-stream.js';
 
-if (!mongoUri) console.warn(`!!! SKIPPING change-stream tests: ${mongoSkipReason}`);
 
 describe.skipIf(!mongoUri)('changeStream$', () => {
   let mongo: TestMongo;
