@@ -59,6 +59,7 @@ export const configSchema = z.object({
   RETRY_BASE_MS: positiveInt.default(200),
   RETRY_MAX_MS: positiveInt.default(30_000),
   CHANGE_STREAM: z.enum(['on', 'off']).default('on'),
+  CHECKPOINT_HEARTBEAT_MS: positiveInt.default(10_000),
   PROCESSOR_GROUP: z.string().min(1).default('default'),
   WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),

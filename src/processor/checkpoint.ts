@@ -12,7 +12,7 @@ export async function saveCheckpoint(checkpoints: Collection<ProcessorCheckpoint
   }
 }
 
-export async function loadCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string): Promise<unknown> {
+export async function loadCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string): Promise<{ resumeToken: unknown; at: Date } | undefined> {
   const checkpoint = await checkpoints.findOne({ _id: group });
-  return checkpoint?.resumeToken;
+  return checkpoint ? { resumeToken: checkpoint.resumeToken, at: checkpoint.at } : undefined;
 }

@@ -26,13 +26,27 @@ export interface ProcessorSettings {
   RETRY_BASE_MS: number;
   RETRY_MAX_MS: number;
   CHANGE_STREAM: 'on' | 'off';
+  CHECKPOINT_HEARTBEAT_MS: number;
   PROCESSOR_GROUP: string;
   WORKER_ID: string;
   SHUTDOWN_TIMEOUT_MS: number;
 }
 
+/** Counters since start, for logs and tests now and for the metrics endpoint later. */
+export interface ProcessorStats {
+  batches: number;
+  processed: number;
+  failed: number;
+  dead: number;
+  batchErrors: number;
+  streamReconnects: number;
+  /** Change-stream restarts without a token (token unusable): each is a gap only the sweep covers. */
+  streamRestarts: number;
+}
+
 export interface Processor {
   outcomes$: Observable<BatchOutcome>;
+  stats: Readonly<ProcessorStats>;
   /** Resolves once the drain has finished (or the deadline cut it short). */
   stop(): Promise<{ drained: boolean }>;
 }
@@ -40,22 +54,46 @@ export interface Processor {
 export async function startProcessor(mongo: MongoConnection, db: Database, settings: ProcessorSettings, logger: Logger): Promise<Processor> {
   const log = logger.child({ component: 'processor', worker: settings.WORKER_ID });
   const worker = settings.WORKER_ID;
+  const stats: ProcessorStats = { batches: 0, processed: 0, failed: 0, dead: 0, batchErrors: 0, streamReconnects: 0, streamRestarts: 0 };
   const stopping$ = new Subject<void>();
   const held = new Set<string>();
 
-  const resumeToken = settings.CHANGE_STREAM === 'on' ? await loadCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP) : undefined;
+  const checkpoint = settings.CHANGE_STREAM === 'on' ? await loadCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP) : undefined;
+  let lastCheckpointAt = checkpoint?.at;
+  const save = async (token: unknown) => {
+    await saveCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP, token, worker);
+    lastCheckpointAt = new Date();
+  };
+  const inFlight = new Set<string>();
   const changes$ =
     settings.CHANGE_STREAM === 'on'
       ? changeStream$({
           open: (token) =>
             mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as never,
-          resumeToken,
+          resumeToken: checkpoint?.resumeToken,
           retryBaseMs: settings.RETRY_BASE_MS,
           retryMaxMs: settings.RETRY_MAX_MS,
+          heartbeat: { intervalMs: settings.CHECKPOINT_HEARTBEAT_MS, isIdle: () => inFlight.size === 0, save },
           onEvent: (event) => {
-            if (event.kind === 'unsupported') log.warn({ err: event.error }, 'change streams are unavailable on this server; running on the polling sweep alone');
-            else if (event.kind === 'history-lost') log.warn({ err: event.error }, 'the stored resume token is unusable; restarting the change stream from now, the sweep covers the gap');
-            else log.warn({ err: event.error, attempt: event.attempt, delayMs: event.delayMs }, 'change stream failed; reconnecting');
+            switch (event.kind) {
+              case 'unsupported':
+                log.warn({ err: event.error }, 'change streams are unavailable on this server; running on the polling sweep alone');
+                break;
+              case 'history-lost':
+                stats.streamRestarts++;
+                log.warn(
+                  { err: event.error, lastCheckpointAt, gapMs: lastCheckpointAt ? Date.now() - lastCheckpointAt.getTime() : undefined },
+                  'the resume token is unusable; restarting the change stream from now, the sweep covers the gap',
+                );
+                break;
+              case 'reconnecting':
+                stats.streamReconnects++;
+                log.warn({ err: event.error, attempt: event.attempt, delayMs: event.delayMs }, 'change stream failed; reconnecting');
+                break;
+              case 'heartbeat-failed':
+                log.warn({ err: event.error }, 'could not store the heartbeat checkpoint; the next one will try again');
+                break;
+            }
           },
         })
       : (log.info('CHANGE_STREAM=off: running on the polling sweep alone'), new Subject<never>());
@@ -96,7 +134,7 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
         for (const { doc } of failures) held.delete(doc.id);
       },
       log: (entries) => writeLogs(mongo.logs, entries, worker),
-      checkpoint: (token) => saveCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP, token, worker),
+      checkpoint: save,
     },
     {
       batchMaxSize: settings.BATCH_MAX_SIZE,
@@ -106,6 +144,7 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
       retryBaseMs: settings.RETRY_BASE_MS,
       retryMaxMs: settings.RETRY_MAX_MS,
       maxInFlight: pageSize,
+      inFlight,
       batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
       onRetry: (stage, error, attempt, delayMs) => log.warn({ err: error, stage, attempt, delayMs }, 'transient failure; retrying the batch stage'),
     },
@@ -116,6 +155,11 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
   const done = new Promise<void>((resolve) => (finished = resolve));
   const subscription = outcomes$.subscribe({
     next: (outcome) => {
+      stats.batches++;
+      stats.processed += outcome.processed;
+      stats.failed += outcome.failed;
+      stats.dead += outcome.dead;
+      if (outcome.error) stats.batchErrors++;
       if (outcome.error) log.warn(outcome, 'batch failed; its documents stay unprocessed for the sweep');
       else log.info(outcome, 'batch done');
       outcomesHub$.next(outcome);
@@ -130,9 +174,10 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
       finished();
     },
   });
-  log.info({ resumeToken: resumeToken !== undefined, changeStream: settings.CHANGE_STREAM, pageSize }, 'processor started');
+  log.info({ resumeToken: checkpoint !== undefined, changeStream: settings.CHANGE_STREAM, pageSize }, 'processor started');
 
   return {
+    stats,
     outcomes$: outcomesHub$.asObservable(),
     stop: async () => {
       stopping$.next();

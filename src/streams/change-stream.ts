@@ -1,7 +1,7 @@
 // The change-stream source: insert events on raw_transactions as candidates carrying their resume
 // token. It reconnects with backoff after errors, restarts without a token when the token is no longer
 // usable (the sweep covers the gap), and completes when the server offers no change streams at all.
-import { EMPTY, Observable, asyncScheduler, defer, retry, timer, type SchedulerLike } from 'rxjs';
+import { EMPTY, Observable, asyncScheduler, defer, interval, retry, timer, type SchedulerLike } from 'rxjs';
 import { backoffDelay } from './backoff.js';
 import type { Candidate } from './pipeline.js';
 
@@ -10,12 +10,15 @@ export interface InsertEventStream {
   on(event: 'change', listener: (change: { _id: unknown; documentKey: { _id: { toHexString(): string } } }) => void): unknown;
   on(event: 'error', listener: (error: unknown) => void): unknown;
   close(): Promise<void>;
+  /** The token to resume after everything seen so far, advanced by the server even when nothing changes. */
+  readonly resumeToken?: unknown;
 }
 
 export type ChangeStreamEvent =
   | { kind: 'reconnecting'; error: unknown; attempt: number; delayMs: number }
   | { kind: 'history-lost'; error: unknown }
-  | { kind: 'unsupported'; error: unknown };
+  | { kind: 'unsupported'; error: unknown }
+  | { kind: 'heartbeat-failed'; error: unknown };
 
 export interface ChangeStreamOptions {
   /** Opens a stream of insert events resuming after `resumeToken` (none: from now). */
@@ -25,7 +28,15 @@ export interface ChangeStreamOptions {
   retryMaxMs: number;
   scheduler?: SchedulerLike;
   onEvent?: (event: ChangeStreamEvent) => void;
+  /**
+   * Stores the stream's latest token while nothing is in flight, so that on a quiet collection the stored
+   * token keeps moving and never falls out of the oplog.
+   */
+  heartbeat?: { intervalMs: number; isIdle(): boolean; save(resumeToken: unknown): Promise<unknown> };
 }
+
+/** Failed attempts to resume after the same token before it is given up as unusable. */
+export const TOKEN_ATTEMPTS = 3;
 
 const codeOf = (error: unknown) => (error as { code?: unknown })?.code;
 /** ChangeStreamHistoryLost (286), InvalidResumeToken (260), ChangeStreamFatalError (280). */
@@ -33,6 +44,8 @@ const tokenUnusable = (error: unknown) => [286, 260, 280].includes(codeOf(error)
 /** "$changeStream is only supported on replica sets" (40573) and servers that lack the stage. */
 const streamsUnsupported = (error: unknown) =>
   codeOf(error) === 40573 || /only supported on replica sets|Unrecognized pipeline stage name: '\$changeStream'/i.test(String((error as Error)?.message));
+
+const isNetworkError = (error: unknown) => ['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError'].includes((error as Error)?.name);
 
 export function changeStream$(options: ChangeStreamOptions): Observable<Candidate> {
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -45,7 +58,20 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
       subscriber.next({ id: change.documentKey._id.toHexString(), via: 'stream', resumeToken: change._id });
     });
     stream.on('error', (error) => subscriber.error(error));
+    let lastBeat: string | undefined;
+    const heartbeat = options.heartbeat;
+    const beats = heartbeat
+      ? interval(heartbeat.intervalMs, scheduler).subscribe(() => {
+          const token = stream.resumeToken;
+          const key = token == null ? undefined : JSON.stringify(token);
+          if (key === undefined || key === lastBeat || !heartbeat.isIdle()) return;
+          lastBeat = key;
+          resumeToken = token;
+          heartbeat.save(token).catch((error: unknown) => options.onEvent?.({ kind: 'heartbeat-failed', error }));
+        })
+      : undefined;
     return () => {
+      beats?.unsubscribe();
       stream.close().catch(() => undefined);
     };
   });
@@ -58,7 +84,9 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
           options.onEvent?.({ kind: 'unsupported', error });
           return EMPTY;
         }
-        if (tokenUnusable(error)) {
+        // Servers name an unusable token (codes above); some test servers only fail again and again.
+        // Either way, resuming after it is given up: the stream restarts from now and the sweep covers the gap.
+        if (tokenUnusable(error) || (resumeToken !== undefined && attempt >= TOKEN_ATTEMPTS && !isNetworkError(error))) {
           resumeToken = undefined;
           options.onEvent?.({ kind: 'history-lost', error });
           return timer(0, scheduler);

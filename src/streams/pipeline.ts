@@ -111,6 +111,8 @@ export interface PipelineOptions {
    */
   maxInFlight?: number;
   batchIdPrefix?: string;
+  /** The ids held (buffered or in flight); pass a set to watch it, e.g. to tell when the pipeline is idle. */
+  inFlight?: Set<string>;
   scheduler?: SchedulerLike;
   random?: () => number;
   onRetry?: (stage: string, error: unknown, attempt: number, delayMs: number) => void;
@@ -127,7 +129,7 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxInFlight = options.maxInFlight ?? options.batchMaxSize * (options.concurrency + 2);
   const prefix = options.batchIdPrefix ?? 'batch';
-  const inFlight = new Set<string>();
+  const inFlight = options.inFlight ?? new Set<string>();
   let batchSeq = 0;
   let lastCheckpointedSeq = 0;
 

@@ -1,0 +1,159 @@
+// Fault tests of the running system: the databases taken away mid-drain and given back, the change
+// stream cut, a stale resume token. Each checks that every accepted document arrives exactly once.
+import { ObjectId } from 'mongodb';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem, type Role, type System } from '../src/cli/system.js';
+import { loadConfig } from '../src/config/config.js';
+import type { RawTransaction } from '../src/db/mongo.js';
+import { newRawTransaction } from '../src/ingest/raw-store.js';
+import { createTestMongo, createTestPostgres, mongoReal, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+
+const API_KEY = 'faults-key-0123456789abcdef';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+function capturingLogger() {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
+  return { logger, lines };
+}
+
+describe.skipIf(!mongoUri)('faults', () => {
+  let pg: TestPostgres;
+  let mongo: TestMongo;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    pg = await createTestPostgres();
+    mongo = await createTestMongo();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
+    await pg.db.none('TRUNCATE transactions, accounts');
+  });
+  afterAll(async () => {
+    await mongo?.drop();
+    await pg?.drop();
+  });
+
+  async function start(roles: Role[], env: Record<string, string>, { databaseUrl = pg.url, uri = mongoUri!, logger = capturingLogger().logger } = {}): Promise<System> {
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      INGEST_PORT: '0',
+      API_KEYS: `acme:${API_KEY}`,
+      MONGODB_DB: mongo.dbName,
+      POLL_INTERVAL_MS: '200',
+      BATCH_MAX_WAIT_MS: '20',
+      BATCH_MAX_SIZE: '100',
+      RETRY_BASE_MS: '50',
+      RETRY_MAX_MS: '500',
+      ...env,
+    });
+    const system = await startSystem({ config, logger, roles, mongoUri: uri, databaseUrl });
+    cleanups.push(() => system.stop());
+    return system;
+  }
+
+  async function proxy(url: string): Promise<TcpProxy> {
+    const target = new URL(url.replace(/^mongodb:/, 'http:').replace(/^postgres(ql)?:/, 'http:'));
+    const p = await startTcpProxy(target.hostname, Number(target.port));
+    cleanups.push(() => p.close());
+    return p;
+  }
+
+  const viaProxy = (url: string, p: TcpProxy) => url.replace(/@?(127\.0\.0\.1|localhost):\d+/, (match) => `${match.startsWith('@') ? '@' : ''}${p.address}`);
+
+  const post = (gatewayUrl: string, i: number) =>
+    fetch(`${gatewayUrl}/api/v1/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({ source: 'generic', payload: { account: `acc-${i % 7}`, amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }),
+    }).then((response) => response.status);
+
+  async function insertRaw(count: number, from = 0): Promise<void> {
+    const docs = Array.from(
+      { length: count },
+      (_, i) => newRawTransaction('acme', { source: 'generic', payload: { account: `acc-${(from + i) % 7}`, amountMinor: from + i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }) as RawTransaction,
+    );
+    await mongo.raw.insertMany(docs);
+  }
+
+  const rows = () => pg.db.one<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT raw_id)::int AS d FROM transactions');
+
+  it('PostgreSQL down mid-drain: ingestion keeps answering 202, and after it returns everything drains once', async () => {
+    const pgProxy = await proxy(pg.url);
+    const { logger, lines } = capturingLogger();
+    const system = await start(['gateway', 'ingest', 'processor'], { WORKER_ID: 'pg-outage' }, { databaseUrl: viaProxy(pg.url, pgProxy), logger });
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 300; i++) statuses.push(await post(system.gatewayUrl!, i));
+    await waitFor('some rows before the outage', async () => (await rows()).n > 0);
+
+    pgProxy.cut();
+    for (let i = 300; i < 600; i++) statuses.push(await post(system.gatewayUrl!, i));
+    await waitFor('a retried write during the outage', () => lines.some((line) => line.msg.startsWith('transient failure') && line.stage === 'write'));
+    const duringOutage = (await rows()).n;
+    expect(duringOutage).toBeLessThan(600);
+    pgProxy.restore();
+
+    await waitFor('600 processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 600, { timeoutMs: 60_000 });
+    expect(statuses.filter((s) => s === 202)).toHaveLength(600);
+    expect(await rows()).toEqual({ n: 600, d: 600 });
+    expect(await mongo.raw.countDocuments({ status: { $in: ['failed', 'dead'] } })).toBe(0);
+  });
+
+  it('MongoDB connections cut mid-run: the stream and the sweep recover and every document arrives once', async () => {
+    const mongoProxy = await proxy(mongoUri!);
+    const { logger, lines } = capturingLogger();
+    const system = await start(['processor'], { WORKER_ID: 'mongo-outage' }, { uri: viaProxy(mongoUri!, mongoProxy), logger });
+
+    await insertRaw(200);
+    await waitFor('200 rows', async () => (await rows()).n === 200);
+    mongoProxy.cut();
+    await insertRaw(200, 200);
+    await waitFor('the processor noticing', () => lines.some((line) => line.level >= 40));
+    mongoProxy.restore();
+
+    await waitFor('400 processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 400, { timeoutMs: 60_000 });
+    expect(await rows()).toEqual({ n: 400, d: 400 });
+    // The counters follow the log write that comes after the mark.
+    await waitFor('the processor to count 400', () => system.processor!.stats.processed >= 400);
+  });
+
+  it('a stale resume token at start is given up with a warning, and the sweep delivers everything', async () => {
+    await mongo.checkpoints.insertOne({ _id: 'default', resumeToken: { _data: '8200000001000000012B0229296E04' }, worker: 'long-gone', at: new Date(Date.now() - 86_400_000) });
+    await insertRaw(150);
+    const { logger, lines } = capturingLogger();
+    const system = await start(['processor'], { WORKER_ID: 'stale-token' }, { logger });
+    await insertRaw(150, 150);
+
+    await waitFor('300 rows', async () => (await rows()).n === 300, { timeoutMs: 60_000 });
+    await waitFor('the warning', () => lines.find((line) => line.msg.startsWith('the resume token is unusable')));
+    const warning = lines.find((line) => line.msg.startsWith('the resume token is unusable'))!;
+    expect(warning.level).toBe(40);
+    expect(warning.gapMs).toBeGreaterThanOrEqual(86_400_000);
+    expect(system.processor!.stats.streamRestarts).toBe(1);
+    // Once restarted from now, the stream delivers again.
+    const [{ insertedId }] = [await mongo.raw.insertOne(newRawTransaction('acme', { source: 'generic', payload: { account: 'late', amountMinor: 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }) as RawTransaction)];
+    await waitFor('the late document', () => mongo.raw.findOne({ _id: new ObjectId(insertedId), processed: true }));
+    expect(await rows()).toEqual({ n: 301, d: 301 });
+  });
+
+  it.skipIf(!mongoReal)('on a quiet collection the heartbeat keeps moving the stored resume token (real mongod only: the stand-in sends no post-batch tokens)', async () => {
+    await start(['processor'], { WORKER_ID: 'heartbeat', CHECKPOINT_HEARTBEAT_MS: '100' });
+    const first = await waitFor('a heartbeat checkpoint', () => mongo.checkpoints.findOne({ _id: 'default' }));
+    await mongo.db.collection('unrelated').insertOne({ moving: 'the oplog' });
+    await waitFor('a newer heartbeat checkpoint', async () => {
+      const now = await mongo.checkpoints.findOne({ _id: 'default' });
+      return now && JSON.stringify(now.resumeToken) !== JSON.stringify(first.resumeToken);
+    });
+  });
+});
