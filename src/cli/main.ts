@@ -6,8 +6,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
-import { startEmbeddedMongo } from '../db/embedded-mongo.js';
-import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { migrate } from '../db/migrate.js';
 import { keyPrefix, type ApiKeyEntry } from '../gateway/api-keys.js';
 import { StartupError, startSystem, type Role } from './system.js';
@@ -28,6 +26,8 @@ async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup
   await mkdir(resolve(config.DATA_DIR), { recursive: true });
   // PostgreSQL refuses to run as root, so embedded-postgres runs it as its own user, who must reach the directory.
   await chmod(resolve(config.DATA_DIR), 0o755);
+  // Loaded only when used: the package hooks SIGINT/SIGTERM at import (see takeOverSignals).
+  const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js');
   const server = await startEmbeddedPostgres({ dataDir, port: 54329, persistent: true });
   cleanups.push(server.stop);
   logger.info({ dataDir }, 'DATABASE_URL is unset: started an embedded PostgreSQL');
@@ -37,6 +37,7 @@ async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup
 async function resolveMongo(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<string> {
   if (config.MONGODB_URI) return config.MONGODB_URI;
   try {
+    const { startEmbeddedMongo } = await import('../db/embedded-mongo.js');
     const mongo = await startEmbeddedMongo();
     cleanups.push(mongo.stop);
     logger.info('MONGODB_URI is unset: started an embedded single-node replica set (data is not kept)');
@@ -63,6 +64,18 @@ async function resolveApiKeys(config: Config, logger: Logger): Promise<ApiKeyEnt
   }
   logger.warn({ file, tenantId: 'dev', keyPrefix: keyPrefix(key) }, 'API_KEYS is unset: using a development key for tenant "dev"; read it from the file');
   return [{ tenantId: 'dev', key }];
+}
+
+/**
+ * Makes our drain the only reaction to SIGTERM/SIGINT. embedded-postgres (through async-exit-hook) installs
+ * handlers at import that stop its servers and exit with 143 at once, which would cut the drain short and
+ * take the database away under it; our shutdown stops the embedded servers itself, after the drain.
+ */
+function takeOverSignals(shutdown: (signal: string) => void): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.removeAllListeners(signal);
+    process.once(signal, () => shutdown(signal));
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -119,8 +132,7 @@ async function main(argv: string[]): Promise<void> {
         .then(cleanUp)
         .then(() => process.exit(0));
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    takeOverSignals(shutdown);
   } catch (error) {
     await cleanUp();
     throw error;

@@ -1,0 +1,120 @@
+// Processors as real child processes (`prismo serve --role processor`), killed without warning and
+// stopped with SIGTERM while draining a backlog: every document must end in PostgreSQL exactly once.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RawTransaction } from '../src/db/mongo.js';
+import { newRawTransaction } from '../src/ingest/raw-store.js';
+import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+
+const CLI = fileURLToPath(new URL('../bin/prismo.js', import.meta.url));
+
+describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', () => {
+  let pg: TestPostgres;
+  let mongo: TestMongo;
+  const children = new Set<ChildProcess>();
+
+  beforeAll(async () => {
+    pg = await createTestPostgres();
+    mongo = await createTestMongo();
+  });
+  afterEach(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    children.clear();
+    await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
+    await pg.db.none('TRUNCATE transactions, accounts');
+  });
+  afterAll(async () => {
+    await mongo?.drop();
+    await pg?.drop();
+  });
+
+  function spawnProcessor(worker: string, env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string } {
+    let stderr = '';
+    const child = spawn(process.execPath, [CLI, 'serve', '--role', 'processor'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        MONGODB_URI: mongoUri!,
+        MONGODB_DB: mongo.dbName,
+        DATABASE_URL: pg.url,
+        WORKER_ID: worker,
+        LOG_LEVEL: 'warn',
+        POLL_INTERVAL_MS: '200',
+        BATCH_MAX_SIZE: '500',
+        BATCH_MAX_WAIT_MS: '20',
+        // Leases of a killed processor must expire within the test's patience.
+        LEASE_MS: '2000',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    children.add(child);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        resolve({ code, signal });
+      }),
+    );
+    return { child, exited, stderr: () => stderr };
+  }
+
+  async function insertBacklog(count: number): Promise<void> {
+    for (let from = 0; from < count; from += 2_000) {
+      const docs = Array.from(
+        { length: Math.min(2_000, count - from) },
+        (_, i) =>
+          newRawTransaction('acme', {
+            source: 'generic',
+            externalId: `doc-${from + i}`,
+            payload: { account: `acc-${(from + i) % 50}`, amountMinor: from + i + 1, currency: 'EUR', occurredAt: '2026-11-24T00:00:00Z' },
+          }) as RawTransaction,
+      );
+      await mongo.raw.insertMany(docs, { ordered: false });
+    }
+  }
+
+  const rows = () => pg.db.one<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT raw_id)::int AS d FROM transactions');
+
+  it('20,000 documents survive SIGKILL at random moments: all processed, exactly 20,000 rows, no duplicates', async () => {
+    const total = 20_000;
+    await insertBacklog(total);
+    const kills: Array<{ afterMs: number; rowsAtKill: number }> = [];
+    for (let round = 0; round < 4; round++) {
+      const before = (await rows()).n;
+      const { child, exited } = spawnProcessor(`crash-${round}`);
+      // Let it make some progress, then kill it at a random moment of the drain.
+      await waitFor(`round ${round} making progress`, async () => (await rows()).n > before, { timeoutMs: 60_000 });
+      const afterMs = 100 + Math.floor(Math.random() * 900);
+      await new Promise((resolve) => setTimeout(resolve, afterMs));
+      child.kill('SIGKILL');
+      expect((await exited).signal).toBe('SIGKILL');
+      kills.push({ afterMs, rowsAtKill: (await rows()).n });
+      if (kills.at(-1)!.rowsAtKill === total) break;
+    }
+    const last = spawnProcessor('crash-final');
+    await waitFor('every document processed', async () => (await mongo.raw.countDocuments({ processed: true })) === total, { timeoutMs: 180_000, intervalMs: 250 });
+    last.child.kill('SIGTERM');
+    expect(await last.exited).toEqual({ code: 0, signal: null });
+
+    expect(await rows()).toEqual({ n: total, d: total });
+    expect(await pg.db.one('SELECT sum(amount_minor)::bigint AS s FROM transactions', [], (r) => r.s)).toBe(BigInt((total * (total + 1)) / 2));
+    expect(await mongo.raw.countDocuments({ status: { $ne: 'processed' } })).toBe(0);
+    console.log(`[crash] kills: ${kills.map((k) => `${k.rowsAtKill} rows after +${k.afterMs} ms`).join(', ')}`);
+  });
+
+  it('SIGTERM under load drains: exit 0, no document left leased, no batch half-done', async () => {
+    await insertBacklog(6_000);
+    const { child, exited } = spawnProcessor('graceful', { SHUTDOWN_TIMEOUT_MS: '20000' });
+    await waitFor('progress', async () => (await rows()).n > 500, { timeoutMs: 60_000 });
+    child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+
+    const processed = await mongo.raw.countDocuments({ processed: true });
+    // Every committed row was marked, and nothing marked lacks its row.
+    expect((await rows()).n).toBe(processed);
+    expect(await mongo.raw.countDocuments({ processed: false, leaseOwner: 'graceful' })).toBe(0);
+    expect(await mongo.logs.countDocuments({ worker: 'graceful' })).toBe(processed);
+  });
+});
