@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSystem, type Role, type System } from '../src/cli/system.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
+import { replayDead } from '../src/processor/replay-dead.js';
 import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
 
 const API_KEY = 'e2e-key-0123456789abcdef';
@@ -154,5 +155,11 @@ describe.skipIf(!mongoUri)('end to end', () => {
     expect(dead).toMatchObject({ processed: false, attempts: 2, lastError: 'payload.amount: 10.005 USD has more than 2 decimal places and cannot be represented exactly' });
     expect(await mongo.logs.find({ rawId: new ObjectId(id) }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead']);
     expect(await pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)).toBe(20);
+
+    // Dead letters are replayable: back in line with fresh attempts (here it fails the same way again).
+    expect(await replayDead(mongo.raw, { ids: [id] })).toBe(1);
+    await waitFor('the replayed document dead again', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 4);
+    expect(await mongo.logs.find({ rawId: new ObjectId(id) }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead', 'failed', 'dead']);
+    expect(await mongo.raw.findOne({ _id: new ObjectId(id) })).toMatchObject({ status: 'dead', attempts: 2 });
   });
 });

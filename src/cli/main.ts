@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { migrate } from '../db/migrate.js';
+import { connectMongo } from '../db/mongo.js';
 import { keyPrefix, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { replayDead } from '../processor/replay-dead.js';
 import { StartupError, startSystem, type Role } from './system.js';
 
 const USAGE = `usage: prismo <command>
@@ -15,7 +17,9 @@ const USAGE = `usage: prismo <command>
                               DATABASE_URL is unset; embedded MongoDB when MONGODB_URI is unset and a
                               mongod can be had)
   serve --role <role>[,...]   run services: gateway, ingest, processor
-  migrate                     apply PostgreSQL migrations (DATABASE_URL, or the embedded one)`;
+  migrate                     apply PostgreSQL migrations (DATABASE_URL, or the embedded one)
+  replay-dead [--id <id>]... [--tenant <tenant>]
+                              put dead-lettered documents back in line (MONGODB_URI)`;
 
 type Cleanup = () => Promise<unknown>;
 
@@ -79,7 +83,11 @@ function takeOverSignals(shutdown: (signal: string) => void): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { role: { type: 'string' }, id: { type: 'string', multiple: true }, tenant: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   const command = positionals[0];
   if (values.help || !command) {
     console.log(USAGE);
@@ -98,6 +106,18 @@ async function main(argv: string[]): Promise<void> {
       const applied = await migrate(url, logger);
       logger.info({ applied }, applied.length ? 'migrations applied' : 'database already current');
       await cleanUp();
+      return;
+    }
+
+    if (command === 'replay-dead') {
+      if (!config.MONGODB_URI) throw new StartupError('MONGODB_URI is not set: replay-dead works on the MongoDB holding raw_transactions');
+      const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+      try {
+        const replayed = await replayDead(mongo.raw, { ids: values.id, tenantId: values.tenant });
+        logger.info({ replayed, ids: values.id, tenantId: values.tenant }, 'dead-lettered documents put back in line');
+      } finally {
+        await mongo.close();
+      }
       return;
     }
 
