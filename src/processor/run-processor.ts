@@ -107,6 +107,7 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
     intervalMs: settings.POLL_INTERVAL_MS,
     pageSize,
     backlogIntervalMs: Math.max(settings.BATCH_MAX_WAIT_MS, 100),
+    room: () => pageSize - inFlight.size,
     onError: (error) => log.warn({ err: error }, 'sweep failed; trying again next interval'),
   });
 

@@ -48,4 +48,31 @@ describe('sweep$', () => {
       expect(errors).toHaveLength(1);
     });
   });
+
+  it('asks only for what the pipeline has room for, and skips the query while it is full', () => {
+    const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    scheduler.run(() => {
+      const rooms = [3, 0, 0, 5];
+      const limits: Array<[number, number]> = [];
+      sweep$({
+        findWaiting: (limit) => {
+          limits.push([scheduler.now(), limit]);
+          return of(Array.from({ length: limit }, (_, i) => `id${i}`));
+        },
+        intervalMs: 100,
+        pageSize: 4,
+        backlogIntervalMs: 10,
+        room: () => rooms.shift() ?? 4,
+        scheduler,
+      })
+        .pipe(take(7))
+        .subscribe();
+      scheduler.flush();
+      // Room 3 at 0 (a full page, so 10 ms later); no room at 10 and 20 (no query); room 5 capped to the page at 30.
+      expect(limits).toEqual([
+        [0, 3],
+        [30, 4],
+      ]);
+    });
+  });
 });

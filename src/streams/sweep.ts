@@ -1,7 +1,7 @@
 // The polling sweep: the fallback that guarantees nothing is missed. Every interval it lists documents
 // still waiting and offers them as candidates; when a page comes back full there is a backlog, so the
 // next page is fetched soon instead of a whole interval later.
-import { asyncScheduler, catchError, concat, concatMap, defer, from, mergeMap, of, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, concat, concatMap, defer, filter, from, map, mergeMap, of, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { Candidate } from './pipeline.js';
 
 export interface SweepOptions {
@@ -11,6 +11,11 @@ export interface SweepOptions {
   pageSize: number;
   /** Delay before the next page while a backlog lasts. */
   backlogIntervalMs: number;
+  /**
+   * How many candidates the pipeline can take now (default: pageSize). The sweep asks for no more, and
+   * skips its query while there is no room, so it pulls only as fast as batches commit.
+   */
+  room?: () => number;
   scheduler?: SchedulerLike;
   onError?: (error: unknown) => void;
 }
@@ -19,15 +24,22 @@ export function sweep$(options: SweepOptions): Observable<Candidate> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const page$ = (delayMs: number): Observable<string[]> =>
     timer(delayMs, scheduler).pipe(
-      concatMap(() =>
-        defer(() => options.findWaiting(options.pageSize)).pipe(
+      concatMap(() => {
+        const limit = Math.min(options.pageSize, options.room?.() ?? options.pageSize);
+        // No room: the pipeline is full, so there is a backlog; look again soon.
+        if (limit <= 0) return of({ ids: [] as string[], full: true });
+        return defer(() => options.findWaiting(limit)).pipe(
+          map((ids) => ({ ids, full: ids.length >= limit })),
           catchError((error: unknown) => {
             options.onError?.(error);
-            return of([] as string[]);
+            return of({ ids: [] as string[], full: false });
           }),
-        ),
-      ),
-      concatMap((ids) => concat(of(ids), page$(ids.length >= options.pageSize ? options.backlogIntervalMs : options.intervalMs))),
+        );
+      }),
+      concatMap(({ ids, full }) => concat(of(ids), page$(full ? options.backlogIntervalMs : options.intervalMs))),
     );
-  return page$(0).pipe(mergeMap((ids) => from(ids.map((id): Candidate => ({ id, via: 'sweep' })))));
+  return page$(0).pipe(
+    filter((ids) => ids.length > 0),
+    mergeMap((ids) => from(ids.map((id): Candidate => ({ id, via: 'sweep' })))),
+  );
 }
