@@ -88,6 +88,13 @@ describe.skipIf(!mongoUri)('faults', () => {
 
   const rows = () => pg.db.one<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT raw_id)::int AS d FROM transactions');
 
+  /** One line per fault test with the counts it checked, for the closing note. */
+  async function report(name: string, accepted: number): Promise<void> {
+    const { n, d } = await rows();
+    const [failed, dead] = await Promise.all([mongo.raw.countDocuments({ status: 'failed' }), mongo.raw.countDocuments({ status: 'dead' })]);
+    console.log(`[fault] ${name}: accepted=${accepted} rows=${n} duplicates=${n - d} failed=${failed} dead=${dead}`);
+  }
+
   it('PostgreSQL down mid-drain: ingestion keeps answering 202, and after it returns everything drains once', async () => {
     const pgProxy = await proxy(pg.url);
     const { logger, lines } = capturingLogger();
@@ -108,6 +115,7 @@ describe.skipIf(!mongoUri)('faults', () => {
     expect(statuses.filter((s) => s === 202)).toHaveLength(600);
     expect(await rows()).toEqual({ n: 600, d: 600 });
     expect(await mongo.raw.countDocuments({ status: { $in: ['failed', 'dead'] } })).toBe(0);
+    await report('postgres-outage', statuses.filter((s) => s === 202).length);
   });
 
   it('MongoDB connections cut mid-run: the stream and the sweep recover and every document arrives once', async () => {
@@ -126,6 +134,7 @@ describe.skipIf(!mongoUri)('faults', () => {
     expect(await rows()).toEqual({ n: 400, d: 400 });
     // The counters follow the log write that comes after the mark.
     await waitFor('the processor to count 400', () => system.processor!.stats.processed >= 400);
+    await report('mongo-connections-cut', 400);
   });
 
   it('a stale resume token at start is given up with a warning, and the sweep delivers everything', async () => {
@@ -145,6 +154,22 @@ describe.skipIf(!mongoUri)('faults', () => {
     const [{ insertedId }] = [await mongo.raw.insertOne(newRawTransaction('acme', { source: 'generic', payload: { account: 'late', amountMinor: 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }) as RawTransaction)];
     await waitFor('the late document', () => mongo.raw.findOne({ _id: new ObjectId(insertedId), processed: true }));
     expect(await rows()).toEqual({ n: 301, d: 301 });
+    await report('stale-resume-token', 301);
+  });
+
+  it('a row PostgreSQL rejects is isolated from its batch: it alone fails, the rest commits', async () => {
+    // A NUL escape in metadata passes MongoDB and the mapper, and PostgreSQL's jsonb refuses it (SQLSTATE 22P05).
+    const docs = Array.from({ length: 99 }, (_, i) =>
+      newRawTransaction('acme', { source: 'generic', payload: { account: 'a', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', metadata: i === 42 ? { note: 'bad\u0000byte' } : { note: 'ok' } } }),
+    ) as RawTransaction[];
+    const { insertedIds } = await mongo.raw.insertMany(docs);
+    const poison = insertedIds[42]!;
+    await start(['processor'], { WORKER_ID: 'isolation', BATCH_MAX_SIZE: '100', BATCH_MAX_WAIT_MS: '200', MAX_ATTEMPTS: '1' });
+    await waitFor('98 rows', async () => (await rows()).n === 98);
+    const dead = await waitFor('the poison dead-lettered', () => mongo.raw.findOne({ _id: poison, status: 'dead' }));
+    expect(dead.lastError).toMatch(/PostgreSQL rejected the row/);
+    expect(await mongo.raw.countDocuments({ processed: true })).toBe(98);
+    await report('poison-row-isolated', 99);
   });
 
   it.skipIf(!mongoReal)('on a quiet collection the heartbeat keeps moving the stored resume token (real mongod only: the stand-in sends no post-batch tokens)', async () => {

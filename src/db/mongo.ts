@@ -25,6 +25,8 @@ export interface RawTransaction {
 export type Outcome = 'processed' | 'failed' | 'dead';
 
 export interface ProcessingLog {
+  /** `<batchId>:<rawId>`: one entry per document per batch, so a retried insert cannot double it. */
+  _id: string;
   rawId: ObjectId;
   tenantId: string;
   outcome: Outcome;

@@ -68,13 +68,14 @@ export async function writeTransactions(db: Database, batch: Transaction[]): Pro
 }
 
 /**
- * Constraint and data errors (SQLSTATE classes 22 and 23) are the rows' fault: permanent, so the batch is
+ * Constraint and data errors (SQLSTATE classes 22 and 23, and 08P01) are the rows' fault: permanent, so the batch is
  * split to find them. Everything else (connection loss, shutdown, serialization, timeouts) is transient.
  */
 export function classifyPgError(error: unknown): Error {
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
-  if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'))) {
+  // 08P01 (protocol violation) is what a value the wire format cannot carry, such as a NUL in text, causes.
+  if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '08P01')) {
     return new PermanentError(`pg_${code}`, `PostgreSQL rejected the row: ${message}`, { cause: error });
   }
   if (error instanceof pgPromise.errors.QueryResultError) return new PermanentError('pg_result', message, { cause: error });

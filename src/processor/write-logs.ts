@@ -1,5 +1,6 @@
-// One processing_logs entry per document outcome, written after the outcome is recorded.
-import { ObjectId, type Collection } from 'mongodb';
+// One processing_logs entry per document outcome, written after the outcome is recorded. Entries have
+// deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice.
+import { MongoBulkWriteError, ObjectId, type Collection } from 'mongodb';
 import type { ProcessingLog } from '../db/mongo.js';
 import { classifyMongoError } from '../ingest/raw-store.js';
 import type { LogEntry } from '../streams/pipeline.js';
@@ -10,6 +11,7 @@ export async function writeLogs(logs: Collection<ProcessingLog>, entries: Array<
   try {
     await logs.insertMany(
       entries.map((entry) => ({
+        _id: `${entry.batchId}:${entry.id}`,
         rawId: new ObjectId(entry.id),
         tenantId: entry.doc.raw.tenantId,
         outcome: entry.outcome,
@@ -23,6 +25,9 @@ export async function writeLogs(logs: Collection<ProcessingLog>, entries: Array<
       { ordered: false },
     );
   } catch (error) {
+    const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
+    const duplicatesOnly = writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
+    if (duplicatesOnly) return;
     throw classifyMongoError(error);
   }
 }

@@ -1,6 +1,7 @@
 // The change-stream source through the real driver: inserts arrive as candidates with resume tokens,
 // and a stream opened after a token replays exactly what followed it.
 import { firstValueFrom, take, toArray } from 'rxjs';
+import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, waitFor, type TestMongo } from '../../test/support/databases.js';
 import { newRawTransaction } from '../ingest/raw-store.js';
@@ -56,5 +57,22 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
     await waitFor('inserts after the reconnect', () => ids.every((id) => seen.includes(id)));
     subscription.unsubscribe();
     expect(events.map((e) => e.kind)).toEqual(['reconnecting']);
+  });
+});
+
+describe('changeStream$ without a server', () => {
+  it('completes with one "unsupported" event when the server has no change streams, leaving the sweep alone', async () => {
+    const events: ChangeStreamEvent[] = [];
+    let opens = 0;
+    const open = (): InsertEventStream => {
+      opens++;
+      const emitter = new EventEmitter();
+      setTimeout(() => emitter.emit('error', Object.assign(new Error('The $changeStream stage is only supported on replica sets'), { code: 40573 })), 0);
+      return Object.assign(emitter, { close: async () => undefined }) as unknown as InsertEventStream;
+    };
+    const seen = await firstValueFrom(changeStream$({ open, retryBaseMs: 1, retryMaxMs: 1, onEvent: (e) => events.push(e) }).pipe(toArray()));
+    expect(seen).toEqual([]);
+    expect(events.map((e) => e.kind)).toEqual(['unsupported']);
+    expect(opens).toBe(1);
   });
 });

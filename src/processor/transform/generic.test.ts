@@ -36,6 +36,9 @@ describe('generic mapper', () => {
     );
     expect(() => transformRaw(raw({ amount: '1', currency: 'usd', occurredAt: 'yesterday' }))).toThrow(/payload\.account: .*payload\.currency: must be an upper-case ISO 4217 code.*payload\.occurredAt/);
     expect(() => transformRaw(raw({ account: 'a', amount: 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', colour: 'red' }))).toThrow(/colour/);
+    expect(() => transformRaw(raw({ account: 'a', amount: 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', description: 'a\u0000b' }))).toThrow(
+      'payload.description: must not contain NUL characters',
+    );
   });
 
   it('fails a document whose source has no mapper', () => {

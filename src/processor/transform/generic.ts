@@ -4,9 +4,12 @@ import { parseMajorAmount, parseMinorAmount } from './money.js';
 import { payloadError } from './payload-error.js';
 import type { SourceMapper, Transaction } from './model.js';
 
+// PostgreSQL text cannot hold NUL; refuse it here with a clear reason rather than as a database error.
+const text = (max: number) => z.string().max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+
 const genericPayload = z
   .strictObject({
-    account: z.string().trim().min(1).max(128),
+    account: text(128).pipe(z.string().trim().min(1)),
     /** Major units as a decimal string or number; negative means money out unless `direction` is given. */
     amount: z.union([z.string(), z.number()]).optional(),
     /** Minor units as an integer or digit string; an alternative to `amount`. */
@@ -14,7 +17,7 @@ const genericPayload = z
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an upper-case ISO 4217 code'),
     direction: z.enum(['debit', 'credit']).optional(),
     occurredAt: z.iso.datetime({ offset: true }),
-    description: z.string().max(1_000).optional(),
+    description: text(1_000).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .refine((p) => (p.amount === undefined) !== (p.amountMinor === undefined), { message: 'exactly one of amount or amountMinor is required', path: ['amount'] });
