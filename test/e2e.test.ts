@@ -153,13 +153,15 @@ describe.skipIf(!mongoUri)('end to end', () => {
     await waitFor('20 rows', async () => (await counts()).rows === 20);
     const dead = await waitFor('the poison document dead-lettered', () => mongo.raw.findOne({ _id: new ObjectId(id), status: 'dead' }));
     expect(dead).toMatchObject({ processed: false, attempts: 2, lastError: 'payload.amount: 10.005 USD has more than 2 decimal places and cannot be represented exactly' });
-    expect(await mongo.logs.find({ rawId: new ObjectId(id) }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead']);
+    // The log entry follows the mark.
+    await waitFor('both outcomes logged', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 2);
+    expect(await mongo.logs.find({ rawId: new ObjectId(id) }).sort({ at: 1 }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead']);
     expect(await pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)).toBe(20);
 
     // Dead letters are replayable: back in line with fresh attempts (here it fails the same way again).
     expect(await replayDead(mongo.raw, { ids: [id] })).toBe(1);
     await waitFor('the replayed document dead again', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 4);
-    expect(await mongo.logs.find({ rawId: new ObjectId(id) }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead', 'failed', 'dead']);
+    expect(await mongo.logs.find({ rawId: new ObjectId(id) }).sort({ at: 1 }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead', 'failed', 'dead']);
     expect(await mongo.raw.findOne({ _id: new ObjectId(id) })).toMatchObject({ status: 'dead', attempts: 2 });
   });
 });

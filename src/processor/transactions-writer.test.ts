@@ -2,16 +2,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
 import { isPermanent, isTransient } from '../errors.js';
+import pgPromise from 'pg-promise';
 import { connectPostgres } from '../db/postgres.js';
 import type { Transaction } from './transform/model.js';
-import { writeTransactions } from './transactions-writer.js';
+import { normalizeName, writeTransactions } from './transactions-writer.js';
 
 let pg: TestPostgres;
 beforeAll(async () => {
   pg = await createTestPostgres();
 });
 afterAll(() => pg.drop());
-beforeEach(() => pg.db.none('TRUNCATE transactions, accounts'));
+beforeEach(() => pg.db.none('TRUNCATE transactions, accounts, counterparties'));
 
 const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   rawId: `raw-${n}`,
@@ -19,6 +20,10 @@ const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   source: 'generic',
   externalId: `ext-${n}`,
   accountRef: `acc-${n % 7}`,
+  counterparty: n % 5 === 0 ? null : { name: [`ACME, Inc.`, 'acme inc', 'Globex Corp', 'Initech', 'Café Zoë'][n % 5]!, merchantCategoryCode: n % 5 === 2 ? '5734' : null },
+  status: 'posted',
+  category: 'sales',
+  bookedAt: new Date(Date.UTC(2026, 10, 1, 1)),
   direction: n % 3 ? 'credit' : 'debit',
   amountMinor: BigInt(n) * 100n + 1n,
   currency: 'EUR',
@@ -72,5 +77,44 @@ describe('writeTransactions', () => {
     const error = await writeTransactions(down, [tx(1)]).catch((e: unknown) => e);
     await down.$pool.end();
     expect(isTransient(error)).toBe(true);
+  });
+
+  it('a 5,000-document batch upserts its accounts and counterparties set-based, in five statements', async () => {
+    let statements = 0;
+    const counting = pgPromise({ query: () => void statements++ });
+    const db = counting({ connectionString: pg.url, max: 1 });
+    try {
+      const batch = Array.from({ length: 5_000 }, (_, i) => tx(i));
+      await writeTransactions(db, batch);
+      expect(statements).toBe(5);
+      statements = 0;
+      await writeTransactions(db, batch.slice(0, 1_000).map((t, i) => ({ ...t, rawId: `again-${i}` })));
+      console.log(`[writer] statements for one batch of 1,000: ${statements}`);
+      expect(statements).toBe(5);
+    } finally {
+      await db.$pool.end();
+    }
+    expect(await pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)).toBe(6_000);
+    expect(await pg.db.one('SELECT count(*)::int AS n FROM accounts', [], (r) => r.n)).toBe(14);
+    // Four distinct names after normalising ("ACME, Inc." = "acme inc"), per tenant.
+    const counterparties = await pg.db.many('SELECT tenant_id, name_normalized, merchant_category_code FROM counterparties ORDER BY 1, 2');
+    expect(counterparties).toEqual(
+      ['acme', 'globex'].flatMap((tenant) => [
+        { tenant_id: tenant, name_normalized: 'acme inc', merchant_category_code: null },
+        { tenant_id: tenant, name_normalized: 'café zoë', merchant_category_code: null },
+        { tenant_id: tenant, name_normalized: 'globex corp', merchant_category_code: '5734' },
+        { tenant_id: tenant, name_normalized: 'initech', merchant_category_code: null },
+      ]),
+    );
+    const linked = await pg.db.one(
+      `SELECT count(*) FILTER (WHERE counterparty_id IS NOT NULL)::int AS with_cp, count(*) FILTER (WHERE counterparty_id IS NULL)::int AS without FROM transactions`,
+    );
+    expect(linked).toEqual({ with_cp: 4_800, without: 1_200 });
+  });
+
+  it('normalises counterparty names', () => {
+    expect(normalizeName('  ACME, Inc. ')).toBe('acme inc');
+    expect(normalizeName('ＡＣＭＥ　inc')).toBe('acme inc');
+    expect(normalizeName('Café  Zoë!')).toBe('café zoë');
   });
 });

@@ -42,6 +42,6 @@ describe('generic mapper', () => {
   });
 
   it('fails a document whose source has no mapper', () => {
-    expect(() => transformRaw(raw({}, 'mystery'))).toThrow('no mapper for source "mystery" (known: generic)');
+    expect(() => transformRaw(raw({}, 'mystery'))).toThrow('no mapper for source "mystery" (known: generic, stripe, plaid, iso20022)');
   });
 });

@@ -1,8 +1,9 @@
 // Our own canonical JSON (docs/api.md): the format for sources that map their data before sending.
 import { z } from 'zod';
+import { atField, fromEnvelope, parsePayload } from './mapping.js';
 import { parseMajorAmount, parseMinorAmount } from './money.js';
 import { payloadError } from './payload-error.js';
-import type { SourceMapper, Transaction } from './model.js';
+import { statuses, type SourceMapper } from './model.js';
 
 // PostgreSQL text cannot hold NUL; refuse it here with a clear reason rather than as a database error.
 const text = (max: number) => z.string().max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
@@ -16,34 +17,38 @@ const genericPayload = z
     amountMinor: z.union([z.string(), z.number()]).optional(),
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an upper-case ISO 4217 code'),
     direction: z.enum(['debit', 'credit']).optional(),
+    status: z.enum(statuses).default('posted'),
     occurredAt: z.iso.datetime({ offset: true }),
+    bookedAt: z.iso.datetime({ offset: true }).optional(),
     description: text(1_000).optional(),
+    category: text(128).optional(),
+    counterparty: z
+      .strictObject({
+        name: text(256).pipe(z.string().trim().min(1)),
+        merchantCategoryCode: z.string().regex(/^[0-9]{4}$/, 'must be a 4-digit merchant category code').optional(),
+      })
+      .optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .refine((p) => (p.amount === undefined) !== (p.amountMinor === undefined), { message: 'exactly one of amount or amountMinor is required', path: ['amount'] });
 
-export const mapGeneric: SourceMapper = (raw): Transaction => {
-  const parsed = genericPayload.safeParse(raw.payload);
-  if (!parsed.success) throw payloadError(parsed.error);
-  const p = parsed.data;
-  let signed: bigint;
-  try {
-    signed = p.amount !== undefined ? parseMajorAmount(p.amount, p.currency) : parseMinorAmount(p.amountMinor!);
-  } catch (error) {
-    throw payloadError(error, [p.amount !== undefined ? 'amount' : 'amountMinor']);
-  }
-  if (p.direction && signed < 0n) throw payloadError(new Error('must not be negative when direction is given'), ['amount']);
+export const mapGeneric: SourceMapper = (raw) => {
+  const p = parsePayload(genericPayload, raw.payload);
+  const signed =
+    p.amount !== undefined ? atField(['amount'], () => parseMajorAmount(p.amount!, p.currency)) : atField(['amountMinor'], () => parseMinorAmount(p.amountMinor!));
+  if (p.direction && signed < 0n) throw payloadError(new Error('must not be negative when direction is given'), [p.amount !== undefined ? 'amount' : 'amountMinor']);
   return {
-    rawId: raw.rawId,
-    tenantId: raw.tenantId,
-    source: raw.source,
-    externalId: raw.externalId,
+    ...fromEnvelope(raw),
     accountRef: p.account,
+    counterparty: p.counterparty ? { name: p.counterparty.name, merchantCategoryCode: p.counterparty.merchantCategoryCode ?? null } : null,
     direction: p.direction ?? (signed < 0n ? 'debit' : 'credit'),
     amountMinor: signed < 0n ? -signed : signed,
     currency: p.currency,
+    status: p.status,
     description: p.description ?? null,
+    category: p.category ?? null,
     occurredAt: new Date(p.occurredAt),
+    bookedAt: p.bookedAt ? new Date(p.bookedAt) : p.status === 'pending' ? null : new Date(p.occurredAt),
     receivedAt: raw.receivedAt,
     metadata: p.metadata ?? {},
   };

@@ -1,10 +1,17 @@
-// Chooses the mapper by the envelope's `source`. Adding a format is one module plus one line here.
+// Chooses the mapper by the envelope's `source` and checks what it built against the canonical schema.
+// Adding a format is one module plus one line in `mappers` (docs/model.md says how).
 import { PermanentError } from '../../errors.js';
 import { mapGeneric } from './generic.js';
-import type { RawInput, SourceMapper, Transaction } from './model.js';
+import { mapIso20022 } from './iso20022.js';
+import { transactionSchema, type RawInput, type SourceMapper, type Transaction } from './model.js';
+import { mapPlaid } from './plaid.js';
+import { mapStripe } from './stripe.js';
 
 const mappers: Record<string, SourceMapper> = {
   generic: mapGeneric,
+  stripe: mapStripe,
+  plaid: mapPlaid,
+  iso20022: mapIso20022,
 };
 
 export const knownSources = () => Object.keys(mappers);
@@ -12,5 +19,11 @@ export const knownSources = () => Object.keys(mappers);
 export function transformRaw(raw: RawInput): Transaction {
   const mapper = Object.hasOwn(mappers, raw.source) ? mappers[raw.source] : undefined;
   if (!mapper) throw new PermanentError('unknown_source', `no mapper for source "${raw.source}" (known: ${knownSources().join(', ')})`);
-  return mapper(raw);
+  const mapped = mapper(raw);
+  const checked = transactionSchema.safeParse(mapped);
+  if (!checked.success) {
+    const reasons = checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new PermanentError('invalid_transaction', `the ${raw.source} mapper built an invalid transaction: ${reasons}`, { cause: checked.error });
+  }
+  return checked.data;
 }

@@ -1,4 +1,5 @@
 import currencyCodes from 'currency-codes';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { currencyExponent, formatMinor, parseMajorAmount, parseMinorAmount } from './money.js';
 
@@ -27,12 +28,29 @@ describe('money', () => {
     expect(() => parseMajorAmount('1', 'ZZZ')).toThrow(/not an ISO 4217/);
   });
 
-  it('format then parse round-trips for every ISO 4217 currency', () => {
-    const samples = [0n, 1n, 7n, 99n, 100n, 123456789n, 10n ** 25n + 3n, -42n];
-    for (const code of currencyCodes.codes()) {
-      for (const minor of samples) expect(parseMajorAmount(formatMinor(minor, code), code)).toBe(minor);
-      const exponent = currencyExponent(code);
-      expect(() => parseMajorAmount(`1.${'0'.repeat(exponent)}1`, code)).toThrow();
-    }
+  it('format then parse round-trips for every ISO 4217 currency (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...currencyCodes.codes()), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), (code, minor) => {
+        expect(parseMajorAmount(formatMinor(minor, code), code)).toBe(minor);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('rejects every amount with a significant digit beyond the currency exponent (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...currencyCodes.codes()),
+        fc.bigInt({ min: 0n, max: 10n ** 20n }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 9 }),
+        (code, whole, extra, lastDigit) => {
+          const exponent = currencyExponent(code);
+          const fraction = '0'.repeat(exponent + extra - 1) + String(lastDigit);
+          expect(() => parseMajorAmount(`${whole}.${fraction}`, code)).toThrow(/cannot be represented exactly/);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

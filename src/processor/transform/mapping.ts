@@ -1,0 +1,35 @@
+// Small pieces every source mapper uses: strict payload parsing with field-named errors, money parsing
+// whose errors name the field, and the date shapes providers send.
+import type { z } from 'zod';
+import { payloadError } from './payload-error.js';
+import type { RawInput } from './model.js';
+
+export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) throw payloadError(parsed.error);
+  return parsed.data;
+}
+
+/** Runs a money parse, reporting a failure against `path` in the payload. */
+export function atField<T>(path: Array<string | number>, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw payloadError(error, path);
+  }
+}
+
+/** A calendar date ("2026-11-24") as midnight UTC. */
+export const dateOnly = (value: string) => new Date(`${value}T00:00:00Z`);
+
+/** Unix seconds, as Stripe sends them. */
+export const unixSeconds = (value: number) => new Date(value * 1000);
+
+/** The fields that come from the envelope rather than the payload. */
+export const fromEnvelope = (raw: RawInput) => ({
+  rawId: raw.rawId,
+  tenantId: raw.tenantId,
+  source: raw.source,
+  externalId: raw.externalId,
+  receivedAt: raw.receivedAt,
+});

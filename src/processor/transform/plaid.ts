@@ -1,0 +1,67 @@
+// A Plaid transaction object as /transactions/sync returns it. Plaid's sign convention is the reverse of
+// ours: a positive amount is money out of the account (a debit), a negative one money in. Amounts are
+// major units as JSON numbers, parsed from their decimal rendering, never through float arithmetic.
+import { z } from 'zod';
+import { PermanentError } from '../../errors.js';
+import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
+import { parseMajorAmount } from './money.js';
+import type { SourceMapper } from './model.js';
+
+const date = z.iso.date();
+const dateTime = z.iso.datetime({ offset: true });
+
+const plaidTransaction = z.object({
+  transaction_id: z.string().min(1),
+  account_id: z.string().min(1),
+  amount: z.union([z.number(), z.string()]),
+  iso_currency_code: z.string().regex(/^[A-Z]{3}$/).nullable(),
+  unofficial_currency_code: z.string().nullable().optional(),
+  date,
+  datetime: dateTime.nullable().optional(),
+  authorized_date: date.nullable().optional(),
+  authorized_datetime: dateTime.nullable().optional(),
+  name: z.string().nullable().optional(),
+  merchant_name: z.string().nullable().optional(),
+  pending: z.boolean(),
+  pending_transaction_id: z.string().nullable().optional(),
+  payment_channel: z.string().optional(),
+  personal_finance_category: z.object({ primary: z.string(), detailed: z.string().optional() }).nullable().optional(),
+  counterparties: z.array(z.object({ name: z.string(), type: z.string().optional() })).optional(),
+  merchant_entity_id: z.string().nullable().optional(),
+});
+
+export const mapPlaid: SourceMapper = (raw) => {
+  const p = parsePayload(plaidTransaction, raw.payload);
+  if (!p.iso_currency_code) {
+    throw new PermanentError(
+      'invalid_payload',
+      `payload.iso_currency_code: missing; unofficial currency ${JSON.stringify(p.unofficial_currency_code ?? null)} is not an ISO 4217 currency`,
+    );
+  }
+  const currency = p.iso_currency_code;
+  const signed = atField(['amount'], () => parseMajorAmount(p.amount, currency));
+  const merchant = p.merchant_name?.trim() || p.counterparties?.[0]?.name.trim() || null;
+  const occurredAt = p.authorized_datetime ?? p.datetime ?? null;
+  return {
+    ...fromEnvelope(raw),
+    externalId: raw.externalId ?? p.transaction_id,
+    accountRef: p.account_id,
+    counterparty: merchant ? { name: merchant, merchantCategoryCode: null } : null,
+    // Plaid: positive = money out.
+    direction: signed > 0n ? 'debit' : 'credit',
+    amountMinor: signed < 0n ? -signed : signed,
+    currency,
+    status: p.pending ? 'pending' : 'posted',
+    description: p.name ?? null,
+    category: p.personal_finance_category?.primary ?? null,
+    occurredAt: occurredAt ? new Date(occurredAt) : dateOnly(p.authorized_date ?? p.date),
+    bookedAt: p.pending ? null : p.datetime ? new Date(p.datetime) : dateOnly(p.date),
+    metadata: {
+      plaidTransactionId: p.transaction_id,
+      pendingTransactionId: p.pending_transaction_id ?? null,
+      paymentChannel: p.payment_channel ?? null,
+      categoryDetailed: p.personal_finance_category?.detailed ?? null,
+      merchantEntityId: p.merchant_entity_id ?? null,
+    },
+  };
+};
