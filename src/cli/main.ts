@@ -8,7 +8,9 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { migrate } from '../db/migrate.js';
 import { connectMongo } from '../db/mongo.js';
-import { keyPrefix, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { connectPostgres } from '../db/postgres.js';
+import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../gateway/api-key-store.js';
+import { keyPrefix, STATIC_KEY_SCOPES, type ApiKeyEntry } from '../gateway/api-keys.js';
 import { replayDead } from '../processor/replay-dead.js';
 import { StartupError, startSystem, type Role } from './system.js';
 
@@ -18,6 +20,11 @@ const USAGE = `usage: prismo <command>
                               mongod can be had)
   serve --role <role>[,...]   run services: gateway, ingest, processor
   migrate                     apply PostgreSQL migrations (DATABASE_URL, or the embedded one)
+  keys create --tenant <t> [--scopes s1,s2] [--label text]
+                              create an API key (printed once); scopes: transactions:write,
+                              transactions:read, admin (default: the first two)
+  keys list [--tenant <t>]    list keys by prefix, never in clear
+  keys revoke <id>            revoke a key (takes effect within API_KEY_CACHE_MS)
   replay-dead [--id <id>]... [--tenant <tenant>]
                               put dead-lettered documents back in line (MONGODB_URI)`;
 
@@ -86,7 +93,14 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { role: { type: 'string' }, id: { type: 'string', multiple: true }, tenant: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      role: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      tenant: { type: 'string' },
+      scopes: { type: 'string' },
+      label: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const command = positionals[0];
   if (values.help || !command) {
@@ -105,6 +119,33 @@ async function main(argv: string[]): Promise<void> {
       const url = await resolvePostgres(config, logger, cleanups);
       const applied = await migrate(url, logger);
       logger.info({ applied }, applied.length ? 'migrations applied' : 'database already current');
+      await cleanUp();
+      return;
+    }
+
+    if (command === 'keys') {
+      const url = await resolvePostgres(config, logger, cleanups);
+      await migrate(url, logger);
+      const db = connectPostgres(url, { max: 1 });
+      cleanups.push(() => db.$pool.end());
+      const action = positionals[1];
+      if (action === 'create') {
+        if (!values.tenant || !/^[A-Za-z0-9_-]{1,64}$/.test(values.tenant)) throw new StartupError('keys create needs --tenant <1-64 of A-Z a-z 0-9 _ ->');
+        const scopes = parseScopes(values.scopes ?? STATIC_KEY_SCOPES.join(','));
+        const { key, record } = await createApiKey(db, values.tenant, scopes, values.label ?? null);
+        console.log(`created key ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; it is shown only now:\n${key}`);
+      } else if (action === 'list') {
+        for (const k of await listApiKeys(db, values.tenant)) {
+          console.log([k.id, k.tenantId, k.prefix, k.scopes.join(','), k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active', k.label ?? ''].join('\t'));
+        }
+      } else if (action === 'revoke') {
+        const id = positionals[2];
+        if (!id || !/^\d+$/.test(id)) throw new StartupError('keys revoke needs the key id (see keys list)');
+        if (!(await revokeApiKey(db, id))) throw new StartupError(`no active key ${id}`);
+        console.log(`revoked key ${id}`);
+      } else {
+        throw new StartupError(`keys needs create, list or revoke\n${USAGE}`);
+      }
       await cleanUp();
       return;
     }
@@ -137,7 +178,7 @@ async function main(argv: string[]): Promise<void> {
     } else {
       throw new StartupError(`unknown command "${command}"\n${USAGE}`);
     }
-    if (roles.includes('processor') && databaseUrl) await migrate(databaseUrl, logger);
+    if ((roles.includes('processor') || roles.includes('gateway')) && databaseUrl) await migrate(databaseUrl, logger);
 
     const system = await startSystem({ config, logger, roles, mongoUri, databaseUrl, apiKeys });
     logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl }, 'prismo is running');

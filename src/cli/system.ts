@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../db/mongo.js';
 import { connectPostgres, type Database } from '../db/postgres.js';
-import { createApiKeyVerifier, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { combineVerifiers, createDatabaseVerifier, createStaticVerifier, type ApiKeyEntry } from '../gateway/api-keys.js';
 import { buildGateway } from '../gateway/build-gateway.js';
 import type { Ingest } from '../ingest/envelope.js';
 import { createHttpIngest } from '../ingest/http-client.js';
@@ -63,30 +63,42 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const ingest: Ingest | undefined = system.mongo ? createMongoIngest(system.mongo.raw) : undefined;
 
     if (roles.includes('ingest')) {
-      const app = await buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes: config.BODY_LIMIT_BYTES + 1024 });
+      const app = await buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes: Math.max(config.BODY_LIMIT_BYTES, config.BATCH_BODY_LIMIT_BYTES) + 65_536 });
       await app.listen({ host: config.HOST, port: config.INGEST_PORT });
       stops.push(() => app.close());
       system.ingestUrl = addressOf(app);
     }
-    if (roles.includes('processor')) {
-      if (!options.databaseUrl) throw new StartupError('DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo');
-      system.db = connectPostgres(options.databaseUrl, { max: config.PG_POOL_MAX, applicationName: `prismo-processor-${config.WORKER_ID}` });
+    const needsPostgres = roles.includes('processor') || roles.includes('gateway');
+    if (needsPostgres) {
+      if (!options.databaseUrl) {
+        throw new StartupError(
+          'DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo (the processor writes there; the gateway keeps API and idempotency keys there and reads transactions back)',
+        );
+      }
+      system.db = connectPostgres(options.databaseUrl, { max: config.PG_POOL_MAX, applicationName: `prismo-${roles.join('+')}-${config.WORKER_ID}` });
       const db = system.db;
       stops.push(() => db.$pool.end());
-      system.processor = await startProcessor(system.mongo!, db, config, logger);
+    }
+    if (roles.includes('processor')) {
+      system.processor = await startProcessor(system.mongo!, system.db!, config, logger);
       const processor = system.processor;
       stops.push(() => processor.stop());
     }
     if (roles.includes('gateway')) {
-      const keys = options.apiKeys ?? config.API_KEYS;
-      if (!keys?.length) throw new StartupError('API_KEYS is not set: give tenant:key pairs, e.g. API_KEYS=acme:0123456789abcdef0123');
+      const keys = options.apiKeys ?? config.API_KEYS ?? [];
       const remote = roles.includes('ingest') ? undefined : config.INGEST_URL;
       const app = await buildGateway({
         ingest: remote ? createHttpIngest(remote) : ingest!,
-        apiKeys: createApiKeyVerifier(keys),
+        apiKeys: combineVerifiers(createStaticVerifier(keys), createDatabaseVerifier(system.db!, { cacheMs: config.API_KEY_CACHE_MS })),
+        db: system.db!,
         logger,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        batchBodyLimitBytes: config.BATCH_BODY_LIMIT_BYTES,
+        batchIngestMax: config.BATCH_INGEST_MAX,
         publicBaseUrl: config.PUBLIC_BASE_URL,
+        idempotencyTtlMs: config.IDEMPOTENCY_TTL_MS,
+        rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+        requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       });
       await app.listen({ host: config.HOST, port: config.PORT });
       stops.push(() => app.close());

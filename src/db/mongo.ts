@@ -9,6 +9,8 @@ export interface RawTransaction {
   tenantId: string;
   source: string;
   externalId: string | null;
+  /** Present only with an externalId: [tenantId, source, externalId] as JSON, unique (sparse index). */
+  dedupKey?: string;
   payload: Record<string, unknown>;
   receivedAt: Date;
   processed: boolean;
@@ -77,4 +79,6 @@ export async function ensureMongoIndexes(mongo: MongoCollections): Promise<void>
   await mongo.raw.createIndex({ processed: 1, status: 1, leaseUntil: 1 }, { name: 'sweep' });
   await mongo.raw.createIndex({ leaseToken: 1 }, { name: 'claim', sparse: true });
   await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });
+  // One raw document per (tenant, source, externalId): a resubmission gets the first one's id.
+  await mongo.raw.createIndex({ dedupKey: 1 }, { name: 'dedup', unique: true, sparse: true });
 }

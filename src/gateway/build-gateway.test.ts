@@ -1,11 +1,13 @@
-// The gateway against a recording stub at the ingest boundary: no database is needed to prove the
-// HTTP contract, and the stub shows exactly what would have been stored.
+// The gateway against a recording stub at the ingest boundary: no MongoDB is needed to prove the HTTP
+// contract, and the stub shows exactly what would have been stored. (PostgreSQL, which holds idempotency
+// keys, is the real one.)
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import type { Envelope, Ingest } from '../ingest/envelope.js';
 import { TransientError } from '../errors.js';
-import { createApiKeyVerifier } from './api-keys.js';
+import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
+import { createStaticVerifier } from './api-keys.js';
 import { buildGateway } from './build-gateway.js';
 
 const KEY = 'test-key-acme-0123456789';
@@ -21,7 +23,10 @@ function recordingIngest() {
         throw error;
       }
       accepted.push({ tenantId, envelope });
-      return { id: (accepted.length - 1).toString(16).padStart(24, '0') };
+      return { id: (accepted.length - 1).toString(16).padStart(24, '0'), duplicate: false };
+    },
+    async acceptMany(tenantId, envelopes) {
+      return Promise.all(envelopes.map((envelope) => this.accept(tenantId, envelope)));
     },
     async status() {
       return undefined;
@@ -32,6 +37,7 @@ function recordingIngest() {
 
 describe('POST /api/v1/transactions', () => {
   let app: FastifyInstance;
+  let pg: TestPostgres;
   const stub = recordingIngest();
   const post = (body: unknown, headers: Record<string, string> = { 'x-api-key': KEY }) =>
     app.inject({
@@ -42,14 +48,19 @@ describe('POST /api/v1/transactions', () => {
     });
 
   beforeAll(async () => {
+    pg = await createTestPostgres();
     app = await buildGateway({
       ingest: stub.ingest,
-      apiKeys: createApiKeyVerifier([{ tenantId: 'acme', key: KEY }]),
+      db: pg.db,
+      apiKeys: createStaticVerifier([{ tenantId: 'acme', key: KEY }]),
       logger: createLogger('silent'),
       bodyLimitBytes: 4096,
     });
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await pg.drop();
+  });
   beforeEach(() => {
     stub.accepted.length = 0;
   });

@@ -48,11 +48,15 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 /** What ingestion answers for an accepted envelope. */
 export interface Accepted {
   id: string;
+  /** True when the tenant had already sent this source's externalId: the id is the first document's. */
+  duplicate: boolean;
 }
 
 /** Ingestion as the gateway sees it: in-process, or a separate service over HTTP. */
 export interface Ingest {
   accept(tenantId: string, envelope: Envelope): Promise<Accepted>;
+  /** Stores many envelopes with one bulk write; results in the same order, an error per failed item. */
+  acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
   /** The raw document's progress, or undefined when the tenant has no such document. */
   status(tenantId: string, id: string): Promise<RawStatus | undefined>;
   close?(): Promise<void>;

@@ -32,6 +32,11 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
       if (response.status !== 201) throw new Error(`ingestion service refused an envelope the gateway accepted: ${response.status} ${await response.text()}`);
       return (await response.json()) as Accepted;
     },
+    async acceptMany(tenantId: string, envelopes: Envelope[]) {
+      const response = await call('POST', '/internal/v1/raw/batch', { tenantId, envelopes });
+      if (response.status !== 200) throw new Error(`ingestion service refused a batch the gateway accepted: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { results: Array<Accepted | { error: string }> }).results;
+    },
     async status(tenantId: string, id: string): Promise<RawStatus | undefined> {
       const response = await call('GET', `/internal/v1/raw/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`);
       if (response.status === 404) {

@@ -1,4 +1,5 @@
 // Ingestion's storage against a real MongoDB server (or the stand-in).
+import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
 import { createMongoIngest } from './raw-store.js';
@@ -13,10 +14,20 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
   it('stores the payload as sent, pending, with no attempts, and returns its id', async () => {
     const ingest = createMongoIngest(mongo.raw);
     const payload = { amount: '12.30', nested: { 'dotted.key': [1, { deep: true }] } };
-    const { id } = await ingest.accept('acme', { source: 'stripe', externalId: 'ch_1', payload });
-    const { _id, receivedAt, ...stored } = (await mongo.raw.findOne({}))!;
+    const { id, duplicate } = await ingest.accept('acme', { source: 'stripe', externalId: 'ch_1', payload });
+    expect(duplicate).toBe(false);
+    const { _id, receivedAt, ...stored } = (await mongo.raw.findOne({ _id: new ObjectId(id) }))!;
     expect(_id.toHexString()).toBe(id);
-    expect(stored).toEqual({ tenantId: 'acme', source: 'stripe', externalId: 'ch_1', payload, processed: false, status: 'pending', attempts: 0 });
+    expect(stored).toEqual({
+      tenantId: 'acme',
+      source: 'stripe',
+      externalId: 'ch_1',
+      dedupKey: '["acme","stripe","ch_1"]',
+      payload,
+      processed: false,
+      status: 'pending',
+      attempts: 0,
+    });
     expect(Math.abs(receivedAt.getTime() - Date.now())).toBeLessThan(60_000);
   });
 
@@ -25,5 +36,34 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
     const { id } = await ingest.accept('acme', { source: 'generic', payload: {} });
     expect(await ingest.status('acme', id)).toMatchObject({ id, status: 'pending', attempts: 0, externalId: null, processedAt: null });
     expect(await ingest.status('globex', id)).toBeUndefined();
+  });
+
+  it('a second submission of the same (tenant, source, externalId) gets the first id and stores nothing', async () => {
+    const ingest = createMongoIngest(mongo.raw);
+    const envelope = { source: 'plaid', externalId: 'tx-dup-1', payload: { n: 1 } };
+    const first = await ingest.accept('acme', envelope);
+    const again = await ingest.accept('acme', { ...envelope, payload: { n: 2 } });
+    const otherTenant = await ingest.accept('globex', envelope);
+    const otherSource = await ingest.accept('acme', { ...envelope, source: 'stripe' });
+    expect(again).toEqual({ id: first.id, duplicate: true });
+    expect(otherTenant.duplicate).toBe(false);
+    expect(otherSource.duplicate).toBe(false);
+    expect(await mongo.raw.countDocuments({ externalId: 'tx-dup-1' })).toBe(3);
+  });
+
+  it('acceptMany stores a batch in one bulk write, answering duplicates with the first id', async () => {
+    const ingest = createMongoIngest(mongo.raw);
+    const existing = await ingest.accept('acme', { source: 'generic', externalId: 'b-1', payload: {} });
+    const results = await ingest.acceptMany('acme', [
+      { source: 'generic', externalId: 'b-1', payload: {} },
+      { source: 'generic', externalId: 'b-2', payload: {} },
+      { source: 'generic', payload: {} },
+      { source: 'generic', externalId: 'b-2', payload: { again: true } },
+    ]);
+    expect(results[0]).toEqual({ id: existing.id, duplicate: true });
+    expect(results[1]).toMatchObject({ duplicate: false });
+    expect(results[2]).toMatchObject({ duplicate: false });
+    expect(results[3]).toEqual({ id: (results[1] as { id: string }).id, duplicate: true });
+    expect(await mongo.raw.countDocuments({ externalId: { $in: ['b-1', 'b-2'] } })).toBe(2);
   });
 });

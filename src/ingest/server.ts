@@ -18,8 +18,18 @@ export async function buildIngestServer({ ingest, logger, bodyLimitBytes }: { in
 
   app.post(
     '/internal/v1/raw',
-    { schema: { body: z.strictObject({ tenantId, envelope: envelopeSchema }), response: { 201: z.object({ id: z.string() }) } } },
+    { schema: { body: z.strictObject({ tenantId, envelope: envelopeSchema }), response: { 201: z.object({ id: z.string(), duplicate: z.boolean() }) } } },
     async (request, reply) => reply.code(201).send(await ingest.accept(request.body.tenantId, request.body.envelope)),
+  );
+  app.post(
+    '/internal/v1/raw/batch',
+    {
+      schema: {
+        body: z.strictObject({ tenantId, envelopes: z.array(envelopeSchema).max(10_000) }),
+        response: { 200: z.object({ results: z.array(z.union([z.object({ id: z.string(), duplicate: z.boolean() }), z.object({ error: z.string() })])) }) },
+      },
+    },
+    async (request) => ({ results: await ingest.acceptMany(request.body.tenantId, request.body.envelopes) }),
   );
   app.get(
     '/internal/v1/raw/:tenantId/:id',

@@ -1,17 +1,22 @@
-// Authentication as @fastify/auth strategies. The API-key strategy accepts `Authorization: Bearer <key>`
-// or `X-API-Key: <key>`; routes compose strategies with app.auth([...]) in onRequest, so an
-// unauthenticated request is refused before its body is even read.
+// Authentication as @fastify/auth strategies, and scopes. The API-key strategy accepts
+// `Authorization: Bearer <key>` or `X-API-Key: <key>`; routes compose strategies with app.auth([...]) in
+// onRequest and then require a scope, so a request without a valid key (401) or the scope (403) is
+// refused before its body is even read.
 import fastifyAuth from '@fastify/auth';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ApiKeyVerifier } from '../api-keys.js';
+import type { ApiKeyVerifier, Principal, Scope } from '../api-keys.js';
 import { HttpProblem } from './problem.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     verifyApiKey(request: FastifyRequest): Promise<void>;
+    /** onRequest hooks: any of the strategies, then the scope. */
+    authorize(scope: Scope): onRequestAsyncHookHandler[];
   }
   interface FastifyRequest {
+    principal: Principal;
+    /** Shorthand for principal.tenantId: every query is scoped by it. */
     tenantId: string;
   }
 }
@@ -30,14 +35,22 @@ const unauthorized = (detail: string) =>
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { apiKeys: ApiKeyVerifier }) => {
     app.decorateRequest('tenantId', '');
+    app.decorateRequest('principal', null as unknown as Principal);
     app.decorate('verifyApiKey', async (request: FastifyRequest) => {
       const key = presentedKey(request);
       if (!key) throw unauthorized('Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".');
-      const tenantId = options.apiKeys.verify(key);
-      if (!tenantId) throw unauthorized('The API key is not valid.');
-      request.tenantId = tenantId;
+      const principal = await options.apiKeys.verify(key);
+      if (!principal) throw unauthorized('The API key is not valid.');
+      request.principal = principal;
+      request.tenantId = principal.tenantId;
     });
     await app.register(fastifyAuth);
+    app.decorate('authorize', (scope: Scope): onRequestAsyncHookHandler[] => [
+      app.auth([app.verifyApiKey]) as onRequestAsyncHookHandler,
+      async (request) => {
+        if (!request.principal.scopes.includes(scope)) throw new HttpProblem(403, 'forbidden', `This API key lacks the "${scope}" scope.`);
+      },
+    ]);
   },
   { name: 'auth', dependencies: ['problem'] },
 );

@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { ZodError } from 'zod';
 import { isTransient } from '../../errors.js';
 
 export interface FieldError {
@@ -47,6 +48,16 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
     ...rest,
   };
   return reply.code(problem.status).type('application/problem+json').send(body);
+}
+
+/** The problem body for a zod error found outside Fastify's validation (e.g. one item of a batch). */
+export function problemOfZodError(error: ZodError, at: string): { type: string; title: string; status: number; detail: string; errors: FieldError[] } {
+  const errors = error.issues.flatMap((issue) => {
+    const base = [at, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'is not a known field' }));
+    return [{ path: base, message: issue.message }];
+  });
+  return { type: '/problems/validation-error', title: 'Bad Request', status: 400, detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
 }
 
 function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {

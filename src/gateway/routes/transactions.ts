@@ -1,46 +1,140 @@
-// POST /api/v1/transactions: authenticate, validate the envelope, hand it to ingestion, answer 202.
-// GET  /api/v1/transactions/:id: where the raw document stands, for the statusUrl the POST returns.
+// The transactions resource. Writes hand envelopes to ingestion and answer 202; reads join what ingestion
+// knows (the raw document's progress) with what the processor wrote (the structured transaction).
+//   POST /api/v1/transactions          one envelope                      transactions:write
+//   POST /api/v1/transactions/batch    up to BATCH_INGEST_MAX envelopes   transactions:write
+//   GET  /api/v1/transactions/:id      raw status + structured row        transactions:read
+//   GET  /api/v1/transactions          structured rows, filtered, paged   transactions:read
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Database } from '../../db/postgres.js';
 import { envelopeSchema, type Ingest } from '../../ingest/envelope.js';
 import { rawStatusSchema } from '../../ingest/raw-status.js';
-import { HttpProblem } from '../plugins/problem.js';
+import { problemOfZodError, HttpProblem } from '../plugins/problem.js';
+import { getTransaction, listFiltersSchema, listTransactions, transactionViewSchema, UnknownCursorError } from '../transactions-query.js';
 
 const acceptedSchema = z.object({
   id: z.string(),
   status: z.literal('pending'),
   statusUrl: z.string(),
+  /** Present and true when this source's externalId had been sent before: `id` is the first one's. */
+  duplicate: z.boolean().optional(),
 });
 
-export const transactionsRoutes: FastifyPluginAsyncZod<{ ingest: Ingest; publicBaseUrl?: string }> = async (app, options) => {
-  const { ingest, publicBaseUrl = '' } = options;
+const batchResultSchema = z.union([
+  z.object({ index: z.number(), status: z.literal(202), id: z.string(), statusUrl: z.string(), duplicate: z.boolean().optional() }),
+  z.object({
+    index: z.number(),
+    status: z.number(),
+    problem: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
+  }),
+]);
+
+const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/, 'must be a transaction id') });
+
+export interface TransactionsRouteOptions {
+  ingest: Ingest;
+  db: Database;
+  publicBaseUrl?: string;
+  batchIngestMax: number;
+}
+
+export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions> = async (app, options) => {
+  const { ingest, db, publicBaseUrl = '', batchIngestMax } = options;
   const statusUrlOf = (id: string) => `${publicBaseUrl}/api/v1/transactions/${id}`;
 
   app.post(
     '/api/v1/transactions',
     {
-      onRequest: app.auth([app.verifyApiKey]),
-      schema: { body: envelopeSchema, response: { 202: acceptedSchema } },
+      onRequest: app.authorize('transactions:write'),
+      schema: {
+        summary: 'Submit one transaction',
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: envelopeSchema,
+        response: { 202: acceptedSchema },
+      },
     },
     async (request, reply) => {
-      const { id } = await ingest.accept(request.tenantId, request.body);
+      const { id, duplicate } = await ingest.accept(request.tenantId, request.body);
       const statusUrl = statusUrlOf(id);
-      request.log.info({ rawId: id, tenantId: request.tenantId, source: request.body.source }, 'transaction accepted');
-      return reply.code(202).header('Location', statusUrl).send({ id, status: 'pending', statusUrl });
+      request.log.info({ rawId: id, tenantId: request.tenantId, source: request.body.source, duplicate }, 'transaction accepted');
+      return reply
+        .code(202)
+        .header('Location', statusUrl)
+        .send({ id, status: 'pending', statusUrl, ...(duplicate ? { duplicate } : {}) });
+    },
+  );
+
+  app.post(
+    '/api/v1/transactions/batch',
+    {
+      onRequest: app.authorize('transactions:write'),
+      schema: {
+        summary: 'Submit up to BATCH_INGEST_MAX transactions; each item succeeds or fails on its own (207)',
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: z.strictObject({ items: z.array(z.unknown()).min(1).max(batchIngestMax) }),
+        response: { 207: z.object({ accepted: z.number(), rejected: z.number(), results: z.array(batchResultSchema) }) },
+      },
+    },
+    async (request, reply) => {
+      const parsed = request.body.items.map((item) => envelopeSchema.safeParse(item));
+      const valid = parsed.flatMap((result, index) => (result.success ? [{ index, envelope: result.data }] : []));
+      const stored = await ingest.acceptMany(
+        request.tenantId,
+        valid.map((v) => v.envelope),
+      );
+      const storedByIndex = new Map(valid.map(({ index }, position) => [index, stored[position]!]));
+      const results = parsed.map((result, index): z.infer<typeof batchResultSchema> => {
+        if (!result.success) return { index, status: 400, problem: problemOfZodError(result.error, `items.${index}`) };
+        const outcome = storedByIndex.get(index)!;
+        return 'id' in outcome
+          ? { index, status: 202, id: outcome.id, statusUrl: statusUrlOf(outcome.id), ...(outcome.duplicate ? { duplicate: true } : {}) }
+          : { index, status: 422, problem: { type: '/problems/not-stored', title: 'Unprocessable Content', status: 422, detail: outcome.error } };
+      });
+      const accepted = results.filter((r) => r.status === 202).length;
+      request.log.info({ tenantId: request.tenantId, items: results.length, accepted }, 'batch accepted');
+      return reply.code(207).send({ accepted, rejected: results.length - accepted, results });
     },
   );
 
   app.get(
     '/api/v1/transactions/:id',
     {
-      onRequest: app.auth([app.verifyApiKey]),
-      schema: { params: z.object({ id: z.string().regex(/^[0-9a-f]{24}$/, 'must be a transaction id') }), response: { 200: rawStatusSchema } },
+      onRequest: app.authorize('transactions:read'),
+      schema: {
+        summary: "A transaction's progress, and the structured transaction once processed",
+        params: idParams,
+        response: { 200: rawStatusSchema.extend({ transaction: transactionViewSchema.nullable() }) },
+      },
     },
     async (request) => {
       const status = await ingest.status(request.tenantId, request.params.id);
       // Another tenant's id is indistinguishable from a missing one.
       if (!status) throw new HttpProblem(404, 'not-found', `No transaction ${request.params.id}.`);
-      return status;
+      const transaction = status.status === 'processed' ? ((await getTransaction(db, request.tenantId, request.params.id)) ?? null) : null;
+      return { ...status, transaction };
+    },
+  );
+
+  app.get(
+    '/api/v1/transactions',
+    {
+      onRequest: app.authorize('transactions:read'),
+      schema: {
+        summary: 'Structured transactions, newest first, filtered, with cursor pagination',
+        querystring: listFiltersSchema,
+        response: { 200: z.object({ data: z.array(transactionViewSchema), has_more: z.boolean(), next_starting_after: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      try {
+        const { data, hasMore } = await listTransactions(db, request.tenantId, request.query);
+        return { data, has_more: hasMore, next_starting_after: hasMore ? data.at(-1)!.id : null };
+      } catch (error) {
+        if (error instanceof UnknownCursorError) {
+          throw new HttpProblem(400, 'validation-error', error.message, { errors: [{ path: 'querystring.starting_after', message: 'no such transaction' }] });
+        }
+        throw error;
+      }
     },
   );
 };

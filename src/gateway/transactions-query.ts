@@ -1,0 +1,116 @@
+// Reading structured transactions back for API clients: one by raw id, or a filtered page, newest first,
+// by keyset pagination on (occurred_at, id) so a page costs the same at any depth (never OFFSET).
+// Every statement is scoped by tenant.
+import { z } from 'zod';
+import { pgp, type Database } from '../db/postgres.js';
+import { formatMinor } from '../processor/transform/money.js';
+
+export const transactionViewSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  externalId: z.string().nullable(),
+  account: z.string(),
+  counterparty: z.object({ name: z.string(), merchantCategoryCode: z.string().nullable() }).nullable(),
+  direction: z.enum(['debit', 'credit']),
+  amount: z.object({ minor: z.string(), value: z.string(), currency: z.string() }),
+  status: z.enum(['pending', 'posted', 'reversed']),
+  description: z.string().nullable(),
+  category: z.string().nullable(),
+  occurredAt: z.string(),
+  bookedAt: z.string().nullable(),
+  receivedAt: z.string(),
+  createdAt: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type TransactionView = z.infer<typeof transactionViewSchema>;
+
+export const listFiltersSchema = z.strictObject({
+  account: z.string().min(1).max(128).optional(),
+  status: z.enum(['pending', 'posted', 'reversed']).optional(),
+  source: z.string().min(1).max(64).optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  starting_after: z.string().regex(/^[0-9a-f]{24}$/, 'must be a transaction id').optional(),
+});
+export type ListFilters = z.infer<typeof listFiltersSchema>;
+
+interface Row {
+  id: bigint;
+  raw_id: string;
+  source: string;
+  external_id: string | null;
+  account: string;
+  cp_name: string | null;
+  cp_mcc: string | null;
+  direction: 'debit' | 'credit';
+  amount_minor: bigint;
+  currency: string;
+  status: 'pending' | 'posted' | 'reversed';
+  description: string | null;
+  category: string | null;
+  occurred_at: Date;
+  booked_at: Date | null;
+  received_at: Date;
+  created_at: Date;
+  metadata: Record<string, unknown>;
+}
+
+const SELECT = `
+  SELECT t.id, t.raw_id, t.source, t.external_id, a.external_ref AS account, c.display_name AS cp_name,
+         c.merchant_category_code AS cp_mcc, t.direction, t.amount_minor, t.currency, t.status, t.description,
+         t.category, t.occurred_at, t.booked_at, t.received_at, t.created_at, t.metadata
+    FROM transactions t
+    JOIN accounts a ON a.id = t.account_id
+    LEFT JOIN counterparties c ON c.id = t.counterparty_id`;
+
+function toView(row: Row): TransactionView {
+  return {
+    id: row.raw_id,
+    source: row.source,
+    externalId: row.external_id,
+    account: row.account,
+    counterparty: row.cp_name ? { name: row.cp_name, merchantCategoryCode: row.cp_mcc } : null,
+    direction: row.direction,
+    amount: { minor: row.amount_minor.toString(), value: formatMinor(row.amount_minor, row.currency), currency: row.currency },
+    status: row.status,
+    description: row.description,
+    category: row.category,
+    occurredAt: row.occurred_at.toISOString(),
+    bookedAt: row.booked_at?.toISOString() ?? null,
+    receivedAt: row.received_at.toISOString(),
+    createdAt: row.created_at.toISOString(),
+    metadata: row.metadata,
+  };
+}
+
+export async function getTransaction(db: Database, tenantId: string, rawId: string): Promise<TransactionView | undefined> {
+  const row = await db.oneOrNone<Row>(`${SELECT} WHERE t.tenant_id = $1 AND t.raw_id = $2`, [tenantId, rawId]);
+  return row ? toView(row) : undefined;
+}
+
+export class UnknownCursorError extends Error {}
+
+export async function listTransactions(db: Database, tenantId: string, filters: ListFilters): Promise<{ data: TransactionView[]; hasMore: boolean }> {
+  const conditions = ['t.tenant_id = ${tenantId}'];
+  const values: Record<string, unknown> = { tenantId, limit: filters.limit + 1 };
+  if (filters.starting_after) {
+    const cursor = await db.oneOrNone<{ occurred_at: Date; id: bigint }>('SELECT occurred_at, id FROM transactions WHERE tenant_id = $1 AND raw_id = $2', [
+      tenantId,
+      filters.starting_after,
+    ]);
+    if (!cursor) throw new UnknownCursorError(`starting_after: no transaction ${filters.starting_after}`);
+    conditions.push('(t.occurred_at, t.id) < (${cursorAt}, ${cursorId})');
+    values.cursorAt = cursor.occurred_at;
+    values.cursorId = cursor.id.toString();
+  }
+  if (filters.account) (conditions.push('a.external_ref = ${account}'), (values.account = filters.account));
+  if (filters.status) (conditions.push('t.status = ${status}'), (values.status = filters.status));
+  if (filters.source) (conditions.push('t.source = ${source}'), (values.source = filters.source));
+  if (filters.currency) (conditions.push('t.currency = ${currency}'), (values.currency = filters.currency));
+  if (filters.from) (conditions.push('t.occurred_at >= ${from}'), (values.from = new Date(filters.from)));
+  if (filters.to) (conditions.push('t.occurred_at < ${to}'), (values.to = new Date(filters.to)));
+  const rows = await db.any<Row>(pgp.as.format(`${SELECT} WHERE ${conditions.join(' AND ')} ORDER BY t.occurred_at DESC, t.id DESC LIMIT \${limit}`, values));
+  return { data: rows.slice(0, filters.limit).map(toView), hasMore: rows.length > filters.limit };
+}
