@@ -76,6 +76,8 @@ describe.skipIf(!mongoUri)('startProcessor', () => {
     await Promise.all(workers.map((worker) => start({ WORKER_ID: worker, POLL_INTERVAL_MS: '100', BATCH_CONCURRENCY: '2' })));
     await waitFor('1,500 processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 1_500, { timeoutMs: 60_000 });
     expect(await rows()).toEqual({ n: 1_500, d: 1_500 });
+    // Log entries follow the marks.
+    await waitFor('1,500 log entries', async () => (await mongo.logs.countDocuments({})) === 1_500);
     const byWorker = await mongo.logs.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$worker', n: { $sum: 1 } } }]).toArray();
     expect(byWorker.reduce((sum, w) => sum + w.n, 0)).toBe(1_500);
     // Work is split: more than one processor committed batches.

@@ -9,12 +9,15 @@ export interface TcpProxy {
   /** Cuts every open connection and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** Holds every chunk from clients for this long before passing it on (0: none). */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
+  let delayMs = 0;
   const server: Server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -29,7 +32,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         upstream.destroy();
       });
     }
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (delayMs === 0) upstream.write(chunk);
+      else setTimeout(() => upstream.write(chunk), delayMs);
+    });
+    client.on('end', () => setTimeout(() => upstream.end(), delayMs));
+    upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -42,6 +50,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     restore() {
       down = false;
+    },
+    setDelay(ms) {
+      delayMs = ms;
     },
     close: () =>
       new Promise<void>((resolve) => {

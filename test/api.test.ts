@@ -1,0 +1,385 @@
+// The public API against the running gateway and ingestion on real servers: the auth matrix, idempotency,
+// batch ingest, reads and pagination, limits, OpenAPI, and a fuzz run of hostile requests.
+import fc from 'fast-check';
+import { ObjectId } from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSystem, type Role, type System } from '../src/cli/system.js';
+import { loadConfig } from '../src/config/config.js';
+import { createLogger } from '../src/config/logger.js';
+import { createApiKey } from '../src/gateway/api-key-store.js';
+import { writeTransactions } from '../src/processor/transactions-writer.js';
+import type { Transaction } from '../src/processor/transform/model.js';
+import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
+
+const STATIC_KEY = 'static-key-acme-0123456789';
+
+describe.skipIf(!mongoUri)('public API', () => {
+  let pg: TestPostgres;
+  let mongo: TestMongo;
+  let system: System;
+  let url: string;
+  const keys = { writer: '', reader: '', both: '', admin: '', otherTenant: '' };
+  const extra: Array<() => Promise<unknown>> = [];
+
+  async function start(roles: Role[], env: Record<string, string> = {}, mongoUriOverride?: string): Promise<System> {
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      INGEST_PORT: '0',
+      API_KEYS: `acme:${STATIC_KEY}`,
+      API_KEY_CACHE_MS: '0',
+      MONGODB_DB: mongo.dbName,
+      POLL_INTERVAL_MS: '200',
+      BATCH_MAX_WAIT_MS: '20',
+      BODY_LIMIT_BYTES: '65536',
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    return startSystem({ config, logger: createLogger('silent'), roles, mongoUri: mongoUriOverride ?? mongoUri!, databaseUrl: pg.url });
+  }
+
+  beforeAll(async () => {
+    pg = await createTestPostgres();
+    mongo = await createTestMongo();
+    keys.writer = (await createApiKey(pg.db, 'acme', ['transactions:write'])).key;
+    keys.reader = (await createApiKey(pg.db, 'acme', ['transactions:read'])).key;
+    keys.both = (await createApiKey(pg.db, 'acme', ['transactions:write', 'transactions:read'])).key;
+    keys.admin = (await createApiKey(pg.db, 'acme', ['admin'])).key;
+    keys.otherTenant = (await createApiKey(pg.db, 'globex', ['transactions:write', 'transactions:read'])).key;
+    system = await start(['gateway', 'ingest', 'processor']);
+    url = system.gatewayUrl!;
+  });
+  afterEach(async () => {
+    for (const stop of extra.splice(0).reverse()) await stop();
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await mongo?.drop();
+    await pg?.drop();
+  });
+
+  const envelope = (i: number, extraFields: Record<string, unknown> = {}) => ({
+    source: 'generic',
+    payload: { account: `acc-${i % 3}`, amountMinor: 100 + i, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' },
+    ...extraFields,
+  });
+
+  async function call(method: string, path: string, { key, body, headers = {}, base = url }: { key?: string; body?: unknown; headers?: Record<string, string>; base?: string } = {}) {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, json: json as Record<string, unknown>, text };
+  }
+
+  it('the auth matrix: every route x {no key, bad key, wrong scope, other tenant, right key}', async () => {
+    const mine = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(1) });
+    expect(mine.status).toBe(202);
+    const id = mine.json.id as string;
+    const routes = [
+      { name: 'POST /transactions', method: 'POST', path: '/api/v1/transactions', body: envelope(2), scopeKey: keys.reader, ok: 202 },
+      { name: 'POST /transactions/batch', method: 'POST', path: '/api/v1/transactions/batch', body: { items: [envelope(3)] }, scopeKey: keys.reader, ok: 207 },
+      { name: 'GET /transactions/:id', method: 'GET', path: `/api/v1/transactions/${id}`, scopeKey: keys.writer, ok: 200, otherTenant: 404 },
+      { name: 'GET /transactions', method: 'GET', path: '/api/v1/transactions', scopeKey: keys.writer, ok: 200 },
+    ];
+    const matrix: Record<string, Record<string, number>> = {};
+    for (const route of routes) {
+      const as = (key?: string) => call(route.method, route.path, { key, body: route.body }).then((r) => r.status);
+      matrix[route.name] = {
+        'no key': await as(),
+        'bad key': await as('pk_not-a-real-key-0000000000000000'),
+        'wrong scope': await as(route.scopeKey),
+        'admin only': await as(keys.admin),
+        'other tenant': await as(keys.otherTenant),
+        'right key': await as(route.method === 'POST' ? keys.writer : keys.reader),
+        'static key': await as(STATIC_KEY),
+      };
+    }
+    console.log(`[auth-matrix] ${JSON.stringify(matrix)}`);
+    for (const route of routes) {
+      expect(matrix[route.name]).toEqual({
+        'no key': 401,
+        'bad key': 401,
+        'wrong scope': 403,
+        'admin only': 403,
+        // Another tenant writes into its own space, and cannot see ours.
+        'other tenant': route.otherTenant ?? route.ok,
+        'right key': route.ok,
+        'static key': route.ok,
+      });
+    }
+    // What the other tenant wrote is its own, and the list it reads holds none of ours.
+    expect(await mongo.raw.countDocuments({ tenantId: 'globex' })).toBe(2);
+    const theirs = await call('GET', '/api/v1/transactions', { key: keys.otherTenant });
+    await waitFor('globex rows', async () => (await pg.db.one("SELECT count(*)::int AS n FROM transactions WHERE tenant_id = 'globex'", [], (r) => r.n)) === 2);
+    const listed = await call('GET', '/api/v1/transactions', { key: keys.otherTenant });
+    expect((listed.json.data as unknown[]).length).toBe(2);
+    expect(theirs.status).toBe(200);
+    // 403 and 401 are problem+json.
+    const forbidden = await call('POST', '/api/v1/transactions', { key: keys.reader, body: envelope(9) });
+    expect(forbidden.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(forbidden.json).toMatchObject({ status: 403, type: '/problems/forbidden' });
+  });
+
+  it('Idempotency-Key: replays the first response, 422 for another request, a new request after expiry', async () => {
+    const key = `idem-${Date.now()}`;
+    const first = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(10), headers: { 'idempotency-key': key } });
+    const replay = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(10), headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(202);
+    expect(replay.status).toBe(202);
+    expect(replay.text).toBe(first.text);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.headers.get('location')).toBe(first.headers.get('location'));
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(await mongo.raw.countDocuments({ 'payload.amountMinor': 110 })).toBe(1);
+
+    const reused = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(11), headers: { 'idempotency-key': key } });
+    expect(reused.status).toBe(422);
+    expect(reused.json).toMatchObject({ type: '/problems/idempotency-key-reused', status: 422 });
+
+    // Keys are per tenant: the same key elsewhere is a different key.
+    const elsewhere = await call('POST', '/api/v1/transactions', { key: keys.otherTenant, body: envelope(11), headers: { 'idempotency-key': key } });
+    expect(elsewhere.status).toBe(202);
+
+    await pg.db.none("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1 AND tenant_id = 'acme'", [key]);
+    const afterExpiry = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(11), headers: { 'idempotency-key': key } });
+    expect(afterExpiry.status).toBe(202);
+    expect(afterExpiry.headers.get('idempotent-replayed')).toBeNull();
+    expect(afterExpiry.json.id).not.toBe(first.json.id);
+  });
+
+  it('Idempotency-Key: a second request while the first is in flight gets 409', async () => {
+    // Slow MongoDB down for a dedicated gateway, so the first request is still running when the second arrives.
+    const target = new URL(mongoUri!.replace(/^mongodb:/, 'http:'));
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    extra.push(() => proxy.close());
+    const slow = await start(['gateway', 'ingest'], {}, mongoUri!.replace(`${target.hostname}:${target.port}`, proxy.address));
+    extra.push(() => slow.stop());
+    proxy.setDelay(400);
+    const key = `inflight-${Date.now()}`;
+    const [a, b] = await Promise.all([
+      call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(20), headers: { 'idempotency-key': key }, base: slow.gatewayUrl }),
+      new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+        call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(20), headers: { 'idempotency-key': key }, base: slow.gatewayUrl }),
+      ),
+    ]);
+    expect([a.status, b.status]).toEqual([202, 409]);
+    expect(b.json).toMatchObject({ type: '/problems/idempotency-in-flight' });
+    expect(b.headers.get('retry-after')).toBe('1');
+    proxy.setDelay(0);
+    const later = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(20), headers: { 'idempotency-key': key }, base: slow.gatewayUrl });
+    expect(later).toMatchObject({ status: 202 });
+    expect(later.json.id).toBe(a.json.id);
+  });
+
+  it('externalId: a resubmission returns the first transaction id and stores nothing', async () => {
+    const first = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(30, { externalId: 'order-30' }) });
+    const again = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(31, { externalId: 'order-30' }) });
+    expect(again.status).toBe(202);
+    expect(again.json).toMatchObject({ id: first.json.id, duplicate: true });
+    expect(await mongo.raw.countDocuments({ externalId: 'order-30' })).toBe(1);
+  });
+
+  it('batch ingest: 207 with a result per item; invalid items never block valid ones', async () => {
+    const before = await mongo.raw.countDocuments({ tenantId: 'acme' });
+    const items = [envelope(40), { source: 'generic' }, envelope(41, { externalId: 'batch-41' }), 'not an object', envelope(42, { externalId: 'batch-41' }), { ...envelope(43), payload: { $where: 'x' } }];
+    const response = await call('POST', '/api/v1/transactions/batch', { key: keys.writer, body: { items } });
+    expect(response.status).toBe(207);
+    const results = response.json.results as Array<{ index: number; status: number; id?: string; duplicate?: boolean; problem?: { errors?: Array<{ path: string }> } }>;
+    expect(results.map((r) => r.status)).toEqual([202, 400, 202, 400, 202, 400]);
+    expect(results[4]).toMatchObject({ id: results[2]!.id, duplicate: true });
+    expect(results[1]!.problem!.errors!.map((e) => e.path)).toEqual(['items.1.payload']);
+    expect(results[5]!.problem!.errors!.map((e) => e.path)).toEqual(['items.5.payload.$where']);
+    expect(response.json).toMatchObject({ accepted: 3, rejected: 3 });
+    expect((await mongo.raw.countDocuments({ tenantId: 'acme' })) - before).toBe(2);
+
+    const tooMany = await call('POST', '/api/v1/transactions/batch', { key: keys.writer, body: { items: Array.from({ length: 1_001 }, (_, i) => envelope(i)) } });
+    expect(tooMany.status).toBe(400);
+  });
+
+  it('GET /transactions/:id shows progress, then the structured transaction once processed', async () => {
+    const posted = await call('POST', '/api/v1/transactions', {
+      key: keys.writer,
+      body: { source: 'generic', payload: { account: 'acc-9', amount: '-12.34', currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z', counterparty: { name: 'Café Zoë' } } },
+    });
+    const id = posted.json.id as string;
+    const done = await waitFor('processed', async () => {
+      const r = await call('GET', `/api/v1/transactions/${id}`, { key: keys.reader });
+      return r.json.status === 'processed' ? r.json : undefined;
+    });
+    expect(done.transaction).toMatchObject({
+      id,
+      account: 'acc-9',
+      direction: 'debit',
+      amount: { minor: '1234', value: '12.34', currency: 'EUR' },
+      counterparty: { name: 'Café Zoë', merchantCategoryCode: null },
+      status: 'posted',
+    });
+  });
+
+  it('pagination walks 2,500 rows newest first with no gaps or repeats, on ties too', async () => {
+    const tenant = `pager${Date.now()}`;
+    const key = (await createApiKey(pg.db, tenant, ['transactions:read'])).key;
+    // 2,500 rows over 1,000 distinct instants: many share an occurred_at, so the id breaks ties.
+    const rows: Transaction[] = Array.from({ length: 2_500 }, (_, i) => ({
+      rawId: new ObjectId().toHexString(),
+      tenantId: tenant,
+      source: 'generic',
+      externalId: null,
+      accountRef: `acc-${i % 4}`,
+      counterparty: null,
+      direction: 'credit',
+      amountMinor: BigInt(i + 1),
+      currency: 'USD',
+      status: i % 10 === 0 ? 'pending' : 'posted',
+      description: null,
+      category: null,
+      occurredAt: new Date(Date.UTC(2026, 0, 1) + (i % 1_000) * 60_000),
+      bookedAt: null,
+      receivedAt: new Date(),
+      metadata: {},
+    }));
+    for (let i = 0; i < rows.length; i += 500) await writeTransactions(pg.db, rows.slice(i, i + 500));
+
+    const seen: Array<{ id: string; occurredAt: string }> = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await call('GET', `/api/v1/transactions?limit=100${cursor ? `&starting_after=${cursor}` : ''}`, { key });
+      expect(page.status).toBe(200);
+      seen.push(...(page.json.data as Array<{ id: string; occurredAt: string }>));
+      cursor = page.json.next_starting_after as string | null;
+      expect(page.json.has_more).toBe(cursor !== null);
+      pages++;
+    } while (cursor && pages < 100);
+    expect(pages).toBe(25);
+    expect(seen).toHaveLength(2_500);
+    expect(new Set(seen.map((t) => t.id)).size).toBe(2_500);
+    expect(new Set(seen.map((t) => t.id))).toEqual(new Set(rows.map((r) => r.rawId)));
+    const times = seen.map((t) => Date.parse(t.occurredAt));
+    expect(times.every((t, i) => i === 0 || t <= times[i - 1]!)).toBe(true);
+
+    const filtered = await call('GET', '/api/v1/transactions?limit=100&status=pending&account=acc-0', { key });
+    // i % 10 === 0 implies i % 4 is 0 or 2: pending rows on acc-0 are those with i % 20 === 0.
+    expect((filtered.json.data as unknown[]).length).toBe(100);
+    expect((filtered.json.data as Array<{ status: string; account: string }>).every((t) => t.status === 'pending' && t.account === 'acc-0')).toBe(true);
+    const unknownCursor = await call('GET', `/api/v1/transactions?starting_after=${new ObjectId().toHexString()}`, { key });
+    expect(unknownCursor.status).toBe(400);
+  });
+
+  it('limits: 429 with Retry-After per key, 413 over the body limit', async () => {
+    const limited = await start(['gateway', 'ingest'], { RATE_LIMIT_PER_MINUTE: '3' });
+    extra.push(() => limited.stop());
+    const statuses: number[] = [];
+    let last!: Awaited<ReturnType<typeof call>>;
+    for (let i = 0; i < 4; i++) {
+      last = await call('GET', '/api/v1/transactions?limit=1', { key: keys.reader, base: limited.gatewayUrl });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    // Another key has its own budget.
+    expect((await call('GET', '/api/v1/transactions?limit=1', { key: keys.both, base: limited.gatewayUrl })).status).toBe(200);
+
+    const big = await call('POST', '/api/v1/transactions', { key: keys.writer, body: { source: 'generic', payload: { blob: 'x'.repeat(70_000) } } });
+    expect(big.status).toBe(413);
+  });
+
+  it('serves the OpenAPI document generated from the route schemas, and a docs page', async () => {
+    const doc = await call('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.json.openapi).toMatch(/^3\./);
+    const paths = doc.json.paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths).sort()).toEqual(['/api/v1/transactions', '/api/v1/transactions/batch', '/api/v1/transactions/{id}']);
+    expect(Object.keys(paths['/api/v1/transactions']!).sort()).toEqual(['get', 'post']);
+    expect(JSON.stringify(paths['/api/v1/transactions']!.post)).toContain('externalId');
+    const page = await fetch(`${url}/docs`, { redirect: 'follow' });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/swagger/i);
+  });
+
+  it('fuzz: 2,000 hostile or malformed requests get no 5xx, store nothing when rejected, and the server stays healthy', async () => {
+    const tenant = `fuzz${Date.now()}`;
+    const key = (await createApiKey(pg.db, tenant, ['transactions:write', 'transactions:read'])).key;
+    const hostileKey = fc.constantFrom('$where', '$gt', 'a.b', '__proto__', 'constructor', 'prototype', '', ' ', 'nul\u0000key', 'ünï', '$', '.', 'a..b');
+    const leaf = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+    const hostileObject = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.dictionary(fc.oneof(hostileKey, fc.string()), tie('node'), { maxKeys: 4 }), fc.array(tie('node'), { maxLength: 4 })),
+    })).node;
+    const deep = fc.integer({ min: 20, max: 200 }).map((depth) => {
+      let value: unknown = 'bottom';
+      for (let i = 0; i < depth; i++) value = { d: value };
+      return value;
+    });
+    const body = fc.oneof(
+      fc.record({ source: fc.oneof(fc.constant('generic'), fc.string()), payload: fc.oneof(hostileObject, deep), externalId: fc.option(fc.string(), { nil: undefined }) }, { requiredKeys: ['source'] }),
+      hostileObject,
+      fc.json(),
+      fc.string().map((s) => `{"source":"generic","payload":${s}`),
+      fc.constantFrom('{"__proto__":{"polluted":true},"source":"generic","payload":{}}', '{"source":"generic","payload":{"constructor":{"prototype":{"x":1}}}}', '[]', 'null', '', '{'),
+      fc.array(fc.integer(), { minLength: 1_000, maxLength: 5_000 }).map((numbers) => ({ source: 'generic', payload: { numbers } })),
+    );
+    const single = fc.record({
+      method: fc.constantFrom('POST', 'POST', 'POST', 'POST', 'GET', 'PUT', 'PATCH'),
+      path: fc.constantFrom('/api/v1/transactions', '/api/v1/transactions', '/api/v1/transactions', `/api/v1/transactions/${'a'.repeat(24)}`, '/api/v1/transactions/zzz', '/api/v1/transactions?limit=abc', '/api/v1/transactions?starting_after=$gt'),
+      contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', ''),
+      body,
+      idempotencyKey: fc.option(fc.string({ maxLength: 300 }), { nil: undefined }),
+    });
+    const batch = fc.record({
+      method: fc.constant('POST'),
+      path: fc.constant('/api/v1/transactions/batch'),
+      contentType: fc.constant('application/json'),
+      body: fc.oneof(fc.record({ items: fc.array(body, { maxLength: 6 }) }), body),
+      idempotencyKey: fc.constant(undefined),
+    });
+    const request = fc.oneof({ arbitrary: single, weight: 3 }, { arbitrary: batch, weight: 1 });
+
+    const samples = fc.sample(request, { numRuns: 2_000, seed: 20261125 });
+    const tally = new Map<number, number>();
+    let accepted = 0;
+    const before = await mongo.raw.countDocuments({ tenantId: tenant });
+    for (let i = 0; i < samples.length; i += 20) {
+      await Promise.all(
+        samples.slice(i, i + 20).map(async (sample) => {
+          const hasBody = sample.method !== 'GET';
+          const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+          if (hasBody && sample.contentType) headers['content-type'] = sample.contentType;
+          if (sample.idempotencyKey !== undefined && /^[\x20-\x7e]*$/.test(sample.idempotencyKey)) headers['idempotency-key'] = sample.idempotencyKey;
+          const response = await fetch(`${url}${sample.path}`, {
+            method: sample.method,
+            headers,
+            body: hasBody ? (typeof sample.body === 'string' ? sample.body : JSON.stringify(sample.body)) : undefined,
+          });
+          const text = await response.text();
+          tally.set(response.status, (tally.get(response.status) ?? 0) + 1);
+          if (response.status === 202 || response.status === 207) accepted += response.status === 202 ? 1 : ((JSON.parse(text) as { accepted: number }).accepted ?? 0);
+          if (response.status >= 500) throw new Error(`5xx for ${JSON.stringify(sample).slice(0, 300)}: ${text.slice(0, 300)}`);
+          if (response.status >= 400) expect(response.headers.get('content-type'), `${response.status} ${text.slice(0, 200)}`).toMatch(/^application\/problem\+json/);
+        }),
+      );
+    }
+    const stored = (await mongo.raw.countDocuments({ tenantId: tenant })) - before;
+    console.log(`[fuzz] ${samples.length} requests; statuses ${JSON.stringify(Object.fromEntries([...tally].sort()))}; accepted items ${accepted}; stored ${stored}`);
+    expect([...tally.keys()].every((status) => status < 500)).toBe(true);
+    // Everything stored was accepted (replays and duplicates store nothing new), nothing rejected was stored.
+    expect(stored).toBeLessThanOrEqual(accepted);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await call('GET', '/healthz')).status).toBe(200);
+    expect((await call('POST', '/api/v1/transactions', { key, body: envelope(1) })).status).toBe(202);
+  });
+});
