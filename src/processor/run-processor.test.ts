@@ -66,7 +66,8 @@ describe.skipIf(!mongoUri)('startProcessor', () => {
     await start({ CHANGE_STREAM: 'off', POLL_INTERVAL_MS: '100', WORKER_ID: 'sweep-only' });
     await insert(30, 150);
     await waitFor('180 rows', async () => (await rows()).n === 180);
-    expect(await mongo.raw.countDocuments({ processed: true })).toBe(180);
+    // Marks follow the commit.
+    await waitFor('180 marked processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 180);
     expect(await mongo.checkpoints.countDocuments({})).toBe(0);
   });
 
