@@ -10,7 +10,7 @@ import { migrate } from '../db/migrate.js';
 import { connectMongo } from '../db/mongo.js';
 import { connectPostgres } from '../db/postgres.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../gateway/api-key-store.js';
-import { keyPrefix, STATIC_KEY_SCOPES, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { keyPrefix, STATIC_KEY_SCOPES, type ApiKeyEntry, type Scope } from '../gateway/api-keys.js';
 import { replayDead } from '../processor/replay-dead.js';
 import { StartupError, startSystem, type Role } from './system.js';
 
@@ -131,7 +131,12 @@ async function main(argv: string[]): Promise<void> {
       const action = positionals[1];
       if (action === 'create') {
         if (!values.tenant || !/^[A-Za-z0-9_-]{1,64}$/.test(values.tenant)) throw new StartupError('keys create needs --tenant <1-64 of A-Z a-z 0-9 _ ->');
-        const scopes = parseScopes(values.scopes ?? STATIC_KEY_SCOPES.join(','));
+        let scopes: Scope[];
+        try {
+          scopes = parseScopes(values.scopes ?? STATIC_KEY_SCOPES.join(','));
+        } catch (error) {
+          throw new StartupError((error as Error).message);
+        }
         const { key, record } = await createApiKey(db, values.tenant, scopes, values.label ?? null);
         console.log(`created key ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; it is shown only now:\n${key}`);
       } else if (action === 'list') {
