@@ -32,7 +32,7 @@ describe('docker-compose.yml', () => {
     addFormats.default(ajv);
     // Compose durations are Go's ("2s", "1m30s"), not ISO 8601's "duration".
     ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
-    const validate = ajv.compile(modernize(composeSchema));
+    const validate = ajv.compile(modernize(composeSchema) as object);
     const valid = validate(compose);
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSystem, type Role, type System } from '../src/cli/system.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
-import { replayDead } from '../src/processor/replay-dead.js';
+import { replay } from '../src/processor/replay.js';
 import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
 
 const API_KEY = 'e2e-key-0123456789abcdef';
@@ -159,7 +159,7 @@ describe.skipIf(!mongoUri)('end to end', () => {
     expect(await pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)).toBe(20);
 
     // Dead letters are replayable: back in line with fresh attempts (here it fails the same way again).
-    expect(await replayDead(mongo.raw, { ids: [id] })).toBe(1);
+    expect(await replay(mongo.raw, { ids: [id], statuses: ['dead'], dryRun: false })).toEqual({ matched: 1, replayed: 1, dryRun: false });
     await waitFor('the replayed document dead again', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 4);
     expect(await mongo.logs.find({ rawId: new ObjectId(id) }).sort({ at: 1 }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead', 'failed', 'dead']);
     expect(await mongo.raw.findOne({ _id: new ObjectId(id) })).toMatchObject({ status: 'dead', attempts: 2 });

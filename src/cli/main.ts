@@ -11,22 +11,40 @@ import { connectMongo } from '../db/mongo.js';
 import { connectPostgres } from '../db/postgres.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../gateway/api-key-store.js';
 import { keyPrefix, STATIC_KEY_SCOPES, type ApiKeyEntry, type Scope } from '../gateway/api-keys.js';
-import { replayDead } from '../processor/replay-dead.js';
+import { pipelineStatus } from '../ops/pipeline-status.js';
+import { replay, replaySelectorsSchema } from '../processor/replay.js';
+import { formatStatus, progressReporter } from './output.js';
 import { StartupError, startSystem, type Role } from './system.js';
 
-const USAGE = `usage: prismo <command>
-  start                       gateway + ingestion + processor in one process (embedded PostgreSQL when
-                              DATABASE_URL is unset; embedded MongoDB when MONGODB_URI is unset and a
-                              mongod can be had)
-  serve --role <role>[,...]   run services: gateway, ingest, processor
-  migrate                     apply PostgreSQL migrations (DATABASE_URL, or the embedded one)
-  keys create --tenant <t> [--scopes s1,s2] [--label text]
-                              create an API key (printed once); scopes: transactions:write,
-                              transactions:read, admin (default: the first two)
-  keys list [--tenant <t>]    list keys by prefix, never in clear
-  keys revoke <id>            revoke a key (takes effect within API_KEY_CACHE_MS)
-  replay-dead [--id <id>]... [--tenant <tenant>]
-                              put dead-lettered documents back in line (MONGODB_URI)`;
+const HELP: Record<string, string> = {
+  start: `prismo start
+  Gateway + ingestion + processor in one process. Without DATABASE_URL it starts an embedded PostgreSQL
+  (data in DATA_DIR/postgres); without MONGODB_URI an embedded MongoDB replica set if a mongod can be had.
+  Without API_KEYS it creates a development key for tenant "dev" in DATA_DIR/dev-api-key.`,
+  serve: `prismo serve --role <gateway|ingest|processor|all>[,...]
+  Runs services for a scaled deployment. gateway: DATABASE_URL, INGEST_URL or MONGODB_URI. ingest:
+  MONGODB_URI. processor: MONGODB_URI, DATABASE_URL (its /healthz, /readyz, /metrics on OPS_PORT).`,
+  process: `prismo process
+  The processor alone: same as serve --role processor.`,
+  migrate: `prismo migrate
+  Applies pending PostgreSQL migrations (DATABASE_URL, or the embedded server). A no-op when current.`,
+  keys: `prismo keys create --tenant <t> [--scopes s1,s2] [--label text]   print a new key, once
+  prismo keys list [--tenant <t>]                                  ids, prefixes, scopes, state
+  prismo keys revoke <id>                                          effective within API_KEY_CACHE_MS
+  Scopes: transactions:write, transactions:read, admin (default: the first two).`,
+  replay: `prismo replay [--id <id>]... [--tenant <t>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
+  Puts failed or dead documents back in line with fresh attempts (MONGODB_URI). --dry-run only counts.`,
+  status: `prismo status [--json] [--window <seconds>]
+  Backlog, oldest unprocessed age, failed and dead counts, checkpoint ages, per-tenant rates (MONGODB_URI).`,
+};
+const USAGE = `usage: prismo <command> [options]; prismo <command> --help for one command
+  start     everything in one process, on embedded databases where none is configured
+  serve     run services: --role gateway, ingest, processor or all
+  process   run the processor
+  migrate   apply PostgreSQL migrations
+  keys      create, list or revoke API keys
+  replay    re-queue failed or dead documents
+  status    how far behind the pipeline is`;
 
 type Cleanup = () => Promise<unknown>;
 
@@ -99,12 +117,22 @@ async function main(argv: string[]): Promise<void> {
       tenant: { type: 'string' },
       scopes: { type: 'string' },
       label: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      status: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      window: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals[0];
-  if (values.help || !command) {
+  if (!command || (values.help && !HELP[command])) {
     console.log(USAGE);
+    return;
+  }
+  if (values.help) {
+    console.log(HELP[command]);
     return;
   }
   const config = loadConfig();
@@ -155,15 +183,31 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
 
-    if (command === 'replay-dead') {
-      if (!config.MONGODB_URI) throw new StartupError('MONGODB_URI is not set: replay-dead works on the MongoDB holding raw_transactions');
+    if (command === 'replay' || command === 'status') {
+      if (!config.MONGODB_URI) throw new StartupError(`MONGODB_URI is not set: ${command} works on the MongoDB holding raw_transactions`);
       const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-      try {
-        const replayed = await replayDead(mongo.raw, { ids: values.id, tenantId: values.tenant });
-        logger.info({ replayed, ids: values.id, tenantId: values.tenant }, 'dead-lettered documents put back in line');
-      } finally {
-        await mongo.close();
+      cleanups.push(() => mongo.close());
+      if (command === 'replay') {
+        const parsed = replaySelectorsSchema.safeParse({
+          ids: values.id,
+          tenantId: values.tenant,
+          from: values.from,
+          to: values.to,
+          statuses: values.status?.split(',').map((s) => s.trim()),
+          dryRun: values['dry-run'] ?? false,
+        });
+        if (!parsed.success) throw new StartupError(parsed.error.issues.map((i) => `--${String(i.path[0] ?? '')}: ${i.message}`).join('\n'));
+        const progress = progressReporter('replayed');
+        const result = await replay(mongo.raw, parsed.data, { onProgress: progress.update });
+        progress.done();
+        console.log(result.dryRun ? `${result.matched} documents match (dry run: nothing changed)` : `replayed ${result.replayed} of ${result.matched} matching documents`);
+      } else {
+        const window = values.window ? Number(values.window) : 300;
+        if (!Number.isInteger(window) || window <= 0) throw new StartupError('--window must be a positive number of seconds');
+        const status = await pipelineStatus(mongo, { windowSeconds: window });
+        console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
       }
+      await cleanUp();
       return;
     }
 
@@ -176,10 +220,11 @@ async function main(argv: string[]): Promise<void> {
       mongoUri = await resolveMongo(config, logger, cleanups);
       databaseUrl = await resolvePostgres(config, logger, cleanups);
       apiKeys = await resolveApiKeys(config, logger);
-    } else if (command === 'serve') {
-      roles = (values.role ?? '').split(',').filter(Boolean) as Role[];
+    } else if (command === 'serve' || command === 'process') {
+      roles = (command === 'process' ? 'processor' : (values.role ?? '')).split(',').filter(Boolean).flatMap((role) => (role === 'all' ? ['gateway', 'ingest', 'processor'] : [role])) as Role[];
+      roles = [...new Set(roles)];
       const unknown = roles.filter((role) => !['gateway', 'ingest', 'processor'].includes(role));
-      if (roles.length === 0 || unknown.length) throw new StartupError(`--role must list gateway, ingest and/or processor (got "${values.role ?? ''}")`);
+      if (roles.length === 0 || unknown.length) throw new StartupError(`--role must list gateway, ingest, processor or all (got "${values.role ?? ''}")`);
     } else {
       throw new StartupError(`unknown command "${command}"\n${USAGE}`);
     }

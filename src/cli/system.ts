@@ -1,7 +1,7 @@
 // Composes the services from a Config: the gateway (in-process ingestion or INGEST_URL), the ingestion
 // service, the processor, or all three in one process. The CLI and the end-to-end tests both start the
 // system through here, so what the tests run is what ships.
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../db/mongo.js';
@@ -12,6 +12,9 @@ import type { Ingest } from '../ingest/envelope.js';
 import { createHttpIngest } from '../ingest/http-client.js';
 import { createMongoIngest } from '../ingest/raw-store.js';
 import { buildIngestServer } from '../ingest/server.js';
+import { createMetrics, type Metrics } from '../ops/metrics.js';
+import { opsRoutes } from '../ops/ops-routes.js';
+import { createReadiness } from '../ops/readiness.js';
 import { startProcessor, type Processor } from '../processor/run-processor.js';
 
 export type Role = 'gateway' | 'ingest' | 'processor';
@@ -29,7 +32,10 @@ export interface SystemOptions {
 export interface System {
   gatewayUrl?: string;
   ingestUrl?: string;
+  /** The processor's own /healthz, /readyz, /metrics when it runs without the gateway or ingestion. */
+  opsUrl?: string;
   processor?: Processor;
+  metrics?: Metrics;
   mongo?: MongoConnection;
   db?: Database;
   /** Stops taking requests and work, drains the processor, closes connections. */
@@ -60,14 +66,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       stops.push(() => system.mongo!.close());
       await ensureMongoIndexes(system.mongo);
     }
-    const ingest: Ingest | undefined = system.mongo ? createMongoIngest(system.mongo.raw) : undefined;
+    const metrics = createMetrics();
+    system.metrics = metrics;
+    const ingest: Ingest | undefined = system.mongo ? countAccepted(createMongoIngest(system.mongo.raw), metrics) : undefined;
 
-    if (roles.includes('ingest')) {
-      const app = await buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes: Math.max(config.BODY_LIMIT_BYTES, config.BATCH_BODY_LIMIT_BYTES) + 65_536 });
-      await app.listen({ host: config.HOST, port: config.INGEST_PORT });
-      stops.push(() => app.close());
-      system.ingestUrl = addressOf(app);
-    }
     const needsPostgres = roles.includes('processor') || roles.includes('gateway');
     if (needsPostgres) {
       if (!options.databaseUrl) {
@@ -83,6 +85,22 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       system.processor = await startProcessor(system.mongo!, system.db!, config, logger);
       const processor = system.processor;
       stops.push(() => processor.stop());
+      processor.outcomes$.subscribe((outcome) => {
+        metrics.outcomes.inc({ outcome: 'processed' }, outcome.processed);
+        metrics.outcomes.inc({ outcome: 'failed' }, outcome.failed);
+        metrics.outcomes.inc({ outcome: 'dead' }, outcome.dead);
+        metrics.sweepHits.inc(outcome.sweepHits);
+        metrics.batchSize.observe(outcome.claimed);
+        metrics.batchDuration.observe(outcome.durationMs / 1000);
+      });
+    }
+    const ops = { metrics, readiness: createReadiness({ mongo: system.mongo, db: system.db, processor: system.processor, metrics }) };
+
+    if (roles.includes('ingest')) {
+      const app = await buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes: Math.max(config.BODY_LIMIT_BYTES, config.BATCH_BODY_LIMIT_BYTES) + 65_536, ops });
+      await app.listen({ host: config.HOST, port: config.INGEST_PORT });
+      stops.push(() => app.close());
+      system.ingestUrl = addressOf(app);
     }
     if (roles.includes('gateway')) {
       const keys = options.apiKeys ?? config.API_KEYS ?? [];
@@ -99,14 +117,42 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         idempotencyTtlMs: config.IDEMPOTENCY_TTL_MS,
         rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        ops,
       });
       await app.listen({ host: config.HOST, port: config.PORT });
       stops.push(() => app.close());
       system.gatewayUrl = addressOf(app);
+    }
+    // A processor on its own still answers health checks and scrapes.
+    if (roles.length === 1 && roles[0] === 'processor') {
+      const app = Fastify({ loggerInstance: logger.child({ component: 'ops' }) as FastifyBaseLogger, disableRequestLogging: true });
+      await app.register(opsRoutes, ops);
+      await app.listen({ host: config.HOST, port: config.OPS_PORT });
+      stops.push(() => app.close());
+      system.opsUrl = addressOf(app);
     }
     return system;
   } catch (error) {
     await system.stop();
     throw error;
   }
+}
+
+/** Counts stored raw documents where they are stored, so split deployments do not count them twice. */
+function countAccepted(ingest: Ingest, metrics: Metrics): Ingest {
+  return {
+    ...ingest,
+    async accept(tenantId, envelope) {
+      const accepted = await ingest.accept(tenantId, envelope);
+      if (!accepted.duplicate) metrics.rawAccepted.inc({ source: envelope.source });
+      return accepted;
+    },
+    async acceptMany(tenantId, envelopes) {
+      const results = await ingest.acceptMany(tenantId, envelopes);
+      results.forEach((result, i) => {
+        if ('id' in result && !result.duplicate) metrics.rawAccepted.inc({ source: envelopes[i]!.source });
+      });
+      return results;
+    },
+  };
 }

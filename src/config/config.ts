@@ -42,6 +42,8 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   INGEST_PORT: port.default(3001),
+  /** /healthz, /readyz and /metrics of a processor running without the gateway or ingestion. */
+  OPS_PORT: port.default(9464),
   INGEST_URL: url(['http:', 'https:']).optional(),
   PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
   API_KEYS: apiKeys.optional(),

@@ -31,6 +31,9 @@ function recordingIngest() {
     async status() {
       return undefined;
     },
+    async replay() {
+      return { matched: 0, replayed: 0, dryRun: true };
+    },
   };
   return { ingest, accepted, failWith: (error: Error) => (failNext = error) };
 }

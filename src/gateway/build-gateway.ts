@@ -10,7 +10,11 @@ import { authPlugin } from './plugins/auth.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { HttpProblem, problemPlugin } from './plugins/problem.js';
+import { adminRoutes } from './routes/admin.js';
 import { transactionsRoutes } from './routes/transactions.js';
+import type { Metrics } from '../ops/metrics.js';
+import { opsRoutes } from '../ops/ops-routes.js';
+import type { Readiness } from '../ops/readiness.js';
 
 export interface GatewayOptions {
   ingest: Ingest;
@@ -25,6 +29,8 @@ export interface GatewayOptions {
   idempotencyTtlMs?: number;
   rateLimitPerMinute?: number;
   requestTimeoutMs?: number;
+  /** /healthz, /readyz and /metrics. */
+  ops?: { metrics: Metrics; readiness: Readiness };
 }
 
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
@@ -65,7 +71,9 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     publicBaseUrl: options.publicBaseUrl,
     batchIngestMax: options.batchIngestMax ?? 1_000,
   });
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await app.register(adminRoutes, { ingest: options.ingest });
+  if (options.ops) await app.register(opsRoutes, options.ops);
+  else app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   if (options.ingest.close) app.addHook('onClose', async () => options.ingest.close?.());
   return app;
 }

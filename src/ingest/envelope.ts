@@ -1,6 +1,7 @@
 // The envelope every source wraps its payload in. Only the envelope is ours to shape; the payload is
 // stored schema-free, so it is checked only for what would make storing it unsafe.
 import { z } from 'zod';
+import type { ReplayResult, ReplaySelectors } from '../processor/replay.js';
 import type { RawStatus } from './raw-status.js';
 
 export const MAX_PAYLOAD_DEPTH = 32;
@@ -57,6 +58,8 @@ export interface Ingest {
   accept(tenantId: string, envelope: Envelope): Promise<Accepted>;
   /** Stores many envelopes with one bulk write; results in the same order, an error per failed item. */
   acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
+  /** Puts the tenant's failed or dead documents matching the selectors back in line. */
+  replay(tenantId: string, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
   /** The raw document's progress, or undefined when the tenant has no such document. */
   status(tenantId: string, id: string): Promise<RawStatus | undefined>;
   close?(): Promise<void>;

@@ -2,6 +2,7 @@
 // answering 5xx is transient (the gateway answers 503 with Retry-After); anything else is a bug.
 import { TransientError } from '../errors.js';
 import type { Accepted, Envelope, Ingest } from './envelope.js';
+import type { ReplayResult } from '../processor/replay.js';
 import type { RawStatus } from './raw-status.js';
 
 export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): Ingest {
@@ -36,6 +37,11 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
       const response = await call('POST', '/internal/v1/raw/batch', { tenantId, envelopes });
       if (response.status !== 200) throw new Error(`ingestion service refused a batch the gateway accepted: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { results: Array<Accepted | { error: string }> }).results;
+    },
+    async replay(tenantId, selectors) {
+      const response = await call('POST', '/internal/v1/replay', { tenantId, selectors });
+      if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for a replay`);
+      return (await response.json()) as ReplayResult;
     },
     async status(tenantId: string, id: string): Promise<RawStatus | undefined> {
       const response = await call('GET', `/internal/v1/raw/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`);

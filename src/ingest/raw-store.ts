@@ -4,6 +4,7 @@ import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerError, M
 import { PermanentError, TransientError } from '../errors.js';
 import type { RawTransaction } from '../db/mongo.js';
 import type { Accepted, Envelope, Ingest } from './envelope.js';
+import { replay } from '../processor/replay.js';
 import { toRawStatus } from './raw-status.js';
 
 /** Errors the client cannot fix and a retry could: the server is unreachable or stepping down. */
@@ -79,6 +80,14 @@ export function createMongoIngest(raw: Collection<RawTransaction>): Ingest {
         const id = doc.dedupKey ? existing.get(doc.dedupKey) : undefined;
         return id ? { id, duplicate: true } : { error: 'MongoDB rejected the document' };
       });
+    },
+
+    async replay(tenantId, selectors) {
+      try {
+        return await replay(raw, { ...selectors, tenantId });
+      } catch (error) {
+        throw classifyMongoError(error);
+      }
     },
 
     async status(tenantId, id) {

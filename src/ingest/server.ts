@@ -6,11 +6,25 @@ import { z } from 'zod';
 import type { Logger } from '../config/logger.js';
 import { HttpProblem, problemPlugin } from '../gateway/plugins/problem.js';
 import { envelopeSchema, type Ingest } from './envelope.js';
+import { replaySelectorsSchema } from '../processor/replay.js';
 import { rawStatusSchema } from './raw-status.js';
+import type { Metrics } from '../ops/metrics.js';
+import { opsRoutes } from '../ops/ops-routes.js';
+import type { Readiness } from '../ops/readiness.js';
 
 const tenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
-export async function buildIngestServer({ ingest, logger, bodyLimitBytes }: { ingest: Ingest; logger: Logger; bodyLimitBytes: number }): Promise<FastifyInstance> {
+export async function buildIngestServer({
+  ingest,
+  logger,
+  bodyLimitBytes,
+  ops,
+}: {
+  ingest: Ingest;
+  logger: Logger;
+  bodyLimitBytes: number;
+  ops?: { metrics: Metrics; readiness: Readiness };
+}): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: logger.child({ component: 'ingest' }) as FastifyBaseLogger, bodyLimit: bodyLimitBytes, requestIdHeader: 'x-request-id' }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -31,6 +45,11 @@ export async function buildIngestServer({ ingest, logger, bodyLimitBytes }: { in
     },
     async (request) => ({ results: await ingest.acceptMany(request.body.tenantId, request.body.envelopes) }),
   );
+  app.post(
+    '/internal/v1/replay',
+    { schema: { body: z.strictObject({ tenantId, selectors: replaySelectorsSchema.omit({ tenantId: true }) }) } },
+    async (request) => ingest.replay(request.body.tenantId, request.body.selectors),
+  );
   app.get(
     '/internal/v1/raw/:tenantId/:id',
     { schema: { params: z.object({ tenantId, id: z.string().regex(/^[0-9a-f]{24}$/) }), response: { 200: rawStatusSchema } } },
@@ -40,7 +59,8 @@ export async function buildIngestServer({ ingest, logger, bodyLimitBytes }: { in
       return status;
     },
   );
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  if (ops) await app.register(opsRoutes, ops);
+  else app.get('/healthz', async () => ({ status: 'ok' }));
   if (ingest.close) app.addHook('onClose', async () => ingest.close?.());
   return app;
 }

@@ -1,7 +1,7 @@
 // Wires the pure pipeline to MongoDB and PostgreSQL: sources from the change stream and the sweep, sinks
 // from the adapters in this folder. Returns a handle whose stop() drains gracefully: no new work is
 // taken, buffered candidates are flushed and committed, leases still held are given back.
-import { Subject, takeUntil, type Observable } from 'rxjs';
+import { Subject, takeUntil, tap, type Observable } from 'rxjs';
 import type { Logger } from '../config/logger.js';
 import type { MongoConnection } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
@@ -42,6 +42,13 @@ export interface ProcessorStats {
   streamReconnects: number;
   /** Change-stream restarts without a token (token unusable): each is a gap only the sweep covers. */
   streamRestarts: number;
+  /** Documents the sweep offered before the change stream did. */
+  sweepHits: number;
+  /** How the processor is fed: change stream and sweep, or the sweep alone. */
+  mode: 'change-stream+sweep' | 'sweep-only';
+  /** Cluster time of the last change event seen, and when the resume token was last stored. */
+  lastEventAt: Date | null;
+  lastCheckpointAt: Date | null;
 }
 
 export interface Processor {
@@ -54,15 +61,27 @@ export interface Processor {
 export async function startProcessor(mongo: MongoConnection, db: Database, settings: ProcessorSettings, logger: Logger): Promise<Processor> {
   const log = logger.child({ component: 'processor', worker: settings.WORKER_ID });
   const worker = settings.WORKER_ID;
-  const stats: ProcessorStats = { batches: 0, processed: 0, failed: 0, dead: 0, batchErrors: 0, streamReconnects: 0, streamRestarts: 0 };
+  const stats: ProcessorStats = {
+    batches: 0,
+    processed: 0,
+    failed: 0,
+    dead: 0,
+    batchErrors: 0,
+    streamReconnects: 0,
+    streamRestarts: 0,
+    sweepHits: 0,
+    mode: settings.CHANGE_STREAM === 'on' ? 'change-stream+sweep' : 'sweep-only',
+    lastEventAt: null,
+    lastCheckpointAt: null,
+  };
   const stopping$ = new Subject<void>();
   const held = new Set<string>();
 
   const checkpoint = settings.CHANGE_STREAM === 'on' ? await loadCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP) : undefined;
-  let lastCheckpointAt = checkpoint?.at;
+  stats.lastCheckpointAt = checkpoint?.at ?? null;
   const save = async (token: unknown) => {
     await saveCheckpoint(mongo.checkpoints, settings.PROCESSOR_GROUP, token, worker);
-    lastCheckpointAt = new Date();
+    stats.lastCheckpointAt = new Date();
   };
   const inFlight = new Set<string>();
   const changes$ =
@@ -77,12 +96,13 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
           onEvent: (event) => {
             switch (event.kind) {
               case 'unsupported':
+                stats.mode = 'sweep-only';
                 log.warn({ err: event.error }, 'change streams are unavailable on this server; running on the polling sweep alone');
                 break;
               case 'history-lost':
                 stats.streamRestarts++;
                 log.warn(
-                  { err: event.error, lastCheckpointAt, gapMs: lastCheckpointAt ? Date.now() - lastCheckpointAt.getTime() : undefined },
+                  { err: event.error, lastCheckpointAt: stats.lastCheckpointAt, gapMs: stats.lastCheckpointAt ? Date.now() - stats.lastCheckpointAt.getTime() : undefined },
                   'the resume token is unusable; restarting the change stream from now, the sweep covers the gap',
                 );
                 break;
@@ -112,7 +132,15 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
   });
 
   const outcomes$ = pipeline<ClaimedRaw, ReturnType<typeof transformRaw>>(
-    { changes$: changes$.pipe(takeUntil(stopping$)), sweep$: swept$.pipe(takeUntil(stopping$)) },
+    {
+      changes$: changes$.pipe(
+        tap((candidate) => {
+          if (candidate.at) stats.lastEventAt = candidate.at;
+        }),
+        takeUntil(stopping$),
+      ),
+      sweep$: swept$.pipe(takeUntil(stopping$)),
+    },
     {
       claim: async (ids) => {
         const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.LEASE_MS });
@@ -160,6 +188,7 @@ export async function startProcessor(mongo: MongoConnection, db: Database, setti
       stats.processed += outcome.processed;
       stats.failed += outcome.failed;
       stats.dead += outcome.dead;
+      stats.sweepHits += outcome.sweepHits;
       if (outcome.error) stats.batchErrors++;
       if (outcome.error) log.warn(outcome, 'batch failed; its documents stay unprocessed for the sweep');
       else log.info(outcome, 'batch done');

@@ -7,7 +7,7 @@ import type { Candidate } from './pipeline.js';
 
 /** The part of the driver's ChangeStream this source uses. */
 export interface InsertEventStream {
-  on(event: 'change', listener: (change: { _id: unknown; documentKey: { _id: { toHexString(): string } } }) => void): unknown;
+  on(event: 'change', listener: (change: { _id: unknown; documentKey: { _id: { toHexString(): string } }; clusterTime?: { getHighBits(): number } }) => void): unknown;
   on(event: 'error', listener: (error: unknown) => void): unknown;
   close(): Promise<void>;
   /** The token to resume after everything seen so far, advanced by the server even when nothing changes. */
@@ -55,7 +55,8 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
     const stream = options.open(resumeToken);
     stream.on('change', (change) => {
       resumeToken = change._id;
-      subscriber.next({ id: change.documentKey._id.toHexString(), via: 'stream', resumeToken: change._id });
+      const seconds = change.clusterTime?.getHighBits();
+      subscriber.next({ id: change.documentKey._id.toHexString(), via: 'stream', resumeToken: change._id, ...(seconds ? { at: new Date(seconds * 1000) } : {}) });
     });
     stream.on('error', (error) => subscriber.error(error));
     let lastBeat: string | undefined;

@@ -33,6 +33,8 @@ export interface Candidate {
   via: 'stream' | 'sweep';
   /** The change-stream resume token of the event, for checkpoints. */
   resumeToken?: unknown;
+  /** The event's cluster time, for the stream's lag. */
+  at?: Date;
 }
 
 /** What the pipeline needs to know of a claimed raw document. */
@@ -70,6 +72,8 @@ export interface BatchOutcome {
   durationMs: number;
   /** Whether this batch stored a resume token. */
   checkpointed: boolean;
+  /** Claimed documents that the sweep offered before the change stream did. */
+  sweepHits: number;
   /** Set when a stage failed beyond retry: nothing after it ran, the documents stay unprocessed. */
   error?: string;
 }
@@ -173,6 +177,7 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
     const batchId = `${prefix}-${seq}`;
     const startedAt = scheduler.now();
     const ids = candidates.map((candidate) => candidate.id);
+    const viaSweep = new Set(candidates.filter((candidate) => candidate.via === 'sweep').map((candidate) => candidate.id));
     const resumeToken = candidates.findLast((candidate) => candidate.via === 'stream' && candidate.resumeToken !== undefined)?.resumeToken;
 
     return withRetry('claim', () => sinks.claim(ids)).pipe(
@@ -217,6 +222,7 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
                   dead: failures.filter((f) => f.outcome === 'dead').length,
                   durationMs: scheduler.now() - startedAt,
                   checkpointed: checkpointNow,
+                  sweepHits: docs.filter((doc) => viaSweep.has(doc.id)).length,
                 }),
               ),
             );
@@ -235,6 +241,7 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
           dead: 0,
           durationMs: scheduler.now() - startedAt,
           checkpointed: false,
+          sweepHits: 0,
           error: messageOf(error),
         }),
       ),

@@ -1,0 +1,50 @@
+// How far behind the pipeline is, from the databases' point of view: the backlog, its oldest document,
+// failures, dead letters, checkpoint age and per-tenant rates. Shared by `prismo status` and /metrics.
+import type { MongoCollections } from '../db/mongo.js';
+
+export interface PipelineStatus {
+  backlog: number;
+  oldestUnprocessedAgeSeconds: number;
+  failed: number;
+  dead: number;
+  processed: number;
+  checkpoints: Array<{ group: string; ageSeconds: number; worker: string }>;
+  /** Per tenant over the last `windowSeconds`: documents received and documents processed, per second. */
+  tenants: Array<{ tenantId: string; acceptedPerSecond: number; processedPerSecond: number; backlog: number }>;
+  windowSeconds: number;
+}
+
+const WAITING = { processed: false, status: { $in: ['pending', 'failed'] } } as const;
+
+export async function pipelineStatus(mongo: MongoCollections, { windowSeconds = 300, now = new Date() } = {}): Promise<PipelineStatus> {
+  const since = new Date(now.getTime() - windowSeconds * 1000);
+  const [backlog, failed, dead, processed, oldest, checkpoints, received, done, waitingByTenant] = await Promise.all([
+    mongo.raw.countDocuments(WAITING),
+    mongo.raw.countDocuments({ processed: false, status: 'failed' }),
+    mongo.raw.countDocuments({ status: 'dead' }),
+    mongo.raw.countDocuments({ processed: true }),
+    mongo.raw.find(WAITING, { projection: { receivedAt: 1 }, sort: { receivedAt: 1 }, limit: 1 }).toArray(),
+    mongo.checkpoints.find({}).toArray(),
+    mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: { receivedAt: { $gte: since } } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
+    mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: { processedAt: { $gte: since } } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
+    mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: WAITING }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
+  ]);
+  const tenantIds = [...new Set([...received, ...done, ...waitingByTenant].map((g) => g._id))].sort();
+  const count = (groups: Array<{ _id: string; n: number }>, id: string) => groups.find((g) => g._id === id)?.n ?? 0;
+  const round = (value: number) => Math.round(value * 1000) / 1000;
+  return {
+    backlog,
+    oldestUnprocessedAgeSeconds: oldest[0] ? (now.getTime() - oldest[0].receivedAt.getTime()) / 1000 : 0,
+    failed,
+    dead,
+    processed,
+    checkpoints: checkpoints.map((c) => ({ group: c._id, ageSeconds: (now.getTime() - c.at.getTime()) / 1000, worker: c.worker })),
+    tenants: tenantIds.map((tenantId) => ({
+      tenantId,
+      acceptedPerSecond: round(count(received, tenantId) / windowSeconds),
+      processedPerSecond: round(count(done, tenantId) / windowSeconds),
+      backlog: count(waitingByTenant, tenantId),
+    })),
+    windowSeconds,
+  };
+}

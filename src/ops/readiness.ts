@@ -1,0 +1,86 @@
+// /readyz: whether this process can do its job now (MongoDB and PostgreSQL answer, migrations are current,
+// and how the processor is fed), and the scrape-time gauges of /metrics.
+import { readdir } from 'node:fs/promises';
+import type { MongoConnection } from '../db/mongo.js';
+import { MIGRATIONS_DIR } from '../db/migrate.js';
+import type { Database } from '../db/postgres.js';
+import type { Processor } from '../processor/run-processor.js';
+import type { Metrics } from './metrics.js';
+import { pipelineStatus } from './pipeline-status.js';
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+  /** How the processor is fed, when this process runs one: change stream plus sweep, or the sweep alone. */
+  processor?: string;
+}
+
+export interface Readiness {
+  check(): Promise<ReadinessReport>;
+  refreshGauges(): Promise<void>;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function probe(run: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([run(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)))]);
+    return { ok: true };
+  } catch (error) {
+    // The reason, not the driver's message, reaches the (unauthenticated) caller.
+    return { ok: false, detail: error instanceof Error && error.message.startsWith('no answer') ? error.message : 'unreachable or refused' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createReadiness({ mongo, db, processor, metrics }: { mongo?: MongoConnection; db?: Database; processor?: Processor; metrics: Metrics }): Readiness {
+  const synced = { restarts: 0, reconnects: 0 };
+  return {
+    async check() {
+      const checks: ReadinessReport['checks'] = {};
+      if (mongo) checks.mongodb = await probe(() => mongo.db.command({ ping: 1 }));
+      if (db) {
+        checks.postgresql = await probe(() => db.one('SELECT 1'));
+        checks.migrations = checks.postgresql.ok
+          ? await probe(async () => {
+              const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, ''));
+              const applied = new Set((await db.any<{ name: string }>('SELECT name FROM pgmigrations')).map((r) => r.name));
+              const pending = files.filter((f) => !applied.has(f));
+              if (pending.length) throw new Error(`pending: ${pending.join(', ')}`);
+            }).then((result) => (result.ok ? result : { ok: false, detail: 'migrations pending: run `prismo migrate`' }))
+          : { ok: false, detail: 'PostgreSQL unreachable' };
+      }
+      return {
+        ready: Object.values(checks).every((c) => c.ok),
+        checks,
+        ...(processor ? { processor: processor.stats.mode } : {}),
+      };
+    },
+
+    async refreshGauges() {
+      const now = Date.now();
+      if (processor) {
+        // Counters follow the processor's own counts.
+        metrics.streamRestarts.inc(processor.stats.streamRestarts - synced.restarts);
+        metrics.streamReconnects.inc(processor.stats.streamReconnects - synced.reconnects);
+        synced.restarts = processor.stats.streamRestarts;
+        synced.reconnects = processor.stats.streamReconnects;
+        const { lastEventAt, lastCheckpointAt } = processor.stats;
+        if (lastEventAt) metrics.gauges.streamLag.set((now - lastEventAt.getTime()) / 1000);
+        if (lastCheckpointAt) metrics.gauges.resumeTokenAge.set((now - lastCheckpointAt.getTime()) / 1000);
+      }
+      if (!mongo) return;
+      try {
+        const status = await pipelineStatus(mongo, { windowSeconds: 60 });
+        metrics.gauges.backlog.set(status.backlog);
+        metrics.gauges.oldestUnprocessedAge.set(status.oldestUnprocessedAgeSeconds);
+        metrics.gauges.failed.set(status.failed);
+        metrics.gauges.dead.set(status.dead);
+      } catch {
+        // MongoDB unreachable: the gauges keep their last values and /readyz says why.
+      }
+    },
+  };
+}
