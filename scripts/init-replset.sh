@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Initiates the single-member replica set rs0 that change streams need. Idempotent: on a set that is
 # already initiated it only waits for a primary, so it is safe to run on every `docker compose up`.
-#   MONGO_HOST       where to reach mongod (default mongo:27017)
-#   RS_MEMBER_HOST   the member address clients are told about (default: MONGO_HOST)
+#   MONGO_HOST       where to reach the first mongod (default mongo:27017)
+#   RS_MEMBERS       comma-separated member addresses (default: MONGO_HOST); three for the full profile
 #   INIT_TIMEOUT_S   how long to wait for mongod and for a primary (default 60)
 set -euo pipefail
 
 MONGO_HOST="${MONGO_HOST:-mongo:27017}"
-RS_MEMBER_HOST="${RS_MEMBER_HOST:-$MONGO_HOST}"
+RS_MEMBERS="${RS_MEMBERS:-$MONGO_HOST}"
 INIT_TIMEOUT_S="${INIT_TIMEOUT_S:-60}"
 deadline=$((SECONDS + INIT_TIMEOUT_S))
 
@@ -24,8 +24,9 @@ mongo_eval "
     print('init-replset: replica set ' + status.set + ' already initiated');
   } catch (error) {
     if (error.codeName !== 'NotYetInitialized') throw error;
-    rs.initiate({ _id: 'rs0', members: [{ _id: 0, host: '$RS_MEMBER_HOST' }] });
-    print('init-replset: initiated rs0 with member $RS_MEMBER_HOST');
+    const hosts = '$RS_MEMBERS'.split(',').map((h) => h.trim()).filter(Boolean);
+    rs.initiate({ _id: 'rs0', members: hosts.map((host, i) => ({ _id: i, host })) });
+    print('init-replset: initiated rs0 with members ' + hosts.join(', '));
   }
 "
 

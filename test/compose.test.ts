@@ -45,4 +45,16 @@ describe('docker-compose.yml', () => {
     expect(services.processor!.environment!.MONGODB_URI).toContain('replicaSet=rs0');
     expect(services.gateway!.environment!.INGEST_URL).toBe('http://ingest:3001');
   });
+
+  it('offers a three-member replica set under the full profile, and two processor replicas', () => {
+    const members = Object.entries(compose.services).filter(([, service]) => service.command?.includes('--replSet'));
+    expect(members.map(([name]) => name).sort()).toEqual(['mongo', 'mongo2', 'mongo3']);
+    expect(members.filter(([, service]) => service.profiles?.includes('full')).length).toBe(2);
+    expect((compose.services.processor as { deploy?: { replicas?: number } }).deploy?.replicas).toBe(2);
+  });
+
+  it('ships a Prometheus scrape config naming every service', () => {
+    const config = parse(readFileSync(fileURLToPath(new URL('../ops/prometheus.yml', import.meta.url)), 'utf8')) as { scrape_configs: Array<{ job_name: string }> };
+    expect(config.scrape_configs.map((c) => c.job_name).sort()).toEqual(['prismo-gateway', 'prismo-ingest', 'prismo-processor']);
+  });
 });
