@@ -108,9 +108,19 @@ describe.skipIf(!mongoUri)('public API', () => {
         'static key': await as(STATIC_KEY),
       };
     }
+    const admin = (key?: string) => call('POST', '/api/v1/admin/replay', { key, body: { dryRun: true } }).then((r) => r.status);
+    matrix['POST /admin/replay'] = {
+      'no key': await admin(),
+      'bad key': await admin('pk_not-a-real-key-0000000000000000'),
+      'wrong scope': await admin(keys.both),
+      'other tenant': await admin(keys.otherTenant),
+      'right key': await admin(keys.admin),
+      'static key': await admin(STATIC_KEY),
+    };
+    expect(matrix['POST /admin/replay']).toEqual({ 'no key': 401, 'bad key': 401, 'wrong scope': 403, 'other tenant': 403, 'right key': 200, 'static key': 403 });
     console.log(`[auth-matrix] ${JSON.stringify(matrix)}`);
     for (const route of routes) {
-      expect(matrix[route.name]).toEqual({
+      expect(matrix[route.name], route.name).toEqual({
         'no key': 401,
         'bad key': 401,
         'wrong scope': 403,
@@ -304,7 +314,7 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(doc.status).toBe(200);
     expect(doc.json.openapi).toMatch(/^3\./);
     const paths = doc.json.paths as Record<string, Record<string, unknown>>;
-    expect(Object.keys(paths).sort()).toEqual(['/api/v1/transactions', '/api/v1/transactions/batch', '/api/v1/transactions/{id}']);
+    expect(Object.keys(paths).sort()).toEqual(['/api/v1/admin/replay', '/api/v1/transactions', '/api/v1/transactions/batch', '/api/v1/transactions/{id}']);
     expect(Object.keys(paths['/api/v1/transactions']!).sort()).toEqual(['get', 'post']);
     expect(JSON.stringify(paths['/api/v1/transactions']!.post)).toContain('externalId');
     const page = await fetch(`${url}/docs`, { redirect: 'follow' });
@@ -381,5 +391,29 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((await call('GET', '/healthz')).status).toBe(200);
     expect((await call('POST', '/api/v1/transactions', { key, body: envelope(1) })).status).toBe(202);
+  });
+
+  it('admin replay re-queues only the tenant\'s own dead documents, after a dry run', async () => {
+    const dead = (tenantId: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        tenantId,
+        source: 'generic',
+        externalId: null,
+        payload: { account: 'r', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' },
+        receivedAt: new Date(),
+        processed: false,
+        status: 'dead' as const,
+        attempts: 5,
+        lastError: 'was broken',
+      }));
+    await mongo.raw.insertMany([...dead('acme', 4), ...dead('globex', 2)] as never[]);
+    const dry = await call('POST', '/api/v1/admin/replay', { key: keys.admin, body: { statuses: ['dead'], dryRun: true } });
+    expect(dry).toMatchObject({ status: 200, json: { matched: 4, replayed: 0, dryRun: true } });
+    const real = await call('POST', '/api/v1/admin/replay', { key: keys.admin, body: { statuses: ['dead'] } });
+    expect(real.json).toEqual({ matched: 4, replayed: 4, dryRun: false });
+    await waitFor('the replayed documents processed', async () => (await mongo.raw.countDocuments({ tenantId: 'acme', 'payload.account': 'r', processed: true })) === 4);
+    expect(await mongo.raw.countDocuments({ tenantId: 'globex', status: 'dead' })).toBe(2);
+    const bad = await call('POST', '/api/v1/admin/replay', { key: keys.admin, body: { ids: ['nope'] } });
+    expect(bad.status).toBe(400);
   });
 });
