@@ -109,6 +109,10 @@ describe.skipIf(!mongoUri)('operations', () => {
     try {
       await waitFor('the replayed documents processed', async () => (await mongo.raw.countDocuments({ tenantId: 'acme', processed: true })) === 12);
       expect(await mongo.raw.countDocuments({ tenantId: 'acme', status: 'dead' })).toBe(4);
+      // Following the drain: plain lines when not on a terminal, ending once the backlog is empty.
+      await waitFor('an empty backlog', async () => (await mongo.raw.countDocuments({ processed: false, status: { $in: ['pending', 'failed'] } })) === 0);
+      const watched = await prismo(['status', '--watch', '--until-empty']);
+      expect(watched.stderr.trim().split('\n').at(-1)).toMatch(/^backlog 0, processed 13, \d+ docs\/s, empty$/);
     } finally {
       await system.stop();
     }

@@ -13,7 +13,7 @@ import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../gateway
 import { keyPrefix, STATIC_KEY_SCOPES, type ApiKeyEntry, type Scope } from '../gateway/api-keys.js';
 import { pipelineStatus } from '../ops/pipeline-status.js';
 import { replay, replaySelectorsSchema } from '../processor/replay.js';
-import { formatStatus, progressReporter } from './output.js';
+import { formatStatus, progressReporter, watchDrain } from './output.js';
 import { StartupError, startSystem, type Role } from './system.js';
 
 const HELP: Record<string, string> = {
@@ -35,7 +35,10 @@ const HELP: Record<string, string> = {
   replay: `prismo replay [--id <id>]... [--tenant <t>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
   Puts failed or dead documents back in line with fresh attempts (MONGODB_URI). --dry-run only counts.`,
   status: `prismo status [--json] [--window <seconds>]
-  Backlog, oldest unprocessed age, failed and dead counts, checkpoint ages, per-tenant rates (MONGODB_URI).`,
+  Backlog, oldest unprocessed age, failed and dead counts, checkpoint ages, per-tenant rates (MONGODB_URI).
+prismo status --watch [--until-empty]
+  Follows a drain: backlog, rate and time to empty each second, as a live line on a terminal and plain
+  lines otherwise; --until-empty stops when the backlog is empty.`,
 };
 const USAGE = `usage: prismo <command> [options]; prismo <command> --help for one command
   start     everything in one process, on embedded databases where none is configured
@@ -122,6 +125,8 @@ async function main(argv: string[]): Promise<void> {
       status: { type: 'string' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
+      watch: { type: 'boolean' },
+      'until-empty': { type: 'boolean' },
       window: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -204,8 +209,12 @@ async function main(argv: string[]): Promise<void> {
       } else {
         const window = values.window ? Number(values.window) : 300;
         if (!Number.isInteger(window) || window <= 0) throw new StartupError('--window must be a positive number of seconds');
-        const status = await pipelineStatus(mongo, { windowSeconds: window });
-        console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        if (values.watch) {
+          await watchDrain(mongo, { untilEmpty: values['until-empty'] ?? false, intervalMs: 1_000 });
+        } else {
+          const status = await pipelineStatus(mongo, { windowSeconds: window });
+          console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        }
       }
       await cleanUp();
       return;

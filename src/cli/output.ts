@@ -1,5 +1,7 @@
 // What the CLI prints for people: a status table, and progress that is a live line on a terminal and
 // plain lines otherwise (logs, CI).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MongoCollections } from '../db/mongo.js';
 import type { PipelineStatus } from '../ops/pipeline-status.js';
 
 const age = (seconds: number) =>
@@ -37,4 +39,25 @@ export function progressReporter(verb: string, stream: NodeJS.WriteStream = proc
       if (stream.isTTY && last) stream.write('\n');
     },
   };
+}
+
+/** Follows the backlog as it drains: one line per interval (a live line on a terminal). */
+export async function watchDrain(
+  mongo: MongoCollections,
+  { untilEmpty, intervalMs, stream = process.stderr }: { untilEmpty: boolean; intervalMs: number; stream?: NodeJS.WriteStream },
+): Promise<void> {
+  const waiting = { processed: false, status: { $in: ['pending' as const, 'failed' as const] } };
+  let previous: { backlog: number; processed: number; at: number } | undefined;
+  for (;;) {
+    const [backlog, processed] = await Promise.all([mongo.raw.countDocuments(waiting), mongo.raw.countDocuments({ processed: true })]);
+    const at = Date.now();
+    const rate = previous ? ((processed - previous.processed) * 1000) / (at - previous.at) : 0;
+    const eta = rate > 0 ? `${Math.ceil(backlog / rate)} s to empty` : backlog ? 'no progress' : 'empty';
+    const line = `backlog ${backlog}, processed ${processed}, ${rate.toFixed(0)} docs/s, ${eta}`;
+    stream.write(stream.isTTY ? `\r${line.padEnd(72)}` : `${line}\n`);
+    if (untilEmpty && backlog === 0) break;
+    previous = { backlog, processed, at };
+    await sleep(intervalMs);
+  }
+  if (stream.isTTY) stream.write('\n');
 }
