@@ -61,7 +61,7 @@ export const configSchema = z.object({
   POLL_INTERVAL_MS: positiveInt.default(5000),
   BATCH_MAX_WAIT_MS: positiveInt.default(50),
   BATCH_MAX_SIZE: positiveInt.max(10_000).default(500),
-  BATCH_CONCURRENCY: positiveInt.max(16).default(2),
+  BATCH_CONCURRENCY: positiveInt.max(16).default(4),
   LEASE_MS: positiveInt.default(60_000),
   MAX_ATTEMPTS: positiveInt.default(5),
   RETRY_BASE_MS: positiveInt.default(200),

@@ -1,0 +1,86 @@
+// `npm run bench`: starts what it needs on loopback, runs each scenario against its baseline in the same
+// run, prints a table and writes the results as JSON under bench/results/. Not part of `npm test`
+// (which only runs `--smoke` to prove the harness works). See docs/benchmarks.md.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/config.js';
+import { formatTables, type ScenarioResult } from './report.js';
+import { drainScenario } from './scenarios/drain.js';
+import { e2eLatencyScenario } from './scenarios/e2e-latency.js';
+import { ingestScenario } from './scenarios/ingest.js';
+import { startBenchEnv } from './support.js';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    rates: { type: 'string' },
+    documents: { type: 'string' },
+    million: { type: 'boolean', default: false },
+    'two-processors': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const smoke = values.smoke ?? false;
+const number = (text: string | undefined, fallback: number) => (text === undefined ? fallback : Number(text));
+const settings = {
+  durationS: number(values.duration, smoke ? 1 : 10),
+  connections: number(values.connections, smoke ? 4 : 32),
+  rates: (values.rates ?? (smoke ? '50' : '200,1000,5000')).split(',').map(Number),
+  documents: values.million ? 1_000_000 : number(values.documents, smoke ? 1_000 : 200_000),
+  floorDocuments: smoke ? 100 : 2_000,
+  batchItems: smoke ? 10 : 100,
+  twoProcessors: (values['two-processors'] ?? false) && !smoke,
+};
+// Drain first, while the process is fresh, so its RSS figures are the processor's own.
+const scenarios = (values.only ?? 'drain,ingest,e2e').split(',');
+// The processor's knobs are the product's defaults unless the environment sets them (BATCH_MAX_SIZE=… npm run bench).
+const defaults = loadConfig();
+const knobs = {
+  BATCH_MAX_SIZE: String(defaults.BATCH_MAX_SIZE),
+  BATCH_MAX_WAIT_MS: String(defaults.BATCH_MAX_WAIT_MS),
+  BATCH_CONCURRENCY: String(defaults.BATCH_CONCURRENCY),
+  POLL_INTERVAL_MS: String(defaults.POLL_INTERVAL_MS),
+  PG_POOL_MAX: String(defaults.PG_POOL_MAX),
+};
+
+const env = await startBenchEnv({ DATABASE_URL: process.env.DATABASE_URL, MONGODB_URI: process.env.MONGODB_URI, MONGOMS_SYSTEM_BINARY: process.env.MONGOMS_SYSTEM_BINARY });
+const machine = {
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  postgresql: env.pgVersion,
+  mongodb: `${env.mongoKind} (reports ${env.mongoVersion})`,
+};
+console.log(`machine: ${JSON.stringify(machine)}\nknobs: ${JSON.stringify({ ...knobs, ...settings })}\n`);
+
+const all: ScenarioResult = { measurements: [], ratios: [] };
+try {
+  for (const scenario of scenarios) {
+    const startedAt = Date.now();
+    let result: ScenarioResult;
+    if (scenario === 'ingest') result = await ingestScenario(env, settings);
+    else if (scenario === 'e2e') result = await e2eLatencyScenario(env, { ...settings, knobs });
+    else if (scenario === 'drain') result = await drainScenario(env, { ...settings, knobs });
+    else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain)`);
+    all.measurements.push(...result.measurements);
+    all.ratios.push(...result.ratios);
+    console.log(`[${scenario}] done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  }
+} finally {
+  await env.stop();
+}
+
+console.log(`\n${formatTables(all)}`);
+const dir = values.out ?? fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(dir, { recursive: true });
+const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`);
+await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, knobs, settings, ...all }, null, 2)}\n`);
+console.log(`\nresults: ${file}`);

@@ -1,0 +1,110 @@
+// Drain throughput: N raw documents pre-loaded, the processor started, documents per second until the
+// backlog is empty, and peak RSS. Baselines in the same run: the ceiling, a bare multi-row INSERT of the
+// same transformed rows (what PostgreSQL allows with no MongoDB work at all), and the floor, a naive
+// processor that handles one document at a time.
+import { ObjectId } from 'mongodb';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/config/logger.js';
+import type { RawTransaction } from '../../src/db/mongo.js';
+import { newRawTransaction } from '../../src/ingest/raw-store.js';
+import { startProcessor } from '../../src/processor/run-processor.js';
+import { transformRaw } from '../../src/processor/transform/index.js';
+import { writeTransactions } from '../../src/processor/transactions-writer.js';
+import type { ScenarioResult } from '../report.js';
+import { envelopeOf, freshDatabases, sampleRss, waitUntil, type BenchEnv, type Databases } from '../support.js';
+
+async function preload(dbs: Databases, count: number): Promise<void> {
+  for (let from = 0; from < count; from += 5_000) {
+    const docs = Array.from({ length: Math.min(5_000, count - from) }, (_, i) => newRawTransaction('bench', envelopeOf(from + i)) as RawTransaction);
+    await dbs.mongo.raw.insertMany(docs, { ordered: false });
+  }
+}
+
+const asInput = (doc: RawTransaction) => ({
+  rawId: doc._id.toHexString(),
+  tenantId: doc.tenantId,
+  source: doc.source,
+  externalId: doc.externalId,
+  payload: doc.payload,
+  receivedAt: doc.receivedAt,
+});
+
+async function drainWithProcessors(env: BenchEnv, count: number, processors: number, knobs: Record<string, string>) {
+  const dbs = await freshDatabases(env, `drain${processors}`);
+  try {
+    await preload(dbs, count);
+    const rssAtStart = Math.round(process.memoryUsage().rss / 1_048_576);
+    const peak = sampleRss();
+    const started = performance.now();
+    const running = await Promise.all(
+      Array.from({ length: processors }, (_, i) =>
+        startProcessor(dbs.mongo, dbs.db, loadConfig({ LOG_LEVEL: 'silent', WORKER_ID: `bench-${i}`, ...knobs }), createLogger('silent')),
+      ),
+    );
+    await waitUntil('the backlog drained', async () => (await dbs.mongo.raw.countDocuments({ processed: true })) >= count, 3_600_000, 250);
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(running.map((p) => p.stop()));
+    const rows = await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number);
+    return { rate: count / seconds, seconds, peakRssMiB: peak(), rssAtStart, rows };
+  } finally {
+    await dbs.drop();
+  }
+}
+
+async function ceiling(env: BenchEnv, count: number, batchSize: number) {
+  const dbs = await freshDatabases(env, 'ceiling');
+  try {
+    const rows = Array.from({ length: count }, (_, i) => {
+      const doc = { _id: new ObjectId(), ...newRawTransaction('bench', envelopeOf(i)) } as RawTransaction;
+      return transformRaw(asInput(doc));
+    });
+    const started = performance.now();
+    for (let i = 0; i < rows.length; i += batchSize) await writeTransactions(dbs.db, rows.slice(i, i + batchSize));
+    return { rate: count / ((performance.now() - started) / 1000) };
+  } finally {
+    await dbs.drop();
+  }
+}
+
+/** One document at a time: read it, transform it, write its row, mark it, log it. */
+async function floor(env: BenchEnv, count: number) {
+  const dbs = await freshDatabases(env, 'floor');
+  try {
+    await preload(dbs, count);
+    const started = performance.now();
+    for (;;) {
+      const doc = await dbs.mongo.raw.findOne({ processed: false });
+      if (!doc) break;
+      await writeTransactions(dbs.db, [transformRaw(asInput(doc))]);
+      await dbs.mongo.raw.updateOne({ _id: doc._id }, { $set: { processed: true, status: 'processed', processedAt: new Date() } });
+      await dbs.mongo.logs.insertOne({ _id: `naive:${doc._id.toHexString()}`, rawId: doc._id, tenantId: doc.tenantId, outcome: 'processed', durationMs: 0, latencyMs: 0, worker: 'naive', batchId: 'naive', at: new Date() });
+    }
+    return { rate: count / ((performance.now() - started) / 1000) };
+  } finally {
+    await dbs.drop();
+  }
+}
+
+export async function drainScenario(
+  env: BenchEnv,
+  { documents, floorDocuments, twoProcessors, knobs }: { documents: number; floorDocuments: number; twoProcessors: boolean; knobs: Record<string, string> },
+): Promise<ScenarioResult> {
+  const one = await drainWithProcessors(env, documents, 1, knobs);
+  const two = twoProcessors ? await drainWithProcessors(env, documents, 2, knobs) : undefined;
+  const top = await ceiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
+  const bottom = await floor(env, floorDocuments);
+  const measurements = [
+    { scenario: 'drain', variant: `processor x1, ${documents} docs`, throughput: one.rate, unit: 'docs/s', peakRssMiB: one.peakRssMiB, notes: `${one.seconds.toFixed(1)} s, ${one.rows} rows, RSS ${one.rssAtStart} MiB at start` },
+    ...(two ? [{ scenario: 'drain', variant: `processor x2, ${documents} docs`, throughput: two.rate, unit: 'docs/s', peakRssMiB: two.peakRssMiB, notes: `${two.seconds.toFixed(1)} s, ${two.rows} rows, RSS ${two.rssAtStart} MiB at start` }] : []),
+    { scenario: 'drain', variant: 'ceiling: bare multi-row INSERT', throughput: top.rate, unit: 'rows/s', notes: 'no MongoDB work' },
+    { scenario: 'drain', variant: `floor: naive one at a time (${floorDocuments})`, throughput: bottom.rate, unit: 'docs/s' },
+  ];
+  return {
+    measurements,
+    ratios: [
+      { scenario: 'drain', what: 'processor / ceiling', value: one.rate / top.rate },
+      { scenario: 'drain', what: 'processor / naive floor', value: one.rate / bottom.rate },
+      ...(two ? [{ scenario: 'drain', what: '2 processors / 1', value: two.rate / one.rate }] : []),
+    ],
+  };
+}

@@ -1,0 +1,113 @@
+// Ingest: single-transaction POSTs with keep-alive at fixed concurrency (autocannon), against a bare Node
+// http server doing only insertOne of the same document into the same MongoDB; and the batch endpoint
+// against a bare insertMany.
+import { createServer, type Server } from 'node:http';
+import autocannon from 'autocannon';
+import { startSystem } from '../../src/cli/system.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/config/logger.js';
+import { newRawTransaction } from '../../src/ingest/raw-store.js';
+import type { RawTransaction } from '../../src/db/mongo.js';
+import type { ScenarioResult } from '../report.js';
+import { envelopeOf, freshDatabases, type BenchEnv } from '../support.js';
+
+const KEY = 'bench-key-0123456789abcdef';
+
+async function load(url: string, body: string, { connections, durationS }: { connections: number; durationS: number }) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body,
+    connections,
+    duration: durationS,
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+/** The baseline: parse JSON, insert what ingestion inserts, answer 202; nothing else. */
+async function startBareServer(raw: import('mongodb').Collection<RawTransaction>): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items?: unknown[] };
+      const write = body.items
+        ? raw.insertMany(body.items.map((item) => newRawTransaction('bench', item as never) as RawTransaction)).then(() => ({ accepted: body.items!.length }))
+        : raw.insertOne(newRawTransaction('bench', body as never) as RawTransaction).then(({ insertedId }) => ({ id: insertedId.toHexString() }));
+      write.then(
+        (answer) => {
+          response.writeHead(202, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(answer));
+        },
+        () => {
+          response.writeHead(503);
+          response.end();
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
+export async function ingestScenario(env: BenchEnv, { durationS, connections, batchItems }: { durationS: number; connections: number; batchItems: number }): Promise<ScenarioResult> {
+  const dbs = await freshDatabases(env, 'ingest');
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    INGEST_PORT: '0',
+    API_KEYS: `bench:${KEY}`,
+    MONGODB_DB: dbs.mongoDb,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+  });
+  const system = await startSystem({ config, logger: createLogger('silent'), roles: ['gateway', 'ingest'], mongoUri: env.mongoUri, databaseUrl: dbs.pgUrl });
+  const bare = await startBareServer(dbs.mongo.raw);
+  try {
+    const single = JSON.stringify(envelopeOf(1));
+    const batch = JSON.stringify({ items: Array.from({ length: batchItems }, (_, i) => envelopeOf(i)) });
+    const options = { connections, durationS };
+    // A-B-B-A with half the duration each: drift on a noisy machine (and MongoDB's growing collections)
+    // hits subject and baseline alike; each figure is the mean of its two runs.
+    const half = { connections, durationS: Math.max(1, durationS / 2) };
+    const batchOptions = { connections: Math.max(2, connections / 8), durationS: Math.max(1, durationS / 2) };
+    const pair = async (a: () => ReturnType<typeof load>, b: () => ReturnType<typeof load>) => {
+      const [a1, b1, b2, a2] = [await a(), await b(), await b(), await a()];
+      const mean = (x: Awaited<ReturnType<typeof load>>, y: Awaited<ReturnType<typeof load>>) => ({
+        rps: (x.rps + y.rps) / 2,
+        p50: (x.p50 + y.p50) / 2,
+        p99: Math.max(x.p99, y.p99),
+        non2xx: x.non2xx + y.non2xx,
+        errors: x.errors + y.errors,
+      });
+      return [mean(a1, a2), mean(b1, b2)] as const;
+    };
+    const [gateway, baseline] = await pair(
+      () => load(`${system.gatewayUrl}/api/v1/transactions`, single, half),
+      () => load(bare.url, single, half),
+    );
+    const [gatewayBatch, baselineBatch] = await pair(
+      () => load(`${system.gatewayUrl}/api/v1/transactions/batch`, batch, batchOptions),
+      () => load(bare.url, batch, batchOptions),
+    );
+    const note = (r: { non2xx: number; errors: number }) => (r.non2xx || r.errors ? `${r.non2xx} non-2xx, ${r.errors} errors` : '');
+    return {
+      measurements: [
+        { scenario: 'ingest', variant: 'gateway POST (auth, zod, Mongo)', throughput: gateway.rps, unit: 'req/s', p50Ms: gateway.p50, p99Ms: gateway.p99, notes: note(gateway) },
+        { scenario: 'ingest', variant: 'baseline: bare http + insertOne', throughput: baseline.rps, unit: 'req/s', p50Ms: baseline.p50, p99Ms: baseline.p99, notes: note(baseline) },
+        { scenario: 'ingest', variant: `gateway batch x${batchItems}`, throughput: gatewayBatch.rps * batchItems, unit: 'tx/s', p50Ms: gatewayBatch.p50, p99Ms: gatewayBatch.p99, notes: note(gatewayBatch) },
+        { scenario: 'ingest', variant: `baseline: bare insertMany x${batchItems}`, throughput: baselineBatch.rps * batchItems, unit: 'tx/s', p50Ms: baselineBatch.p50, p99Ms: baselineBatch.p99, notes: note(baselineBatch) },
+      ],
+      ratios: [
+        { scenario: 'ingest', what: 'gateway / bare insertOne (req/s)', value: gateway.rps / baseline.rps },
+        { scenario: 'ingest', what: 'gateway batch / bare insertMany (tx/s)', value: gatewayBatch.rps / baselineBatch.rps },
+        { scenario: 'ingest', what: 'batch / single (tx/s)', value: (gatewayBatch.rps * batchItems) / gateway.rps },
+      ],
+    };
+  } finally {
+    await new Promise((resolve) => bare.server.close(resolve));
+    await system.stop();
+    await dbs.drop();
+  }
+}

@@ -1,0 +1,130 @@
+// What every benchmark scenario needs: real databases on loopback (DATABASE_URL / MONGODB_URI, else an
+// embedded PostgreSQL and the test ladder's MongoDB), fresh databases per scenario, and statistics.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/db/mongo.js';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { migrate } from '../src/db/migrate.js';
+import { connectPostgres, withDatabase, type Database } from '../src/db/postgres.js';
+import { resolveMongo } from '../test/support/mongo-ladder.js';
+
+export interface BenchEnv {
+  pgServerUrl: string;
+  pgVersion: string;
+  mongoUri: string;
+  mongoKind: string;
+  mongoVersion: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startBenchEnv(env: { DATABASE_URL?: string; MONGODB_URI?: string; MONGOMS_SYSTEM_BINARY?: string }): Promise<BenchEnv> {
+  const stops: Array<() => Promise<unknown>> = [];
+  let pgServerUrl = env.DATABASE_URL;
+  if (!pgServerUrl) {
+    const dir = await mkdtemp(join(tmpdir(), 'prismo-bench-pg-'));
+    await chmod(dir, 0o755);
+    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), persistent: false });
+    pgServerUrl = server.url;
+    stops.push(async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+  }
+  const { mongo, reasons } = await resolveMongo(env);
+  if (!mongo) throw new Error(`no MongoDB for the benchmarks: ${reasons.join('; ')}`);
+  stops.push(mongo.stop);
+  const admin = connectPostgres(pgServerUrl, { max: 1 });
+  const pgVersion = (await admin.one<{ server_version: string }>('SHOW server_version')).server_version;
+  await admin.$pool.end();
+  const probe = await connectMongo(mongo.uri, 'admin');
+  const info = await probe.db.command({ buildInfo: 1 }).catch(() => ({ version: 'unknown' }));
+  await probe.close();
+  return {
+    pgServerUrl,
+    pgVersion,
+    mongoUri: mongo.uri,
+    mongoKind: mongo.kind,
+    mongoVersion: String(info.version),
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
+}
+
+export interface Databases {
+  pgUrl: string;
+  db: Database;
+  mongo: MongoConnection;
+  mongoDb: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated PostgreSQL database and MongoDB database for one scenario. */
+export async function freshDatabases(env: BenchEnv, label: string): Promise<Databases> {
+  const name = `bench_${label}_${randomBytes(3).toString('hex')}`;
+  const admin = connectPostgres(env.pgServerUrl, { max: 1 });
+  await admin.none('CREATE DATABASE $1:name', [name]);
+  const pgUrl = withDatabase(env.pgServerUrl, name);
+  await migrate(pgUrl);
+  const db = connectPostgres(pgUrl, { max: 10 });
+  const mongo = await connectMongo(env.mongoUri, name);
+  await ensureMongoIndexes(mongo);
+  return {
+    pgUrl,
+    db,
+    mongo,
+    mongoDb: name,
+    drop: async () => {
+      await db.$pool.end();
+      await mongo.db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+      await admin.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [name]);
+      await admin.$pool.end();
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+
+/** Samples resident memory until stopped; returns the peak in MiB. */
+export function sampleRss(intervalMs = 100): () => number {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), intervalMs);
+  return () => {
+    clearInterval(timer);
+    return Math.round((Math.max(peak, process.memoryUsage().rss) / 1_048_576) * 10) / 10;
+  };
+}
+
+export const envelopeOf = (i: number) => ({
+  source: 'generic',
+  payload: { account: `acc-${i % 50}`, amountMinor: (i % 10_000) + 1, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z', description: `bench ${i}` },
+});
+
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
