@@ -282,11 +282,24 @@ describe('pipeline', () => {
       const outcomes: BatchOutcome[] = [];
       pipeline({ changes$: cold('a 19ms b|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
       scheduler.flush();
-      expect(outcomes.map((o) => [o.processed, o.error])).toEqual([
-        [0, 'refused'],
-        [1, undefined],
+      // The first batch's mark was refused: claimed, nothing recorded as processed.
+      expect(outcomes.map((o) => [o.claimed, o.processed, o.error])).toEqual([
+        [1, 0, 'refused'],
+        [1, 1, undefined],
       ]);
       expect(base.calls.filter((call) => call.startsWith('checkpoint'))).toEqual(['checkpoint:tok-2']);
+    });
+  });
+
+  it('a batch failing after its marks still reports what it recorded', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks({ docs: { '2': { poison: true } } });
+      const sinks = { ...base.sinks, log: () => throwError(() => new PermanentError('mongo_rejected', 'logs refused')) };
+      const outcomes: BatchOutcome[] = [];
+      pipeline({ changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
+      scheduler.flush();
+      expect(outcomes.map((o) => [o.claimed, o.processed, o.failed, o.dead, o.checkpointed, o.error])).toEqual([[2, 1, 1, 0, false, 'logs refused']]);
     });
   });
 });

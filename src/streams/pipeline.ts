@@ -18,6 +18,7 @@ import {
   reduce,
   retry,
   switchMap,
+  tap,
   throwError,
   timer,
   type Observable,
@@ -178,10 +179,14 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
     const startedAt = scheduler.now();
     const ids = candidates.map((candidate) => candidate.id);
     const viaSweep = new Set(candidates.filter((candidate) => candidate.via === 'sweep').map((candidate) => candidate.id));
+    // What is already recorded, so that a batch failing in a later stage still reports it truthfully.
+    const recorded = { claimed: 0, processed: 0, failed: 0, dead: 0, sweepHits: 0 };
     const resumeToken = candidates.findLast((candidate) => candidate.via === 'stream' && candidate.resumeToken !== undefined)?.resumeToken;
 
     return withRetry('claim', () => sinks.claim(ids)).pipe(
       switchMap((docs) => {
+        recorded.claimed = docs.length;
+        recorded.sweepHits = docs.filter((doc) => viaSweep.has(doc.id)).length;
         const items: Array<{ doc: D; row: R }> = [];
         const transformFailures: Array<Failure<D>> = [];
         for (const doc of docs) {
@@ -200,9 +205,19 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
               ...failures.map(({ doc, outcome, error }) => ({ doc, id: doc.id, outcome, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime(), error })),
             ];
             const checkpointNow = resumeToken !== undefined && seq > lastCheckpointedSeq;
+            const failedCount = failures.filter((f) => f.outcome === 'failed').length;
             return concat(
-              written.length > 0 ? withRetry('mark-processed', () => sinks.markProcessed(written)) : EMPTY,
-              failures.length > 0 ? withRetry('mark-failed', () => sinks.markFailed(failures)) : EMPTY,
+              written.length > 0 ? withRetry('mark-processed', () => sinks.markProcessed(written)).pipe(tap({ complete: () => (recorded.processed = written.length) })) : EMPTY,
+              failures.length > 0
+                ? withRetry('mark-failed', () => sinks.markFailed(failures)).pipe(
+                    tap({
+                      complete: () => {
+                        recorded.failed = failedCount;
+                        recorded.dead = failures.length - failedCount;
+                      },
+                    }),
+                  )
+                : EMPTY,
               entries.length > 0 ? withRetry('log', () => sinks.log(entries)) : EMPTY,
               checkpointNow
                 ? defer(() => {
@@ -235,13 +250,9 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
         of<BatchOutcome>({
           batchId,
           candidates: candidates.length,
-          claimed: 0,
-          processed: 0,
-          failed: 0,
-          dead: 0,
+          ...recorded,
           durationMs: scheduler.now() - startedAt,
           checkpointed: false,
-          sweepHits: 0,
           error: messageOf(error),
         }),
       ),
