@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type System } from '../src/cli/system.js';
+import { startSystem } from '../src/cli/system.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
 import type { RawTransaction } from '../src/db/mongo.js';

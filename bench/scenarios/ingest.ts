@@ -67,7 +67,6 @@ export async function ingestScenario(env: BenchEnv, { durationS, connections, ba
   try {
     const single = JSON.stringify(envelopeOf(1));
     const batch = JSON.stringify({ items: Array.from({ length: batchItems }, (_, i) => envelopeOf(i)) });
-    const options = { connections, durationS };
     // A-B-B-A with half the duration each: drift on a noisy machine (and MongoDB's growing collections)
     // hits subject and baseline alike; each figure is the mean of its two runs.
     const half = { connections, durationS: Math.max(1, durationS / 2) };

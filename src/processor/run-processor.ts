@@ -32,7 +32,7 @@ export interface ProcessorSettings {
   SHUTDOWN_TIMEOUT_MS: number;
 }
 
-/** Counters since start, for logs and tests now and for the metrics endpoint later. */
+/** Counters since start: logged, read by /metrics and /readyz, and by tests. */
 export interface ProcessorStats {
   batches: number;
   processed: number;
