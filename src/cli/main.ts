@@ -51,6 +51,8 @@ const USAGE = `usage: prismo <command> [options]; prismo <command> --help for on
 
 type Cleanup = () => Promise<unknown>;
 
+const EMBEDDED_PG_PORT = 54329;
+
 /** DATABASE_URL, or an embedded PostgreSQL kept under DATA_DIR/postgres between runs. */
 async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<string> {
   if (config.DATABASE_URL) return config.DATABASE_URL;
@@ -59,8 +61,16 @@ async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup
   // PostgreSQL refuses to run as root, so embedded-postgres runs it as its own user, who must reach the directory.
   await chmod(resolve(config.DATA_DIR), 0o755);
   // Loaded only when used: the package hooks SIGINT/SIGTERM at import (see takeOverSignals).
-  const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js');
-  const server = await startEmbeddedPostgres({ dataDir, port: 54329, persistent: true });
+  const { startEmbeddedPostgres, embeddedPostgresUrl } = await import('../db/embedded-postgres.js');
+  // Another prismo command (say `npm start`) may already run it: use that one rather than a second.
+  const running = connectPostgres(embeddedPostgresUrl(EMBEDDED_PG_PORT), { max: 1 });
+  const alreadyUp = await running.one('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  await running.$pool.end();
+  if (alreadyUp) return embeddedPostgresUrl(EMBEDDED_PG_PORT);
+  const server = await startEmbeddedPostgres({ dataDir, port: EMBEDDED_PG_PORT, persistent: true });
   cleanups.push(server.stop);
   logger.info({ dataDir }, 'DATABASE_URL is unset: started an embedded PostgreSQL');
   return server.url;

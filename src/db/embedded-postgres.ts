@@ -13,6 +13,9 @@ export interface EmbeddedPostgresHandle {
 const USER = 'prismo';
 const PASSWORD = 'prismo-embedded';
 
+/** The URL an embedded server on `port` answers at. */
+export const embeddedPostgresUrl = (port: number) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+
 /**
  * Starts (initialising on first use) a server on loopback. `persistent` keeps the data directory after
  * stop, as `npm start` wants; tests pass false to remove it.
@@ -42,7 +45,7 @@ export async function startEmbeddedPostgres(options: {
   if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    url: embeddedPostgresUrl(options.port),
     stop: () => server.stop(),
   };
 }
