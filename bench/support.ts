@@ -1,15 +1,14 @@
 // What every benchmark scenario needs: real databases on loopback (DATABASE_URL / MONGODB_URI, else an
 // embedded PostgreSQL and the test ladder's MongoDB), fresh databases per scenario, and statistics.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startSystem, type Role, type System } from '../src/cli/system.js';
+import { loadConfig } from '../src/config/config.js';
+import { createLogger } from '../src/config/logger.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/db/mongo.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { migrate } from '../src/db/migrate.js';
 import { connectPostgres, withDatabase, type Database } from '../src/db/postgres.js';
 import { resolveMongo } from '../test/support/mongo-ladder.js';
+import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
 
 export interface BenchEnv {
   pgServerUrl: string;
@@ -20,29 +19,13 @@ export interface BenchEnv {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startBenchEnv(env: { DATABASE_URL?: string; MONGODB_URI?: string; MONGOMS_SYSTEM_BINARY?: string }): Promise<BenchEnv> {
   const stops: Array<() => Promise<unknown>> = [];
   let pgServerUrl = env.DATABASE_URL;
   if (!pgServerUrl) {
-    const dir = await mkdtemp(join(tmpdir(), 'prismo-bench-pg-'));
-    await chmod(dir, 0o755);
-    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), persistent: false });
+    const server = await startThrowawayPostgres('prismo-bench-pg-');
     pgServerUrl = server.url;
-    stops.push(async () => {
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    stops.push(server.stop);
   }
   const { mongo, reasons } = await resolveMongo(env);
   if (!mongo) throw new Error(`no MongoDB for the benchmarks: ${reasons.join('; ')}`);
@@ -98,6 +81,23 @@ export async function freshDatabases(env: BenchEnv, label: string): Promise<Data
   };
 }
 
+export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
+
+/** The system on loopback ports, silent, with rate limits out of the way of the load generator. */
+export function startBenchSystem(env: BenchEnv, dbs: Databases, roles: Role[], settings: Record<string, string> = {}): Promise<System> {
+  const config = loadConfig({
+    ...settings,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    INGEST_PORT: '0',
+    API_KEYS: `bench:${BENCH_API_KEY}`,
+    MONGODB_DB: dbs.mongoDb,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+  });
+  return startSystem({ config, logger: createLogger('silent'), roles, mongoUri: env.mongoUri, databaseUrl: dbs.pgUrl });
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -120,11 +120,3 @@ export const envelopeOf = (i: number) => ({
   source: 'generic',
   payload: { account: `acc-${i % 50}`, amountMinor: (i % 10_000) + 1, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z', description: `bench ${i}` },
 });
-
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}

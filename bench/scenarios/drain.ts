@@ -11,7 +11,8 @@ import { startProcessor } from '../../src/processor/run-processor.js';
 import { transformRaw } from '../../src/processor/transform/index.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
 import type { ScenarioResult } from '../report.js';
-import { envelopeOf, freshDatabases, sampleRss, waitUntil, type BenchEnv, type Databases } from '../support.js';
+import { envelopeOf, freshDatabases, sampleRss, type BenchEnv, type Databases } from '../support.js';
+import { waitFor } from '../../test/support/wait-for.js';
 
 async function preload(dbs: Databases, count: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {
@@ -41,7 +42,7 @@ async function drainWithProcessors(env: BenchEnv, count: number, processors: num
         startProcessor(dbs.mongo, dbs.db, loadConfig({ LOG_LEVEL: 'silent', WORKER_ID: `bench-${i}`, ...knobs }), createLogger('silent')),
       ),
     );
-    await waitUntil('the backlog drained', async () => (await dbs.mongo.raw.countDocuments({ processed: true })) >= count, 3_600_000, 250);
+    await waitFor('the backlog drained', async () => (await dbs.mongo.raw.countDocuments({ processed: true })) >= count, { timeoutMs: 3_600_000, intervalMs: 250 });
     const seconds = (performance.now() - started) / 1000;
     await Promise.all(running.map((p) => p.stop()));
     const rows = await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number);

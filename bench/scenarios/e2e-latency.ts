@@ -1,29 +1,15 @@
 // End-to-end latency at fixed arrival rates: from the 202 to the row committed in PostgreSQL (the row's
 // created_at is clock_timestamp() at insert), for the real pipeline (change stream + sweep) and for
 // poll-only mode, the design we started from (change stream off, the default POLL_INTERVAL_MS).
-import { startSystem } from '../../src/cli/system.js';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/config/logger.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
-import { envelopeOf, freshDatabases, median, percentile, waitUntil, type BenchEnv } from '../support.js';
+import { BENCH_API_KEY, envelopeOf, freshDatabases, median, percentile, startBenchSystem, type BenchEnv } from '../support.js';
+import { waitFor } from '../../test/support/wait-for.js';
 
-const KEY = 'bench-key-0123456789abcdef';
 const MAX_OUTSTANDING = 256;
 
 async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number, durationS: number, knobs: Record<string, string>) {
   const dbs = await freshDatabases(env, `e2e_${mode.replace('-', '')}_${rate}`);
-  const config = loadConfig({
-    ...knobs,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    INGEST_PORT: '0',
-    API_KEYS: `bench:${KEY}`,
-    MONGODB_DB: dbs.mongoDb,
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_PER_MINUTE: '1000000000',
-    CHANGE_STREAM: mode === 'stream' ? 'on' : 'off',
-  });
-  const system = await startSystem({ config, logger: createLogger('silent'), roles: ['gateway', 'ingest', 'processor'], mongoUri: env.mongoUri, databaseUrl: dbs.pgUrl });
+  const system = await startBenchSystem(env, dbs, ['gateway', 'ingest', 'processor'], { ...knobs, CHANGE_STREAM: mode === 'stream' ? 'on' : 'off' });
   const acceptedAt = new Map<string, number>();
   let failed = 0;
   try {
@@ -44,7 +30,7 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
         const i = sent;
         const request = fetch(`${system.gatewayUrl}/api/v1/transactions`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
           body: JSON.stringify(envelopeOf(i)),
         })
           .then(async (response) => {
@@ -60,7 +46,7 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     }
     await Promise.all(inFlight);
     const achieved = acceptedAt.size / ((performance.now() - started) / 1000);
-    await waitUntil('every accepted row', async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= acceptedAt.size, 120_000, 250);
+    await waitFor('every accepted row', async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= acceptedAt.size, { timeoutMs: 120_000, intervalMs: 250 });
     const rows = await dbs.db.any<{ raw_id: string; ms: number }>("SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions");
     const latencies = rows.map((row) => row.ms - acceptedAt.get(row.raw_id)!).sort((a, b) => a - b);
     return { achieved, latencies, failed, shed };

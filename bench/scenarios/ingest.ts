@@ -3,21 +3,16 @@
 // against a bare insertMany.
 import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
-import { startSystem } from '../../src/cli/system.js';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/config/logger.js';
 import { newRawTransaction } from '../../src/ingest/raw-store.js';
 import type { RawTransaction } from '../../src/db/mongo.js';
 import type { ScenarioResult } from '../report.js';
-import { envelopeOf, freshDatabases, type BenchEnv } from '../support.js';
-
-const KEY = 'bench-key-0123456789abcdef';
+import { BENCH_API_KEY, envelopeOf, freshDatabases, startBenchSystem, type BenchEnv } from '../support.js';
 
 async function load(url: string, body: string, { connections, durationS }: { connections: number; durationS: number }) {
   const result = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
     body,
     connections,
     duration: durationS,
@@ -53,16 +48,7 @@ async function startBareServer(raw: import('mongodb').Collection<RawTransaction>
 
 export async function ingestScenario(env: BenchEnv, { durationS, connections, batchItems }: { durationS: number; connections: number; batchItems: number }): Promise<ScenarioResult> {
   const dbs = await freshDatabases(env, 'ingest');
-  const config = loadConfig({
-    HOST: '127.0.0.1',
-    PORT: '0',
-    INGEST_PORT: '0',
-    API_KEYS: `bench:${KEY}`,
-    MONGODB_DB: dbs.mongoDb,
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_PER_MINUTE: '1000000000',
-  });
-  const system = await startSystem({ config, logger: createLogger('silent'), roles: ['gateway', 'ingest'], mongoUri: env.mongoUri, databaseUrl: dbs.pgUrl });
+  const system = await startBenchSystem(env, dbs, ['gateway', 'ingest']);
   const bare = await startBareServer(dbs.mongo.raw);
   try {
     const single = JSON.stringify(envelopeOf(1));

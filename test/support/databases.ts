@@ -57,14 +57,4 @@ export async function createTestMongo(): Promise<TestMongo> {
   };
 }
 
-/** Polls `probe` until it returns a truthy value or the deadline passes; the error names `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T> | T, { timeoutMs = 30_000, intervalMs = 25 } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { waitFor } from './wait-for.js';
