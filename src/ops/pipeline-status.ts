@@ -16,14 +16,22 @@ export interface PipelineStatus {
 
 const WAITING = { processed: false, status: { $in: ['pending', 'failed'] } } as const;
 
-export async function pipelineStatus(mongo: MongoCollections, { windowSeconds = 300, now = new Date() } = {}): Promise<PipelineStatus> {
-  const since = new Date(now.getTime() - windowSeconds * 1000);
-  const [backlog, failed, dead, processed, oldest, checkpoints, received, done, waitingByTenant] = await Promise.all([
+/** The counts /metrics needs on every scrape: cheap ones only, no per-tenant aggregation. */
+export async function backlogFigures(mongo: MongoCollections, now = new Date()): Promise<Pick<PipelineStatus, 'backlog' | 'failed' | 'dead' | 'oldestUnprocessedAgeSeconds'>> {
+  const [backlog, failed, dead, oldest] = await Promise.all([
     mongo.raw.countDocuments(WAITING),
     mongo.raw.countDocuments({ processed: false, status: 'failed' }),
     mongo.raw.countDocuments({ status: 'dead' }),
-    mongo.raw.countDocuments({ processed: true }),
     mongo.raw.find(WAITING, { projection: { receivedAt: 1 }, sort: { receivedAt: 1 }, limit: 1 }).toArray(),
+  ]);
+  return { backlog, failed, dead, oldestUnprocessedAgeSeconds: oldest[0] ? (now.getTime() - oldest[0].receivedAt.getTime()) / 1000 : 0 };
+}
+
+export async function pipelineStatus(mongo: MongoCollections, { windowSeconds = 300, now = new Date() } = {}): Promise<PipelineStatus> {
+  const since = new Date(now.getTime() - windowSeconds * 1000);
+  const [figures, processed, checkpoints, received, done, waitingByTenant] = await Promise.all([
+    backlogFigures(mongo, now),
+    mongo.raw.countDocuments({ processed: true }),
     mongo.checkpoints.find({}).toArray(),
     mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: { receivedAt: { $gte: since } } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
     mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: { processedAt: { $gte: since } } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
@@ -33,10 +41,7 @@ export async function pipelineStatus(mongo: MongoCollections, { windowSeconds = 
   const count = (groups: Array<{ _id: string; n: number }>, id: string) => groups.find((g) => g._id === id)?.n ?? 0;
   const round = (value: number) => Math.round(value * 1000) / 1000;
   return {
-    backlog,
-    oldestUnprocessedAgeSeconds: oldest[0] ? (now.getTime() - oldest[0].receivedAt.getTime()) / 1000 : 0,
-    failed,
-    dead,
+    ...figures,
     processed,
     checkpoints: checkpoints.map((c) => ({ group: c._id, ageSeconds: (now.getTime() - c.at.getTime()) / 1000, worker: c.worker })),
     tenants: tenantIds.map((tenantId) => ({

@@ -6,7 +6,7 @@ import { MIGRATIONS_DIR } from '../db/migrate.js';
 import type { Database } from '../db/postgres.js';
 import type { Processor } from '../processor/run-processor.js';
 import type { Metrics } from './metrics.js';
-import { pipelineStatus } from './pipeline-status.js';
+import { backlogFigures } from './pipeline-status.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -73,7 +73,7 @@ export function createReadiness({ mongo, db, processor, metrics }: { mongo?: Mon
       }
       if (!mongo) return;
       try {
-        const status = await pipelineStatus(mongo, { windowSeconds: 60 });
+        const status = await backlogFigures(mongo);
         metrics.gauges.backlog.set(status.backlog);
         metrics.gauges.oldestUnprocessedAge.set(status.oldestUnprocessedAgeSeconds);
         metrics.gauges.failed.set(status.failed);
