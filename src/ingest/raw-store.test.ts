@@ -1,9 +1,8 @@
 // Ingestion's storage against a real MongoDB server (or the stand-in).
-import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError, ObjectId } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
-import { isPermanent, isTransient } from '../errors.js';
-import { classifyMongoError, createMongoIngest } from './raw-store.js';
+import { createMongoIngest } from './raw-store.js';
 
 describe.skipIf(!mongoUri)('createMongoIngest', () => {
   let mongo: TestMongo;
@@ -66,18 +65,5 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
     expect(results[2]).toMatchObject({ duplicate: false });
     expect(results[3]).toEqual({ id: (results[1] as { id: string }).id, duplicate: true });
     expect(await mongo.raw.countDocuments({ externalId: { $in: ['b-1', 'b-2'] } })).toBe(2);
-  });
-});
-
-describe('classifyMongoError', () => {
-  it('retries what stands between us and a verdict, and fails what the server refused', () => {
-    const server = (fields: Record<string, unknown>) => new MongoServerError({ message: 'x', ...fields });
-    expect(isTransient(classifyMongoError(new MongoNetworkError('connection reset')))).toBe(true);
-    expect(isTransient(classifyMongoError(new MongoServerSelectionError('no server', {} as never)))).toBe(true);
-    expect(isTransient(classifyMongoError(new MongoError('connection pool was cleared'))), 'a driver-side error').toBe(true);
-    expect(isTransient(classifyMongoError(server({ code: 10107 })))).toBe(true);
-    expect(isTransient(classifyMongoError(server({}))), 'a server error without a code').toBe(true);
-    expect(isPermanent(classifyMongoError(server({ code: 11000 })))).toBe(true);
-    expect(isPermanent(classifyMongoError(server({ code: 121 })))).toBe(true);
   });
 });

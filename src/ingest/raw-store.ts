@@ -1,31 +1,11 @@
 // The raw_transactions adapter on the ingestion side: inserts, de-duplication on (tenant, source,
 // externalId) through a unique index, classified errors.
-import { MongoBulkWriteError, MongoError, MongoServerError, ObjectId, type Collection } from 'mongodb';
-import { PermanentError, TransientError } from '../errors.js';
+import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection } from 'mongodb';
+import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from '../db/mongo.js';
 import type { Accepted, Envelope, Ingest } from './envelope.js';
 import { replay } from '../processor/replay.js';
 import { toRawStatus } from './raw-status.js';
-
-/** Server error codes a retry can outlive: failover, shutdown, network trouble, time limits. */
-const TRANSIENT_SERVER_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
-
-/**
- * MongoDB errors, classified at the boundary. A server's refusal of the operation (a duplicate key, a
- * validation failure) is permanent; everything between us and a verdict (network, pool, topology,
- * server selection, failover, shutdown, an error without a code) is transient and retried.
- */
-export function classifyMongoError(error: unknown): Error {
-  if (error instanceof MongoServerError) {
-    const retryable = error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError');
-    if (retryable || error.code === undefined || TRANSIENT_SERVER_CODES.has(Number(error.code))) {
-      return new TransientError('mongo_retryable', 'MongoDB could not complete the operation now', { cause: error });
-    }
-    return new PermanentError('mongo_rejected', 'MongoDB rejected the document', { cause: error });
-  }
-  if (error instanceof MongoError) return new TransientError('mongo_unavailable', 'MongoDB is unavailable', { cause: error });
-  return error instanceof Error ? error : new Error(String(error));
-}
 
 export const dedupKeyOf = (tenantId: string, source: string, externalId: string) => JSON.stringify([tenantId, source, externalId]);
 

@@ -2,7 +2,7 @@
 // so a restarted processor resumes after the last event it fully handled.
 import type { Collection } from 'mongodb';
 import type { ProcessorCheckpoint } from '../db/mongo.js';
-import { classifyMongoError } from '../ingest/raw-store.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
 
 export async function saveCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string, resumeToken: unknown, worker: string): Promise<void> {
   try {

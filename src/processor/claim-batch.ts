@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Collection, type Filter } from 'mongodb';
 import type { RawTransaction } from '../db/mongo.js';
-import { classifyMongoError } from '../ingest/raw-store.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
 
 export interface ClaimedRaw {
   id: string;

@@ -3,7 +3,7 @@
 // out of attempts is dead-lettered: status "dead", never claimed again until replayed.
 import { ObjectId, type AnyBulkWriteOperation, type Collection } from 'mongodb';
 import type { RawTransaction } from '../db/mongo.js';
-import { classifyMongoError } from '../ingest/raw-store.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
 import { backoffDelay } from '../streams/backoff.js';
 
 export interface FailedDoc {

@@ -2,7 +2,7 @@
 // crash in between leaves the documents unprocessed and the replay is absorbed by ON CONFLICT.
 import { ObjectId, type Collection } from 'mongodb';
 import type { RawTransaction } from '../db/mongo.js';
-import { classifyMongoError } from '../ingest/raw-store.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
 
 export async function markProcessed(raw: Collection<RawTransaction>, ids: string[], now = new Date()): Promise<void> {
   try {

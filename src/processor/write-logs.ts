@@ -2,7 +2,7 @@
 // deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice.
 import { MongoBulkWriteError, ObjectId, type Collection } from 'mongodb';
 import type { ProcessingLog } from '../db/mongo.js';
-import { classifyMongoError } from '../ingest/raw-store.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
 import type { LogEntry } from '../streams/pipeline.js';
 import type { ClaimedRaw } from './claim-batch.js';
 

@@ -1,0 +1,17 @@
+import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { isPermanent, isTransient } from '../errors.js';
+import { classifyMongoError } from './mongo-errors.js';
+
+describe('classifyMongoError', () => {
+  it('retries what stands between us and a verdict, and fails what the server refused', () => {
+    const server = (fields: Record<string, unknown>) => new MongoServerError({ message: 'x', ...fields });
+    expect(isTransient(classifyMongoError(new MongoNetworkError('connection reset')))).toBe(true);
+    expect(isTransient(classifyMongoError(new MongoServerSelectionError('no server', {} as never)))).toBe(true);
+    expect(isTransient(classifyMongoError(new MongoError('connection pool was cleared'))), 'a driver-side error').toBe(true);
+    expect(isTransient(classifyMongoError(server({ code: 10107 })))).toBe(true);
+    expect(isTransient(classifyMongoError(server({}))), 'a server error without a code').toBe(true);
+    expect(isPermanent(classifyMongoError(server({ code: 11000 })))).toBe(true);
+    expect(isPermanent(classifyMongoError(server({ code: 121 })))).toBe(true);
+  });
+});
