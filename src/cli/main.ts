@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { migrate } from '../db/migrate.js';
+import { embeddedPostgresUrl, startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { connectMongo } from '../db/mongo.js';
 import { connectPostgres } from '../db/postgres.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../gateway/api-key-store.js';
@@ -60,8 +61,6 @@ async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup
   await mkdir(resolve(config.DATA_DIR), { recursive: true });
   // PostgreSQL refuses to run as root, so embedded-postgres runs it as its own user, who must reach the directory.
   await chmod(resolve(config.DATA_DIR), 0o755);
-  // Loaded only when used: the package hooks SIGINT/SIGTERM at import (see takeOverSignals).
-  const { startEmbeddedPostgres, embeddedPostgresUrl } = await import('../db/embedded-postgres.js');
   // Another prismo command (say `npm start`) may already run it: use that one rather than a second.
   const running = connectPostgres(embeddedPostgresUrl(EMBEDDED_PG_PORT), { max: 1 });
   const alreadyUp = await running.one('SELECT 1').then(
@@ -106,18 +105,6 @@ async function resolveApiKeys(config: Config, logger: Logger): Promise<ApiKeyEnt
   }
   logger.warn({ file, tenantId: 'dev', keyPrefix: keyPrefix(key) }, 'API_KEYS is unset: using a development key for tenant "dev"; read it from the file');
   return [{ tenantId: 'dev', key }];
-}
-
-/**
- * Makes our drain the only reaction to SIGTERM/SIGINT. embedded-postgres (through async-exit-hook) installs
- * handlers at import that stop its servers and exit with 143 at once, which would cut the drain short and
- * take the database away under it; our shutdown stops the embedded servers itself, after the drain.
- */
-function takeOverSignals(shutdown: (signal: string) => void): void {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.removeAllListeners(signal);
-    process.once(signal, () => shutdown(signal));
-  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -262,7 +249,10 @@ async function main(argv: string[]): Promise<void> {
         .then(cleanUp)
         .then(() => process.exit(0));
     };
-    takeOverSignals(shutdown);
+    // embedded-postgres's own signal hooks are removed when it loads (src/db/embedded-postgres.ts), so
+    // the drain is the only reaction to these signals.
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
   } catch (error) {
     await cleanUp();
     throw error;
