@@ -249,6 +249,8 @@ describe.skipIf(!mongoUri)('public API', () => {
       tenantId: tenant,
       source: 'generic',
       externalId: null,
+      providerRef: null,
+      supersedes: null,
       accountRef: `acc-${i % 4}`,
       counterparty: null,
       direction: 'credit',

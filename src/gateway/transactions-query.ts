@@ -13,7 +13,7 @@ export const transactionViewSchema = z.object({
   counterparty: z.object({ name: z.string(), merchantCategoryCode: z.string().nullable() }).nullable(),
   direction: z.enum(['debit', 'credit']),
   amount: z.object({ minor: z.string(), value: z.string(), currency: z.string() }),
-  status: z.enum(['pending', 'posted', 'reversed']),
+  status: z.enum(['pending', 'posted', 'reversed', 'void']),
   description: z.string().nullable(),
   category: z.string().nullable(),
   occurredAt: z.string(),
@@ -26,7 +26,7 @@ export type TransactionView = z.infer<typeof transactionViewSchema>;
 
 export const listFiltersSchema = z.strictObject({
   account: z.string().min(1).max(128).optional(),
-  status: z.enum(['pending', 'posted', 'reversed']).optional(),
+  status: z.enum(['pending', 'posted', 'reversed', 'void']).optional(),
   source: z.string().min(1).max(64).optional(),
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
@@ -47,7 +47,7 @@ interface Row {
   direction: 'debit' | 'credit';
   amount_minor: bigint;
   currency: string;
-  status: 'pending' | 'posted' | 'reversed';
+  status: 'pending' | 'posted' | 'reversed' | 'void';
   description: string | null;
   category: string | null;
   occurred_at: Date;
@@ -86,7 +86,11 @@ function toView(row: Row): TransactionView {
 }
 
 export async function getTransaction(db: Database, tenantId: string, rawId: string): Promise<TransactionView | undefined> {
-  const row = await db.oneOrNone<Row>(`${SELECT} WHERE t.tenant_id = $1 AND t.raw_id = $2`, [tenantId, rawId]);
+  // A pending row replaced by its posted one (Plaid) is read through its successor, which keeps its raw id.
+  const row = await db.oneOrNone<Row>(
+    `${SELECT} WHERE t.tenant_id = $1 AND (t.raw_id = $2 OR t.superseded_raw_id = $2) ORDER BY t.raw_id = $2 DESC LIMIT 1`,
+    [tenantId, rawId],
+  );
   return row ? toView(row) : undefined;
 }
 

@@ -4,7 +4,10 @@ import { createTestPostgres, type TestPostgres } from '../../test/support/databa
 import { isPermanent, isTransient } from '../errors.js';
 import pgPromise from 'pg-promise';
 import { connectPostgres } from '../db/postgres.js';
-import type { Transaction } from './transform/model.js';
+import { transformRaw } from './transform/index.js';
+import type { Mapped, Transaction } from './transform/model.js';
+import plaid from './transform/vendor/plaid.json' with { type: 'json' };
+import { getTransaction } from '../gateway/transactions-query.js';
 import { normalizeName, writeTransactions } from './transactions-writer.js';
 
 let pg: TestPostgres;
@@ -12,13 +15,15 @@ beforeAll(async () => {
   pg = await createTestPostgres();
 });
 afterAll(() => pg.drop());
-beforeEach(() => pg.db.none('TRUNCATE transactions, accounts, counterparties'));
+beforeEach(() => pg.db.none('TRUNCATE transactions, accounts, counterparties, transaction_removals'));
 
 const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   rawId: `raw-${n}`,
   tenantId: n % 2 ? 'acme' : 'globex',
   source: 'generic',
   externalId: `ext-${n}`,
+  providerRef: null,
+  supersedes: null,
   accountRef: `acc-${n % 7}`,
   counterparty: n % 5 === 0 ? null : { name: [`ACME, Inc.`, 'acme inc', 'Globex Corp', 'Initech', 'Café Zoë'][n % 5]!, merchantCategoryCode: n % 5 === 2 ? '5734' : null },
   status: 'posted',
@@ -116,5 +121,73 @@ describe('writeTransactions', () => {
     expect(normalizeName('  ACME, Inc. ')).toBe('acme inc');
     expect(normalizeName('ＡＣＭＥ　inc')).toBe('acme inc');
     expect(normalizeName('Café  Zoë!')).toBe('café zoë');
+  });
+});
+
+describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
+  // Plaid's published posted transaction names its pending one; the pending one is the same purchase,
+  // authorised for a different amount before it posted.
+  const posted = plaid.syncAdded[0]!;
+  const pendingPayload = { ...posted, transaction_id: posted.pending_transaction_id, pending: true, pending_transaction_id: null, amount: 65.5, datetime: null };
+  const plaidDoc = (rawId: string, payload: unknown): Mapped =>
+    transformRaw({ rawId, tenantId: 'acme', source: 'plaid', externalId: null, payload: payload as Record<string, unknown>, receivedAt: new Date() });
+  const pendingRow = () => plaidDoc('raw-pending', pendingPayload);
+  const postedRow = () => plaidDoc('raw-posted', posted);
+  const removal = () => plaidDoc('raw-removal', { removed: { transaction_id: posted.transaction_id, account_id: posted.account_id } });
+  const rows = () => pg.db.any('SELECT raw_id, status, amount_minor, provider_ref, supersedes, superseded_raw_id FROM transactions ORDER BY id');
+
+  const onePostedRow = [
+    { raw_id: 'raw-posted', status: 'posted', amount_minor: 7210n, provider_ref: posted.transaction_id, supersedes: posted.pending_transaction_id, superseded_raw_id: 'raw-pending' },
+  ];
+
+  it('a posted transaction replaces its pending row: one row with the posted values, the link kept', async () => {
+    await writeTransactions(pg.db, [pendingRow()]);
+    expect(await rows()).toMatchObject([{ raw_id: 'raw-pending', status: 'pending', amount_minor: 6550n }]);
+    await writeTransactions(pg.db, [postedRow()]);
+    expect(await rows()).toEqual(onePostedRow);
+    // The pending document's id still reads the transaction, now posted.
+    expect(await getTransaction(pg.db, 'acme', 'raw-pending')).toMatchObject({ id: 'raw-posted', status: 'posted', amount: { value: '72.10' } });
+    // Replaying either document changes nothing.
+    await writeTransactions(pg.db, [pendingRow()]);
+    await writeTransactions(pg.db, [postedRow(), pendingRow()]);
+    expect(await rows()).toEqual(onePostedRow);
+  });
+
+  it('ends the same when the posted transaction is written first, or in the same batch', async () => {
+    await writeTransactions(pg.db, [postedRow()]);
+    await writeTransactions(pg.db, [pendingRow()]);
+    expect(await rows()).toEqual(onePostedRow);
+    await pg.db.none('TRUNCATE transactions');
+    await writeTransactions(pg.db, [pendingRow(), postedRow()]);
+    expect(await rows()).toEqual(onePostedRow);
+  });
+
+  it('ends with one row when the pair is written by concurrent batches', async () => {
+    for (let round = 0; round < 20; round++) {
+      await pg.db.none('TRUNCATE transactions');
+      await Promise.all([writeTransactions(pg.db, [pendingRow()]), writeTransactions(pg.db, [postedRow()])]);
+      expect(await rows()).toEqual(onePostedRow);
+    }
+  });
+
+  it('a removal voids its row, whether it arrives after or before it, and replays are no-ops', async () => {
+    await writeTransactions(pg.db, [postedRow()]);
+    expect(await writeTransactions(pg.db, [removal()])).toEqual({ inserted: 1 });
+    expect(await rows()).toMatchObject([{ raw_id: 'raw-posted', status: 'void' }]);
+    expect(await writeTransactions(pg.db, [removal(), postedRow()])).toEqual({ inserted: 0 });
+    expect(await rows()).toMatchObject([{ raw_id: 'raw-posted', status: 'void' }]);
+
+    await pg.db.none('TRUNCATE transactions, transaction_removals');
+    await writeTransactions(pg.db, [removal()]);
+    expect(await rows()).toEqual([]);
+    await writeTransactions(pg.db, [postedRow()]);
+    expect(await rows()).toMatchObject([{ raw_id: 'raw-posted', status: 'void' }]);
+  });
+
+  it('touches only its own tenant', async () => {
+    await writeTransactions(pg.db, [pendingRow()]);
+    const otherTenant = { ...(postedRow() as Transaction), tenantId: 'globex' };
+    await writeTransactions(pg.db, [otherTenant]);
+    expect((await rows()).map((r) => r.raw_id)).toEqual(['raw-pending', 'raw-posted']);
   });
 });

@@ -2,9 +2,12 @@
 // accounts and counterparties are upserted in one multi-row statement each, then its transactions are
 // inserted in one more. ON CONFLICT (raw_id) DO NOTHING makes a replayed batch a no-op, which is the
 // exactly-once effect. A batch is five statements whatever its size: BEGIN, three, COMMIT.
+// Rows that carry a provider's own id (provider_ref) take part in the provider's lifecycle: a posted row
+// replaces the pending row it names, and a removal voids its row. Those batches add a lock statement and
+// two reconciling statements, each idempotent, so a replay or either arrival order ends the same.
 import { PermanentError, TransientError } from '../errors.js';
 import { pgp, type Database } from '../db/postgres.js';
-import type { Transaction } from './transform/model.js';
+import { isRemoval, type Mapped, type Removal, type Transaction } from './transform/model.js';
 
 const accountColumns = new pgp.helpers.ColumnSet(['tenant_id', 'external_ref'], { table: 'accounts' });
 const counterpartyColumns = new pgp.helpers.ColumnSet(['tenant_id', 'name_normalized', 'display_name', 'merchant_category_code'], { table: 'counterparties' });
@@ -14,6 +17,8 @@ const transactionColumns = new pgp.helpers.ColumnSet(
     'raw_id',
     'source',
     'external_id',
+    'provider_ref',
+    'supersedes',
     'account_id',
     'counterparty_id',
     'direction',
@@ -30,8 +35,10 @@ const transactionColumns = new pgp.helpers.ColumnSet(
   { table: 'transactions' },
 );
 
+const removalColumns = new pgp.helpers.ColumnSet(['tenant_id', 'source', 'provider_ref', 'raw_id'], { table: 'transaction_removals' });
+
 export interface WriteResult {
-  /** Rows inserted now; fewer than the batch when some raw documents had been written before. */
+  /** Rows (and removals) recorded now; fewer than the batch when some raw documents had been written before. */
   inserted: number;
 }
 
@@ -45,6 +52,8 @@ export function normalizeName(name: string): string {
 }
 
 const keyOf = (...parts: string[]) => parts.join('\u0000');
+/** keyOf's NUL cannot travel in PostgreSQL text: lock keys are JSON. */
+const lockKey = (...parts: string[]) => JSON.stringify(parts);
 
 /** Distinct rows by key, sorted by key, so concurrent batches take row locks in the same order. */
 function distinctSorted<T>(items: Array<[string, T]>, merge?: (kept: T, next: T) => T): T[] {
@@ -56,8 +65,10 @@ function distinctSorted<T>(items: Array<[string, T]>, merge?: (kept: T, next: T)
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
 }
 
-export async function writeTransactions(db: Database, batch: Transaction[]): Promise<WriteResult> {
-  if (batch.length === 0) return { inserted: 0 };
+export async function writeTransactions(db: Database, mapped: Mapped[]): Promise<WriteResult> {
+  if (mapped.length === 0) return { inserted: 0 };
+  const batch = mapped.filter((m): m is Transaction => !isRemoval(m));
+  const removals = mapped.filter(isRemoval);
   const accounts = distinctSorted(batch.map((t) => [keyOf(t.tenantId, t.accountRef), { tenant_id: t.tenantId, external_ref: t.accountRef }]));
   const counterparties = distinctSorted(
     batch.flatMap((t) => {
@@ -68,50 +79,111 @@ export async function writeTransactions(db: Database, batch: Transaction[]): Pro
     }),
     (kept, next) => (kept.merchant_category_code ? kept : { ...kept, merchant_category_code: next.merchant_category_code }),
   );
+  // The provider references whose rows this batch may replace, void or be replaced by.
+  const lifecycleKeys = [
+    ...new Set([
+      ...batch.flatMap((tx) => [tx.providerRef, tx.supersedes].filter((ref) => ref !== null).map((ref) => lockKey(tx.tenantId, tx.source, ref))),
+      ...removals.map((r) => lockKey(r.tenantId, r.source, r.providerRef)),
+    ]),
+  ].sort();
   try {
     return await db.tx('write-batch', async (t) => {
-      // DO UPDATE (a no-op for accounts) rather than DO NOTHING, so existing rows are returned too.
-      const accountRows = await t.many<{ id: bigint; tenant_id: string; external_ref: string }>(
-        `${pgp.helpers.insert(accounts, accountColumns)}
-         ON CONFLICT (tenant_id, external_ref) DO UPDATE SET external_ref = EXCLUDED.external_ref
-         RETURNING id, tenant_id, external_ref`,
-      );
-      const accountIds = new Map(accountRows.map((a) => [keyOf(a.tenant_id, a.external_ref), a.id]));
-      const counterpartyIds = new Map<string, bigint>();
-      if (counterparties.length > 0) {
-        // A merchant category code learnt later fills one that was missing; a known one is kept.
-        const rows = await t.many<{ id: bigint; tenant_id: string; name_normalized: string }>(
-          `${pgp.helpers.insert(counterparties, counterpartyColumns)}
-           ON CONFLICT (tenant_id, name_normalized) DO UPDATE
-             SET merchant_category_code = COALESCE(counterparties.merchant_category_code, EXCLUDED.merchant_category_code)
-           RETURNING id, tenant_id, name_normalized`,
-        );
-        for (const row of rows) counterpartyIds.set(keyOf(row.tenant_id, row.name_normalized), row.id);
+      if (lifecycleKeys.length > 0) {
+        // Serialises batches touching the same provider references until commit, so a posted row and its
+        // pending one (or a removal and its row) written concurrently still meet in one of the two batches.
+        await t.any('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k', [lifecycleKeys]);
       }
-      const rows = batch.map((tx) => ({
-        tenant_id: tx.tenantId,
-        raw_id: tx.rawId,
-        source: tx.source,
-        external_id: tx.externalId,
-        account_id: accountIds.get(keyOf(tx.tenantId, tx.accountRef))!.toString(),
-        counterparty_id: tx.counterparty ? (counterpartyIds.get(keyOf(tx.tenantId, normalizeName(tx.counterparty.name)))?.toString() ?? null) : null,
-        direction: tx.direction,
-        amount_minor: tx.amountMinor,
-        currency: tx.currency,
-        status: tx.status,
-        description: tx.description,
-        category: tx.category,
-        occurred_at: tx.occurredAt,
-        booked_at: tx.bookedAt,
-        received_at: tx.receivedAt,
-        metadata: tx.metadata,
-      }));
-      const result = await t.result(`${pgp.helpers.insert(rows, transactionColumns)} ON CONFLICT (raw_id) DO NOTHING`);
-      return { inserted: result.rowCount ?? 0 };
+      let inserted = 0;
+      if (batch.length > 0) inserted += await insertTransactions(t, batch, accounts, counterparties);
+      if (removals.length > 0) inserted += await recordRemovals(t, removals);
+      if (lifecycleKeys.length > 0) await reconcileLifecycle(t, mapped.map((m) => m.rawId));
+      return { inserted };
     });
   } catch (error) {
     throw classifyPgError(error);
   }
+}
+
+type Task = Parameters<Parameters<Database['tx']>[1]>[0];
+
+async function insertTransactions(
+  t: Task,
+  batch: Transaction[],
+  accounts: Array<{ tenant_id: string; external_ref: string }>,
+  counterparties: Array<{ tenant_id: string; name_normalized: string; display_name: string; merchant_category_code: string | null }>,
+): Promise<number> {
+  // DO UPDATE (a no-op for accounts) rather than DO NOTHING, so existing rows are returned too.
+  const accountRows = await t.many<{ id: bigint; tenant_id: string; external_ref: string }>(
+    `${pgp.helpers.insert(accounts, accountColumns)}
+     ON CONFLICT (tenant_id, external_ref) DO UPDATE SET external_ref = EXCLUDED.external_ref
+     RETURNING id, tenant_id, external_ref`,
+  );
+  const accountIds = new Map(accountRows.map((a) => [keyOf(a.tenant_id, a.external_ref), a.id]));
+  const counterpartyIds = new Map<string, bigint>();
+  if (counterparties.length > 0) {
+    // A merchant category code learnt later fills one that was missing; a known one is kept.
+    const rows = await t.many<{ id: bigint; tenant_id: string; name_normalized: string }>(
+      `${pgp.helpers.insert(counterparties, counterpartyColumns)}
+       ON CONFLICT (tenant_id, name_normalized) DO UPDATE
+         SET merchant_category_code = COALESCE(counterparties.merchant_category_code, EXCLUDED.merchant_category_code)
+       RETURNING id, tenant_id, name_normalized`,
+    );
+    for (const row of rows) counterpartyIds.set(keyOf(row.tenant_id, row.name_normalized), row.id);
+  }
+  const rows = batch.map((tx) => ({
+    tenant_id: tx.tenantId,
+    raw_id: tx.rawId,
+    source: tx.source,
+    external_id: tx.externalId,
+    provider_ref: tx.providerRef,
+    supersedes: tx.supersedes,
+    account_id: accountIds.get(keyOf(tx.tenantId, tx.accountRef))!.toString(),
+    counterparty_id: tx.counterparty ? (counterpartyIds.get(keyOf(tx.tenantId, normalizeName(tx.counterparty.name)))?.toString() ?? null) : null,
+    direction: tx.direction,
+    amount_minor: tx.amountMinor,
+    currency: tx.currency,
+    status: tx.status,
+    description: tx.description,
+    category: tx.category,
+    occurred_at: tx.occurredAt,
+    booked_at: tx.bookedAt,
+    received_at: tx.receivedAt,
+    metadata: tx.metadata,
+  }));
+  const result = await t.result(`${pgp.helpers.insert(rows, transactionColumns)} ON CONFLICT (raw_id) DO NOTHING`);
+  return result.rowCount ?? 0;
+}
+
+/** A removal is kept for itself, so it voids its row even when that row is written after it. */
+async function recordRemovals(t: Task, removals: Removal[]): Promise<number> {
+  const rows = removals.map((r) => ({ tenant_id: r.tenantId, source: r.source, provider_ref: r.providerRef, raw_id: r.rawId }));
+  const result = await t.result(`${pgp.helpers.insert(rows, removalColumns)} ON CONFLICT DO NOTHING`);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Applies the provider lifecycle to the rows this batch wrote or named: a pending row whose posted successor
+ * exists is deleted and its raw id kept on the successor; a row with a recorded removal is voided.
+ */
+async function reconcileLifecycle(t: Task, rawIds: string[]): Promise<void> {
+  await t.none(
+    `WITH replaced AS (
+       DELETE FROM transactions p
+        USING transactions s
+        WHERE s.tenant_id = p.tenant_id AND s.source = p.source AND s.supersedes = p.provider_ref
+          AND p.status = 'pending' AND p.id <> s.id
+          AND (p.raw_id = ANY($1::text[]) OR s.raw_id = ANY($1::text[]))
+       RETURNING s.id AS successor, p.raw_id AS replaced_raw_id)
+     UPDATE transactions t SET superseded_raw_id = replaced.replaced_raw_id FROM replaced WHERE t.id = replaced.successor`,
+    [rawIds],
+  );
+  await t.none(
+    `UPDATE transactions t SET status = 'void'
+       FROM transaction_removals r
+      WHERE r.tenant_id = t.tenant_id AND r.source = t.source AND r.provider_ref = t.provider_ref
+        AND t.status <> 'void' AND (t.raw_id = ANY($1::text[]) OR r.raw_id = ANY($1::text[]))`,
+    [rawIds],
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { transformRaw } from './index.js';
+import type { Transaction } from './model.js';
 
 const raw = (payload: Record<string, unknown>, source = 'generic') => ({
   rawId: '665f00000000000000000001',
@@ -12,7 +13,7 @@ const raw = (payload: Record<string, unknown>, source = 'generic') => ({
 
 describe('generic mapper', () => {
   it('maps the canonical payload, taking the direction from the sign', () => {
-    const tx = transformRaw(raw({ account: 'acc-1', amount: '-12.34', currency: 'EUR', occurredAt: '2026-11-24T09:30:00+01:00', description: 'coffee' }));
+    const tx = transformRaw(raw({ account: 'acc-1', amount: '-12.34', currency: 'EUR', occurredAt: '2026-11-24T09:30:00+01:00', description: 'coffee' })) as Transaction;
     expect(tx).toMatchObject({
       tenantId: 'acme',
       accountRef: 'acc-1',
@@ -26,7 +27,7 @@ describe('generic mapper', () => {
   });
 
   it('accepts minor units and an explicit direction', () => {
-    const tx = transformRaw(raw({ account: 'a', amountMinor: '1500', currency: 'JPY', direction: 'debit', occurredAt: '2026-11-24T00:00:00Z' }));
+    const tx = transformRaw(raw({ account: 'a', amountMinor: '1500', currency: 'JPY', direction: 'debit', occurredAt: '2026-11-24T00:00:00Z' })) as Transaction;
     expect([tx.direction, tx.amountMinor]).toEqual(['debit', 1500n]);
   });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { atField, fromEnvelope, parsePayload } from './mapping.js';
 import { parseMajorAmount, parseMinorAmount } from './money.js';
 import { payloadError } from './payload-error.js';
-import { statuses, type SourceMapper } from './model.js';
+import type { SourceMapper } from './model.js';
 
 // PostgreSQL text cannot hold NUL; refuse it here with a clear reason rather than as a database error.
 const text = (max: number) => z.string().max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
@@ -17,7 +17,8 @@ const genericPayload = z
     amountMinor: z.union([z.string(), z.number()]).optional(),
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an upper-case ISO 4217 code'),
     direction: z.enum(['debit', 'credit']).optional(),
-    status: z.enum(statuses).default('posted'),
+    // 'void' is a provider's removal, not something a client posts.
+    status: z.enum(['pending', 'posted', 'reversed']).default('posted'),
     occurredAt: z.iso.datetime({ offset: true }),
     bookedAt: z.iso.datetime({ offset: true }).optional(),
     description: text(1_000).optional(),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { knownSources, transformRaw } from './index.js';
-import type { Transaction } from './model.js';
+import type { Mapped } from './model.js';
 
 interface Fixture {
   description: string;
@@ -18,7 +18,7 @@ interface Fixture {
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** The transaction as JSON: bigint as a string, dates as ISO strings. */
-const asJson = (tx: Transaction) => JSON.parse(JSON.stringify(tx, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as Record<string, unknown>;
+const asJson = (tx: Mapped) => JSON.parse(JSON.stringify(tx, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as Record<string, unknown>;
 
 describe.each(knownSources())('%s mapper', (source) => {
   const dir = join(FIXTURES, source);

@@ -3,7 +3,7 @@
 import { PermanentError } from '../../errors.js';
 import { mapGeneric } from './generic.js';
 import { mapIso20022 } from './iso20022.js';
-import { transactionSchema, type RawInput, type SourceMapper, type Transaction } from './model.js';
+import { isRemoval, removalSchema, transactionSchema, type Mapped, type RawInput, type SourceMapper } from './model.js';
 import { mapPlaid } from './plaid.js';
 import { mapStripe } from './stripe.js';
 
@@ -16,11 +16,11 @@ const mappers: Record<string, SourceMapper> = {
 
 export const knownSources = () => Object.keys(mappers);
 
-export function transformRaw(raw: RawInput): Transaction {
+export function transformRaw(raw: RawInput): Mapped {
   const mapper = Object.hasOwn(mappers, raw.source) ? mappers[raw.source] : undefined;
   if (!mapper) throw new PermanentError('unknown_source', `no mapper for source "${raw.source}" (known: ${knownSources().join(', ')})`);
   const mapped = mapper(raw);
-  const checked = transactionSchema.safeParse(mapped);
+  const checked = isRemoval(mapped) ? removalSchema.safeParse(mapped) : transactionSchema.safeParse(mapped);
   if (!checked.success) {
     const reasons = checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new PermanentError('invalid_transaction', `the ${raw.source} mapper built an invalid transaction: ${reasons}`, { cause: checked.error });

@@ -67,6 +67,7 @@ export const mapIso20022: SourceMapper = (raw) => {
   return {
     ...fromEnvelope(raw),
     externalId: raw.externalId ?? Ntry.AcctSvcrRef ?? Ntry.NtryRef ?? null,
+    providerRef: Ntry.AcctSvcrRef ?? Ntry.NtryRef ?? null,
     accountRef: 'IBAN' in Acct.Id ? Acct.Id.IBAN : Acct.Id.Othr.Id,
     counterparty: counterparty ? { name: counterparty, merchantCategoryCode: null } : null,
     direction: credit ? 'credit' : 'debit',

@@ -31,5 +31,7 @@ export const fromEnvelope = (raw: RawInput) => ({
   tenantId: raw.tenantId,
   source: raw.source,
   externalId: raw.externalId,
+  providerRef: null,
+  supersedes: null,
   receivedAt: raw.receivedAt,
 });

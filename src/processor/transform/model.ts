@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { currencyExponent } from './money.js';
 
 export const directions = ['debit', 'credit'] as const;
-export const statuses = ['pending', 'posted', 'reversed'] as const;
+export const statuses = ['pending', 'posted', 'reversed', 'void'] as const;
 export type Direction = (typeof directions)[number];
 export type TransactionStatus = (typeof statuses)[number];
 
@@ -25,6 +25,13 @@ export const transactionSchema = z.object({
   tenantId: z.string().min(1),
   source: z.string().min(1),
   externalId: z.string().min(1).nullable(),
+  /** The provider's own id for this transaction (Stripe object id, Plaid transaction_id), when it has one. */
+  providerRef: z.string().min(1).max(255).refine(noNul, 'must not contain NUL characters').nullable(),
+  /**
+   * The providerRef of an earlier row of the same tenant and source that this one replaces: a Plaid posted
+   * transaction names its pending one. The writer removes that row and links it from this one.
+   */
+  supersedes: z.string().min(1).max(255).refine(noNul, 'must not contain NUL characters').nullable(),
   /** The tenant's own reference for the account; resolved to an `accounts` row when written. */
   accountRef: z.string().min(1).max(128).refine(noNul, 'must not contain NUL characters'),
   counterparty: counterpartySchema.nullable(),
@@ -52,6 +59,24 @@ export const transactionSchema = z.object({
 export type Counterparty = z.infer<typeof counterpartySchema>;
 export type Transaction = z.infer<typeof transactionSchema>;
 
+/**
+ * A provider's statement that a transaction it sent before no longer exists (Plaid /transactions/sync
+ * `removed`): the writer voids the row with that providerRef, whenever it arrives.
+ */
+export const removalSchema = z.object({
+  kind: z.literal('removal'),
+  rawId: z.string().min(1),
+  tenantId: z.string().min(1),
+  source: z.string().min(1),
+  providerRef: z.string().min(1).max(255).refine(noNul, 'must not contain NUL characters'),
+});
+export type Removal = z.infer<typeof removalSchema>;
+
+/** What a raw document maps to: a transaction to record, or the removal of one recorded earlier. */
+export type Mapped = Transaction | Removal;
+
+export const isRemoval = (mapped: Mapped): mapped is Removal => 'kind' in mapped && mapped.kind === 'removal';
+
 /** What a source mapper sees of a raw document. */
 export interface RawInput {
   rawId: string;
@@ -62,5 +87,5 @@ export interface RawInput {
   receivedAt: Date;
 }
 
-/** Maps one source's payload to a transaction; throws a PermanentError naming the field it rejects. */
-export type SourceMapper = (raw: RawInput) => Transaction;
+/** Maps one source's payload to a transaction (or a removal); throws a PermanentError naming the field it rejects. */
+export type SourceMapper = (raw: RawInput) => Mapped;

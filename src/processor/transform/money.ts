@@ -9,8 +9,15 @@ export class MoneyError extends Error {
   }
 }
 
+/** ISO 4217 codes that name no money: transactions "where no currency is involved", and tests. */
+const NOT_MONEY = new Map([
+  ['XXX', '"no currency"'],
+  ['XTS', '"testing"'],
+]);
+
 /** Digits after the decimal point for an ISO 4217 code (JPY 0, USD 2, BHD 3). */
 export function currencyExponent(currency: string): number {
+  if (NOT_MONEY.has(currency)) throw new MoneyError(`"${currency}" is ISO 4217's ${NOT_MONEY.get(currency)} code, not a currency money can be held in`);
   const entry = /^[A-Z]{3}$/.test(currency) ? currencyCodes.code(currency) : undefined;
   if (!entry) throw new MoneyError(`"${currency}" is not an ISO 4217 currency code`);
   return entry.digits;

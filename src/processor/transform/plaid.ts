@@ -1,6 +1,8 @@
-// A Plaid transaction object as /transactions/sync returns it. Plaid's sign convention is the reverse of
-// ours: a positive amount is money out of the account (a debit), a negative one money in. Amounts are
-// major units as JSON numbers, parsed from their decimal rendering, never through float arithmetic.
+// A Plaid transaction object as /transactions/sync returns it (`added` and `modified` entries), or a
+// `removed` entry wrapped as `{ "removed": { transaction_id, account_id } }`. Plaid's sign convention is the
+// reverse of ours: a positive amount is money out of the account (a debit), a negative one money in.
+// Amounts are major units as JSON numbers, parsed from their decimal rendering, never through float
+// arithmetic. A posted transaction naming its `pending_transaction_id` supersedes that pending row.
 import { z } from 'zod';
 import { PermanentError } from '../../errors.js';
 import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
@@ -23,16 +25,25 @@ const plaidTransaction = z.object({
   name: z.string().nullable().optional(),
   merchant_name: z.string().nullable().optional(),
   pending: z.boolean(),
-  pending_transaction_id: z.string().nullable().optional(),
+  pending_transaction_id: z.string().min(1).nullable().optional(),
   payment_channel: z.string().optional(),
   personal_finance_category: z.object({ primary: z.string(), detailed: z.string().optional() }).nullable().optional(),
   counterparties: z.array(z.object({ name: z.string(), type: z.string().optional() })).optional(),
   merchant_entity_id: z.string().nullable().optional(),
 });
 
+/** Plaid's RemovedTransaction schema: `{ transaction_id, account_id }`, additional properties allowed. */
+const removedEntry = z.object({ removed: z.object({ transaction_id: z.string().min(1), account_id: z.string().min(1) }) });
+
 export const mapPlaid: SourceMapper = (raw) => {
+  if (typeof raw.payload === 'object' && raw.payload !== null && Object.hasOwn(raw.payload, 'removed')) {
+    const { removed } = parsePayload(removedEntry, raw.payload);
+    return { kind: 'removal', rawId: raw.rawId, tenantId: raw.tenantId, source: raw.source, providerRef: removed.transaction_id };
+  }
   const p = parsePayload(plaidTransaction, raw.payload);
   if (!p.iso_currency_code) {
+    // Unofficial currencies (crypto, loyalty points) have no ISO 4217 exponent, so no exact minor unit to
+    // store; Plaid itself says their amounts are not to be summed with ISO ones. Refused, naming the code.
     throw new PermanentError(
       'invalid_payload',
       `payload.iso_currency_code: missing; unofficial currency ${JSON.stringify(p.unofficial_currency_code ?? null)} is not an ISO 4217 currency`,
@@ -41,10 +52,20 @@ export const mapPlaid: SourceMapper = (raw) => {
   const currency = p.iso_currency_code;
   const signed = atField(['amount'], () => parseMajorAmount(p.amount, currency));
   const merchant = p.merchant_name?.trim() || p.counterparties?.[0]?.name.trim() || null;
-  const occurredAt = p.authorized_datetime ?? p.datetime ?? null;
+  // When it happened is when it was authorised; the posting fields say when it was booked. Plaid's
+  // `datetime` is the posting time, so it comes after both authorisation fields.
+  const occurredAt = p.authorized_datetime
+    ? new Date(p.authorized_datetime)
+    : p.authorized_date
+      ? dateOnly(p.authorized_date)
+      : p.datetime
+        ? new Date(p.datetime)
+        : dateOnly(p.date);
   return {
     ...fromEnvelope(raw),
     externalId: raw.externalId ?? p.transaction_id,
+    providerRef: p.transaction_id,
+    supersedes: p.pending ? null : (p.pending_transaction_id ?? null),
     accountRef: p.account_id,
     counterparty: merchant ? { name: merchant, merchantCategoryCode: null } : null,
     // Plaid: positive = money out.
@@ -54,7 +75,7 @@ export const mapPlaid: SourceMapper = (raw) => {
     status: p.pending ? 'pending' : 'posted',
     description: p.name ?? null,
     category: p.personal_finance_category?.primary ?? null,
-    occurredAt: occurredAt ? new Date(occurredAt) : dateOnly(p.authorized_date ?? p.date),
+    occurredAt,
     bookedAt: p.pending ? null : p.datetime ? new Date(p.datetime) : dateOnly(p.date),
     metadata: {
       plaidTransactionId: p.transaction_id,
