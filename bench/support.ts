@@ -7,7 +7,7 @@ import { createLogger } from '../src/config/logger.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/db/mongo.js';
 import { migrate } from '../src/db/migrate.js';
 import { connectPostgres, withDatabase, type Database } from '../src/db/postgres.js';
-import { resolveMongo } from '../test/support/mongo-ladder.js';
+import { resolveMongo } from '../src/db/mongo-resolver.js';
 import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
 
 export interface BenchEnv {
@@ -27,7 +27,7 @@ export async function startBenchEnv(env: { DATABASE_URL?: string; MONGODB_URI?: 
     pgServerUrl = server.url;
     stops.push(server.stop);
   }
-  const { mongo, reasons } = await resolveMongo(env);
+  const { mongo, reasons } = await resolveMongo({ uri: env.MONGODB_URI, testcontainers: true });
   if (!mongo) throw new Error(`no MongoDB for the benchmarks: ${reasons.join('; ')}`);
   stops.push(mongo.stop);
   const admin = connectPostgres(pgServerUrl, { max: 1 });

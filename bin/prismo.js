@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so the command works straight from a checkout.
-import { register } from 'tsx/esm/api';
+// The prismo command runs the compiled JavaScript in dist/ (`npm run build`; `npm start` builds first), with
+// plain node: no TypeScript loader in production. During development, `npm run dev` runs the sources.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('prismo: not built yet: run `npm run build` first (`npm start` builds before it starts)');
+  process.exit(1);
+}
+await import(main.href);

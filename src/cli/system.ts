@@ -27,6 +27,8 @@ export interface SystemOptions {
   mongoUri?: string;
   databaseUrl?: string;
   apiKeys?: ApiKeyEntry[];
+  /** Reported by /readyz beside the MongoDB check (the development MongoDB says it is not MongoDB). */
+  mongoNotice?: string;
 }
 
 export interface System {
@@ -94,7 +96,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         metrics.batchDuration.observe(outcome.durationMs / 1000);
       });
     }
-    const ops = { metrics, readiness: createReadiness({ mongo: system.mongo, db: system.db, processor: system.processor, metrics }) };
+    const ops = { metrics, readiness: createReadiness({ mongo: system.mongo, db: system.db, processor: system.processor, metrics, mongoNotice: options.mongoNotice }) };
 
     if (roles.includes('ingest')) {
       const app = await buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes: Math.max(config.BODY_LIMIT_BYTES, config.BATCH_BODY_LIMIT_BYTES) + 65_536, ops });

@@ -73,6 +73,10 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.prismo'),
+  /** Log lines: human-readable on a terminal and JSON elsewhere (`auto`), or forced either way. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** The port of the embedded PostgreSQL that `npm start` runs when DATABASE_URL is unset. */
+  EMBEDDED_PG_PORT: port.default(54329),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
 // One pino root logger per process; components take children carrying `component` and their ids.
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -13,6 +14,13 @@ const redactPaths = [
   'key',
 ];
 
-export function createLogger(level: string, name = 'prismo'): Logger {
-  return pino({ name, level, redact: { paths: redactPaths, censor: '[redacted]' } });
+/**
+ * JSON lines, or with `format` 'pretty' (or 'auto' on a terminal) human-readable ones, written
+ * synchronously so nothing said just before an exit is lost.
+ */
+export function createLogger(level: string, name = 'prismo', format: 'auto' | 'json' | 'pretty' = 'json'): Logger {
+  const options = { name, level, redact: { paths: redactPaths, censor: '[redacted]' } };
+  const human = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  if (!human) return pino(options);
+  return pino(options, pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }));
 }

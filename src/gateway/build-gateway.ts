@@ -1,5 +1,6 @@
 // Builds the public API from its plugins. main and the tests both call this, so what is tested is what runs.
 import rateLimit from '@fastify/rate-limit';
+import { logRequestsAtDebug, quietRequestLogController } from '../http/request-log.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../config/logger.js';
@@ -39,12 +40,14 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     bodyLimit: Math.max(options.bodyLimitBytes, options.batchBodyLimitBytes ?? 0),
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     requestIdHeader: 'x-request-id',
+    logController: quietRequestLogController(),
     // Prototype-poisoning keys in a body are a client error, never silently stripped.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  logRequestsAtDebug(app);
 
   // One body limit for single requests, a larger one for the batch route.
   app.addHook('onRoute', (route) => {

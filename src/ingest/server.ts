@@ -1,5 +1,6 @@
 // Ingestion as its own service, so it scales apart from the gateway: the gateway's HTTP client posts
 // already-authenticated envelopes here, and this service stores them through the same Ingest.
+import { logRequestsAtDebug, quietRequestLogController } from '../http/request-log.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -25,7 +26,8 @@ export async function buildIngestServer({
   bodyLimitBytes: number;
   ops?: { metrics: Metrics; readiness: Readiness };
 }): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger.child({ component: 'ingest' }) as FastifyBaseLogger, bodyLimit: bodyLimitBytes, requestIdHeader: 'x-request-id' }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ loggerInstance: logger.child({ component: 'ingest' }) as FastifyBaseLogger, bodyLimit: bodyLimitBytes, requestIdHeader: 'x-request-id', logController: quietRequestLogController() }).withTypeProvider<ZodTypeProvider>();
+  logRequestsAtDebug(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(problemPlugin);

@@ -35,12 +35,28 @@ async function probe(run: () => Promise<unknown>): Promise<{ ok: boolean; detail
   }
 }
 
-export function createReadiness({ mongo, db, processor, metrics }: { mongo?: MongoConnection; db?: Database; processor?: Processor; metrics: Metrics }): Readiness {
+export function createReadiness({
+  mongo,
+  db,
+  processor,
+  metrics,
+  mongoNotice,
+}: {
+  mongo?: MongoConnection;
+  db?: Database;
+  processor?: Processor;
+  metrics: Metrics;
+  /** Said with the MongoDB check, e.g. that it is the development MongoDB and not MongoDB. */
+  mongoNotice?: string;
+}): Readiness {
   const synced = { restarts: 0, reconnects: 0 };
   return {
     async check() {
       const checks: ReadinessReport['checks'] = {};
-      if (mongo) checks.mongodb = await probe(() => mongo.db.command({ ping: 1 }));
+      if (mongo) {
+        checks.mongodb = await probe(() => mongo.db.command({ ping: 1 }));
+        if (mongoNotice && checks.mongodb.ok) checks.mongodb.detail = mongoNotice;
+      }
       if (db) {
         checks.postgresql = await probe(() => db.one('SELECT 1'));
         checks.migrations = checks.postgresql.ok

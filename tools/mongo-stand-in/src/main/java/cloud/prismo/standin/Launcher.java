@@ -2,14 +2,16 @@ package cloud.prismo.standin;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.AbstractMongoBackend;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * Binds an in-memory, oplog-enabled mongo-java-server to a loopback port so the test suite can reach
- * it with the official Node driver. Prints "LISTENING host:port" once bound, so the caller waits on a
+ * Binds an oplog-enabled mongo-java-server to a loopback port so the test suite and `npm start` can reach
+ * it with the official Node driver: in memory, or kept in one H2 MVStore file with `--data FILE`. Prints "LISTENING host:port" once bound, so the caller waits on a
  * condition rather than a sleep, and exits when its standard input closes, so it never outlives the
  * test run that started it.
  */
@@ -32,8 +34,16 @@ public final class Launcher {
     };
 
     public static void main(String[] args) throws Exception {
-        int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
-        MemoryBackend backend = new MemoryBackend();
+        int port = 0;
+        String dataFile = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--data") && i + 1 < args.length) {
+                dataFile = args[++i];
+            } else {
+                port = Integer.parseInt(args[i]);
+            }
+        }
+        AbstractMongoBackend backend = dataFile == null ? new MemoryBackend() : new H2Backend(dataFile);
         backend.version(REPORTED_VERSION);
         backend.enableOplog();
         MongoServer server = new MongoServer(backend);

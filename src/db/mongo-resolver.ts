@@ -1,11 +1,13 @@
-// Resolves a MongoDB for the test run, in the order DEVELOPERS.md sets: MONGODB_URI; a real mongod via
-// mongodb-memory-server; testcontainers where a Docker engine runs; the mongo-java-server stand-in.
+// Finds a MongoDB, in the one order `npm start`, the tests and the benchmarks share: MONGODB_URI; a real
+// mongod through mongodb-memory-server (downloaded and cached, or MONGOMS_SYSTEM_BINARY); testcontainers
+// where a Docker engine runs (tests and benchmarks only); and last our development MongoDB, the
+// mongo-java-server stand-in in tools/mongo-stand-in, built with Maven on first use and cached.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { startEmbeddedMongo } from '../../src/db/embedded-mongo.js';
+import { dirname, join } from 'node:path';
+import { startEmbeddedMongo } from './embedded-mongo.js';
 
 export type MongoKind = 'env' | 'mongodb-memory-server' | 'testcontainers' | 'stand-in';
 
@@ -14,11 +16,24 @@ export interface ResolvedMongo {
   kind: MongoKind;
   /** True for a real mongod; false for the stand-in, whose known gaps docs/testing.md lists. */
   real: boolean;
+  /** Whether its data outlives this process (kept under the data directory asked for). */
+  persistent: boolean;
   stop(): Promise<void>;
 }
 
-const STAND_IN_DIR = fileURLToPath(new URL('../../tools/mongo-stand-in/', import.meta.url));
-const STAND_IN_JAR = join(STAND_IN_DIR, 'target', 'mongo-stand-in-1.0.0.jar');
+/** What every surface (start-up banner, /readyz, `prismo status`) says when the stand-in serves. */
+export const STAND_IN_NOTICE = 'development MongoDB (mongo-java-server), not MongoDB: for production set MONGODB_URI to a replica set';
+
+/** The package's root, whether this file runs from src/ (tsx) or from dist/src/ (the build). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'tools'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the prismo package root (with tools/) above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
 
 const hasCommand = (command: string) => spawnSync(command, ['-version'], { stdio: 'ignore' }).error === undefined;
 
@@ -39,16 +54,18 @@ function newestSourceTime(dir: string): number {
   return newest;
 }
 
-async function startStandIn(): Promise<ResolvedMongo> {
+async function startStandIn(dataDir?: string): Promise<ResolvedMongo> {
   if (!hasCommand('java') || spawnSync('mvn', ['-v'], { stdio: 'ignore' }).error) {
-    throw new Error('java or mvn is not installed');
+    throw new Error('java or mvn is not installed (Debian: apt-get install openjdk-17-jre-headless maven)');
   }
-  const sources = Math.max(newestSourceTime(join(STAND_IN_DIR, 'src')), statSync(join(STAND_IN_DIR, 'pom.xml')).mtimeMs);
-  if (!existsSync(STAND_IN_JAR) || statSync(STAND_IN_JAR).mtimeMs < sources) {
-    const build = spawnSync('mvn', ['-q', '-B', '-f', join(STAND_IN_DIR, 'pom.xml'), 'package', '-DskipTests'], { encoding: 'utf8' });
+  const standInDir = join(packageRoot(), 'tools', 'mongo-stand-in');
+  const standInJar = join(standInDir, 'target', 'mongo-stand-in-1.0.0.jar');
+  const sources = Math.max(newestSourceTime(join(standInDir, 'src')), statSync(join(standInDir, 'pom.xml')).mtimeMs);
+  if (!existsSync(standInJar) || statSync(standInJar).mtimeMs < sources) {
+    const build = spawnSync('mvn', ['-q', '-B', '-f', join(standInDir, 'pom.xml'), 'package', '-DskipTests'], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`building the stand-in failed: ${(build.stdout + build.stderr).slice(-500)}`);
   }
-  const classpath = `${STAND_IN_JAR}:${join(STAND_IN_DIR, 'target', 'lib', '*')}`;
+  const classpath = `${standInJar}:${join(standInDir, 'target', 'lib', '*')}`;
   const javaArgs = [
     '-Xmx2g',
     '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
@@ -61,6 +78,10 @@ async function startStandIn(): Promise<ResolvedMongo> {
     'cloud.prismo.standin.Launcher',
     '0',
   ];
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    javaArgs.push('--data', join(dataDir, 'mongo-stand-in.mv'));
+  }
   const child: ChildProcess = spawn('java', javaArgs, {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -79,6 +100,7 @@ async function startStandIn(): Promise<ResolvedMongo> {
     uri: `mongodb://${address}/?directConnection=true`,
     kind: 'stand-in',
     real: false,
+    persistent: dataDir !== undefined,
     stop: async () => {
       child.stdin?.end();
       await withDeadline(new Promise((resolve) => child.once('exit', resolve)), 10_000, 'stopping the stand-in').catch(() => child.kill('SIGKILL'));
@@ -95,31 +117,40 @@ async function startTestcontainer(): Promise<ResolvedMongo> {
     uri: `${container.getConnectionString()}?directConnection=true`,
     kind: 'testcontainers',
     real: true,
+    persistent: false,
     stop: async () => {
       await container.stop();
     },
   };
 }
 
-/**
- * Walks the ladder; returns the first MongoDB that starts, or the reasons every rung failed.
- * `env` is the process environment, passed in so this module does not read it behind the caller's back.
- */
-export async function resolveMongo(env: { MONGODB_URI?: string; MONGOMS_SYSTEM_BINARY?: string }): Promise<{ mongo?: ResolvedMongo; reasons: string[] }> {
-  if (env.MONGODB_URI) {
-    return { mongo: { uri: env.MONGODB_URI, kind: 'env', real: true, stop: async () => {} }, reasons: [] };
+export interface ResolveMongoOptions {
+  /** MONGODB_URI: used as it is when set. */
+  uri?: string;
+  /** Keep the data here (mongod's dbPath, the stand-in's file); in memory when unset. */
+  dataDir?: string;
+  /** Try testcontainers before the stand-in (tests and benchmarks; `npm start` does not start containers). */
+  testcontainers?: boolean;
+}
+
+/** Walks the ladder; returns the first MongoDB that starts, or the reasons every rung failed. */
+export async function resolveMongo(options: ResolveMongoOptions): Promise<{ mongo?: ResolvedMongo; reasons: string[] }> {
+  if (options.uri) {
+    return { mongo: { uri: options.uri, kind: 'env', real: true, persistent: true, stop: async () => {} }, reasons: [] };
   }
   const reasons: string[] = ['MONGODB_URI: not set'];
   const rungs: Array<[string, () => Promise<ResolvedMongo>]> = [
     [
       'mongodb-memory-server',
       async () => {
-        const handle = await withDeadline(startEmbeddedMongo(), 120_000, 'mongodb-memory-server');
-        return { uri: handle.uri, kind: 'mongodb-memory-server', real: true, stop: handle.stop };
+        const dbPath = options.dataDir ? join(options.dataDir, 'mongod') : undefined;
+        if (dbPath) mkdirSync(dbPath, { recursive: true });
+        const handle = await withDeadline(startEmbeddedMongo({ dbPath }), 120_000, 'mongodb-memory-server');
+        return { uri: handle.uri, kind: 'mongodb-memory-server', real: true, persistent: dbPath !== undefined, stop: handle.stop };
       },
     ],
-    ['testcontainers', startTestcontainer],
-    ['stand-in (mongo-java-server)', startStandIn],
+    ...(options.testcontainers ? [['testcontainers', startTestcontainer] as [string, () => Promise<ResolvedMongo>]] : []),
+    ['stand-in (mongo-java-server)', () => startStandIn(options.dataDir)],
   ];
   for (const [name, start] of rungs) {
     try {
