@@ -3,7 +3,7 @@
 // process hooks (one turned a failing test run's exit code into 0) and, as root, it runs PostgreSQL as a
 // `postgres` user that cannot reach binaries or data inside a directory other users cannot enter (a clone
 // in root's home, any `mktemp -d`). Here, as root, binaries and data the postgres user cannot reach are
-// moved to a place it can: the binaries copied once to PRISMO_SYSTEM_DIR, the data kept there too.
+// moved to a place it can: the binaries copied once to /var/lib/prismo, the data kept there too.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';

@@ -69,16 +69,6 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
   if (mapped.length === 0) return { inserted: 0 };
   const batch = mapped.filter((m): m is Transaction => !isRemoval(m));
   const removals = mapped.filter(isRemoval);
-  const accounts = distinctSorted(batch.map((t) => [keyOf(t.tenantId, t.accountRef), { tenant_id: t.tenantId, external_ref: t.accountRef }]));
-  const counterparties = distinctSorted(
-    batch.flatMap((t) => {
-      const normalized = t.counterparty ? normalizeName(t.counterparty.name) : '';
-      if (!t.counterparty || !normalized) return [];
-      const row = { tenant_id: t.tenantId, name_normalized: normalized, display_name: t.counterparty.name.trim(), merchant_category_code: t.counterparty.merchantCategoryCode };
-      return [[keyOf(t.tenantId, normalized), row] as [string, typeof row]];
-    }),
-    (kept, next) => (kept.merchant_category_code ? kept : { ...kept, merchant_category_code: next.merchant_category_code }),
-  );
   // The provider references whose rows this batch may replace, void or be replaced by.
   const lifecycleKeys = [
     ...new Set([
@@ -94,7 +84,7 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
         await t.any('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k', [lifecycleKeys]);
       }
       let inserted = 0;
-      if (batch.length > 0) inserted += await insertTransactions(t, batch, accounts, counterparties);
+      if (batch.length > 0) inserted += await insertTransactions(t, batch);
       if (removals.length > 0) inserted += await recordRemovals(t, removals);
       if (lifecycleKeys.length > 0) await reconcileLifecycle(t, mapped.map((m) => m.rawId));
       return { inserted };
@@ -106,12 +96,18 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
 
 type Task = Parameters<Parameters<Database['tx']>[1]>[0];
 
-async function insertTransactions(
-  t: Task,
-  batch: Transaction[],
-  accounts: Array<{ tenant_id: string; external_ref: string }>,
-  counterparties: Array<{ tenant_id: string; name_normalized: string; display_name: string; merchant_category_code: string | null }>,
-): Promise<number> {
+/** The batch's accounts and counterparties upserted set-based, then its rows inserted; returns how many are new. */
+async function insertTransactions(t: Task, batch: Transaction[]): Promise<number> {
+  const accounts = distinctSorted(batch.map((tx) => [keyOf(tx.tenantId, tx.accountRef), { tenant_id: tx.tenantId, external_ref: tx.accountRef }]));
+  const counterparties = distinctSorted(
+    batch.flatMap((tx) => {
+      const normalized = tx.counterparty ? normalizeName(tx.counterparty.name) : '';
+      if (!tx.counterparty || !normalized) return [];
+      const row = { tenant_id: tx.tenantId, name_normalized: normalized, display_name: tx.counterparty.name.trim(), merchant_category_code: tx.counterparty.merchantCategoryCode };
+      return [[keyOf(tx.tenantId, normalized), row] as [string, typeof row]];
+    }),
+    (kept, next) => (kept.merchant_category_code ? kept : { ...kept, merchant_category_code: next.merchant_category_code }),
+  );
   // DO UPDATE (a no-op for accounts) rather than DO NOTHING, so existing rows are returned too.
   const accountRows = await t.many<{ id: bigint; tenant_id: string; external_ref: string }>(
     `${pgp.helpers.insert(accounts, accountColumns)}
