@@ -6,7 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config/config.js';
+import { parseEnv } from '../src/config/config.js';
 import { formatTables, type ScenarioResult } from './report.js';
 import { drainScenario } from './scenarios/drain.js';
 import { e2eLatencyScenario } from './scenarios/e2e-latency.js';
@@ -41,7 +41,7 @@ const settings = {
 // Drain first, while the process is fresh, so its RSS figures are the processor's own.
 const scenarios = (values.only ?? 'drain,ingest,e2e').split(',');
 // The processor's knobs are the product's defaults unless the environment sets them (BATCH_MAX_SIZE=… npm run bench).
-const defaults = loadConfig();
+const defaults = parseEnv();
 const knobs = {
   BATCH_MAX_SIZE: String(defaults.BATCH_MAX_SIZE),
   BATCH_MAX_WAIT_MS: String(defaults.BATCH_MAX_WAIT_MS),

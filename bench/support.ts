@@ -2,9 +2,9 @@
 // embedded PostgreSQL and the test ladder's MongoDB), fresh databases per scenario, and statistics.
 import { randomBytes } from 'node:crypto';
 import { startSystem, type Role, type System } from '../src/cli/system.js';
-import { loadConfig } from '../src/config/config.js';
+import { loadSettings } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
-import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/db/mongo.js';
+import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/raw-store/collections.js';
 import { migrate } from '../src/db/migrate.js';
 import { connectPostgres, withDatabase, type Database } from '../src/db/postgres.js';
 import { resolveMongo } from '../src/db/mongo-resolver.js';
@@ -84,9 +84,9 @@ export async function freshDatabases(env: BenchEnv, label: string): Promise<Data
 export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 
 /** The system on loopback ports, silent, with rate limits out of the way of the load generator. */
-export function startBenchSystem(env: BenchEnv, dbs: Databases, roles: Role[], settings: Record<string, string> = {}): Promise<System> {
-  const config = loadConfig({
-    ...settings,
+export function startBenchSystem(env: BenchEnv, dbs: Databases, roles: Role[], knobs: Record<string, string> = {}): Promise<System> {
+  const settings = loadSettings({
+    ...knobs,
     HOST: '127.0.0.1',
     PORT: '0',
     INGEST_PORT: '0',
@@ -95,7 +95,7 @@ export function startBenchSystem(env: BenchEnv, dbs: Databases, roles: Role[], s
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '1000000000',
   });
-  return startSystem({ config, logger: createLogger('silent'), roles, mongoUri: env.mongoUri, databaseUrl: dbs.pgUrl });
+  return startSystem({ settings, logger: createLogger('silent'), roles, mongoUri: env.mongoUri, databaseUrl: dbs.pgUrl });
 }
 
 export function percentile(sorted: number[], p: number): number {

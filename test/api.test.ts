@@ -2,14 +2,13 @@
 // batch ingest, reads and pagination, limits, OpenAPI, and a fuzz run of hostile requests.
 import fc from 'fast-check';
 import { ObjectId } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type Role, type System } from '../src/cli/system.js';
-import { loadConfig } from '../src/config/config.js';
-import { createLogger } from '../src/config/logger.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Role, System } from '../src/cli/system.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
 import { writeTransactions } from '../src/processor/transactions-writer.js';
-import type { Transaction } from '../src/processor/transform/model.js';
-import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import type { Transaction } from '../src/domain/transaction.js';
+import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { useSystem } from './support/system.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 const STATIC_KEY = 'static-key-acme-0123456789';
@@ -22,26 +21,21 @@ describe.skipIf(!mongoUri)('public API', () => {
   const keys = { writer: '', reader: '', both: '', admin: '', otherTenant: '' };
   const extra: Array<() => Promise<unknown>> = [];
 
-  async function start(roles: Role[], env: Record<string, string> = {}, mongoUriOverride?: string): Promise<System> {
-    const config = loadConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      INGEST_PORT: '0',
+  const sys = useSystem(
+    {
       API_KEYS: `acme:${STATIC_KEY}`,
       API_KEY_CACHE_MS: '0',
-      MONGODB_DB: mongo.dbName,
       POLL_INTERVAL_MS: '200',
       BATCH_MAX_WAIT_MS: '20',
       BODY_LIMIT_BYTES: '65536',
-      LOG_LEVEL: 'silent',
-      ...env,
-    });
-    return startSystem({ config, logger: createLogger('silent'), roles, mongoUri: mongoUriOverride ?? mongoUri!, databaseUrl: pg.url });
-  }
+    },
+    { resetAfterEach: false },
+  );
+  const start = (roles: Role[], env: Record<string, string> = {}, mongoUriOverride?: string): Promise<System> =>
+    sys.start(roles, env, mongoUriOverride ? { mongoUri: mongoUriOverride } : {});
 
   beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
+    ({ pg, mongo } = sys);
     keys.writer = (await createApiKey(pg.db, 'acme', ['transactions:write'])).key;
     keys.reader = (await createApiKey(pg.db, 'acme', ['transactions:read'])).key;
     keys.both = (await createApiKey(pg.db, 'acme', ['transactions:write', 'transactions:read'])).key;
@@ -52,11 +46,6 @@ describe.skipIf(!mongoUri)('public API', () => {
   });
   afterEach(async () => {
     for (const stop of extra.splice(0).reverse()) await stop();
-  });
-  afterAll(async () => {
-    await system?.stop();
-    await mongo?.drop();
-    await pg?.drop();
   });
 
   const envelope = (i: number, extraFields: Record<string, unknown> = {}) => ({

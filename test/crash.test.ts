@@ -2,10 +2,11 @@
 // stopped with SIGTERM while draining a backlog: every document must end in PostgreSQL exactly once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RawTransaction } from '../src/db/mongo.js';
-import { newRawTransaction } from '../src/ingest/raw-store.js';
-import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RawTransaction } from '../src/raw-store/collections.js';
+import { newRawTransaction } from '../src/raw-store/insert.js';
+import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { useSystem } from './support/system.js';
 
 const CLI = fileURLToPath(new URL('../bin/prismo.js', import.meta.url));
 
@@ -14,19 +15,14 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
   let mongo: TestMongo;
   const children = new Set<ChildProcess>();
 
-  beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
+  // The processors here are child processes, killed before the fixture empties the databases.
+  const sys = useSystem();
+  beforeAll(() => {
+    ({ pg, mongo } = sys);
   });
-  afterEach(async () => {
+  afterEach(() => {
     for (const child of children) child.kill('SIGKILL');
     children.clear();
-    await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
-    await pg.db.none('TRUNCATE transactions, accounts');
-  });
-  afterAll(async () => {
-    await mongo?.drop();
-    await pg?.drop();
   });
 
   function spawnProcessor(worker: string, env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string } {

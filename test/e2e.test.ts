@@ -1,54 +1,28 @@
 // The whole flow on real servers: HTTP in, MongoDB raw documents, the processor, PostgreSQL rows out.
 import { ObjectId } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type Role, type System } from '../src/cli/system.js';
-import { loadConfig } from '../src/config/config.js';
-import { createLogger } from '../src/config/logger.js';
-import { replay } from '../src/processor/replay.js';
-import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Role, System } from '../src/cli/system.js';
+import { replay } from '../src/raw-store/replay.js';
+import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { useSystem } from './support/system.js';
 
 const API_KEY = 'e2e-key-0123456789abcdef';
 
 
 describe.skipIf(!mongoUri)('end to end', () => {
+  const sys = useSystem({
+    API_KEYS: `acme:${API_KEY}`,
+    POLL_INTERVAL_MS: '500',
+    BATCH_MAX_WAIT_MS: '20',
+    BATCH_MAX_SIZE: '100',
+    RETRY_BASE_MS: '50',
+  });
   let pg: TestPostgres;
   let mongo: TestMongo;
-  const running: System[] = [];
-
-  beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
+  beforeAll(() => {
+    ({ pg, mongo } = sys);
   });
-  afterEach(async () => {
-    for (const system of running.splice(0).reverse()) await system.stop();
-    await mongo.raw.deleteMany({});
-    await mongo.logs.deleteMany({});
-    await mongo.checkpoints.deleteMany({});
-    await pg.db.none('TRUNCATE transactions, accounts');
-  });
-  afterAll(async () => {
-    await mongo?.drop();
-    await pg?.drop();
-  });
-
-  async function start(roles: Role[], env: Record<string, string> = {}): Promise<System> {
-    const config = loadConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      INGEST_PORT: '0',
-      API_KEYS: `acme:${API_KEY}`,
-      MONGODB_DB: mongo.dbName,
-      POLL_INTERVAL_MS: '500',
-      BATCH_MAX_WAIT_MS: '20',
-      BATCH_MAX_SIZE: '100',
-      RETRY_BASE_MS: '50',
-      LOG_LEVEL: 'silent',
-      ...env,
-    });
-    const system = await startSystem({ config, logger: createLogger('silent'), roles, mongoUri: mongoUri!, databaseUrl: pg.url });
-    running.push(system);
-    return system;
-  }
+  const start = (roles: Role[], env: Record<string, string> = {}): Promise<System> => sys.start(roles, env);
 
   const envelope = (i: number) => ({
     source: 'generic',
@@ -100,8 +74,7 @@ describe.skipIf(!mongoUri)('end to end', () => {
 
     // A crash between the PostgreSQL commit and the MongoDB update leaves committed documents unprocessed:
     // simulate it for 100 of them, restart the processor, and the replay must be absorbed.
-    await system.stop();
-    running.splice(0);
+    await sys.stop();
     const replayed = ids.slice(0, 100);
     await mongo.raw.updateMany({ _id: { $in: replayed.map((id) => new ObjectId(id)) } }, { $set: { processed: false, status: 'pending' }, $unset: { processedAt: '' } });
 

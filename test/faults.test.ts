@@ -2,12 +2,13 @@
 // stream cut, a stale resume token. Each checks that every accepted document arrives exactly once.
 import { ObjectId } from 'mongodb';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem, type Role, type System } from '../src/cli/system.js';
-import { loadConfig } from '../src/config/config.js';
-import type { RawTransaction } from '../src/db/mongo.js';
-import { newRawTransaction } from '../src/ingest/raw-store.js';
-import { createTestMongo, createTestPostgres, mongoReal, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Counter } from 'prom-client';
+import type { Role, System } from '../src/cli/system.js';
+import type { RawTransaction } from '../src/raw-store/collections.js';
+import { newRawTransaction } from '../src/raw-store/insert.js';
+import { mongoReal, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { useSystem } from './support/system.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const API_KEY = 'faults-key-0123456789abcdef';
@@ -25,47 +26,34 @@ function capturingLogger() {
 }
 
 describe.skipIf(!mongoUri)('faults', () => {
+  const sys = useSystem({
+    API_KEYS: `acme:${API_KEY}`,
+    POLL_INTERVAL_MS: '200',
+    BATCH_MAX_WAIT_MS: '20',
+    BATCH_MAX_SIZE: '100',
+    RETRY_BASE_MS: '50',
+    RETRY_MAX_MS: '500',
+  });
   let pg: TestPostgres;
   let mongo: TestMongo;
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
-    await pg.db.none('TRUNCATE transactions, accounts');
-  });
-  afterAll(async () => {
-    await mongo?.drop();
-    await pg?.drop();
+  beforeAll(() => {
+    ({ pg, mongo } = sys);
   });
 
-  async function start(roles: Role[], env: Record<string, string>, { databaseUrl = pg.url, uri = mongoUri!, logger = capturingLogger().logger } = {}): Promise<System> {
-    const config = loadConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      INGEST_PORT: '0',
-      API_KEYS: `acme:${API_KEY}`,
-      MONGODB_DB: mongo.dbName,
-      POLL_INTERVAL_MS: '200',
-      BATCH_MAX_WAIT_MS: '20',
-      BATCH_MAX_SIZE: '100',
-      RETRY_BASE_MS: '50',
-      RETRY_MAX_MS: '500',
-      ...env,
-    });
-    const system = await startSystem({ config, logger, roles, mongoUri: uri, databaseUrl });
-    cleanups.push(() => system.stop());
-    return system;
+  function start(roles: Role[], env: Record<string, string>, { databaseUrl = pg.url, uri = mongoUri!, logger = capturingLogger().logger } = {}): Promise<System> {
+    return sys.start(roles, env, { databaseUrl, mongoUri: uri, logger });
+  }
+
+  /** A counter's value as /metrics would show it: the processor's events feed it. */
+  async function counted(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
+    const { values } = await counter.get();
+    return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
   }
 
   async function proxy(url: string): Promise<TcpProxy> {
     const target = new URL(url.replace(/^mongodb:/, 'http:').replace(/^postgres(ql)?:/, 'http:'));
     const p = await startTcpProxy(target.hostname, Number(target.port));
-    cleanups.push(() => p.close());
+    sys.defer(() => p.close());
     return p;
   }
 
@@ -133,7 +121,7 @@ describe.skipIf(!mongoUri)('faults', () => {
     await waitFor('400 processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 400, { timeoutMs: 60_000 });
     expect(await rows()).toEqual({ n: 400, d: 400 });
     // The counters follow the log write that comes after the mark.
-    await waitFor('the processor to count 400', () => system.processor!.stats.processed >= 400);
+    await waitFor('the processor to count 400', async () => (await counted(system.metrics.outcomes, { outcome: 'processed' })) >= 400);
     await report('mongo-connections-cut', 400);
   });
 
@@ -149,7 +137,7 @@ describe.skipIf(!mongoUri)('faults', () => {
     const warning = lines.find((line) => line.msg.startsWith('the resume token is unusable'))!;
     expect(warning.level).toBe(40);
     expect(warning.gapMs).toBeGreaterThanOrEqual(86_400_000);
-    expect(system.processor!.stats.streamRestarts).toBe(1);
+    expect(await counted(system.metrics.streamRestarts)).toBe(1);
     // Once restarted from now, the stream delivers again.
     const [{ insertedId }] = [await mongo.raw.insertOne(newRawTransaction('acme', { source: 'generic', payload: { account: 'late', amountMinor: 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }) as RawTransaction)];
     await waitFor('the late document', () => mongo.raw.findOne({ _id: new ObjectId(insertedId), processed: true }));

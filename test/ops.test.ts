@@ -4,14 +4,12 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSystem } from '../src/cli/system.js';
-import { loadConfig } from '../src/config/config.js';
-import { createLogger } from '../src/config/logger.js';
-import type { RawTransaction } from '../src/db/mongo.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RawTransaction } from '../src/raw-store/collections.js';
 import { connectPostgres, withDatabase } from '../src/db/postgres.js';
-import { newRawTransaction } from '../src/ingest/raw-store.js';
-import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { newRawTransaction } from '../src/raw-store/insert.js';
+import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { useSystem } from './support/system.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 const run = promisify(execFile);
@@ -22,13 +20,10 @@ describe.skipIf(!mongoUri)('operations', () => {
   let pg: TestPostgres;
   let mongo: TestMongo;
 
-  beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
-  });
-  afterAll(async () => {
-    await mongo?.drop();
-    await pg?.drop();
+  // The tests here empty what they use themselves (some start from data the previous one left).
+  const sys = useSystem({}, { resetAfterEach: false });
+  beforeAll(() => {
+    ({ pg, mongo } = sys);
   });
 
   const prismo = (args: string[], env: Record<string, string> = {}) =>
@@ -118,13 +113,7 @@ describe.skipIf(!mongoUri)('operations', () => {
     expect(await mongo.raw.countDocuments({ status: 'dead' })).toBe(4);
     expect(await mongo.raw.countDocuments({ tenantId: 'globex', status: 'failed' })).toBe(1);
 
-    const system = await startSystem({
-      config: loadConfig({ MONGODB_DB: mongo.dbName, CHANGE_STREAM: 'off', POLL_INTERVAL_MS: '100', LOG_LEVEL: 'silent', OPS_PORT: '0', HOST: '127.0.0.1' }),
-      logger: createLogger('silent'),
-      roles: ['processor'],
-      mongoUri: mongoUri!,
-      databaseUrl: pg.url,
-    });
+    const system = await sys.start(['processor'], { CHANGE_STREAM: 'off', POLL_INTERVAL_MS: '100' });
     try {
       await waitFor('the replayed documents processed', async () => (await mongo.raw.countDocuments({ tenantId: 'acme', processed: true })) === 12);
       expect(await mongo.raw.countDocuments({ tenantId: 'acme', status: 'dead' })).toBe(4);
@@ -164,13 +153,7 @@ describe.skipIf(!mongoUri)('operations', () => {
     const proxy = await startTcpProxy(target.hostname, Number(target.port));
     const viaProxy = new URL(pg.url);
     viaProxy.port = String(proxy.port);
-    const system = await startSystem({
-      config: loadConfig({ MONGODB_DB: mongo.dbName, LOG_LEVEL: 'silent', OPS_PORT: '0', HOST: '127.0.0.1', POLL_INTERVAL_MS: '200' }),
-      logger: createLogger('silent'),
-      roles: ['processor'],
-      mongoUri: mongoUri!,
-      databaseUrl: viaProxy.toString(),
-    });
+    const system = await sys.start(['processor'], { POLL_INTERVAL_MS: '200' }, { databaseUrl: viaProxy.toString() });
     try {
       const readyz = async () => {
         const response = await fetch(`${system.opsUrl}/readyz`);
@@ -196,22 +179,7 @@ describe.skipIf(!mongoUri)('operations', () => {
 
   it('/metrics after a known load agrees with the databases', async () => {
     await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
-    const system = await startSystem({
-      config: loadConfig({
-        MONGODB_DB: mongo.dbName,
-        LOG_LEVEL: 'silent',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        INGEST_PORT: '0',
-        API_KEYS: `acme:${API_KEY}`,
-        MAX_ATTEMPTS: '1',
-        POLL_INTERVAL_MS: '200',
-      }),
-      logger: createLogger('silent'),
-      roles: ['gateway', 'ingest', 'processor'],
-      mongoUri: mongoUri!,
-      databaseUrl: pg.url,
-    });
+    const system = await sys.start(['gateway', 'ingest', 'processor'], { API_KEYS: `acme:${API_KEY}`, MAX_ATTEMPTS: '1', POLL_INTERVAL_MS: '200' });
     try {
       const post = (body: unknown) =>
         fetch(`${system.gatewayUrl}/api/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: JSON.stringify(body) });

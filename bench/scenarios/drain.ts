@@ -3,11 +3,11 @@
 // same transformed rows (what PostgreSQL allows with no MongoDB work at all), and the floor, a naive
 // processor that handles one document at a time.
 import { ObjectId } from 'mongodb';
-import { loadConfig } from '../../src/config/config.js';
+import { loadSettings } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
-import type { RawTransaction } from '../../src/db/mongo.js';
-import { newRawTransaction } from '../../src/ingest/raw-store.js';
-import { startProcessor } from '../../src/processor/run-processor.js';
+import type { RawTransaction } from '../../src/raw-store/collections.js';
+import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { startProcessor } from '../../src/processor/start.js';
 import { transformRaw } from '../../src/processor/transform/index.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
 import type { ScenarioResult } from '../report.js';
@@ -39,7 +39,7 @@ async function drainWithProcessors(env: BenchEnv, count: number, processors: num
     const started = performance.now();
     const running = await Promise.all(
       Array.from({ length: processors }, (_, i) =>
-        startProcessor(dbs.mongo, dbs.db, loadConfig({ LOG_LEVEL: 'silent', WORKER_ID: `bench-${i}`, ...knobs }), createLogger('silent')),
+        startProcessor(dbs.mongo, dbs.db, loadSettings({ LOG_LEVEL: 'silent', WORKER_ID: `bench-${i}`, ...knobs }).processor, createLogger('silent')),
       ),
     );
     await waitFor('the backlog drained', async () => (await dbs.mongo.raw.countDocuments({ processed: true })) >= count, { timeoutMs: 3_600_000, intervalMs: 250 });

@@ -3,8 +3,8 @@
 // against a bare insertMany.
 import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
-import { newRawTransaction } from '../../src/ingest/raw-store.js';
-import type { RawTransaction } from '../../src/db/mongo.js';
+import { newRawTransaction } from '../../src/raw-store/insert.js';
+import type { RawTransaction } from '../../src/raw-store/collections.js';
 import type { ScenarioResult } from '../report.js';
 import { BENCH_API_KEY, envelopeOf, freshDatabases, startBenchSystem, type BenchEnv } from '../support.js';
 

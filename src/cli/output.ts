@@ -1,8 +1,8 @@
 // What the CLI prints for people: a status table, and progress that is a live line on a terminal and
 // plain lines otherwise (logs, CI).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MongoCollections } from '../db/mongo.js';
-import type { PipelineStatus } from '../ops/pipeline-status.js';
+import type { MongoCollections } from '../raw-store/collections.js';
+import { drainProgress, type PipelineStatus } from '../raw-store/backlog.js';
 
 const age = (seconds: number) =>
   seconds < 90 ? `${seconds.toFixed(1)} s` : seconds < 5_400 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3_600).toFixed(1)} h`;
@@ -46,10 +46,9 @@ export async function watchDrain(
   mongo: MongoCollections,
   { untilEmpty, intervalMs, stream = process.stderr }: { untilEmpty: boolean; intervalMs: number; stream?: NodeJS.WriteStream },
 ): Promise<void> {
-  const waiting = { processed: false, status: { $in: ['pending' as const, 'failed' as const] } };
   let previous: { backlog: number; processed: number; at: number } | undefined;
   for (;;) {
-    const [backlog, processed] = await Promise.all([mongo.raw.countDocuments(waiting), mongo.raw.countDocuments({ processed: true })]);
+    const { backlog, processed } = await drainProgress(mongo);
     const at = Date.now();
     const rate = previous ? ((processed - previous.processed) * 1000) / (at - previous.at) : 0;
     const eta = rate > 0 ? `${Math.ceil(backlog / rate)} s to empty` : backlog ? 'no progress' : 'empty';

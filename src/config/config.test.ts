@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadSettings } from './config.js';
 
-describe('loadConfig', () => {
+describe('loadSettings', () => {
   it('applies defaults when nothing is set', () => {
-    const config = loadConfig({});
-    expect(config.PORT).toBe(3000);
-    expect(config.BATCH_MAX_SIZE).toBe(500);
-    expect(config.CHANGE_STREAM).toBe('on');
-    expect(config.API_KEYS).toBeUndefined();
+    const config = loadSettings({});
+    expect(config.gateway.port).toBe(3000);
+    expect(config.processor.batchMaxSize).toBe(500);
+    expect(config.processor.changeStream).toBe(true);
+    expect(config.gateway.apiKeys).toBeUndefined();
   });
 
   it('names every wrong variable on a line of its own', () => {
     const error = (() => {
       try {
-        loadConfig({ PORT: 'eighty', BATCH_MAX_SIZE: '0', MONGODB_URI: 'http://nope', CHANGE_STREAM: 'maybe' });
+        loadSettings({ PORT: 'eighty', BATCH_MAX_SIZE: '0', MONGODB_URI: 'http://nope', CHANGE_STREAM: 'maybe' });
       } catch (e) {
         return e;
       }
@@ -29,14 +29,14 @@ describe('loadConfig', () => {
   });
 
   it('parses API_KEYS into tenants without echoing the keys on error', () => {
-    const config = loadConfig({ API_KEYS: 'acme:0123456789abcdef, globex:fedcba9876543210' });
-    expect(config.API_KEYS).toEqual([
+    const config = loadSettings({ API_KEYS: 'acme:0123456789abcdef, globex:fedcba9876543210' });
+    expect(config.gateway.apiKeys).toEqual([
       { tenantId: 'acme', key: '0123456789abcdef' },
       { tenantId: 'globex', key: 'fedcba9876543210' },
     ]);
-    expect(() => loadConfig({ API_KEYS: 'acme:short' })).toThrow(/API_KEYS: must be/);
+    expect(() => loadSettings({ API_KEYS: 'acme:short' })).toThrow(/API_KEYS: must be/);
     try {
-      loadConfig({ API_KEYS: 'acme:short' });
+      loadSettings({ API_KEYS: 'acme:short' });
     } catch (e) {
       expect(String(e)).not.toContain('short');
     }

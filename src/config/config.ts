@@ -1,7 +1,9 @@
-// The one place that reads process.env: every setting is validated here at start-up, so a wrong value
-// stops the service with one line naming the variable instead of failing later in a hot path.
+// The one place that reads process.env: every variable is validated here at start-up, so a wrong value
+// stops the service with one line naming the variable instead of failing later in a hot path, and is
+// translated once into nested camelCase settings. Defaults live in this schema and nowhere else.
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { isTenantId } from '../domain/ids.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -26,7 +28,7 @@ const apiKeys = z
       const at = pair.indexOf(':');
       const tenantId = pair.slice(0, at).trim();
       const key = pair.slice(at + 1).trim();
-      if (at <= 0 || !/^[A-Za-z0-9_-]{1,64}$/.test(tenantId) || key.length < 16) {
+      if (at <= 0 || !isTenantId(tenantId) || key.length < 16) {
         ctx.addIssue({
           code: 'custom',
           message: 'must be comma-separated tenant:key pairs, tenant [A-Za-z0-9_-], key at least 16 characters',
@@ -38,7 +40,7 @@ const apiKeys = z
     return entries;
   });
 
-export const configSchema = z.object({
+export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   INGEST_PORT: port.default(3001),
@@ -79,7 +81,54 @@ export const configSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Env = z.infer<typeof envSchema>;
+
+/** The environment as the services take it: grouped by who reads it, camelCase. */
+function toSettings(env: Env) {
+  return {
+    http: {
+      host: env.HOST,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      batchBodyLimitBytes: env.BATCH_BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    },
+    gateway: {
+      port: env.PORT,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      /** A separately running ingestion service; unset, the gateway stores through the raw store itself. */
+      ingestUrl: env.INGEST_URL,
+      apiKeys: env.API_KEYS,
+      apiKeyCacheMs: env.API_KEY_CACHE_MS,
+      idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      batchIngestMax: env.BATCH_INGEST_MAX,
+    },
+    ingest: { port: env.INGEST_PORT },
+    processor: {
+      pollIntervalMs: env.POLL_INTERVAL_MS,
+      batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
+      batchMaxSize: env.BATCH_MAX_SIZE,
+      batchConcurrency: env.BATCH_CONCURRENCY,
+      leaseMs: env.LEASE_MS,
+      maxAttempts: env.MAX_ATTEMPTS,
+      retryBaseMs: env.RETRY_BASE_MS,
+      retryMaxMs: env.RETRY_MAX_MS,
+      changeStream: env.CHANGE_STREAM === 'on',
+      checkpointHeartbeatMs: env.CHECKPOINT_HEARTBEAT_MS,
+      group: env.PROCESSOR_GROUP,
+      workerId: env.WORKER_ID,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    mongo: { uri: env.MONGODB_URI, dbName: env.MONGODB_DB },
+    postgres: { url: env.DATABASE_URL, poolMax: env.PG_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },
+    ops: { port: env.OPS_PORT },
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
+    dataDir: env.DATA_DIR,
+  };
+}
+
+export type Settings = ReturnType<typeof toSettings>;
+export type ProcessorSettings = Settings['processor'];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -89,10 +138,10 @@ export class ConfigError extends Error {
 }
 
 /** Validates the environment; throws ConfigError with one line per wrong variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function parseEnv(env: Record<string, string | undefined> = process.env): Env {
   // Empty strings count as unset, as they do in most shells' `VAR= cmd`.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = configSchema.safeParse(present);
+  const result = envSchema.safeParse(present);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {
@@ -104,4 +153,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   return result.data;
+}
+
+/** The validated environment as nested settings (see parseEnv for the errors). */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  return toSettings(parseEnv(env));
 }

@@ -1,6 +1,6 @@
 import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { isPermanent, isTransient } from '../errors.js';
+import { isPermanent, isTransient } from '../domain/errors.js';
 import { classifyMongoError } from './mongo-errors.js';
 
 describe('classifyMongoError', () => {

@@ -1,6 +1,6 @@
 // MongoDB failures classified at the adapter boundary, for ingestion and the processor alike.
 import { MongoError, MongoServerError } from 'mongodb';
-import { PermanentError, TransientError } from '../errors.js';
+import { PermanentError, TransientError } from '../domain/errors.js';
 
 /** Server error codes a retry can outlive: failover, shutdown, network trouble, time limits. */
 const TRANSIENT_SERVER_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);

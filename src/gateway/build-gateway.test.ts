@@ -3,9 +3,11 @@
 // keys, is the real one.)
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
-import type { Envelope, Ingest } from '../ingest/envelope.js';
-import { TransientError } from '../errors.js';
+import type { Envelope } from '../domain/envelope.js';
+import type { Ingest } from './ingest-port.js';
+import { TransientError } from '../domain/errors.js';
 import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
 import { createStaticVerifier } from './api-keys.js';
 import { buildGateway } from './build-gateway.js';
@@ -57,7 +59,8 @@ describe('POST /api/v1/transactions', () => {
       db: pg.db,
       apiKeys: createStaticVerifier([{ tenantId: 'acme', key: KEY }]),
       logger: createLogger('silent'),
-      bodyLimitBytes: 4096,
+      // The product's defaults, with a small body limit to reach.
+      ...(({ http, gateway }) => ({ http: { ...http, bodyLimitBytes: 4096 }, gateway }))(loadSettings({})),
     });
   });
   afterAll(async () => {

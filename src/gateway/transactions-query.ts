@@ -3,7 +3,9 @@
 // Every statement is scoped by tenant.
 import { z } from 'zod';
 import { pgp, type Database } from '../db/postgres.js';
-import { formatMinor } from '../processor/transform/money.js';
+import { transactionIdSchema } from '../domain/ids.js';
+import { formatMinor } from '../domain/money.js';
+import { directions, statuses, type Direction, type TransactionStatus } from '../domain/transaction.js';
 
 export const transactionViewSchema = z.object({
   id: z.string(),
@@ -11,9 +13,9 @@ export const transactionViewSchema = z.object({
   externalId: z.string().nullable(),
   account: z.string(),
   counterparty: z.object({ name: z.string(), merchantCategoryCode: z.string().nullable() }).nullable(),
-  direction: z.enum(['debit', 'credit']),
+  direction: z.enum(directions),
   amount: z.object({ minor: z.string(), value: z.string(), currency: z.string() }),
-  status: z.enum(['pending', 'posted', 'reversed', 'void']),
+  status: z.enum(statuses),
   description: z.string().nullable(),
   category: z.string().nullable(),
   occurredAt: z.string(),
@@ -26,13 +28,13 @@ export type TransactionView = z.infer<typeof transactionViewSchema>;
 
 export const listFiltersSchema = z.strictObject({
   account: z.string().min(1).max(128).optional(),
-  status: z.enum(['pending', 'posted', 'reversed', 'void']).optional(),
+  status: z.enum(statuses).optional(),
   source: z.string().min(1).max(64).optional(),
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  starting_after: z.string().regex(/^[0-9a-f]{24}$/, 'must be a transaction id').optional(),
+  starting_after: transactionIdSchema.optional(),
 });
 export type ListFilters = z.infer<typeof listFiltersSchema>;
 
@@ -44,10 +46,10 @@ interface Row {
   account: string;
   cp_name: string | null;
   cp_mcc: string | null;
-  direction: 'debit' | 'credit';
+  direction: Direction;
   amount_minor: bigint;
   currency: string;
-  status: 'pending' | 'posted' | 'reversed' | 'void';
+  status: TransactionStatus;
   description: string | null;
   category: string | null;
   occurred_at: Date;

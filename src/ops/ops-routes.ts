@@ -5,8 +5,13 @@ import fp from 'fastify-plugin';
 import type { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 
+export interface OpsRoutesOptions {
+  metrics: Metrics;
+  readiness: Readiness;
+}
+
 export const opsRoutes = fp(
-  async (app: FastifyInstance, { metrics, readiness }: { metrics: Metrics; readiness: Readiness }) => {
+  async (app: FastifyInstance, { metrics, readiness }: OpsRoutesOptions) => {
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       if (route === '/metrics') return;

@@ -1,12 +1,12 @@
 // /readyz: whether this process can do its job now (MongoDB and PostgreSQL answer, migrations are current,
 // and how the processor is fed), and the scrape-time gauges of /metrics.
 import { readdir } from 'node:fs/promises';
-import type { MongoConnection } from '../db/mongo.js';
 import { MIGRATIONS_DIR } from '../db/migrate.js';
 import type { Database } from '../db/postgres.js';
-import type { Processor } from '../processor/run-processor.js';
+import { backlogFigures } from '../raw-store/backlog.js';
+import type { MongoConnection } from '../raw-store/collections.js';
 import type { Metrics } from './metrics.js';
-import { backlogFigures } from './pipeline-status.js';
+import type { ProcessorView } from './processor-tracker.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -44,12 +44,12 @@ export function createReadiness({
 }: {
   mongo?: MongoConnection;
   db?: Database;
-  processor?: Processor;
+  /** The processor running in this process, as its events left it. */
+  processor?: { view(): Readonly<ProcessorView> };
   metrics: Metrics;
   /** Said with the MongoDB check, e.g. that it is the development MongoDB and not MongoDB. */
   mongoNotice?: string;
 }): Readiness {
-  const synced = { restarts: 0, reconnects: 0 };
   return {
     async check() {
       const checks: ReadinessReport['checks'] = {};
@@ -71,19 +71,14 @@ export function createReadiness({
       return {
         ready: Object.values(checks).every((c) => c.ok),
         checks,
-        ...(processor ? { processor: processor.stats.mode } : {}),
+        ...(processor ? { processor: processor.view().mode } : {}),
       };
     },
 
     async refreshGauges() {
       const now = Date.now();
       if (processor) {
-        // Counters follow the processor's own counts.
-        metrics.streamRestarts.inc(processor.stats.streamRestarts - synced.restarts);
-        metrics.streamReconnects.inc(processor.stats.streamReconnects - synced.reconnects);
-        synced.restarts = processor.stats.streamRestarts;
-        synced.reconnects = processor.stats.streamReconnects;
-        const { lastEventAt, lastCheckpointAt } = processor.stats;
+        const { lastEventAt, lastCheckpointAt } = processor.view();
         if (lastEventAt) metrics.gauges.streamLag.set((now - lastEventAt.getTime()) / 1000);
         if (lastCheckpointAt) metrics.gauges.resumeTokenAge.set((now - lastCheckpointAt.getTime()) / 1000);
       }

@@ -1,14 +1,15 @@
 // The batch writer against a real PostgreSQL: set-based upserts, idempotent replays, classified errors.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
-import { isPermanent, isTransient } from '../errors.js';
+import { isPermanent, isTransient } from '../domain/errors.js';
 import pgPromise from 'pg-promise';
 import { connectPostgres } from '../db/postgres.js';
 import { transformRaw } from './transform/index.js';
-import type { Mapped, Transaction } from './transform/model.js';
+import type { Mapped, Transaction } from '../domain/transaction.js';
 import plaid from './transform/vendor/plaid.json' with { type: 'json' };
 import { getTransaction } from '../gateway/transactions-query.js';
-import { normalizeName, writeTransactions } from './transactions-writer.js';
+import { normalizeName } from '../domain/names.js';
+import { writeTransactions } from './transactions-writer.js';
 
 let pg: TestPostgres;
 beforeAll(async () => {

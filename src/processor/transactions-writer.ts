@@ -5,9 +5,10 @@
 // Rows that carry a provider's own id (provider_ref) take part in the provider's lifecycle: a posted row
 // replaces the pending row it names, and a removal voids its row. Those batches add a lock statement and
 // two reconciling statements, each idempotent, so a replay or either arrival order ends the same.
-import { PermanentError, TransientError } from '../errors.js';
 import { pgp, type Database } from '../db/postgres.js';
-import { isRemoval, type Mapped, type Removal, type Transaction } from './transform/model.js';
+import { classifyPgError } from '../db/postgres-errors.js';
+import { normalizeName } from '../domain/names.js';
+import { isRemoval, type Mapped, type Removal, type Transaction } from '../domain/transaction.js';
 
 const accountColumns = new pgp.helpers.ColumnSet(['tenant_id', 'external_ref'], { table: 'accounts' });
 const counterpartyColumns = new pgp.helpers.ColumnSet(['tenant_id', 'name_normalized', 'display_name', 'merchant_category_code'], { table: 'counterparties' });
@@ -40,15 +41,6 @@ const removalColumns = new pgp.helpers.ColumnSet(['tenant_id', 'source', 'provid
 export interface WriteResult {
   /** Rows (and removals) recorded now; fewer than the batch when some raw documents had been written before. */
   inserted: number;
-}
-
-/** "ACME, Inc." and " acme inc " are one counterparty: NFKC, lower case, letters and digits, single spaces. */
-export function normalizeName(name: string): string {
-  return name
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
 }
 
 const keyOf = (...parts: string[]) => parts.join('\u0000');
@@ -180,18 +172,4 @@ async function reconcileLifecycle(t: Task, rawIds: string[]): Promise<void> {
         AND t.status <> 'void' AND (t.raw_id = ANY($1::text[]) OR r.raw_id = ANY($1::text[]))`,
     [rawIds],
   );
-}
-
-/**
- * Constraint and data errors (SQLSTATE classes 22 and 23, and 08P01) are the rows' fault: permanent, so the
- * batch is split to find them. Everything else (connection loss, shutdown, serialization, timeouts) is transient.
- */
-export function classifyPgError(error: unknown): Error {
-  const code = (error as { code?: unknown })?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  // 08P01 (protocol violation) is what a value the wire format cannot carry, such as a NUL in text, causes.
-  if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '08P01')) {
-    return new PermanentError(`pg_${code}`, `PostgreSQL rejected the row: ${message}`, { cause: error });
-  }
-  return new TransientError(typeof code === 'string' ? `pg_${code}` : 'pg_unavailable', `PostgreSQL: ${message}`, { cause: error });
 }

@@ -4,8 +4,8 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, waitFor, type TestMongo } from '../../test/support/databases.js';
-import { newRawTransaction } from '../ingest/raw-store.js';
-import type { RawTransaction } from '../db/mongo.js';
+import { newRawTransaction } from '../raw-store/insert.js';
+import type { RawTransaction } from '../raw-store/collections.js';
 import { changeStream$, type ChangeStreamEvent, type InsertEventStream } from './change-stream.js';
 
 

@@ -3,7 +3,7 @@
 import { map, of, throwError, type ObservableInput } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, TransientError } from '../errors.js';
+import { PermanentError, TransientError } from '../domain/errors.js';
 import { pipeline, type BatchOutcome, type Candidate, type ClaimedDoc, type PipelineOptions, type Sinks } from './pipeline.js';
 
 interface Doc extends ClaimedDoc {

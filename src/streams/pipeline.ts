@@ -25,7 +25,8 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
-import { isPermanent } from '../errors.js';
+import { isPermanent } from '../domain/errors.js';
+import type { Outcome } from '../domain/outcome.js';
 import { backoffDelay } from './backoff.js';
 
 /** A raw document id that may need processing, and where it was seen. */
@@ -45,7 +46,7 @@ export interface ClaimedDoc {
   receivedAt: Date;
 }
 
-export type Outcome = 'processed' | 'failed' | 'dead';
+export type { Outcome };
 
 export interface Failure<D> {
   doc: D;
@@ -123,7 +124,8 @@ export interface PipelineOptions {
   onRetry?: (stage: string, error: unknown, attempt: number, delayMs: number) => void;
 }
 
-interface WriteResult<D> {
+/** A write split until its unacceptable rows stand alone: what committed, and what failed. */
+interface Isolated<D> {
   written: D[];
   failures: Array<Failure<D>>;
 }
@@ -158,10 +160,10 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
   });
 
   /** Writes rows; when the database rejects the batch, halves it until the unacceptable rows stand alone. */
-  const writeIsolating = (items: Array<{ doc: D; row: R }>): Observable<WriteResult<D>> => {
+  const writeIsolating = (items: Array<{ doc: D; row: R }>): Observable<Isolated<D>> => {
     if (items.length === 0) return of({ written: [], failures: [] });
     return withRetry('write', () => sinks.writeBatch(items.map((item) => item.row))).pipe(
-      map((): WriteResult<D> => ({ written: items.map((item) => item.doc), failures: [] })),
+      map((): Isolated<D> => ({ written: items.map((item) => item.doc), failures: [] })),
       catchError((error: unknown) => {
         if (!isPermanent(error)) return throwError(() => error);
         if (items.length === 1) return of({ written: [], failures: [failureOf(items[0]!.doc, error.message)] });
@@ -205,15 +207,15 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
               ...failures.map(({ doc, outcome, error }) => ({ doc, id: doc.id, outcome, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime(), error })),
             ];
             const checkpointNow = resumeToken !== undefined && seq > lastCheckpointedSeq;
-            const failedCount = failures.filter((f) => f.outcome === 'failed').length;
+            const failed = failures.filter((f) => f.outcome === 'failed').length;
             return concat(
               written.length > 0 ? withRetry('mark-processed', () => sinks.markProcessed(written)).pipe(tap({ complete: () => (recorded.processed = written.length) })) : EMPTY,
               failures.length > 0
                 ? withRetry('mark-failed', () => sinks.markFailed(failures)).pipe(
                     tap({
                       complete: () => {
-                        recorded.failed = failedCount;
-                        recorded.dead = failures.length - failedCount;
+                        recorded.failed = failed;
+                        recorded.dead = failures.length - failed;
                       },
                     }),
                   )
@@ -227,19 +229,8 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
                 : EMPTY,
             ).pipe(
               reduce(() => undefined, undefined),
-              map(
-                (): BatchOutcome => ({
-                  batchId,
-                  candidates: candidates.length,
-                  claimed: docs.length,
-                  processed: written.length,
-                  failed: failures.filter((f) => f.outcome === 'failed').length,
-                  dead: failures.filter((f) => f.outcome === 'dead').length,
-                  durationMs: scheduler.now() - startedAt,
-                  checkpointed: checkpointNow,
-                  sweepHits: docs.filter((doc) => viaSweep.has(doc.id)).length,
-                }),
-              ),
+              // Every stage has completed, so what is recorded is the whole outcome.
+              map((): BatchOutcome => ({ batchId, candidates: candidates.length, ...recorded, durationMs: scheduler.now() - startedAt, checkpointed: checkpointNow })),
             );
           }),
         );

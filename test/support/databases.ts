@@ -1,7 +1,7 @@
 // Per-suite databases cloned from what the global setup provisioned, and helpers to wait on conditions.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../../src/db/mongo.js';
+import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../../src/raw-store/collections.js';
 import { connectPostgres, withDatabase, type Database } from '../../src/db/postgres.js';
 
 export const mongoUri = inject('mongoUri');

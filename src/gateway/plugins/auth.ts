@@ -6,7 +6,7 @@ import fastifyAuth from '@fastify/auth';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyVerifier, Principal, Scope } from '../api-keys.js';
-import { HttpProblem } from './problem.js';
+import { HttpProblem } from '../../http/problem.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

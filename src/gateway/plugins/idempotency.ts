@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Database } from '../../db/postgres.js';
-import { HttpProblem } from './problem.js';
+import { HttpProblem } from '../../http/problem.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

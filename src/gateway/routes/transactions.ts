@@ -7,9 +7,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
-import { envelopeSchema, type Ingest } from '../../ingest/envelope.js';
-import { rawStatusSchema } from '../../ingest/raw-status.js';
-import { problemOfZodError, HttpProblem } from '../plugins/problem.js';
+import { envelopeSchema } from '../../domain/envelope.js';
+import { transactionIdSchema } from '../../domain/ids.js';
+import type { Ingest } from '../ingest-port.js';
+import { rawStatusSchema } from '../../raw-store/status-view.js';
+import { problemOfZodError, HttpProblem } from '../../http/problem.js';
 import { getTransaction, listFiltersSchema, listTransactions, transactionViewSchema, UnknownCursorError } from '../transactions-query.js';
 
 const acceptedSchema = z.object({
@@ -29,7 +31,7 @@ const batchResultSchema = z.union([
   }),
 ]);
 
-const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/, 'must be a transaction id') });
+const idParams = z.object({ id: transactionIdSchema });
 
 export interface TransactionsRouteOptions {
   ingest: Ingest;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { transformRaw } from './index.js';
-import type { Transaction } from './model.js';
+import type { Transaction } from '../../domain/transaction.js';
 
 const raw = (payload: Record<string, unknown>, source = 'generic') => ({
   rawId: '665f00000000000000000001',

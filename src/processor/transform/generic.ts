@@ -1,9 +1,9 @@
 // Our own canonical JSON (docs/api.md): the format for sources that map their data before sending.
 import { z } from 'zod';
 import { atField, fromEnvelope, parsePayload } from './mapping.js';
-import { parseMajorAmount, parseMinorAmount } from './money.js';
+import { parseMajorAmount, parseMinorAmount } from '../../domain/money.js';
 import { payloadError } from './payload-error.js';
-import type { SourceMapper } from './model.js';
+import type { SourceMapper } from '../../domain/transaction.js';
 
 // PostgreSQL text cannot hold NUL; refuse it here with a clear reason rather than as a database error.
 const text = (max: number) => z.string().max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { knownSources, transformRaw } from './index.js';
-import type { Mapped } from './model.js';
+import type { Mapped } from '../../domain/transaction.js';
 
 interface Fixture {
   description: string;

@@ -1,9 +1,9 @@
 // Chooses the mapper by the envelope's `source` and checks what it built against the canonical schema.
 // Adding a format is one module plus one line in `mappers` (docs/model.md says how).
-import { PermanentError } from '../../errors.js';
+import { PermanentError } from '../../domain/errors.js';
 import { mapGeneric } from './generic.js';
 import { mapIso20022 } from './iso20022.js';
-import { isRemoval, removalSchema, transactionSchema, type Mapped, type RawInput, type SourceMapper } from './model.js';
+import { isRemoval, removalSchema, transactionSchema, type Mapped, type RawInput, type SourceMapper } from '../../domain/transaction.js';
 import { mapPlaid } from './plaid.js';
 import { mapStripe } from './stripe.js';
 

@@ -3,10 +3,10 @@
 // `value`, and repeated elements as arrays (a single one may come bare). The statement's account (Acct)
 // travels beside the entry, because the entry alone does not say whose account it is.
 import { z } from 'zod';
-import { PermanentError } from '../../errors.js';
+import { PermanentError } from '../../domain/errors.js';
 import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
-import { parseMajorAmount } from './money.js';
-import type { SourceMapper, TransactionStatus } from './model.js';
+import { parseMajorAmount } from '../../domain/money.js';
+import type { SourceMapper, TransactionStatus } from '../../domain/transaction.js';
 
 const oneOrMany = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.infer<T>>);
 const dateChoice = z.union([z.strictObject({ Dt: z.iso.date() }), z.strictObject({ DtTm: z.iso.datetime({ offset: true, local: true }) })]);

@@ -2,7 +2,7 @@
 // whose errors name the field, and the date shapes providers send.
 import type { z } from 'zod';
 import { payloadError } from './payload-error.js';
-import type { RawInput } from './model.js';
+import type { RawInput } from '../../domain/transaction.js';
 
 export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
   const parsed = schema.safeParse(payload);

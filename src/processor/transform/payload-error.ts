@@ -1,7 +1,7 @@
 // Mapper errors name the payload field and the reason, because they end up in the raw document's
 // lastError and in processing_logs, where someone has to act on them.
 import { ZodError } from 'zod';
-import { PermanentError } from '../../errors.js';
+import { PermanentError } from '../../domain/errors.js';
 
 export function payloadError(error: unknown, path: Array<string | number> = []): PermanentError {
   if (error instanceof ZodError) {

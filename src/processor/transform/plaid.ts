@@ -4,10 +4,10 @@
 // Amounts are major units as JSON numbers, parsed from their decimal rendering, never through float
 // arithmetic. A posted transaction naming its `pending_transaction_id` supersedes that pending row.
 import { z } from 'zod';
-import { PermanentError } from '../../errors.js';
+import { PermanentError } from '../../domain/errors.js';
 import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
-import { parseMajorAmount } from './money.js';
-import type { SourceMapper } from './model.js';
+import { parseMajorAmount } from '../../domain/money.js';
+import type { SourceMapper } from '../../domain/transaction.js';
 
 const date = z.iso.date();
 const dateTime = z.iso.datetime({ offset: true });

@@ -3,7 +3,7 @@
 // keeps ISK two-decimal in its API (100 = 1 króna) where ISO gives it exponent 0, and lists MGA as
 // zero-decimal where ISO gives it exponent 2. So an amount is read in Stripe's exponent and re-scaled to
 // the ISO exponent we store, exactly or not at all.
-import { currencyExponent, MoneyError } from './money.js';
+import { currencyExponent, MoneyError } from '../../domain/money.js';
 
 /** docs.stripe.com/currencies#zero-decimal: the amount is in whole units ("to charge ¥500, provide 500"). */
 export const STRIPE_ZERO_DECIMAL = [

@@ -5,7 +5,7 @@ import currencyCodes from 'currency-codes';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { transformRaw } from './index.js';
-import type { Mapped, Removal, Transaction } from './model.js';
+import type { Mapped, Removal, Transaction } from '../../domain/transaction.js';
 import plaid from './vendor/plaid.json' with { type: 'json' };
 import stripe from './vendor/stripe.json' with { type: 'json' };
 

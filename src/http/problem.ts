@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ZodError } from 'zod';
-import { isTransient } from '../../errors.js';
+import { isTransient } from '../domain/errors.js';
 
 export interface FieldError {
   path: string;

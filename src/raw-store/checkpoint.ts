@@ -1,7 +1,7 @@
 // The change stream's resume token, one document per processor group, stored after each committed batch
 // so a restarted processor resumes after the last event it fully handled.
 import type { Collection } from 'mongodb';
-import type { ProcessorCheckpoint } from '../db/mongo.js';
+import type { ProcessorCheckpoint } from './collections.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 
 export async function saveCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string, resumeToken: unknown, worker: string): Promise<void> {

@@ -1,23 +1,19 @@
 // Records a document that could not be processed: its attempt count, the reason, and when it may be
-// retried (the lease is pushed out by a backoff, so the sweep leaves it alone until then). A document
-// out of attempts is dead-lettered: status "dead", never claimed again until replayed.
+// retried (the lease is pushed out to retryAt, so the sweep leaves it alone until then). A document out
+// of attempts is dead-lettered: status "dead", never claimed again until replayed.
 import { ObjectId, type AnyBulkWriteOperation, type Collection } from 'mongodb';
-import type { RawTransaction } from '../db/mongo.js';
+import type { RawTransaction } from './collections.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import { backoffDelay } from '../streams/backoff.js';
 
 export interface FailedDoc {
   id: string;
-  attempts: number;
   outcome: 'failed' | 'dead';
   error: string;
+  /** When a failed document may be claimed again; ignored for a dead one. */
+  retryAt: Date;
 }
 
-export async function markFailed(
-  raw: Collection<RawTransaction>,
-  failures: FailedDoc[],
-  { retryBaseMs, retryMaxMs, now = new Date() }: { retryBaseMs: number; retryMaxMs: number; now?: Date },
-): Promise<void> {
+export async function markFailed(raw: Collection<RawTransaction>, failures: FailedDoc[]): Promise<void> {
   const operations: Array<AnyBulkWriteOperation<RawTransaction>> = failures.map((failure) => ({
     updateOne: {
       filter: { _id: new ObjectId(failure.id), processed: false },
@@ -27,7 +23,7 @@ export async function markFailed(
           lastError: failure.error.slice(0, 2_000),
           leaseOwner: null,
           leaseToken: null,
-          leaseUntil: failure.outcome === 'dead' ? null : new Date(now.getTime() + backoffDelay(failure.attempts + 1, { baseMs: retryBaseMs, maxMs: retryMaxMs })),
+          leaseUntil: failure.outcome === 'dead' ? null : failure.retryAt,
         },
         $inc: { attempts: 1 },
       },

@@ -1,8 +1,7 @@
 // The envelope every source wraps its payload in. Only the envelope is ours to shape; the payload is
 // stored schema-free, so it is checked only for what would make storing it unsafe.
 import { z } from 'zod';
-import type { ReplayResult, ReplaySelectors } from '../processor/replay.js';
-import type { RawStatus } from './raw-status.js';
+import { sourceSchema } from './ids.js';
 
 export const MAX_PAYLOAD_DEPTH = 32;
 
@@ -35,11 +34,7 @@ const payloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ct
 });
 
 export const envelopeSchema = z.strictObject({
-  source: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, "_", "." or "-"'),
+  source: sourceSchema,
   externalId: z.string().min(1).max(256).optional(),
   payload: payloadSchema,
 });
@@ -51,16 +46,4 @@ export interface Accepted {
   id: string;
   /** True when the tenant had already sent this source's externalId: the id is the first document's. */
   duplicate: boolean;
-}
-
-/** Ingestion as the gateway sees it: in-process, or a separate service over HTTP. */
-export interface Ingest {
-  accept(tenantId: string, envelope: Envelope): Promise<Accepted>;
-  /** Stores many envelopes with one bulk write; results in the same order, an error per failed item. */
-  acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
-  /** Puts the tenant's failed or dead documents matching the selectors back in line. */
-  replay(tenantId: string, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
-  /** The raw document's progress, or undefined when the tenant has no such document. */
-  status(tenantId: string, id: string): Promise<RawStatus | undefined>;
-  close?(): Promise<void>;
 }

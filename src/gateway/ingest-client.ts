@@ -1,9 +1,10 @@
 // The gateway's side of a separately running ingestion service (INGEST_URL). Unreachable, timing out or
 // answering 5xx is transient (the gateway answers 503 with Retry-After); anything else is a bug.
-import { TransientError } from '../errors.js';
-import type { Accepted, Envelope, Ingest } from './envelope.js';
-import type { ReplayResult } from '../processor/replay.js';
-import type { RawStatus } from './raw-status.js';
+import { TransientError } from '../domain/errors.js';
+import type { Accepted, Envelope } from '../domain/envelope.js';
+import type { Ingest } from './ingest-port.js';
+import type { ReplayResult } from '../raw-store/replay.js';
+import type { RawStatusView } from '../raw-store/status-view.js';
 
 export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): Ingest {
   const base = baseUrl.replace(/\/+$/, '');
@@ -43,14 +44,14 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
       if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for a replay`);
       return (await response.json()) as ReplayResult;
     },
-    async status(tenantId: string, id: string): Promise<RawStatus | undefined> {
+    async status(tenantId: string, id: string): Promise<RawStatusView | undefined> {
       const response = await call('GET', `/internal/v1/raw/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`);
       if (response.status === 404) {
         await response.body?.cancel();
         return undefined;
       }
       if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for a status`);
-      return (await response.json()) as RawStatus;
+      return (await response.json()) as RawStatusView;
     },
   };
 }

@@ -3,15 +3,18 @@
 // earlier outcomes stay in processing_logs. Works in chunks so a large replay reports progress.
 import { ObjectId, type Collection, type Filter } from 'mongodb';
 import { z } from 'zod';
-import type { RawTransaction } from '../db/mongo.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
+import { transactionIdSchema } from '../domain/ids.js';
+import type { RawTransaction } from './collections.js';
+import { REPLAYABLE_STATUSES } from './states.js';
 
 export const replaySelectorsSchema = z.strictObject({
-  ids: z.array(z.string().regex(/^[0-9a-f]{24}$/, 'must be a transaction id')).max(10_000).optional(),
+  ids: z.array(transactionIdSchema).max(10_000).optional(),
   tenantId: z.string().min(1).max(64).optional(),
   /** receivedAt range: from inclusive, to exclusive. */
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  statuses: z.array(z.enum(['failed', 'dead'])).min(1).default(['failed', 'dead']),
+  statuses: z.array(z.enum(REPLAYABLE_STATUSES)).min(1).default([...REPLAYABLE_STATUSES]),
   dryRun: z.boolean().default(false),
 });
 export type ReplaySelectors = z.infer<typeof replaySelectorsSchema>;
@@ -35,7 +38,19 @@ export function replayFilter(selectors: ReplaySelectors): Filter<RawTransaction>
 export async function replay(
   raw: Collection<RawTransaction>,
   selectors: ReplaySelectors,
-  { chunkSize = 1_000, onProgress }: { chunkSize?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: { chunkSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<ReplayResult> {
+  try {
+    return await replayChunks(raw, selectors, options);
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+}
+
+async function replayChunks(
+  raw: Collection<RawTransaction>,
+  selectors: ReplaySelectors,
+  { chunkSize = 1_000, onProgress }: { chunkSize?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<ReplayResult> {
   const filter = replayFilter(selectors);
   const matched = await raw.countDocuments(filter);

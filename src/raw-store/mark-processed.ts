@@ -1,7 +1,7 @@
 // Records in MongoDB that a batch's rows are committed in PostgreSQL. Runs only after the commit, so a
 // crash in between leaves the documents unprocessed and the replay is absorbed by ON CONFLICT.
 import { ObjectId, type Collection } from 'mongodb';
-import type { RawTransaction } from '../db/mongo.js';
+import type { RawTransaction } from './collections.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 
 export async function markProcessed(raw: Collection<RawTransaction>, ids: string[], now = new Date()): Promise<void> {

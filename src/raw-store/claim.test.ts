@@ -2,9 +2,10 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
-import { newRawTransaction } from '../ingest/raw-store.js';
-import type { RawTransaction } from '../db/mongo.js';
-import { claimBatch, releaseLeases } from './claim-batch.js';
+import { newRawTransaction } from './insert.js';
+import type { RawTransaction } from './collections.js';
+import { claimBatch } from './claim.js';
+import { releaseLeases } from './release-leases.js';
 
 
 describe.skipIf(!mongoUri)('claimBatch', () => {

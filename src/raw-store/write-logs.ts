@@ -1,19 +1,28 @@
 // One processing_logs entry per document outcome, written after the outcome is recorded. Entries have
 // deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice.
 import { MongoBulkWriteError, ObjectId, type Collection } from 'mongodb';
-import type { ProcessingLog } from '../db/mongo.js';
+import type { ProcessingLog } from './collections.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import type { LogEntry } from '../streams/pipeline.js';
-import type { ClaimedRaw } from './claim-batch.js';
+import type { Outcome } from '../domain/outcome.js';
 
-export async function writeLogs(logs: Collection<ProcessingLog>, entries: Array<LogEntry<ClaimedRaw>>, worker: string, at = new Date()): Promise<void> {
+export interface ProcessingLogEntry {
+  rawId: string;
+  tenantId: string;
+  outcome: Outcome;
+  batchId: string;
+  durationMs: number;
+  latencyMs: number;
+  error?: string;
+}
+
+export async function writeLogs(logs: Collection<ProcessingLog>, entries: ProcessingLogEntry[], worker: string, at = new Date()): Promise<void> {
   if (entries.length === 0) return;
   try {
     await logs.insertMany(
       entries.map((entry) => ({
-        _id: `${entry.batchId}:${entry.id}`,
-        rawId: new ObjectId(entry.id),
-        tenantId: entry.doc.raw.tenantId,
+        _id: `${entry.batchId}:${entry.rawId}`,
+        rawId: new ObjectId(entry.rawId),
+        tenantId: entry.tenantId,
         outcome: entry.outcome,
         durationMs: entry.durationMs,
         latencyMs: entry.latencyMs,

@@ -1,6 +1,8 @@
 // How far behind the pipeline is, from the databases' point of view: the backlog, its oldest document,
-// failures, dead letters, checkpoint age and per-tenant rates. Shared by `prismo status` and /metrics.
-import type { MongoCollections } from '../db/mongo.js';
+// failures, dead letters, checkpoint age and per-tenant rates. Shared by `prismo status`, its --watch
+// and /metrics; "waiting" is the state machine's own definition (states.ts).
+import type { MongoCollections } from './collections.js';
+import { WAITING } from './states.js';
 
 export interface PipelineStatus {
   backlog: number;
@@ -13,8 +15,6 @@ export interface PipelineStatus {
   tenants: Array<{ tenantId: string; acceptedPerSecond: number; processedPerSecond: number; backlog: number }>;
   windowSeconds: number;
 }
-
-const WAITING = { processed: false, status: { $in: ['pending', 'failed'] } } as const;
 
 /** The counts /metrics needs on every scrape: cheap ones only, no per-tenant aggregation. */
 export async function backlogFigures(mongo: MongoCollections, now = new Date()): Promise<Pick<PipelineStatus, 'backlog' | 'failed' | 'dead' | 'oldestUnprocessedAgeSeconds'>> {
@@ -52,4 +52,10 @@ export async function pipelineStatus(mongo: MongoCollections, { windowSeconds = 
     })),
     windowSeconds,
   };
+}
+
+/** The two counts a drain is followed by: still waiting, and processed so far. */
+export async function drainProgress(mongo: Pick<MongoCollections, 'raw'>): Promise<{ backlog: number; processed: number }> {
+  const [backlog, processed] = await Promise.all([mongo.raw.countDocuments(WAITING), mongo.raw.countDocuments({ processed: true })]);
+  return { backlog, processed };
 }

@@ -1,12 +1,13 @@
 // The wired processor against real servers: each source alone delivers everything, several processors
 // share a backlog without writing a row twice, and stop() drains.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, createTestPostgres, mongoUri, waitFor, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
-import { loadConfig } from '../config/config.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mongoUri, waitFor, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
+import { useSystem } from '../../test/support/system.js';
+import { loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
-import type { RawTransaction } from '../db/mongo.js';
-import { newRawTransaction } from '../ingest/raw-store.js';
-import { startProcessor, type Processor } from './run-processor.js';
+import type { RawTransaction } from '../raw-store/collections.js';
+import { newRawTransaction } from '../raw-store/insert.js';
+import { startProcessor, type Processor } from './start.js';
 
 
 describe.skipIf(!mongoUri)('startProcessor', () => {
@@ -14,23 +15,19 @@ describe.skipIf(!mongoUri)('startProcessor', () => {
   let mongo: TestMongo;
   const running: Processor[] = [];
 
-  beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
+  // The databases of the shared fixture; the processors are started here, without the rest of the system.
+  const sys = useSystem({}, { resetAfterEach: false });
+  beforeAll(() => {
+    ({ pg, mongo } = sys);
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.stop()));
-    await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
-    await pg.db.none('TRUNCATE transactions, accounts');
-  });
-  afterAll(async () => {
-    await mongo?.drop();
-    await pg?.drop();
+    await sys.reset();
   });
 
   async function start(env: Record<string, string>): Promise<Processor> {
-    const settings = loadConfig({ BATCH_MAX_WAIT_MS: '20', BATCH_MAX_SIZE: '50', RETRY_BASE_MS: '20', LOG_LEVEL: 'silent', ...env });
-    const processor = await startProcessor(mongo, pg.db, settings, createLogger('silent'));
+    const settings = loadSettings({ BATCH_MAX_WAIT_MS: '20', BATCH_MAX_SIZE: '50', RETRY_BASE_MS: '20', LOG_LEVEL: 'silent', ...env });
+    const processor = await startProcessor(mongo, pg.db, settings.processor, createLogger('silent'));
     running.push(processor);
     return processor;
   }

@@ -1,0 +1,39 @@
+// prismo keys create|list|revoke: API keys kept (hashed) in PostgreSQL.
+import { migrate } from '../../db/migrate.js';
+import { connectPostgres } from '../../db/postgres.js';
+import { isTenantId } from '../../domain/ids.js';
+import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../../gateway/api-key-store.js';
+import { STATIC_KEY_SCOPES, type Scope } from '../../gateway/api-keys.js';
+import { StartupError, type Command } from '../context.js';
+import { resolvePostgres } from '../resolve.js';
+
+export const keysCommand: Command = async ({ settings, logger, args, values, cleanups }) => {
+  const { url } = await resolvePostgres(settings, logger, cleanups);
+  await migrate(url, logger);
+  const db = connectPostgres(url, { max: 1 });
+  cleanups.push(() => db.$pool.end());
+  const action = args[0];
+  if (action === 'create') {
+    if (!values.tenant || !isTenantId(values.tenant)) throw new StartupError('keys create needs --tenant <1-64 of A-Z a-z 0-9 _ ->');
+    let scopes: Scope[];
+    try {
+      scopes = parseScopes(values.scopes ?? STATIC_KEY_SCOPES.join(','));
+    } catch (error) {
+      throw new StartupError((error as Error).message);
+    }
+    const { key, record } = await createApiKey(db, values.tenant, scopes, values.label ?? null);
+    console.log(`created key ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; it is shown only now:\n${key}`);
+  } else if (action === 'list') {
+    for (const k of await listApiKeys(db, values.tenant)) {
+      const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
+      console.log([k.id, k.tenantId, k.prefix, k.scopes.join(','), state, k.label ?? ''].join('\t'));
+    }
+  } else if (action === 'revoke') {
+    const id = args[1];
+    if (!id || !/^\d+$/.test(id)) throw new StartupError('keys revoke needs the key id (see keys list)');
+    if (!(await revokeApiKey(db, id))) throw new StartupError(`no active key ${id}`);
+    console.log(`revoked key ${id}`);
+  } else {
+    throw new StartupError('keys needs create, list or revoke (prismo keys --help)');
+  }
+};

@@ -1,0 +1,23 @@
+// prismo replay: puts failed or dead documents back in line with fresh attempts, through the same raw
+// store function as POST /api/v1/admin/replay.
+import { replay, replaySelectorsSchema } from '../../raw-store/replay.js';
+import { StartupError, type Command } from '../context.js';
+import { progressReporter } from '../output.js';
+import { connectRunningMongo } from '../resolve.js';
+
+export const replayCommand: Command = async ({ settings, values, cleanups }) => {
+  const parsed = replaySelectorsSchema.safeParse({
+    ids: values.id,
+    tenantId: values.tenant,
+    from: values.from,
+    to: values.to,
+    statuses: values.status?.split(',').map((s) => s.trim()),
+    dryRun: values['dry-run'] ?? false,
+  });
+  if (!parsed.success) throw new StartupError(parsed.error.issues.map((i) => `--${String(i.path[0] ?? '')}: ${i.message}`).join('\n'));
+  const { mongo } = await connectRunningMongo(settings, 'replay', cleanups);
+  const progress = progressReporter('replayed');
+  const result = await replay(mongo.raw, parsed.data, { onProgress: progress.update });
+  progress.done();
+  console.log(result.dryRun ? `${result.matched} documents match (dry run: nothing changed)` : `replayed ${result.replayed} of ${result.matched} matching documents`);
+};

@@ -1,0 +1,77 @@
+// prismo serve --role …, prismo process, and the running half of prismo start: checks the servers answer,
+// migrates, starts the system, and drains it on SIGTERM/SIGINT.
+import { rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { migrate } from '../../db/migrate.js';
+import type { ApiKeyEntry } from '../../gateway/api-keys.js';
+import { StartupError, type Command, type CommandContext } from '../context.js';
+import { checkReachable, runtimeFile, type Resolved } from '../resolve.js';
+import { startSystem, type Role } from '../system.js';
+
+const ROLES: Role[] = ['gateway', 'ingest', 'processor'];
+
+export interface Servers {
+  mongoUri?: string;
+  databaseUrl?: string;
+  apiKeys?: ApiKeyEntry[];
+  /** Set by `start`: the embedded servers it resolved, for the ready block and runtime.json. */
+  started?: { mongo: Resolved; postgres: Resolved };
+}
+
+export async function runServices(context: CommandContext, roles: Role[], servers: Servers): Promise<'running'> {
+  const { settings, logger, cleanups } = context;
+  const { mongoUri, databaseUrl, started } = servers;
+  await checkReachable(mongoUri, roles.some((role) => role !== 'ingest') ? databaseUrl : undefined, settings);
+  if ((roles.includes('processor') || roles.includes('gateway')) && databaseUrl) await migrate(databaseUrl, logger);
+
+  const system = await startSystem({ settings, logger, roles, mongoUri, databaseUrl, apiKeys: servers.apiKeys, mongoNotice: started?.mongo.notice });
+  logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl }, 'prismo is running');
+  if (started && system.gatewayUrl) {
+    const file = runtimeFile(settings);
+    await writeFile(file, `${JSON.stringify({ pid: process.pid, mongoUri, mongoNotice: started.mongo.notice })}\n`, { mode: 0o600 });
+    cleanups.push(() => rm(file, { force: true }));
+    const keys = settings.gateway.apiKeys?.length
+      ? 'from API_KEYS'
+      : `${join(resolve(settings.dataDir), 'dev-api-key')}   (tenant "dev"; send it as Authorization: Bearer <key>)`;
+    console.error(
+      [
+        '',
+        `  prismo is ready`,
+        `  API         ${system.gatewayUrl}/api/v1/transactions   (docs: ${system.gatewayUrl}/docs)`,
+        `  health      ${system.gatewayUrl}/readyz, ${system.gatewayUrl}/metrics`,
+        `  API keys    ${keys}`,
+        `  PostgreSQL  ${started.postgres.description}`,
+        `  MongoDB     ${started.mongo.description}`,
+        `  stop        Ctrl-C (drains for up to ${settings.processor.shutdownTimeoutMs} ms)`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void system
+      .stop()
+      .then(async () => {
+        for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'cleanup failed'));
+      })
+      .then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return 'running';
+}
+
+export const serveCommand: Command = async (context) => {
+  const requested = (context.values.role ?? '').split(',').filter(Boolean);
+  const roles = [...new Set(requested.flatMap((role) => (role === 'all' ? ROLES : [role])))] as Role[];
+  const unknown = roles.filter((role) => !ROLES.includes(role));
+  if (roles.length === 0 || unknown.length) throw new StartupError(`--role must list gateway, ingest, processor or all (got "${context.values.role ?? ''}")`);
+  const { settings } = context;
+  return runServices(context, roles, { mongoUri: settings.mongo.uri, databaseUrl: settings.postgres.url, apiKeys: settings.gateway.apiKeys });
+};
+
+export const processCommand: Command = (context) => serveCommand({ ...context, values: { ...context.values, role: 'processor' } });

@@ -1,0 +1,18 @@
+// prismo status: how far behind the pipeline is, once (table or --json) or followed (--watch).
+import { pipelineStatus } from '../../raw-store/backlog.js';
+import { StartupError, type Command } from '../context.js';
+import { formatStatus, watchDrain } from '../output.js';
+import { connectRunningMongo, hostOf } from '../resolve.js';
+
+export const statusCommand: Command = async ({ settings, values, cleanups }) => {
+  const window = values.window ? Number(values.window) : 300;
+  if (!Number.isInteger(window) || window <= 0) throw new StartupError('--window must be a positive number of seconds');
+  const { mongo, notice } = await connectRunningMongo(settings, 'status', cleanups);
+  if (values.watch) {
+    await watchDrain(mongo, { untilEmpty: values['until-empty'] ?? false, intervalMs: 1_000 });
+    return;
+  }
+  const status = await pipelineStatus(mongo, { windowSeconds: window });
+  const mongodb = notice ?? (settings.mongo.uri ? `MONGODB_URI (${hostOf(settings.mongo.uri)})` : 'the MongoDB of the running prismo start');
+  console.log(values.json ? JSON.stringify({ ...status, mongodb }, null, 2) : `${formatStatus(status)}\nmongodb: ${mongodb}`);
+};

@@ -1,0 +1,16 @@
+// Ingestion as the gateway needs it (the port): in-process over the raw store, or the separate ingestion
+// service through its HTTP client. The composition root (cli/) chooses which.
+import type { Accepted, Envelope } from '../domain/envelope.js';
+import type { ReplayResult, ReplaySelectors } from '../raw-store/replay.js';
+import type { RawStatusView } from '../raw-store/status-view.js';
+
+export interface Ingest {
+  accept(tenantId: string, envelope: Envelope): Promise<Accepted>;
+  /** Stores many envelopes with one bulk write; results in the same order, an error per failed item. */
+  acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
+  /** Puts the tenant's failed or dead documents matching the selectors back in line. */
+  replay(tenantId: string, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
+  /** The raw document's progress, or undefined when the tenant has no such document. */
+  status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
+  close?(): Promise<void>;
+}

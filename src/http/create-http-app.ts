@@ -1,0 +1,38 @@
+// The base every HTTP service starts from (gateway, ingestion, the processor's ops port): zod schemas as
+// validators and serializers, problem+json errors, request ids from X-Request-Id, request lines at debug.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../config/logger.js';
+import { problemPlugin } from './problem.js';
+import { logRequestsAtDebug, quietRequestLogController } from './request-log.js';
+
+export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export async function createHttpApp({
+  logger,
+  component,
+  ...options
+}: { logger: Logger; component: string } & Pick<FastifyServerOptions, 'bodyLimit' | 'requestTimeout'>): Promise<HttpApp> {
+  const app = Fastify({
+    ...options,
+    loggerInstance: logger.child({ component }) as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    logController: quietRequestLogController(),
+    // Prototype-poisoning keys in a body are a client error, never silently stripped.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  logRequestsAtDebug(app);
+  await app.register(problemPlugin);
+  return app;
+}
+
+/** The URL a listening app answers on. */
+export function addressOf(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return String(address);
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}

@@ -1,0 +1,27 @@
+// The processor's log lines, one subscriber of its events: a batch once, never each document.
+import type { Logger } from '../config/logger.js';
+import type { ProcessorEvents } from './events.js';
+
+export function logProcessorEvents(events: ProcessorEvents, logger: Logger): void {
+  events.on('started', ({ mode, resumed, pageSize }) => {
+    if (mode === 'sweep-only') logger.info('CHANGE_STREAM=off: running on the polling sweep alone');
+    logger.info({ resumeToken: resumed, mode, pageSize }, 'processor started');
+  });
+  events.on('batch', (outcome) => {
+    if (outcome.error) logger.warn(outcome, 'batch failed; its documents stay unprocessed for the sweep');
+    else logger.info(outcome, 'batch done');
+  });
+  events.on('mode-changed', ({ error }) => logger.warn({ err: error }, 'change streams are unavailable on this server; running on the polling sweep alone'));
+  events.on('stream-restarted', ({ error, lastCheckpointAt }) =>
+    logger.warn(
+      { err: error, lastCheckpointAt, gapMs: lastCheckpointAt ? Date.now() - lastCheckpointAt.getTime() : undefined },
+      'the resume token is unusable; restarting the change stream from now, the sweep covers the gap',
+    ),
+  );
+  events.on('stream-reconnecting', ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs }, 'change stream failed; reconnecting'));
+  events.on('heartbeat-failed', ({ error }) => logger.warn({ err: error }, 'could not store the heartbeat checkpoint; the next one will try again'));
+  events.on('sweep-failed', ({ error }) => logger.warn({ err: error }, 'sweep failed; trying again next interval'));
+  events.on('stage-retry', ({ stage, error, attempt, delayMs }) => logger.warn({ err: error, stage, attempt, delayMs }, 'transient failure; retrying the batch stage'));
+  events.on('pipeline-failed', ({ error }) => logger.error({ err: error }, 'processor pipeline failed'));
+  events.on('stopped', ({ drained, released }) => logger.info({ drained, released }, 'processor stopped'));
+}

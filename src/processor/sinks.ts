@@ -1,0 +1,61 @@
+// Where a batch's effects go: the raw store (claim, mark, log, checkpoint) and PostgreSQL (the rows).
+// Each sink is one call of an adapter; the leases this worker holds are tracked for the shutdown.
+import type { ProcessorSettings } from '../config/config.js';
+import type { Database } from '../db/postgres.js';
+import type { Mapped } from '../domain/transaction.js';
+import { claimBatch, type ClaimedRaw } from '../raw-store/claim.js';
+import type { MongoCollections } from '../raw-store/collections.js';
+import { markFailed } from '../raw-store/mark-failed.js';
+import { markProcessed } from '../raw-store/mark-processed.js';
+import { writeLogs } from '../raw-store/write-logs.js';
+import { backoffDelay } from '../streams/backoff.js';
+import type { Sinks } from '../streams/pipeline.js';
+import { writeTransactions } from './transactions-writer.js';
+import { transformRaw } from './transform/index.js';
+
+export interface SinkOptions {
+  mongo: MongoCollections;
+  db: Database;
+  settings: ProcessorSettings;
+  /** Ids leased by this worker and not yet marked: given back at shutdown. */
+  held: Set<string>;
+  saveCheckpoint(resumeToken: unknown): Promise<void>;
+}
+
+export function processorSinks({ mongo, db, settings, held, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
+  const worker = settings.workerId;
+  return {
+    claim: async (ids) => {
+      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs });
+      for (const doc of docs) held.add(doc.id);
+      return docs;
+    },
+    transform: (doc) =>
+      transformRaw({ rawId: doc.id, tenantId: doc.raw.tenantId, source: doc.raw.source, externalId: doc.raw.externalId, payload: doc.raw.payload, receivedAt: doc.receivedAt }),
+    writeBatch: (rows) => writeTransactions(db, rows),
+    markProcessed: async (docs) => {
+      await markProcessed(mongo.raw, docs.map((doc) => doc.id));
+      for (const doc of docs) held.delete(doc.id);
+    },
+    markFailed: async (failures) => {
+      const now = Date.now();
+      await markFailed(
+        mongo.raw,
+        failures.map(({ doc, error, outcome }) => ({
+          id: doc.id,
+          outcome,
+          error,
+          retryAt: new Date(now + backoffDelay(doc.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs })),
+        })),
+      );
+      for (const { doc } of failures) held.delete(doc.id);
+    },
+    log: (entries) =>
+      writeLogs(
+        mongo.logs,
+        entries.map(({ doc, outcome, batchId, durationMs, latencyMs, error }) => ({ rawId: doc.id, tenantId: doc.raw.tenantId, outcome, batchId, durationMs, latencyMs, error })),
+        worker,
+      ),
+    checkpoint: saveCheckpoint,
+  };
+}

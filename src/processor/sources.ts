@@ -1,0 +1,66 @@
+// Where candidates come from: the change stream on raw_transactions (resuming after the stored token)
+// and the polling sweep over the raw store, both reporting through the processor's events.
+import { Subject, tap, type Observable } from 'rxjs';
+import type { ProcessorSettings } from '../config/config.js';
+import type { MongoCollections } from '../raw-store/collections.js';
+import { findWaitingIds } from '../raw-store/find-waiting.js';
+import { changeStream$ } from '../streams/change-stream.js';
+import type { Candidate } from '../streams/pipeline.js';
+import { sweep$ } from '../streams/sweep.js';
+import type { ProcessorEvents } from './events.js';
+
+export interface SourceOptions {
+  mongo: MongoCollections;
+  settings: ProcessorSettings;
+  events: ProcessorEvents;
+  /** The resume token stored by the last run, if any. */
+  resumeToken: unknown;
+  /** Candidates held by the pipeline now; the sweep takes no more than the room left. */
+  inFlight: ReadonlySet<string>;
+  pageSize: number;
+  saveCheckpoint(resumeToken: unknown): Promise<void>;
+  /** When the resume token was last stored, for the warning about a gap. */
+  lastCheckpointAt(): Date | null;
+}
+
+export function changes$({ mongo, settings, events, resumeToken, inFlight, saveCheckpoint, lastCheckpointAt }: SourceOptions): Observable<Candidate> {
+  if (!settings.changeStream) return new Subject<never>();
+  return changeStream$({
+    open: (token) => mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as never,
+    resumeToken,
+    retryBaseMs: settings.retryBaseMs,
+    retryMaxMs: settings.retryMaxMs,
+    heartbeat: { intervalMs: settings.checkpointHeartbeatMs, isIdle: () => inFlight.size === 0, save: saveCheckpoint },
+    onEvent: (event) => {
+      switch (event.kind) {
+        case 'unsupported':
+          events.emit('mode-changed', { mode: 'sweep-only', error: event.error });
+          break;
+        case 'history-lost':
+          events.emit('stream-restarted', { error: event.error, lastCheckpointAt: lastCheckpointAt() });
+          break;
+        case 'reconnecting':
+          events.emit('stream-reconnecting', { error: event.error, attempt: event.attempt, delayMs: event.delayMs });
+          break;
+        case 'heartbeat-failed':
+          events.emit('heartbeat-failed', { error: event.error });
+          break;
+      }
+    },
+  }).pipe(
+    tap((candidate) => {
+      if (candidate.at) events.emit('change-seen', { at: candidate.at });
+    }),
+  );
+}
+
+export function swept$({ mongo, settings, events, inFlight, pageSize }: SourceOptions): Observable<Candidate> {
+  return sweep$({
+    findWaiting: (limit) => findWaitingIds(mongo.raw, limit),
+    intervalMs: settings.pollIntervalMs,
+    pageSize,
+    backlogIntervalMs: Math.max(settings.batchMaxWaitMs, 100),
+    room: () => pageSize - inFlight.size,
+    onError: (error) => events.emit('sweep-failed', { error }),
+  });
+}

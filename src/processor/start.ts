@@ -1,0 +1,101 @@
+// The processor's lifecycle: load the checkpoint, wire the sources and sinks to the pure pipeline, report
+// through its events, and stop() with a drain: no new work is taken, buffered candidates are flushed and
+// committed, leases still held are given back.
+import { Subject, takeUntil } from 'rxjs';
+import type { ProcessorSettings } from '../config/config.js';
+import type { Logger } from '../config/logger.js';
+import type { Database } from '../db/postgres.js';
+import { loadCheckpoint, saveCheckpoint } from '../raw-store/checkpoint.js';
+import type { MongoCollections } from '../raw-store/collections.js';
+import { releaseLeases } from '../raw-store/release-leases.js';
+import { pipeline } from '../streams/pipeline.js';
+import { ProcessorEvents } from './events.js';
+import { logProcessorEvents } from './log-events.js';
+import { processorSinks } from './sinks.js';
+import { changes$, swept$, type SourceOptions } from './sources.js';
+
+export interface Processor {
+  /** Subscribe before or after start; `started` has already been emitted once this resolves. */
+  events: ProcessorEvents;
+  /** Resolves once the drain has finished (or the deadline cut it short). */
+  stop(): Promise<{ drained: boolean }>;
+}
+
+export async function startProcessor(
+  mongo: MongoCollections,
+  db: Database,
+  settings: ProcessorSettings,
+  logger: Logger,
+  events = new ProcessorEvents(),
+): Promise<Processor> {
+  const worker = settings.workerId;
+  logProcessorEvents(events, logger.child({ component: 'processor', worker }));
+  const stopping$ = new Subject<void>();
+  const held = new Set<string>();
+  const inFlight = new Set<string>();
+
+  const checkpoint = settings.changeStream ? await loadCheckpoint(mongo.checkpoints, settings.group) : undefined;
+  let lastCheckpointAt = checkpoint?.at ?? null;
+  const save = async (token: unknown) => {
+    await saveCheckpoint(mongo.checkpoints, settings.group, token, worker);
+    lastCheckpointAt = new Date();
+    events.emit('checkpoint', { at: lastCheckpointAt });
+  };
+
+  const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
+  const sources: SourceOptions = {
+    mongo,
+    settings,
+    events,
+    resumeToken: checkpoint?.resumeToken,
+    inFlight,
+    pageSize,
+    saveCheckpoint: save,
+    lastCheckpointAt: () => lastCheckpointAt,
+  };
+  const outcomes$ = pipeline(
+    { changes$: changes$(sources).pipe(takeUntil(stopping$)), sweep$: swept$(sources).pipe(takeUntil(stopping$)) },
+    processorSinks({ mongo, db, settings, held, saveCheckpoint: save }),
+    {
+      batchMaxSize: settings.batchMaxSize,
+      batchMaxWaitMs: settings.batchMaxWaitMs,
+      concurrency: settings.batchConcurrency,
+      maxAttempts: settings.maxAttempts,
+      retryBaseMs: settings.retryBaseMs,
+      retryMaxMs: settings.retryMaxMs,
+      maxInFlight: pageSize,
+      inFlight,
+      batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
+      onRetry: (stage, error, attempt, delayMs) => events.emit('stage-retry', { stage, error, attempt, delayMs }),
+    },
+  );
+
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const subscription = outcomes$.subscribe({
+    next: (outcome) => events.emit('batch', outcome),
+    error: (error: unknown) => {
+      events.emit('pipeline-failed', { error });
+      finished();
+    },
+    complete: () => finished(),
+  });
+  events.emit('started', { mode: settings.changeStream ? 'change-stream+sweep' : 'sweep-only', resumed: checkpoint !== undefined, lastCheckpointAt, pageSize });
+
+  return {
+    events,
+    stop: async () => {
+      stopping$.next();
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        done.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), settings.shutdownTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      const released = await releaseLeases(mongo.raw, [...held], worker).catch(() => 0);
+      events.emit('stopped', { drained, released });
+      return { drained };
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// The three collections the raw store owns, their document shapes and their indexes. Every query on
+// them lives in this folder, one file per state transition.
+import type { Collection, Db, MongoClient, ObjectId } from 'mongodb';
+import { connectMongoClient } from '../db/mongo.js';
+import type { Outcome } from '../domain/outcome.js';
+import type { RawStatus } from './states.js';
+
+/** A transaction as it arrived: stored schema-free, processed later. */
+export interface RawTransaction {
+  _id: ObjectId;
+  tenantId: string;
+  source: string;
+  externalId: string | null;
+  /** Present only with an externalId: [tenantId, source, externalId] as JSON, unique (sparse index). */
+  dedupKey?: string;
+  payload: Record<string, unknown>;
+  receivedAt: Date;
+  processed: boolean;
+  status: RawStatus;
+  attempts: number;
+  /** Lease: the worker holding the document, until when, and the token of the claim that took it. */
+  leaseOwner?: string | null;
+  leaseUntil?: Date | null;
+  leaseToken?: string | null;
+  lastError?: string | null;
+  processedAt?: Date;
+}
+
+export interface ProcessingLog {
+  /** `<batchId>:<rawId>`: one entry per document per batch, so a retried insert cannot double it. */
+  _id: string;
+  rawId: ObjectId;
+  tenantId: string;
+  outcome: Outcome;
+  /** Time the batch spent from claim to commit, and time since the document was received. */
+  durationMs: number;
+  latencyMs: number;
+  worker: string;
+  batchId: string;
+  at: Date;
+  error?: string;
+}
+
+export interface ProcessorCheckpoint {
+  _id: string;
+  resumeToken: unknown;
+  worker: string;
+  at: Date;
+}
+
+export interface MongoCollections {
+  raw: Collection<RawTransaction>;
+  logs: Collection<ProcessingLog>;
+  checkpoints: Collection<ProcessorCheckpoint>;
+}
+
+export interface MongoConnection extends MongoCollections {
+  client: MongoClient;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export async function connectMongo(uri: string, dbName: string): Promise<MongoConnection> {
+  const client = await connectMongoClient(uri);
+  const db = client.db(dbName);
+  return {
+    client,
+    db,
+    raw: db.collection<RawTransaction>('raw_transactions'),
+    logs: db.collection<ProcessingLog>('processing_logs'),
+    checkpoints: db.collection<ProcessorCheckpoint>('processor_checkpoints'),
+    close: () => client.close(),
+  };
+}
+
+/** Indexes the sweep, the claim and the log lookups rely on; createIndex is a no-op when present. */
+export async function ensureMongoIndexes(mongo: MongoCollections): Promise<void> {
+  await mongo.raw.createIndex({ processed: 1, status: 1, leaseUntil: 1 }, { name: 'sweep' });
+  await mongo.raw.createIndex({ leaseToken: 1 }, { name: 'claim', sparse: true });
+  await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });
+  // One raw document per (tenant, source, externalId): a resubmission gets the first one's id.
+  await mongo.raw.createIndex({ dedupKey: 1 }, { name: 'dedup', unique: true, sparse: true });
+}

@@ -1,0 +1,75 @@
+// Stores what a client sent: one raw document per envelope, pending, de-duplicated on (tenant, source,
+// externalId) through a unique index so a resubmission answers with the first document's id.
+import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection } from 'mongodb';
+import { classifyMongoError } from '../db/mongo-errors.js';
+import type { Accepted, Envelope } from '../domain/envelope.js';
+import type { RawTransaction } from './collections.js';
+
+export const dedupKeyOf = (tenantId: string, source: string, externalId: string) => JSON.stringify([tenantId, source, externalId]);
+
+export function newRawTransaction(tenantId: string, envelope: Envelope, receivedAt = new Date()): Omit<RawTransaction, '_id'> {
+  return {
+    tenantId,
+    source: envelope.source,
+    externalId: envelope.externalId ?? null,
+    ...(envelope.externalId ? { dedupKey: dedupKeyOf(tenantId, envelope.source, envelope.externalId) } : {}),
+    payload: envelope.payload,
+    receivedAt,
+    processed: false,
+    status: 'pending',
+    attempts: 0,
+  };
+}
+
+const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
+
+/** The ids of documents already stored under these dedup keys. */
+async function existingIds(raw: Collection<RawTransaction>, keys: string[]): Promise<Map<string, string>> {
+  const docs = await raw.find({ dedupKey: { $in: keys } }, { projection: { _id: 1, dedupKey: 1 } }).toArray();
+  return new Map(docs.map((doc) => [doc.dedupKey!, doc._id.toHexString()]));
+}
+
+export async function insertRaw(raw: Collection<RawTransaction>, tenantId: string, envelope: Envelope): Promise<Accepted> {
+  const doc = newRawTransaction(tenantId, envelope) as RawTransaction;
+  try {
+    const { insertedId } = await raw.insertOne(doc);
+    return { id: insertedId.toHexString(), duplicate: false };
+  } catch (error) {
+    if (isDuplicateKey(error) && doc.dedupKey) {
+      const id = (await existingIds(raw, [doc.dedupKey]).catch(() => new Map<string, string>())).get(doc.dedupKey);
+      if (id) return { id, duplicate: true };
+    }
+    throw classifyMongoError(error);
+  }
+}
+
+/** Many envelopes in one unordered bulk write; results in the same order, an error per refused item. */
+export async function insertRawMany(raw: Collection<RawTransaction>, tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>> {
+  if (envelopes.length === 0) return [];
+  const receivedAt = new Date();
+  const docs = envelopes.map((envelope) => ({ _id: new ObjectId(), ...newRawTransaction(tenantId, envelope, receivedAt) }) as RawTransaction);
+  const failed = new Map<number, unknown>();
+  try {
+    await raw.insertMany(docs, { ordered: false, forceServerObjectId: false });
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError)) throw classifyMongoError(error);
+    for (const writeError of [error.writeErrors].flat()) failed.set(writeError.index, writeError);
+    if (failed.size === 0) throw classifyMongoError(error);
+  }
+  // Items refused for a duplicate (or repeated within this batch) answer with the stored document's id.
+  const duplicateKeys = [...failed.entries()]
+    .filter(([, e]) => (e as { code?: number }).code === 11000)
+    .map(([i]) => docs[i]!.dedupKey!)
+    .filter(Boolean);
+  let existing = new Map<string, string>();
+  try {
+    if (duplicateKeys.length) existing = await existingIds(raw, duplicateKeys);
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+  return docs.map((doc, index) => {
+    if (!failed.has(index)) return { id: doc._id.toHexString(), duplicate: false };
+    const id = doc.dedupKey ? existing.get(doc.dedupKey) : undefined;
+    return id ? { id, duplicate: true } : { error: 'MongoDB rejected the document' };
+  });
+}

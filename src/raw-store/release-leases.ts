@@ -1,0 +1,17 @@
+// Gives back leases a worker still holds (at shutdown), so another worker need not wait them out.
+import { ObjectId, type Collection } from 'mongodb';
+import type { RawTransaction } from './collections.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
+
+export async function releaseLeases(raw: Collection<RawTransaction>, ids: string[], worker: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  try {
+    const { modifiedCount } = await raw.updateMany(
+      { _id: { $in: ids.map((id) => new ObjectId(id)) }, leaseOwner: worker, processed: false },
+      { $set: { leaseOwner: null, leaseUntil: null, leaseToken: null } },
+    );
+    return modifiedCount;
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+}

@@ -1,0 +1,25 @@
+// The raw document's state machine, defined once:
+//
+//   pending --claim--> leased --markProcessed--> processed
+//                        |--markFailed--> failed (retried after a backoff) --claim--> leased ...
+//                        '--markFailed (out of attempts)--> dead
+//   failed | dead --replay--> pending          leased --releaseLeases / lease expiry--> claimable again
+//
+// "Leased" is not a status of its own: it is a pending or failed document whose leaseUntil is in the
+// future. These filters are the only definitions of "waiting" (the backlog) and "claimable".
+import type { Filter } from 'mongodb';
+import type { RawTransaction } from './collections.js';
+
+export const RAW_STATUSES = ['pending', 'processed', 'failed', 'dead'] as const;
+export type RawStatus = (typeof RAW_STATUSES)[number];
+
+/** Statuses a replay puts back in line. */
+export const REPLAYABLE_STATUSES = ['failed', 'dead'] as const;
+
+/** The backlog: documents not processed yet that will be (not dead-lettered). */
+export const WAITING: Filter<RawTransaction> = { processed: false, status: { $in: ['pending', 'failed'] } };
+
+/** Documents a worker may take now: waiting, and not under someone's unexpired lease or backoff. */
+export function claimableFilter(now: Date): Filter<RawTransaction> {
+  return { ...WAITING, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] };
+}
