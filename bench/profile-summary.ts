@@ -39,7 +39,9 @@ profile.samples.forEach((id, i) => {
   const special = ['(idle)', '(program)', '(garbage collector)'].includes(name);
   const pkg = special ? name : packageOf(frame.url);
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
-  const key = special ? name : `${name} ${frame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(src|bench)\//, '$1/')}:${frame.lineNumber + 1}`;
+  const key = special
+    ? name
+    : `${name} ${frame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(src|bench)\//, '$1/')}:${frame.lineNumber + 1}`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
 });
 const top = (map: Map<string, number>, n: number) =>
@@ -48,4 +50,6 @@ const top = (map: Map<string, number>, n: number) =>
     .slice(0, n)
     .map(([key, us]) => `  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1e6).toFixed(2).padStart(7)} s  ${key}`)
     .join('\n');
-console.log(`profile ${file}: ${(total / 1e6).toFixed(1)} s sampled\n\nby package:\n${top(byPackage, 12)}\n\nby function (self time):\n${top(byFunction, 15)}`);
+console.log(
+  `profile ${file}: ${(total / 1e6).toFixed(1)} s sampled\n\nby package:\n${top(byPackage, 12)}\n\nby function (self time):\n${top(byFunction, 15)}`,
+);

@@ -27,10 +27,25 @@ const fmt = (value: number | undefined, digits = 1) => (value === undefined || N
 export function formatTables({ measurements, ratios }: ScenarioResult): string {
   const rows = [
     ['scenario', 'variant', 'throughput', 'unit', 'p50 ms', 'p95 ms', 'p99 ms', 'peak RSS MiB', 'notes'],
-    ...measurements.map((m) => [m.scenario, m.variant, fmt(m.throughput, 0), m.unit ?? '', fmt(m.p50Ms), fmt(m.p95Ms), fmt(m.p99Ms), fmt(m.peakRssMiB), m.notes ?? '']),
+    ...measurements.map((m) => [
+      m.scenario,
+      m.variant,
+      fmt(m.throughput, 0),
+      m.unit ?? '',
+      fmt(m.p50Ms),
+      fmt(m.p95Ms),
+      fmt(m.p99Ms),
+      fmt(m.peakRssMiB),
+      m.notes ?? '',
+    ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows.map((r) => r.map((cell, i) => (i >= 2 && i <= 7 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  const table = rows.map((r) =>
+    r
+      .map((cell, i) => (i >= 2 && i <= 7 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   table.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const ratioLines = ratios.map((r) => `  ${r.scenario}: ${r.what} = ${r.value.toFixed(2)}`);
   return `${table.join('\n')}\n\nratios (same run):\n${ratioLines.join('\n')}`;

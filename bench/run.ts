@@ -50,7 +50,11 @@ const knobs = {
   PG_POOL_MAX: String(defaults.PG_POOL_MAX),
 };
 
-const env = await startBenchEnv({ DATABASE_URL: process.env.DATABASE_URL, MONGODB_URI: process.env.MONGODB_URI, MONGOMS_SYSTEM_BINARY: process.env.MONGOMS_SYSTEM_BINARY });
+const env = await startBenchEnv({
+  DATABASE_URL: process.env.DATABASE_URL,
+  MONGODB_URI: process.env.MONGODB_URI,
+  MONGOMS_SYSTEM_BINARY: process.env.MONGOMS_SYSTEM_BINARY,
+});
 const machine = {
   cores: cpus().length,
   cpu: cpus()[0]?.model ?? 'unknown',

@@ -1,13 +1,13 @@
 // What every benchmark scenario needs: real databases on loopback (DATABASE_URL / MONGODB_URI, else an
 // embedded PostgreSQL and the test ladder's MongoDB), fresh databases per scenario, and statistics.
 import { randomBytes } from 'node:crypto';
-import { startSystem, type Role, type System } from '../src/cli/system.js';
+import { type Role, type System, startSystem } from '../src/cli/system.js';
 import { loadSettings } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
-import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/raw-store/collections.js';
 import { migrate } from '../src/db/migrate.js';
-import { connectPostgres, withDatabase, type Database } from '../src/db/postgres.js';
 import { resolveMongo } from '../src/db/mongo-resolver.js';
+import { connectPostgres, type Database, withDatabase } from '../src/db/postgres.js';
+import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/raw-store/collections.js';
 import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
 
 export interface BenchEnv {
@@ -19,7 +19,11 @@ export interface BenchEnv {
   stop(): Promise<void>;
 }
 
-export async function startBenchEnv(env: { DATABASE_URL?: string; MONGODB_URI?: string; MONGOMS_SYSTEM_BINARY?: string }): Promise<BenchEnv> {
+export async function startBenchEnv(env: {
+  DATABASE_URL?: string;
+  MONGODB_URI?: string;
+  MONGOMS_SYSTEM_BINARY?: string;
+}): Promise<BenchEnv> {
   const stops: Array<() => Promise<unknown>> = [];
   let pgServerUrl = env.DATABASE_URL;
   if (!pgServerUrl) {
@@ -104,7 +108,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[index]!;
 }
 
-export const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+export const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 /** Samples resident memory until stopped; returns the peak in MiB. */
 export function sampleRss(intervalMs = 100): () => number {
@@ -118,5 +126,11 @@ export function sampleRss(intervalMs = 100): () => number {
 
 export const envelopeOf = (i: number) => ({
   source: 'generic',
-  payload: { account: `acc-${i % 50}`, amountMinor: (i % 10_000) + 1, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z', description: `bench ${i}` },
+  payload: {
+    account: `acc-${i % 50}`,
+    amountMinor: (i % 10_000) + 1,
+    currency: 'EUR',
+    occurredAt: '2026-11-24T10:00:00Z',
+    description: `bench ${i}`,
+  },
 });

@@ -23,8 +23,11 @@ writeFileSync(
 
 // Every example response of the transaction endpoints: /transactions/get and /transactions/sync.
 type Example = { value: Record<string, unknown> };
-const plaid = parse(show(plaidRepo, PLAID), { maxAliasCount: -1 }) as { paths: Record<string, { post: { responses: { 200: { content: { 'application/json': { examples: Record<string, Example> } } } } } }> };
-const examples = (path: string) => Object.values(plaid.paths[path]!.post.responses[200].content['application/json'].examples).map((e) => e.value);
+const plaid = parse(show(plaidRepo, PLAID), { maxAliasCount: -1 }) as {
+  paths: Record<string, { post: { responses: { 200: { content: { 'application/json': { examples: Record<string, Example> } } } } } }>;
+};
+const examples = (path: string) =>
+  Object.values(plaid.paths[path]!.post.responses[200].content['application/json'].examples).map((e) => e.value);
 const get = examples('/transactions/get').flatMap((v) => v.transactions as unknown[]);
 const sync = examples('/transactions/sync');
 writeFileSync(

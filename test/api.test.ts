@@ -4,10 +4,10 @@ import fc from 'fast-check';
 import { ObjectId } from 'mongodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Role, System } from '../src/cli/system.js';
+import type { Transaction } from '../src/domain/transaction.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
 import { writeTransactions } from '../src/processor/transactions-writer.js';
-import type { Transaction } from '../src/domain/transaction.js';
-import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
@@ -54,7 +54,11 @@ describe.skipIf(!mongoUri)('public API', () => {
     ...extraFields,
   });
 
-  async function call(method: string, path: string, { key, body, headers = {}, base = url }: { key?: string; body?: unknown; headers?: Record<string, string>; base?: string } = {}) {
+  async function call(
+    method: string,
+    path: string,
+    { key, body, headers = {}, base = url }: { key?: string; body?: unknown; headers?: Record<string, string>; base?: string } = {},
+  ) {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: {
@@ -80,8 +84,22 @@ describe.skipIf(!mongoUri)('public API', () => {
     const id = mine.json.id as string;
     const routes = [
       { name: 'POST /transactions', method: 'POST', path: '/api/v1/transactions', body: envelope(2), scopeKey: keys.reader, ok: 202 },
-      { name: 'POST /transactions/batch', method: 'POST', path: '/api/v1/transactions/batch', body: { items: [envelope(3)] }, scopeKey: keys.reader, ok: 207 },
-      { name: 'GET /transactions/:id', method: 'GET', path: `/api/v1/transactions/${id}`, scopeKey: keys.writer, ok: 200, otherTenant: 404 },
+      {
+        name: 'POST /transactions/batch',
+        method: 'POST',
+        path: '/api/v1/transactions/batch',
+        body: { items: [envelope(3)] },
+        scopeKey: keys.reader,
+        ok: 207,
+      },
+      {
+        name: 'GET /transactions/:id',
+        method: 'GET',
+        path: `/api/v1/transactions/${id}`,
+        scopeKey: keys.writer,
+        ok: 200,
+        otherTenant: 404,
+      },
       { name: 'GET /transactions', method: 'GET', path: '/api/v1/transactions', scopeKey: keys.writer, ok: 200 },
     ];
     const matrix: Record<string, Record<string, number>> = {};
@@ -106,7 +124,14 @@ describe.skipIf(!mongoUri)('public API', () => {
       'right key': await admin(keys.admin),
       'static key': await admin(STATIC_KEY),
     };
-    expect(matrix['POST /admin/replay']).toEqual({ 'no key': 401, 'bad key': 401, 'wrong scope': 403, 'other tenant': 403, 'right key': 200, 'static key': 403 });
+    expect(matrix['POST /admin/replay']).toEqual({
+      'no key': 401,
+      'bad key': 401,
+      'wrong scope': 403,
+      'other tenant': 403,
+      'right key': 200,
+      'static key': 403,
+    });
     console.log(`[auth-matrix] ${JSON.stringify(matrix)}`);
     for (const route of routes) {
       expect(matrix[route.name], route.name).toEqual({
@@ -123,7 +148,10 @@ describe.skipIf(!mongoUri)('public API', () => {
     // What the other tenant wrote is its own, and the list it reads holds none of ours.
     expect(await mongo.raw.countDocuments({ tenantId: 'globex' })).toBe(2);
     const theirs = await call('GET', '/api/v1/transactions', { key: keys.otherTenant });
-    await waitFor('globex rows', async () => (await pg.db.one("SELECT count(*)::int AS n FROM transactions WHERE tenant_id = 'globex'", [], (r) => r.n)) === 2);
+    await waitFor(
+      'globex rows',
+      async () => (await pg.db.one("SELECT count(*)::int AS n FROM transactions WHERE tenant_id = 'globex'", [], (r) => r.n)) === 2,
+    );
     const listed = await call('GET', '/api/v1/transactions', { key: keys.otherTenant });
     expect((listed.json.data as unknown[]).length).toBe(2);
     expect(theirs.status).toBe(200);
@@ -136,7 +164,11 @@ describe.skipIf(!mongoUri)('public API', () => {
   it('Idempotency-Key: replays the first response, 422 for another request, a new request after expiry', async () => {
     const key = `idem-${Date.now()}`;
     const first = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(10), headers: { 'idempotency-key': key } });
-    const replay = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(10), headers: { 'idempotency-key': key } });
+    const replay = await call('POST', '/api/v1/transactions', {
+      key: keys.writer,
+      body: envelope(10),
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(202);
     expect(replay.status).toBe(202);
     expect(replay.text).toBe(first.text);
@@ -145,16 +177,28 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(first.headers.get('idempotent-replayed')).toBeNull();
     expect(await mongo.raw.countDocuments({ 'payload.amountMinor': 110 })).toBe(1);
 
-    const reused = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(11), headers: { 'idempotency-key': key } });
+    const reused = await call('POST', '/api/v1/transactions', {
+      key: keys.writer,
+      body: envelope(11),
+      headers: { 'idempotency-key': key },
+    });
     expect(reused.status).toBe(422);
     expect(reused.json).toMatchObject({ type: '/problems/idempotency-key-reused', status: 422 });
 
     // Keys are per tenant: the same key elsewhere is a different key.
-    const elsewhere = await call('POST', '/api/v1/transactions', { key: keys.otherTenant, body: envelope(11), headers: { 'idempotency-key': key } });
+    const elsewhere = await call('POST', '/api/v1/transactions', {
+      key: keys.otherTenant,
+      body: envelope(11),
+      headers: { 'idempotency-key': key },
+    });
     expect(elsewhere.status).toBe(202);
 
     await pg.db.none("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1 AND tenant_id = 'acme'", [key]);
-    const afterExpiry = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(11), headers: { 'idempotency-key': key } });
+    const afterExpiry = await call('POST', '/api/v1/transactions', {
+      key: keys.writer,
+      body: envelope(11),
+      headers: { 'idempotency-key': key },
+    });
     expect(afterExpiry.status).toBe(202);
     expect(afterExpiry.headers.get('idempotent-replayed')).toBeNull();
     expect(afterExpiry.json.id).not.toBe(first.json.id);
@@ -170,16 +214,31 @@ describe.skipIf(!mongoUri)('public API', () => {
     proxy.setDelay(400);
     const key = `inflight-${Date.now()}`;
     const [a, b] = await Promise.all([
-      call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(20), headers: { 'idempotency-key': key }, base: slow.gatewayUrl }),
+      call('POST', '/api/v1/transactions', {
+        key: keys.writer,
+        body: envelope(20),
+        headers: { 'idempotency-key': key },
+        base: slow.gatewayUrl,
+      }),
       new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
-        call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(20), headers: { 'idempotency-key': key }, base: slow.gatewayUrl }),
+        call('POST', '/api/v1/transactions', {
+          key: keys.writer,
+          body: envelope(20),
+          headers: { 'idempotency-key': key },
+          base: slow.gatewayUrl,
+        }),
       ),
     ]);
     expect([a.status, b.status]).toEqual([202, 409]);
     expect(b.json).toMatchObject({ type: '/problems/idempotency-in-flight' });
     expect(b.headers.get('retry-after')).toBe('1');
     proxy.setDelay(0);
-    const later = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(20), headers: { 'idempotency-key': key }, base: slow.gatewayUrl });
+    const later = await call('POST', '/api/v1/transactions', {
+      key: keys.writer,
+      body: envelope(20),
+      headers: { 'idempotency-key': key },
+      base: slow.gatewayUrl,
+    });
     expect(later).toMatchObject({ status: 202 });
     expect(later.json.id).toBe(a.json.id);
   });
@@ -194,10 +253,23 @@ describe.skipIf(!mongoUri)('public API', () => {
 
   it('batch ingest: 207 with a result per item; invalid items never block valid ones', async () => {
     const before = await mongo.raw.countDocuments({ tenantId: 'acme' });
-    const items = [envelope(40), { source: 'generic' }, envelope(41, { externalId: 'batch-41' }), 'not an object', envelope(42, { externalId: 'batch-41' }), { ...envelope(43), payload: { $where: 'x' } }];
+    const items = [
+      envelope(40),
+      { source: 'generic' },
+      envelope(41, { externalId: 'batch-41' }),
+      'not an object',
+      envelope(42, { externalId: 'batch-41' }),
+      { ...envelope(43), payload: { $where: 'x' } },
+    ];
     const response = await call('POST', '/api/v1/transactions/batch', { key: keys.writer, body: { items } });
     expect(response.status).toBe(207);
-    const results = response.json.results as Array<{ index: number; status: number; id?: string; duplicate?: boolean; problem?: { errors?: Array<{ path: string }> } }>;
+    const results = response.json.results as Array<{
+      index: number;
+      status: number;
+      id?: string;
+      duplicate?: boolean;
+      problem?: { errors?: Array<{ path: string }> };
+    }>;
     expect(results.map((r) => r.status)).toEqual([202, 400, 202, 400, 202, 400]);
     expect(results[4]).toMatchObject({ id: results[2]!.id, duplicate: true });
     expect(results[1]!.problem!.errors!.map((e) => e.path)).toEqual(['items.1.payload']);
@@ -205,14 +277,26 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(response.json).toMatchObject({ accepted: 3, rejected: 3 });
     expect((await mongo.raw.countDocuments({ tenantId: 'acme' })) - before).toBe(2);
 
-    const tooMany = await call('POST', '/api/v1/transactions/batch', { key: keys.writer, body: { items: Array.from({ length: 1_001 }, (_, i) => envelope(i)) } });
+    const tooMany = await call('POST', '/api/v1/transactions/batch', {
+      key: keys.writer,
+      body: { items: Array.from({ length: 1_001 }, (_, i) => envelope(i)) },
+    });
     expect(tooMany.status).toBe(400);
   });
 
   it('GET /transactions/:id shows progress, then the structured transaction once processed', async () => {
     const posted = await call('POST', '/api/v1/transactions', {
       key: keys.writer,
-      body: { source: 'generic', payload: { account: 'acc-9', amount: '-12.34', currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z', counterparty: { name: 'Café Zoë' } } },
+      body: {
+        source: 'generic',
+        payload: {
+          account: 'acc-9',
+          amount: '-12.34',
+          currency: 'EUR',
+          occurredAt: '2026-11-24T10:00:00Z',
+          counterparty: { name: 'Café Zoë' },
+        },
+      },
     });
     const id = posted.json.id as string;
     const done = await waitFor('processed', async () => {
@@ -276,7 +360,9 @@ describe.skipIf(!mongoUri)('public API', () => {
     const filtered = await call('GET', '/api/v1/transactions?limit=100&status=pending&account=acc-0', { key });
     // i % 10 === 0 implies i % 4 is 0 or 2: pending rows on acc-0 are those with i % 20 === 0.
     expect((filtered.json.data as unknown[]).length).toBe(100);
-    expect((filtered.json.data as Array<{ status: string; account: string }>).every((t) => t.status === 'pending' && t.account === 'acc-0')).toBe(true);
+    expect(
+      (filtered.json.data as Array<{ status: string; account: string }>).every((t) => t.status === 'pending' && t.account === 'acc-0'),
+    ).toBe(true);
     const unknownCursor = await call('GET', `/api/v1/transactions?starting_after=${new ObjectId().toHexString()}`, { key });
     expect(unknownCursor.status).toBe(400);
   });
@@ -296,7 +382,10 @@ describe.skipIf(!mongoUri)('public API', () => {
     // Another key has its own budget.
     expect((await call('GET', '/api/v1/transactions?limit=1', { key: keys.both, base: limited.gatewayUrl })).status).toBe(200);
 
-    const big = await call('POST', '/api/v1/transactions', { key: keys.writer, body: { source: 'generic', payload: { blob: 'x'.repeat(70_000) } } });
+    const big = await call('POST', '/api/v1/transactions', {
+      key: keys.writer,
+      body: { source: 'generic', payload: { blob: 'x'.repeat(70_000) } },
+    });
     expect(big.status).toBe(413);
   });
 
@@ -305,7 +394,12 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(doc.status).toBe(200);
     expect(doc.json.openapi).toMatch(/^3\./);
     const paths = doc.json.paths as Record<string, Record<string, unknown>>;
-    expect(Object.keys(paths).sort()).toEqual(['/api/v1/admin/replay', '/api/v1/transactions', '/api/v1/transactions/batch', '/api/v1/transactions/{id}']);
+    expect(Object.keys(paths).sort()).toEqual([
+      '/api/v1/admin/replay',
+      '/api/v1/transactions',
+      '/api/v1/transactions/batch',
+      '/api/v1/transactions/{id}',
+    ]);
     expect(Object.keys(paths['/api/v1/transactions']!).sort()).toEqual(['get', 'post']);
     expect(JSON.stringify(paths['/api/v1/transactions']!.post)).toContain('externalId');
     const page = await fetch(`${url}/docs`, { redirect: 'follow' });
@@ -316,10 +410,29 @@ describe.skipIf(!mongoUri)('public API', () => {
   it('fuzz: 2,000 hostile or malformed requests get no 5xx, store nothing when rejected, and the server stays healthy', async () => {
     const tenant = `fuzz${Date.now()}`;
     const key = (await createApiKey(pg.db, tenant, ['transactions:write', 'transactions:read'])).key;
-    const hostileKey = fc.constantFrom('$where', '$gt', 'a.b', '__proto__', 'constructor', 'prototype', '', ' ', 'nul\u0000key', 'ünï', '$', '.', 'a..b');
+    const hostileKey = fc.constantFrom(
+      '$where',
+      '$gt',
+      'a.b',
+      '__proto__',
+      'constructor',
+      'prototype',
+      '',
+      ' ',
+      'nul\u0000key',
+      'ünï',
+      '$',
+      '.',
+      'a..b',
+    );
     const leaf = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
     const hostileObject = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.dictionary(fc.oneof(hostileKey, fc.string()), tie('node'), { maxKeys: 4 }), fc.array(tie('node'), { maxLength: 4 })),
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.dictionary(fc.oneof(hostileKey, fc.string()), tie('node'), { maxKeys: 4 }),
+        fc.array(tie('node'), { maxLength: 4 }),
+      ),
     })).node;
     const deep = fc.integer({ min: 20, max: 200 }).map((depth) => {
       let value: unknown = 'bottom';
@@ -327,17 +440,46 @@ describe.skipIf(!mongoUri)('public API', () => {
       return value;
     });
     const body = fc.oneof(
-      fc.record({ source: fc.oneof(fc.constant('generic'), fc.string()), payload: fc.oneof(hostileObject, deep), externalId: fc.option(fc.string(), { nil: undefined }) }, { requiredKeys: ['source'] }),
+      fc.record(
+        {
+          source: fc.oneof(fc.constant('generic'), fc.string()),
+          payload: fc.oneof(hostileObject, deep),
+          externalId: fc.option(fc.string(), { nil: undefined }),
+        },
+        { requiredKeys: ['source'] },
+      ),
       hostileObject,
       fc.json(),
       fc.string().map((s) => `{"source":"generic","payload":${s}`),
-      fc.constantFrom('{"__proto__":{"polluted":true},"source":"generic","payload":{}}', '{"source":"generic","payload":{"constructor":{"prototype":{"x":1}}}}', '[]', 'null', '', '{'),
+      fc.constantFrom(
+        '{"__proto__":{"polluted":true},"source":"generic","payload":{}}',
+        '{"source":"generic","payload":{"constructor":{"prototype":{"x":1}}}}',
+        '[]',
+        'null',
+        '',
+        '{',
+      ),
       fc.array(fc.integer(), { minLength: 1_000, maxLength: 5_000 }).map((numbers) => ({ source: 'generic', payload: { numbers } })),
     );
     const single = fc.record({
       method: fc.constantFrom('POST', 'POST', 'POST', 'POST', 'GET', 'PUT', 'PATCH'),
-      path: fc.constantFrom('/api/v1/transactions', '/api/v1/transactions', '/api/v1/transactions', `/api/v1/transactions/${'a'.repeat(24)}`, '/api/v1/transactions/zzz', '/api/v1/transactions?limit=abc', '/api/v1/transactions?starting_after=$gt'),
-      contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', ''),
+      path: fc.constantFrom(
+        '/api/v1/transactions',
+        '/api/v1/transactions',
+        '/api/v1/transactions',
+        `/api/v1/transactions/${'a'.repeat(24)}`,
+        '/api/v1/transactions/zzz',
+        '/api/v1/transactions?limit=abc',
+        '/api/v1/transactions?starting_after=$gt',
+      ),
+      contentType: fc.constantFrom(
+        'application/json',
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        '',
+      ),
       body,
       idempotencyKey: fc.option(fc.string({ maxLength: 300 }), { nil: undefined }),
     });
@@ -360,7 +502,8 @@ describe.skipIf(!mongoUri)('public API', () => {
           const hasBody = sample.method !== 'GET';
           const headers: Record<string, string> = { authorization: `Bearer ${key}` };
           if (hasBody && sample.contentType) headers['content-type'] = sample.contentType;
-          if (sample.idempotencyKey !== undefined && /^[\x20-\x7e]*$/.test(sample.idempotencyKey)) headers['idempotency-key'] = sample.idempotencyKey;
+          if (sample.idempotencyKey !== undefined && /^[\x20-\x7e]*$/.test(sample.idempotencyKey))
+            headers['idempotency-key'] = sample.idempotencyKey;
           const response = await fetch(`${url}${sample.path}`, {
             method: sample.method,
             headers,
@@ -368,14 +511,18 @@ describe.skipIf(!mongoUri)('public API', () => {
           });
           const text = await response.text();
           tally.set(response.status, (tally.get(response.status) ?? 0) + 1);
-          if (response.status === 202 || response.status === 207) accepted += response.status === 202 ? 1 : ((JSON.parse(text) as { accepted: number }).accepted ?? 0);
+          if (response.status === 202 || response.status === 207)
+            accepted += response.status === 202 ? 1 : ((JSON.parse(text) as { accepted: number }).accepted ?? 0);
           if (response.status >= 500) throw new Error(`5xx for ${JSON.stringify(sample).slice(0, 300)}: ${text.slice(0, 300)}`);
-          if (response.status >= 400) expect(response.headers.get('content-type'), `${response.status} ${text.slice(0, 200)}`).toMatch(/^application\/problem\+json/);
+          if (response.status >= 400)
+            expect(response.headers.get('content-type'), `${response.status} ${text.slice(0, 200)}`).toMatch(/^application\/problem\+json/);
         }),
       );
     }
     const stored = (await mongo.raw.countDocuments({ tenantId: tenant })) - before;
-    console.log(`[fuzz] ${samples.length} requests; statuses ${JSON.stringify(Object.fromEntries([...tally].sort()))}; accepted items ${accepted}; stored ${stored}`);
+    console.log(
+      `[fuzz] ${samples.length} requests; statuses ${JSON.stringify(Object.fromEntries([...tally].sort()))}; accepted items ${accepted}; stored ${stored}`,
+    );
     expect([...tally.keys()].every((status) => status < 500)).toBe(true);
     // Everything stored was accepted (replays and duplicates store nothing new), nothing rejected was stored.
     expect(stored).toBeLessThanOrEqual(accepted);
@@ -384,7 +531,7 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect((await call('POST', '/api/v1/transactions', { key, body: envelope(1) })).status).toBe(202);
   });
 
-  it('admin replay re-queues only the tenant\'s own dead documents, after a dry run', async () => {
+  it("admin replay re-queues only the tenant's own dead documents, after a dry run", async () => {
     const dead = (tenantId: string, n: number) =>
       Array.from({ length: n }, (_, i) => ({
         tenantId,
@@ -402,7 +549,10 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(dry).toMatchObject({ status: 200, json: { matched: 4, replayed: 0, dryRun: true } });
     const real = await call('POST', '/api/v1/admin/replay', { key: keys.admin, body: { statuses: ['dead'] } });
     expect(real.json).toEqual({ matched: 4, replayed: 4, dryRun: false });
-    await waitFor('the replayed documents processed', async () => (await mongo.raw.countDocuments({ tenantId: 'acme', 'payload.account': 'r', processed: true })) === 4);
+    await waitFor(
+      'the replayed documents processed',
+      async () => (await mongo.raw.countDocuments({ tenantId: 'acme', 'payload.account': 'r', processed: true })) === 4,
+    );
     expect(await mongo.raw.countDocuments({ tenantId: 'globex', status: 'dead' })).toBe(2);
     const bad = await call('POST', '/api/v1/admin/replay', { key: keys.admin, body: { ids: ['nope'] } });
     expect(bad.status).toBe(400);

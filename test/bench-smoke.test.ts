@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { inject, describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { mongoUri } from './support/databases.js';
 
 const run = promisify(execFile);
@@ -23,7 +23,10 @@ describe.skipIf(!mongoUri)('bench --smoke', () => {
       });
       expect(stdout).toContain('ratios (same run):');
       const [file] = await readdir(out);
-      const report = JSON.parse(await readFile(join(out, file!), 'utf8')) as { measurements: Array<{ scenario: string; throughput: number }>; ratios: Array<{ value: number }> };
+      const report = JSON.parse(await readFile(join(out, file!), 'utf8')) as {
+        measurements: Array<{ scenario: string; throughput: number }>;
+        ratios: Array<{ value: number }>;
+      };
       expect(new Set(report.measurements.map((m) => m.scenario))).toEqual(new Set(['ingest', 'e2e latency', 'drain']));
       expect(report.measurements.every((m) => Number.isFinite(m.throughput) && m.throughput > 0)).toBe(true);
       expect(report.ratios.length).toBeGreaterThanOrEqual(6);

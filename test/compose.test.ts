@@ -22,7 +22,10 @@ function modernize(node: unknown, inPropertyMap = false): unknown {
   return Object.fromEntries(
     Object.entries(node)
       .filter(([key, value]) => inPropertyMap || !(key === '$schema' || (key === 'id' && typeof value === 'string')))
-      .map(([key, value]) => [key, modernize(value, !inPropertyMap && (key === 'properties' || key === 'patternProperties' || key === 'definitions'))]),
+      .map(([key, value]) => [
+        key,
+        modernize(value, !inPropertyMap && (key === 'properties' || key === 'patternProperties' || key === 'definitions')),
+      ]),
   );
 }
 
@@ -54,7 +57,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('ships a Prometheus scrape config naming every service', () => {
-    const config = parse(readFileSync(fileURLToPath(new URL('../ops/prometheus.yml', import.meta.url)), 'utf8')) as { scrape_configs: Array<{ job_name: string }> };
+    const config = parse(readFileSync(fileURLToPath(new URL('../ops/prometheus.yml', import.meta.url)), 'utf8')) as {
+      scrape_configs: Array<{ job_name: string }>;
+    };
     expect(config.scrape_configs.map((c) => c.job_name).sort()).toEqual(['prismo-gateway', 'prismo-ingest', 'prismo-processor']);
   });
 });

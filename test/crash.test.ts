@@ -1,11 +1,11 @@
 // Processors as real child processes (`prismo serve --role processor`), killed without warning and
 // stopped with SIGTERM while draining a backlog: every document must end in PostgreSQL exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
-import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 
 const CLI = fileURLToPath(new URL('../bin/prismo.js', import.meta.url));
@@ -25,7 +25,10 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
     children.clear();
   });
 
-  function spawnProcessor(worker: string, env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string } {
+  function spawnProcessor(
+    worker: string,
+    env: Record<string, string> = {},
+  ): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string } {
     let stderr = '';
     const child = spawn(process.execPath, [CLI, 'serve', '--role', 'processor'], {
       env: {
@@ -90,12 +93,17 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
       if (kills.at(-1)!.rowsAtKill === total) break;
     }
     const last = spawnProcessor('crash-final');
-    await waitFor('every document processed', async () => (await mongo.raw.countDocuments({ processed: true })) === total, { timeoutMs: 180_000, intervalMs: 250 });
+    await waitFor('every document processed', async () => (await mongo.raw.countDocuments({ processed: true })) === total, {
+      timeoutMs: 180_000,
+      intervalMs: 250,
+    });
     last.child.kill('SIGTERM');
     expect(await last.exited).toEqual({ code: 0, signal: null });
 
     expect(await rows()).toEqual({ n: total, d: total });
-    expect(await pg.db.one('SELECT sum(amount_minor)::bigint AS s FROM transactions', [], (r) => r.s)).toBe(BigInt((total * (total + 1)) / 2));
+    expect(await pg.db.one('SELECT sum(amount_minor)::bigint AS s FROM transactions', [], (r) => r.s)).toBe(
+      BigInt((total * (total + 1)) / 2),
+    );
     expect(await mongo.raw.countDocuments({ status: { $ne: 'processed' } })).toBe(0);
     console.log(`[crash] kills: ${kills.map((k) => `${k.rowsAtKill} rows after +${k.afterMs} ms`).join(', ')}`);
   });

@@ -3,11 +3,10 @@ import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role, System } from '../src/cli/system.js';
 import { replay } from '../src/raw-store/replay.js';
-import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 
 const API_KEY = 'e2e-key-0123456789abcdef';
-
 
 describe.skipIf(!mongoUri)('end to end', () => {
   const sys = useSystem({
@@ -27,7 +26,12 @@ describe.skipIf(!mongoUri)('end to end', () => {
   const envelope = (i: number) => ({
     source: 'generic',
     externalId: `order-${i}`,
-    payload: { account: `acc-${i % 10}`, amount: `${i}.${String(i % 100).padStart(2, '0')}`, currency: 'EUR', occurredAt: '2026-11-24T12:00:00Z' },
+    payload: {
+      account: `acc-${i % 10}`,
+      amount: `${i}.${String(i % 100).padStart(2, '0')}`,
+      currency: 'EUR',
+      occurredAt: '2026-11-24T12:00:00Z',
+    },
   });
   /** Sum in minor units of what envelope(0..n-1) carries. */
   const expectedSum = (n: number) => Array.from({ length: n }, (_, i) => BigInt(i) * 100n + BigInt(i % 100)).reduce((a, b) => a + b, 0n);
@@ -76,11 +80,17 @@ describe.skipIf(!mongoUri)('end to end', () => {
     // simulate it for 100 of them, restart the processor, and the replay must be absorbed.
     await sys.stop();
     const replayed = ids.slice(0, 100);
-    await mongo.raw.updateMany({ _id: { $in: replayed.map((id) => new ObjectId(id)) } }, { $set: { processed: false, status: 'pending' }, $unset: { processedAt: '' } });
+    await mongo.raw.updateMany(
+      { _id: { $in: replayed.map((id) => new ObjectId(id)) } },
+      { $set: { processed: false, status: 'pending' }, $unset: { processedAt: '' } },
+    );
 
     await start(['processor'], { WORKER_ID: 'e2e-second' });
     await waitFor('the replayed documents processed again', async () => (await mongo.raw.countDocuments({ processed: true })) === 500);
-    await waitFor('the replay logged', async () => (await mongo.logs.countDocuments({ worker: 'e2e-second', outcome: 'processed' })) === 100);
+    await waitFor(
+      'the replay logged',
+      async () => (await mongo.logs.countDocuments({ worker: 'e2e-second', outcome: 'processed' })) === 100,
+    );
     const after = await counts();
     expect(after).toMatchObject({ rows: 500, distinctRaw: 500, processed: 500 });
     expect(await pg.db.one('SELECT sum(amount_minor)::bigint AS s FROM transactions', [], (r) => r.s)).toBe(expectedSum(500));
@@ -120,21 +130,40 @@ describe.skipIf(!mongoUri)('end to end', () => {
     const bad = await fetch(`${system.gatewayUrl}/api/v1/transactions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-      body: JSON.stringify({ source: 'generic', payload: { account: 'a', amount: '10.005', currency: 'USD', occurredAt: '2026-11-24T12:00:00Z' } }),
+      body: JSON.stringify({
+        source: 'generic',
+        payload: { account: 'a', amount: '10.005', currency: 'USD', occurredAt: '2026-11-24T12:00:00Z' },
+      }),
     });
     const { id } = (await bad.json()) as { id: string };
     await waitFor('20 rows', async () => (await counts()).rows === 20);
     const dead = await waitFor('the poison document dead-lettered', () => mongo.raw.findOne({ _id: new ObjectId(id), status: 'dead' }));
-    expect(dead).toMatchObject({ processed: false, attempts: 2, lastError: 'payload.amount: 10.005 USD has more than 2 decimal places and cannot be represented exactly' });
+    expect(dead).toMatchObject({
+      processed: false,
+      attempts: 2,
+      lastError: 'payload.amount: 10.005 USD has more than 2 decimal places and cannot be represented exactly',
+    });
     // The log entry follows the mark.
     await waitFor('both outcomes logged', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 2);
-    expect(await mongo.logs.find({ rawId: new ObjectId(id) }).sort({ at: 1 }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead']);
+    expect(
+      await mongo.logs
+        .find({ rawId: new ObjectId(id) })
+        .sort({ at: 1 })
+        .map((log) => log.outcome)
+        .toArray(),
+    ).toEqual(['failed', 'dead']);
     expect(await pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)).toBe(20);
 
     // Dead letters are replayable: back in line with fresh attempts (here it fails the same way again).
     expect(await replay(mongo.raw, { ids: [id], statuses: ['dead'], dryRun: false })).toEqual({ matched: 1, replayed: 1, dryRun: false });
     await waitFor('the replayed document dead again', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 4);
-    expect(await mongo.logs.find({ rawId: new ObjectId(id) }).sort({ at: 1 }).map((log) => log.outcome).toArray()).toEqual(['failed', 'dead', 'failed', 'dead']);
+    expect(
+      await mongo.logs
+        .find({ rawId: new ObjectId(id) })
+        .sort({ at: 1 })
+        .map((log) => log.outcome)
+        .toArray(),
+    ).toEqual(['failed', 'dead', 'failed', 'dead']);
     expect(await mongo.raw.findOne({ _id: new ObjectId(id) })).toMatchObject({ status: 'dead', attempts: 2 });
   });
 });

@@ -2,12 +2,12 @@
 // stream cut, a stale resume token. Each checks that every accepted document arrives exactly once.
 import { ObjectId } from 'mongodb';
 import { pino } from 'pino';
-import { beforeAll, describe, expect, it } from 'vitest';
 import type { Counter } from 'prom-client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role, System } from '../src/cli/system.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
-import { mongoReal, mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { mongoReal, mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
@@ -40,7 +40,11 @@ describe.skipIf(!mongoUri)('faults', () => {
     ({ pg, mongo } = sys);
   });
 
-  function start(roles: Role[], env: Record<string, string>, { databaseUrl = pg.url, uri = mongoUri!, logger = capturingLogger().logger } = {}): Promise<System> {
+  function start(
+    roles: Role[],
+    env: Record<string, string>,
+    { databaseUrl = pg.url, uri = mongoUri!, logger = capturingLogger().logger } = {},
+  ): Promise<System> {
     return sys.start(roles, env, { databaseUrl, mongoUri: uri, logger });
   }
 
@@ -57,19 +61,27 @@ describe.skipIf(!mongoUri)('faults', () => {
     return p;
   }
 
-  const viaProxy = (url: string, p: TcpProxy) => url.replace(/@?(127\.0\.0\.1|localhost):\d+/, (match) => `${match.startsWith('@') ? '@' : ''}${p.address}`);
+  const viaProxy = (url: string, p: TcpProxy) =>
+    url.replace(/@?(127\.0\.0\.1|localhost):\d+/, (match) => `${match.startsWith('@') ? '@' : ''}${p.address}`);
 
   const post = (gatewayUrl: string, i: number) =>
     fetch(`${gatewayUrl}/api/v1/transactions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-      body: JSON.stringify({ source: 'generic', payload: { account: `acc-${i % 7}`, amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }),
+      body: JSON.stringify({
+        source: 'generic',
+        payload: { account: `acc-${i % 7}`, amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' },
+      }),
     }).then((response) => response.status);
 
   async function insertRaw(count: number, from = 0): Promise<void> {
     const docs = Array.from(
       { length: count },
-      (_, i) => newRawTransaction('acme', { source: 'generic', payload: { account: `acc-${(from + i) % 7}`, amountMinor: from + i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }) as RawTransaction,
+      (_, i) =>
+        newRawTransaction('acme', {
+          source: 'generic',
+          payload: { account: `acc-${(from + i) % 7}`, amountMinor: from + i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' },
+        }) as RawTransaction,
     );
     await mongo.raw.insertMany(docs);
   }
@@ -79,14 +91,21 @@ describe.skipIf(!mongoUri)('faults', () => {
   /** One line per fault test with the counts it checked, for the closing note. */
   async function report(name: string, accepted: number): Promise<void> {
     const { n, d } = await rows();
-    const [failed, dead] = await Promise.all([mongo.raw.countDocuments({ status: 'failed' }), mongo.raw.countDocuments({ status: 'dead' })]);
+    const [failed, dead] = await Promise.all([
+      mongo.raw.countDocuments({ status: 'failed' }),
+      mongo.raw.countDocuments({ status: 'dead' }),
+    ]);
     console.log(`[fault] ${name}: accepted=${accepted} rows=${n} duplicates=${n - d} failed=${failed} dead=${dead}`);
   }
 
   it('PostgreSQL down mid-drain: ingestion keeps answering 202, and after it returns everything drains once', async () => {
     const pgProxy = await proxy(pg.url);
     const { logger, lines } = capturingLogger();
-    const system = await start(['gateway', 'ingest', 'processor'], { WORKER_ID: 'pg-outage' }, { databaseUrl: viaProxy(pg.url, pgProxy), logger });
+    const system = await start(
+      ['gateway', 'ingest', 'processor'],
+      { WORKER_ID: 'pg-outage' },
+      { databaseUrl: viaProxy(pg.url, pgProxy), logger },
+    );
 
     const statuses: number[] = [];
     for (let i = 0; i < 300; i++) statuses.push(await post(system.gatewayUrl!, i));
@@ -94,7 +113,9 @@ describe.skipIf(!mongoUri)('faults', () => {
 
     pgProxy.cut();
     for (let i = 300; i < 600; i++) statuses.push(await post(system.gatewayUrl!, i));
-    await waitFor('a retried write during the outage', () => lines.some((line) => line.msg.startsWith('transient failure') && line.stage === 'write'));
+    await waitFor('a retried write during the outage', () =>
+      lines.some((line) => line.msg.startsWith('transient failure') && line.stage === 'write'),
+    );
     const duringOutage = (await rows()).n;
     expect(duringOutage).toBeLessThan(600);
     pgProxy.restore();
@@ -126,7 +147,12 @@ describe.skipIf(!mongoUri)('faults', () => {
   });
 
   it('a stale resume token at start is given up with a warning, and the sweep delivers everything', async () => {
-    await mongo.checkpoints.insertOne({ _id: 'default', resumeToken: { _data: '8200000001000000012B0229296E04' }, worker: 'long-gone', at: new Date(Date.now() - 86_400_000) });
+    await mongo.checkpoints.insertOne({
+      _id: 'default',
+      resumeToken: { _data: '8200000001000000012B0229296E04' },
+      worker: 'long-gone',
+      at: new Date(Date.now() - 86_400_000),
+    });
     await insertRaw(150);
     const { logger, lines } = capturingLogger();
     const system = await start(['processor'], { WORKER_ID: 'stale-token' }, { logger });
@@ -139,7 +165,14 @@ describe.skipIf(!mongoUri)('faults', () => {
     expect(warning.gapMs).toBeGreaterThanOrEqual(86_400_000);
     expect(await counted(system.metrics.streamRestarts)).toBe(1);
     // Once restarted from now, the stream delivers again.
-    const [{ insertedId }] = [await mongo.raw.insertOne(newRawTransaction('acme', { source: 'generic', payload: { account: 'late', amountMinor: 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } }) as RawTransaction)];
+    const [{ insertedId }] = [
+      await mongo.raw.insertOne(
+        newRawTransaction('acme', {
+          source: 'generic',
+          payload: { account: 'late', amountMinor: 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' },
+        }) as RawTransaction,
+      ),
+    ];
     await waitFor('the late document', () => mongo.raw.findOne({ _id: new ObjectId(insertedId), processed: true }));
     expect(await rows()).toEqual({ n: 301, d: 301 });
     await report('stale-resume-token', 301);
@@ -148,7 +181,16 @@ describe.skipIf(!mongoUri)('faults', () => {
   it('a row PostgreSQL rejects is isolated from its batch: it alone fails, the rest commits', async () => {
     // A NUL escape in metadata passes MongoDB and the mapper, and PostgreSQL's jsonb refuses it (SQLSTATE 22P05).
     const docs = Array.from({ length: 99 }, (_, i) =>
-      newRawTransaction('acme', { source: 'generic', payload: { account: 'a', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', metadata: i === 42 ? { note: 'bad\u0000byte' } : { note: 'ok' } } }),
+      newRawTransaction('acme', {
+        source: 'generic',
+        payload: {
+          account: 'a',
+          amountMinor: i + 1,
+          currency: 'USD',
+          occurredAt: '2026-11-24T00:00:00Z',
+          metadata: i === 42 ? { note: 'bad\u0000byte' } : { note: 'ok' },
+        },
+      }),
     ) as RawTransaction[];
     const { insertedIds } = await mongo.raw.insertMany(docs);
     const poison = insertedIds[42]!;
@@ -160,13 +202,16 @@ describe.skipIf(!mongoUri)('faults', () => {
     await report('poison-row-isolated', 99);
   });
 
-  it.skipIf(!mongoReal)('on a quiet collection the heartbeat keeps moving the stored resume token (real mongod only: the stand-in sends no post-batch tokens)', async () => {
-    await start(['processor'], { WORKER_ID: 'heartbeat', CHECKPOINT_HEARTBEAT_MS: '100' });
-    const first = await waitFor('a heartbeat checkpoint', () => mongo.checkpoints.findOne({ _id: 'default' }));
-    await mongo.db.collection('unrelated').insertOne({ moving: 'the oplog' });
-    await waitFor('a newer heartbeat checkpoint', async () => {
-      const now = await mongo.checkpoints.findOne({ _id: 'default' });
-      return now && JSON.stringify(now.resumeToken) !== JSON.stringify(first.resumeToken);
-    });
-  });
+  it.skipIf(!mongoReal)(
+    'on a quiet collection the heartbeat keeps moving the stored resume token (real mongod only: the stand-in sends no post-batch tokens)',
+    async () => {
+      await start(['processor'], { WORKER_ID: 'heartbeat', CHECKPOINT_HEARTBEAT_MS: '100' });
+      const first = await waitFor('a heartbeat checkpoint', () => mongo.checkpoints.findOne({ _id: 'default' }));
+      await mongo.db.collection('unrelated').insertOne({ moving: 'the oplog' });
+      await waitFor('a newer heartbeat checkpoint', async () => {
+        const now = await mongo.checkpoints.findOne({ _id: 'default' });
+        return now && JSON.stringify(now.resumeToken) !== JSON.stringify(first.resumeToken);
+      });
+    },
+  );
 });

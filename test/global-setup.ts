@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.js';
+import { type MongoKind, resolveMongo } from '../src/db/mongo-resolver.js';
 import { connectPostgres, pgp, withDatabase } from '../src/db/postgres.js';
-import { resolveMongo, type MongoKind } from '../src/db/mongo-resolver.js';
 import { startThrowawayPostgres } from './support/throwaway-postgres.js';
 
 declare module 'vitest' {
@@ -50,7 +50,9 @@ export default async function setup(project: TestProject) {
   const mongoSkipReason = mongo ? null : `no MongoDB could be had (${reasons.join('; ')})`;
   console.log(`[databases] PostgreSQL ${version.server_version} from ${pgKind}`);
   if (mongo) {
-    console.log(`[databases] MongoDB-backed suites run against ${mongo.kind}${mongo.real ? '' : ' (a stand-in: suites that need a real mongod skip)'}`);
+    console.log(
+      `[databases] MongoDB-backed suites run against ${mongo.kind}${mongo.real ? '' : ' (a stand-in: suites that need a real mongod skip)'}`,
+    );
   } else {
     console.log(`[databases] !!! SKIPPING every MongoDB-backed suite: ${mongoSkipReason} !!!`);
   }

@@ -5,10 +5,10 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RawTransaction } from '../src/raw-store/collections.js';
 import { connectPostgres, withDatabase } from '../src/db/postgres.js';
+import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
-import { mongoUri, waitFor, type TestMongo, type TestPostgres } from './support/databases.js';
+import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
@@ -28,12 +28,23 @@ describe.skipIf(!mongoUri)('operations', () => {
 
   const prismo = (args: string[], env: Record<string, string> = {}) =>
     run(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', MONGODB_URI: mongoUri!, MONGODB_DB: mongo.dbName, DATABASE_URL: pg.url, ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        LOG_LEVEL: 'warn',
+        MONGODB_URI: mongoUri!,
+        MONGODB_DB: mongo.dbName,
+        DATABASE_URL: pg.url,
+        ...env,
+      },
       timeout: 60_000,
     });
 
   const envelope = (i: number, payload: Record<string, unknown> = {}) =>
-    newRawTransaction('acme', { source: 'generic', payload: { account: 'a', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', ...payload } }) as RawTransaction;
+    newRawTransaction('acme', {
+      source: 'generic',
+      payload: { account: 'a', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', ...payload },
+    }) as RawTransaction;
 
   it('an unreachable MONGODB_URI or DATABASE_URL ends start-up with one line naming the variable and the host', async () => {
     const failure = (args: string[], env: Record<string, string>) =>
@@ -96,7 +107,12 @@ describe.skipIf(!mongoUri)('operations', () => {
 
   it('replay --dry-run counts, then replay re-queues exactly the failed documents, which the processor then processes', async () => {
     await mongo.raw.deleteMany({});
-    const failed = Array.from({ length: 7 }, (_, i) => ({ ...envelope(i), status: 'failed' as const, attempts: 3, lastError: 'PostgreSQL was down' }));
+    const failed = Array.from({ length: 7 }, (_, i) => ({
+      ...envelope(i),
+      status: 'failed' as const,
+      attempts: 3,
+      lastError: 'PostgreSQL was down',
+    }));
     const dead = Array.from({ length: 4 }, (_, i) => ({ ...envelope(100 + i), status: 'dead' as const, attempts: 5 }));
     const done = Array.from({ length: 5 }, (_, i) => ({ ...envelope(200 + i), processed: true, status: 'processed' as const }));
     const otherTenant = { ...envelope(300), tenantId: 'globex', status: 'failed' as const, attempts: 1 };
@@ -115,10 +131,16 @@ describe.skipIf(!mongoUri)('operations', () => {
 
     const system = await sys.start(['processor'], { CHANGE_STREAM: 'off', POLL_INTERVAL_MS: '100' });
     try {
-      await waitFor('the replayed documents processed', async () => (await mongo.raw.countDocuments({ tenantId: 'acme', processed: true })) === 12);
+      await waitFor(
+        'the replayed documents processed',
+        async () => (await mongo.raw.countDocuments({ tenantId: 'acme', processed: true })) === 12,
+      );
       expect(await mongo.raw.countDocuments({ tenantId: 'acme', status: 'dead' })).toBe(4);
       // Following the drain: plain lines when not on a terminal, ending once the backlog is empty.
-      await waitFor('an empty backlog', async () => (await mongo.raw.countDocuments({ processed: false, status: { $in: ['pending', 'failed'] } })) === 0);
+      await waitFor(
+        'an empty backlog',
+        async () => (await mongo.raw.countDocuments({ processed: false, status: { $in: ['pending', 'failed'] } })) === 0,
+      );
       const watched = await prismo(['status', '--watch', '--until-empty']);
       expect(watched.stderr.trim().split('\n').at(-1)).toMatch(/^backlog 0, processed 13, \d+ docs\/s, empty$/);
     } finally {
@@ -133,7 +155,12 @@ describe.skipIf(!mongoUri)('operations', () => {
       ...Array.from({ length: 6 }, (_, i) => ({ ...envelope(i), receivedAt: new Date(Date.now() - 120_000) })),
       ...Array.from({ length: 2 }, (_, i) => ({ ...envelope(10 + i), status: 'failed' as const, attempts: 1 })),
       ...Array.from({ length: 3 }, (_, i) => ({ ...envelope(20 + i), status: 'dead' as const })),
-      ...Array.from({ length: 9 }, (_, i) => ({ ...envelope(30 + i), processed: true, status: 'processed' as const, processedAt: new Date() })),
+      ...Array.from({ length: 9 }, (_, i) => ({
+        ...envelope(30 + i),
+        processed: true,
+        status: 'processed' as const,
+        processedAt: new Date(),
+      })),
     ]);
     await mongo.checkpoints.insertOne({ _id: 'default', resumeToken: { _data: 'x' }, worker: 'w1', at: new Date(Date.now() - 30_000) });
     const { stdout } = await prismo(['status', '--json']);
@@ -157,10 +184,20 @@ describe.skipIf(!mongoUri)('operations', () => {
     try {
       const readyz = async () => {
         const response = await fetch(`${system.opsUrl}/readyz`);
-        return { status: response.status, body: (await response.json()) as { ready: boolean; checks: Record<string, { ok: boolean }>; processor?: string } };
+        return {
+          status: response.status,
+          body: (await response.json()) as { ready: boolean; checks: Record<string, { ok: boolean }>; processor?: string },
+        };
       };
       const before = await readyz();
-      expect(before).toMatchObject({ status: 200, body: { ready: true, checks: { mongodb: { ok: true }, postgresql: { ok: true }, migrations: { ok: true } }, processor: 'change-stream+sweep' } });
+      expect(before).toMatchObject({
+        status: 200,
+        body: {
+          ready: true,
+          checks: { mongodb: { ok: true }, postgresql: { ok: true }, migrations: { ok: true } },
+          processor: 'change-stream+sweep',
+        },
+      });
       proxy.cut();
       const down = await waitFor('unready', async () => {
         const r = await readyz();
@@ -179,14 +216,37 @@ describe.skipIf(!mongoUri)('operations', () => {
 
   it('/metrics after a known load agrees with the databases', async () => {
     await Promise.all([mongo.raw.deleteMany({}), mongo.logs.deleteMany({}), mongo.checkpoints.deleteMany({})]);
-    const system = await sys.start(['gateway', 'ingest', 'processor'], { API_KEYS: `acme:${API_KEY}`, MAX_ATTEMPTS: '1', POLL_INTERVAL_MS: '200' });
+    const system = await sys.start(['gateway', 'ingest', 'processor'], {
+      API_KEYS: `acme:${API_KEY}`,
+      MAX_ATTEMPTS: '1',
+      POLL_INTERVAL_MS: '200',
+    });
     try {
       const post = (body: unknown) =>
-        fetch(`${system.gatewayUrl}/api/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: JSON.stringify(body) });
+        fetch(`${system.gatewayUrl}/api/v1/transactions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+          body: JSON.stringify(body),
+        });
       for (let i = 0; i < 40; i++) {
-        expect((await post({ source: 'generic', payload: { account: 'm', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } })).status).toBe(202);
+        expect(
+          (
+            await post({
+              source: 'generic',
+              payload: { account: 'm', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' },
+            })
+          ).status,
+        ).toBe(202);
       }
-      for (let i = 0; i < 3; i++) expect((await post({ source: 'generic', payload: { account: 'm', amount: '1.001', currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' } })).status).toBe(202);
+      for (let i = 0; i < 3; i++)
+        expect(
+          (
+            await post({
+              source: 'generic',
+              payload: { account: 'm', amount: '1.001', currency: 'USD', occurredAt: '2026-11-24T00:00:00Z' },
+            })
+          ).status,
+        ).toBe(202);
       expect((await post({ source: 'generic' })).status).toBe(400);
       await waitFor('all outcomes', async () => (await mongo.logs.countDocuments({})) === 43);
 
@@ -195,14 +255,23 @@ describe.skipIf(!mongoUri)('operations', () => {
       expect(value('prismo_raw_accepted_total{source="generic"}')).toBe(await mongo.raw.countDocuments({}));
       expect(value('prismo_documents_total{outcome="processed"}')).toBe(await mongo.raw.countDocuments({ processed: true }));
       expect(value('prismo_documents_total{outcome="dead"}')).toBe(await mongo.raw.countDocuments({ status: 'dead' }));
-      expect(value('prismo_backlog_documents')).toBe(await mongo.raw.countDocuments({ processed: false, status: { $in: ['pending', 'failed'] } }));
+      expect(value('prismo_backlog_documents')).toBe(
+        await mongo.raw.countDocuments({ processed: false, status: { $in: ['pending', 'failed'] } }),
+      );
       expect(value('prismo_dead_documents')).toBe(3);
       expect(value('prismo_oldest_unprocessed_age_seconds')).toBe(0);
       expect(value('prismo_http_requests_total{method="POST",route="/api/v1/transactions",status="202"}')).toBe(43);
       expect(value('prismo_http_requests_total{method="POST",route="/api/v1/transactions",status="400"}')).toBe(1);
       expect(text).toContain('prismo_batch_duration_seconds_bucket');
       expect(text).toContain('prismo_process_resident_memory_bytes');
-      console.log(`[metrics] ${text.split('\n').filter((l) => /^prismo_(raw_accepted|documents|backlog|dead|oldest|sweep_hits|change_stream|resume_token|batch_size_(sum|count))/.test(l)).join(' | ')}`);
+      console.log(
+        `[metrics] ${text
+          .split('\n')
+          .filter((l) =>
+            /^prismo_(raw_accepted|documents|backlog|dead|oldest|sweep_hits|change_stream|resume_token|batch_size_(sum|count))/.test(l),
+          )
+          .join(' | ')}`,
+      );
     } finally {
       await system.stop();
     }

@@ -2,7 +2,7 @@
 // directory other users cannot enter (mode 0700; as root, PostgreSQL runs as another user), on whatever
 // MongoDB the shared resolver finds (a real mongod, else the development MongoDB). A transaction posted
 // before a restart still reads back, processed, after it; Ctrl-C exits 0 within SHUTDOWN_TIMEOUT_MS.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,10 @@ describe.skipIf(mongoSkipReason !== null)('out of the box: prismo start on embed
       'GET /readyz 200',
       async () => {
         if (child.exitCode !== null) throw new Error(`prismo start exited with ${child.exitCode}:\n${output.join('')}`);
-        return fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+        return fetch(`${base}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
       },
       { timeoutMs: 180_000, intervalMs: 200 },
     );
@@ -79,14 +82,19 @@ describe.skipIf(mongoSkipReason !== null)('out of the box: prismo start on embed
     if (!pgData!.startsWith(home)) dataDirs.add(pgData!.replace(/\/postgres$/, ''));
     expect(banner).toMatch(/MongoDB {5}(embedded mongod|development MongoDB).*data kept in/);
     const readiness = (await (await fetch(`${first.base}/readyz`)).json()) as { checks: { mongodb: { detail?: string } } };
-    if (/development MongoDB/.test(banner)) expect(readiness.checks.mongodb.detail).toContain('development MongoDB (mongo-java-server), not MongoDB');
+    if (/development MongoDB/.test(banner))
+      expect(readiness.checks.mongodb.detail).toContain('development MongoDB (mongo-java-server), not MongoDB');
 
     const key = (await readFile(join(home, '.prismo', 'dev-api-key'), 'utf8')).trim();
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const posted = await fetch(`${first.base}/api/v1/transactions`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ source: 'generic', externalId: 'first-run-1', payload: { account: 'acc-1', amount: '-12.34', currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' } }),
+      body: JSON.stringify({
+        source: 'generic',
+        externalId: 'first-run-1',
+        payload: { account: 'acc-1', amount: '-12.34', currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' },
+      }),
     });
     expect(posted.status).toBe(202);
     const { id } = (await posted.json()) as { id: string };

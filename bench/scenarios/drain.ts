@@ -5,18 +5,21 @@
 import { ObjectId } from 'mongodb';
 import { loadSettings } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
+import { startProcessor } from '../../src/processor/start.js';
+import { writeTransactions } from '../../src/processor/transactions-writer.js';
+import { transformRaw } from '../../src/processor/transform/index.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
-import { startProcessor } from '../../src/processor/start.js';
-import { transformRaw } from '../../src/processor/transform/index.js';
-import { writeTransactions } from '../../src/processor/transactions-writer.js';
-import type { ScenarioResult } from '../report.js';
-import { envelopeOf, freshDatabases, sampleRss, type BenchEnv, type Databases } from '../support.js';
 import { waitFor } from '../../test/support/wait-for.js';
+import type { ScenarioResult } from '../report.js';
+import { type BenchEnv, type Databases, envelopeOf, freshDatabases, sampleRss } from '../support.js';
 
 async function preload(dbs: Databases, count: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {
-    const docs = Array.from({ length: Math.min(5_000, count - from) }, (_, i) => newRawTransaction('bench', envelopeOf(from + i)) as RawTransaction);
+    const docs = Array.from(
+      { length: Math.min(5_000, count - from) },
+      (_, i) => newRawTransaction('bench', envelopeOf(from + i)) as RawTransaction,
+    );
     await dbs.mongo.raw.insertMany(docs, { ordered: false });
   }
 }
@@ -39,10 +42,18 @@ async function drainWithProcessors(env: BenchEnv, count: number, processors: num
     const started = performance.now();
     const running = await Promise.all(
       Array.from({ length: processors }, (_, i) =>
-        startProcessor(dbs.mongo, dbs.db, loadSettings({ LOG_LEVEL: 'silent', WORKER_ID: `bench-${i}`, ...knobs }).processor, createLogger('silent')),
+        startProcessor(
+          dbs.mongo,
+          dbs.db,
+          loadSettings({ LOG_LEVEL: 'silent', WORKER_ID: `bench-${i}`, ...knobs }).processor,
+          createLogger('silent'),
+        ),
       ),
     );
-    await waitFor('the backlog drained', async () => (await dbs.mongo.raw.countDocuments({ processed: true })) >= count, { timeoutMs: 3_600_000, intervalMs: 250 });
+    await waitFor('the backlog drained', async () => (await dbs.mongo.raw.countDocuments({ processed: true })) >= count, {
+      timeoutMs: 3_600_000,
+      intervalMs: 250,
+    });
     const seconds = (performance.now() - started) / 1000;
     await Promise.all(running.map((p) => p.stop()));
     const rows = await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number);
@@ -78,7 +89,17 @@ async function floor(env: BenchEnv, count: number) {
       if (!doc) break;
       await writeTransactions(dbs.db, [transformRaw(asInput(doc))]);
       await dbs.mongo.raw.updateOne({ _id: doc._id }, { $set: { processed: true, status: 'processed', processedAt: new Date() } });
-      await dbs.mongo.logs.insertOne({ _id: `naive:${doc._id.toHexString()}`, rawId: doc._id, tenantId: doc.tenantId, outcome: 'processed', durationMs: 0, latencyMs: 0, worker: 'naive', batchId: 'naive', at: new Date() });
+      await dbs.mongo.logs.insertOne({
+        _id: `naive:${doc._id.toHexString()}`,
+        rawId: doc._id,
+        tenantId: doc.tenantId,
+        outcome: 'processed',
+        durationMs: 0,
+        latencyMs: 0,
+        worker: 'naive',
+        batchId: 'naive',
+        at: new Date(),
+      });
     }
     return { rate: count / ((performance.now() - started) / 1000) };
   } finally {
@@ -88,15 +109,38 @@ async function floor(env: BenchEnv, count: number) {
 
 export async function drainScenario(
   env: BenchEnv,
-  { documents, floorDocuments, twoProcessors, knobs }: { documents: number; floorDocuments: number; twoProcessors: boolean; knobs: Record<string, string> },
+  {
+    documents,
+    floorDocuments,
+    twoProcessors,
+    knobs,
+  }: { documents: number; floorDocuments: number; twoProcessors: boolean; knobs: Record<string, string> },
 ): Promise<ScenarioResult> {
   const one = await drainWithProcessors(env, documents, 1, knobs);
   const two = twoProcessors ? await drainWithProcessors(env, documents, 2, knobs) : undefined;
   const top = await ceiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
   const bottom = await floor(env, floorDocuments);
   const measurements = [
-    { scenario: 'drain', variant: `processor x1, ${documents} docs`, throughput: one.rate, unit: 'docs/s', peakRssMiB: one.peakRssMiB, notes: `${one.seconds.toFixed(1)} s, ${one.rows} rows, RSS ${one.rssAtStart} MiB at start` },
-    ...(two ? [{ scenario: 'drain', variant: `processor x2, ${documents} docs`, throughput: two.rate, unit: 'docs/s', peakRssMiB: two.peakRssMiB, notes: `${two.seconds.toFixed(1)} s, ${two.rows} rows, RSS ${two.rssAtStart} MiB at start` }] : []),
+    {
+      scenario: 'drain',
+      variant: `processor x1, ${documents} docs`,
+      throughput: one.rate,
+      unit: 'docs/s',
+      peakRssMiB: one.peakRssMiB,
+      notes: `${one.seconds.toFixed(1)} s, ${one.rows} rows, RSS ${one.rssAtStart} MiB at start`,
+    },
+    ...(two
+      ? [
+          {
+            scenario: 'drain',
+            variant: `processor x2, ${documents} docs`,
+            throughput: two.rate,
+            unit: 'docs/s',
+            peakRssMiB: two.peakRssMiB,
+            notes: `${two.seconds.toFixed(1)} s, ${two.rows} rows, RSS ${two.rssAtStart} MiB at start`,
+          },
+        ]
+      : []),
     { scenario: 'drain', variant: 'ceiling: bare multi-row INSERT', throughput: top.rate, unit: 'rows/s', notes: 'no MongoDB work' },
     { scenario: 'drain', variant: `floor: naive one at a time (${floorDocuments})`, throughput: bottom.rate, unit: 'docs/s' },
   ];

@@ -1,15 +1,19 @@
 // End-to-end latency at fixed arrival rates: from the 202 to the row committed in PostgreSQL (the row's
 // created_at is clock_timestamp() at insert), for the real pipeline (change stream + sweep) and for
 // poll-only mode, the design we started from (change stream off, the default POLL_INTERVAL_MS).
-import type { Measurement, Ratio, ScenarioResult } from '../report.js';
-import { BENCH_API_KEY, envelopeOf, freshDatabases, median, percentile, startBenchSystem, type BenchEnv } from '../support.js';
+
 import { waitFor } from '../../test/support/wait-for.js';
+import type { Measurement, Ratio, ScenarioResult } from '../report.js';
+import { BENCH_API_KEY, type BenchEnv, envelopeOf, freshDatabases, median, percentile, startBenchSystem } from '../support.js';
 
 const MAX_OUTSTANDING = 256;
 
 async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number, durationS: number, knobs: Record<string, string>) {
   const dbs = await freshDatabases(env, `e2e_${mode.replace('-', '')}_${rate}`);
-  const system = await startBenchSystem(env, dbs, ['gateway', 'ingest', 'processor'], { ...knobs, CHANGE_STREAM: mode === 'stream' ? 'on' : 'off' });
+  const system = await startBenchSystem(env, dbs, ['gateway', 'ingest', 'processor'], {
+    ...knobs,
+    CHANGE_STREAM: mode === 'stream' ? 'on' : 'off',
+  });
   const acceptedAt = new Map<string, number>();
   let failed = 0;
   try {
@@ -46,8 +50,14 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     }
     await Promise.all(inFlight);
     const achieved = acceptedAt.size / ((performance.now() - started) / 1000);
-    await waitFor('every accepted row', async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= acceptedAt.size, { timeoutMs: 120_000, intervalMs: 250 });
-    const rows = await dbs.db.any<{ raw_id: string; ms: number }>("SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions");
+    await waitFor(
+      'every accepted row',
+      async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= acceptedAt.size,
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
+    const rows = await dbs.db.any<{ raw_id: string; ms: number }>(
+      'SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions',
+    );
     const latencies = rows.map((row) => row.ms - acceptedAt.get(row.raw_id)!).sort((a, b) => a - b);
     return { achieved, latencies, failed, shed };
   } finally {
@@ -56,7 +66,10 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
   }
 }
 
-export async function e2eLatencyScenario(env: BenchEnv, { rates, durationS, knobs }: { rates: number[]; durationS: number; knobs: Record<string, string> }): Promise<ScenarioResult> {
+export async function e2eLatencyScenario(
+  env: BenchEnv,
+  { rates, durationS, knobs }: { rates: number[]; durationS: number; knobs: Record<string, string> },
+): Promise<ScenarioResult> {
   const measurements: Measurement[] = [];
   const ratios: Ratio[] = [];
   for (const rate of rates) {
@@ -72,10 +85,19 @@ export async function e2eLatencyScenario(env: BenchEnv, { rates, durationS, knob
         p50Ms: percentile(result.latencies, 50),
         p95Ms: percentile(result.latencies, 95),
         p99Ms: percentile(result.latencies, 99),
-        notes: [result.failed ? `${result.failed} not accepted` : '', result.shed ? `${result.shed} shed (>${MAX_OUTSTANDING} outstanding)` : ''].filter(Boolean).join(', '),
+        notes: [
+          result.failed ? `${result.failed} not accepted` : '',
+          result.shed ? `${result.shed} shed (>${MAX_OUTSTANDING} outstanding)` : '',
+        ]
+          .filter(Boolean)
+          .join(', '),
       });
     }
-    ratios.push({ scenario: 'e2e latency', what: `poll-only p50 / stream p50 @ ${rate}/s`, value: median(results['poll-only']!.latencies) / median(results.stream!.latencies) });
+    ratios.push({
+      scenario: 'e2e latency',
+      what: `poll-only p50 / stream p50 @ ${rate}/s`,
+      value: median(results['poll-only']!.latencies) / median(results.stream!.latencies),
+    });
   }
   return { measurements, ratios };
 }

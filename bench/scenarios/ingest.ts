@@ -3,10 +3,10 @@
 // against a bare insertMany.
 import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
-import { newRawTransaction } from '../../src/raw-store/insert.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
+import { newRawTransaction } from '../../src/raw-store/insert.js';
 import type { ScenarioResult } from '../report.js';
-import { BENCH_API_KEY, envelopeOf, freshDatabases, startBenchSystem, type BenchEnv } from '../support.js';
+import { BENCH_API_KEY, type BenchEnv, envelopeOf, freshDatabases, startBenchSystem } from '../support.js';
 
 async function load(url: string, body: string, { connections, durationS }: { connections: number; durationS: number }) {
   const result = await autocannon({
@@ -28,8 +28,12 @@ async function startBareServer(raw: import('mongodb').Collection<RawTransaction>
     request.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items?: unknown[] };
       const write = body.items
-        ? raw.insertMany(body.items.map((item) => newRawTransaction('bench', item as never) as RawTransaction)).then(() => ({ accepted: body.items!.length }))
-        : raw.insertOne(newRawTransaction('bench', body as never) as RawTransaction).then(({ insertedId }) => ({ id: insertedId.toHexString() }));
+        ? raw
+            .insertMany(body.items.map((item) => newRawTransaction('bench', item as never) as RawTransaction))
+            .then(() => ({ accepted: body.items!.length }))
+        : raw
+            .insertOne(newRawTransaction('bench', body as never) as RawTransaction)
+            .then(({ insertedId }) => ({ id: insertedId.toHexString() }));
       write.then(
         (answer) => {
           response.writeHead(202, { 'content-type': 'application/json' });
@@ -46,7 +50,10 @@ async function startBareServer(raw: import('mongodb').Collection<RawTransaction>
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
-export async function ingestScenario(env: BenchEnv, { durationS, connections, batchItems }: { durationS: number; connections: number; batchItems: number }): Promise<ScenarioResult> {
+export async function ingestScenario(
+  env: BenchEnv,
+  { durationS, connections, batchItems }: { durationS: number; connections: number; batchItems: number },
+): Promise<ScenarioResult> {
   const dbs = await freshDatabases(env, 'ingest');
   const system = await startBenchSystem(env, dbs, ['gateway', 'ingest']);
   const bare = await startBareServer(dbs.mongo.raw);
@@ -79,10 +86,42 @@ export async function ingestScenario(env: BenchEnv, { durationS, connections, ba
     const note = (r: { non2xx: number; errors: number }) => (r.non2xx || r.errors ? `${r.non2xx} non-2xx, ${r.errors} errors` : '');
     return {
       measurements: [
-        { scenario: 'ingest', variant: 'gateway POST (auth, zod, Mongo)', throughput: gateway.rps, unit: 'req/s', p50Ms: gateway.p50, p99Ms: gateway.p99, notes: note(gateway) },
-        { scenario: 'ingest', variant: 'baseline: bare http + insertOne', throughput: baseline.rps, unit: 'req/s', p50Ms: baseline.p50, p99Ms: baseline.p99, notes: note(baseline) },
-        { scenario: 'ingest', variant: `gateway batch x${batchItems}`, throughput: gatewayBatch.rps * batchItems, unit: 'tx/s', p50Ms: gatewayBatch.p50, p99Ms: gatewayBatch.p99, notes: note(gatewayBatch) },
-        { scenario: 'ingest', variant: `baseline: bare insertMany x${batchItems}`, throughput: baselineBatch.rps * batchItems, unit: 'tx/s', p50Ms: baselineBatch.p50, p99Ms: baselineBatch.p99, notes: note(baselineBatch) },
+        {
+          scenario: 'ingest',
+          variant: 'gateway POST (auth, zod, Mongo)',
+          throughput: gateway.rps,
+          unit: 'req/s',
+          p50Ms: gateway.p50,
+          p99Ms: gateway.p99,
+          notes: note(gateway),
+        },
+        {
+          scenario: 'ingest',
+          variant: 'baseline: bare http + insertOne',
+          throughput: baseline.rps,
+          unit: 'req/s',
+          p50Ms: baseline.p50,
+          p99Ms: baseline.p99,
+          notes: note(baseline),
+        },
+        {
+          scenario: 'ingest',
+          variant: `gateway batch x${batchItems}`,
+          throughput: gatewayBatch.rps * batchItems,
+          unit: 'tx/s',
+          p50Ms: gatewayBatch.p50,
+          p99Ms: gatewayBatch.p99,
+          notes: note(gatewayBatch),
+        },
+        {
+          scenario: 'ingest',
+          variant: `baseline: bare insertMany x${batchItems}`,
+          throughput: baselineBatch.rps * batchItems,
+          unit: 'tx/s',
+          p50Ms: baselineBatch.p50,
+          p99Ms: baselineBatch.p99,
+          notes: note(baselineBatch),
+        },
       ],
       ratios: [
         { scenario: 'ingest', what: 'gateway / bare insertOne (req/s)', value: gateway.rps / baseline.rps },

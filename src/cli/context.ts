@@ -28,7 +28,7 @@ export interface CommandContext {
   cleanups: Cleanup[];
 }
 
-/** A command: runs to completion and returns, or (start, serve) returns once the services are up. */
-export type Command = (context: CommandContext) => Promise<void | 'running'>;
+/** A command: runs to completion ('done'), or (start, serve) returns 'running' once the services are up. */
+export type Command = (context: CommandContext) => Promise<'done' | 'running'>;
 
 export class StartupError extends Error {}

@@ -10,7 +10,7 @@ import { replayCommand } from './commands/replay.js';
 import { processCommand, serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
-import { StartupError, type Cleanup, type Command } from './context.js';
+import { type Cleanup, type Command, StartupError } from './context.js';
 
 const COMMANDS: Record<string, Command> = {
   start: startCommand,

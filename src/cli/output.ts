@@ -1,8 +1,8 @@
 // What the CLI prints for people: a status table, and progress that is a live line on a terminal and
 // plain lines otherwise (logs, CI).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MongoCollections } from '../raw-store/collections.js';
 import { drainProgress, type PipelineStatus } from '../raw-store/backlog.js';
+import type { MongoCollections } from '../raw-store/collections.js';
 
 const age = (seconds: number) =>
   seconds < 90 ? `${seconds.toFixed(1)} s` : seconds < 5_400 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3_600).toFixed(1)} h`;
@@ -21,7 +21,8 @@ export function formatStatus(status: PipelineStatus): string {
     `per tenant, last ${status.windowSeconds} s:`,
     `  ${'tenant'.padEnd(24)} ${'accepted/s'.padStart(10)} ${'processed/s'.padStart(11)} ${'backlog'.padStart(8)}`,
     ...status.tenants.map(
-      (t) => `  ${t.tenantId.padEnd(24)} ${t.acceptedPerSecond.toFixed(2).padStart(10)} ${t.processedPerSecond.toFixed(2).padStart(11)} ${String(t.backlog).padStart(8)}`,
+      (t) =>
+        `  ${t.tenantId.padEnd(24)} ${t.acceptedPerSecond.toFixed(2).padStart(10)} ${t.processedPerSecond.toFixed(2).padStart(11)} ${String(t.backlog).padStart(8)}`,
     ),
   ];
   return lines.join('\n');

@@ -7,9 +7,9 @@ import type { Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { embeddedPostgresUrl, startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { connectPostgres } from '../db/postgres.js';
-import { keyPrefix, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { type ApiKeyEntry, keyPrefix } from '../gateway/api-keys.js';
 import { connectMongo, type MongoConnection } from '../raw-store/collections.js';
-import { StartupError, type Cleanup } from './context.js';
+import { type Cleanup, StartupError } from './context.js';
 
 /** What `start` runs on, for the ready block, /readyz and `prismo status`. */
 export interface Resolved {
@@ -31,11 +31,13 @@ export async function resolvePostgres(settings: Settings, logger: Logger, cleanu
   );
   await running.$pool.end();
   if (alreadyUp) return { url: shared, description: `embedded PostgreSQL on port ${settings.postgres.embeddedPort}, already running` };
-  const server = await startEmbeddedPostgres({ dataDir: resolve(settings.dataDir, 'postgres'), port: settings.postgres.embeddedPort, persistent: true }).catch(
-    (error: unknown) => {
-      throw new StartupError(`DATABASE_URL is unset and the embedded PostgreSQL could not start: ${(error as Error).message}`);
-    },
-  );
+  const server = await startEmbeddedPostgres({
+    dataDir: resolve(settings.dataDir, 'postgres'),
+    port: settings.postgres.embeddedPort,
+    persistent: true,
+  }).catch((error: unknown) => {
+    throw new StartupError(`DATABASE_URL is unset and the embedded PostgreSQL could not start: ${(error as Error).message}`);
+  });
   cleanups.push(server.stop);
   logger.info({ dataDir: server.dataDir }, 'DATABASE_URL is unset: started an embedded PostgreSQL');
   return { url: server.url, description: `embedded PostgreSQL ${settings.postgres.embeddedPort}, data kept in ${server.dataDir}` };
@@ -108,18 +110,28 @@ export const runtimeFile = (settings: Settings) => join(resolve(settings.dataDir
 export async function resolveApiKeys(settings: Settings, logger: Logger): Promise<ApiKeyEntry[]> {
   if (settings.gateway.apiKeys?.length) return settings.gateway.apiKeys;
   const file = join(resolve(settings.dataDir), 'dev-api-key');
-  let key = await readFile(file, 'utf8').then((text) => text.trim(), () => '');
+  let key = await readFile(file, 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
   if (key.length < 16) {
     key = `dev_${randomBytes(24).toString('base64url')}`;
     await mkdir(resolve(settings.dataDir), { recursive: true });
     await writeFile(file, `${key}\n`, { mode: 0o600 });
   }
-  logger.warn({ file, tenantId: 'dev', keyPrefix: keyPrefix(key) }, 'API_KEYS is unset: using a development key for tenant "dev"; read it from the file');
+  logger.warn(
+    { file, tenantId: 'dev', keyPrefix: keyPrefix(key) },
+    'API_KEYS is unset: using a development key for tenant "dev"; read it from the file',
+  );
   return [{ tenantId: 'dev', key }];
 }
 
 /** MONGODB_URI, or the MongoDB a running `prismo start` (npm start) recorded in DATA_DIR/runtime.json. */
-export async function connectRunningMongo(settings: Settings, command: string, cleanups: Cleanup[]): Promise<{ mongo: MongoConnection; notice?: string }> {
+export async function connectRunningMongo(
+  settings: Settings,
+  command: string,
+  cleanups: Cleanup[],
+): Promise<{ mongo: MongoConnection; notice?: string }> {
   const running = settings.mongo.uri
     ? undefined
     : await readFile(runtimeFile(settings), 'utf8').then(
@@ -127,7 +139,10 @@ export async function connectRunningMongo(settings: Settings, command: string, c
         () => undefined,
       );
   const mongoUri = settings.mongo.uri ?? running?.mongoUri;
-  if (!mongoUri) throw new StartupError(`MONGODB_URI is not set and no \`prismo start\` is running here: ${command} works on the MongoDB holding raw_transactions`);
+  if (!mongoUri)
+    throw new StartupError(
+      `MONGODB_URI is not set and no \`prismo start\` is running here: ${command} works on the MongoDB holding raw_transactions`,
+    );
   if (running?.mongoNotice) console.error(`note: ${running.mongoNotice}`);
   const mongo = await connectMongo(mongoUri, settings.mongo.dbName).catch((error: unknown) => {
     throw new StartupError(`cannot reach MongoDB at ${hostOf(mongoUri)}: ${(error as Error).message.split('\n')[0]}`);

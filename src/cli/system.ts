@@ -8,7 +8,7 @@ import fp from 'fastify-plugin';
 import type { Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { connectPostgres, type Database } from '../db/postgres.js';
-import { combineVerifiers, createDatabaseVerifier, createStaticVerifier, type ApiKeyEntry } from '../gateway/api-keys.js';
+import { type ApiKeyEntry, combineVerifiers, createDatabaseVerifier, createStaticVerifier } from '../gateway/api-keys.js';
 import { buildGateway } from '../gateway/build-gateway.js';
 import { createHttpIngest } from '../gateway/ingest-client.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
@@ -19,7 +19,7 @@ import { opsRoutes } from '../ops/ops-routes.js';
 import { createProcessorTracker } from '../ops/processor-tracker.js';
 import { createReadiness } from '../ops/readiness.js';
 import { ProcessorEvents } from '../processor/events.js';
-import { startProcessor, type Processor } from '../processor/start.js';
+import { type Processor, startProcessor } from '../processor/start.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { StartupError } from './context.js';
 
@@ -83,14 +83,22 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
   let closing: Promise<void> | undefined;
   const system: System = { metrics, stop: () => (closing ??= root.close()) };
   try {
-    const needsMongo = roles.includes('ingest') || roles.includes('processor') || (roles.includes('gateway') && !settings.gateway.ingestUrl);
+    const needsMongo =
+      roles.includes('ingest') || roles.includes('processor') || (roles.includes('gateway') && !settings.gateway.ingestUrl);
     if (needsMongo) {
       const uri = options.mongoUri;
-      if (!uri) throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
-      system.mongo = await own('mongodb', () => connectMongo(uri, settings.mongo.dbName), (mongo) => mongo.close());
+      if (!uri)
+        throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
+      system.mongo = await own(
+        'mongodb',
+        () => connectMongo(uri, settings.mongo.dbName),
+        (mongo) => mongo.close(),
+      );
       await ensureMongoIndexes(system.mongo);
     }
-    const ingest = system.mongo ? createMongoIngest(system.mongo.raw, { onStored: (source) => metrics.rawAccepted.inc({ source }) }) : undefined;
+    const ingest = system.mongo
+      ? createMongoIngest(system.mongo.raw, { onStored: (source) => metrics.rawAccepted.inc({ source }) })
+      : undefined;
 
     if (roles.includes('processor') || roles.includes('gateway')) {
       const url = options.databaseUrl;
@@ -100,7 +108,11 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
         );
       }
       const applicationName = `prismo-${roles.join('+')}-${settings.processor.workerId}`;
-      system.db = await own('postgresql', async () => connectPostgres(url, { max: settings.postgres.poolMax, applicationName }), (db) => db.$pool.end());
+      system.db = await own(
+        'postgresql',
+        async () => connectPostgres(url, { max: settings.postgres.poolMax, applicationName }),
+        (db) => db.$pool.end(),
+      );
     }
 
     let tracker: ReturnType<typeof createProcessorTracker> | undefined;
@@ -115,16 +127,30 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       events.on('stream-restarted', tracker.streamRestarted);
       events.on('stream-reconnecting', tracker.streamReconnecting);
       const [mongo, db] = [system.mongo!, system.db!];
-      system.processor = await own('processor', () => startProcessor(mongo, db, settings.processor, logger, events), (processor) => processor.stop());
+      system.processor = await own(
+        'processor',
+        () => startProcessor(mongo, db, settings.processor, logger, events),
+        (processor) => processor.stop(),
+      );
     }
-    const readiness = createReadiness({ mongo: system.mongo, db: system.db, processor: tracker, metrics, mongoNotice: options.mongoNotice });
+    const readiness = createReadiness({
+      mongo: system.mongo,
+      db: system.db,
+      processor: tracker,
+      metrics,
+      mongoNotice: options.mongoNotice,
+    });
     const ops = async (app: HttpApp) => {
       await app.register(opsRoutes, { metrics, readiness });
     };
 
     if (roles.includes('ingest')) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
-      const app = await listen('ingest-server', () => buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes, ops }), settings.ingest.port);
+      const app = await listen(
+        'ingest-server',
+        () => buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes, ops }),
+        settings.ingest.port,
+      );
       system.ingestUrl = addressOf(app);
     }
     if (roles.includes('gateway')) {
@@ -133,7 +159,10 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       const build = () =>
         buildGateway({
           ingest: remote ? createHttpIngest(remote) : ingest!,
-          apiKeys: combineVerifiers(createStaticVerifier(keys), createDatabaseVerifier(system.db!, { cacheMs: settings.gateway.apiKeyCacheMs })),
+          apiKeys: combineVerifiers(
+            createStaticVerifier(keys),
+            createDatabaseVerifier(system.db!, { cacheMs: settings.gateway.apiKeyCacheMs }),
+          ),
           db: system.db!,
           logger,
           http: settings.http,

@@ -8,37 +8,41 @@ import { isTenantId } from '../domain/ids.js';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
 /**
  * API_KEYS lists `tenant:key` pairs separated by commas. Keys are only ever kept hashed after parsing.
  */
-const apiKeys = z
-  .string()
-  .transform((value, ctx) => {
-    const pairs = value.split(',').map((pair) => pair.trim()).filter(Boolean);
-    const entries: Array<{ tenantId: string; key: string }> = [];
-    for (const pair of pairs) {
-      const at = pair.indexOf(':');
-      const tenantId = pair.slice(0, at).trim();
-      const key = pair.slice(at + 1).trim();
-      if (at <= 0 || !isTenantId(tenantId) || key.length < 16) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be comma-separated tenant:key pairs, tenant [A-Za-z0-9_-], key at least 16 characters',
-        });
-        return z.NEVER;
-      }
-      entries.push({ tenantId, key });
+const apiKeys = z.string().transform((value, ctx) => {
+  const pairs = value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean);
+  const entries: Array<{ tenantId: string; key: string }> = [];
+  for (const pair of pairs) {
+    const at = pair.indexOf(':');
+    const tenantId = pair.slice(0, at).trim();
+    const key = pair.slice(at + 1).trim();
+    if (at <= 0 || !isTenantId(tenantId) || key.length < 16) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be comma-separated tenant:key pairs, tenant [A-Za-z0-9_-], key at least 16 characters',
+      });
+      return z.NEVER;
     }
-    return entries;
-  });
+    entries.push({ tenantId, key });
+  }
+  return entries;
+});
 
 export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -57,7 +61,10 @@ export const envSchema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 of [A-Za-z0-9_-]').default('prismo'),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 of [A-Za-z0-9_-]')
+    .default('prismo'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   PG_POOL_MAX: positiveInt.default(10),
   POLL_INTERVAL_MS: positiveInt.default(5000),

@@ -1,5 +1,5 @@
 // One pino root logger per process; components take children carrying `component` and their ids.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger };
@@ -22,5 +22,8 @@ export function createLogger(level: string, name = 'prismo', format: 'auto' | 'j
   const options = { name, level, redact: { paths: redactPaths, censor: '[redacted]' } };
   const human = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   if (!human) return pino(options);
-  return pino(options, pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+  return pino(
+    options,
+    pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }),
+  );
 }

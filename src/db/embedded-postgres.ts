@@ -4,12 +4,12 @@
 // `postgres` user that cannot reach binaries or data inside a directory other users cannot enter (a clone
 // in root's home, any `mktemp -d`). Here, as root, binaries and data the postgres user cannot reach are
 // moved to a place it can: the binaries copied once to /var/lib/prismo, the data kept there too.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { createRequire } from 'node:module';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedPostgresHandle {
@@ -79,7 +79,8 @@ async function postgresUser(): Promise<RunAs> {
   if (id('-u').status !== 0) {
     spawnSync('groupadd', ['--system', 'postgres']);
     const added = spawnSync('useradd', ['--system', '-g', 'postgres', '--no-create-home', 'postgres'], { encoding: 'utf8' });
-    if (added.status !== 0) throw new Error(`running as root, PostgreSQL needs a "postgres" user and useradd failed: ${added.stderr.trim()}`);
+    if (added.status !== 0)
+      throw new Error(`running as root, PostgreSQL needs a "postgres" user and useradd failed: ${added.stderr.trim()}`);
   }
   return { uid: Number(id('-u').stdout.trim()), gid: Number(id('-g').stdout.trim()) };
 }
@@ -129,7 +130,8 @@ async function initialise(native: string, dataDir: string, runAs: RunAs | undefi
     );
     onLog?.(result.stdout ?? '');
     if (result.error) throw new Error(`initdb could not run: ${result.error.message}`);
-    if (result.status !== 0) throw new Error(`initdb failed (exit ${result.status}): ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
+    if (result.status !== 0)
+      throw new Error(`initdb failed (exit ${result.status}): ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
   } finally {
     await rm(passwordFile, { force: true });
   }
@@ -138,7 +140,8 @@ async function initialise(native: string, dataDir: string, runAs: RunAs | undefi
 function waitUntilReady(server: ChildProcess, onLog?: (message: string) => void): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     let output = '';
-    const onExit = (code: number | null) => reject(new Error(`PostgreSQL exited (code ${code}) before accepting connections: ${output.trim().split('\n').slice(-3).join(' ')}`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`PostgreSQL exited (code ${code}) before accepting connections: ${output.trim().split('\n').slice(-3).join(' ')}`));
     // A spawn failure (EACCES, ENOENT) is an 'error' event: reported, never an unhandled crash.
     server.once('error', (error) => reject(new Error(`PostgreSQL could not start: ${error.message}`)));
     server.once('exit', onExit);

@@ -2,11 +2,11 @@
 // mongod through mongodb-memory-server (downloaded and cached, or MONGOMS_SYSTEM_BINARY); testcontainers
 // where a Docker engine runs (tests and benchmarks only); and last our development MongoDB, the
 // mongo-java-server stand-in in tools/mongo-stand-in, built with Maven on first use and cached.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { startEmbeddedMongo } from './embedded-mongo.js';
 
 export type MongoKind = 'env' | 'mongodb-memory-server' | 'testcontainers' | 'stand-in';
@@ -29,7 +29,7 @@ function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'tools'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the prismo package root (with tools/) above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`cannot find the prismo package root (with tools/) above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
   return dir;
@@ -103,7 +103,9 @@ async function startStandIn(dataDir?: string): Promise<ResolvedMongo> {
     persistent: dataDir !== undefined,
     stop: async () => {
       child.stdin?.end();
-      await withDeadline(new Promise((resolve) => child.once('exit', resolve)), 10_000, 'stopping the stand-in').catch(() => child.kill('SIGKILL'));
+      await withDeadline(new Promise((resolve) => child.once('exit', resolve)), 10_000, 'stopping the stand-in').catch(() =>
+        child.kill('SIGKILL'),
+      );
     },
   };
 }

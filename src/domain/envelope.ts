@@ -10,10 +10,16 @@ export const MAX_PAYLOAD_DEPTH = 32;
  * contain NUL, or be `__proto__`, `constructor` or `prototype`; nesting is at most MAX_PAYLOAD_DEPTH.
  * Everything else, dotted keys included, is stored as sent.
  */
-export function findUnsafePayloadKey(value: unknown, path: Array<string | number> = [], depth = 0): { path: Array<string | number>; message: string } | undefined {
+export function findUnsafePayloadKey(
+  value: unknown,
+  path: Array<string | number> = [],
+  depth = 0,
+): { path: Array<string | number>; message: string } | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   if (depth >= MAX_PAYLOAD_DEPTH) return { path, message: `nesting deeper than ${MAX_PAYLOAD_DEPTH} levels` };
-  const entries: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+  const entries: Array<[string | number, unknown]> = Array.isArray(value)
+    ? value.map((item, index) => [index, item])
+    : Object.entries(value);
   for (const [key, child] of entries) {
     if (typeof key === 'string') {
       if (key.startsWith('$')) return { path: [...path, key], message: 'keys may not start with "$"' };

@@ -17,7 +17,8 @@ const NOT_MONEY = new Map([
 
 /** Digits after the decimal point for an ISO 4217 code (JPY 0, USD 2, BHD 3). */
 export function currencyExponent(currency: string): number {
-  if (NOT_MONEY.has(currency)) throw new MoneyError(`"${currency}" is ISO 4217's ${NOT_MONEY.get(currency)} code, not a currency money can be held in`);
+  if (NOT_MONEY.has(currency))
+    throw new MoneyError(`"${currency}" is ISO 4217's ${NOT_MONEY.get(currency)} code, not a currency money can be held in`);
   const entry = /^[A-Z]{3}$/.test(currency) ? currencyCodes.code(currency) : undefined;
   if (!entry) throw new MoneyError(`"${currency}" is not an ISO 4217 currency code`);
   return entry.digits;
@@ -38,7 +39,9 @@ export function parseMajorAmount(value: string | number, currency: string): bigi
   const [, sign, whole = '0', fraction = ''] = match;
   const significant = fraction.replace(/0+$/, '');
   if (significant.length > exponent) {
-    throw new MoneyError(`${text} ${currency} has more than ${exponent} decimal place${exponent === 1 ? '' : 's'} and cannot be represented exactly`);
+    throw new MoneyError(
+      `${text} ${currency} has more than ${exponent} decimal place${exponent === 1 ? '' : 's'} and cannot be represented exactly`,
+    );
   }
   const minor = BigInt(whole + significant.padEnd(exponent, '0'));
   return sign === '-' ? -minor : minor;
@@ -47,7 +50,8 @@ export function parseMajorAmount(value: string | number, currency: string): bigi
 /** Parses an amount already in minor units: an integer, as a string of digits or a safe JSON integer. */
 export function parseMinorAmount(value: string | number): bigint {
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new MoneyError(`${value} is not a safe integer; send large or fractional minor amounts as strings`);
+    if (!Number.isSafeInteger(value))
+      throw new MoneyError(`${value} is not a safe integer; send large or fractional minor amounts as strings`);
     return BigInt(value);
   }
   if (!/^[+-]?\d+$/.test(value.trim())) throw new MoneyError(`"${value}" is not an integer amount of minor units`);
@@ -65,7 +69,8 @@ export function formatMinor(minor: bigint, currency: string): string {
 
 function numberToDecimal(value: number): string {
   if (!Number.isFinite(value)) throw new MoneyError(`${value} is not an amount`);
-  if (Math.abs(value) > Number.MAX_SAFE_INTEGER) throw new MoneyError(`${value} is too large to be exact as a JSON number; send it as a string`);
+  if (Math.abs(value) > Number.MAX_SAFE_INTEGER)
+    throw new MoneyError(`${value} is too large to be exact as a JSON number; send it as a string`);
   const text = String(value);
   // Tiny magnitudes render in exponent form (1e-7); none is a valid amount in any currency.
   if (/e/i.test(text)) throw new MoneyError(`${text} cannot be represented exactly in minor units`);

@@ -37,7 +37,10 @@ export const transactionSchema = z.object({
   counterparty: counterpartySchema.nullable(),
   direction: z.enum(directions),
   /** Integer minor units, never negative: the direction carries the sign. */
-  amountMinor: z.bigint().nonnegative().max(2n ** 63n - 1n, 'exceeds the largest amount PostgreSQL bigint holds'),
+  amountMinor: z
+    .bigint()
+    .nonnegative()
+    .max(2n ** 63n - 1n, 'exceeds the largest amount PostgreSQL bigint holds'),
   currency: z.string().refine((code) => {
     try {
       currencyExponent(code);

@@ -13,7 +13,10 @@ afterAll(() => pg.drop());
 describe('API keys', () => {
   it('are stored as digests only, verified to their tenant and scopes, and refused once revoked', async () => {
     const { key, record } = await createApiKey(pg.db, 'acme', ['transactions:read'], 'reporting');
-    const stored = await pg.db.one('SELECT tenant_id, prefix, encode(digest, $2) AS digest, scopes, label FROM api_keys WHERE id = $1', [record.id, 'escape']);
+    const stored = await pg.db.one('SELECT tenant_id, prefix, encode(digest, $2) AS digest, scopes, label FROM api_keys WHERE id = $1', [
+      record.id,
+      'escape',
+    ]);
     expect(JSON.stringify(stored)).not.toContain(key.slice(10));
     expect(stored.prefix).toBe(`${key.slice(0, 10)}…`);
 
@@ -36,8 +39,14 @@ describe('API keys', () => {
 
   it('static and stored keys combine; the first that knows a key answers', async () => {
     const { key } = await createApiKey(pg.db, 'globex', ['admin']);
-    const verifier = combineVerifiers(createStaticVerifier([{ tenantId: 'acme', key: 'static-key-0123456789' }]), createDatabaseVerifier(pg.db, { cacheMs: 0 }));
-    expect(await verifier.verify('static-key-0123456789')).toMatchObject({ tenantId: 'acme', scopes: ['transactions:write', 'transactions:read'] });
+    const verifier = combineVerifiers(
+      createStaticVerifier([{ tenantId: 'acme', key: 'static-key-0123456789' }]),
+      createDatabaseVerifier(pg.db, { cacheMs: 0 }),
+    );
+    expect(await verifier.verify('static-key-0123456789')).toMatchObject({
+      tenantId: 'acme',
+      scopes: ['transactions:write', 'transactions:read'],
+    });
     expect(await verifier.verify(key)).toMatchObject({ tenantId: 'globex', scopes: ['admin'] });
     expect(await verifier.verify('nobody-0123456789')).toBeUndefined();
   });

@@ -37,7 +37,10 @@ export function createStaticVerifier(entries: readonly ApiKeyEntry[]): ApiKeyVer
   const byDigest = new Map(
     entries.map(({ tenantId, key, scopes }) => {
       const hash = digestOf(key);
-      return [hash.toString('hex'), { hash, principal: { tenantId, scopes: scopes ?? STATIC_KEY_SCOPES, keyId: `env:${keyPrefix(key)}` } }] as const;
+      return [
+        hash.toString('hex'),
+        { hash, principal: { tenantId, scopes: scopes ?? STATIC_KEY_SCOPES, keyId: `env:${keyPrefix(key)}` } },
+      ] as const;
     }),
   );
   return {

@@ -3,14 +3,14 @@
 // keys, is the real one.)
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
 import { loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import type { Envelope } from '../domain/envelope.js';
-import type { Ingest } from './ingest-port.js';
 import { TransientError } from '../domain/errors.js';
-import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
 import { createStaticVerifier } from './api-keys.js';
 import { buildGateway } from './build-gateway.js';
+import type { Ingest } from './ingest-port.js';
 
 const KEY = 'test-key-acme-0123456789';
 

@@ -1,12 +1,12 @@
 // Builds the public API from its plugins. main and the tests both call this, so what is tested is what runs.
 import rateLimit from '@fastify/rate-limit';
-import type { Logger } from '../config/logger.js';
 import type { Settings } from '../config/config.js';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
-import type { Ingest } from './ingest-port.js';
 import type { ApiKeyVerifier } from './api-keys.js';
+import type { Ingest } from './ingest-port.js';
 import { authPlugin } from './plugins/auth.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { openapiPlugin } from './plugins/openapi.js';
@@ -47,7 +47,11 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,
     allowList: (request) => !request.principal,
     errorResponseBuilder: (_request, context) =>
-      new HttpProblem(429, 'rate-limited', `At most ${context.max} requests per minute per API key; retry after ${Math.ceil(context.ttl / 1000)} s.`),
+      new HttpProblem(
+        429,
+        'rate-limited',
+        `At most ${context.max} requests per minute per API key; retry after ${Math.ceil(context.ttl / 1000)} s.`,
+      ),
   });
   await app.register(idempotencyPlugin, { db: options.db, ttlMs: gateway.idempotencyTtlMs });
   await app.register(transactionsRoutes, {

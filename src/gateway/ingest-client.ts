@@ -1,10 +1,11 @@
 // The gateway's side of a separately running ingestion service (INGEST_URL). Unreachable, timing out or
 // answering 5xx is transient (the gateway answers 503 with Retry-After); anything else is a bug.
-import { TransientError } from '../domain/errors.js';
+
 import type { Accepted, Envelope } from '../domain/envelope.js';
-import type { Ingest } from './ingest-port.js';
+import { TransientError } from '../domain/errors.js';
 import type { ReplayResult } from '../raw-store/replay.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
+import type { Ingest } from './ingest-port.js';
 
 export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): Ingest {
   const base = baseUrl.replace(/\/+$/, '');
@@ -31,12 +32,14 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
   return {
     async accept(tenantId: string, envelope: Envelope): Promise<Accepted> {
       const response = await call('POST', '/internal/v1/raw', { tenantId, envelope });
-      if (response.status !== 201) throw new Error(`ingestion service refused an envelope the gateway accepted: ${response.status} ${await response.text()}`);
+      if (response.status !== 201)
+        throw new Error(`ingestion service refused an envelope the gateway accepted: ${response.status} ${await response.text()}`);
       return (await response.json()) as Accepted;
     },
     async acceptMany(tenantId: string, envelopes: Envelope[]) {
       const response = await call('POST', '/internal/v1/raw/batch', { tenantId, envelopes });
-      if (response.status !== 200) throw new Error(`ingestion service refused a batch the gateway accepted: ${response.status} ${await response.text()}`);
+      if (response.status !== 200)
+        throw new Error(`ingestion service refused a batch the gateway accepted: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { results: Array<Accepted | { error: string }> }).results;
     },
     async replay(tenantId, selectors) {

@@ -2,10 +2,10 @@
 // by keyset pagination on (occurred_at, id) so a page costs the same at any depth (never OFFSET).
 // Every statement is scoped by tenant.
 import { z } from 'zod';
-import { pgp, type Database } from '../db/postgres.js';
+import { type Database, pgp } from '../db/postgres.js';
 import { transactionIdSchema } from '../domain/ids.js';
 import { formatMinor } from '../domain/money.js';
-import { directions, statuses, type Direction, type TransactionStatus } from '../domain/transaction.js';
+import { type Direction, directions, statuses, type TransactionStatus } from '../domain/transaction.js';
 
 export const transactionViewSchema = z.object({
   id: z.string(),
@@ -30,7 +30,10 @@ export const listFiltersSchema = z.strictObject({
   account: z.string().min(1).max(128).optional(),
   status: z.enum(statuses).optional(),
   source: z.string().min(1).max(64).optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
@@ -98,25 +101,38 @@ export async function getTransaction(db: Database, tenantId: string, rawId: stri
 
 export class UnknownCursorError extends Error {}
 
-export async function listTransactions(db: Database, tenantId: string, filters: ListFilters): Promise<{ data: TransactionView[]; hasMore: boolean }> {
+export async function listTransactions(
+  db: Database,
+  tenantId: string,
+  filters: ListFilters,
+): Promise<{ data: TransactionView[]; hasMore: boolean }> {
   const conditions = ['t.tenant_id = ${tenantId}'];
   const values: Record<string, unknown> = { tenantId, limit: filters.limit + 1 };
   if (filters.starting_after) {
-    const cursor = await db.oneOrNone<{ occurred_at: Date; id: bigint }>('SELECT occurred_at, id FROM transactions WHERE tenant_id = $1 AND raw_id = $2', [
-      tenantId,
-      filters.starting_after,
-    ]);
+    const cursor = await db.oneOrNone<{ occurred_at: Date; id: bigint }>(
+      'SELECT occurred_at, id FROM transactions WHERE tenant_id = $1 AND raw_id = $2',
+      [tenantId, filters.starting_after],
+    );
     if (!cursor) throw new UnknownCursorError(`starting_after: no transaction ${filters.starting_after}`);
     conditions.push('(t.occurred_at, t.id) < (${cursorAt}, ${cursorId})');
     values.cursorAt = cursor.occurred_at;
     values.cursorId = cursor.id.toString();
   }
-  if (filters.account) (conditions.push('a.external_ref = ${account}'), (values.account = filters.account));
-  if (filters.status) (conditions.push('t.status = ${status}'), (values.status = filters.status));
-  if (filters.source) (conditions.push('t.source = ${source}'), (values.source = filters.source));
-  if (filters.currency) (conditions.push('t.currency = ${currency}'), (values.currency = filters.currency));
-  if (filters.from) (conditions.push('t.occurred_at >= ${from}'), (values.from = new Date(filters.from)));
-  if (filters.to) (conditions.push('t.occurred_at < ${to}'), (values.to = new Date(filters.to)));
-  const rows = await db.any<Row>(pgp.as.format(`${SELECT} WHERE ${conditions.join(' AND ')} ORDER BY t.occurred_at DESC, t.id DESC LIMIT \${limit}`, values));
+  const optional: Array<[keyof typeof values, unknown, string]> = [
+    ['account', filters.account, 'a.external_ref = ${account}'],
+    ['status', filters.status, 't.status = ${status}'],
+    ['source', filters.source, 't.source = ${source}'],
+    ['currency', filters.currency, 't.currency = ${currency}'],
+    ['from', filters.from && new Date(filters.from), 't.occurred_at >= ${from}'],
+    ['to', filters.to && new Date(filters.to), 't.occurred_at < ${to}'],
+  ];
+  for (const [name, value, condition] of optional) {
+    if (value === undefined) continue;
+    conditions.push(condition);
+    values[name] = value;
+  }
+  const rows = await db.any<Row>(
+    pgp.as.format(`${SELECT} WHERE ${conditions.join(' AND ')} ORDER BY t.occurred_at DESC, t.id DESC LIMIT \${limit}`, values),
+  );
   return { data: rows.slice(0, filters.limit).map(toView), hasMore: rows.length > filters.limit };
 }

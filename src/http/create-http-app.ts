@@ -1,8 +1,9 @@
 // The base every HTTP service starts from (gateway, ingestion, the processor's ops port): zod schemas as
 // validators and serializers, problem+json errors, request ids from X-Request-Id, request lines at debug.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../config/logger.js';
 import { problemPlugin } from './problem.js';
 import { logRequestsAtDebug, quietRequestLogController } from './request-log.js';

@@ -39,7 +39,11 @@ const slugOf = (status: number) => (STATUS_CODES[status] ?? 'error').toLowerCase
 /** JSON pointer (`/payload/amount`) or zod path to the dotted form clients read (`payload.amount`). */
 const dotted = (pointer: string) => pointer.replace(/^\//, '').replaceAll('/', '.');
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Omit<Problem, 'instance' | 'type' | 'title'> & { slug?: string }) {
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: Omit<Problem, 'instance' | 'type' | 'title'> & { slug?: string },
+) {
   const { slug = slugOf(problem.status), ...rest } = problem;
   const body: Problem = {
     type: `/problems/${slug}`,
@@ -51,13 +55,22 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 }
 
 /** The problem body for a zod error found outside Fastify's validation (e.g. one item of a batch). */
-export function problemOfZodError(error: ZodError, at: string): { type: string; title: string; status: number; detail: string; errors: FieldError[] } {
+export function problemOfZodError(
+  error: ZodError,
+  at: string,
+): { type: string; title: string; status: number; detail: string; errors: FieldError[] } {
   const errors = error.issues.flatMap((issue) => {
     const base = [at, ...issue.path.map(String)].filter(Boolean).join('.');
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'is not a known field' }));
     return [{ path: base, message: issue.message }];
   });
-  return { type: '/problems/validation-error', title: 'Bad Request', status: 400, detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
+  return {
+    type: '/problems/validation-error',
+    title: 'Bad Request',
+    status: 400,
+    detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+    errors,
+  };
 }
 
 function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
@@ -83,7 +96,12 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: 
   if (isTransient(error)) {
     request.log.warn({ err: error, code: error.code }, 'dependency unavailable');
     reply.header('Retry-After', '1');
-    return sendProblem(request, reply, { status: 503, slug: 'unavailable', detail: 'A dependency is unavailable; retry shortly.', requestId: request.id });
+    return sendProblem(request, reply, {
+      status: 503,
+      slug: 'unavailable',
+      detail: 'A dependency is unavailable; retry shortly.',
+      requestId: request.id,
+    });
   }
   const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 400 && status < 500) {

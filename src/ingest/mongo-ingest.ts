@@ -4,7 +4,7 @@ import type { Collection } from 'mongodb';
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import type { RawTransaction } from '../raw-store/collections.js';
 import { insertRaw, insertRawMany } from '../raw-store/insert.js';
-import { replay, type ReplayResult, type ReplaySelectors } from '../raw-store/replay.js';
+import { type ReplayResult, type ReplaySelectors, replay } from '../raw-store/replay.js';
 import { findRawStatus, type RawStatusView } from '../raw-store/status-view.js';
 
 export interface MongoIngest {
@@ -14,7 +14,10 @@ export interface MongoIngest {
   status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
 }
 
-export function createMongoIngest(raw: Collection<RawTransaction>, { onStored }: { onStored?: (source: string) => void } = {}): MongoIngest {
+export function createMongoIngest(
+  raw: Collection<RawTransaction>,
+  { onStored }: { onStored?: (source: string) => void } = {},
+): MongoIngest {
   return {
     async accept(tenantId, envelope) {
       const accepted = await insertRaw(raw, tenantId, envelope);

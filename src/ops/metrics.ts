@@ -1,6 +1,6 @@
 // The Prometheus metrics of one process (prom-client), defined in one place so their names and meanings
 // are reviewed together (docs/operations.md explains each and the alerts worth setting on them).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -30,7 +30,12 @@ export function createMetrics(): Metrics {
   const registers = [registry];
   return {
     registry,
-    httpRequests: new Counter({ name: 'prismo_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers }),
+    httpRequests: new Counter({
+      name: 'prismo_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
     httpDuration: new Histogram({
       name: 'prismo_http_request_duration_seconds',
       help: 'HTTP request latency by route (the ingest latency on the POST routes)',
@@ -38,25 +43,64 @@ export function createMetrics(): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    rawAccepted: new Counter({ name: 'prismo_raw_accepted_total', help: 'Raw documents stored (duplicates not counted)', labelNames: ['source'], registers }),
-    outcomes: new Counter({ name: 'prismo_documents_total', help: 'Raw documents by processing outcome: processed, failed, dead', labelNames: ['outcome'], registers }),
-    batchSize: new Histogram({ name: 'prismo_batch_size', help: 'Documents claimed per batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers }),
+    rawAccepted: new Counter({
+      name: 'prismo_raw_accepted_total',
+      help: 'Raw documents stored (duplicates not counted)',
+      labelNames: ['source'],
+      registers,
+    }),
+    outcomes: new Counter({
+      name: 'prismo_documents_total',
+      help: 'Raw documents by processing outcome: processed, failed, dead',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'prismo_batch_size',
+      help: 'Documents claimed per batch',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers,
+    }),
     batchDuration: new Histogram({
       name: 'prismo_batch_duration_seconds',
       help: 'Claim to checkpoint, per batch (the commit latency)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    sweepHits: new Counter({ name: 'prismo_sweep_hits_total', help: 'Documents the sweep found before the change stream did (missed by the stream)', registers }),
-    streamRestarts: new Counter({ name: 'prismo_change_stream_restarts_total', help: 'Change stream restarted without a token (a gap the sweep covers)', registers }),
-    streamReconnects: new Counter({ name: 'prismo_change_stream_reconnects_total', help: 'Change stream reconnects after errors', registers }),
+    sweepHits: new Counter({
+      name: 'prismo_sweep_hits_total',
+      help: 'Documents the sweep found before the change stream did (missed by the stream)',
+      registers,
+    }),
+    streamRestarts: new Counter({
+      name: 'prismo_change_stream_restarts_total',
+      help: 'Change stream restarted without a token (a gap the sweep covers)',
+      registers,
+    }),
+    streamReconnects: new Counter({
+      name: 'prismo_change_stream_reconnects_total',
+      help: 'Change stream reconnects after errors',
+      registers,
+    }),
     gauges: {
       backlog: new Gauge({ name: 'prismo_backlog_documents', help: 'Raw documents waiting: unprocessed, pending or failed', registers }),
-      oldestUnprocessedAge: new Gauge({ name: 'prismo_oldest_unprocessed_age_seconds', help: 'Age of the oldest waiting raw document (0 when none)', registers }),
+      oldestUnprocessedAge: new Gauge({
+        name: 'prismo_oldest_unprocessed_age_seconds',
+        help: 'Age of the oldest waiting raw document (0 when none)',
+        registers,
+      }),
       failed: new Gauge({ name: 'prismo_failed_documents', help: 'Raw documents failed and waiting for a retry', registers }),
       dead: new Gauge({ name: 'prismo_dead_documents', help: 'Raw documents dead-lettered', registers }),
-      streamLag: new Gauge({ name: 'prismo_change_stream_lag_seconds', help: 'Now minus the cluster time of the last change event seen', registers }),
-      resumeTokenAge: new Gauge({ name: 'prismo_resume_token_age_seconds', help: 'Now minus when the resume token was last stored', registers }),
+      streamLag: new Gauge({
+        name: 'prismo_change_stream_lag_seconds',
+        help: 'Now minus the cluster time of the last change event seen',
+        registers,
+      }),
+      resumeTokenAge: new Gauge({
+        name: 'prismo_resume_token_age_seconds',
+        help: 'Now minus when the resume token was last stored',
+        registers,
+      }),
     },
   };
 }

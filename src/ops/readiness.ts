@@ -25,11 +25,19 @@ const CHECK_TIMEOUT_MS = 2_000;
 async function probe(run: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([run(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)))]);
+    await Promise.race([
+      run(),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)),
+      ),
+    ]);
     return { ok: true };
   } catch (error) {
     // The reason, not the driver's message, reaches the (unauthenticated) caller.
-    return { ok: false, detail: error instanceof Error && error.message.startsWith('no answer') ? error.message : 'unreachable or refused' };
+    return {
+      ok: false,
+      detail: error instanceof Error && error.message.startsWith('no answer') ? error.message : 'unreachable or refused',
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -11,17 +11,25 @@ export function logProcessorEvents(events: ProcessorEvents, logger: Logger): voi
     if (outcome.error) logger.warn(outcome, 'batch failed; its documents stay unprocessed for the sweep');
     else logger.info(outcome, 'batch done');
   });
-  events.on('mode-changed', ({ error }) => logger.warn({ err: error }, 'change streams are unavailable on this server; running on the polling sweep alone'));
+  events.on('mode-changed', ({ error }) =>
+    logger.warn({ err: error }, 'change streams are unavailable on this server; running on the polling sweep alone'),
+  );
   events.on('stream-restarted', ({ error, lastCheckpointAt }) =>
     logger.warn(
       { err: error, lastCheckpointAt, gapMs: lastCheckpointAt ? Date.now() - lastCheckpointAt.getTime() : undefined },
       'the resume token is unusable; restarting the change stream from now, the sweep covers the gap',
     ),
   );
-  events.on('stream-reconnecting', ({ error, attempt, delayMs }) => logger.warn({ err: error, attempt, delayMs }, 'change stream failed; reconnecting'));
-  events.on('heartbeat-failed', ({ error }) => logger.warn({ err: error }, 'could not store the heartbeat checkpoint; the next one will try again'));
+  events.on('stream-reconnecting', ({ error, attempt, delayMs }) =>
+    logger.warn({ err: error, attempt, delayMs }, 'change stream failed; reconnecting'),
+  );
+  events.on('heartbeat-failed', ({ error }) =>
+    logger.warn({ err: error }, 'could not store the heartbeat checkpoint; the next one will try again'),
+  );
   events.on('sweep-failed', ({ error }) => logger.warn({ err: error }, 'sweep failed; trying again next interval'));
-  events.on('stage-retry', ({ stage, error, attempt, delayMs }) => logger.warn({ err: error, stage, attempt, delayMs }, 'transient failure; retrying the batch stage'));
+  events.on('stage-retry', ({ stage, error, attempt, delayMs }) =>
+    logger.warn({ err: error, stage, attempt, delayMs }, 'transient failure; retrying the batch stage'),
+  );
   events.on('pipeline-failed', ({ error }) => logger.error({ err: error }, 'processor pipeline failed'));
   events.on('stopped', ({ drained, released }) => logger.info({ drained, released }, 'processor stopped'));
 }

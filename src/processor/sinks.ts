@@ -3,7 +3,7 @@
 import type { ProcessorSettings } from '../config/config.js';
 import type { Database } from '../db/postgres.js';
 import type { Mapped } from '../domain/transaction.js';
-import { claimBatch, type ClaimedRaw } from '../raw-store/claim.js';
+import { type ClaimedRaw, claimBatch } from '../raw-store/claim.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { markFailed } from '../raw-store/mark-failed.js';
 import { markProcessed } from '../raw-store/mark-processed.js';
@@ -31,10 +31,20 @@ export function processorSinks({ mongo, db, settings, held, saveCheckpoint }: Si
       return docs;
     },
     transform: (doc) =>
-      transformRaw({ rawId: doc.id, tenantId: doc.raw.tenantId, source: doc.raw.source, externalId: doc.raw.externalId, payload: doc.raw.payload, receivedAt: doc.receivedAt }),
+      transformRaw({
+        rawId: doc.id,
+        tenantId: doc.raw.tenantId,
+        source: doc.raw.source,
+        externalId: doc.raw.externalId,
+        payload: doc.raw.payload,
+        receivedAt: doc.receivedAt,
+      }),
     writeBatch: (rows) => writeTransactions(db, rows),
     markProcessed: async (docs) => {
-      await markProcessed(mongo.raw, docs.map((doc) => doc.id));
+      await markProcessed(
+        mongo.raw,
+        docs.map((doc) => doc.id),
+      );
       for (const doc of docs) held.delete(doc.id);
     },
     markFailed: async (failures) => {
@@ -53,7 +63,15 @@ export function processorSinks({ mongo, db, settings, held, saveCheckpoint }: Si
     log: (entries) =>
       writeLogs(
         mongo.logs,
-        entries.map(({ doc, outcome, batchId, durationMs, latencyMs, error }) => ({ rawId: doc.id, tenantId: doc.raw.tenantId, outcome, batchId, durationMs, latencyMs, error })),
+        entries.map(({ doc, outcome, batchId, durationMs, latencyMs, error }) => ({
+          rawId: doc.id,
+          tenantId: doc.raw.tenantId,
+          outcome,
+          batchId,
+          durationMs,
+          latencyMs,
+          error,
+        })),
         worker,
       ),
     checkpoint: saveCheckpoint,

@@ -1,6 +1,6 @@
 // Where candidates come from: the change stream on raw_transactions (resuming after the stored token)
 // and the polling sweep over the raw store, both reporting through the processor's events.
-import { Subject, tap, type Observable } from 'rxjs';
+import { type Observable, Subject, tap } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { findWaitingIds } from '../raw-store/find-waiting.js';
@@ -23,10 +23,19 @@ export interface SourceOptions {
   lastCheckpointAt(): Date | null;
 }
 
-export function changes$({ mongo, settings, events, resumeToken, inFlight, saveCheckpoint, lastCheckpointAt }: SourceOptions): Observable<Candidate> {
+export function changes$({
+  mongo,
+  settings,
+  events,
+  resumeToken,
+  inFlight,
+  saveCheckpoint,
+  lastCheckpointAt,
+}: SourceOptions): Observable<Candidate> {
   if (!settings.changeStream) return new Subject<never>();
   return changeStream$({
-    open: (token) => mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as never,
+    open: (token) =>
+      mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as never,
     resumeToken,
     retryBaseMs: settings.retryBaseMs,
     retryMaxMs: settings.retryMaxMs,

@@ -1,14 +1,13 @@
 // The wired processor against real servers: each source alone delivers everything, several processors
 // share a backlog without writing a row twice, and stop() drains.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mongoUri, waitFor, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
+import { mongoUri, type TestMongo, type TestPostgres, waitFor } from '../../test/support/databases.js';
 import { useSystem } from '../../test/support/system.js';
 import { loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import type { RawTransaction } from '../raw-store/collections.js';
 import { newRawTransaction } from '../raw-store/insert.js';
-import { startProcessor, type Processor } from './start.js';
-
+import { type Processor, startProcessor } from './start.js';
 
 describe.skipIf(!mongoUri)('startProcessor', () => {
   let pg: TestPostgres;
@@ -80,7 +79,12 @@ describe.skipIf(!mongoUri)('startProcessor', () => {
     expect(byWorker.reduce((sum, w) => sum + w.n, 0)).toBe(1_500);
     // Work is split: more than one processor committed batches.
     expect(byWorker.length).toBeGreaterThanOrEqual(2);
-    console.log(`[share] ${count} processors: ${byWorker.map((w) => `${w._id}=${w.n}`).sort().join(' ')}`);
+    console.log(
+      `[share] ${count} processors: ${byWorker
+        .map((w) => `${w._id}=${w.n}`)
+        .sort()
+        .join(' ')}`,
+    );
   });
 
   it('stop() drains what it has taken and leaves no lease behind', async () => {

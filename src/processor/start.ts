@@ -12,7 +12,7 @@ import { pipeline } from '../streams/pipeline.js';
 import { ProcessorEvents } from './events.js';
 import { logProcessorEvents } from './log-events.js';
 import { processorSinks } from './sinks.js';
-import { changes$, swept$, type SourceOptions } from './sources.js';
+import { changes$, type SourceOptions, swept$ } from './sources.js';
 
 export interface Processor {
   /** Subscribe before or after start; `started` has already been emitted once this resolves. */
@@ -80,7 +80,12 @@ export async function startProcessor(
     },
     complete: () => finished(),
   });
-  events.emit('started', { mode: settings.changeStream ? 'change-stream+sweep' : 'sweep-only', resumed: checkpoint !== undefined, lastCheckpointAt, pageSize });
+  events.emit('started', {
+    mode: settings.changeStream ? 'change-stream+sweep' : 'sweep-only',
+    resumed: checkpoint !== undefined,
+    lastCheckpointAt,
+    pageSize,
+  });
 
   return {
     events,

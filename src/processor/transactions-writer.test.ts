@@ -1,15 +1,16 @@
 // The batch writer against a real PostgreSQL: set-based upserts, idempotent replays, classified errors.
+
+import pgPromise from 'pg-promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
-import { isPermanent, isTransient } from '../domain/errors.js';
-import pgPromise from 'pg-promise';
 import { connectPostgres } from '../db/postgres.js';
-import { transformRaw } from './transform/index.js';
-import type { Mapped, Transaction } from '../domain/transaction.js';
-import plaid from './transform/vendor/plaid.json' with { type: 'json' };
-import { getTransaction } from '../gateway/transactions-query.js';
+import { isPermanent, isTransient } from '../domain/errors.js';
 import { normalizeName } from '../domain/names.js';
+import type { Mapped, Transaction } from '../domain/transaction.js';
+import { getTransaction } from '../gateway/transactions-query.js';
 import { writeTransactions } from './transactions-writer.js';
+import { transformRaw } from './transform/index.js';
+import plaid from './transform/vendor/plaid.json' with { type: 'json' };
 
 let pg: TestPostgres;
 beforeAll(async () => {
@@ -26,7 +27,13 @@ const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   providerRef: null,
   supersedes: null,
   accountRef: `acc-${n % 7}`,
-  counterparty: n % 5 === 0 ? null : { name: [`ACME, Inc.`, 'acme inc', 'Globex Corp', 'Initech', 'Café Zoë'][n % 5]!, merchantCategoryCode: n % 5 === 2 ? '5734' : null },
+  counterparty:
+    n % 5 === 0
+      ? null
+      : {
+          name: [`ACME, Inc.`, 'acme inc', 'Globex Corp', 'Initech', 'Café Zoë'][n % 5]!,
+          merchantCategoryCode: n % 5 === 2 ? '5734' : null,
+        },
   status: 'posted',
   category: 'sales',
   bookedAt: new Date(Date.UTC(2026, 10, 1, 1)),
@@ -51,7 +58,14 @@ describe('writeTransactions', () => {
       `SELECT t.amount_minor, t.currency, t.direction, t.metadata, a.external_ref, a.tenant_id
          FROM transactions t JOIN accounts a ON a.id = t.account_id WHERE t.raw_id = 'raw-9'`,
     );
-    expect(row).toEqual({ amount_minor: 901n, currency: 'EUR', direction: 'debit', metadata: { n: 9 }, external_ref: 'acc-2', tenant_id: 'acme' });
+    expect(row).toEqual({
+      amount_minor: 901n,
+      currency: 'EUR',
+      direction: 'debit',
+      metadata: { n: 9 },
+      external_ref: 'acc-2',
+      tenant_id: 'acme',
+    });
   });
 
   it('a replayed batch writes nothing twice and reuses existing accounts', async () => {
@@ -94,7 +108,10 @@ describe('writeTransactions', () => {
       await writeTransactions(db, batch);
       expect(statements).toBe(5);
       statements = 0;
-      await writeTransactions(db, batch.slice(0, 1_000).map((t, i) => ({ ...t, rawId: `again-${i}` })));
+      await writeTransactions(
+        db,
+        batch.slice(0, 1_000).map((t, i) => ({ ...t, rawId: `again-${i}` })),
+      );
       console.log(`[writer] statements for one batch of 1,000: ${statements}`);
       expect(statements).toBe(5);
     } finally {
@@ -129,16 +146,38 @@ describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
   // Plaid's published posted transaction names its pending one; the pending one is the same purchase,
   // authorised for a different amount before it posted.
   const posted = plaid.syncAdded[0]!;
-  const pendingPayload = { ...posted, transaction_id: posted.pending_transaction_id, pending: true, pending_transaction_id: null, amount: 65.5, datetime: null };
+  const pendingPayload = {
+    ...posted,
+    transaction_id: posted.pending_transaction_id,
+    pending: true,
+    pending_transaction_id: null,
+    amount: 65.5,
+    datetime: null,
+  };
   const plaidDoc = (rawId: string, payload: unknown): Mapped =>
-    transformRaw({ rawId, tenantId: 'acme', source: 'plaid', externalId: null, payload: payload as Record<string, unknown>, receivedAt: new Date() });
+    transformRaw({
+      rawId,
+      tenantId: 'acme',
+      source: 'plaid',
+      externalId: null,
+      payload: payload as Record<string, unknown>,
+      receivedAt: new Date(),
+    });
   const pendingRow = () => plaidDoc('raw-pending', pendingPayload);
   const postedRow = () => plaidDoc('raw-posted', posted);
   const removal = () => plaidDoc('raw-removal', { removed: { transaction_id: posted.transaction_id, account_id: posted.account_id } });
-  const rows = () => pg.db.any('SELECT raw_id, status, amount_minor, provider_ref, supersedes, superseded_raw_id FROM transactions ORDER BY id');
+  const rows = () =>
+    pg.db.any('SELECT raw_id, status, amount_minor, provider_ref, supersedes, superseded_raw_id FROM transactions ORDER BY id');
 
   const onePostedRow = [
-    { raw_id: 'raw-posted', status: 'posted', amount_minor: 7210n, provider_ref: posted.transaction_id, supersedes: posted.pending_transaction_id, superseded_raw_id: 'raw-pending' },
+    {
+      raw_id: 'raw-posted',
+      status: 'posted',
+      amount_minor: 7210n,
+      provider_ref: posted.transaction_id,
+      supersedes: posted.pending_transaction_id,
+      superseded_raw_id: 'raw-pending',
+    },
   ];
 
   it('a posted transaction replaces its pending row: one row with the posted values, the link kept', async () => {
@@ -147,7 +186,11 @@ describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
     await writeTransactions(pg.db, [postedRow()]);
     expect(await rows()).toEqual(onePostedRow);
     // The pending document's id still reads the transaction, now posted.
-    expect(await getTransaction(pg.db, 'acme', 'raw-pending')).toMatchObject({ id: 'raw-posted', status: 'posted', amount: { value: '72.10' } });
+    expect(await getTransaction(pg.db, 'acme', 'raw-pending')).toMatchObject({
+      id: 'raw-posted',
+      status: 'posted',
+      amount: { value: '72.10' },
+    });
     // Replaying either document changes nothing.
     await writeTransactions(pg.db, [pendingRow()]);
     await writeTransactions(pg.db, [postedRow(), pendingRow()]);

@@ -5,13 +5,15 @@
 // Rows that carry a provider's own id (provider_ref) take part in the provider's lifecycle: a posted row
 // replaces the pending row it names, and a removal voids its row. Those batches add a lock statement and
 // two reconciling statements, each idempotent, so a replay or either arrival order ends the same.
-import { pgp, type Database } from '../db/postgres.js';
+import { type Database, pgp } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
 import { isRemoval, type Mapped, type Removal, type Transaction } from '../domain/transaction.js';
 
 const accountColumns = new pgp.helpers.ColumnSet(['tenant_id', 'external_ref'], { table: 'accounts' });
-const counterpartyColumns = new pgp.helpers.ColumnSet(['tenant_id', 'name_normalized', 'display_name', 'merchant_category_code'], { table: 'counterparties' });
+const counterpartyColumns = new pgp.helpers.ColumnSet(['tenant_id', 'name_normalized', 'display_name', 'merchant_category_code'], {
+  table: 'counterparties',
+});
 const transactionColumns = new pgp.helpers.ColumnSet(
   [
     'tenant_id',
@@ -64,7 +66,9 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
   // The provider references whose rows this batch may replace, void or be replaced by.
   const lifecycleKeys = [
     ...new Set([
-      ...batch.flatMap((tx) => [tx.providerRef, tx.supersedes].filter((ref) => ref !== null).map((ref) => lockKey(tx.tenantId, tx.source, ref))),
+      ...batch.flatMap((tx) =>
+        [tx.providerRef, tx.supersedes].filter((ref) => ref !== null).map((ref) => lockKey(tx.tenantId, tx.source, ref)),
+      ),
       ...removals.map((r) => lockKey(r.tenantId, r.source, r.providerRef)),
     ]),
   ].sort();
@@ -78,7 +82,11 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
       let inserted = 0;
       if (batch.length > 0) inserted += await insertTransactions(t, batch);
       if (removals.length > 0) inserted += await recordRemovals(t, removals);
-      if (lifecycleKeys.length > 0) await reconcileLifecycle(t, mapped.map((m) => m.rawId));
+      if (lifecycleKeys.length > 0)
+        await reconcileLifecycle(
+          t,
+          mapped.map((m) => m.rawId),
+        );
       return { inserted };
     });
   } catch (error) {
@@ -90,12 +98,19 @@ type Task = Parameters<Parameters<Database['tx']>[1]>[0];
 
 /** The batch's accounts and counterparties upserted set-based, then its rows inserted; returns how many are new. */
 async function insertTransactions(t: Task, batch: Transaction[]): Promise<number> {
-  const accounts = distinctSorted(batch.map((tx) => [keyOf(tx.tenantId, tx.accountRef), { tenant_id: tx.tenantId, external_ref: tx.accountRef }]));
+  const accounts = distinctSorted(
+    batch.map((tx) => [keyOf(tx.tenantId, tx.accountRef), { tenant_id: tx.tenantId, external_ref: tx.accountRef }]),
+  );
   const counterparties = distinctSorted(
     batch.flatMap((tx) => {
       const normalized = tx.counterparty ? normalizeName(tx.counterparty.name) : '';
       if (!tx.counterparty || !normalized) return [];
-      const row = { tenant_id: tx.tenantId, name_normalized: normalized, display_name: tx.counterparty.name.trim(), merchant_category_code: tx.counterparty.merchantCategoryCode };
+      const row = {
+        tenant_id: tx.tenantId,
+        name_normalized: normalized,
+        display_name: tx.counterparty.name.trim(),
+        merchant_category_code: tx.counterparty.merchantCategoryCode,
+      };
       return [[keyOf(tx.tenantId, normalized), row] as [string, typeof row]];
     }),
     (kept, next) => (kept.merchant_category_code ? kept : { ...kept, merchant_category_code: next.merchant_category_code }),
@@ -126,7 +141,9 @@ async function insertTransactions(t: Task, batch: Transaction[]): Promise<number
     provider_ref: tx.providerRef,
     supersedes: tx.supersedes,
     account_id: accountIds.get(keyOf(tx.tenantId, tx.accountRef))!.toString(),
-    counterparty_id: tx.counterparty ? (counterpartyIds.get(keyOf(tx.tenantId, normalizeName(tx.counterparty.name)))?.toString() ?? null) : null,
+    counterparty_id: tx.counterparty
+      ? (counterpartyIds.get(keyOf(tx.tenantId, normalizeName(tx.counterparty.name)))?.toString() ?? null)
+      : null,
     direction: tx.direction,
     amount_minor: tx.amountMinor,
     currency: tx.currency,

@@ -17,7 +17,10 @@ export interface PipelineStatus {
 }
 
 /** The counts /metrics needs on every scrape: cheap ones only, no per-tenant aggregation. */
-export async function backlogFigures(mongo: MongoCollections, now = new Date()): Promise<Pick<PipelineStatus, 'backlog' | 'failed' | 'dead' | 'oldestUnprocessedAgeSeconds'>> {
+export async function backlogFigures(
+  mongo: MongoCollections,
+  now = new Date(),
+): Promise<Pick<PipelineStatus, 'backlog' | 'failed' | 'dead' | 'oldestUnprocessedAgeSeconds'>> {
   const [backlog, failed, dead, oldest] = await Promise.all([
     mongo.raw.countDocuments(WAITING),
     mongo.raw.countDocuments({ processed: false, status: 'failed' }),
@@ -33,8 +36,18 @@ export async function pipelineStatus(mongo: MongoCollections, { windowSeconds = 
     backlogFigures(mongo, now),
     mongo.raw.countDocuments({ processed: true }),
     mongo.checkpoints.find({}).toArray(),
-    mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: { receivedAt: { $gte: since } } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
-    mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: { processedAt: { $gte: since } } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
+    mongo.raw
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { receivedAt: { $gte: since } } },
+        { $group: { _id: '$tenantId', n: { $sum: 1 } } },
+      ])
+      .toArray(),
+    mongo.raw
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { processedAt: { $gte: since } } },
+        { $group: { _id: '$tenantId', n: { $sum: 1 } } },
+      ])
+      .toArray(),
     mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: WAITING }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
   ]);
   const tenantIds = [...new Set([...received, ...done, ...waitingByTenant].map((g) => g._id))].sort();

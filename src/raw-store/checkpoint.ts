@@ -1,10 +1,15 @@
 // The change stream's resume token, one document per processor group, stored after each committed batch
 // so a restarted processor resumes after the last event it fully handled.
 import type { Collection } from 'mongodb';
-import type { ProcessorCheckpoint } from './collections.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
+import type { ProcessorCheckpoint } from './collections.js';
 
-export async function saveCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string, resumeToken: unknown, worker: string): Promise<void> {
+export async function saveCheckpoint(
+  checkpoints: Collection<ProcessorCheckpoint>,
+  group: string,
+  resumeToken: unknown,
+  worker: string,
+): Promise<void> {
   try {
     await checkpoints.updateOne({ _id: group }, { $set: { resumeToken, worker, at: new Date() } }, { upsert: true });
   } catch (error) {
@@ -12,7 +17,10 @@ export async function saveCheckpoint(checkpoints: Collection<ProcessorCheckpoint
   }
 }
 
-export async function loadCheckpoint(checkpoints: Collection<ProcessorCheckpoint>, group: string): Promise<{ resumeToken: unknown; at: Date } | undefined> {
+export async function loadCheckpoint(
+  checkpoints: Collection<ProcessorCheckpoint>,
+  group: string,
+): Promise<{ resumeToken: unknown; at: Date } | undefined> {
   const checkpoint = await checkpoints.findOne({ _id: group });
   return checkpoint ? { resumeToken: checkpoint.resumeToken, at: checkpoint.at } : undefined;
 }

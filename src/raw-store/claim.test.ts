@@ -2,11 +2,10 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
-import { newRawTransaction } from './insert.js';
-import type { RawTransaction } from './collections.js';
 import { claimBatch } from './claim.js';
+import type { RawTransaction } from './collections.js';
+import { newRawTransaction } from './insert.js';
 import { releaseLeases } from './release-leases.js';
-
 
 describe.skipIf(!mongoUri)('claimBatch', () => {
   let mongo: TestMongo;
@@ -17,7 +16,10 @@ describe.skipIf(!mongoUri)('claimBatch', () => {
   afterAll(() => mongo?.drop());
 
   async function insert(count: number, overrides: Partial<RawTransaction> = {}): Promise<string[]> {
-    const docs = Array.from({ length: count }, (_, i) => ({ ...newRawTransaction('acme', { source: 'generic', payload: { i } }), ...overrides }) as RawTransaction);
+    const docs = Array.from(
+      { length: count },
+      (_, i) => ({ ...newRawTransaction('acme', { source: 'generic', payload: { i } }), ...overrides }) as RawTransaction,
+    );
     const { insertedIds } = await mongo.raw.insertMany(docs);
     return Object.values(insertedIds).map((id) => id.toHexString());
   }
@@ -27,7 +29,9 @@ describe.skipIf(!mongoUri)('claimBatch', () => {
     const claims = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((worker) => claimBatch(mongo.raw, ids, { worker, leaseMs: 60_000 })));
     const claimed = claims.flatMap((docs) => docs.map((doc) => doc.id));
     expect(claimed.sort()).toEqual([...ids].sort());
-    claims.forEach((docs, k) => expect(new Set(docs.map((doc) => doc.raw.leaseOwner))).toEqual(docs.length ? new Set([`w${k + 1}`]) : new Set()));
+    for (const [k, docs] of claims.entries()) {
+      expect(new Set(docs.map((doc) => doc.raw.leaseOwner))).toEqual(docs.length ? new Set([`w${k + 1}`]) : new Set());
+    }
     expect(await mongo.raw.countDocuments({ leaseOwner: { $in: ['w1', 'w2', 'w3', 'w4'] } })).toBe(200);
   });
 

@@ -2,9 +2,9 @@
 // then the documents carrying the token are read back. Each document update is atomic, so of two racing
 // workers only one sets its token on a document.
 import { randomUUID } from 'node:crypto';
-import { ObjectId, type Collection } from 'mongodb';
-import type { RawTransaction } from './collections.js';
+import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
+import type { RawTransaction } from './collections.js';
 import { claimableFilter } from './states.js';
 
 export interface ClaimedRaw {
@@ -14,7 +14,11 @@ export interface ClaimedRaw {
   raw: RawTransaction;
 }
 
-export async function claimBatch(raw: Collection<RawTransaction>, ids: string[], { worker, leaseMs }: { worker: string; leaseMs: number }): Promise<ClaimedRaw[]> {
+export async function claimBatch(
+  raw: Collection<RawTransaction>,
+  ids: string[],
+  { worker, leaseMs }: { worker: string; leaseMs: number },
+): Promise<ClaimedRaw[]> {
   const leaseToken = randomUUID();
   const now = new Date();
   try {

@@ -3,7 +3,10 @@
 import type { Collection, Db, MongoClient, ObjectId } from 'mongodb';
 import { connectMongoClient } from '../db/mongo.js';
 import type { Outcome } from '../domain/outcome.js';
-import type { RawStatus } from './states.js';
+
+/** A raw document's status; its transitions are in states.ts. */
+export const RAW_STATUSES = ['pending', 'processed', 'failed', 'dead'] as const;
+export type RawStatus = (typeof RAW_STATUSES)[number];
 
 /** A transaction as it arrived: stored schema-free, processed later. */
 export interface RawTransaction {

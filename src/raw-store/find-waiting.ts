@@ -1,7 +1,7 @@
 // The sweep's query: the oldest claimable documents, ids only.
 import type { Collection } from 'mongodb';
-import type { RawTransaction } from './collections.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
+import type { RawTransaction } from './collections.js';
 import { claimableFilter } from './states.js';
 
 export async function findWaitingIds(raw: Collection<RawTransaction>, limit: number, now = new Date()): Promise<string[]> {

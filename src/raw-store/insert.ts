@@ -1,6 +1,6 @@
 // Stores what a client sent: one raw document per envelope, pending, de-duplicated on (tenant, source,
 // externalId) through a unique index so a resubmission answers with the first document's id.
-import { MongoBulkWriteError, MongoServerError, ObjectId, type Collection } from 'mongodb';
+import { type Collection, MongoBulkWriteError, MongoServerError, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import type { RawTransaction } from './collections.js';
@@ -44,10 +44,16 @@ export async function insertRaw(raw: Collection<RawTransaction>, tenantId: strin
 }
 
 /** Many envelopes in one unordered bulk write; results in the same order, an error per refused item. */
-export async function insertRawMany(raw: Collection<RawTransaction>, tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>> {
+export async function insertRawMany(
+  raw: Collection<RawTransaction>,
+  tenantId: string,
+  envelopes: Envelope[],
+): Promise<Array<Accepted | { error: string }>> {
   if (envelopes.length === 0) return [];
   const receivedAt = new Date();
-  const docs = envelopes.map((envelope) => ({ _id: new ObjectId(), ...newRawTransaction(tenantId, envelope, receivedAt) }) as RawTransaction);
+  const docs = envelopes.map(
+    (envelope) => ({ _id: new ObjectId(), ...newRawTransaction(tenantId, envelope, receivedAt) }) as RawTransaction,
+  );
   const failed = new Map<number, unknown>();
   try {
     await raw.insertMany(docs, { ordered: false, forceServerObjectId: false });

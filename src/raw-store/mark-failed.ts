@@ -1,9 +1,9 @@
 // Records a document that could not be processed: its attempt count, the reason, and when it may be
 // retried (the lease is pushed out to retryAt, so the sweep leaves it alone until then). A document out
 // of attempts is dead-lettered: status "dead", never claimed again until replayed.
-import { ObjectId, type AnyBulkWriteOperation, type Collection } from 'mongodb';
-import type { RawTransaction } from './collections.js';
+import { type AnyBulkWriteOperation, type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
+import type { RawTransaction } from './collections.js';
 
 export interface FailedDoc {
   id: string;

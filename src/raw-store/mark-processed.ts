@@ -1,14 +1,24 @@
 // Records in MongoDB that a batch's rows are committed in PostgreSQL. Runs only after the commit, so a
 // crash in between leaves the documents unprocessed and the replay is absorbed by ON CONFLICT.
-import { ObjectId, type Collection } from 'mongodb';
-import type { RawTransaction } from './collections.js';
+import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
+import type { RawTransaction } from './collections.js';
 
 export async function markProcessed(raw: Collection<RawTransaction>, ids: string[], now = new Date()): Promise<void> {
   try {
     await raw.updateMany(
       { _id: { $in: ids.map((id) => new ObjectId(id)) } },
-      { $set: { processed: true, status: 'processed', processedAt: now, leaseOwner: null, leaseUntil: null, leaseToken: null, lastError: null } },
+      {
+        $set: {
+          processed: true,
+          status: 'processed',
+          processedAt: now,
+          leaseOwner: null,
+          leaseUntil: null,
+          leaseToken: null,
+          lastError: null,
+        },
+      },
     );
   } catch (error) {
     throw classifyMongoError(error);

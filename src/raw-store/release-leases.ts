@@ -1,7 +1,7 @@
 // Gives back leases a worker still holds (at shutdown), so another worker need not wait them out.
-import { ObjectId, type Collection } from 'mongodb';
-import type { RawTransaction } from './collections.js';
+import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
+import type { RawTransaction } from './collections.js';
 
 export async function releaseLeases(raw: Collection<RawTransaction>, ids: string[], worker: string): Promise<number> {
   if (ids.length === 0) return 0;

@@ -1,7 +1,7 @@
 // Puts failed or dead-lettered raw documents back in line after their cause is fixed (a new mapper, a
 // corrected currency list): attempts start again from zero, the next sweep picks them up, and their
 // earlier outcomes stay in processing_logs. Works in chunks so a large replay reports progress.
-import { ObjectId, type Collection, type Filter } from 'mongodb';
+import { type Collection, type Filter, ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import { transactionIdSchema } from '../domain/ids.js';
@@ -14,7 +14,10 @@ export const replaySelectorsSchema = z.strictObject({
   /** receivedAt range: from inclusive, to exclusive. */
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  statuses: z.array(z.enum(REPLAYABLE_STATUSES)).min(1).default([...REPLAYABLE_STATUSES]),
+  statuses: z
+    .array(z.enum(REPLAYABLE_STATUSES))
+    .min(1)
+    .default([...REPLAYABLE_STATUSES]),
   dryRun: z.boolean().default(false),
 });
 export type ReplaySelectors = z.infer<typeof replaySelectorsSchema>;
@@ -30,7 +33,10 @@ export function replayFilter(selectors: ReplaySelectors): Filter<RawTransaction>
   if (selectors.ids?.length) filter._id = { $in: selectors.ids.map((id) => new ObjectId(id)) };
   if (selectors.tenantId) filter.tenantId = selectors.tenantId;
   if (selectors.from || selectors.to) {
-    filter.receivedAt = { ...(selectors.from ? { $gte: new Date(selectors.from) } : {}), ...(selectors.to ? { $lt: new Date(selectors.to) } : {}) };
+    filter.receivedAt = {
+      ...(selectors.from ? { $gte: new Date(selectors.from) } : {}),
+      ...(selectors.to ? { $lt: new Date(selectors.to) } : {}),
+    };
   }
   return filter;
 }

@@ -10,8 +10,7 @@
 import type { Filter } from 'mongodb';
 import type { RawTransaction } from './collections.js';
 
-export const RAW_STATUSES = ['pending', 'processed', 'failed', 'dead'] as const;
-export type RawStatus = (typeof RAW_STATUSES)[number];
+export { RAW_STATUSES, type RawStatus } from './collections.js';
 
 /** Statuses a replay puts back in line. */
 export const REPLAYABLE_STATUSES = ['failed', 'dead'] as const;

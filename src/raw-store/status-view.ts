@@ -1,5 +1,5 @@
 // What a client may see of a raw document: its progress, never its lease or internal fields.
-import { ObjectId, type Collection } from 'mongodb';
+import { type Collection, ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';

@@ -1,8 +1,8 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
-import { newRawTransaction } from './insert.js';
 import type { RawTransaction } from './collections.js';
+import { newRawTransaction } from './insert.js';
 import { writeLogs } from './write-logs.js';
 
 describe.skipIf(!mongoUri)('writeLogs', () => {
@@ -15,7 +15,17 @@ describe.skipIf(!mongoUri)('writeLogs', () => {
   it('writes one entry per outcome, and a retried write adds nothing twice', async () => {
     const raw = { _id: new ObjectId(), ...newRawTransaction('acme', { source: 'generic', payload: {} }) } as RawTransaction;
     const doc = { id: raw._id.toHexString() };
-    const entries = [{ rawId: doc.id, tenantId: raw.tenantId, outcome: 'failed' as const, batchId: 'w-1', durationMs: 5, latencyMs: 9, error: 'payload.amount: bad' }];
+    const entries = [
+      {
+        rawId: doc.id,
+        tenantId: raw.tenantId,
+        outcome: 'failed' as const,
+        batchId: 'w-1',
+        durationMs: 5,
+        latencyMs: 9,
+        error: 'payload.amount: bad',
+      },
+    ];
     await writeLogs(mongo.logs, entries, 'w');
     await writeLogs(mongo.logs, entries, 'w');
     await writeLogs(mongo.logs, [{ ...entries[0]!, batchId: 'w-2', outcome: 'dead' as const }], 'w');

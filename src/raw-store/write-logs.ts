@@ -1,9 +1,9 @@
 // One processing_logs entry per document outcome, written after the outcome is recorded. Entries have
 // deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice.
-import { MongoBulkWriteError, ObjectId, type Collection } from 'mongodb';
-import type { ProcessingLog } from './collections.js';
+import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { Outcome } from '../domain/outcome.js';
+import type { ProcessingLog } from './collections.js';
 
 export interface ProcessingLogEntry {
   rawId: string;
@@ -15,7 +15,12 @@ export interface ProcessingLogEntry {
   error?: string;
 }
 
-export async function writeLogs(logs: Collection<ProcessingLog>, entries: ProcessingLogEntry[], worker: string, at = new Date()): Promise<void> {
+export async function writeLogs(
+  logs: Collection<ProcessingLog>,
+  entries: ProcessingLogEntry[],
+  worker: string,
+  at = new Date(),
+): Promise<void> {
   if (entries.length === 0) return;
   try {
     await logs.insertMany(

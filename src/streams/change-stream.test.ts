@@ -1,13 +1,13 @@
 // The change-stream source through the real driver: inserts arrive as candidates with resume tokens,
 // and a stream opened after a token replays exactly what followed it.
-import { firstValueFrom, take, toArray } from 'rxjs';
-import { EventEmitter } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, mongoUri, waitFor, type TestMongo } from '../../test/support/databases.js';
-import { newRawTransaction } from '../raw-store/insert.js';
-import type { RawTransaction } from '../raw-store/collections.js';
-import { changeStream$, type ChangeStreamEvent, type InsertEventStream } from './change-stream.js';
 
+import { EventEmitter } from 'node:events';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestMongo, mongoUri, type TestMongo, waitFor } from '../../test/support/databases.js';
+import type { RawTransaction } from '../raw-store/collections.js';
+import { newRawTransaction } from '../raw-store/insert.js';
+import { type ChangeStreamEvent, changeStream$, type InsertEventStream } from './change-stream.js';
 
 describe.skipIf(!mongoUri)('changeStream$', () => {
   let mongo: TestMongo;
@@ -17,9 +17,14 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
   afterAll(() => mongo?.drop());
 
   const open = (token: unknown) =>
-    mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as unknown as InsertEventStream;
+    mongo.raw.watch(
+      [{ $match: { operationType: 'insert' } }],
+      token === undefined ? {} : { resumeAfter: token as never },
+    ) as unknown as InsertEventStream;
   const insert = async (n: number) => {
-    const { insertedIds } = await mongo.raw.insertMany(Array.from({ length: n }, (_, i) => newRawTransaction('acme', { source: 'generic', payload: { i } }) as RawTransaction));
+    const { insertedIds } = await mongo.raw.insertMany(
+      Array.from({ length: n }, (_, i) => newRawTransaction('acme', { source: 'generic', payload: { i } }) as RawTransaction),
+    );
     return Object.values(insertedIds).map((id) => id.toHexString());
   };
 
@@ -37,7 +42,9 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
     const third = seen.find((c) => c.id === ids[2])!;
     expect(third.resumeToken).toBeDefined();
 
-    const replay = await firstValueFrom(changeStream$({ open, resumeToken: third.resumeToken, retryBaseMs: 10, retryMaxMs: 100 }).pipe(take(2), toArray()));
+    const replay = await firstValueFrom(
+      changeStream$({ open, resumeToken: third.resumeToken, retryBaseMs: 10, retryMaxMs: 100 }).pipe(take(2), toArray()),
+    );
     expect(replay.map((c) => c.id)).toEqual(ids.slice(3));
   });
 
@@ -47,11 +54,14 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
     const flaky = (token: unknown): InsertEventStream => {
       opens++;
       const stream = open(token);
-      if (opens === 1) setTimeout(() => (stream as unknown as { emit(e: string, err: unknown): void }).emit('error', new Error('network blip')), 50);
+      if (opens === 1)
+        setTimeout(() => (stream as unknown as { emit(e: string, err: unknown): void }).emit('error', new Error('network blip')), 50);
       return stream;
     };
     const seen: string[] = [];
-    const subscription = changeStream$({ open: flaky, retryBaseMs: 10, retryMaxMs: 100, onEvent: (e) => events.push(e) }).subscribe((c) => seen.push(c.id));
+    const subscription = changeStream$({ open: flaky, retryBaseMs: 10, retryMaxMs: 100, onEvent: (e) => events.push(e) }).subscribe((c) =>
+      seen.push(c.id),
+    );
     await waitFor('a reconnect', () => opens >= 2);
     const ids = await insert(3);
     await waitFor('inserts after the reconnect', () => ids.every((id) => seen.includes(id)));
@@ -67,10 +77,15 @@ describe('changeStream$ without a server', () => {
     const open = (): InsertEventStream => {
       opens++;
       const emitter = new EventEmitter();
-      setTimeout(() => emitter.emit('error', Object.assign(new Error('The $changeStream stage is only supported on replica sets'), { code: 40573 })), 0);
+      setTimeout(
+        () => emitter.emit('error', Object.assign(new Error('The $changeStream stage is only supported on replica sets'), { code: 40573 })),
+        0,
+      );
       return Object.assign(emitter, { close: async () => undefined }) as unknown as InsertEventStream;
     };
-    const seen = await firstValueFrom(changeStream$({ open, retryBaseMs: 1, retryMaxMs: 1, onEvent: (e) => events.push(e) }).pipe(toArray()));
+    const seen = await firstValueFrom(
+      changeStream$({ open, retryBaseMs: 1, retryMaxMs: 1, onEvent: (e) => events.push(e) }).pipe(toArray()),
+    );
     expect(seen).toEqual([]);
     expect(events.map((e) => e.kind)).toEqual(['unsupported']);
     expect(opens).toBe(1);

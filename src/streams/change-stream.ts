@@ -1,13 +1,16 @@
 // The change-stream source: insert events on raw_transactions as candidates carrying their resume
 // token. It reconnects with backoff after errors, restarts without a token when the token is no longer
 // usable (the sweep covers the gap), and completes when the server offers no change streams at all.
-import { EMPTY, Observable, asyncScheduler, defer, interval, retry, timer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, EMPTY, interval, Observable, retry, type SchedulerLike, timer } from 'rxjs';
 import { backoffDelay } from './backoff.js';
 import type { Candidate } from './pipeline.js';
 
 /** The part of the driver's ChangeStream this source uses. */
 export interface InsertEventStream {
-  on(event: 'change', listener: (change: { _id: unknown; documentKey: { _id: { toHexString(): string } }; clusterTime?: { getHighBits(): number } }) => void): unknown;
+  on(
+    event: 'change',
+    listener: (change: { _id: unknown; documentKey: { _id: { toHexString(): string } }; clusterTime?: { getHighBits(): number } }) => void,
+  ): unknown;
   on(event: 'error', listener: (error: unknown) => void): unknown;
   close(): Promise<void>;
   /** The token to resume after everything seen so far, advanced by the server even when nothing changes. */
@@ -43,9 +46,11 @@ const codeOf = (error: unknown) => (error as { code?: unknown })?.code;
 const tokenUnusable = (error: unknown) => [286, 260, 280].includes(codeOf(error) as number);
 /** "$changeStream is only supported on replica sets" (40573) and servers that lack the stage. */
 const streamsUnsupported = (error: unknown) =>
-  codeOf(error) === 40573 || /only supported on replica sets|Unrecognized pipeline stage name: '\$changeStream'/i.test(String((error as Error)?.message));
+  codeOf(error) === 40573 ||
+  /only supported on replica sets|Unrecognized pipeline stage name: '\$changeStream'/i.test(String((error as Error)?.message));
 
-const isNetworkError = (error: unknown) => ['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError'].includes((error as Error)?.name);
+const isNetworkError = (error: unknown) =>
+  ['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError'].includes((error as Error)?.name);
 
 export function changeStream$(options: ChangeStreamOptions): Observable<Candidate> {
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -56,7 +61,12 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
     stream.on('change', (change) => {
       resumeToken = change._id;
       const seconds = change.clusterTime?.getHighBits();
-      subscriber.next({ id: change.documentKey._id.toHexString(), via: 'stream', resumeToken: change._id, ...(seconds ? { at: new Date(seconds * 1000) } : {}) });
+      subscriber.next({
+        id: change.documentKey._id.toHexString(),
+        via: 'stream',
+        resumeToken: change._id,
+        ...(seconds ? { at: new Date(seconds * 1000) } : {}),
+      });
     });
     stream.on('error', (error) => subscriber.error(error));
     let lastBeat: string | undefined;

@@ -1,10 +1,10 @@
 // Marble tests of the pipeline on virtual time: the sinks are our own interfaces, recording what they
 // were asked to do, so every property here holds without a database.
-import { map, of, throwError, type ObservableInput } from 'rxjs';
+import { map, type ObservableInput, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../domain/errors.js';
-import { pipeline, type BatchOutcome, type Candidate, type ClaimedDoc, type PipelineOptions, type Sinks } from './pipeline.js';
+import { type BatchOutcome, type Candidate, type ClaimedDoc, type PipelineOptions, pipeline, type Sinks } from './pipeline.js';
 
 interface Doc extends ClaimedDoc {
   poison?: boolean;
@@ -130,7 +130,13 @@ describe('pipeline', () => {
       const sweep$ = cold('c|', { c: swept('3') });
       pipeline({ changes$, sweep$ }, sinks, baseOptions(scheduler)).subscribe();
       scheduler.flush();
-      expect(calls).toEqual(['claim:1,3,2', 'write:1,3,2', 'processed:1,3,2', 'log:1=processed,3=processed,2=processed', 'checkpoint:tok-2']);
+      expect(calls).toEqual([
+        'claim:1,3,2',
+        'write:1,3,2',
+        'processed:1,3,2',
+        'log:1=processed,3=processed,2=processed',
+        'checkpoint:tok-2',
+      ]);
     });
   });
 
@@ -138,8 +144,16 @@ describe('pipeline', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
       const slow = recordingSinks();
-      const sinks = { ...slow.sinks, writeBatch: (rows: string[]) => { slow.calls.push(`write:${rows.join(',')}`); return cold('50ms (w|)', { w: true }); } };
-      const out$ = pipeline({ changes$: cold('a 99ms |', { a: stream('1') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).pipe(map(summary));
+      const sinks = {
+        ...slow.sinks,
+        writeBatch: (rows: string[]) => {
+          slow.calls.push(`write:${rows.join(',')}`);
+          return cold('50ms (w|)', { w: true });
+        },
+      };
+      const out$ = pipeline({ changes$: cold('a 99ms |', { a: stream('1') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).pipe(
+        map(summary),
+      );
       expectObservable(out$).toBe('60ms a 39ms |', { a: '1/1/0/0' });
       scheduler.schedule(() => expect(slow.calls).toEqual(['claim:1', 'write:1']), 59);
     });
@@ -150,7 +164,9 @@ describe('pipeline', () => {
     scheduler.run(({ cold }) => {
       const { sinks, calls } = recordingSinks();
       const outcomes: BatchOutcome[] = [];
-      pipeline({ changes$: cold('|'), sweep$: cold('a|', { a: swept('1') }) }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
+      pipeline({ changes$: cold('|'), sweep$: cold('a|', { a: swept('1') }) }, sinks, baseOptions(scheduler)).subscribe((o) =>
+        outcomes.push(o),
+      );
       scheduler.flush();
       expect(calls.some((call) => call.startsWith('checkpoint'))).toBe(false);
       expect(outcomes.map((o) => o.checkpointed)).toEqual([false]);
@@ -216,7 +232,13 @@ describe('pipeline', () => {
       const changes$ = cold('(abcd)|', { a: stream('1'), b: stream('2'), c: stream('3'), d: stream('4') });
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 4 })).subscribe((o) => outcomes.push(o));
       scheduler.flush();
-      expect(calls.filter((call) => call.startsWith('write'))).toEqual(['write:1,2,3!,4', 'write:1,2', 'write:3!,4', 'write:3!', 'write:4']);
+      expect(calls.filter((call) => call.startsWith('write'))).toEqual([
+        'write:1,2,3!,4',
+        'write:1,2',
+        'write:3!,4',
+        'write:3!',
+        'write:4',
+      ]);
       expect(calls).toContain('processed:1,2,4');
       expect(calls).toContain('failed:3=failed');
       expect(outcomes.map(summary)).toEqual(['4/3/1/0']);
@@ -227,7 +249,11 @@ describe('pipeline', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold }) => {
       const { sinks, calls } = recordingSinks({ docs: { '1': { poison: true, attempts: 2 }, '2': { poison: true, attempts: 0 } } });
-      pipeline({ changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe();
+      pipeline(
+        { changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler),
+      ).subscribe();
       scheduler.flush();
       expect(calls).toContain('failed:1=dead,2=failed');
     });
@@ -237,11 +263,16 @@ describe('pipeline', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold }) => {
       const base = recordingSinks();
-      const sinks = { ...base.sinks, claim: (ids: string[]) => of(ids.filter((id) => id !== '2').map((id) => ({ id, attempts: 0, receivedAt: new Date(0) }))) };
+      const sinks = {
+        ...base.sinks,
+        claim: (ids: string[]) => of(ids.filter((id) => id !== '2').map((id) => ({ id, attempts: 0, receivedAt: new Date(0) }))),
+      };
       const outcomes: BatchOutcome[] = [];
-      pipeline({ changes$: cold('(abc)|', { a: stream('1'), b: stream('2'), c: stream('3') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) =>
-        outcomes.push(o),
-      );
+      pipeline(
+        { changes$: cold('(abc)|', { a: stream('1'), b: stream('2'), c: stream('3') }), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler),
+      ).subscribe((o) => outcomes.push(o));
       scheduler.flush();
       expect(base.calls).toContain('write:1,3');
       expect(outcomes.map((o) => `${o.candidates}/${o.claimed}`)).toEqual(['3/2']);
@@ -266,7 +297,9 @@ describe('pipeline', () => {
       const base = recordingSinks();
       const sinks = { ...base.sinks, writeBatch: () => cold('100ms (w|)', { w: true }) };
       const changes$ = cold('(abc)|', { a: stream('1'), b: stream('2'), c: stream('3') });
-      const out$ = pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 1, concurrency: 2 })).pipe(map(summary));
+      const out$ = pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 1, concurrency: 2 })).pipe(
+        map(summary),
+      );
       expectObservable(out$).toBe('100ms (ab) 96ms (c|)', { a: '1/1/0/0', b: '1/1/0/0', c: '1/1/0/0' });
     });
   });
@@ -277,10 +310,15 @@ describe('pipeline', () => {
       const base = recordingSinks();
       const sinks = {
         ...base.sinks,
-        markProcessed: (docs: Doc[]) => (docs.some((d) => d.id === '1') ? throwError(() => new PermanentError('mongo_rejected', 'refused')) : of(true)),
+        markProcessed: (docs: Doc[]) =>
+          docs.some((d) => d.id === '1') ? throwError(() => new PermanentError('mongo_rejected', 'refused')) : of(true),
       };
       const outcomes: BatchOutcome[] = [];
-      pipeline({ changes$: cold('a 19ms b|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
+      pipeline(
+        { changes$: cold('a 19ms b|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler),
+      ).subscribe((o) => outcomes.push(o));
       scheduler.flush();
       // The first batch's mark was refused: claimed, nothing recorded as processed.
       expect(outcomes.map((o) => [o.claimed, o.processed, o.error])).toEqual([
@@ -297,9 +335,13 @@ describe('pipeline', () => {
       const base = recordingSinks({ docs: { '2': { poison: true } } });
       const sinks = { ...base.sinks, log: () => throwError(() => new PermanentError('mongo_rejected', 'logs refused')) };
       const outcomes: BatchOutcome[] = [];
-      pipeline({ changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe((o) => outcomes.push(o));
+      pipeline({ changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe(
+        (o) => outcomes.push(o),
+      );
       scheduler.flush();
-      expect(outcomes.map((o) => [o.claimed, o.processed, o.failed, o.dead, o.checkpointed, o.error])).toEqual([[2, 1, 1, 0, false, 'logs refused']]);
+      expect(outcomes.map((o) => [o.claimed, o.processed, o.failed, o.dead, o.checkpointed, o.error])).toEqual([
+        [2, 1, 1, 0, false, 'logs refused'],
+      ]);
     });
   });
 });

@@ -3,27 +3,27 @@
 // batch goes claim -> transform -> write -> mark -> log -> checkpoint. It knows nothing of MongoDB or
 // PostgreSQL, so marble tests drive it on virtual time.
 import {
-  EMPTY,
   asyncScheduler,
   bufferTime,
   catchError,
   concat,
   defer,
+  EMPTY,
   filter,
   finalize,
   map,
   merge,
   mergeMap,
+  type Observable,
+  type ObservableInput,
   of,
   reduce,
   retry,
+  type SchedulerLike,
   switchMap,
   tap,
   throwError,
   timer,
-  type Observable,
-  type ObservableInput,
-  type SchedulerLike,
 } from 'rxjs';
 import { isPermanent } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
@@ -132,7 +132,11 @@ interface Isolated<D> {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks<D, R>, options: PipelineOptions): Observable<BatchOutcome> {
+export function pipeline<D extends ClaimedDoc, R>(
+  sources: Sources,
+  sinks: Sinks<D, R>,
+  options: PipelineOptions,
+): Observable<BatchOutcome> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxInFlight = options.maxInFlight ?? options.batchMaxSize * (options.concurrency + 2);
   const prefix = options.batchIdPrefix ?? 'batch';
@@ -203,13 +207,32 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
             const failures = [...transformFailures, ...writeFailures];
             const durationMs = scheduler.now() - startedAt;
             const entries: Array<LogEntry<D>> = [
-              ...written.map((doc) => ({ doc, id: doc.id, outcome: 'processed' as const, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime() })),
-              ...failures.map(({ doc, outcome, error }) => ({ doc, id: doc.id, outcome, batchId, durationMs, latencyMs: scheduler.now() - doc.receivedAt.getTime(), error })),
+              ...written.map((doc) => ({
+                doc,
+                id: doc.id,
+                outcome: 'processed' as const,
+                batchId,
+                durationMs,
+                latencyMs: scheduler.now() - doc.receivedAt.getTime(),
+              })),
+              ...failures.map(({ doc, outcome, error }) => ({
+                doc,
+                id: doc.id,
+                outcome,
+                batchId,
+                durationMs,
+                latencyMs: scheduler.now() - doc.receivedAt.getTime(),
+                error,
+              })),
             ];
             const checkpointNow = resumeToken !== undefined && seq > lastCheckpointedSeq;
             const failed = failures.filter((f) => f.outcome === 'failed').length;
             return concat(
-              written.length > 0 ? withRetry('mark-processed', () => sinks.markProcessed(written)).pipe(tap({ complete: () => (recorded.processed = written.length) })) : EMPTY,
+              written.length > 0
+                ? withRetry('mark-processed', () => sinks.markProcessed(written)).pipe(
+                    tap({ complete: () => (recorded.processed = written.length) }),
+                  )
+                : EMPTY,
               failures.length > 0
                 ? withRetry('mark-failed', () => sinks.markFailed(failures)).pipe(
                     tap({
@@ -230,7 +253,15 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
             ).pipe(
               reduce(() => undefined, undefined),
               // Every stage has completed, so what is recorded is the whole outcome.
-              map((): BatchOutcome => ({ batchId, candidates: candidates.length, ...recorded, durationMs: scheduler.now() - startedAt, checkpointed: checkpointNow })),
+              map(
+                (): BatchOutcome => ({
+                  batchId,
+                  candidates: candidates.length,
+                  ...recorded,
+                  durationMs: scheduler.now() - startedAt,
+                  checkpointed: checkpointNow,
+                }),
+              ),
             );
           }),
         );
@@ -265,4 +296,3 @@ export function pipeline<D extends ClaimedDoc, R>(sources: Sources, sinks: Sinks
     mergeMap(processBatch, options.concurrency),
   );
 }
-

@@ -1,7 +1,21 @@
 // The polling sweep: the fallback that guarantees nothing is missed. Every interval it lists documents
 // still waiting and offers them as candidates; when a page comes back full there is a backlog, so the
 // next page is fetched soon instead of a whole interval later.
-import { asyncScheduler, catchError, concat, concatMap, defer, filter, from, map, mergeMap, of, timer, type Observable, type SchedulerLike } from 'rxjs';
+import {
+  asyncScheduler,
+  catchError,
+  concat,
+  concatMap,
+  defer,
+  filter,
+  from,
+  map,
+  mergeMap,
+  type Observable,
+  of,
+  type SchedulerLike,
+  timer,
+} from 'rxjs';
 import type { Candidate } from './pipeline.js';
 
 export interface SweepOptions {

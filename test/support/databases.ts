@@ -1,8 +1,12 @@
 // Per-suite databases cloned from what the global setup provisioned, and helpers to wait on conditions.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { connectPostgres, type Database, withDatabase } from '../../src/db/postgres.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../../src/raw-store/collections.js';
-import { connectPostgres, withDatabase, type Database } from '../../src/db/postgres.js';
+
+if (inject('pgServerUrl') === undefined) {
+  throw new Error('this suite needs the databases of the integration project (npm test), not the unit project');
+}
 
 export const mongoUri = inject('mongoUri');
 export const mongoReal = inject('mongoReal');

@@ -3,7 +3,7 @@
 // started and empties every collection and every table (the migrations' own table aside).
 import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { startSystem, type Role, type System } from '../../src/cli/system.js';
+import { type Role, type System, startSystem } from '../../src/cli/system.js';
 import { loadSettings } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
 import { createTestMongo, createTestPostgres, mongoUri, type TestMongo, type TestPostgres } from './databases.js';
@@ -12,7 +12,11 @@ export interface SystemHarness {
   readonly pg: TestPostgres;
   readonly mongo: TestMongo;
   /** Starts the roles on the suite's databases with the suite's environment, `env` on top. */
-  start(roles: Role[], env?: Record<string, string>, overrides?: { mongoUri?: string; databaseUrl?: string; logger?: Logger }): Promise<System>;
+  start(
+    roles: Role[],
+    env?: Record<string, string>,
+    overrides?: { mongoUri?: string; databaseUrl?: string; logger?: Logger },
+  ): Promise<System>;
   /** Runs at reset (and at the end), before the databases are emptied: proxies, extra processes. */
   defer(cleanup: () => Promise<unknown>): void;
   /** Stops everything started (in reverse order), leaving the data. */
@@ -23,7 +27,11 @@ export interface SystemHarness {
 
 /** Empties every table of the suite's database but node-pg-migrate's own. */
 export async function truncateAll(pg: TestPostgres): Promise<void> {
-  const tables = await pg.db.map("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'pgmigrations'", [], (row: { tablename: string }) => row.tablename);
+  const tables = await pg.db.map(
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'pgmigrations'",
+    [],
+    (row: { tablename: string }) => row.tablename,
+  );
   if (tables.length) await pg.db.none('TRUNCATE $1:name', [tables]);
 }
 

@@ -1,6 +1,6 @@
 // A loopback TCP proxy the fault tests put between a service and its database, to take the database
 // away (every connection cut, new ones refused) and give it back, without touching the shared server.
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
   /** host:port clients should use instead of the target. */

@@ -2,7 +2,11 @@
 // vitest's provided context) so the benchmarks can use it too.
 
 /** Polls `probe` until it returns a truthy value or the deadline passes; the error names `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T> | T, { timeoutMs = 30_000, intervalMs = 25 } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T> | T,
+  { timeoutMs = 30_000, intervalMs = 25 } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {

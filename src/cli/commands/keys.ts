@@ -3,8 +3,8 @@ import { migrate } from '../../db/migrate.js';
 import { connectPostgres } from '../../db/postgres.js';
 import { isTenantId } from '../../domain/ids.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../../gateway/api-key-store.js';
-import { STATIC_KEY_SCOPES, type Scope } from '../../gateway/api-keys.js';
-import { StartupError, type Command } from '../context.js';
+import { type Scope, STATIC_KEY_SCOPES } from '../../gateway/api-keys.js';
+import { type Command, StartupError } from '../context.js';
 import { resolvePostgres } from '../resolve.js';
 
 export const keysCommand: Command = async ({ settings, logger, args, values, cleanups }) => {
@@ -22,7 +22,9 @@ export const keysCommand: Command = async ({ settings, logger, args, values, cle
       throw new StartupError((error as Error).message);
     }
     const { key, record } = await createApiKey(db, values.tenant, scopes, values.label ?? null);
-    console.log(`created key ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; it is shown only now:\n${key}`);
+    console.log(
+      `created key ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; it is shown only now:\n${key}`,
+    );
   } else if (action === 'list') {
     for (const k of await listApiKeys(db, values.tenant)) {
       const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
@@ -36,4 +38,5 @@ export const keysCommand: Command = async ({ settings, logger, args, values, cle
   } else {
     throw new StartupError('keys needs create, list or revoke (prismo keys --help)');
   }
+  return 'done';
 };

@@ -7,4 +7,5 @@ export const migrateCommand: Command = async ({ settings, logger, cleanups }) =>
   const { url } = await resolvePostgres(settings, logger, cleanups);
   const applied = await migrate(url, logger);
   logger.info({ applied }, applied.length ? 'migrations applied' : 'database already current');
+  return 'done';
 };

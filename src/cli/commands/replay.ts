@@ -1,7 +1,7 @@
 // prismo replay: puts failed or dead documents back in line with fresh attempts, through the same raw
 // store function as POST /api/v1/admin/replay.
 import { replay, replaySelectorsSchema } from '../../raw-store/replay.js';
-import { StartupError, type Command } from '../context.js';
+import { type Command, StartupError } from '../context.js';
 import { progressReporter } from '../output.js';
 import { connectRunningMongo } from '../resolve.js';
 
@@ -19,5 +19,10 @@ export const replayCommand: Command = async ({ settings, values, cleanups }) => 
   const progress = progressReporter('replayed');
   const result = await replay(mongo.raw, parsed.data, { onProgress: progress.update });
   progress.done();
-  console.log(result.dryRun ? `${result.matched} documents match (dry run: nothing changed)` : `replayed ${result.replayed} of ${result.matched} matching documents`);
+  console.log(
+    result.dryRun
+      ? `${result.matched} documents match (dry run: nothing changed)`
+      : `replayed ${result.replayed} of ${result.matched} matching documents`,
+  );
+  return 'done';
 };

@@ -4,9 +4,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { migrate } from '../../db/migrate.js';
 import type { ApiKeyEntry } from '../../gateway/api-keys.js';
-import { StartupError, type Command, type CommandContext } from '../context.js';
-import { checkReachable, runtimeFile, type Resolved } from '../resolve.js';
-import { startSystem, type Role } from '../system.js';
+import { type Command, type CommandContext, StartupError } from '../context.js';
+import { checkReachable, type Resolved, runtimeFile } from '../resolve.js';
+import { type Role, startSystem } from '../system.js';
 
 const ROLES: Role[] = ['gateway', 'ingest', 'processor'];
 
@@ -24,7 +24,15 @@ export async function runServices(context: CommandContext, roles: Role[], server
   await checkReachable(mongoUri, roles.some((role) => role !== 'ingest') ? databaseUrl : undefined, settings);
   if ((roles.includes('processor') || roles.includes('gateway')) && databaseUrl) await migrate(databaseUrl, logger);
 
-  const system = await startSystem({ settings, logger, roles, mongoUri, databaseUrl, apiKeys: servers.apiKeys, mongoNotice: started?.mongo.notice });
+  const system = await startSystem({
+    settings,
+    logger,
+    roles,
+    mongoUri,
+    databaseUrl,
+    apiKeys: servers.apiKeys,
+    mongoNotice: started?.mongo.notice,
+  });
   logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl }, 'prismo is running');
   if (started && system.gatewayUrl) {
     const file = runtimeFile(settings);
@@ -69,9 +77,14 @@ export const serveCommand: Command = async (context) => {
   const requested = (context.values.role ?? '').split(',').filter(Boolean);
   const roles = [...new Set(requested.flatMap((role) => (role === 'all' ? ROLES : [role])))] as Role[];
   const unknown = roles.filter((role) => !ROLES.includes(role));
-  if (roles.length === 0 || unknown.length) throw new StartupError(`--role must list gateway, ingest, processor or all (got "${context.values.role ?? ''}")`);
+  if (roles.length === 0 || unknown.length)
+    throw new StartupError(`--role must list gateway, ingest, processor or all (got "${context.values.role ?? ''}")`);
   const { settings } = context;
-  return runServices(context, roles, { mongoUri: settings.mongo.uri, databaseUrl: settings.postgres.url, apiKeys: settings.gateway.apiKeys });
+  return runServices(context, roles, {
+    mongoUri: settings.mongo.uri,
+    databaseUrl: settings.postgres.url,
+    apiKeys: settings.gateway.apiKeys,
+  });
 };
 
 export const processCommand: Command = (context) => serveCommand({ ...context, values: { ...context.values, role: 'processor' } });

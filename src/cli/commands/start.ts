@@ -7,10 +7,18 @@ export const startCommand: Command = async (context) => {
   const { settings, logger, cleanups } = context;
   // Both start at once; settled rather than raced, so a failure of one still leaves the other's stop
   // registered before the cleanup runs.
-  const [mongoResult, postgresResult] = await Promise.allSettled([resolveMongoForStart(settings, logger, cleanups), resolvePostgres(settings, logger, cleanups)]);
+  const [mongoResult, postgresResult] = await Promise.allSettled([
+    resolveMongoForStart(settings, logger, cleanups),
+    resolvePostgres(settings, logger, cleanups),
+  ]);
   if (mongoResult.status === 'rejected') throw mongoResult.reason;
   if (postgresResult.status === 'rejected') throw postgresResult.reason;
   const [mongo, postgres] = [mongoResult.value, postgresResult.value];
   const apiKeys = await resolveApiKeys(settings, logger);
-  return runServices(context, ['gateway', 'ingest', 'processor'], { mongoUri: mongo.url, databaseUrl: postgres.url, apiKeys, started: { mongo, postgres } });
+  return runServices(context, ['gateway', 'ingest', 'processor'], {
+    mongoUri: mongo.url,
+    databaseUrl: postgres.url,
+    apiKeys,
+    started: { mongo, postgres },
+  });
 };

@@ -1,6 +1,6 @@
 // prismo status: how far behind the pipeline is, once (table or --json) or followed (--watch).
 import { pipelineStatus } from '../../raw-store/backlog.js';
-import { StartupError, type Command } from '../context.js';
+import { type Command, StartupError } from '../context.js';
 import { formatStatus, watchDrain } from '../output.js';
 import { connectRunningMongo, hostOf } from '../resolve.js';
 
@@ -10,9 +10,11 @@ export const statusCommand: Command = async ({ settings, values, cleanups }) => 
   const { mongo, notice } = await connectRunningMongo(settings, 'status', cleanups);
   if (values.watch) {
     await watchDrain(mongo, { untilEmpty: values['until-empty'] ?? false, intervalMs: 1_000 });
-    return;
+    return 'done';
   }
   const status = await pipelineStatus(mongo, { windowSeconds: window });
-  const mongodb = notice ?? (settings.mongo.uri ? `MONGODB_URI (${hostOf(settings.mongo.uri)})` : 'the MongoDB of the running prismo start');
+  const mongodb =
+    notice ?? (settings.mongo.uri ? `MONGODB_URI (${hostOf(settings.mongo.uri)})` : 'the MongoDB of the running prismo start');
   console.log(values.json ? JSON.stringify({ ...status, mongodb }, null, 2) : `${formatStatus(status)}\nmongodb: ${mongodb}`);
+  return 'done';
 };

@@ -5,8 +5,8 @@
 import fastifyAuth from '@fastify/auth';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ApiKeyVerifier, Principal, Scope } from '../api-keys.js';
 import { HttpProblem } from '../../http/problem.js';
+import type { ApiKeyVerifier, Principal, Scope } from '../api-keys.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

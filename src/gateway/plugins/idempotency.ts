@@ -18,7 +18,10 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ['content-type', 'location'];
 
 /** The request as the key binds it: method, route and body (parsed, so formatting does not matter). */
-const hashOf = (request: FastifyRequest) => createHash('sha256').update(JSON.stringify([request.method, request.url, request.body ?? null])).digest('hex');
+const hashOf = (request: FastifyRequest) =>
+  createHash('sha256')
+    .update(JSON.stringify([request.method, request.url, request.body ?? null]))
+    .digest('hex');
 
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, options: { db: Database; ttlMs: number }) => {
@@ -51,16 +54,31 @@ export const idempotencyPlugin = fp(
         request.idempotency = { key, owned: true };
         return;
       }
-      const first = await db.oneOrNone<{ request_hash: string; state: string; status_code: number | null; headers: Record<string, string> | null; body: string | null }>(
-        'SELECT request_hash, state, status_code, headers, body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2',
-        [request.tenantId, key],
-      );
+      const first = await db.oneOrNone<{
+        request_hash: string;
+        state: string;
+        status_code: number | null;
+        headers: Record<string, string> | null;
+        body: string | null;
+      }>('SELECT request_hash, state, status_code, headers, body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [
+        request.tenantId,
+        key,
+      ]);
       if (!first) throw new HttpProblem(409, 'idempotency-conflict', 'The Idempotency-Key changed hands; retry the request.');
       if (first.request_hash !== requestHash) {
-        throw new HttpProblem(422, 'idempotency-key-reused', 'This Idempotency-Key was used with a different request; use a new key for a new request.');
+        throw new HttpProblem(
+          422,
+          'idempotency-key-reused',
+          'This Idempotency-Key was used with a different request; use a new key for a new request.',
+        );
       }
       if (first.state === 'in_flight') {
-        throw new HttpProblem(409, 'idempotency-in-flight', 'A request with this Idempotency-Key is still being processed; retry shortly.', { headers: { 'Retry-After': '1' } });
+        throw new HttpProblem(
+          409,
+          'idempotency-in-flight',
+          'A request with this Idempotency-Key is still being processed; retry shortly.',
+          { headers: { 'Retry-After': '1' } },
+        );
       }
       request.idempotency = { key, owned: false };
       reply.code(first.status_code ?? 200).headers({ ...(first.headers ?? {}), 'idempotent-replayed': 'true' });
@@ -75,14 +93,13 @@ export const idempotencyPlugin = fp(
         await db.none('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [request.tenantId, idempotency.key]);
         return payload;
       }
-      const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])));
-      await db.none("UPDATE idempotency_keys SET state = 'done', status_code = $3, headers = $4, body = $5 WHERE tenant_id = $1 AND key = $2", [
-        request.tenantId,
-        idempotency.key,
-        reply.statusCode,
-        headers,
-        payload,
-      ]);
+      const headers = Object.fromEntries(
+        REPLAYED_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])),
+      );
+      await db.none(
+        "UPDATE idempotency_keys SET state = 'done', status_code = $3, headers = $4, body = $5 WHERE tenant_id = $1 AND key = $2",
+        [request.tenantId, idempotency.key, reply.statusCode, headers, payload],
+      );
       return payload;
     });
   },

@@ -10,7 +10,11 @@ export const openapiPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(swagger, {
       openapi: {
-        info: { title: 'Prismo Cloud transactions API', version: '1.0.0', description: 'See docs/api.md for the rules behind each field and error.' },
+        info: {
+          title: 'Prismo Cloud transactions API',
+          version: '1.0.0',
+          description: 'See docs/api.md for the rules behind each field and error.',
+        },
         components: {
           securitySchemes: {
             bearer: { type: 'http', scheme: 'bearer', description: 'An API key as a Bearer token' },

@@ -2,8 +2,8 @@
 //   POST /api/v1/admin/replay   failed or dead documents back in line (dryRun counts only)   admin
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Ingest } from '../ingest-port.js';
 import { replaySelectorsSchema } from '../../raw-store/replay.js';
+import type { Ingest } from '../ingest-port.js';
 
 export const adminRoutes: FastifyPluginAsyncZod<{ ingest: Ingest }> = async (app, { ingest }) => {
   app.post(

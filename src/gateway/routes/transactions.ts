@@ -9,9 +9,9 @@ import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
 import { envelopeSchema } from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
-import type { Ingest } from '../ingest-port.js';
+import { HttpProblem, problemOfZodError } from '../../http/problem.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
-import { problemOfZodError, HttpProblem } from '../../http/problem.js';
+import type { Ingest } from '../ingest-port.js';
 import { getTransaction, listFiltersSchema, listTransactions, transactionViewSchema, UnknownCursorError } from '../transactions-query.js';
 
 const acceptedSchema = z.object({
@@ -27,7 +27,13 @@ const batchResultSchema = z.union([
   z.object({
     index: z.number(),
     status: z.number(),
-    problem: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
+    problem: z.object({
+      type: z.string(),
+      title: z.string(),
+      status: z.number(),
+      detail: z.string(),
+      errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
   }),
 ]);
 
@@ -90,7 +96,11 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
         const outcome = storedByIndex.get(index)!;
         return 'id' in outcome
           ? { index, status: 202, id: outcome.id, statusUrl: statusUrlOf(outcome.id), ...(outcome.duplicate ? { duplicate: true } : {}) }
-          : { index, status: 422, problem: { type: '/problems/not-stored', title: 'Unprocessable Content', status: 422, detail: outcome.error } };
+          : {
+              index,
+              status: 422,
+              problem: { type: '/problems/not-stored', title: 'Unprocessable Content', status: 422, detail: outcome.error },
+            };
       });
       const accepted = results.filter((r) => r.status === 202).length;
       request.log.info({ tenantId: request.tenantId, items: results.length, accepted }, 'batch accepted');
@@ -124,7 +134,9 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       schema: {
         summary: 'Structured transactions, newest first, filtered, with cursor pagination',
         querystring: listFiltersSchema,
-        response: { 200: z.object({ data: z.array(transactionViewSchema), has_more: z.boolean(), next_starting_after: z.string().nullable() }) },
+        response: {
+          200: z.object({ data: z.array(transactionViewSchema), has_more: z.boolean(), next_starting_after: z.string().nullable() }),
+        },
       },
     },
     async (request) => {
@@ -133,7 +145,9 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
         return { data, has_more: hasMore, next_starting_after: hasMore ? data.at(-1)!.id : null };
       } catch (error) {
         if (error instanceof UnknownCursorError) {
-          throw new HttpProblem(400, 'validation-error', error.message, { errors: [{ path: 'querystring.starting_after', message: 'no such transaction' }] });
+          throw new HttpProblem(400, 'validation-error', error.message, {
+            errors: [{ path: 'querystring.starting_after', message: 'no such transaction' }],
+          });
         }
         throw error;
       }

@@ -1,12 +1,16 @@
 // Our own canonical JSON (docs/api.md): the format for sources that map their data before sending.
 import { z } from 'zod';
-import { atField, fromEnvelope, parsePayload } from './mapping.js';
 import { parseMajorAmount, parseMinorAmount } from '../../domain/money.js';
-import { payloadError } from './payload-error.js';
 import type { SourceMapper } from '../../domain/transaction.js';
+import { atField, fromEnvelope, parsePayload } from './mapping.js';
+import { payloadError } from './payload-error.js';
 
 // PostgreSQL text cannot hold NUL; refuse it here with a clear reason rather than as a database error.
-const text = (max: number) => z.string().max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
 
 const genericPayload = z
   .strictObject({
@@ -26,18 +30,27 @@ const genericPayload = z
     counterparty: z
       .strictObject({
         name: text(256).pipe(z.string().trim().min(1)),
-        merchantCategoryCode: z.string().regex(/^[0-9]{4}$/, 'must be a 4-digit merchant category code').optional(),
+        merchantCategoryCode: z
+          .string()
+          .regex(/^[0-9]{4}$/, 'must be a 4-digit merchant category code')
+          .optional(),
       })
       .optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
-  .refine((p) => (p.amount === undefined) !== (p.amountMinor === undefined), { message: 'exactly one of amount or amountMinor is required', path: ['amount'] });
+  .refine((p) => (p.amount === undefined) !== (p.amountMinor === undefined), {
+    message: 'exactly one of amount or amountMinor is required',
+    path: ['amount'],
+  });
 
 export const mapGeneric: SourceMapper = (raw) => {
   const p = parsePayload(genericPayload, raw.payload);
   const signed =
-    p.amount !== undefined ? atField(['amount'], () => parseMajorAmount(p.amount!, p.currency)) : atField(['amountMinor'], () => parseMinorAmount(p.amountMinor!));
-  if (p.direction && signed < 0n) throw payloadError(new Error('must not be negative when direction is given'), [p.amount !== undefined ? 'amount' : 'amountMinor']);
+    p.amount !== undefined
+      ? atField(['amount'], () => parseMajorAmount(p.amount!, p.currency))
+      : atField(['amountMinor'], () => parseMinorAmount(p.amountMinor!));
+  if (p.direction && signed < 0n)
+    throw payloadError(new Error('must not be negative when direction is given'), [p.amount !== undefined ? 'amount' : 'amountMinor']);
   return {
     ...fromEnvelope(raw),
     accountRef: p.account,

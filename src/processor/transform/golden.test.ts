@@ -4,8 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { knownSources, transformRaw } from './index.js';
 import type { Mapped } from '../../domain/transaction.js';
+import { knownSources, transformRaw } from './index.js';
 
 interface Fixture {
   description: string;
@@ -18,7 +18,11 @@ interface Fixture {
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** The transaction as JSON: bigint as a string, dates as ISO strings. */
-const asJson = (tx: Mapped) => JSON.parse(JSON.stringify(tx, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as Record<string, unknown>;
+const asJson = (tx: Mapped) =>
+  JSON.parse(JSON.stringify(tx, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as Record<
+    string,
+    unknown
+  >;
 
 describe.each(knownSources())('%s mapper', (source) => {
   const dir = join(FIXTURES, source);

@@ -1,9 +1,9 @@
 // Chooses the mapper by the envelope's `source` and checks what it built against the canonical schema.
 // Adding a format is one module plus one line in `mappers` (docs/model.md says how).
 import { PermanentError } from '../../domain/errors.js';
+import { isRemoval, type Mapped, type RawInput, removalSchema, type SourceMapper, transactionSchema } from '../../domain/transaction.js';
 import { mapGeneric } from './generic.js';
 import { mapIso20022 } from './iso20022.js';
-import { isRemoval, removalSchema, transactionSchema, type Mapped, type RawInput, type SourceMapper } from '../../domain/transaction.js';
 import { mapPlaid } from './plaid.js';
 import { mapStripe } from './stripe.js';
 
@@ -23,7 +23,9 @@ export function transformRaw(raw: RawInput): Mapped {
   const checked = isRemoval(mapped) ? removalSchema.safeParse(mapped) : transactionSchema.safeParse(mapped);
   if (!checked.success) {
     const reasons = checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new PermanentError('invalid_transaction', `the ${raw.source} mapper built an invalid transaction: ${reasons}`, { cause: checked.error });
+    throw new PermanentError('invalid_transaction', `the ${raw.source} mapper built an invalid transaction: ${reasons}`, {
+      cause: checked.error,
+    });
   }
   return checked.data;
 }

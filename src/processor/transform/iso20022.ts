@@ -4,11 +4,12 @@
 // travels beside the entry, because the entry alone does not say whose account it is.
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
-import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
 import { parseMajorAmount } from '../../domain/money.js';
 import type { SourceMapper, TransactionStatus } from '../../domain/transaction.js';
+import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
 
-const oneOrMany = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.infer<T>>);
+const oneOrMany = <T extends z.ZodType>(schema: T) =>
+  z.union([schema, z.array(schema)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.infer<T>>);
 const dateChoice = z.union([z.strictObject({ Dt: z.iso.date() }), z.strictObject({ DtTm: z.iso.datetime({ offset: true, local: true }) })]);
 const party = z.object({ Nm: z.string().optional(), Pty: z.object({ Nm: z.string().optional() }).optional() });
 
@@ -37,29 +38,38 @@ const entry = z.object({
 });
 
 const account = z.object({
-  Id: z.union([z.strictObject({ IBAN: z.string().regex(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$/, 'must be an IBAN') }), z.strictObject({ Othr: z.object({ Id: z.string().min(1) }) })]),
+  Id: z.union([
+    z.strictObject({ IBAN: z.string().regex(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$/, 'must be an IBAN') }),
+    z.strictObject({ Othr: z.object({ Id: z.string().min(1) }) }),
+  ]),
   Ccy: z.string().optional(),
 });
 
 const camtPayload = z.strictObject({ Acct: account, Ntry: entry });
 
-const when = (choice: z.infer<typeof dateChoice>) => ('Dt' in choice ? dateOnly(choice.Dt) : new Date(/[Z+-]\d\d:?\d\d$|Z$/.test(choice.DtTm) ? choice.DtTm : `${choice.DtTm}Z`));
+const when = (choice: z.infer<typeof dateChoice>) =>
+  'Dt' in choice ? dateOnly(choice.Dt) : new Date(/[Z+-]\d\d:?\d\d$|Z$/.test(choice.DtTm) ? choice.DtTm : `${choice.DtTm}Z`);
 const nameOf = (p: z.infer<typeof party> | undefined) => (p?.Nm ?? p?.Pty?.Nm)?.trim() || null;
 
 export const mapIso20022: SourceMapper = (raw) => {
   const { Acct, Ntry } = parsePayload(camtPayload, raw.payload);
   const statusByCode: Record<string, TransactionStatus> = { BOOK: 'posted', PDNG: 'pending', FUTR: 'pending' };
   const code = Ntry.Sts;
-  if (!statusByCode[code]) throw new PermanentError('invalid_payload', `payload.Ntry.Sts: "${code}" entries are not transactions (expected BOOK, PDNG or FUTR)`);
+  if (!statusByCode[code])
+    throw new PermanentError('invalid_payload', `payload.Ntry.Sts: "${code}" entries are not transactions (expected BOOK, PDNG or FUTR)`);
   const status: TransactionStatus = Ntry.RvslInd && code === 'BOOK' ? 'reversed' : statusByCode[code]!;
   const amount = atField(['Ntry', 'Amt', 'value'], () => parseMajorAmount(Ntry.Amt.value, Ntry.Amt.Ccy));
-  if (amount < 0n) throw new PermanentError('invalid_payload', 'payload.Ntry.Amt.value: must not be negative; CdtDbtInd carries the direction');
+  if (amount < 0n)
+    throw new PermanentError('invalid_payload', 'payload.Ntry.Amt.value: must not be negative; CdtDbtInd carries the direction');
   const credit = Ntry.CdtDbtInd === 'CRDT';
   const details = Ntry.NtryDtls?.flatMap((d) => d.TxDtls ?? []) ?? [];
   const first = details[0];
   // The other side: who paid us on a credit, whom we paid on a debit.
   const counterparty = nameOf(credit ? first?.RltdPties?.Dbtr : first?.RltdPties?.Cdtr);
-  const remittance = details.flatMap((d) => d.RmtInf?.Ustrd ?? []).join(' ').trim();
+  const remittance = details
+    .flatMap((d) => d.RmtInf?.Ustrd ?? [])
+    .join(' ')
+    .trim();
   const bookedAt = code === 'BOOK' && Ntry.BookgDt ? when(Ntry.BookgDt) : null;
   const occurred = Ntry.BookgDt ?? Ntry.ValDt;
   if (!occurred) throw new PermanentError('invalid_payload', 'payload.Ntry: one of BookgDt or ValDt is required');

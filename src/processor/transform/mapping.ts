@@ -1,8 +1,8 @@
 // Small pieces every source mapper uses: strict payload parsing with field-named errors, money parsing
 // whose errors name the field, and the date shapes providers send.
 import type { z } from 'zod';
-import { payloadError } from './payload-error.js';
 import type { RawInput } from '../../domain/transaction.js';
+import { payloadError } from './payload-error.js';
 
 export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
   const parsed = schema.safeParse(payload);

@@ -5,9 +5,9 @@
 // arithmetic. A posted transaction naming its `pending_transaction_id` supersedes that pending row.
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
-import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
 import { parseMajorAmount } from '../../domain/money.js';
 import type { SourceMapper } from '../../domain/transaction.js';
+import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
 
 const date = z.iso.date();
 const dateTime = z.iso.datetime({ offset: true });
@@ -16,7 +16,10 @@ const plaidTransaction = z.object({
   transaction_id: z.string().min(1),
   account_id: z.string().min(1),
   amount: z.union([z.number(), z.string()]),
-  iso_currency_code: z.string().regex(/^[A-Z]{3}$/).nullable(),
+  iso_currency_code: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .nullable(),
   unofficial_currency_code: z.string().nullable().optional(),
   date,
   datetime: dateTime.nullable().optional(),

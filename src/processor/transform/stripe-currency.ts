@@ -7,7 +7,22 @@ import { currencyExponent, MoneyError } from '../../domain/money.js';
 
 /** docs.stripe.com/currencies#zero-decimal: the amount is in whole units ("to charge ¥500, provide 500"). */
 export const STRIPE_ZERO_DECIMAL = [
-  'BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF',
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'JPY',
+  'KMF',
+  'KRW',
+  'MGA',
+  'PYG',
+  'RWF',
+  'UGX',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
 ] as const;
 
 /** docs.stripe.com/currencies#three-decimal: thousandths, the last digit 0 for charges (5.124 KWD → 5120). */

@@ -5,9 +5,9 @@
 // fields take null, expandable ones take the id or the expanded object.
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
-import { atField, fromEnvelope, parsePayload, unixSeconds } from './mapping.js';
 import { currencyExponent, parseMinorAmount } from '../../domain/money.js';
 import type { SourceMapper, Transaction, TransactionStatus } from '../../domain/transaction.js';
+import { atField, fromEnvelope, parsePayload, unixSeconds } from './mapping.js';
 import { stripeToIsoMinor } from './stripe-currency.js';
 
 const amount = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be an integer amount of minor units')]);

@@ -4,13 +4,20 @@
 import currencyCodes from 'currency-codes';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { transformRaw } from './index.js';
 import type { Mapped, Removal, Transaction } from '../../domain/transaction.js';
+import { transformRaw } from './index.js';
 import plaid from './vendor/plaid.json' with { type: 'json' };
 import stripe from './vendor/stripe.json' with { type: 'json' };
 
 const run = (source: string, payload: unknown): Mapped =>
-  transformRaw({ rawId: '6b0680b3075f51a30f180db7', tenantId: 'acme', source, externalId: null, payload: payload as Record<string, unknown>, receivedAt: new Date() });
+  transformRaw({
+    rawId: '6b0680b3075f51a30f180db7',
+    tenantId: 'acme',
+    source,
+    externalId: null,
+    payload: payload as Record<string, unknown>,
+    receivedAt: new Date(),
+  });
 const record = (source: string, payload: unknown) => run(source, payload) as Transaction;
 
 const charge = (overrides: Record<string, unknown> = {}) => ({ ...stripe.charge, ...overrides });
@@ -21,14 +28,20 @@ describe('Stripe, against its fixtures3.json', () => {
     expect(stripe.charge).toMatchObject({ captured: false, amount: 100, amount_captured: 0 });
     const tx = record('stripe', stripe.charge);
     expect(tx).toMatchObject({ status: 'pending', bookedAt: null, amountMinor: 100n, currency: 'USD', direction: 'credit' });
-    expect(tx.metadata).toMatchObject({ captured: false, amountAuthorizedMinor: '100', balanceTransaction: 'txn_1PgaxNB7WZ01zgkWEV3TLf40' });
+    expect(tx.metadata).toMatchObject({
+      captured: false,
+      amountAuthorizedMinor: '100',
+      balanceTransaction: 'txn_1PgaxNB7WZ01zgkWEV3TLf40',
+    });
   });
 
   it('a captured charge records amount_captured, and a partial capture the part captured', () => {
     expect(record('stripe', charge({ captured: true, amount_captured: 100 }))).toMatchObject({ status: 'posted', amountMinor: 100n });
     const partial = record('stripe', charge({ captured: true, amount: 1000, amount_captured: 600 }));
     expect(partial).toMatchObject({ status: 'posted', amountMinor: 600n, metadata: { amountAuthorizedMinor: '1000' } });
-    expect(() => run('stripe', charge({ captured: true, amount: 1000, amount_captured: 1200 }))).toThrow('payload.amount_captured: 1200 is outside');
+    expect(() => run('stripe', charge({ captured: true, amount: 1000, amount_captured: 1200 }))).toThrow(
+      'payload.amount_captured: 1200 is outside',
+    );
   });
 
   it('a released authorisation (uncaptured, refunded) is reversed and never booked', () => {
@@ -47,7 +60,11 @@ describe('Stripe, against its fixtures3.json', () => {
         billing_details: null,
       }),
     );
-    expect(expanded).toMatchObject({ counterparty: null, category: 'charge', metadata: { balanceTransaction: 'txn_1PgaxNB7WZ01zgkWEV3TLf40', customer: 'cus_Q1' } });
+    expect(expanded).toMatchObject({
+      counterparty: null,
+      category: 'charge',
+      metadata: { balanceTransaction: 'txn_1PgaxNB7WZ01zgkWEV3TLf40', customer: 'cus_Q1' },
+    });
     const bt = record('stripe', balance({ source: { ...stripe.charge } }));
     expect(bt.metadata.source).toBe('ch_1PgafuB7WZ01zgkWXYmPNZs8');
     expect(record('stripe', balance({ source: null, description: null })).metadata.source).toBeNull();
@@ -96,7 +113,11 @@ describe('Stripe, against its fixtures3.json', () => {
 
   // The oracle, restated from the documentation rather than imported from the mapper's table.
   const stripeDigits = (code: string) =>
-    'BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' ').includes(code) ? 0 : 'BHD JOD KWD OMR TND'.split(' ').includes(code) ? 3 : 2;
+    'BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' ').includes(code)
+      ? 0
+      : 'BHD JOD KWD OMR TND'.split(' ').includes(code)
+        ? 3
+        : 2;
   const codes = currencyCodes.codes().filter((code) => !['XXX', 'XTS'].includes(code));
 
   it('for every ISO 4217 currency, the minor units stored equal the amount under Stripe’s documented unit rule', () => {
@@ -126,28 +147,36 @@ describe('Stripe, against its fixtures3.json', () => {
 describe('Plaid, against the 2020-09-14 examples', () => {
   const all = [...plaid.transactionsGet, ...plaid.syncAdded, ...plaid.syncModified];
 
-  it.each(all.map((t) => [t.transaction_id, t.amount, t.pending, t] as const))('%s (%d, pending %s) maps exactly', (id, amount, pending, payload) => {
-    const tx = record('plaid', payload);
-    expect(tx).toMatchObject({
-      providerRef: id,
-      direction: amount > 0 ? 'debit' : 'credit',
-      amountMinor: BigInt(Math.round(Math.abs(amount) * 100)),
-      status: pending ? 'pending' : 'posted',
-      supersedes: pending ? null : payload.pending_transaction_id,
-    });
-    // occurredAt is the authorisation time; bookedAt the posting time, and only once posted.
-    expect(tx.occurredAt.toISOString()).toBe(new Date(payload.authorized_datetime!).toISOString());
-    expect(tx.bookedAt?.toISOString() ?? null).toBe(pending ? null : new Date(payload.datetime!).toISOString());
-  });
+  it.each(all.map((t) => [t.transaction_id, t.amount, t.pending, t] as const))(
+    '%s (%d, pending %s) maps exactly',
+    (id, amount, pending, payload) => {
+      const tx = record('plaid', payload);
+      expect(tx).toMatchObject({
+        providerRef: id,
+        direction: amount > 0 ? 'debit' : 'credit',
+        amountMinor: BigInt(Math.round(Math.abs(amount) * 100)),
+        status: pending ? 'pending' : 'posted',
+        supersedes: pending ? null : payload.pending_transaction_id,
+      });
+      // occurredAt is the authorisation time; bookedAt the posting time, and only once posted.
+      expect(tx.occurredAt.toISOString()).toBe(new Date(payload.authorized_datetime!).toISOString());
+      expect(tx.bookedAt?.toISOString() ?? null).toBe(pending ? null : new Date(payload.datetime!).toISOString());
+    },
+  );
 
   it('takes the authorisation date before the posting time when authorized_datetime is null', () => {
     const posted = plaid.syncAdded[0]!;
     const tx = record('plaid', { ...posted, authorized_datetime: null });
     expect(tx.occurredAt.toISOString()).toBe('2023-09-22T00:00:00.000Z');
     expect(tx.bookedAt?.toISOString()).toBe('2023-09-24T11:01:01.000Z');
-    expect(record('plaid', { ...posted, authorized_datetime: null, authorized_date: null }).occurredAt.toISOString()).toBe('2023-09-24T11:01:01.000Z');
+    expect(record('plaid', { ...posted, authorized_datetime: null, authorized_date: null }).occurredAt.toISOString()).toBe(
+      '2023-09-24T11:01:01.000Z',
+    );
     const dateOnly = record('plaid', { ...posted, authorized_datetime: null, authorized_date: null, datetime: null });
-    expect([dateOnly.occurredAt.toISOString(), dateOnly.bookedAt?.toISOString()]).toEqual(['2023-09-24T00:00:00.000Z', '2023-09-24T00:00:00.000Z']);
+    expect([dateOnly.occurredAt.toISOString(), dateOnly.bookedAt?.toISOString()]).toEqual([
+      '2023-09-24T00:00:00.000Z',
+      '2023-09-24T00:00:00.000Z',
+    ]);
   });
 
   it('maps a /transactions/sync removed entry to the removal of the transaction it names', () => {
@@ -163,6 +192,8 @@ describe('Plaid, against the 2020-09-14 examples', () => {
   });
 
   it('keeps refusing unofficial currencies, which have no ISO 4217 exponent', () => {
-    expect(() => run('plaid', { ...plaid.syncAdded[0], iso_currency_code: null, unofficial_currency_code: 'BTC' })).toThrow('unofficial currency "BTC"');
+    expect(() => run('plaid', { ...plaid.syncAdded[0], iso_currency_code: null, unofficial_currency_code: 'BTC' })).toThrow(
+      'unofficial currency "BTC"',
+    );
   });
 });

@@ -1,0 +1,70 @@
+// The import rules between folders (docs/architecture.md). `npm run lint` fails when one is broken.
+// Test files may reach across (they build the real system); the rules hold for what ships.
+const services = ['gateway', 'ingest', 'processor', 'ops'];
+const notTest = '\\.test\\.ts$';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-a-kernel',
+      comment: 'domain/ imports nothing of ours: every service may depend on it, so it depends on none.',
+      severity: 'error',
+      from: { path: '^src/domain/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/domain/' },
+    },
+    {
+      name: 'streams-are-pure',
+      comment: 'streams/ is the pure RxJS core: it knows the domain (errors, outcomes) and nothing of the databases or services.',
+      severity: 'error',
+      from: { path: '^src/streams/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(streams|domain)/' },
+    },
+    {
+      name: 'raw-store-below-services',
+      comment: 'raw-store/ owns the raw collections; services call it, never the other way round.',
+      severity: 'error',
+      from: { path: '^src/raw-store/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(raw-store|domain|db)/' },
+    },
+    {
+      name: 'http-below-services',
+      comment: 'http/ is the base every HTTP service starts from; it knows no service.',
+      severity: 'error',
+      from: { path: '^src/http/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(http|domain|config)/' },
+    },
+    {
+      name: 'db-is-infrastructure',
+      comment: 'db/ connects and classifies errors; it knows no collection, table owner or service.',
+      severity: 'error',
+      from: { path: '^src/db/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(db|domain|config)/' },
+    },
+    ...services.map((service) => ({
+      name: `${service}-does-not-import-services`,
+      comment: `${service}/ goes through raw-store/, domain/, http/ and db/; where it needs another service's events or types it declares a port and cli/ wires it.`,
+      severity: 'error',
+      from: { path: `^src/${service}/`, pathNot: notTest },
+      to: { path: `^src/(${services.filter((s) => s !== service).join('|')}|cli)/` },
+    })),
+    {
+      name: 'cli-is-the-root',
+      comment: 'cli/ is the composition root: nothing in src imports it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/cli/|${notTest}` },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
