@@ -5,6 +5,7 @@ import { ObjectId } from 'mongodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Role, System } from '../src/cli/system.js';
 import type { Transaction } from '../src/domain/transaction.js';
+import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
 import { writeTransactions } from '../src/processor/transactions-writer.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
@@ -16,6 +17,7 @@ const STATIC_KEY = 'static-key-acme-0123456789';
 describe.skipIf(!mongoUri)('public API', () => {
   let pg: TestPostgres;
   let mongo: TestMongo;
+  let accept: AcceptCollections;
   let system: System;
   let url: string;
   const keys = { writer: '', reader: '', both: '', admin: '', otherTenant: '' };
@@ -36,11 +38,13 @@ describe.skipIf(!mongoUri)('public API', () => {
 
   beforeAll(async () => {
     ({ pg, mongo } = sys);
-    keys.writer = (await createApiKey(pg.db, 'acme', ['transactions:write'])).key;
-    keys.reader = (await createApiKey(pg.db, 'acme', ['transactions:read'])).key;
-    keys.both = (await createApiKey(pg.db, 'acme', ['transactions:write', 'transactions:read'])).key;
-    keys.admin = (await createApiKey(pg.db, 'acme', ['admin'])).key;
-    keys.otherTenant = (await createApiKey(pg.db, 'globex', ['transactions:write', 'transactions:read'])).key;
+    accept = acceptCollections(mongo.db);
+    await ensureAcceptIndexes(accept);
+    keys.writer = (await createApiKey(accept, 'acme', ['transactions:write'])).key;
+    keys.reader = (await createApiKey(accept, 'acme', ['transactions:read'])).key;
+    keys.both = (await createApiKey(accept, 'acme', ['transactions:write', 'transactions:read'])).key;
+    keys.admin = (await createApiKey(accept, 'acme', ['admin'])).key;
+    keys.otherTenant = (await createApiKey(accept, 'globex', ['transactions:write', 'transactions:read'])).key;
     system = await start(['gateway', 'ingest', 'processor']);
     url = system.gatewayUrl!;
   });
@@ -193,7 +197,7 @@ describe.skipIf(!mongoUri)('public API', () => {
     });
     expect(elsewhere.status).toBe(202);
 
-    await pg.db.none("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1 AND tenant_id = 'acme'", [key]);
+    await accept.idempotency.updateOne({ _id: JSON.stringify(['acme', key]) }, { $set: { expiresAt: new Date(Date.now() - 1_000) } });
     const afterExpiry = await call('POST', '/api/v1/transactions', {
       key: keys.writer,
       body: envelope(11),
@@ -205,11 +209,14 @@ describe.skipIf(!mongoUri)('public API', () => {
   });
 
   it('Idempotency-Key: a second request while the first is in flight gets 409', async () => {
-    // Slow MongoDB down for a dedicated gateway, so the first request is still running when the second arrives.
+    // Slow down the raw insert (a separate ingestion service on a slowed MongoDB connection) behind a
+    // dedicated gateway, so the first request is still running when the second arrives.
     const target = new URL(mongoUri!.replace(/^mongodb:/, 'http:'));
     const proxy = await startTcpProxy(target.hostname, Number(target.port));
     extra.push(() => proxy.close());
-    const slow = await start(['gateway', 'ingest'], {}, mongoUri!.replace(`${target.hostname}:${target.port}`, proxy.address));
+    const slowIngest = await start(['ingest'], {}, mongoUri!.replace(`${target.hostname}:${target.port}`, proxy.address));
+    extra.push(() => slowIngest.stop());
+    const slow = await start(['gateway'], { INGEST_URL: slowIngest.ingestUrl! });
     extra.push(() => slow.stop());
     proxy.setDelay(400);
     const key = `inflight-${Date.now()}`;
@@ -315,7 +322,7 @@ describe.skipIf(!mongoUri)('public API', () => {
 
   it('pagination walks 2,500 rows newest first with no gaps or repeats, on ties too', async () => {
     const tenant = `pager${Date.now()}`;
-    const key = (await createApiKey(pg.db, tenant, ['transactions:read'])).key;
+    const key = (await createApiKey(accept, tenant, ['transactions:read'])).key;
     // 2,500 rows over 1,000 distinct instants: many share an occurred_at, so the id breaks ties.
     const rows: Transaction[] = Array.from({ length: 2_500 }, (_, i) => ({
       rawId: new ObjectId().toHexString(),
@@ -409,7 +416,7 @@ describe.skipIf(!mongoUri)('public API', () => {
 
   it('fuzz: 2,000 hostile or malformed requests get no 5xx, store nothing when rejected, and the server stays healthy', async () => {
     const tenant = `fuzz${Date.now()}`;
-    const key = (await createApiKey(pg.db, tenant, ['transactions:write', 'transactions:read'])).key;
+    const key = (await createApiKey(accept, tenant, ['transactions:write', 'transactions:read'])).key;
     const hostileKey = fc.constantFrom(
       '$where',
       '$gt',

@@ -8,8 +8,10 @@ import fp from 'fastify-plugin';
 import type { Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { connectPostgres, type Database } from '../db/postgres.js';
-import { type ApiKeyEntry, combineVerifiers, createDatabaseVerifier, createStaticVerifier } from '../gateway/api-keys.js';
+import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../gateway/accept-collections.js';
+import { type ApiKeyEntry, combineVerifiers, createStaticVerifier, createStoredKeyVerifier } from '../gateway/api-keys.js';
 import { buildGateway } from '../gateway/build-gateway.js';
+import { importAcceptStateFromPostgres } from '../gateway/import-from-postgres.js';
 import { createHttpIngest } from '../gateway/ingest-client.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { createMongoIngest } from '../ingest/mongo-ingest.js';
@@ -44,7 +46,7 @@ export interface System {
   opsUrl?: string;
   processor?: Processor;
   metrics: Metrics;
-  mongo?: MongoConnection;
+  mongo: MongoConnection;
   db?: Database;
   /** Stops taking requests and work, drains the processor, closes connections. */
   stop(): Promise<void>;
@@ -81,30 +83,26 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
 
   const metrics = createMetrics();
   let closing: Promise<void> | undefined;
-  const system: System = { metrics, stop: () => (closing ??= root.close()) };
+  const system = { metrics, stop: () => (closing ??= root.close()) } as System;
   try {
-    const needsMongo =
-      roles.includes('ingest') || roles.includes('processor') || (roles.includes('gateway') && !settings.gateway.ingestUrl);
-    if (needsMongo) {
-      const uri = options.mongoUri;
-      if (!uri)
-        throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
-      system.mongo = await own(
-        'mongodb',
-        () => connectMongo(uri, settings.mongo.dbName),
-        (mongo) => mongo.close(),
-      );
-      await ensureMongoIndexes(system.mongo);
-    }
-    const ingest = system.mongo
-      ? createMongoIngest(system.mongo.raw, { onStored: (source) => metrics.rawAccepted.inc({ source }) })
-      : undefined;
+    // Every role needs MongoDB: the raw store, or for the gateway its API keys and idempotency records.
+    const uri = options.mongoUri;
+    if (!uri)
+      throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
+    const mongo = await own(
+      'mongodb',
+      () => connectMongo(uri, settings.mongo.dbName),
+      (connection) => connection.close(),
+    );
+    system.mongo = mongo;
+    await ensureMongoIndexes(mongo);
+    const ingest = createMongoIngest(mongo.raw, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
 
     if (roles.includes('processor') || roles.includes('gateway')) {
       const url = options.databaseUrl;
       if (!url) {
         throw new StartupError(
-          'DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo (the processor writes there; the gateway keeps API and idempotency keys there and reads transactions back)',
+          'DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo (the processor writes there; the gateway reads transactions back from there)',
         );
       }
       const applicationName = `prismo-${roles.join('+')}-${settings.processor.workerId}`;
@@ -126,7 +124,7 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       events.on('mode-changed', tracker.modeChanged);
       events.on('stream-restarted', tracker.streamRestarted);
       events.on('stream-reconnecting', tracker.streamReconnecting);
-      const [mongo, db] = [system.mongo!, system.db!];
+      const db = system.db!;
       system.processor = await own(
         'processor',
         () => startProcessor(mongo, db, settings.processor, logger, events),
@@ -146,23 +144,23 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
 
     if (roles.includes('ingest')) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
-      const app = await listen(
-        'ingest-server',
-        () => buildIngestServer({ ingest: ingest!, logger, bodyLimitBytes, ops }),
-        settings.ingest.port,
-      );
+      const app = await listen('ingest-server', () => buildIngestServer({ ingest, logger, bodyLimitBytes, ops }), settings.ingest.port);
       system.ingestUrl = addressOf(app);
     }
     if (roles.includes('gateway')) {
       const keys = options.apiKeys ?? settings.gateway.apiKeys ?? [];
       const remote = roles.includes('ingest') ? undefined : settings.gateway.ingestUrl;
+      const accept = acceptCollections(mongo.db);
+      await ensureAcceptIndexes(accept);
+      await importFromPostgres(system.db!, accept, logger);
       const build = () =>
         buildGateway({
-          ingest: remote ? createHttpIngest(remote) : ingest!,
+          ingest: remote ? createHttpIngest(remote) : ingest,
           apiKeys: combineVerifiers(
             createStaticVerifier(keys),
-            createDatabaseVerifier(system.db!, { cacheMs: settings.gateway.apiKeyCacheMs }),
+            createStoredKeyVerifier(accept.apiKeys, { cacheMs: settings.gateway.apiKeyCacheMs }),
           ),
+          idempotencyRecords: accept.idempotency,
           db: system.db!,
           logger,
           http: settings.http,
@@ -184,5 +182,15 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
   } catch (error) {
     await root.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/** The one-off import of keys and idempotency records kept in PostgreSQL before; retried at the next start if it fails. */
+async function importFromPostgres(db: Database, accept: AcceptCollections, logger: Logger): Promise<void> {
+  try {
+    const imported = await importAcceptStateFromPostgres(db, accept);
+    if (imported !== 'already-done') logger.info(imported, 'imported API keys and idempotency records from PostgreSQL into MongoDB');
+  } catch (error) {
+    logger.warn({ err: error }, 'could not import API keys and idempotency records from PostgreSQL; trying again at the next start');
   }
 }

@@ -1,7 +1,8 @@
-// Creating, listing and revoking the API keys kept in PostgreSQL. A key is shown once, at creation;
-// afterwards only its prefix exists anywhere readable.
+// Creating, listing and revoking API keys, kept in MongoDB (the accept path's only database). A key is
+// shown once, at creation; afterwards only its digest and prefix exist anywhere readable.
 import { randomBytes } from 'node:crypto';
-import type { Database } from '../db/postgres.js';
+import { classifyMongoError } from '../db/mongo-errors.js';
+import type { AcceptCollections } from './accept-collections.js';
 import { digestOf, keyPrefix, SCOPES, type Scope } from './api-keys.js';
 
 export interface ApiKeyRecord {
@@ -25,49 +26,47 @@ export function parseScopes(text: string): Scope[] {
   return [...new Set(scopes)] as Scope[];
 }
 
+/** The next public key id: a counter document, so ids stay small numbers as they were in PostgreSQL. */
+async function nextKeyId(collections: Pick<AcceptCollections, 'counters'>): Promise<string> {
+  const counter = await collections.counters.findOneAndUpdate(
+    { _id: 'api_keys' },
+    { $inc: { seq: 1 } },
+    { upsert: true, returnDocument: 'after' },
+  );
+  return String(counter!.seq);
+}
+
 export async function createApiKey(
-  db: Database,
+  collections: Pick<AcceptCollections, 'apiKeys' | 'counters'>,
   tenantId: string,
   scopes: Scope[],
   label: string | null = null,
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = `pk_${randomBytes(32).toString('base64url')}`;
-  const row = await db.one<{ id: bigint; created_at: Date }>(
-    'INSERT INTO api_keys (tenant_id, prefix, digest, scopes, label) VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at',
-    [tenantId, keyPrefix(key), digestOf(key), scopes, label],
-  );
-  return {
-    key,
-    record: { id: row.id.toString(), tenantId, prefix: keyPrefix(key), scopes, label, createdAt: row.created_at, revokedAt: null },
-  };
+  try {
+    const record: ApiKeyRecord = {
+      id: await nextKeyId(collections),
+      tenantId,
+      prefix: keyPrefix(key),
+      scopes,
+      label,
+      createdAt: new Date(),
+      revokedAt: null,
+    };
+    await collections.apiKeys.insertOne({ _id: digestOf(key).toString('hex'), ...record });
+    return { key, record };
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
 }
 
-export async function listApiKeys(db: Database, tenantId?: string): Promise<ApiKeyRecord[]> {
-  const rows = await db.any<{
-    id: bigint;
-    tenant_id: string;
-    prefix: string;
-    scopes: Scope[];
-    label: string | null;
-    created_at: Date;
-    revoked_at: Date | null;
-  }>(
-    'SELECT id, tenant_id, prefix, scopes, label, created_at, revoked_at FROM api_keys WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY id',
-    [tenantId ?? null],
-  );
-  return rows.map((r) => ({
-    id: r.id.toString(),
-    tenantId: r.tenant_id,
-    prefix: r.prefix,
-    scopes: r.scopes,
-    label: r.label,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-  }));
+export async function listApiKeys(collections: Pick<AcceptCollections, 'apiKeys'>, tenantId?: string): Promise<ApiKeyRecord[]> {
+  const docs = await collections.apiKeys.find(tenantId ? { tenantId } : {}).toArray();
+  return docs.map(({ _id, ...record }) => record).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
 /** Revokes by id; returns false when there is no such unrevoked key. */
-export async function revokeApiKey(db: Database, id: string): Promise<boolean> {
-  const result = await db.result('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
-  return result.rowCount === 1;
+export async function revokeApiKey(collections: Pick<AcceptCollections, 'apiKeys'>, id: string): Promise<boolean> {
+  const result = await collections.apiKeys.updateOne({ id, revokedAt: null }, { $set: { revokedAt: new Date() } });
+  return result.modifiedCount === 1;
 }

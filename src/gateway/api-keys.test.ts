@@ -1,47 +1,59 @@
-// API keys against a real PostgreSQL: stored only as digests, verified, listed by prefix, revoked.
+// API keys against a real MongoDB: stored only as digests, verified, listed by prefix, revoked; and the
+// one-off import of the keys and idempotency records kept in PostgreSQL before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
+import { createTestMongo, createTestPostgres, mongoUri, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
+import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from './accept-collections.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from './api-key-store.js';
-import { combineVerifiers, createDatabaseVerifier, createStaticVerifier } from './api-keys.js';
+import { combineVerifiers, createStaticVerifier, createStoredKeyVerifier, digestOf } from './api-keys.js';
+import { importAcceptStateFromPostgres } from './import-from-postgres.js';
 
-let pg: TestPostgres;
-beforeAll(async () => {
-  pg = await createTestPostgres();
-});
-afterAll(() => pg.drop());
+describe.skipIf(!mongoUri)('API keys', () => {
+  let pg: TestPostgres;
+  let mongo: TestMongo;
+  let accept: AcceptCollections;
+  beforeAll(async () => {
+    [pg, mongo] = await Promise.all([createTestPostgres(), createTestMongo()]);
+    accept = acceptCollections(mongo.db);
+    await ensureAcceptIndexes(accept);
+  });
+  afterAll(async () => {
+    await pg?.drop();
+    await mongo?.drop();
+  });
 
-describe('API keys', () => {
   it('are stored as digests only, verified to their tenant and scopes, and refused once revoked', async () => {
-    const { key, record } = await createApiKey(pg.db, 'acme', ['transactions:read'], 'reporting');
-    const stored = await pg.db.one('SELECT tenant_id, prefix, encode(digest, $2) AS digest, scopes, label FROM api_keys WHERE id = $1', [
-      record.id,
-      'escape',
-    ]);
+    const { key, record } = await createApiKey(accept, 'acme', ['transactions:read'], 'reporting');
+    const stored = await accept.apiKeys.findOne({ id: record.id });
     expect(JSON.stringify(stored)).not.toContain(key.slice(10));
-    expect(stored.prefix).toBe(`${key.slice(0, 10)}…`);
+    expect(stored).toMatchObject({
+      _id: digestOf(key).toString('hex'),
+      tenantId: 'acme',
+      prefix: `${key.slice(0, 10)}…`,
+      label: 'reporting',
+    });
 
     let now = 0;
-    const verifier = createDatabaseVerifier(pg.db, { cacheMs: 1_000, now: () => now });
+    const verifier = createStoredKeyVerifier(accept.apiKeys, { cacheMs: 1_000, now: () => now });
     expect(await verifier.verify(key)).toEqual({ tenantId: 'acme', scopes: ['transactions:read'], keyId: `key:${record.id}` });
     expect(await verifier.verify(`${key}x`)).toBeUndefined();
 
-    expect(await revokeApiKey(pg.db, record.id)).toBe(true);
-    expect(await revokeApiKey(pg.db, record.id)).toBe(false);
+    expect(await revokeApiKey(accept, record.id)).toBe(true);
+    expect(await revokeApiKey(accept, record.id)).toBe(false);
     // Cached until the cache time passes, then refused.
     expect(await verifier.verify(key)).toBeDefined();
     now += 1_001;
     expect(await verifier.verify(key)).toBeUndefined();
 
-    const listed = await listApiKeys(pg.db, 'acme');
+    const listed = await listApiKeys(accept, 'acme');
     expect(listed.find((k) => k.id === record.id)).toMatchObject({ tenantId: 'acme', label: 'reporting', scopes: ['transactions:read'] });
     expect(listed.find((k) => k.id === record.id)?.revokedAt).toBeInstanceOf(Date);
   });
 
   it('static and stored keys combine; the first that knows a key answers', async () => {
-    const { key } = await createApiKey(pg.db, 'globex', ['admin']);
+    const { key } = await createApiKey(accept, 'globex', ['admin']);
     const verifier = combineVerifiers(
       createStaticVerifier([{ tenantId: 'acme', key: 'static-key-0123456789' }]),
-      createDatabaseVerifier(pg.db, { cacheMs: 0 }),
+      createStoredKeyVerifier(accept.apiKeys, { cacheMs: 0 }),
     );
     expect(await verifier.verify('static-key-0123456789')).toMatchObject({
       tenantId: 'acme',
@@ -49,6 +61,45 @@ describe('API keys', () => {
     });
     expect(await verifier.verify(key)).toMatchObject({ tenantId: 'globex', scopes: ['admin'] });
     expect(await verifier.verify('nobody-0123456789')).toBeUndefined();
+  });
+
+  it('keys and live idempotency records kept in PostgreSQL are imported once, ids and revocations kept', async () => {
+    const digest = digestOf('pk_legacy-key-0123456789');
+    await pg.db.none(
+      `INSERT INTO api_keys (id, tenant_id, prefix, digest, scopes, label, revoked_at) OVERRIDING SYSTEM VALUE VALUES
+        (900, 'legacy', 'pk_legacy-…', $1, '{transactions:write}', 'old', NULL),
+        (901, 'legacy', 'pk_revoked…', $2, '{transactions:read}', NULL, now())`,
+      [digest, digestOf('pk_revoked-key-0123456789')],
+    );
+    await pg.db.none(
+      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, status_code, headers, body, expires_at) VALUES
+        ('legacy', 'live', 'abc', 'done', 202, '{"location":"/x"}', '{"id":"x"}', now() + interval '1 hour'),
+        ('legacy', 'expired', 'abc', 'done', 202, NULL, '{}', now() - interval '1 second'),
+        ('legacy', 'running', 'abc', 'in_flight', NULL, NULL, NULL, now() + interval '1 hour')`,
+    );
+    expect(await importAcceptStateFromPostgres(pg.db, accept)).toEqual({ keys: 2, records: 1 });
+    expect(await importAcceptStateFromPostgres(pg.db, accept)).toBe('already-done');
+
+    const verifier = createStoredKeyVerifier(accept.apiKeys, { cacheMs: 0 });
+    expect(await verifier.verify('pk_legacy-key-0123456789')).toEqual({
+      tenantId: 'legacy',
+      scopes: ['transactions:write'],
+      keyId: 'key:900',
+    });
+    expect(await verifier.verify('pk_revoked-key-0123456789')).toBeUndefined();
+    expect(await accept.idempotency.findOne({ _id: JSON.stringify(['legacy', 'live']) })).toMatchObject({
+      state: 'done',
+      statusCode: 202,
+      requestHash: 'legacy:abc',
+    });
+    expect(
+      await accept.idempotency.countDocuments({
+        _id: { $in: [JSON.stringify(['legacy', 'expired']), JSON.stringify(['legacy', 'running'])] },
+      }),
+    ).toBe(0);
+    // New keys continue after the imported ids.
+    const { record } = await createApiKey(accept, 'legacy', ['transactions:read']);
+    expect(Number(record.id)).toBeGreaterThan(901);
   });
 
   it('parses scopes strictly', () => {

@@ -1,14 +1,13 @@
 // API keys are held only as SHA-256 digests; a presented key is hashed and its digest compared in
 // constant time, so neither the keys nor their timing leak. Keys come from API_KEYS (static, for
-// bootstrapping and development) and from the api_keys table (created, listed and revoked with the CLI).
+// bootstrapping and development) and from MongoDB's api_keys (created, listed and revoked with the CLI).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Database } from '../db/postgres.js';
+import type { Collection } from 'mongodb';
+import { classifyMongoError } from '../db/mongo-errors.js';
+import type { ApiKeyDoc } from './accept-collections.js';
+import { type Scope, STATIC_KEY_SCOPES } from './scopes.js';
 
-export const SCOPES = ['transactions:write', 'transactions:read', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-/** Scopes of API_KEYS entries: everything but admin. */
-export const STATIC_KEY_SCOPES: Scope[] = ['transactions:write', 'transactions:read'];
+export { SCOPES, type Scope, STATIC_KEY_SCOPES } from './scopes.js';
 
 export interface ApiKeyEntry {
   tenantId: string;
@@ -53,22 +52,24 @@ export function createStaticVerifier(entries: readonly ApiKeyEntry[]): ApiKeyVer
 }
 
 /**
- * Keys in the api_keys table, looked up by digest (the unique index makes the comparison the database's,
+ * Keys in MongoDB's api_keys, looked up by digest (the document id, so the comparison is the database's,
  * on digests, never on keys). Answers are cached for `cacheMs`, so a revocation takes effect within it.
+ * MongoDB unreachable is a TransientError: the gateway answers 503, as it would for the insert after it.
  */
-export function createDatabaseVerifier(db: Database, { cacheMs = 30_000, now = () => Date.now() } = {}): ApiKeyVerifier {
+export function createStoredKeyVerifier(apiKeys: Collection<ApiKeyDoc>, { cacheMs = 30_000, now = () => Date.now() } = {}): ApiKeyVerifier {
   const cache = new Map<string, { principal: Principal | undefined; until: number }>();
   return {
     async verify(presented) {
-      const digest = digestOf(presented);
-      const cacheKey = digest.toString('hex');
+      const cacheKey = digestOf(presented).toString('hex');
       const cached = cache.get(cacheKey);
       if (cached && cached.until > now()) return cached.principal;
-      const row = await db.oneOrNone<{ id: bigint; tenant_id: string; scopes: Scope[] }>(
-        'SELECT id, tenant_id, scopes FROM api_keys WHERE digest = $1 AND revoked_at IS NULL',
-        [digest],
-      );
-      const principal = row ? { tenantId: row.tenant_id, scopes: row.scopes, keyId: `key:${row.id}` } : undefined;
+      let doc: ApiKeyDoc | null;
+      try {
+        doc = await apiKeys.findOne({ _id: cacheKey, revokedAt: null });
+      } catch (error) {
+        throw classifyMongoError(error);
+      }
+      const principal = doc ? { tenantId: doc.tenantId, scopes: doc.scopes, keyId: `key:${doc.id}` } : undefined;
       if (cache.size > 10_000) cache.clear();
       cache.set(cacheKey, { principal, until: now() + cacheMs });
       return principal;

@@ -1,13 +1,13 @@
-// The gateway against a recording stub at the ingest boundary: no MongoDB is needed to prove the HTTP
-// contract, and the stub shows exactly what would have been stored. (PostgreSQL, which holds idempotency
-// keys, is the real one.)
+// The gateway against a recording stub at the ingest port: the stub shows exactly what would have been
+// stored. (MongoDB, which holds the idempotency records, and PostgreSQL, which the reads use, are real.)
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
+import { createTestMongo, createTestPostgres, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
 import { loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import type { Envelope } from '../domain/envelope.js';
 import { TransientError } from '../domain/errors.js';
+import { acceptCollections, ensureAcceptIndexes } from './accept-collections.js';
 import { createStaticVerifier } from './api-keys.js';
 import { buildGateway } from './build-gateway.js';
 import type { Ingest } from './ingest-port.js';
@@ -43,6 +43,7 @@ function recordingIngest() {
 describe('POST /api/v1/transactions', () => {
   let app: FastifyInstance;
   let pg: TestPostgres;
+  let mongo: TestMongo;
   const stub = recordingIngest();
   const post = (body: unknown, headers: Record<string, string> = { 'x-api-key': KEY }) =>
     app.inject({
@@ -54,9 +55,13 @@ describe('POST /api/v1/transactions', () => {
 
   beforeAll(async () => {
     pg = await createTestPostgres();
+    mongo = await createTestMongo();
+    const accept = acceptCollections(mongo.db);
+    await ensureAcceptIndexes(accept);
     app = await buildGateway({
       ingest: stub.ingest,
       db: pg.db,
+      idempotencyRecords: accept.idempotency,
       apiKeys: createStaticVerifier([{ tenantId: 'acme', key: KEY }]),
       logger: createLogger('silent'),
       // The product's defaults, with a small body limit to reach.
@@ -66,6 +71,7 @@ describe('POST /api/v1/transactions', () => {
   afterAll(async () => {
     await app.close();
     await pg.drop();
+    await mongo.drop();
   });
   beforeEach(() => {
     stub.accepted.length = 0;

@@ -1,10 +1,12 @@
 // Builds the public API from its plugins. main and the tests both call this, so what is tested is what runs.
 import rateLimit from '@fastify/rate-limit';
+import type { Collection } from 'mongodb';
 import type { Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
+import type { IdempotencyDoc } from './accept-collections.js';
 import type { ApiKeyVerifier } from './api-keys.js';
 import type { Ingest } from './ingest-port.js';
 import { authPlugin } from './plugins/auth.js';
@@ -16,7 +18,9 @@ import { transactionsRoutes } from './routes/transactions.js';
 export interface GatewayOptions {
   ingest: Ingest;
   apiKeys: ApiKeyVerifier;
-  /** PostgreSQL: idempotency keys and the structured transactions the read routes return. */
+  /** MongoDB: the idempotency records (the accept path needs MongoDB alone). */
+  idempotencyRecords: Collection<IdempotencyDoc>;
+  /** PostgreSQL: the structured transactions the read routes return. */
   db: Database;
   logger: Logger;
   http: Settings['http'];
@@ -53,7 +57,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
         `At most ${context.max} requests per minute per API key; retry after ${Math.ceil(context.ttl / 1000)} s.`,
       ),
   });
-  await app.register(idempotencyPlugin, { db: options.db, ttlMs: gateway.idempotencyTtlMs });
+  await app.register(idempotencyPlugin, { records: options.idempotencyRecords, ttlMs: gateway.idempotencyTtlMs });
   await app.register(transactionsRoutes, {
     ingest: options.ingest,
     db: options.db,

@@ -3,6 +3,7 @@
 // Every statement is scoped by tenant.
 import { z } from 'zod';
 import { type Database, pgp } from '../db/postgres.js';
+import { classifyPgError } from '../db/postgres-errors.js';
 import { transactionIdSchema } from '../domain/ids.js';
 import { formatMinor } from '../domain/money.js';
 import { type Direction, directions, statuses, type TransactionStatus } from '../domain/transaction.js';
@@ -90,11 +91,22 @@ function toView(row: Row): TransactionView {
   };
 }
 
+/** Runs a read, classifying PostgreSQL's failures: unreachable, pool exhausted or timed out is transient (503). */
+async function read<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    throw classifyPgError(error);
+  }
+}
+
 export async function getTransaction(db: Database, tenantId: string, rawId: string): Promise<TransactionView | undefined> {
   // A pending row replaced by its posted one (Plaid) is read through its successor, which keeps its raw id.
-  const row = await db.oneOrNone<Row>(
-    `${SELECT} WHERE t.tenant_id = $1 AND (t.raw_id = $2 OR t.superseded_raw_id = $2) ORDER BY t.raw_id = $2 DESC LIMIT 1`,
-    [tenantId, rawId],
+  const row = await read(() =>
+    db.oneOrNone<Row>(
+      `${SELECT} WHERE t.tenant_id = $1 AND (t.raw_id = $2 OR t.superseded_raw_id = $2) ORDER BY t.raw_id = $2 DESC LIMIT 1`,
+      [tenantId, rawId],
+    ),
   );
   return row ? toView(row) : undefined;
 }
@@ -109,9 +121,11 @@ export async function listTransactions(
   const conditions = ['t.tenant_id = ${tenantId}'];
   const values: Record<string, unknown> = { tenantId, limit: filters.limit + 1 };
   if (filters.starting_after) {
-    const cursor = await db.oneOrNone<{ occurred_at: Date; id: bigint }>(
-      'SELECT occurred_at, id FROM transactions WHERE tenant_id = $1 AND raw_id = $2',
-      [tenantId, filters.starting_after],
+    const cursor = await read(() =>
+      db.oneOrNone<{ occurred_at: Date; id: bigint }>('SELECT occurred_at, id FROM transactions WHERE tenant_id = $1 AND raw_id = $2', [
+        tenantId,
+        filters.starting_after,
+      ]),
     );
     if (!cursor) throw new UnknownCursorError(`starting_after: no transaction ${filters.starting_after}`);
     conditions.push('(t.occurred_at, t.id) < (${cursorAt}, ${cursorId})');
@@ -131,8 +145,10 @@ export async function listTransactions(
     conditions.push(condition);
     values[name] = value;
   }
-  const rows = await db.any<Row>(
-    pgp.as.format(`${SELECT} WHERE ${conditions.join(' AND ')} ORDER BY t.occurred_at DESC, t.id DESC LIMIT \${limit}`, values),
+  const rows = await read(() =>
+    db.any<Row>(
+      pgp.as.format(`${SELECT} WHERE ${conditions.join(' AND ')} ORDER BY t.occurred_at DESC, t.id DESC LIMIT \${limit}`, values),
+    ),
   );
   return { data: rows.slice(0, filters.limit).map(toView), hasMore: rows.length > filters.limit };
 }

@@ -1,17 +1,16 @@
 // prismo keys create|list|revoke: API keys kept (hashed) in PostgreSQL.
-import { migrate } from '../../db/migrate.js';
-import { connectPostgres } from '../../db/postgres.js';
 import { isTenantId } from '../../domain/ids.js';
+import { acceptCollections, ensureAcceptIndexes } from '../../gateway/accept-collections.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../../gateway/api-key-store.js';
 import { type Scope, STATIC_KEY_SCOPES } from '../../gateway/api-keys.js';
 import { type Command, StartupError } from '../context.js';
-import { resolvePostgres } from '../resolve.js';
+import { connectRunningMongo } from '../resolve.js';
 
-export const keysCommand: Command = async ({ settings, logger, args, values, cleanups }) => {
-  const { url } = await resolvePostgres(settings, logger, cleanups);
-  await migrate(url, logger);
-  const db = connectPostgres(url, { max: 1 });
-  cleanups.push(() => db.$pool.end());
+export const keysCommand: Command = async ({ settings, args, values, cleanups }) => {
+  // Keys live in MongoDB beside the raw documents: MONGODB_URI, or the MongoDB of a running `prismo start`.
+  const { mongo } = await connectRunningMongo(settings, 'keys', cleanups);
+  const db = acceptCollections(mongo.db);
+  await ensureAcceptIndexes(db);
   const action = args[0];
   if (action === 'create') {
     if (!values.tenant || !isTenantId(values.tenant)) throw new StartupError('keys create needs --tenant <1-64 of A-Z a-z 0-9 _ ->');

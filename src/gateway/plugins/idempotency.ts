@@ -1,31 +1,78 @@
 // Idempotency-Key with Stripe's semantics, for every POST: the first response to a key is stored and
 // replayed (with Idempotent-Replayed: true) for the same key and request; the same key with another
 // request is 422, and while the first is still running 409. Keys are per tenant and expire after
-// IDEMPOTENCY_TTL_MS. 5xx answers are not kept, so a retry after a failure really retries.
+// IDEMPOTENCY_TTL_MS (MongoDB's TTL index removes them; no sweeper). 5xx answers are not kept, so a retry
+// after a failure really retries. Records live in MongoDB, so PostgreSQL is not on the accept path.
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Database } from '../../db/postgres.js';
+import { type Collection, MongoServerError } from 'mongodb';
+import { classifyMongoError } from '../../db/mongo-errors.js';
 import { HttpProblem } from '../../http/problem.js';
+import type { IdempotencyDoc } from '../accept-collections.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { key: string; owned: boolean };
+    idempotency?: { id: string; owned: boolean };
   }
 }
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+/** 1-255 printable ASCII characters, no space: also what the OpenAPI document declares. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,255}$';
+const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 const REPLAYED_HEADERS = ['content-type', 'location'];
+/** A first request still in flight after this long was abandoned (its process died): the key may be taken over. */
+const ABANDONED_MS = 60_000;
 
-/** The request as the key binds it: method, route and body (parsed, so formatting does not matter). */
+/**
+ * The request as the key binds it: method, URL and body as RFC 8785 canonical JSON, so the same JSON with
+ * its keys in another order or other whitespace is the same request.
+ */
 const hashOf = (request: FastifyRequest) =>
   createHash('sha256')
-    .update(JSON.stringify([request.method, request.url, request.body ?? null]))
+    .update(canonicalize([request.method, request.url, request.body ?? null]) ?? '')
     .digest('hex');
 
+/** How records imported from PostgreSQL were fingerprinted (JSON.stringify, key order mattering). */
+const legacyHashOf = (request: FastifyRequest) =>
+  `legacy:${createHash('sha256')
+    .update(JSON.stringify([request.method, request.url, request.body ?? null]))
+    .digest('hex')}`;
+
+const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
+
 export const idempotencyPlugin = fp(
-  async (app: FastifyInstance, options: { db: Database; ttlMs: number }) => {
-    const { db, ttlMs } = options;
+  async (app: FastifyInstance, options: { records: Collection<IdempotencyDoc>; ttlMs: number }) => {
+    const { records, ttlMs } = options;
+
+    /** Takes the key (new, expired, or abandoned) for this request; undefined when someone holds it. */
+    async function take(id: string, requestHash: string): Promise<boolean> {
+      const now = new Date();
+      const fresh = {
+        requestHash,
+        state: 'in_flight' as const,
+        statusCode: null,
+        headers: null,
+        body: null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + ttlMs),
+      };
+      try {
+        await records.insertOne({ _id: id, ...fresh });
+        return true;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      const takenOver = await records.findOneAndUpdate(
+        {
+          _id: id,
+          $or: [{ expiresAt: { $lte: now } }, { state: 'in_flight', createdAt: { $lt: new Date(now.getTime() - ABANDONED_MS) } }],
+        },
+        { $set: fresh },
+      );
+      return takenOver !== null;
+    }
 
     app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.method !== 'POST' || !request.tenantId) return;
@@ -36,36 +83,24 @@ export const idempotencyPlugin = fp(
           errors: [{ path: 'headers.idempotency-key', message: 'must be 1-255 printable ASCII characters' }],
         });
       }
+      const id = JSON.stringify([request.tenantId, key]);
       const requestHash = hashOf(request);
-      // Take the key, or take it over once it has expired; otherwise someone had it first.
-      const taken = await db.oneOrNone(
-        `INSERT INTO idempotency_keys (tenant_id, key, request_hash, state, expires_at)
-         VALUES ($1, $2, $3, 'in_flight', now() + $4 * interval '1 millisecond')
-         ON CONFLICT (tenant_id, key) DO UPDATE
-           SET request_hash = EXCLUDED.request_hash, state = 'in_flight', status_code = NULL, headers = NULL, body = NULL,
-               created_at = now(), expires_at = EXCLUDED.expires_at
-           -- An expired key, or one whose first request was abandoned (its process died mid-request).
-           WHERE idempotency_keys.expires_at <= now()
-              OR (idempotency_keys.state = 'in_flight' AND idempotency_keys.created_at < now() - interval '60 seconds')
-         RETURNING 1`,
-        [request.tenantId, key, requestHash, ttlMs],
-      );
-      if (taken) {
-        request.idempotency = { key, owned: true };
-        return;
+      let first: IdempotencyDoc | null;
+      try {
+        if (await take(id, requestHash)) {
+          request.idempotency = { id, owned: true };
+          return;
+        }
+        first = await records.findOne({ _id: id });
+      } catch (error) {
+        throw classifyMongoError(error);
       }
-      const first = await db.oneOrNone<{
-        request_hash: string;
-        state: string;
-        status_code: number | null;
-        headers: Record<string, string> | null;
-        body: string | null;
-      }>('SELECT request_hash, state, status_code, headers, body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [
-        request.tenantId,
-        key,
-      ]);
-      if (!first) throw new HttpProblem(409, 'idempotency-conflict', 'The Idempotency-Key changed hands; retry the request.');
-      if (first.request_hash !== requestHash) {
+      if (!first)
+        throw new HttpProblem(409, 'idempotency-conflict', 'The Idempotency-Key changed hands; retry the request.', {
+          headers: { 'Retry-After': '1' },
+        });
+      const sameRequest = first.requestHash === (first.requestHash.startsWith('legacy:') ? legacyHashOf(request) : requestHash);
+      if (!sameRequest) {
         throw new HttpProblem(
           422,
           'idempotency-key-reused',
@@ -77,11 +112,13 @@ export const idempotencyPlugin = fp(
           409,
           'idempotency-in-flight',
           'A request with this Idempotency-Key is still being processed; retry shortly.',
-          { headers: { 'Retry-After': '1' } },
+          {
+            headers: { 'Retry-After': '1' },
+          },
         );
       }
-      request.idempotency = { key, owned: false };
-      reply.code(first.status_code ?? 200).headers({ ...(first.headers ?? {}), 'idempotent-replayed': 'true' });
+      request.idempotency = { id, owned: false };
+      reply.code(first.statusCode ?? 200).headers({ ...(first.headers ?? {}), 'idempotent-replayed': 'true' });
       return reply.send(first.body);
     });
 
@@ -89,17 +126,25 @@ export const idempotencyPlugin = fp(
       const idempotency = request.idempotency;
       if (!idempotency?.owned) return payload;
       idempotency.owned = false;
-      if (reply.statusCode >= 500 || typeof payload !== 'string') {
-        await db.none('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [request.tenantId, idempotency.key]);
-        return payload;
+      try {
+        if (reply.statusCode >= 500 || typeof payload !== 'string') {
+          await records.deleteOne({ _id: idempotency.id, state: 'in_flight' });
+          return payload;
+        }
+        const headers = Object.fromEntries(
+          REPLAYED_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])),
+        );
+        await records.updateOne(
+          { _id: idempotency.id, state: 'in_flight' },
+          { $set: { state: 'done', statusCode: reply.statusCode, headers, body: payload } },
+        );
+      } catch (error) {
+        // The answer stands (the work is done); the key stays in flight and is taken over once abandoned.
+        request.log.warn(
+          { err: error },
+          'could not record the idempotent response; a retry with this key waits until the key is abandoned',
+        );
       }
-      const headers = Object.fromEntries(
-        REPLAYED_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])),
-      );
-      await db.none(
-        "UPDATE idempotency_keys SET state = 'done', status_code = $3, headers = $4, body = $5 WHERE tenant_id = $1 AND key = $2",
-        [request.tenantId, idempotency.key, reply.statusCode, headers, payload],
-      );
       return payload;
     });
   },
