@@ -9,7 +9,7 @@ import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
 import { mongoReal, mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy, throughProxy } from './support/tcp-proxy.js';
 
 const API_KEY = 'faults-key-0123456789abcdef';
 
@@ -61,8 +61,7 @@ describe.skipIf(!mongoUri)('faults', () => {
     return p;
   }
 
-  const viaProxy = (url: string, p: TcpProxy) =>
-    url.replace(/@?(127\.0\.0\.1|localhost):\d+/, (match) => `${match.startsWith('@') ? '@' : ''}${p.address}`);
+  const viaProxy = throughProxy;
 
   const post = (gatewayUrl: string, i: number) =>
     fetch(`${gatewayUrl}/api/v1/transactions`, {

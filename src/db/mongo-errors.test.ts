@@ -13,5 +13,9 @@ describe('classifyMongoError', () => {
     expect(isTransient(classifyMongoError(server({}))), 'a server error without a code').toBe(true);
     expect(isPermanent(classifyMongoError(server({ code: 11000 })))).toBe(true);
     expect(isPermanent(classifyMongoError(server({ code: 121 })))).toBe(true);
+    // A socket error the driver lets through unwrapped (seen when a proxy ends the connection mid-write).
+    const epipe = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+    expect(isTransient(classifyMongoError(epipe))).toBe(true);
+    expect(isTransient(classifyMongoError(new TypeError('a bug')))).toBe(false);
   });
 });

@@ -19,5 +19,13 @@ export function classifyMongoError(error: unknown): Error {
     return new PermanentError('mongo_rejected', 'MongoDB rejected the document', { cause: error });
   }
   if (error instanceof MongoError) return new TransientError('mongo_unavailable', 'MongoDB is unavailable', { cause: error });
+  // The driver can surface the socket's own error (EPIPE on a connection the server or a proxy ended,
+  // ECONNRESET, ...) unwrapped: a network failure between us and a verdict, so transient too.
+  if (isSystemError(error)) return new TransientError('mongo_network', `MongoDB connection failed (${error.code})`, { cause: error });
   return error instanceof Error ? error : new Error(String(error));
+}
+
+function isSystemError(error: unknown): error is Error & { code: string } {
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }

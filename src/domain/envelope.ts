@@ -1,7 +1,7 @@
 // The envelope every source wraps its payload in. Only the envelope is ours to shape; the payload is
 // stored schema-free, so it is checked only for what would make storing it unsafe.
 import { z } from 'zod';
-import { sourceSchema } from './ids.js';
+import { sourceSchema, textSchema } from './ids.js';
 
 export const MAX_PAYLOAD_DEPTH = 32;
 
@@ -41,7 +41,7 @@ const payloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ct
 
 export const envelopeSchema = z.strictObject({
   source: sourceSchema,
-  externalId: z.string().min(1).max(256).optional(),
+  externalId: textSchema.min(1).max(256).optional(),
   payload: payloadSchema,
 });
 

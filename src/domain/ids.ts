@@ -16,3 +16,7 @@ export const sourceSchema = z
   .min(1)
   .max(64)
   .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, "_", "." or "-"');
+
+/** Text PostgreSQL can hold: anything but NUL. Also what the OpenAPI document declares for such fields. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing the control character NUL is the point.
+export const textSchema = z.string().regex(/^[^\u0000]*$/, 'must not contain NUL characters');

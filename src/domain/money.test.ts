@@ -25,9 +25,18 @@ describe('money', () => {
     expect(() => parseMajorAmount('10.005', 'USD')).toThrow(/more than 2 decimal places/);
     expect(() => parseMajorAmount('1.5', 'JPY')).toThrow(/more than 0 decimal places/);
     expect(() => parseMajorAmount(1e-7, 'USD')).toThrow(/exactly/);
-    expect(() => parseMajorAmount(2 ** 60, 'USD')).toThrow(/send it as a string/);
+    expect(() => parseMajorAmount(2 ** 60, 'USD')).toThrow(/beyond 2\^53 .* send the amount as a string/);
+    // The rounded value JSON.parse produced is never quoted back as if it were the client's.
+    expect(() => parseMajorAmount(2 ** 60, 'USD')).not.toThrow(String(2 ** 60));
+    expect(() => parseMinorAmount(2 ** 60)).toThrow(/beyond 2\^53/);
     expect(() => parseMajorAmount('1,00', 'USD')).toThrow(/not a decimal amount/);
-    expect(() => parseMinorAmount(10.5)).toThrow(/not a safe integer/);
+    expect(() => parseMinorAmount(10.5)).toThrow(/whole number/);
+    // One strict grammar: no surrounding spaces, no plus sign, digits on both sides of the point.
+    for (const text of ['  12.30 ', '+5', '12.', '.5', '1e3', '0x10', '１２']) {
+      expect(() => parseMajorAmount(text, 'USD'), text).toThrow(/not a decimal amount/);
+    }
+    for (const text of [' 5', '+5', '5 ']) expect(() => parseMinorAmount(text), text).toThrow(/not an integer amount/);
+    expect(parseMajorAmount('-12.30', 'USD')).toBe(-1230n);
     expect(() => parseMajorAmount('1', 'ZZZ')).toThrow(/not an ISO 4217/);
     expect(() => parseMajorAmount('1', 'XXX')).toThrow('"XXX" is ISO 4217\'s "no currency" code');
     expect(() => parseMajorAmount('1', 'XTS')).toThrow('"XTS" is ISO 4217\'s "testing" code');

@@ -24,7 +24,8 @@ export function currencyExponent(currency: string): number {
   return entry.digits;
 }
 
-const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
+/** The one decimal grammar: an optional minus, digits, optionally a point and digits. No spaces, no `+`. */
+const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
 /**
  * Parses a major-unit amount ("12.34", 12.34, "-5") into signed minor units. Strings are exact at any
@@ -33,9 +34,10 @@ const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
  */
 export function parseMajorAmount(value: string | number, currency: string): bigint {
   const exponent = currencyExponent(currency);
-  const text = typeof value === 'number' ? numberToDecimal(value) : value.trim();
+  const text = typeof value === 'number' ? numberToDecimal(value) : value;
   const match = DECIMAL.exec(text);
-  if (!match) throw new MoneyError(`"${text}" is not a decimal amount`);
+  if (!match)
+    throw new MoneyError(`${JSON.stringify(text.slice(0, 64))} is not a decimal amount (digits, an optional "-" and "." and nothing else)`);
   const [, sign, whole = '0', fraction = ''] = match;
   const significant = fraction.replace(/0+$/, '');
   if (significant.length > exponent) {
@@ -50,12 +52,13 @@ export function parseMajorAmount(value: string | number, currency: string): bigi
 /** Parses an amount already in minor units: an integer, as a string of digits or a safe JSON integer. */
 export function parseMinorAmount(value: string | number): bigint {
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value))
-      throw new MoneyError(`${value} is not a safe integer; send large or fractional minor amounts as strings`);
+    if (Math.abs(value) > Number.MAX_SAFE_INTEGER) throw new MoneyError(TOO_LARGE);
+    if (!Number.isInteger(value)) throw new MoneyError('minor units are a whole number; send a fractional amount as "amount"');
     return BigInt(value);
   }
-  if (!/^[+-]?\d+$/.test(value.trim())) throw new MoneyError(`"${value}" is not an integer amount of minor units`);
-  return BigInt(value.trim());
+  if (!/^-?\d+$/.test(value))
+    throw new MoneyError(`${JSON.stringify(value.slice(0, 64))} is not an integer amount of minor units (digits and an optional "-")`);
+  return BigInt(value);
 }
 
 /** Renders minor units as a major-unit decimal string: formatMinor(1234n, 'USD') === '12.34'. */
@@ -67,10 +70,12 @@ export function formatMinor(minor: bigint, currency: string): string {
   return `${minor < 0n ? '-' : ''}${whole}${fraction}`;
 }
 
+/** Said without quoting the number: what JSON.parse made of it is already rounded. */
+const TOO_LARGE = 'a JSON number beyond 2^53 cannot be read exactly (it arrives rounded); send the amount as a string';
+
 function numberToDecimal(value: number): string {
   if (!Number.isFinite(value)) throw new MoneyError(`${value} is not an amount`);
-  if (Math.abs(value) > Number.MAX_SAFE_INTEGER)
-    throw new MoneyError(`${value} is too large to be exact as a JSON number; send it as a string`);
+  if (Math.abs(value) > Number.MAX_SAFE_INTEGER) throw new MoneyError(TOO_LARGE);
   const text = String(value);
   // Tiny magnitudes render in exponent form (1e-7); none is a valid amount in any currency.
   if (/e/i.test(text)) throw new MoneyError(`${text} cannot be represented exactly in minor units`);

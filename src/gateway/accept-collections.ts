@@ -7,7 +7,7 @@ import type { Scope } from './scopes.js';
 export interface ApiKeyDoc {
   /** SHA-256 digest of the key, hex: lookups are by digest, never by key. */
   _id: string;
-  /** The public id, a number as text, shown by `prismo keys list` and used to revoke. */
+  /** The public id, digits, shown by `prismo keys list` and used to revoke (unique index). */
   id: string;
   tenantId: string;
   prefix: string;
@@ -30,11 +30,6 @@ export interface IdempotencyDoc {
   expiresAt: Date;
 }
 
-export interface Counter {
-  _id: string;
-  seq: number;
-}
-
 /** One-off facts about this database, e.g. that the keys kept in PostgreSQL before were imported. */
 export interface MetaDoc {
   _id: string;
@@ -45,7 +40,6 @@ export interface MetaDoc {
 export interface AcceptCollections {
   apiKeys: Collection<ApiKeyDoc>;
   idempotency: Collection<IdempotencyDoc>;
-  counters: Collection<Counter>;
   meta: Collection<MetaDoc>;
 }
 
@@ -53,7 +47,6 @@ export function acceptCollections(db: Db): AcceptCollections {
   return {
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
-    counters: db.collection<Counter>('counters'),
     meta: db.collection<MetaDoc>('prismo_meta'),
   };
 }

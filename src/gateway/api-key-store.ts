@@ -1,6 +1,7 @@
 // Creating, listing and revoking API keys, kept in MongoDB (the accept path's only database). A key is
 // shown once, at creation; afterwards only its digest and prefix exist anywhere readable.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { MongoServerError } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { AcceptCollections } from './accept-collections.js';
 import { digestOf, keyPrefix, SCOPES, type Scope } from './api-keys.js';
@@ -26,26 +27,23 @@ export function parseScopes(text: string): Scope[] {
   return [...new Set(scopes)] as Scope[];
 }
 
-/** The next public key id: a counter document, so ids stay small numbers as they were in PostgreSQL. */
-async function nextKeyId(collections: Pick<AcceptCollections, 'counters'>): Promise<string> {
-  const counter = await collections.counters.findOneAndUpdate(
-    { _id: 'api_keys' },
-    { $inc: { seq: 1 } },
-    { upsert: true, returnDocument: 'after' },
-  );
-  return String(counter!.seq);
-}
+/**
+ * A new public key id: nine random digits, so ids stay short numbers as they were in PostgreSQL (whose
+ * small ids are imported as they are) without a counter every key creation would contend on.
+ */
+const newKeyId = () => String(randomInt(100_000_000, 1_000_000_000));
 
 export async function createApiKey(
-  collections: Pick<AcceptCollections, 'apiKeys' | 'counters'>,
+  collections: Pick<AcceptCollections, 'apiKeys'>,
   tenantId: string,
   scopes: Scope[],
   label: string | null = null,
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = `pk_${randomBytes(32).toString('base64url')}`;
-  try {
+  // The unique index on id makes a repeated id (one in 900 million) a duplicate-key error: draw again.
+  for (let attempt = 1; ; attempt++) {
     const record: ApiKeyRecord = {
-      id: await nextKeyId(collections),
+      id: newKeyId(),
       tenantId,
       prefix: keyPrefix(key),
       scopes,
@@ -53,10 +51,13 @@ export async function createApiKey(
       createdAt: new Date(),
       revokedAt: null,
     };
-    await collections.apiKeys.insertOne({ _id: digestOf(key).toString('hex'), ...record });
-    return { key, record };
-  } catch (error) {
-    throw classifyMongoError(error);
+    try {
+      await collections.apiKeys.insertOne({ _id: digestOf(key).toString('hex'), ...record });
+      return { key, record };
+    } catch (error) {
+      if (attempt < 3 && error instanceof MongoServerError && error.code === 11000) continue;
+      throw classifyMongoError(error);
+    }
   }
 }
 

@@ -11,7 +11,9 @@ import type { ApiKeyVerifier } from './api-keys.js';
 import type { Ingest } from './ingest-port.js';
 import { authPlugin } from './plugins/auth.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
+import { collectMethods } from './plugins/method-not-allowed.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { strictInputPlugin } from './plugins/strict-input.js';
 import { adminRoutes } from './routes/admin.js';
 import { transactionsRoutes } from './routes/transactions.js';
 
@@ -35,12 +37,17 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     component: 'gateway',
     bodyLimit: Math.max(http.bodyLimitBytes, http.batchBodyLimitBytes),
     requestTimeout: http.requestTimeoutMs,
+    // Found and refused with their path by the strict-input plugin instead.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
   });
   // One body limit for single requests, a larger one for the batch route.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= route.url === '/api/v1/transactions/batch' ? http.batchBodyLimitBytes : http.bodyLimitBytes;
   });
 
+  const answerOtherMethods = collectMethods(app);
+  await app.register(strictInputPlugin);
   await app.register(openapiPlugin);
   await app.register(authPlugin, { apiKeys: options.apiKeys });
   // Per API key, after authentication (so it is the key, not the address, that is limited).
@@ -65,6 +72,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     batchIngestMax: gateway.batchIngestMax,
   });
   await app.register(adminRoutes, { ingest: options.ingest });
+  answerOtherMethods();
   if (options.ops) await options.ops(app);
   else app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   if (options.ingest.close) app.addHook('onClose', async () => options.ingest.close?.());

@@ -47,8 +47,6 @@ export async function importAcceptStateFromPostgres(
       );
       keys += result.upsertedCount;
     }
-    const maxId = rows.at(-1)?.id ?? 0n; // ordered by id
-    if (maxId > 0n) await collections.counters.updateOne({ _id: 'api_keys' }, { $max: { seq: Number(maxId) } }, { upsert: true });
   }
   if (exists.records) {
     const rows = await db.any<{

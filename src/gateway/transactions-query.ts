@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { type Database, pgp } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
-import { transactionIdSchema } from '../domain/ids.js';
+import { textSchema, transactionIdSchema } from '../domain/ids.js';
 import { formatMinor } from '../domain/money.js';
 import { type Direction, directions, statuses, type TransactionStatus } from '../domain/transaction.js';
 
@@ -28,9 +28,9 @@ export const transactionViewSchema = z.object({
 export type TransactionView = z.infer<typeof transactionViewSchema>;
 
 export const listFiltersSchema = z.strictObject({
-  account: z.string().min(1).max(128).optional(),
+  account: textSchema.min(1).max(128).optional(),
   status: z.enum(statuses).optional(),
-  source: z.string().min(1).max(64).optional(),
+  source: textSchema.min(1).max(64).optional(),
   currency: z
     .string()
     .regex(/^[A-Z]{3}$/)

@@ -14,15 +14,19 @@ export async function createHttpApp({
   logger,
   component,
   ...options
-}: { logger: Logger; component: string } & Pick<FastifyServerOptions, 'bodyLimit' | 'requestTimeout'>): Promise<HttpApp> {
+}: { logger: Logger; component: string } & Pick<
+  FastifyServerOptions,
+  'bodyLimit' | 'requestTimeout' | 'onProtoPoisoning' | 'onConstructorPoisoning'
+>): Promise<HttpApp> {
   const app = Fastify({
+    // Prototype-poisoning keys in a body are a client error, never silently stripped. A service that
+    // finds them itself, to name their path, may ask for 'ignore' (JSON.parse then keeps them as own keys).
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
     ...options,
     loggerInstance: logger.child({ component }) as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
     logController: quietRequestLogController(),
-    // Prototype-poisoning keys in a body are a client error, never silently stripped.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

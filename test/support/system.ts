@@ -83,7 +83,8 @@ export function useSystem(env: Record<string, string> = {}, { resetAfterEach = t
     stop: stopAll,
     async reset() {
       await stopAll();
-      await Promise.all([harness.mongo.raw.deleteMany({}), harness.mongo.logs.deleteMany({}), harness.mongo.checkpoints.deleteMany({})]);
+      const collections = await harness.mongo.db.listCollections({}, { nameOnly: true }).toArray();
+      await Promise.all(collections.map(({ name }) => harness.mongo.db.collection(name).deleteMany({})));
       await truncateAll(harness.pg);
     },
   };

@@ -61,3 +61,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       }),
   };
 }
+
+/** A database URL rewritten to go through the proxy (credentials and options kept). */
+export const throughProxy = (url: string, proxy: Pick<TcpProxy, 'address'>) =>
+  url.replace(/@?(127\.0\.0\.1|localhost):\d+/, (match) => `${match.startsWith('@') ? '@' : ''}${proxy.address}`);

@@ -5,11 +5,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { completeContract } from '../openapi-contract.js';
 
 export const openapiPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(swagger, {
       openapi: {
+        // 3.1: schemas are JSON Schema 2020-12, so propertyNames (the payload's key rules) is understood.
+        openapi: '3.1.0',
         info: {
           title: 'Prismo Cloud transactions API',
           version: '1.0.0',
@@ -24,6 +27,10 @@ export const openapiPlugin = fp(
         security: [{ bearer: [] }, { apiKey: [] }],
       },
       transform: jsonSchemaTransform,
+      transformObject: (documentObject) =>
+        'openapiObject' in documentObject
+          ? (completeContract(documentObject.openapiObject as Record<string, unknown>) as typeof documentObject.openapiObject)
+          : documentObject.swaggerObject,
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

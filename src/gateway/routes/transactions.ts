@@ -7,11 +7,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
-import { envelopeSchema } from '../../domain/envelope.js';
+import { type Envelope, envelopeSchema } from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
+import { findUnsafeJson, type Refusal, refuseMoney } from '../../domain/refusals.js';
 import { HttpProblem, problemOfZodError } from '../../http/problem.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
+import { refusalProblem } from '../plugins/strict-input.js';
 import { getTransaction, listFiltersSchema, listTransactions, transactionViewSchema, UnknownCursorError } from '../transactions-query.js';
 
 const acceptedSchema = z.object({
@@ -39,6 +41,15 @@ const batchResultSchema = z.union([
 
 const idParams = z.object({ id: transactionIdSchema });
 
+type ItemProblem = ReturnType<typeof problemOfZodError>;
+const itemProblem = (refusal: Refusal): ItemProblem => ({
+  type: '/problems/validation-error',
+  title: 'Bad Request',
+  status: 400,
+  detail: `${refusal.path}: ${refusal.message}`,
+  errors: [refusal],
+});
+
 export interface TransactionsRouteOptions {
   ingest: Ingest;
   db: Database;
@@ -62,6 +73,8 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       },
     },
     async (request, reply) => {
+      const refusal = refuseMoney(request.body);
+      if (refusal) throw refusalProblem(refusal);
       const { id, duplicate } = await ingest.accept(request.tenantId, request.body);
       const statusUrl = statusUrlOf(id);
       request.log.info({ rawId: id, tenantId: request.tenantId, source: request.body.source, duplicate }, 'transaction accepted');
@@ -84,15 +97,23 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       },
     },
     async (request, reply) => {
-      const parsed = request.body.items.map((item) => envelopeSchema.safeParse(item));
-      const valid = parsed.flatMap((result, index) => (result.success ? [{ index, envelope: result.data }] : []));
+      // Each item is checked on its own: unsafe JSON, then the envelope, then money no mapper could hold.
+      const parsed = request.body.items.map((item, index): { envelope: Envelope } | { problem: ItemProblem } => {
+        const unsafe = findUnsafeJson(item, ['items', index]);
+        if (unsafe) return { problem: itemProblem(unsafe) };
+        const result = envelopeSchema.safeParse(item);
+        if (!result.success) return { problem: problemOfZodError(result.error, `items.${index}`) };
+        const money = refuseMoney(result.data);
+        return money ? { problem: itemProblem({ ...money, path: `items.${index}.${money.path}` }) } : { envelope: result.data };
+      });
+      const valid = parsed.flatMap((result, index) => ('envelope' in result ? [{ index, envelope: result.envelope }] : []));
       const stored = await ingest.acceptMany(
         request.tenantId,
         valid.map((v) => v.envelope),
       );
       const storedByIndex = new Map(valid.map(({ index }, position) => [index, stored[position]!]));
       const results = parsed.map((result, index): z.infer<typeof batchResultSchema> => {
-        if (!result.success) return { index, status: 400, problem: problemOfZodError(result.error, `items.${index}`) };
+        if ('problem' in result) return { index, status: 400, problem: result.problem };
         const outcome = storedByIndex.get(index)!;
         return 'id' in outcome
           ? { index, status: 202, id: outcome.id, statusUrl: statusUrlOf(outcome.id), ...(outcome.duplicate ? { duplicate: true } : {}) }
@@ -145,7 +166,8 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
         return { data, has_more: hasMore, next_starting_after: hasMore ? data.at(-1)!.id : null };
       } catch (error) {
         if (error instanceof UnknownCursorError) {
-          throw new HttpProblem(400, 'validation-error', error.message, {
+          // The cursor names a transaction this tenant does not have: not found, like GET by id.
+          throw new HttpProblem(404, 'not-found', error.message, {
             errors: [{ path: 'querystring.starting_after', message: 'no such transaction' }],
           });
         }

@@ -1,6 +1,6 @@
 // Our own canonical JSON (docs/api.md): the format for sources that map their data before sending.
 import { z } from 'zod';
-import { parseMajorAmount, parseMinorAmount } from '../../domain/money.js';
+import { currencyExponent, parseMajorAmount, parseMinorAmount } from '../../domain/money.js';
 import type { SourceMapper } from '../../domain/transaction.js';
 import { atField, fromEnvelope, parsePayload } from './mapping.js';
 import { payloadError } from './payload-error.js';
@@ -45,6 +45,8 @@ const genericPayload = z
 
 export const mapGeneric: SourceMapper = (raw) => {
   const p = parsePayload(genericPayload, raw.payload);
+  // An unknown currency (or ISO's XXX / XTS) is the currency's fault, reported there, not at the amount.
+  atField(['currency'], () => currencyExponent(p.currency));
   const signed =
     p.amount !== undefined
       ? atField(['amount'], () => parseMajorAmount(p.amount!, p.currency))

@@ -1,0 +1,103 @@
+// What the gateway refuses at the door because it could never be processed (docs/api.md, "Refused at
+// the door"): unsafe keys, NUL characters, and money no source mapper could hold. Each refusal names the
+// path of the offending value, so a client can fix it; nothing refused is stored.
+import type { Envelope } from './envelope.js';
+import { currencyExponent, MoneyError, parseMajorAmount, parseMinorAmount } from './money.js';
+
+export interface Refusal {
+  /** Dotted path from the body's root: `payload.metadata.note`, `items.3.payload.currency`. */
+  path: string;
+  message: string;
+}
+
+/** Deeper than this, a JSON body is refused before anything walks it recursively. */
+export const MAX_JSON_DEPTH = 64;
+
+const join = (path: Array<string | number>) => path.join('.');
+
+/**
+ * The first unsafe thing in a parsed JSON value: a `__proto__` key, a `constructor.prototype` pair, NUL in
+ * a key or a string, or nesting deeper than MAX_JSON_DEPTH. Walks iteratively, so no body can exhaust the
+ * stack. JSON.parse keeps `__proto__` as an ordinary own key, which is how it is found here.
+ */
+export function findUnsafeJson(root: unknown, prefix: Array<string | number> = []): Refusal | undefined {
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value: root, path: prefix }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return { path: join(path), message: 'must not contain NUL characters' };
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length - prefix.length >= MAX_JSON_DEPTH) return { path: join(path), message: `nesting deeper than ${MAX_JSON_DEPTH} levels` };
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        stack.push({ value: item, path: [...path, index] });
+      });
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      if (key.includes('\u0000'))
+        return { path: join([...path, key.replaceAll('\u0000', '\\u0000')]), message: 'keys must not contain NUL characters' };
+      if (key === '__proto__') return { path: join([...path, key]), message: 'the key "__proto__" is not allowed' };
+      if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) {
+        return { path: join([...path, key, 'prototype']), message: 'the key path "constructor.prototype" is not allowed' };
+      }
+      stack.push({ value: child, path: [...path, key] });
+    }
+  }
+  return undefined;
+}
+
+/** The first NUL in query parameters or path parameters (PostgreSQL's protocol cannot carry it). */
+export function findNulInParameters(parameters: Record<string, unknown> | undefined, where: string): Refusal | undefined {
+  for (const [name, value] of Object.entries(parameters ?? {})) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && v.includes('\u0000')))
+      return { path: `${where}.${name}`, message: 'must not contain NUL characters' };
+  }
+  return undefined;
+}
+
+const moneyMessage = (error: unknown) => (error instanceof MoneyError ? error.message : String(error));
+
+/** Where each known source keeps its currency and amounts; other sources are checked by their mapper only. */
+const MONEY_FIELDS: Record<string, { currency: string; upperCase?: boolean; major?: string; minor?: string }> = {
+  generic: { currency: 'currency', major: 'amount', minor: 'amountMinor' },
+  stripe: { currency: 'currency', upperCase: true },
+  plaid: { currency: 'iso_currency_code' },
+};
+
+/**
+ * Money no mapper could ever hold: a currency that is not ISO 4217 money (unknown, or XXX / XTS), an
+ * amount string outside the one decimal grammar (`-?digits[.digits]`: no spaces, no `+`), a JSON number
+ * beyond 2^53. Shapes the mapper would refuse for other reasons are left to it.
+ */
+export function refuseMoney(envelope: Envelope): Refusal | undefined {
+  const fields = MONEY_FIELDS[envelope.source];
+  if (!fields) return undefined;
+  const payload = envelope.payload;
+  const raw = payload[fields.currency];
+  if (typeof raw !== 'string') return undefined;
+  const currency = fields.upperCase ? raw.toUpperCase() : raw;
+  try {
+    currencyExponent(currency);
+  } catch (error) {
+    return { path: `payload.${fields.currency}`, message: moneyMessage(error) };
+  }
+  for (const [field, parse] of [
+    [fields.major, (value: string | number) => parseMajorAmount(value, currency)],
+    [fields.minor, parseMinorAmount],
+  ] as const) {
+    if (!field) continue;
+    const value = payload[field];
+    if (typeof value !== 'string' && typeof value !== 'number') continue;
+    try {
+      parse(value);
+    } catch (error) {
+      return { path: `payload.${field}`, message: moneyMessage(error) };
+    }
+  }
+  return undefined;
+}

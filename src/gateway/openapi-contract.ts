@@ -1,0 +1,157 @@
+// Completes the OpenAPI document generated from the route schemas into the whole contract: every error an
+// operation can answer (one shared problem+json schema), the headers that come with them, and the strict
+// Idempotency-Key format. Route schemas declare their successes; the rules here declare the rest, from
+// what each operation is (a POST with a body, a read by id, a read of a list).
+import { IDEMPOTENCY_KEY_PATTERN } from './plugins/idempotency.js';
+
+type Json = Record<string, unknown>;
+
+const problemSchema = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  properties: {
+    type: { type: 'string', description: 'A URI reference naming the problem, e.g. /problems/validation-error' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    requestId: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] },
+    },
+  },
+  required: ['type', 'title', 'status', 'detail', 'instance'],
+};
+
+/**
+ * What a payload may hold (docs/api.md, "What a payload may hold"): any JSON, but no key starting with "$"
+ * or containing NUL, and no string containing NUL; keys "__proto__", "constructor" and "prototype" and
+ * nesting beyond 32 levels are refused too, which a schema generator will not produce.
+ */
+const payloadSchemas = {
+  Payload: {
+    type: 'object',
+    description: 'Schema-free per source: any JSON object within the storage rules',
+    propertyNames: { pattern: '^(?:[^$\\u0000][^\\u0000]*)?$' },
+    additionalProperties: { $ref: '#/components/schemas/PayloadValue' },
+  },
+  PayloadValue: {
+    anyOf: [
+      { type: 'null' },
+      { type: 'string', pattern: '^[^\\u0000]*$' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'array', items: { $ref: '#/components/schemas/PayloadValue' } },
+      { $ref: '#/components/schemas/Payload' },
+    ],
+  },
+};
+
+const header = (description: string, schema: Json = { type: 'string' }) => ({ description, schema });
+const headers = {
+  Location: header('Where the transaction can be read: its status URL'),
+  IdempotentReplayed: header('"true" when this is the stored answer to an earlier request with the same Idempotency-Key', {
+    type: 'string',
+    enum: ['true'],
+  }),
+  RetryAfter: header('Seconds to wait before retrying', { type: 'string', pattern: '^[0-9]+$' }),
+  WwwAuthenticate: header('The authentication scheme: Bearer'),
+  Allow: header('The methods this path does answer'),
+};
+const HEADER_NAMES: Record<keyof typeof headers, string> = {
+  Location: 'Location',
+  IdempotentReplayed: 'Idempotent-Replayed',
+  RetryAfter: 'Retry-After',
+  WwwAuthenticate: 'WWW-Authenticate',
+  Allow: 'Allow',
+};
+const ref = (kind: 'responses' | 'schemas', name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+const problem = (description: string, withHeaders: Record<string, { required: boolean }> = {}) => ({
+  description,
+  ...(Object.keys(withHeaders).length
+    ? {
+        headers: Object.fromEntries(
+          Object.entries(withHeaders).map(([name, { required }]) => {
+            const key = name as keyof typeof headers;
+            return [HEADER_NAMES[key], { ...headers[key], required }];
+          }),
+        ),
+      }
+    : {}),
+  content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } },
+});
+
+const responses = {
+  BadRequest: problem('The request is invalid: `errors` names each offending path'),
+  Unauthorized: problem('No API key, or not a valid one', { WwwAuthenticate: { required: true } }),
+  Forbidden: problem('The API key lacks the scope this operation needs'),
+  NotFound: problem('No such transaction for this tenant (the id, or the starting_after cursor)'),
+  Conflict: problem('A request with this Idempotency-Key is still in flight', { RetryAfter: { required: true } }),
+  PayloadTooLarge: problem('The body exceeds the size limit'),
+  UnsupportedMediaType: problem('The body is not application/json'),
+  UnprocessableContent: problem('This Idempotency-Key was used with a different request'),
+  TooManyRequests: problem('The API key exceeded its rate limit', { RetryAfter: { required: true } }),
+  ServiceUnavailable: problem('A database this answer needs is unavailable; retry after Retry-After seconds', {
+    RetryAfter: { required: true },
+  }),
+};
+
+/** The errors every authenticated operation can answer, and those of POSTs (a body) and GETs (an id or a cursor). */
+function errorsOf(method: string): Record<string, Json> {
+  const all: Record<string, Json> = {
+    400: ref('responses', 'BadRequest'),
+    401: ref('responses', 'Unauthorized'),
+    403: ref('responses', 'Forbidden'),
+    429: ref('responses', 'TooManyRequests'),
+    503: ref('responses', 'ServiceUnavailable'),
+  };
+  if (method === 'post') {
+    Object.assign(all, {
+      409: ref('responses', 'Conflict'),
+      413: ref('responses', 'PayloadTooLarge'),
+      415: ref('responses', 'UnsupportedMediaType'),
+      422: ref('responses', 'UnprocessableContent'),
+    });
+  }
+  // By id, or a list whose starting_after cursor names a transaction the tenant does not have.
+  if (method === 'get') all[404] = ref('responses', 'NotFound');
+  return all;
+}
+
+export function completeContract(document: Json): Json {
+  const components = (document.components ?? {}) as Json;
+  components.schemas = { ...(components.schemas as Json), Problem: problemSchema, ...payloadSchemas };
+  components.responses = { ...(components.responses as Json), ...responses };
+  document.components = components;
+
+  for (const [path, operations] of Object.entries((document.paths ?? {}) as Record<string, Record<string, Json>>)) {
+    if (!path.startsWith('/api/')) continue;
+    for (const [method, operation] of Object.entries(operations)) {
+      const ownResponses = (operation.responses ?? {}) as Record<string, Json>;
+      for (const [status, response] of Object.entries(ownResponses)) {
+        if (response.description === 'Default Response') response.description = 'Success';
+        if (method === 'post') {
+          response.headers = {
+            ...(status === '202' ? { Location: { ...headers.Location, required: true } } : {}),
+            'Idempotent-Replayed': { ...headers.IdempotentReplayed, required: false },
+          };
+        }
+      }
+      operation.responses = { ...ownResponses, ...errorsOf(method) };
+      const body = (operation.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content?.['application/json']
+        ?.schema;
+      const properties = body?.properties as Record<string, Json> | undefined;
+      if (properties?.payload) properties.payload = ref('schemas', 'Payload');
+      for (const parameter of (operation.parameters ?? []) as Json[]) {
+        if (parameter.in === 'header' && parameter.name === 'idempotency-key') {
+          parameter.name = 'Idempotency-Key';
+          parameter.description = 'Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed';
+          parameter.schema = { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN };
+        }
+      }
+    }
+  }
+  return document;
+}

@@ -1,0 +1,37 @@
+// Refused at the door, with a 400 naming the path (docs/api.md): bodies holding `__proto__` or
+// `constructor.prototype` keys, NUL characters anywhere (keys, strings, query and path parameters), or
+// nesting beyond reason; and any body that is not JSON (415). The batch route checks each item on its
+// own, so one bad item is refused in its 207 result instead of failing the batch.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { findNulInParameters, findUnsafeJson, type Refusal } from '../../domain/refusals.js';
+import { HttpProblem } from '../../http/problem.js';
+
+export const BATCH_ROUTE = '/api/v1/transactions/batch';
+
+export const refusalProblem = (refusal: Refusal) =>
+  new HttpProblem(400, 'validation-error', `${refusal.path}: ${refusal.message}`, { errors: [refusal] });
+
+function bodyRefusal(request: FastifyRequest): Refusal | undefined {
+  const body = request.body;
+  if (request.routeOptions.url === BATCH_ROUTE && body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    // The container only: each item is checked by the route.
+    return findUnsafeJson({ ...(body as Record<string, unknown>), items: [] });
+  }
+  return findUnsafeJson(body);
+}
+
+export const strictInputPlugin = fp(
+  async (app: FastifyInstance) => {
+    // JSON only: without its parser, text/plain is refused with 415 like every other non-JSON type.
+    app.removeContentTypeParser('text/plain');
+    app.addHook('preValidation', async (request) => {
+      const refusal =
+        findNulInParameters(request.query as Record<string, unknown>, 'querystring') ??
+        findNulInParameters(request.params as Record<string, unknown>, 'params') ??
+        bodyRefusal(request);
+      if (refusal) throw refusalProblem(refusal);
+    });
+  },
+  { name: 'strict-input', dependencies: ['problem'] },
+);
