@@ -29,8 +29,9 @@ const HELP: Record<string, string> = {
   had, else the development MongoDB (mongo-java-server, needs Java 17 + Maven), data in DATA_DIR/mongo.
   Without API_KEYS it creates a development key for tenant "dev" in DATA_DIR/dev-api-key.`,
   serve: `prismo serve --role <gateway|ingest|processor|all>[,...]
-  Runs services for a scaled deployment. gateway: DATABASE_URL, INGEST_URL or MONGODB_URI. ingest:
-  MONGODB_URI. processor: MONGODB_URI, DATABASE_URL (its /healthz, /readyz, /metrics on OPS_PORT).`,
+  Runs services for a scaled deployment. gateway: MONGODB_URI (API keys, idempotency; the raw documents
+  too unless INGEST_URL), DATABASE_URL (reads). ingest: MONGODB_URI. processor: MONGODB_URI, DATABASE_URL
+  (its /healthz, /readyz, /metrics on OPS_PORT).`,
   process: `prismo process
   The processor alone: same as serve --role processor.`,
   migrate: `prismo migrate
@@ -38,7 +39,8 @@ const HELP: Record<string, string> = {
   keys: `prismo keys create --tenant <t> [--scopes s1,s2] [--label text]   print a new key, once
   prismo keys list [--tenant <t>]                                  ids, prefixes, scopes, state
   prismo keys revoke <id>                                          effective within API_KEY_CACHE_MS
-  Scopes: transactions:write, transactions:read, admin (default: the first two).`,
+  Scopes: transactions:write, transactions:read, admin (default: the first two). Keys live in MongoDB:
+  MONGODB_URI, or the MongoDB of a running \`prismo start\`.`,
   replay: `prismo replay [--id <id>]... [--tenant <t>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
   Puts failed or dead documents back in line with fresh attempts (MONGODB_URI). --dry-run only counts.`,
   status: `prismo status [--json] [--window <seconds>]
