@@ -29,6 +29,7 @@ export function changes$({
   events,
   resumeToken,
   inFlight,
+  pageSize,
   saveCheckpoint,
   lastCheckpointAt,
 }: SourceOptions): Observable<Candidate> {
@@ -40,6 +41,8 @@ export function changes$({
     retryBaseMs: settings.retryBaseMs,
     retryMaxMs: settings.retryMaxMs,
     heartbeat: { intervalMs: settings.checkpointHeartbeatMs, isIdle: () => inFlight.size === 0, save: saveCheckpoint },
+    // Backpressure: read the stream only while the pipeline has room, instead of dropping events for the sweep.
+    room: () => pageSize - inFlight.size,
     onEvent: (event) => {
       switch (event.kind) {
         case 'unsupported':

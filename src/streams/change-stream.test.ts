@@ -1,7 +1,6 @@
 // The change-stream source through the real driver: inserts arrive as candidates with resume tokens,
 // and a stream opened after a token replays exactly what followed it.
 
-import { EventEmitter } from 'node:events';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo, waitFor } from '../../test/support/databases.js';
@@ -54,9 +53,10 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
     const flaky = (token: unknown): InsertEventStream => {
       opens++;
       const stream = open(token);
-      if (opens === 1)
-        setTimeout(() => (stream as unknown as { emit(e: string, err: unknown): void }).emit('error', new Error('network blip')), 50);
-      return stream;
+      if (opens > 1) return stream;
+      // The first stream fails after 50 ms, as a dropped connection would.
+      const blip = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('network blip')), 50));
+      return { next: () => Promise.race([stream.next(), blip]), close: () => stream.close() };
     };
     const seen: string[] = [];
     const subscription = changeStream$({ open: flaky, retryBaseMs: 10, retryMaxMs: 100, onEvent: (e) => events.push(e) }).subscribe((c) =>
@@ -76,12 +76,8 @@ describe('changeStream$ without a server', () => {
     let opens = 0;
     const open = (): InsertEventStream => {
       opens++;
-      const emitter = new EventEmitter();
-      setTimeout(
-        () => emitter.emit('error', Object.assign(new Error('The $changeStream stage is only supported on replica sets'), { code: 40573 })),
-        0,
-      );
-      return Object.assign(emitter, { close: async () => undefined }) as unknown as InsertEventStream;
+      const unsupported = Object.assign(new Error('The $changeStream stage is only supported on replica sets'), { code: 40573 });
+      return { next: () => Promise.reject(unsupported), close: async () => undefined };
     };
     const seen = await firstValueFrom(
       changeStream$({ open, retryBaseMs: 1, retryMaxMs: 1, onEvent: (e) => events.push(e) }).pipe(toArray()),
@@ -89,5 +85,37 @@ describe('changeStream$ without a server', () => {
     expect(seen).toEqual([]);
     expect(events.map((e) => e.kind)).toEqual(['unsupported']);
     expect(opens).toBe(1);
+  });
+});
+
+describe('changeStream$ backpressure', () => {
+  it('reads the stream only while the pipeline has room: a full pipeline leaves events with the server, not dropped', async () => {
+    let room = 0;
+    let roomAsked = 0;
+    let reads = 0;
+    const event = (i: number) => ({ _id: { token: i }, documentKey: { _id: { toHexString: () => i.toString(16).padStart(24, '0') } } });
+    const open = (): InsertEventStream => ({
+      next: async () => event(reads++),
+      close: async () => undefined,
+    });
+    const seen: string[] = [];
+    const subscription = changeStream$({
+      open,
+      retryBaseMs: 1,
+      retryMaxMs: 1,
+      roomPollMs: 1,
+      room: () => {
+        roomAsked++;
+        return room - seen.length;
+      },
+    }).subscribe((candidate) => seen.push(candidate.id));
+    await waitFor('the source to look for room a few times', () => roomAsked >= 5);
+    expect(reads).toBe(0);
+    room = 3;
+    await waitFor('three events once there is room for three', () => seen.length === 3);
+    await waitFor('the source to look for room again', () => roomAsked >= 12);
+    // Exactly as many read as there was room for: nothing read and then dropped.
+    expect(reads).toBe(3);
+    subscription.unsubscribe();
   });
 });

@@ -1,17 +1,23 @@
 // The change-stream source: insert events on raw_transactions as candidates carrying their resume
-// token. It reconnects with backoff after errors, restarts without a token when the token is no longer
-// usable (the sweep covers the gap), and completes when the server offers no change streams at all.
+// token. It pulls (the driver's next()) only while the pipeline has room, so a full pipeline stops reading
+// the stream instead of dropping events for the sweep: the server keeps them until there is room.
+// It reconnects with backoff after errors, restarts without a token when the token is no longer usable
+// (the sweep covers the gap), and completes when the server offers no change streams at all.
 import { asyncScheduler, defer, EMPTY, interval, Observable, retry, type SchedulerLike, timer } from 'rxjs';
 import { backoffDelay } from './backoff.js';
 import type { Candidate } from './pipeline.js';
 
-/** The part of the driver's ChangeStream this source uses. */
+/** One insert event, as much of it as this source reads. */
+export interface InsertEvent {
+  _id: unknown;
+  documentKey: { _id: { toHexString(): string } };
+  clusterTime?: { getHighBits(): number };
+}
+
+/** The part of the driver's ChangeStream this source uses, in iterator mode. */
 export interface InsertEventStream {
-  on(
-    event: 'change',
-    listener: (change: { _id: unknown; documentKey: { _id: { toHexString(): string } }; clusterTime?: { getHighBits(): number } }) => void,
-  ): unknown;
-  on(event: 'error', listener: (error: unknown) => void): unknown;
+  /** The next event, waiting for one; rejects with the stream's error. */
+  next(): Promise<InsertEvent>;
   close(): Promise<void>;
   /** The token to resume after everything seen so far, advanced by the server even when nothing changes. */
   readonly resumeToken?: unknown;
@@ -36,6 +42,10 @@ export interface ChangeStreamOptions {
    * token keeps moving and never falls out of the oplog.
    */
   heartbeat?: { intervalMs: number; isIdle(): boolean; save(resumeToken: unknown): Promise<unknown> };
+  /** How many more candidates the pipeline can take now; at 0 the stream is not read until there is room. */
+  room?: () => number;
+  /** How often to look again for room while the pipeline is full (default 5 ms). */
+  roomPollMs?: number;
 }
 
 /** Failed attempts to resume after the same token before it is given up as unusable. */
@@ -58,17 +68,36 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
 
   const attach$ = new Observable<Candidate>((subscriber) => {
     const stream = options.open(resumeToken);
-    stream.on('change', (change) => {
-      resumeToken = change._id;
-      const seconds = change.clusterTime?.getHighBits();
-      subscriber.next({
-        id: change.documentKey._id.toHexString(),
-        via: 'stream',
-        resumeToken: change._id,
-        ...(seconds ? { at: new Date(seconds * 1000) } : {}),
+    let closed = false;
+    const roomFreed = () =>
+      new Promise<void>((resolve) => {
+        const poll = scheduler.schedule(function wait() {
+          if (closed || (options.room?.() ?? 1) > 0) resolve();
+          else this.schedule(undefined, options.roomPollMs ?? 5);
+        }, options.roomPollMs ?? 5);
+        subscriber.add(poll);
       });
+    const pull = async () => {
+      while (!closed) {
+        if ((options.room?.() ?? 1) <= 0) {
+          await roomFreed();
+          continue;
+        }
+        const change = await stream.next();
+        if (closed) return;
+        resumeToken = change._id;
+        const seconds = change.clusterTime?.getHighBits();
+        subscriber.next({
+          id: change.documentKey._id.toHexString(),
+          via: 'stream',
+          resumeToken: change._id,
+          ...(seconds ? { at: new Date(seconds * 1000) } : {}),
+        });
+      }
+    };
+    pull().catch((error: unknown) => {
+      if (!closed) subscriber.error(error);
     });
-    stream.on('error', (error) => subscriber.error(error));
     let lastBeat: string | undefined;
     const heartbeat = options.heartbeat;
     const beats = heartbeat
@@ -82,6 +111,7 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
         })
       : undefined;
     return () => {
+      closed = true;
       beats?.unsubscribe();
       stream.close().catch(() => undefined);
     };

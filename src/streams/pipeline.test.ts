@@ -112,13 +112,51 @@ describe('pipeline', () => {
     });
   });
 
-  it('cuts a batch after BATCH_MAX_WAIT_MS when fewer documents arrive', () => {
+  it('cuts a batch once its oldest document has waited BATCH_MAX_WAIT_MS when fewer arrive: a lone event waits at most that', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
       const { sinks } = recordingSinks();
       const changes$ = cold('a 14ms b 9ms |', { a: stream('1'), b: stream('2') });
       const out$ = pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler)).pipe(map(summary));
-      expectObservable(out$).toBe('10ms a 9ms b 4ms |', { a: '1/1/0/0', b: '1/1/0/0' });
+      // a at 0 leaves at 10; b at 15 leaves at 25, 10 ms after it arrived (not at a fixed window's end).
+      expectObservable(out$).toBe('10ms a 14ms (b|)', { a: '1/1/0/0', b: '1/1/0/0' });
+    });
+  });
+
+  /** 30 stream events, one per frame, ids 0..29. */
+  const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCD';
+  const steady = (cold: TestScheduler['createColdObservable']) =>
+    cold(`${LETTERS}|`, Object.fromEntries([...LETTERS].map((letter, i) => [letter, stream(String(i))])));
+
+  it('under overload batches grow: while the slot is busy documents accumulate, and the next batch takes them at once', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const slowWrite = { writeBatch: () => cold('50ms (x|)', { x: true }) };
+      const { sinks, claimed } = recordingSinks(slowWrite);
+      pipeline({ changes$: steady(cold), sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 100 })).subscribe();
+      scheduler.flush();
+      // The first batch leaves when its oldest has waited 10 ms; the rest arrive while it writes and leave
+      // together when the slot frees: two batches, where fixed 10 ms windows would have queued three.
+      expect(claimed.map((ids) => ids.length)).toEqual([claimed[0]!.length, 30 - claimed[0]!.length]);
+      expect(claimed[0]!.length).toBeGreaterThanOrEqual(10);
+      expect(claimed[0]!.length).toBeLessThanOrEqual(11);
+    });
+  });
+
+  it('a freed slot takes at most BATCH_MAX_SIZE of what accumulated, and the next slot the next BATCH_MAX_SIZE', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const slowWrite = { writeBatch: () => cold('50ms (x|)', { x: true }) };
+      const { sinks, claimed } = recordingSinks(slowWrite);
+      pipeline(
+        { changes$: steady(cold), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler, { batchMaxSize: 8, maxInFlight: 100 }),
+      ).subscribe();
+      scheduler.flush();
+      // 8 reached at frame 7: the first batch leaves full; the 22 that accumulate leave 8, 8, then 6.
+      expect(claimed.map((ids) => ids.length)).toEqual([8, 8, 8, 6]);
+      expect(claimed.flat()).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
     });
   });
 

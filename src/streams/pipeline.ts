@@ -4,7 +4,6 @@
 // PostgreSQL, so marble tests drive it on virtual time.
 import {
   asyncScheduler,
-  bufferTime,
   catchError,
   concat,
   defer,
@@ -13,7 +12,6 @@ import {
   finalize,
   map,
   merge,
-  mergeMap,
   type Observable,
   type ObservableInput,
   of,
@@ -28,6 +26,7 @@ import {
 import { isPermanent } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import { backoffDelay } from './backoff.js';
+import { groupCommit } from './group-commit.js';
 
 /** A raw document id that may need processing, and where it was seen. */
 export interface Candidate {
@@ -291,8 +290,11 @@ export function pipeline<D extends ClaimedDoc, R>(
       inFlight.add(candidate.id);
       return true;
     }),
-    bufferTime(options.batchMaxWaitMs, null, options.batchMaxSize, scheduler),
-    filter((batch) => batch.length > 0),
-    mergeMap(processBatch, options.concurrency),
+    groupCommit(processBatch, {
+      maxSize: options.batchMaxSize,
+      maxWaitMs: options.batchMaxWaitMs,
+      concurrency: options.concurrency,
+      scheduler,
+    }),
   );
 }

@@ -1,0 +1,80 @@
+// Adaptive batching (group commit): a batch leaves when a slot is free and either `maxSize` items wait
+// or the oldest has waited `maxWaitMs`. While every slot is busy, items accumulate, and the next free slot
+// takes up to `maxSize` at once, so batches grow with the load instead of queueing small ones behind
+// each other (what bufferTime + mergeMap did: a batch every window, whatever was in flight).
+import { Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
+
+export interface GroupCommitOptions {
+  maxSize: number;
+  maxWaitMs: number;
+  /** Batches worked on at once (the slots). */
+  concurrency: number;
+  scheduler: SchedulerLike;
+}
+
+export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions): OperatorFunction<T, R> {
+  const { maxSize, maxWaitMs, concurrency, scheduler } = options;
+  return (source) =>
+    new Observable<R>((subscriber) => {
+      const queue: Array<{ item: T; at: number }> = [];
+      const running = new Subscription();
+      let busy = 0;
+      let sourceDone = false;
+      let timer: Subscription | undefined;
+
+      const due = () => queue.length > 0 && (queue.length >= maxSize || sourceDone || scheduler.now() - queue[0]!.at >= maxWaitMs);
+      const finishIfDone = () => {
+        if (sourceDone && busy === 0 && queue.length === 0) subscriber.complete();
+      };
+      /** While the oldest waits and a slot is free, wake up when it has waited long enough. */
+      const arm = () => {
+        timer?.unsubscribe();
+        timer = undefined;
+        if (queue.length === 0 || busy >= concurrency) return; // a finishing batch pumps instead
+        const wait = Math.max(0, queue[0]!.at + maxWaitMs - scheduler.now());
+        timer = scheduler.schedule(() => {
+          timer = undefined;
+          pump();
+        }, wait);
+      };
+      const pump = (): void => {
+        while (busy < concurrency && due()) {
+          const batch = queue.splice(0, maxSize).map((entry) => entry.item);
+          busy++;
+          const slot = new Subscription();
+          running.add(slot);
+          slot.add(
+            work(batch).subscribe({
+              next: (result) => subscriber.next(result),
+              error: (error: unknown) => subscriber.error(error),
+              complete: () => {
+                busy--;
+                running.remove(slot);
+                pump();
+                finishIfDone();
+              },
+            }),
+          );
+        }
+        arm();
+      };
+
+      const input = source.subscribe({
+        next: (item) => {
+          queue.push({ item, at: scheduler.now() });
+          if (queue.length >= maxSize || timer === undefined) pump();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          sourceDone = true;
+          pump();
+          finishIfDone();
+        },
+      });
+      return () => {
+        input.unsubscribe();
+        timer?.unsubscribe();
+        running.unsubscribe();
+      };
+    });
+}
