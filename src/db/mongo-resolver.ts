@@ -54,7 +54,11 @@ function newestSourceTime(dir: string): number {
   return newest;
 }
 
-async function startStandIn(dataDir?: string): Promise<ResolvedMongo> {
+/**
+ * The development MongoDB (tools/mongo-stand-in), built on first use. `upstream` runs mongo-java-server's
+ * memory backend as published (no _id narrowing, no secondary indexes), to compare results and timings.
+ */
+export async function startStandIn(dataDir?: string, { upstream = false } = {}): Promise<ResolvedMongo> {
   if (!hasCommand('java') || spawnSync('mvn', ['-v'], { stdio: 'ignore' }).error) {
     throw new Error('java or mvn is not installed (Debian: apt-get install openjdk-17-jre-headless maven)');
   }
@@ -73,6 +77,7 @@ async function startStandIn(dataDir?: string): Promise<ResolvedMongo> {
     '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler=off',
     // Ignored secondary indexes are a documented gap (docs/testing.md), not news on every run.
     '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.backend.AbstractMongoDatabase=error',
+    ...(upstream ? ['-Dstandin.upstream=true'] : []),
     '-cp',
     classpath,
     'cloud.prismo.standin.Launcher',

@@ -78,7 +78,12 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
 
 /** Indexes the sweep, the claim and the log lookups rely on; createIndex is a no-op when present. */
 export async function ensureMongoIndexes(mongo: MongoCollections): Promise<void> {
+  // The backlog figures (countDocuments on the waiting states) read this one.
   await mongo.raw.createIndex({ processed: 1, status: 1, leaseUntil: 1 }, { name: 'sweep' });
+  // The sweep's find(claimable).sort({_id: 1}).limit(n): equality on processed, then the keys in _id order,
+  // so the server walks waiting documents oldest first and stops after n, never sorting the backlog.
+  // Partial: processed documents (the vast majority, over time) are not in it at all.
+  await mongo.raw.createIndex({ processed: 1, _id: 1 }, { name: 'waiting_by_id', partialFilterExpression: { processed: false } });
   await mongo.raw.createIndex({ leaseToken: 1 }, { name: 'claim', sparse: true });
   await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });
   // One raw document per (tenant, source, externalId): a resubmission gets the first one's id.

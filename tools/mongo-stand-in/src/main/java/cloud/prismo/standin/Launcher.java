@@ -43,7 +43,10 @@ public final class Launcher {
                 port = Integer.parseInt(args[i]);
             }
         }
-        AbstractMongoBackend backend = dataFile == null ? new MemoryBackend() : new H2Backend(dataFile);
+        // In memory (tests, benchmarks) with real secondary indexes and _id narrowing, or as upstream has it
+        // (-Dstandin.upstream=true, to compare results and timings); H2 for `npm start`.
+        boolean upstream = Boolean.getBoolean("standin.upstream");
+        AbstractMongoBackend backend = dataFile != null ? new H2Backend(dataFile) : upstream ? new MemoryBackend() : new IndexedMemoryBackend();
         backend.version(REPORTED_VERSION);
         backend.enableOplog();
         MongoServer server = new MongoServer(backend);

@@ -1,0 +1,130 @@
+// The development MongoDB narrows queries through the _id index and keeps real secondary indexes
+// (tools/mongo-stand-in). That must change speed, never results: the same documents, the same queries and
+// updates the product runs, against the stand-in as upstream publishes it and as we run it, answer alike.
+import { spawnSync } from 'node:child_process';
+import { type Collection, type Document, type Filter, MongoClient, ObjectId } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ResolvedMongo, startStandIn } from '../src/db/mongo-resolver.js';
+import { ensureMongoIndexes, type RawTransaction } from '../src/raw-store/collections.js';
+import { claimableFilter, WAITING } from '../src/raw-store/states.js';
+
+const hasJava = !spawnSync('java', ['-version'], { stdio: 'ignore' }).error && !spawnSync('mvn', ['-v'], { stdio: 'ignore' }).error;
+
+describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-java-server does, only faster', () => {
+  const servers: ResolvedMongo[] = [];
+  const clients: MongoClient[] = [];
+  let ours: Collection<RawTransaction>;
+  let upstream: Collection<RawTransaction>;
+
+  beforeAll(async () => {
+    const [indexed, plain] = await Promise.all([startStandIn(), startStandIn(undefined, { upstream: true })]);
+    servers.push(indexed, plain);
+    const collectionsOf = async (uri: string) => {
+      const client = await MongoClient.connect(uri);
+      clients.push(client);
+      const db = client.db('standin_compare');
+      const raw = db.collection<RawTransaction>('raw_transactions');
+      await ensureMongoIndexes({ raw, logs: db.collection('processing_logs'), checkpoints: db.collection('processor_checkpoints') });
+      return raw;
+    };
+    [ours, upstream] = await Promise.all([collectionsOf(indexed.uri), collectionsOf(plain.uri)]);
+    const statuses = ['pending', 'failed', 'processed', 'dead'] as const;
+    const docs = Array.from({ length: 3_000 }, (_, i) => ({
+      _id: new ObjectId(i.toString(16).padStart(24, '0')),
+      tenantId: `t${i % 7}`,
+      source: 'generic',
+      externalId: i % 3 ? `e${i}` : null,
+      ...(i % 3 ? { dedupKey: `["t${i % 7}","generic","e${i}"]` } : {}),
+      payload: { i, tags: [`tag${i % 4}`, `tag${i % 9}`] },
+      receivedAt: new Date(Date.UTC(2026, 10, 25, 0, 0, i % 600)),
+      processed: statuses[i % 4] === 'processed',
+      status: statuses[i % 4]!,
+      attempts: i % 5,
+      // Numbers of different types that are equal, as MongoDB compares them.
+      ...(i % 10 === 0 ? { leaseOwner: 'w1', leaseToken: `token-${i % 50}`, leaseUntil: new Date(Date.UTC(2026, 10, 25, 1)) } : {}),
+    }));
+    await Promise.all([ours.insertMany(docs), upstream.insertMany(docs)]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  const ids = (docs: Document[]) => docs.map((doc) => String(doc._id));
+  const both = async <T>(run: (raw: Collection<RawTransaction>) => Promise<T>) => {
+    const [a, b] = [await run(ours), await run(upstream)];
+    return { ours: a, upstream: b };
+  };
+  const someIds = (step: number, count: number) =>
+    Array.from({ length: count }, (_, k) => new ObjectId((k * step).toString(16).padStart(24, '0')));
+  const now = new Date(Date.UTC(2026, 10, 25, 0, 30));
+
+  it('finds: the claim and read-back shapes, the sweep, the backlog, equality on arrays and numbers, null and missing', async () => {
+    const queries: Array<[string, Document, Document?]> = [
+      ['claim shape', { _id: { $in: someIds(3, 500) }, ...claimableFilter(now) }],
+      ['_id equality plus a field', { _id: someIds(1, 8)[7]!, status: 'pending' }],
+      ['read-back by token', { leaseToken: 'token-10' }],
+      ['token $in', { leaseToken: { $in: ['token-0', 'token-20', 'nope'] } }],
+      ['sweep', claimableFilter(now), { _id: 1 }],
+      ['waiting', WAITING],
+      ['processed true', { processed: true }],
+      ['dedup key', { dedupKey: { $in: ['["t1","generic","e1"]', '["t2","generic","e2"]', 'none'] } }],
+      ['array element equality', { 'payload.tags': 'tag3' }],
+      ['number equality across types', { 'payload.i': 42.0 }],
+      ['null matches missing', { leaseToken: null, status: 'failed' }],
+      ['$or with _id', { $or: [{ _id: someIds(1, 3)[2]! }, { leaseToken: 'token-30' }] }],
+      ['no such _id', { _id: { $in: [new ObjectId()] }, processed: false }],
+    ];
+    for (const [name, filter, sort] of queries) {
+      const found = await both((raw) => raw.find(filter, sort ? { sort } : {}).toArray());
+      expect(ids(found.ours).sort(), name).toEqual(ids(found.upstream).sort());
+      if (sort) expect(ids(found.ours), `${name}, in order`).toEqual(ids(found.upstream));
+      const counted = await both((raw) => raw.countDocuments(filter));
+      expect(counted.ours, name).toBe(counted.upstream);
+    }
+    // The claim shape and the read-back find something, so the comparison is not of two empty lists.
+    expect((await ours.find({ _id: { $in: someIds(3, 500) }, ...claimableFilter(now) }).toArray()).length).toBeGreaterThan(100);
+    expect((await ours.find({ leaseToken: 'token-10' }).toArray()).length).toBeGreaterThan(0);
+  });
+
+  it('updates, deletes and the queries after them: the indexes follow every change', async () => {
+    const claimIds = someIds(2, 700);
+    const steps: Array<(raw: Collection<RawTransaction>) => Promise<unknown>> = [
+      (raw) =>
+        raw.updateMany(
+          { _id: { $in: claimIds }, ...claimableFilter(now) },
+          { $set: { leaseOwner: 'w2', leaseToken: 'claim-1', leaseUntil: now } },
+        ),
+      (raw) =>
+        raw.updateMany(
+          { leaseToken: 'claim-1', attempts: { $lt: 3 } },
+          { $set: { processed: true, status: 'processed', leaseToken: null } },
+        ),
+      (raw) => raw.updateMany({ leaseToken: 'claim-1' }, { $set: { status: 'failed' }, $inc: { attempts: 1 } }),
+      (raw) => raw.deleteMany({ _id: { $in: someIds(5, 100) }, processed: true }),
+      (raw) => raw.updateOne({ leaseToken: 'token-0' }, { $unset: { leaseToken: '' } }),
+      (raw) =>
+        raw.insertOne({
+          ...({} as RawTransaction),
+          _id: new ObjectId('f'.repeat(24)),
+          processed: false,
+          status: 'pending',
+          leaseToken: 'claim-1',
+        }),
+    ];
+    for (const step of steps) await both(step);
+    const filters: Array<Filter<RawTransaction>> = [
+      { leaseToken: 'claim-1' },
+      { processed: true },
+      WAITING,
+      { leaseToken: 'token-0' },
+      { _id: { $in: claimIds }, status: 'failed' },
+    ];
+    for (const filter of filters) {
+      const found = await both((raw) => raw.find(filter).toArray());
+      expect(ids(found.ours).sort(), JSON.stringify(filter)).toEqual(ids(found.upstream).sort());
+    }
+    expect(await ours.countDocuments({ leaseToken: 'claim-1' })).toBeGreaterThan(1);
+  });
+});

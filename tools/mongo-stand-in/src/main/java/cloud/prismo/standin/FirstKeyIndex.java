@@ -1,0 +1,182 @@
+package cloud.prismo.standin;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.bson.Document;
+
+import java.util.Collection;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A non-unique index for the memory backend, kept on the index's first key: a query that constrains that
+ * key by equality or {@code $in} (scalar values) reads only the positions holding those values, and the
+ * whole query is then matched against them, so a compound index serves its prefix and the result never
+ * differs from a scan. Documents are tracked by {@code _id} so a removal knows its position.
+ */
+final class FirstKeyIndex extends Index<Integer> {
+    private final String field;
+    private final Map<Object, Set<Integer>> positionsByValue = new HashMap<>();
+    private final Map<Object, Integer> positionById = new HashMap<>();
+
+    FirstKeyIndex(String name, List<IndexKey> keys, boolean sparse) {
+        super(name, keys, sparse);
+        this.field = keys.get(0).getKey();
+    }
+
+    /** Numbers compare by value whatever their type, as MongoDB's equality does. */
+    private static Object normalize(Object value) {
+        if (value == null || value instanceof Missing) {
+            return null;
+        }
+        if (value instanceof Number number && !(value instanceof Long l && (double) l != l)) {
+            double d = number.doubleValue();
+            return d == -0.0 ? 0.0 : d;
+        }
+        return value;
+    }
+
+    /** Index values of a document: its scalar value, or each element of an array. */
+    private Set<Object> valuesOf(Document document) {
+        Object value = document.get(field);
+        if (field.contains(".")) {
+            value = null; // dotted paths are not indexed here: queries on them fall back to a scan
+        }
+        Set<Object> values = new LinkedHashSet<>();
+        if (value instanceof Collection<?> collection) {
+            for (Object element : collection) {
+                values.add(normalize(element));
+            }
+        } else {
+            values.add(normalize(value));
+        }
+        return values;
+    }
+
+    private static boolean isScalar(Object value) {
+        return value instanceof String || value instanceof Number || value instanceof Boolean || value instanceof Date
+            || value instanceof de.bwaldvogel.mongo.bson.ObjectId;
+    }
+
+    /** The values a query constrains the first key to, or null when it does not do so by scalar equality. */
+    private Collection<Object> queriedValues(Document query) {
+        if (field.contains(".") || !query.containsKey(field)) {
+            return null;
+        }
+        Object condition = query.get(field);
+        if (isScalar(condition)) {
+            return List.of(condition);
+        }
+        if (condition instanceof Document document && document.size() == 1) {
+            Object eq = document.get("$eq");
+            if (isScalar(eq)) {
+                return List.of(eq);
+            }
+            if (document.get("$in") instanceof Collection<?> in && !in.isEmpty() && in.stream().allMatch(FirstKeyIndex::isScalar)) {
+                return List.copyOf(in);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public synchronized boolean canHandle(Document query) {
+        return queriedValues(query) != null;
+    }
+
+    @Override
+    public synchronized Iterable<Integer> getPositions(Document query) {
+        Set<Integer> positions = new TreeSet<>();
+        for (Object value : queriedValues(query)) {
+            Set<Integer> found = positionsByValue.get(normalize(value));
+            if (found != null) {
+                positions.addAll(found);
+            }
+        }
+        return positions;
+    }
+
+    @Override
+    public synchronized void add(Document document, Integer position, MongoCollection<Integer> collection) {
+        for (Object value : valuesOf(document)) {
+            positionsByValue.computeIfAbsent(value, v -> new TreeSet<>()).add(position);
+        }
+        positionById.put(normalize(document.get("_id")), position);
+    }
+
+    @Override
+    public synchronized Integer remove(Document document) {
+        Integer position = positionById.remove(normalize(document.get("_id")));
+        if (position != null) {
+            for (Object value : valuesOf(document)) {
+                Set<Integer> positions = positionsByValue.get(value);
+                if (positions != null) {
+                    positions.remove(position);
+                    if (positions.isEmpty()) {
+                        positionsByValue.remove(value);
+                    }
+                }
+            }
+        }
+        return position;
+    }
+
+    @Override
+    public synchronized void updateInPlace(Document oldDocument, Document newDocument, Integer position, MongoCollection<Integer> collection) {
+        Set<Object> before = valuesOf(oldDocument);
+        Set<Object> after = valuesOf(newDocument);
+        if (before.equals(after)) {
+            return;
+        }
+        for (Object value : before) {
+            Set<Integer> positions = positionsByValue.get(value);
+            if (positions != null) {
+                positions.remove(position);
+                if (positions.isEmpty()) {
+                    positionsByValue.remove(value);
+                }
+            }
+        }
+        for (Object value : after) {
+            positionsByValue.computeIfAbsent(value, v -> new TreeSet<>()).add(position);
+        }
+    }
+
+    @Override
+    public Integer getPosition(Document document) {
+        return null; // not unique: positions come from the _id index
+    }
+
+    @Override
+    public void checkAdd(Document document, MongoCollection<Integer> collection) {
+        // not unique: nothing to check
+    }
+
+    @Override
+    public void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<Integer> collection) {
+        // not unique: nothing to check
+    }
+
+    @Override
+    public synchronized long getCount() {
+        return positionById.size();
+    }
+
+    @Override
+    public long getDataSize() {
+        return getCount();
+    }
+
+    @Override
+    public synchronized void drop() {
+        positionsByValue.clear();
+        positionById.clear();
+    }
+}
