@@ -32,7 +32,7 @@ const number = (text: string | undefined, fallback: number) => (text === undefin
 const settings = {
   durationS: number(values.duration, smoke ? 1 : 10),
   connections: number(values.connections, smoke ? 4 : 32),
-  rates: (values.rates ?? (smoke ? '50' : '200,1000,5000')).split(',').map(Number),
+  rates: (values.rates ?? (smoke ? '50' : '100,1000,2000')).split(',').map(Number),
   documents: values.million ? 1_000_000 : number(values.documents, smoke ? 1_000 : 200_000),
   floorDocuments: smoke ? 100 : 2_000,
   batchItems: smoke ? 10 : 100,

@@ -1,18 +1,23 @@
 // Drain throughput: N raw documents pre-loaded, the processor started, documents per second until the
-// backlog is empty, and peak RSS. Baselines in the same run: the ceiling, a bare multi-row INSERT of the
-// same transformed rows (what PostgreSQL allows with no MongoDB work at all), and the floor, a naive
-// processor that handles one document at a time.
+// backlog is empty, and peak RSS. Baselines in the same run: two ceilings, one per database: PostgreSQL's
+// (a bare multi-row INSERT of the same transformed rows, no MongoDB work) and MongoDB's (the processor's
+// own MongoDB protocol alone: sweep, claim and read-back, mark, log, on the same documents, no PostgreSQL
+// and no transform), and the floor, a naive processor that handles one document at a time.
 import { ObjectId } from 'mongodb';
 import { loadSettings } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
 import { startProcessor } from '../../src/processor/start.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
 import { transformRaw } from '../../src/processor/transform/index.js';
+import { claimBatch } from '../../src/raw-store/claim.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
+import { findWaitingIds } from '../../src/raw-store/find-waiting.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { markProcessed } from '../../src/raw-store/mark-processed.js';
+import { writeLogs } from '../../src/raw-store/write-logs.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { ScenarioResult } from '../report.js';
-import { type BenchEnv, type Databases, envelopeOf, freshDatabases, sampleRss } from '../support.js';
+import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile, sampleRss } from '../support.js';
 
 async function preload(dbs: Databases, count: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {
@@ -78,6 +83,47 @@ async function ceiling(env: BenchEnv, count: number, batchSize: number) {
   }
 }
 
+/**
+ * The processor's MongoDB protocol alone, batch after batch as one slot does it: the sweep's page of
+ * ids, the claim (updateMany + read-back by token), the mark, the log entries. No transform, no
+ * PostgreSQL: what MongoDB allows the processor at most. Also times each claim.
+ */
+async function mongoCeiling(env: BenchEnv, count: number, batchSize: number) {
+  const dbs = await freshDatabases(env, 'mongoceiling');
+  try {
+    await preload(dbs, count);
+    const claimMs: number[] = [];
+    const started = performance.now();
+    for (let batch = 0; ; batch++) {
+      const ids = await findWaitingIds(dbs.mongo.raw, batchSize);
+      if (ids.length === 0) break;
+      const claimStarted = performance.now();
+      const docs = await claimBatch(dbs.mongo.raw, ids, { worker: 'ceiling', leaseMs: 60_000 });
+      claimMs.push(performance.now() - claimStarted);
+      await markProcessed(
+        dbs.mongo.raw,
+        docs.map((doc) => doc.id),
+      );
+      await writeLogs(
+        dbs.mongo.logs,
+        docs.map((doc) => ({
+          rawId: doc.id,
+          tenantId: doc.raw.tenantId,
+          outcome: 'processed' as const,
+          batchId: `ceiling-${batch}`,
+          durationMs: 0,
+          latencyMs: 0,
+        })),
+        'ceiling',
+      );
+    }
+    const sorted = [...claimMs].sort((a, b) => a - b);
+    return { rate: count / ((performance.now() - started) / 1000), claimP50Ms: percentile(sorted, 50), claimP99Ms: percentile(sorted, 99) };
+  } finally {
+    await dbs.drop();
+  }
+}
+
 /** One document at a time: read it, transform it, write its row, mark it, log it. */
 async function floor(env: BenchEnv, count: number) {
   const dbs = await freshDatabases(env, 'floor');
@@ -119,6 +165,7 @@ export async function drainScenario(
   const one = await drainWithProcessors(env, documents, 1, knobs);
   const two = twoProcessors ? await drainWithProcessors(env, documents, 2, knobs) : undefined;
   const top = await ceiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
+  const mongoTop = await mongoCeiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
   const bottom = await floor(env, floorDocuments);
   const measurements = [
     {
@@ -141,13 +188,29 @@ export async function drainScenario(
           },
         ]
       : []),
-    { scenario: 'drain', variant: 'ceiling: bare multi-row INSERT', throughput: top.rate, unit: 'rows/s', notes: 'no MongoDB work' },
+    {
+      scenario: 'drain',
+      variant: 'PostgreSQL ceiling: bare multi-row INSERT',
+      throughput: top.rate,
+      unit: 'rows/s',
+      notes: 'no MongoDB work',
+    },
+    {
+      scenario: 'drain',
+      variant: `MongoDB ceiling: sweep, claim, mark, log (${documents} docs)`,
+      throughput: mongoTop.rate,
+      unit: 'docs/s',
+      p50Ms: mongoTop.claimP50Ms,
+      p99Ms: mongoTop.claimP99Ms,
+      notes: 'no PostgreSQL, no transform; latency columns: one claim of a batch',
+    },
     { scenario: 'drain', variant: `floor: naive one at a time (${floorDocuments})`, throughput: bottom.rate, unit: 'docs/s' },
   ];
   return {
     measurements,
     ratios: [
-      { scenario: 'drain', what: 'processor / ceiling', value: one.rate / top.rate },
+      { scenario: 'drain', what: 'processor / PostgreSQL ceiling', value: one.rate / top.rate },
+      { scenario: 'drain', what: 'processor / MongoDB ceiling', value: one.rate / mongoTop.rate },
       { scenario: 'drain', what: 'processor / naive floor', value: one.rate / bottom.rate },
       ...(two ? [{ scenario: 'drain', what: '2 processors / 1', value: two.rate / one.rate }] : []),
     ],

@@ -2,11 +2,29 @@
 // created_at is clock_timestamp() at insert), for the real pipeline (change stream + sweep) and for
 // poll-only mode, the design we started from (change stream off, the default POLL_INTERVAL_MS).
 
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import { BENCH_API_KEY, type BenchEnv, envelopeOf, freshDatabases, median, percentile, startBenchSystem } from '../support.js';
 
 const MAX_OUTSTANDING = 256;
+const LOADGEN = fileURLToPath(new URL('../loadgen.ts', import.meta.url));
+
+interface Load {
+  accepted: Array<[string, number]>;
+  failed: number;
+  shed: number;
+  elapsedMs: number;
+}
+
+async function generateLoad(spec: { url: string; key: string; rate: number; durationS: number; maxOutstanding: number }): Promise<Load> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', LOADGEN, JSON.stringify(spec)], {
+    maxBuffer: 256 * 1_048_576,
+  });
+  return JSON.parse(stdout) as Load;
+}
 
 async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number, durationS: number, knobs: Record<string, string>) {
   const dbs = await freshDatabases(env, `e2e_${mode.replace('-', '')}_${rate}`);
@@ -14,42 +32,13 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     ...knobs,
     CHANGE_STREAM: mode === 'stream' ? 'on' : 'off',
   });
-  const acceptedAt = new Map<string, number>();
-  let failed = 0;
   try {
-    const total = Math.round(rate * durationS);
-    const started = performance.now();
-    const inFlight = new Set<Promise<void>>();
-    let sent = 0;
-    // Open loop: requests leave on schedule whether or not earlier ones have been answered, up to
-    // MAX_OUTSTANDING; beyond that the generator sheds them (counted) rather than pile up sockets.
-    let shed = 0;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
-      for (; sent < due; sent++) {
-        if (inFlight.size >= MAX_OUTSTANDING) {
-          shed++;
-          continue;
-        }
-        const i = sent;
-        const request = fetch(`${system.gatewayUrl}/api/v1/transactions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
-          body: JSON.stringify(envelopeOf(i)),
-        })
-          .then(async (response) => {
-            const at = Date.now();
-            if (response.status !== 202) failed++;
-            else acceptedAt.set(((await response.json()) as { id: string }).id, at);
-          })
-          .catch(() => void failed++)
-          .finally(() => inFlight.delete(request));
-        inFlight.add(request);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    await Promise.all(inFlight);
-    const achieved = acceptedAt.size / ((performance.now() - started) / 1000);
+    // The generator runs in its own process (bench/loadgen.ts), so it does not compete with the system
+    // for this process's event loop.
+    const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
+    const acceptedAt = new Map(load.accepted);
+    const { failed, shed } = load;
+    const achieved = acceptedAt.size / (load.elapsedMs / 1000);
     await waitFor(
       'every accepted row',
       async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= acceptedAt.size,
