@@ -71,7 +71,8 @@ export async function startStandIn(dataDir?: string, { upstream = false } = {}):
   }
   const classpath = `${standInJar}:${join(standInDir, 'target', 'lib', '*')}`;
   const javaArgs = [
-    '-Xmx2g',
+    // Enough heap for a 200,000-document drain with its logs and oplog window (the machines have 24 GiB).
+    '-Xmx6g',
     '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
     // Clients closing their sockets is routine, not an error worth a stack trace in the test output.
     '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler=off',

@@ -24,8 +24,9 @@ export async function backlogFigures(
   const [backlog, failed, dead, oldest] = await Promise.all([
     mongo.raw.countDocuments(WAITING),
     mongo.raw.countDocuments({ processed: false, status: 'failed' }),
-    mongo.raw.countDocuments({ status: 'dead' }),
-    mongo.raw.find(WAITING, { projection: { receivedAt: 1 }, sort: { receivedAt: 1 }, limit: 1 }).toArray(),
+    // Dead documents are never processed: the equality on processed lets the sweep index count them.
+    mongo.raw.countDocuments({ processed: false, status: 'dead' }),
+    mongo.raw.find(WAITING, { projection: { receivedAt: 1 }, sort: { _id: 1 }, limit: 1 }).toArray(),
   ]);
   return { backlog, failed, dead, oldestUnprocessedAgeSeconds: oldest[0] ? (now.getTime() - oldest[0].receivedAt.getTime()) / 1000 : 0 };
 }

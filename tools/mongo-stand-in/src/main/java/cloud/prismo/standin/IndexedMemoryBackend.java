@@ -1,5 +1,6 @@
 package cloud.prismo.standin;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
@@ -10,6 +11,9 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
+
+import java.time.Instant;
 
 import java.util.List;
 
@@ -23,9 +27,42 @@ import java.util.List;
  * and the whole query is matched against it. Test and development tooling only.
  */
 public final class IndexedMemoryBackend extends MemoryBackend {
+    /**
+     * How long oplog entries are kept. Upstream keeps every entry forever and scans the whole oplog on each
+     * change-stream getMore, so a long drain slows quadratically and the heap fills; a real oplog is capped
+     * too. A resume token older than the window is unusable, as on a real server whose oplog rolled over.
+     */
+    private static final long OPLOG_WINDOW_MS = Long.getLong("standin.oplogWindowSeconds", 30L) * 1000L;
+
     @Override
     public MemoryDatabase openOrCreateDatabase(String databaseName) {
         return new IndexedDatabase(databaseName, getCursorRegistry());
+    }
+
+    @Override
+    protected Oplog createOplog() {
+        Oplog oplog = super.createOplog();
+        @SuppressWarnings("unchecked")
+        MongoCollection<Object> entries = (MongoCollection<Object>) resolveDatabase("local").resolveCollection("oplog.rs", false);
+        Thread trimmer = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(5_000);
+                    Instant cutoff = Instant.now().minusMillis(OPLOG_WINDOW_MS);
+                    List<Document> expired = entries.queryAllAsStream()
+                        .filter(entry -> entry.get("wall") instanceof Instant wall && wall.isBefore(cutoff))
+                        .toList();
+                    expired.forEach(entries::removeDocument);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // a concurrent change to the oplog: the next round trims what this one could not
+                }
+            }
+        }, "oplog-trimmer");
+        trimmer.setDaemon(true);
+        trimmer.start();
+        return oplog;
     }
 
     static final class IndexedDatabase extends MemoryDatabase {
