@@ -172,6 +172,11 @@ describe.skipIf(!mongoUri)('the accept path', () => {
       expect(await mongo.raw.countDocuments({ tenantId: 'door4' })).toBe(0);
       // The same amount as a string is exact.
       expect((await send(url, { key, body: withAmount('90071992547409.93') })).status).toBe(202);
+      // A refusal at the door is not kept for the Idempotency-Key: the corrected request under the same key
+      // is a first request, not a reuse.
+      const headers = { 'idempotency-key': `door-${Date.now()}` };
+      expect((await send(url, { key, headers, body: withAmount('1.00', 'XTS') })).status).toBe(400);
+      expect((await send(url, { key, headers, body: withAmount('1.00') })).status).toBe(202);
     });
   });
 

@@ -3,18 +3,11 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { MongoServerError } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import type { AcceptCollections } from './accept-collections.js';
+import type { AcceptCollections, ApiKeyDoc } from './accept-collections.js';
 import { digestOf, keyPrefix, SCOPES, type Scope } from './api-keys.js';
 
-export interface ApiKeyRecord {
-  id: string;
-  tenantId: string;
-  prefix: string;
-  scopes: Scope[];
-  label: string | null;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
+/** A key as listings show it: everything but the digest. */
+export type ApiKeyRecord = Omit<ApiKeyDoc, '_id'>;
 
 export function parseScopes(text: string): Scope[] {
   const scopes = text

@@ -1,15 +1,24 @@
 // Refused at the door, with a 400 naming the path (docs/api.md): bodies holding `__proto__` or
-// `constructor.prototype` keys, NUL characters anywhere (keys, strings, query and path parameters), or
-// nesting beyond reason; and any body that is not JSON (415). The batch route checks each item on its
+// `constructor.prototype` keys, NUL characters anywhere (keys, strings, query and path parameters),
+// nesting beyond reason, or money no mapper could hold; and any body that is not JSON (415). The batch route checks each item on its
 // own, so one bad item is refused in its 207 result instead of failing the batch.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { findNulInParameters, findUnsafeJson, type Refusal } from '../../domain/refusals.js';
+import type { Envelope } from '../../domain/envelope.js';
+import { findNulInParameters, findUnsafeJson, type Refusal, refuseMoney } from '../../domain/refusals.js';
 import { HttpProblem } from '../../http/problem.js';
 
 export const BATCH_ROUTE = '/api/v1/transactions/batch';
+const SINGLE_ROUTE = '/api/v1/transactions';
 
-export const refusalProblem = (refusal: Refusal) =>
+const isEnvelopeLike = (body: unknown): body is Envelope =>
+  body !== null &&
+  typeof body === 'object' &&
+  typeof (body as { source?: unknown }).source === 'string' &&
+  typeof (body as { payload?: unknown }).payload === 'object' &&
+  (body as { payload?: unknown }).payload !== null;
+
+const refusalProblem = (refusal: Refusal) =>
   new HttpProblem(400, 'validation-error', `${refusal.path}: ${refusal.message}`, { errors: [refusal] });
 
 function bodyRefusal(request: FastifyRequest): Refusal | undefined {
@@ -18,7 +27,10 @@ function bodyRefusal(request: FastifyRequest): Refusal | undefined {
     // The container only: each item is checked by the route.
     return findUnsafeJson({ ...(body as Record<string, unknown>), items: [] });
   }
-  return findUnsafeJson(body);
+  const unsafe = findUnsafeJson(body);
+  // Money no mapper could hold, before the Idempotency-Key is taken, like every other refusal here.
+  if (unsafe || request.method !== 'POST' || request.routeOptions.url !== SINGLE_ROUTE || !isEnvelopeLike(body)) return unsafe;
+  return refuseMoney(body);
 }
 
 export const strictInputPlugin = fp(

@@ -13,7 +13,6 @@ import { findUnsafeJson, type Refusal, refuseMoney } from '../../domain/refusals
 import { HttpProblem, problemOfZodError } from '../../http/problem.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
-import { refusalProblem } from '../plugins/strict-input.js';
 import { getTransaction, listFiltersSchema, listTransactions, transactionViewSchema, UnknownCursorError } from '../transactions-query.js';
 
 const acceptedSchema = z.object({
@@ -73,8 +72,6 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       },
     },
     async (request, reply) => {
-      const refusal = refuseMoney(request.body);
-      if (refusal) throw refusalProblem(refusal);
       const { id, duplicate } = await ingest.accept(request.tenantId, request.body);
       const statusUrl = statusUrlOf(id);
       request.log.info({ rawId: id, tenantId: request.tenantId, source: request.body.source, duplicate }, 'transaction accepted');
