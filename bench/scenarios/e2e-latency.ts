@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
-import { BENCH_API_KEY, type BenchEnv, envelopeOf, freshDatabases, median, percentile, startBenchSystem } from '../support.js';
+import { BENCH_API_KEY, type BenchEnv, freshDatabases, median, percentile, startBenchSystem } from '../support.js';
 
 const MAX_OUTSTANDING = 256;
 const LOADGEN = fileURLToPath(new URL('../loadgen.ts', import.meta.url));
