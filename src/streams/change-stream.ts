@@ -72,8 +72,10 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
     const roomFreed = () =>
       new Promise<void>((resolve) => {
         const poll = scheduler.schedule(function wait() {
-          if (closed || (options.room?.() ?? 1) > 0) resolve();
-          else this.schedule(undefined, options.roomPollMs ?? 5);
+          if (!closed && (options.room?.() ?? 1) <= 0) return void this.schedule(undefined, options.roomPollMs ?? 5);
+          // Done waiting: no longer the subscriber's to tear down (episodes of backpressure must not pile up).
+          subscriber.remove(poll);
+          resolve();
         }, options.roomPollMs ?? 5);
         subscriber.add(poll);
       });
