@@ -131,6 +131,7 @@ export function completeContract(document: Json): Json {
     for (const [method, operation] of Object.entries(operations)) {
       const ownResponses = (operation.responses ?? {}) as Record<string, Json>;
       for (const [status, response] of Object.entries(ownResponses)) {
+        if ('$ref' in response) continue; // a shared error response (the document was completed before)
         if (response.description === 'Default Response') response.description = 'Success';
         if (method === 'post') {
           response.headers = {
