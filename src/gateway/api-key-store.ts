@@ -56,7 +56,10 @@ export async function createApiKey(
 
 export async function listApiKeys(collections: Pick<AcceptCollections, 'apiKeys'>, tenantId?: string): Promise<ApiKeyRecord[]> {
   const docs = await collections.apiKeys.find(tenantId ? { tenantId } : {}).toArray();
-  return docs.map(({ _id, ...record }) => record).sort((a, b) => Number(a.id) - Number(b.id));
+  // Oldest first; ids break ties (keys imported together share their creation time).
+  return docs
+    .map(({ _id, ...record }) => record)
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || Number(a.id) - Number(b.id));
 }
 
 /** Revokes by id; returns false when there is no such unrevoked key. */
