@@ -2,6 +2,12 @@
 import { MongoError, MongoServerError } from 'mongodb';
 import { PermanentError, TransientError } from '../domain/errors.js';
 
+/** The server's code for a unique index refusing a second document with the same key. */
+export const DUPLICATE_KEY = 11000;
+
+/** A write refused by a unique index (as a whole operation, not one write of a bulk). */
+export const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+
 /** Server error codes a retry can outlive: failover, shutdown, network trouble, time limits. */
 const TRANSIENT_SERVER_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 

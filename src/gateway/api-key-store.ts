@@ -1,8 +1,7 @@
 // Creating, listing and revoking API keys, kept in MongoDB (the accept path's only database). A key is
 // shown once, at creation; afterwards only its digest and prefix exist anywhere readable.
 import { randomBytes, randomInt } from 'node:crypto';
-import { MongoServerError } from 'mongodb';
-import { classifyMongoError } from '../db/mongo-errors.js';
+import { classifyMongoError, isDuplicateKey } from '../db/mongo-errors.js';
 import type { AcceptCollections, ApiKeyDoc } from './accept-collections.js';
 import { digestOf, keyPrefix, SCOPES, type Scope } from './api-keys.js';
 
@@ -48,7 +47,7 @@ export async function createApiKey(
       await collections.apiKeys.insertOne({ _id: digestOf(key).toString('hex'), ...record });
       return { key, record };
     } catch (error) {
-      if (attempt < 3 && error instanceof MongoServerError && error.code === 11000) continue;
+      if (attempt < 3 && isDuplicateKey(error)) continue;
       throw classifyMongoError(error);
     }
   }

@@ -1,7 +1,7 @@
 // Stores what a client sent: one raw document per envelope, pending, de-duplicated on (tenant, source,
 // externalId) through a unique index so a resubmission answers with the first document's id.
-import { type Collection, MongoBulkWriteError, MongoServerError, ObjectId } from 'mongodb';
-import { classifyMongoError } from '../db/mongo-errors.js';
+import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
+import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import type { RawTransaction } from './collections.js';
 
@@ -20,8 +20,6 @@ export function newRawTransaction(tenantId: string, envelope: Envelope, received
     attempts: 0,
   };
 }
-
-const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
 
 /** The ids of documents already stored under these dedup keys. */
 async function existingIds(raw: Collection<RawTransaction>, keys: string[]): Promise<Map<string, string>> {
@@ -64,7 +62,7 @@ export async function insertRawMany(
   }
   // Items refused for a duplicate (or repeated within this batch) answer with the stored document's id.
   const duplicateKeys = [...failed.entries()]
-    .filter(([, e]) => (e as { code?: number }).code === 11000)
+    .filter(([, e]) => (e as { code?: number }).code === DUPLICATE_KEY)
     .map(([i]) => docs[i]!.dedupKey!)
     .filter(Boolean);
   let existing = new Map<string, string>();

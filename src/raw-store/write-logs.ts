@@ -1,7 +1,7 @@
 // One processing_logs entry per document outcome, written after the outcome is recorded. Entries have
 // deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice.
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
-import { classifyMongoError } from '../db/mongo-errors.js';
+import { classifyMongoError, DUPLICATE_KEY } from '../db/mongo-errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { ProcessingLog } from './collections.js';
 
@@ -40,7 +40,7 @@ export async function writeLogs(
     );
   } catch (error) {
     const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
-    const duplicatesOnly = writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
+    const duplicatesOnly = writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
     if (duplicatesOnly) return;
     throw classifyMongoError(error);
   }

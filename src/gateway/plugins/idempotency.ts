@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { type Collection, MongoServerError } from 'mongodb';
-import { classifyMongoError } from '../../db/mongo-errors.js';
+import type { Collection } from 'mongodb';
+import { classifyMongoError, isDuplicateKey } from '../../db/mongo-errors.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { IdempotencyDoc } from '../accept-collections.js';
 
@@ -39,8 +39,6 @@ const legacyHashOf = (request: FastifyRequest) =>
   `legacy:${createHash('sha256')
     .update(JSON.stringify([request.method, request.url, request.body ?? null]))
     .digest('hex')}`;
-
-const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
 
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, options: { records: Collection<IdempotencyDoc>; ttlMs: number }) => {
