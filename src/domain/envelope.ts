@@ -2,37 +2,26 @@
 // stored schema-free, so it is checked only for what would make storing it unsafe.
 import { z } from 'zod';
 import { sourceSchema, textSchema } from './ids.js';
+import { type JsonFinding, type JsonRules, scanJson } from './json-scan.js';
 
 export const MAX_PAYLOAD_DEPTH = 32;
+
+const PAYLOAD_RULES: JsonRules = {
+  maxDepth: MAX_PAYLOAD_DEPTH,
+  key(key, _value, path) {
+    if (key.startsWith('$')) return { path, message: 'keys may not start with "$"' };
+    if (key.includes('\0')) return { path, message: 'keys may not contain NUL' };
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return { path, message: `key "${key}" is not allowed` };
+    return undefined;
+  },
+};
 
 /**
  * The storage rule for payloads (docs/api.md): keys may not start with `$` (MongoDB operator syntax),
  * contain NUL, or be `__proto__`, `constructor` or `prototype`; nesting is at most MAX_PAYLOAD_DEPTH.
  * Everything else, dotted keys included, is stored as sent.
  */
-export function findUnsafePayloadKey(
-  value: unknown,
-  path: Array<string | number> = [],
-  depth = 0,
-): { path: Array<string | number>; message: string } | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  if (depth >= MAX_PAYLOAD_DEPTH) return { path, message: `nesting deeper than ${MAX_PAYLOAD_DEPTH} levels` };
-  const entries: Array<[string | number, unknown]> = Array.isArray(value)
-    ? value.map((item, index) => [index, item])
-    : Object.entries(value);
-  for (const [key, child] of entries) {
-    if (typeof key === 'string') {
-      if (key.startsWith('$')) return { path: [...path, key], message: 'keys may not start with "$"' };
-      if (key.includes('\0')) return { path: [...path, key], message: 'keys may not contain NUL' };
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
-        return { path: [...path, key], message: `key "${key}" is not allowed` };
-      }
-    }
-    const found = findUnsafePayloadKey(child, [...path, key], depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
+export const findUnsafePayloadKey = (payload: unknown): JsonFinding | undefined => scanJson(payload, PAYLOAD_RULES);
 
 const payloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ctx) => {
   const unsafe = findUnsafePayloadKey(payload);

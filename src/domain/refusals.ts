@@ -2,6 +2,7 @@
 // the door"): unsafe keys, NUL characters, and money no source mapper could hold. Each refusal names the
 // path of the offending value, so a client can fix it; nothing refused is stored.
 import type { Envelope } from './envelope.js';
+import { type JsonPath, type JsonRules, scanJson } from './json-scan.js';
 import { currencyExponent, MoneyError, parseMajorAmount, parseMinorAmount } from './money.js';
 
 export interface Refusal {
@@ -10,44 +11,32 @@ export interface Refusal {
   message: string;
 }
 
-/** Deeper than this, a JSON body is refused before anything walks it recursively. */
+/** Deeper than this, a JSON body is refused before anything else reads it. */
 export const MAX_JSON_DEPTH = 64;
 
-const join = (path: Array<string | number>) => path.join('.');
+/** The door's rule (docs/api.md, "Refused at the door"). */
+const DOOR_RULES: JsonRules = {
+  maxDepth: MAX_JSON_DEPTH,
+  key(key, value, path) {
+    if (key.includes('\u0000')) {
+      return { path: [...path.slice(0, -1), key.replaceAll('\u0000', '\\u0000')], message: 'keys must not contain NUL characters' };
+    }
+    if (key === '__proto__') return { path, message: 'the key "__proto__" is not allowed' };
+    if (key === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype')) {
+      return { path: [...path, 'prototype'], message: 'the key path "constructor.prototype" is not allowed' };
+    }
+    return undefined;
+  },
+  string: (value) => (value.includes('\u0000') ? 'must not contain NUL characters' : undefined),
+};
 
 /**
  * The first unsafe thing in a parsed JSON value: a `__proto__` key, a `constructor.prototype` pair, NUL in
- * a key or a string, or nesting deeper than MAX_JSON_DEPTH. Walks iteratively, so no body can exhaust the
- * stack. JSON.parse keeps `__proto__` as an ordinary own key, which is how it is found here.
+ * a key or a string, or nesting deeper than MAX_JSON_DEPTH.
  */
-export function findUnsafeJson(root: unknown, prefix: Array<string | number> = []): Refusal | undefined {
-  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value: root, path: prefix }];
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (typeof value === 'string') {
-      if (value.includes('\u0000')) return { path: join(path), message: 'must not contain NUL characters' };
-      continue;
-    }
-    if (value === null || typeof value !== 'object') continue;
-    if (path.length - prefix.length >= MAX_JSON_DEPTH) return { path: join(path), message: `nesting deeper than ${MAX_JSON_DEPTH} levels` };
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => {
-        stack.push({ value: item, path: [...path, index] });
-      });
-      continue;
-    }
-    for (const key of Object.keys(value)) {
-      const child = (value as Record<string, unknown>)[key];
-      if (key.includes('\u0000'))
-        return { path: join([...path, key.replaceAll('\u0000', '\\u0000')]), message: 'keys must not contain NUL characters' };
-      if (key === '__proto__') return { path: join([...path, key]), message: 'the key "__proto__" is not allowed' };
-      if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) {
-        return { path: join([...path, key, 'prototype']), message: 'the key path "constructor.prototype" is not allowed' };
-      }
-      stack.push({ value: child, path: [...path, key] });
-    }
-  }
-  return undefined;
+export function findUnsafeJson(root: unknown, prefix: JsonPath = []): Refusal | undefined {
+  const found = scanJson(root, DOOR_RULES, prefix);
+  return found && { path: found.path.join('.'), message: found.message };
 }
 
 /** The first NUL in query parameters or path parameters (PostgreSQL's protocol cannot carry it). */
