@@ -54,23 +54,25 @@ export function sendProblem(
   return reply.code(problem.status).type('application/problem+json').send(body);
 }
 
+/** One line naming every offending path: what a validation problem's `detail` says. */
+export const detailOf = (errors: FieldError[]) => errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+
+export type ValidationProblem = { type: string; title: string; status: number; detail: string; errors: FieldError[] };
+
+/** The body of a 400 found outside Fastify's validation (e.g. one item of a batch). */
+export function validationProblem(errors: FieldError[]): ValidationProblem {
+  return { type: '/problems/validation-error', title: 'Bad Request', status: 400, detail: detailOf(errors), errors };
+}
+
 /** The problem body for a zod error found outside Fastify's validation (e.g. one item of a batch). */
-export function problemOfZodError(
-  error: ZodError,
-  at: string,
-): { type: string; title: string; status: number; detail: string; errors: FieldError[] } {
-  const errors = error.issues.flatMap((issue) => {
-    const base = [at, ...issue.path.map(String)].filter(Boolean).join('.');
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'is not a known field' }));
-    return [{ path: base, message: issue.message }];
-  });
-  return {
-    type: '/problems/validation-error',
-    title: 'Bad Request',
-    status: 400,
-    detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
-    errors,
-  };
+export function problemOfZodError(error: ZodError, at: string): ValidationProblem {
+  return validationProblem(
+    error.issues.flatMap((issue) => {
+      const base = [at, ...issue.path.map(String)].filter(Boolean).join('.');
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'is not a known field' }));
+      return [{ path: base, message: issue.message }];
+    }),
+  );
 }
 
 function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
@@ -86,12 +88,7 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: 
       if (keys?.length) return keys.map((key) => ({ path: at(`${issue.instancePath}/${key}`), message: 'is not a known field' }));
       return [{ path: at(issue.instancePath), message: issue.message ?? 'is invalid' }];
     });
-    return sendProblem(request, reply, {
-      status: 400,
-      slug: 'validation-error',
-      detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
-      errors,
-    });
+    return sendProblem(request, reply, { status: 400, slug: 'validation-error', detail: detailOf(errors), errors });
   }
   if (isTransient(error)) {
     request.log.warn({ err: error, code: error.code }, 'dependency unavailable');

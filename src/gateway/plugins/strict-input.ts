@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Envelope } from '../../domain/envelope.js';
 import { findNulInParameters, findUnsafeJson, type Refusal, refuseMoney } from '../../domain/refusals.js';
-import { HttpProblem } from '../../http/problem.js';
+import { detailOf, HttpProblem } from '../../http/problem.js';
 
 export const BATCH_ROUTE = '/api/v1/transactions/batch';
 const SINGLE_ROUTE = '/api/v1/transactions';
@@ -18,8 +18,7 @@ const isEnvelopeLike = (body: unknown): body is Envelope =>
   typeof (body as { payload?: unknown }).payload === 'object' &&
   (body as { payload?: unknown }).payload !== null;
 
-const refusalProblem = (refusal: Refusal) =>
-  new HttpProblem(400, 'validation-error', `${refusal.path}: ${refusal.message}`, { errors: [refusal] });
+const refusalProblem = (refusal: Refusal) => new HttpProblem(400, 'validation-error', detailOf([refusal]), { errors: [refusal] });
 
 function bodyRefusal(request: FastifyRequest): Refusal | undefined {
   const body = request.body;

@@ -9,8 +9,8 @@ import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
 import { type Envelope, envelopeSchema } from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
-import { findUnsafeJson, type Refusal, refuseMoney } from '../../domain/refusals.js';
-import { HttpProblem, problemOfZodError } from '../../http/problem.js';
+import { findUnsafeJson, refuseMoney } from '../../domain/refusals.js';
+import { HttpProblem, problemOfZodError, type ValidationProblem, validationProblem } from '../../http/problem.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
 import { getTransaction, listFiltersSchema, listTransactions, transactionViewSchema, UnknownCursorError } from '../transactions-query.js';
@@ -39,15 +39,6 @@ const batchResultSchema = z.union([
 ]);
 
 const idParams = z.object({ id: transactionIdSchema });
-
-type ItemProblem = ReturnType<typeof problemOfZodError>;
-const itemProblem = (refusal: Refusal): ItemProblem => ({
-  type: '/problems/validation-error',
-  title: 'Bad Request',
-  status: 400,
-  detail: `${refusal.path}: ${refusal.message}`,
-  errors: [refusal],
-});
 
 export interface TransactionsRouteOptions {
   ingest: Ingest;
@@ -95,13 +86,13 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
     },
     async (request, reply) => {
       // Each item is checked on its own: unsafe JSON, then the envelope, then money no mapper could hold.
-      const parsed = request.body.items.map((item, index): { envelope: Envelope } | { problem: ItemProblem } => {
+      const parsed = request.body.items.map((item, index): { envelope: Envelope } | { problem: ValidationProblem } => {
         const unsafe = findUnsafeJson(item, ['items', index]);
-        if (unsafe) return { problem: itemProblem(unsafe) };
+        if (unsafe) return { problem: validationProblem([unsafe]) };
         const result = envelopeSchema.safeParse(item);
         if (!result.success) return { problem: problemOfZodError(result.error, `items.${index}`) };
         const money = refuseMoney(result.data);
-        return money ? { problem: itemProblem({ ...money, path: `items.${index}.${money.path}` }) } : { envelope: result.data };
+        return money ? { problem: validationProblem([{ ...money, path: `items.${index}.${money.path}` }]) } : { envelope: result.data };
       });
       const valid = parsed.flatMap((result, index) => ('envelope' in result ? [{ index, envelope: result.envelope }] : []));
       const stored = await ingest.acceptMany(
