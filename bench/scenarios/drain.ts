@@ -8,7 +8,7 @@ import { loadSettings } from '../../src/config/config.js';
 import { createLogger } from '../../src/config/logger.js';
 import { startProcessor } from '../../src/processor/start.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
-import { transformRaw } from '../../src/processor/transform/index.js';
+import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';
 import { claimBatch } from '../../src/raw-store/claim.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { findWaitingIds } from '../../src/raw-store/find-waiting.js';
@@ -28,15 +28,6 @@ async function preload(dbs: Databases, count: number): Promise<void> {
     await dbs.mongo.raw.insertMany(docs, { ordered: false });
   }
 }
-
-const asInput = (doc: RawTransaction) => ({
-  rawId: doc._id.toHexString(),
-  tenantId: doc.tenantId,
-  source: doc.source,
-  externalId: doc.externalId,
-  payload: doc.payload,
-  receivedAt: doc.receivedAt,
-});
 
 async function drainWithProcessors(env: BenchEnv, count: number, processors: number, knobs: Record<string, string>) {
   const dbs = await freshDatabases(env, `drain${processors}`);
@@ -73,7 +64,7 @@ async function ceiling(env: BenchEnv, count: number, batchSize: number) {
   try {
     const rows = Array.from({ length: count }, (_, i) => {
       const doc = { _id: new ObjectId(), ...newRawTransaction('bench', envelopeOf(i)) } as RawTransaction;
-      return transformRaw(asInput(doc));
+      return transformRaw(rawInputOf(doc));
     });
     const started = performance.now();
     for (let i = 0; i < rows.length; i += batchSize) await writeTransactions(dbs.db, rows.slice(i, i + batchSize));
@@ -133,7 +124,7 @@ async function floor(env: BenchEnv, count: number) {
     for (;;) {
       const doc = await dbs.mongo.raw.findOne({ processed: false });
       if (!doc) break;
-      await writeTransactions(dbs.db, [transformRaw(asInput(doc))]);
+      await writeTransactions(dbs.db, [transformRaw(rawInputOf(doc))]);
       await dbs.mongo.raw.updateOne({ _id: doc._id }, { $set: { processed: true, status: 'processed', processedAt: new Date() } });
       await dbs.mongo.logs.insertOne({
         _id: `naive:${doc._id.toHexString()}`,

@@ -11,7 +11,7 @@ import { writeLogs } from '../raw-store/write-logs.js';
 import { backoffDelay } from '../streams/backoff.js';
 import type { Sinks } from '../streams/pipeline.js';
 import { writeTransactions } from './transactions-writer.js';
-import { transformRaw } from './transform/index.js';
+import { rawInputOf, transformRaw } from './transform/index.js';
 
 export interface SinkOptions {
   mongo: MongoCollections;
@@ -30,15 +30,7 @@ export function processorSinks({ mongo, db, settings, held, saveCheckpoint }: Si
       for (const doc of docs) held.add(doc.id);
       return docs;
     },
-    transform: (doc) =>
-      transformRaw({
-        rawId: doc.id,
-        tenantId: doc.raw.tenantId,
-        source: doc.raw.source,
-        externalId: doc.raw.externalId,
-        payload: doc.raw.payload,
-        receivedAt: doc.receivedAt,
-      }),
+    transform: (doc) => transformRaw(rawInputOf(doc.raw)),
     writeBatch: (rows) => writeTransactions(db, rows),
     markProcessed: async (docs) => {
       await markProcessed(

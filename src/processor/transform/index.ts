@@ -2,6 +2,7 @@
 // Adding a format is one module plus one line in `mappers` (docs/model.md says how).
 import { PermanentError } from '../../domain/errors.js';
 import { isRemoval, type Mapped, type RawInput, removalSchema, type SourceMapper, transactionSchema } from '../../domain/transaction.js';
+import type { RawTransaction } from '../../raw-store/collections.js';
 import { mapGeneric } from './generic.js';
 import { mapIso20022 } from './iso20022.js';
 import { mapPlaid } from './plaid.js';
@@ -15,6 +16,16 @@ const mappers: Record<string, SourceMapper> = {
 };
 
 export const knownSources = () => Object.keys(mappers);
+
+/** What a mapper reads of a stored raw document. */
+export const rawInputOf = (doc: RawTransaction): RawInput => ({
+  rawId: doc._id.toHexString(),
+  tenantId: doc.tenantId,
+  source: doc.source,
+  externalId: doc.externalId,
+  payload: doc.payload,
+  receivedAt: doc.receivedAt,
+});
 
 export function transformRaw(raw: RawInput): Mapped {
   const mapper = Object.hasOwn(mappers, raw.source) ? mappers[raw.source] : undefined;
