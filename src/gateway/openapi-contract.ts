@@ -49,53 +49,37 @@ const payloadSchemas = {
 };
 
 const header = (description: string, schema: Json = { type: 'string' }) => ({ description, schema });
+/** The response headers the contract names, by their HTTP names. */
 const headers = {
   Location: header('Where the transaction can be read: its status URL'),
-  IdempotentReplayed: header('"true" when this is the stored answer to an earlier request with the same Idempotency-Key', {
+  'Idempotent-Replayed': header('"true" when this is the stored answer to an earlier request with the same Idempotency-Key', {
     type: 'string',
     enum: ['true'],
   }),
-  RetryAfter: header('Seconds to wait before retrying', { type: 'string', pattern: '^[0-9]+$' }),
-  WwwAuthenticate: header('The authentication scheme: Bearer'),
-  Allow: header('The methods this path does answer'),
+  'Retry-After': header('Seconds to wait before retrying', { type: 'string', pattern: '^[0-9]+$' }),
+  'WWW-Authenticate': header('The authentication scheme: Bearer'),
 };
-const HEADER_NAMES: Record<keyof typeof headers, string> = {
-  Location: 'Location',
-  IdempotentReplayed: 'Idempotent-Replayed',
-  RetryAfter: 'Retry-After',
-  WwwAuthenticate: 'WWW-Authenticate',
-  Allow: 'Allow',
-};
+type HeaderName = keyof typeof headers;
 const ref = (kind: 'responses' | 'schemas', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
-const problem = (description: string, withHeaders: Record<string, { required: boolean }> = {}) => ({
+/** A problem+json response, with the headers it always carries. */
+const problem = (description: string, required: HeaderName[] = []) => ({
   description,
-  ...(Object.keys(withHeaders).length
-    ? {
-        headers: Object.fromEntries(
-          Object.entries(withHeaders).map(([name, { required }]) => {
-            const key = name as keyof typeof headers;
-            return [HEADER_NAMES[key], { ...headers[key], required }];
-          }),
-        ),
-      }
-    : {}),
+  ...(required.length ? { headers: Object.fromEntries(required.map((name) => [name, { ...headers[name], required: true }])) } : {}),
   content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } },
 });
 
 const responses = {
   BadRequest: problem('The request is invalid: `errors` names each offending path'),
-  Unauthorized: problem('No API key, or not a valid one', { WwwAuthenticate: { required: true } }),
+  Unauthorized: problem('No API key, or not a valid one', ['WWW-Authenticate']),
   Forbidden: problem('The API key lacks the scope this operation needs'),
   NotFound: problem('No such transaction for this tenant (the id, or the starting_after cursor)'),
-  Conflict: problem('A request with this Idempotency-Key is still in flight', { RetryAfter: { required: true } }),
+  Conflict: problem('A request with this Idempotency-Key is still in flight', ['Retry-After']),
   PayloadTooLarge: problem('The body exceeds the size limit'),
   UnsupportedMediaType: problem('The body is not application/json'),
   UnprocessableContent: problem('This Idempotency-Key was used with a different request'),
-  TooManyRequests: problem('The API key exceeded its rate limit', { RetryAfter: { required: true } }),
-  ServiceUnavailable: problem('A database this answer needs is unavailable; retry after Retry-After seconds', {
-    RetryAfter: { required: true },
-  }),
+  TooManyRequests: problem('The API key exceeded its rate limit', ['Retry-After']),
+  ServiceUnavailable: problem('A database this answer needs is unavailable; retry after Retry-After seconds', ['Retry-After']),
 };
 
 /** The errors every authenticated operation can answer, and those of POSTs (a body) and GETs (an id or a cursor). */
@@ -136,7 +120,7 @@ export function completeContract(document: Json): Json {
         if (method === 'post') {
           response.headers = {
             ...(status === '202' ? { Location: { ...headers.Location, required: true } } : {}),
-            'Idempotent-Replayed': { ...headers.IdempotentReplayed, required: false },
+            'Idempotent-Replayed': { ...headers['Idempotent-Replayed'], required: false },
           };
         }
       }
