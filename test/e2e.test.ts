@@ -147,27 +147,21 @@ describe.skipIf(!mongoUri)('end to end', () => {
       attempts: 2,
       lastError: expect.stringMatching(/^payload\.occurredAt: /),
     });
-    // The log entry follows the mark.
-    await waitFor('both outcomes logged', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 2);
-    expect(
-      await mongo.logs
+    const outcomes = () =>
+      mongo.logs
         .find({ rawId: new ObjectId(id) })
         .sort({ at: 1 })
         .map((log) => log.outcome)
-        .toArray(),
-    ).toEqual(['failed', 'dead']);
+        .toArray();
+    // The log entry follows the mark.
+    await waitFor('both outcomes logged', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 2);
+    expect(await outcomes()).toEqual(['failed', 'dead']);
     expect(await pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)).toBe(20);
 
     // Dead letters are replayable: back in line with fresh attempts (here it fails the same way again).
     expect(await replay(mongo.raw, { ids: [id], statuses: ['dead'], dryRun: false })).toEqual({ matched: 1, replayed: 1, dryRun: false });
     await waitFor('the replayed document dead again', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 4);
-    expect(
-      await mongo.logs
-        .find({ rawId: new ObjectId(id) })
-        .sort({ at: 1 })
-        .map((log) => log.outcome)
-        .toArray(),
-    ).toEqual(['failed', 'dead', 'failed', 'dead']);
+    expect(await outcomes()).toEqual(['failed', 'dead', 'failed', 'dead']);
     expect(await mongo.raw.findOne({ _id: new ObjectId(id) })).toMatchObject({ status: 'dead', attempts: 2 });
   });
 });
