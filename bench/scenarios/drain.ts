@@ -158,27 +158,17 @@ export async function drainScenario(
   const top = await ceiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
   const mongoTop = await mongoCeiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
   const bottom = await floor(env, floorDocuments);
+  const processorRow = (count: number, run: typeof one) => ({
+    scenario: 'drain',
+    variant: `processor x${count}, ${documents} docs`,
+    throughput: run.rate,
+    unit: 'docs/s',
+    peakRssMiB: run.peakRssMiB,
+    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows, RSS ${run.rssAtStart} MiB at start`,
+  });
   const measurements = [
-    {
-      scenario: 'drain',
-      variant: `processor x1, ${documents} docs`,
-      throughput: one.rate,
-      unit: 'docs/s',
-      peakRssMiB: one.peakRssMiB,
-      notes: `${one.seconds.toFixed(1)} s, ${one.rows} rows, RSS ${one.rssAtStart} MiB at start`,
-    },
-    ...(two
-      ? [
-          {
-            scenario: 'drain',
-            variant: `processor x2, ${documents} docs`,
-            throughput: two.rate,
-            unit: 'docs/s',
-            peakRssMiB: two.peakRssMiB,
-            notes: `${two.seconds.toFixed(1)} s, ${two.rows} rows, RSS ${two.rssAtStart} MiB at start`,
-          },
-        ]
-      : []),
+    processorRow(1, one),
+    ...(two ? [processorRow(2, two)] : []),
     {
       scenario: 'drain',
       variant: 'PostgreSQL ceiling: bare multi-row INSERT',
