@@ -95,7 +95,7 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       (connection) => connection.close(),
     );
     system.mongo = mongo;
-    await ensureMongoIndexes(mongo);
+    await ensureMongoIndexes(mongo, settings.mongo.retention);
     const ingest = createMongoIngest(mongo.raw, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
 
     if (roles.includes('processor') || roles.includes('gateway')) {

@@ -67,6 +67,9 @@ export const envSchema = z.object({
     .default('prismo'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   PG_POOL_MAX: positiveInt.default(10),
+  /** How long MongoDB keeps processed raw documents, and processing_logs entries; 30 days each by default. */
+  RETENTION_PROCESSED_SECONDS: positiveInt.default(30 * 86_400),
+  RETENTION_LOGS_SECONDS: positiveInt.default(30 * 86_400),
   POLL_INTERVAL_MS: positiveInt.default(5000),
   BATCH_MAX_WAIT_MS: positiveInt.default(50),
   BATCH_MAX_SIZE: positiveInt.max(10_000).default(500),
@@ -126,7 +129,11 @@ function toSettings(env: Env) {
       workerId: env.WORKER_ID,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
-    mongo: { uri: env.MONGODB_URI, dbName: env.MONGODB_DB },
+    mongo: {
+      uri: env.MONGODB_URI,
+      dbName: env.MONGODB_DB,
+      retention: { processedSeconds: env.RETENTION_PROCESSED_SECONDS, logsSeconds: env.RETENTION_LOGS_SECONDS },
+    },
     postgres: { url: env.DATABASE_URL, poolMax: env.PG_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },
     ops: { port: env.OPS_PORT },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },

@@ -101,10 +101,14 @@ async function read<T>(query: () => Promise<T>): Promise<T> {
 }
 
 export async function getTransaction(db: Database, tenantId: string, rawId: string): Promise<TransactionView | undefined> {
-  // A pending row replaced by its posted one (Plaid) is read through its successor, which keeps its raw id.
+  // A pending row replaced by its posted one (Plaid) is read through its successor, which keeps its raw id;
+  // a resubmission of an external id already written is read through its alias (the first row).
   const row = await read(() =>
     db.oneOrNone<Row>(
-      `${SELECT} WHERE t.tenant_id = $1 AND (t.raw_id = $2 OR t.superseded_raw_id = $2) ORDER BY t.raw_id = $2 DESC LIMIT 1`,
+      `${SELECT} WHERE t.tenant_id = $1
+          AND (t.raw_id = $2 OR t.superseded_raw_id = $2
+               OR t.id = (SELECT transaction_id FROM transaction_aliases WHERE raw_id = $2 AND tenant_id = $1))
+        ORDER BY t.raw_id = $2 DESC LIMIT 1`,
       [tenantId, rawId],
     ),
   );

@@ -1,7 +1,9 @@
 // Writes one batch of transactions in one PostgreSQL transaction with set-based statements: the batch's
 // accounts and counterparties are upserted in one multi-row statement each, then its transactions are
-// inserted in one more. ON CONFLICT (raw_id) DO NOTHING makes a replayed batch a no-op, which is the
-// exactly-once effect. A batch is five statements whatever its size: BEGIN, three, COMMIT.
+// inserted in one more. ON CONFLICT DO NOTHING makes a replayed batch a no-op, which is the exactly-once
+// effect. A batch is five statements whatever its size: BEGIN, three, COMMIT. A row whose external id is
+// already taken (its first raw document removed by retention, then sent again) is not inserted twice: its
+// raw id becomes an alias of the first row, in one more statement run only when that happens.
 // Rows that carry a provider's own id (provider_ref) take part in the provider's lifecycle: a posted row
 // replaces the pending row it names, and a removal voids its row. Those batches add a lock statement and
 // two reconciling statements, each idempotent, so a replay or either arrival order ends the same.
@@ -155,8 +157,25 @@ async function insertTransactions(t: Task, batch: Transaction[]): Promise<number
     received_at: tx.receivedAt,
     metadata: tx.metadata,
   }));
-  const result = await t.result(`${pgp.helpers.insert(rows, transactionColumns)} ON CONFLICT (raw_id) DO NOTHING`);
-  return result.rowCount ?? 0;
+  // Both unique keys: raw_id (a replayed batch) and (tenant_id, source, external_id) (a resubmission).
+  const result = await t.result(`${pgp.helpers.insert(rows, transactionColumns)} ON CONFLICT DO NOTHING`);
+  const inserted = result.rowCount ?? 0;
+  const withExternalId = rows.filter((row) => row.external_id !== null);
+  if (inserted < rows.length && withExternalId.length > 0) await aliasResubmissions(t, withExternalId);
+  return inserted;
+}
+
+/** Raw documents whose external id another raw document already wrote: their raw ids resolve to that row. */
+async function aliasResubmissions(t: Task, rows: Array<{ raw_id: string; tenant_id: string; source: string; external_id: string | null }>) {
+  await t.none(
+    `INSERT INTO transaction_aliases (raw_id, tenant_id, transaction_id)
+     SELECT b.raw_id, t.tenant_id, t.id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS b(raw_id, tenant_id, source, external_id)
+       JOIN transactions t ON t.tenant_id = b.tenant_id AND t.source = b.source AND t.external_id = b.external_id
+      WHERE t.raw_id <> b.raw_id
+     ON CONFLICT (raw_id) DO NOTHING`,
+    [rows.map((r) => r.raw_id), rows.map((r) => r.tenant_id), rows.map((r) => r.source), rows.map((r) => r.external_id)],
+  );
 }
 
 /** A removal is kept for itself, so it voids its row even when that row is written after it. */

@@ -1,6 +1,6 @@
 // The three collections the raw store owns, their document shapes and their indexes. Every query on
 // them lives in this folder, one file per state transition.
-import type { Collection, Db, MongoClient, ObjectId } from 'mongodb';
+import type { Collection, Db, Document, MongoClient, ObjectId } from 'mongodb';
 import { connectMongoClient } from '../db/mongo.js';
 import type { Outcome } from '../domain/outcome.js';
 
@@ -76,8 +76,17 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
   };
 }
 
-/** Indexes the sweep, the claim and the log lookups rely on; createIndex is a no-op when present. */
-export async function ensureMongoIndexes(mongo: MongoCollections): Promise<void> {
+/** How long MongoDB keeps what is done with: processed raw documents and processing_logs entries. */
+export interface Retention {
+  processedSeconds: number;
+  logsSeconds: number;
+}
+
+/**
+ * Indexes the sweep, the claim and the log lookups rely on, and the TTL indexes of retention;
+ * createIndex is a no-op when present.
+ */
+export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Retention): Promise<void> {
   // The backlog figures (countDocuments on the waiting states) read this one.
   await mongo.raw.createIndex({ processed: 1, status: 1, leaseUntil: 1 }, { name: 'sweep' });
   // The sweep's find(claimable).sort({_id: 1}).limit(n): equality on processed, then the keys in _id order,
@@ -88,4 +97,28 @@ export async function ensureMongoIndexes(mongo: MongoCollections): Promise<void>
   await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });
   // One raw document per (tenant, source, externalId): a resubmission gets the first one's id.
   await mongo.raw.createIndex({ dedupKey: 1 }, { name: 'dedup', unique: true, sparse: true });
+  if (retention) {
+    // The server deletes a processed document once processedAt is older than the retention (its monitor runs
+    // every 60 s). Partial on processed: failed and dead documents stay until replayed or purged. Their
+    // external ids stay de-duplicated in PostgreSQL (transactions_tenant_source_external_key).
+    await ensureTtlIndex(mongo.raw, 'retention', 'processedAt', retention.processedSeconds, { processed: true });
+    await ensureTtlIndex(mongo.logs, 'retention', 'at', retention.logsSeconds);
+  }
+}
+
+/** A TTL index with this expiry; one with another expiry (the setting changed) is replaced. */
+async function ensureTtlIndex<T extends Document>(
+  collection: Collection<T>,
+  name: string,
+  field: string,
+  expireAfterSeconds: number,
+  partialFilterExpression?: Document,
+): Promise<void> {
+  const existing = (await collection.listIndexes().toArray()).find((index) => index.name === name);
+  if (existing && existing.expireAfterSeconds !== expireAfterSeconds) await collection.dropIndex(name);
+  if (existing?.expireAfterSeconds === expireAfterSeconds) return;
+  await collection.createIndex(
+    { [field]: 1 },
+    { name, expireAfterSeconds, ...(partialFilterExpression ? { partialFilterExpression } : {}) },
+  );
 }

@@ -11,9 +11,16 @@ import { type Envelope, envelopeSchema } from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
 import { findUnsafeJson, refuseMoney } from '../../domain/refusals.js';
 import { HttpProblem, problemOfZodError, type ValidationProblem, validationProblem } from '../../http/problem.js';
-import { rawStatusSchema } from '../../raw-store/status-view.js';
+import { type RawStatusView, rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
-import { getTransaction, listFiltersSchema, listTransactions, transactionViewSchema, UnknownCursorError } from '../transactions-query.js';
+import {
+  getTransaction,
+  listFiltersSchema,
+  listTransactions,
+  type TransactionView,
+  transactionViewSchema,
+  UnknownCursorError,
+} from '../transactions-query.js';
 
 const acceptedSchema = z.object({
   id: z.string(),
@@ -39,6 +46,23 @@ const batchResultSchema = z.union([
 ]);
 
 const idParams = z.object({ id: transactionIdSchema });
+
+/**
+ * The progress of a raw document retention has removed, told by its row: processed, once (the count of
+ * attempts went with the document), at the moment the row was written.
+ */
+function statusOfRetained(id: string, transaction: TransactionView): RawStatusView {
+  return {
+    id,
+    source: transaction.source,
+    externalId: transaction.externalId,
+    status: 'processed',
+    attempts: 1,
+    lastError: null,
+    receivedAt: transaction.receivedAt,
+    processedAt: transaction.createdAt,
+  };
+}
 
 export interface TransactionsRouteOptions {
   ingest: Ingest;
@@ -129,8 +153,13 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
     },
     async (request) => {
       const status = await ingest.status(request.tenantId, request.params.id);
-      // Another tenant's id is indistinguishable from a missing one.
-      if (!status) throw new HttpProblem(404, 'not-found', `No transaction ${request.params.id}.`);
+      if (!status) {
+        // Retention removed the raw document once it was processed: its row answers (503 while PostgreSQL
+        // is unreachable, since only it can tell). Another tenant's id is indistinguishable from a missing one.
+        const transaction = await getTransaction(db, request.tenantId, request.params.id);
+        if (!transaction) throw new HttpProblem(404, 'not-found', `No transaction ${request.params.id}.`);
+        return { ...statusOfRetained(request.params.id, transaction), transaction };
+      }
       const transaction = status.status === 'processed' ? ((await getTransaction(db, request.tenantId, request.params.id)) ?? null) : null;
       return { ...status, transaction };
     },

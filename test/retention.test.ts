@@ -1,0 +1,92 @@
+// Retention: MongoDB forgets processed raw documents and old logs (TTL indexes), and nothing a client relies
+// on goes with them. The development MongoDB does not run TTL expiry, so the tests check the index
+// definitions and then remove the documents directly, as the server's TTL monitor would.
+import { ObjectId } from 'mongodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureMongoIndexes } from '../src/raw-store/collections.js';
+import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
+import { useSystem } from './support/system.js';
+
+const API_KEY = 'retention-key-0123456789';
+const auth = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
+
+describe.skipIf(!mongoUri)('retention', () => {
+  const sys = useSystem({
+    API_KEYS: `acme:${API_KEY}`,
+    POLL_INTERVAL_MS: '200',
+    BATCH_MAX_WAIT_MS: '10',
+    RETENTION_PROCESSED_SECONDS: '3600',
+    RETENTION_LOGS_SECONDS: '7200',
+  });
+  let pg: TestPostgres;
+  let mongo: TestMongo;
+  beforeAll(() => {
+    ({ pg, mongo } = sys);
+  });
+
+  const envelope = (externalId: string, amount: string) => ({
+    source: 'generic',
+    externalId,
+    payload: { account: 'acc-1', amount, currency: 'EUR', occurredAt: '2026-11-24T12:00:00Z' },
+  });
+  const post = async (url: string, body: unknown) => {
+    const response = await fetch(`${url}/api/v1/transactions`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { id: string }).id;
+  };
+  const get = async (url: string, id: string) => {
+    const response = await fetch(`${url}/api/v1/transactions/${id}`, { headers: auth });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+  const processed = (id: string) => async () => (await mongo.raw.findOne({ _id: new ObjectId(id) }))?.processed;
+
+  it('TTL indexes: processed raw documents (partial: failed and dead stay) and logs, with the configured ages', async () => {
+    await sys.start(['gateway', 'ingest']);
+    const rawIndex = (await mongo.raw.listIndexes().toArray()).find((index) => index.name === 'retention');
+    expect(rawIndex).toMatchObject({ key: { processedAt: 1 }, expireAfterSeconds: 3600, partialFilterExpression: { processed: true } });
+    const logIndex = (await mongo.logs.listIndexes().toArray()).find((index) => index.name === 'retention');
+    expect(logIndex).toMatchObject({ key: { at: 1 }, expireAfterSeconds: 7200 });
+
+    // A changed setting replaces the index (createIndex alone would refuse other options under the same name).
+    await ensureMongoIndexes(mongo, { processedSeconds: 60, logsSeconds: 7200 });
+    const changed = (await mongo.raw.listIndexes().toArray()).filter((index) => index.name === 'retention');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({ expireAfterSeconds: 60, partialFilterExpression: { processed: true } });
+  });
+
+  it('once its raw document is gone, a transaction is still read by id, and resending its externalId adds no row', async () => {
+    const system = await sys.start(['gateway', 'ingest', 'processor']);
+    const url = system.gatewayUrl!;
+    const first = await post(url, envelope('order-77', '12.34'));
+    await waitFor('the first document processed', processed(first));
+    const before = await get(url, first);
+    expect(before.status).toBe(200);
+
+    // What the TTL monitor does after RETENTION_PROCESSED_SECONDS.
+    expect((await mongo.raw.deleteMany({ processed: true })).deletedCount).toBe(1);
+
+    const after = await get(url, first);
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ id: first, status: 'processed', lastError: null, transaction: before.body.transaction });
+
+    // MongoDB no longer knows the external id: the resubmission is a new raw document...
+    const again = await post(url, envelope('order-77', '12.34'));
+    expect(again).not.toBe(first);
+    await waitFor('the resubmission processed', processed(again));
+    // ...which resolves to the original transaction, and PostgreSQL holds one row for the external id.
+    const resolved = await get(url, again);
+    expect(resolved.status).toBe(200);
+    expect(resolved.body.transaction).toEqual(before.body.transaction);
+    expect(resolved.body.transaction.id).toBe(first);
+    expect(await pg.db.one("SELECT count(*)::int AS n FROM transactions WHERE external_id = 'order-77'", [], (r) => r.n)).toBe(1);
+    // The alias survives its raw document's removal too.
+    await mongo.raw.deleteMany({ processed: true });
+    expect((await get(url, again)).body.transaction.id).toBe(first);
+
+    // A different external id is still a new transaction; an unknown id is still 404.
+    const other = await post(url, envelope('order-78', '1.00'));
+    await waitFor('the other document processed', processed(other));
+    expect((await get(url, other)).body.transaction.id).toBe(other);
+    expect((await get(url, '0123456789abcdef01234567')).status).toBe(404);
+  });
+});
