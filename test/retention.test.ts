@@ -36,7 +36,10 @@ describe.skipIf(!mongoUri)('retention', () => {
   };
   const get = async (url: string, id: string) => {
     const response = await fetch(`${url}/api/v1/transactions/${id}`, { headers: auth });
-    return { status: response.status, body: (await response.json()) as { status: string; transaction: { id: string } | null } & Record<string, unknown> };
+    return {
+      status: response.status,
+      body: (await response.json()) as { status: string; transaction: { id: string } | null } & Record<string, unknown>,
+    };
   };
   const processed = (id: string) => async () => (await mongo.raw.findOne({ _id: new ObjectId(id) }))?.processed;
 

@@ -24,7 +24,12 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       clients.push(client);
       const db = client.db('standin_compare');
       const raw = db.collection<RawTransaction>('raw_transactions');
-      await ensureMongoIndexes({ raw, logs: db.collection('processing_logs'), checkpoints: db.collection('processor_checkpoints') });
+      await ensureMongoIndexes({
+        raw,
+        logs: db.collection('processing_logs'),
+        checkpoints: db.collection('processor_checkpoints'),
+        processors: db.collection('processor_reports'),
+      });
       return raw;
     };
     [ours, upstream] = await Promise.all([collectionsOf(indexed.uri), collectionsOf(plain.uri)]);

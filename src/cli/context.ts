@@ -19,6 +19,8 @@ export interface CommandContext {
     from?: string;
     to?: string;
     status?: string;
+    source?: string;
+    error?: string;
     'dry-run'?: boolean;
     json?: boolean;
     watch?: boolean;

@@ -41,7 +41,7 @@ const HELP: Record<string, string> = {
   prismo keys revoke <id>                                          effective within API_KEY_CACHE_MS
   Scopes: transactions:write, transactions:read, admin (default: the first two). Keys live in MongoDB:
   MONGODB_URI, or the MongoDB of a running \`prismo start\`.`,
-  replay: `prismo replay [--id <id>]... [--tenant <t>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
+  replay: `prismo replay [--id <id>]... [--tenant <t>] [--source <s>] [--error <text>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
   Puts failed or dead documents back in line with fresh attempts (MONGODB_URI). --dry-run only counts.`,
   status: `prismo status [--json] [--window <seconds>]
   Backlog, oldest unprocessed age, failed and dead counts, checkpoint ages, per-tenant rates (MONGODB_URI).
@@ -71,6 +71,8 @@ async function main(argv: string[]): Promise<void> {
       from: { type: 'string' },
       to: { type: 'string' },
       status: { type: 'string' },
+      source: { type: 'string' },
+      error: { type: 'string' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
       watch: { type: 'boolean' },

@@ -13,11 +13,14 @@ import { type ApiKeyEntry, combineVerifiers, createStaticVerifier, createStoredK
 import { buildGateway } from '../gateway/build-gateway.js';
 import { importAcceptStateFromPostgres } from '../gateway/import-from-postgres.js';
 import { createHttpIngest } from '../gateway/ingest-client.js';
+import { getTransaction } from '../gateway/transactions-query.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { createMongoIngest } from '../ingest/mongo-ingest.js';
 import { buildIngestServer } from '../ingest/server.js';
+import { boardRoutes } from '../ops/board/board-routes.js';
 import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
+import { startProcessorReports } from '../ops/processor-reports.js';
 import { createProcessorTracker } from '../ops/processor-tracker.js';
 import { createReadiness } from '../ops/readiness.js';
 import { ProcessorEvents } from '../processor/events.js';
@@ -125,6 +128,19 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       events.on('stream-restarted', tracker.streamRestarted);
       events.on('stream-reconnecting', tracker.streamReconnecting);
       const db = system.db!;
+      const reports = tracker;
+      await own(
+        'processor-reports',
+        async () =>
+          startProcessorReports({
+            tracker: reports,
+            mongo,
+            workerId: settings.processor.workerId,
+            group: settings.processor.group,
+            logger,
+          }),
+        (publisher) => publisher.stop(),
+      );
       system.processor = await own(
         'processor',
         () => startProcessor(mongo, db, settings.processor, logger, events),
@@ -166,6 +182,14 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
           http: settings.http,
           gateway: settings.gateway,
           ops,
+          board: (app) =>
+            app.register(boardRoutes, {
+              mongo,
+              retention: settings.mongo.retention,
+              authorizeAdmin: () => app.authorize('admin'),
+              principalOf: (request) => ({ tenantId: request.tenantId, keyId: request.principal.keyId }),
+              readTransaction: (tenantId, rawId) => getTransaction(system.db!, tenantId, rawId),
+            }),
         });
       system.gatewayUrl = addressOf(await listen('gateway', build, settings.gateway.port));
     }

@@ -29,6 +29,8 @@ export interface GatewayOptions {
   gateway: Settings['gateway'];
   /** /healthz, /readyz and /metrics, mounted by the caller (cli/) so the gateway need not know ops. */
   ops?: (app: HttpApp) => Promise<void>;
+  /** The operator's board (ops/board), mounted by the caller for the same reason. */
+  board?: (app: HttpApp) => PromiseLike<unknown>;
 }
 
 export async function buildGateway({ http, gateway, ...options }: GatewayOptions): Promise<HttpApp> {
@@ -72,6 +74,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     batchIngestMax: gateway.batchIngestMax,
   });
   await app.register(adminRoutes, { ingest: options.ingest });
+  if (options.board) await options.board(app);
   answerOtherMethods();
   if (options.ops) await options.ops(app);
   else app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

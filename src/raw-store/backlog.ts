@@ -1,7 +1,8 @@
 // How far behind the pipeline is, from the databases' point of view: the backlog, its oldest document,
 // failures, dead letters, checkpoint age and per-tenant rates. Shared by `prismo status`, its --watch
 // and /metrics; "waiting" is the state machine's own definition (states.ts).
-import type { MongoCollections } from './collections.js';
+import type { Filter } from 'mongodb';
+import type { MongoCollections, RawTransaction } from './collections.js';
 import { WAITING } from './states.js';
 
 export interface PipelineStatus {
@@ -16,40 +17,43 @@ export interface PipelineStatus {
   windowSeconds: number;
 }
 
+/** The whole pipeline, or one tenant's part of it (the board of a tenant's admin key). */
+const scopeOf = (tenantId?: string): Filter<RawTransaction> => (tenantId ? { tenantId } : {});
+
 /** The counts /metrics needs on every scrape: cheap ones only, no per-tenant aggregation. */
 export async function backlogFigures(
   mongo: MongoCollections,
   now = new Date(),
+  tenantId?: string,
 ): Promise<Pick<PipelineStatus, 'backlog' | 'failed' | 'dead' | 'oldestUnprocessedAgeSeconds'>> {
+  const scope = scopeOf(tenantId);
   const [backlog, failed, dead, oldest] = await Promise.all([
-    mongo.raw.countDocuments(WAITING),
-    mongo.raw.countDocuments({ processed: false, status: 'failed' }),
+    mongo.raw.countDocuments({ ...WAITING, ...scope }),
+    mongo.raw.countDocuments({ processed: false, status: 'failed', ...scope }),
     // Dead documents are never processed: the equality on processed lets the sweep index count them.
-    mongo.raw.countDocuments({ processed: false, status: 'dead' }),
-    mongo.raw.find(WAITING, { projection: { receivedAt: 1 }, sort: { _id: 1 }, limit: 1 }).toArray(),
+    mongo.raw.countDocuments({ processed: false, status: 'dead', ...scope }),
+    mongo.raw.find({ ...WAITING, ...scope }, { projection: { receivedAt: 1 }, sort: { _id: 1 }, limit: 1 }).toArray(),
   ]);
   return { backlog, failed, dead, oldestUnprocessedAgeSeconds: oldest[0] ? (now.getTime() - oldest[0].receivedAt.getTime()) / 1000 : 0 };
 }
 
-export async function pipelineStatus(mongo: MongoCollections, { windowSeconds = 300, now = new Date() } = {}): Promise<PipelineStatus> {
+export async function pipelineStatus(
+  mongo: MongoCollections,
+  { windowSeconds = 300, now = new Date(), tenantId }: { windowSeconds?: number; now?: Date; tenantId?: string } = {},
+): Promise<PipelineStatus> {
   const since = new Date(now.getTime() - windowSeconds * 1000);
+  const scope = scopeOf(tenantId);
+  const byTenant = (match: Filter<RawTransaction>) =>
+    mongo.raw
+      .aggregate<{ _id: string; n: number }>([{ $match: { ...match, ...scope } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }])
+      .toArray();
   const [figures, processed, checkpoints, received, done, waitingByTenant] = await Promise.all([
-    backlogFigures(mongo, now),
-    mongo.raw.countDocuments({ processed: true }),
+    backlogFigures(mongo, now, tenantId),
+    mongo.raw.countDocuments({ processed: true, ...scope }),
     mongo.checkpoints.find({}).toArray(),
-    mongo.raw
-      .aggregate<{ _id: string; n: number }>([
-        { $match: { receivedAt: { $gte: since } } },
-        { $group: { _id: '$tenantId', n: { $sum: 1 } } },
-      ])
-      .toArray(),
-    mongo.raw
-      .aggregate<{ _id: string; n: number }>([
-        { $match: { processedAt: { $gte: since } } },
-        { $group: { _id: '$tenantId', n: { $sum: 1 } } },
-      ])
-      .toArray(),
-    mongo.raw.aggregate<{ _id: string; n: number }>([{ $match: WAITING }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray(),
+    byTenant({ receivedAt: { $gte: since } }),
+    byTenant({ processedAt: { $gte: since } }),
+    byTenant(WAITING),
   ]);
   const tenantIds = [...new Set([...received, ...done, ...waitingByTenant].map((g) => g._id))].sort();
   const count = (groups: Array<{ _id: string; n: number }>, id: string) => groups.find((g) => g._id === id)?.n ?? 0;

@@ -27,6 +27,8 @@ export interface RawTransaction {
   leaseToken?: string | null;
   lastError?: string | null;
   processedAt?: Date;
+  /** Payloads an operator replaced (the board's correction), oldest first, with who and when. */
+  corrections?: Array<{ at: Date; by: string; previous: Record<string, unknown> }>;
 }
 
 export interface ProcessingLog {
@@ -51,10 +53,23 @@ export interface ProcessorCheckpoint {
   at: Date;
 }
 
+/** What a running processor last said of itself, for the board: how it is fed and how fresh its stream is. */
+export interface ProcessorReport {
+  /** The worker id. */
+  _id: string;
+  group: string;
+  mode: 'change-stream+sweep' | 'sweep-only';
+  lastEventAt: Date | null;
+  lastCheckpointAt: Date | null;
+  startedAt: Date;
+  seenAt: Date;
+}
+
 export interface MongoCollections {
   raw: Collection<RawTransaction>;
   logs: Collection<ProcessingLog>;
   checkpoints: Collection<ProcessorCheckpoint>;
+  processors: Collection<ProcessorReport>;
 }
 
 export interface MongoConnection extends MongoCollections {
@@ -72,6 +87,7 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
     raw: db.collection<RawTransaction>('raw_transactions'),
     logs: db.collection<ProcessingLog>('processing_logs'),
     checkpoints: db.collection<ProcessorCheckpoint>('processor_checkpoints'),
+    processors: db.collection<ProcessorReport>('processor_reports'),
     close: () => client.close(),
   };
 }
@@ -95,6 +111,8 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
   await mongo.raw.createIndex({ processed: 1, _id: 1 }, { name: 'waiting_by_id', partialFilterExpression: { processed: false } });
   await mongo.raw.createIndex({ leaseToken: 1 }, { name: 'claim', sparse: true });
   await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });
+  // A processor that stopped reporting (killed, scaled down) leaves the board after an hour.
+  await mongo.processors.createIndex({ seenAt: 1 }, { name: 'gone', expireAfterSeconds: 3600 });
   // One raw document per (tenant, source, externalId): a resubmission gets the first one's id.
   await mongo.raw.createIndex({ dedupKey: 1 }, { name: 'dedup', unique: true, sparse: true });
   if (retention) {

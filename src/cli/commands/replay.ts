@@ -9,6 +9,8 @@ export const replayCommand: Command = async ({ settings, values, cleanups }) => 
   const parsed = replaySelectorsSchema.safeParse({
     ids: values.id,
     tenantId: values.tenant,
+    source: values.source,
+    error: values.error,
     from: values.from,
     to: values.to,
     statuses: values.status?.split(',').map((s) => s.trim()),

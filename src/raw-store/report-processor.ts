@@ -1,0 +1,27 @@
+// Each running processor says how it is fed (change stream + sweep, or sweep alone) and how fresh its
+// stream is, every few seconds, so a board served by another process can show it. A clean stop removes
+// the report; a killed processor's report ages out (TTL index `gone`).
+import type { Collection } from 'mongodb';
+import { classifyMongoError } from '../db/mongo-errors.js';
+import type { ProcessorReport } from './collections.js';
+
+export async function reportProcessor(processors: Collection<ProcessorReport>, report: ProcessorReport): Promise<void> {
+  try {
+    const { _id, ...fields } = report;
+    await processors.updateOne({ _id }, { $set: fields }, { upsert: true });
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+}
+
+export async function withdrawProcessor(processors: Collection<ProcessorReport>, workerId: string): Promise<void> {
+  await processors.deleteOne({ _id: workerId });
+}
+
+/** Reports seen within `freshSeconds`: the processors running now. */
+export async function runningProcessors(processors: Collection<ProcessorReport>, freshSeconds: number, now = new Date()) {
+  return processors
+    .find({ seenAt: { $gte: new Date(now.getTime() - freshSeconds * 1000) } })
+    .sort({ _id: 1 })
+    .toArray();
+}
