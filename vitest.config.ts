@@ -12,6 +12,7 @@ const UNIT = [
   'src/streams/{pipeline,sweep,backoff}.test.ts',
   'src/db/mongo-errors.test.ts',
   'test/compose.test.ts',
+  'test/monitoring.test.ts',
 ];
 
 export default defineConfig({
