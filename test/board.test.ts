@@ -46,7 +46,9 @@ describe.skipIf(!mongoUri)('the board', () => {
       headers: { ...(key ? { 'x-api-key': key } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
       body: init.body ? JSON.stringify(init.body) : undefined,
     });
-    return { status: response.status, headers: response.headers, body: (await response.json().catch(() => null)) as any };
+    // biome-ignore lint/suspicious/noExplicitAny: bodies of several shapes, each asserted field by field below
+    const body: any = await response.json().catch(() => null);
+    return { status: response.status, headers: response.headers, body };
   };
   const post = async (body: unknown) => {
     const response = await call('/api/v1/transactions', keys.writer, { method: 'POST', body });
@@ -82,7 +84,7 @@ describe.skipIf(!mongoUri)('the board', () => {
       const refused = await call(path, keys.writer);
       expect(refused.status).toBe(403);
       expect(refused.headers.get('content-type')).toContain('application/problem+json');
-      expect(JSON.stringify(refused.body)).not.toContain(dead[0]!.slice(0, 0) || 'acc-1');
+      expect(JSON.stringify(refused.body)).not.toMatch(/acc-1|occurredAt/);
     }
     // Another tenant's admin sees none of acme's documents, figures or payloads.
     const other = await call('/api/v1/admin/documents', keys.otherAdmin);
