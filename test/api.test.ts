@@ -403,6 +403,10 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(doc.json.openapi).toMatch(/^3\./);
     const paths = doc.json.paths as Record<string, Record<string, unknown>>;
     expect(Object.keys(paths).sort()).toEqual([
+      '/api/v1/admin/board/overview',
+      '/api/v1/admin/documents',
+      '/api/v1/admin/documents/{id}',
+      '/api/v1/admin/documents/{id}/payload',
       '/api/v1/admin/replay',
       '/api/v1/transactions',
       '/api/v1/transactions/batch',

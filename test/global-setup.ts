@@ -44,7 +44,8 @@ export default async function setup(project: TestProject) {
   const version = await admin.one('SHOW server_version');
   await admin.$pool.end();
 
-  const { mongo, reasons } = await resolveMongo({ uri: process.env.MONGODB_URI, testcontainers: true });
+  // TTL expiry every second instead of every minute, so the retention tests see it happen.
+  const { mongo, reasons } = await resolveMongo({ uri: process.env.MONGODB_URI, testcontainers: true, ttlMonitorSeconds: 1 });
   if (mongo) cleanups.push(mongo.stop);
 
   const mongoSkipReason = mongo ? null : `no MongoDB could be had (${reasons.join('; ')})`;

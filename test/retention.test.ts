@@ -1,6 +1,6 @@
 // Retention: MongoDB forgets processed raw documents and old logs (TTL indexes), and nothing a client relies
-// on goes with them. The development MongoDB does not run TTL expiry, so the tests check the index
-// definitions and then remove the documents directly, as the server's TTL monitor would.
+// on goes with them. The development MongoDB expires documents through TTL indexes like mongod (its
+// monitor runs every second under the tests), so the documents really go.
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMongoIndexes } from '../src/raw-store/collections.js';
@@ -57,16 +57,36 @@ describe.skipIf(!mongoUri)('retention', () => {
     expect(changed[0]).toMatchObject({ expireAfterSeconds: 60, partialFilterExpression: { processed: true } });
   });
 
-  it('once its raw document is gone, a transaction is still read by id, and resending its externalId adds no row', async () => {
-    const system = await sys.start(['gateway', 'ingest', 'processor']);
+  it('processed documents and logs expire, dead ones stay; the transaction is still read by id, and resending its externalId adds no row', async () => {
+    // Retention of one second; the development MongoDB's TTL monitor runs every second in tests (mongod's: 60 s).
+    const system = await sys.start(['gateway', 'ingest', 'processor'], {
+      RETENTION_PROCESSED_SECONDS: '1',
+      RETENTION_LOGS_SECONDS: '1',
+      MAX_ATTEMPTS: '1',
+    });
     const url = system.gatewayUrl!;
     const first = await post(url, envelope('order-77', '12.34'));
+    const dead = await post(url, {
+      source: 'generic',
+      externalId: 'no-date',
+      payload: { account: 'acc-1', amount: '1.00', currency: 'EUR' },
+    });
     await waitFor('the first document processed', processed(first));
     const before = await get(url, first);
     expect(before.status).toBe(200);
+    expect(before.body.transaction?.id).toBe(first);
 
-    // What the TTL monitor does after RETENTION_PROCESSED_SECONDS.
-    expect((await mongo.raw.deleteMany({ processed: true })).deletedCount).toBe(1);
+    const expiry = { timeoutMs: 90_000 };
+    await waitFor(
+      'the processed document and every log entry expired',
+      async () => {
+        const [raw, logs] = await Promise.all([mongo.raw.countDocuments({ processed: true }), mongo.logs.countDocuments({})]);
+        return raw === 0 && logs === 0;
+      },
+      expiry,
+    );
+    // The dead document is kept (the index is partial on processed documents) until replayed or purged.
+    expect(await mongo.raw.findOne({ _id: new ObjectId(dead) })).toMatchObject({ status: 'dead' });
 
     const after = await get(url, first);
     expect(after.status).toBe(200);
@@ -80,10 +100,9 @@ describe.skipIf(!mongoUri)('retention', () => {
     const resolved = await get(url, again);
     expect(resolved.status).toBe(200);
     expect(resolved.body.transaction).toEqual(before.body.transaction);
-    expect(resolved.body.transaction?.id).toBe(first);
     expect(await pg.db.one("SELECT count(*)::int AS n FROM transactions WHERE external_id = 'order-77'", [], (r) => r.n)).toBe(1);
-    // The alias survives its raw document's removal too.
-    await mongo.raw.deleteMany({ processed: true });
+    // The alias outlives its raw document too.
+    await waitFor('the resubmission expired', async () => (await mongo.raw.countDocuments({ processed: true })) === 0, expiry);
     expect((await get(url, again)).body.transaction?.id).toBe(first);
 
     // A different external id is still a new transaction; an unknown id is still 404.

@@ -17,7 +17,10 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
   let upstream: Collection<RawTransaction>;
 
   beforeAll(async () => {
-    const [indexed, plain] = await Promise.all([startStandIn(), startStandIn(undefined, { upstream: true })]);
+    const [indexed, plain] = await Promise.all([
+      startStandIn(undefined, { ttlMonitorSeconds: 1 }),
+      startStandIn(undefined, { upstream: true }),
+    ]);
     servers.push(indexed, plain);
     const collectionsOf = async (uri: string) => {
       const client = await MongoClient.connect(uri);
@@ -131,5 +134,22 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       expect(ids(found.ours).sort(), JSON.stringify(filter)).toEqual(ids(found.upstream).sort());
     }
     expect(await ours.countDocuments({ leaseToken: 'claim-1' })).toBeGreaterThan(1);
+  });
+
+  it('TTL indexes expire documents as mongod does: dates older than the age, within the partial filter only', async () => {
+    const events = ours.db.collection('ttl_probe');
+    await events.createIndex({ doneAt: 1 }, { name: 'ttl', expireAfterSeconds: 2, partialFilterExpression: { done: true } });
+    const longAgo = new Date(Date.now() - 60_000);
+    await events.insertMany([
+      { n: 1, done: true, doneAt: longAgo },
+      { n: 2, done: false, doneAt: longAgo }, // outside the partial filter: kept
+      { n: 3, done: true, doneAt: new Date(Date.now() + 3_600_000) }, // not old enough
+      { n: 4, done: true, doneAt: 'yesterday' }, // not a date: kept, as on mongod
+      { n: 5, done: true }, // no date at all: kept
+    ]);
+    const left = async () => (await events.find({}).sort({ n: 1 }).toArray()).map((doc) => doc.n);
+    const deadline = Date.now() + 10_000;
+    while ((await left()).includes(1) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await left()).toEqual([2, 3, 4, 5]);
   });
 });

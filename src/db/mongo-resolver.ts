@@ -58,7 +58,10 @@ function newestSourceTime(dir: string): number {
  * The development MongoDB (tools/mongo-stand-in), built on first use. `upstream` runs mongo-java-server's
  * memory backend as published (no _id narrowing, no secondary indexes), to compare results and timings.
  */
-export async function startStandIn(dataDir?: string, { upstream = false } = {}): Promise<ResolvedMongo> {
+export async function startStandIn(
+  dataDir?: string,
+  { upstream = false, ttlMonitorSeconds }: { upstream?: boolean; ttlMonitorSeconds?: number } = {},
+): Promise<ResolvedMongo> {
   if (!hasCommand('java') || spawnSync('mvn', ['-v'], { stdio: 'ignore' }).error) {
     throw new Error('java or mvn is not installed (Debian: apt-get install openjdk-17-jre-headless maven)');
   }
@@ -79,6 +82,8 @@ export async function startStandIn(dataDir?: string, { upstream = false } = {}):
     // Ignored secondary indexes are a documented gap (docs/testing.md), not news on every run.
     '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.backend.AbstractMongoDatabase=error',
     ...(upstream ? ['-Dstandin.upstream=true'] : []),
+    // How often TTL indexes expire documents (mongod's ttlMonitorSleepSecs; 60 s unless asked).
+    ...(ttlMonitorSeconds ? [`-Dstandin.ttlMonitorSeconds=${ttlMonitorSeconds}`] : []),
     '-cp',
     classpath,
     'cloud.prismo.standin.Launcher',
@@ -139,6 +144,8 @@ export interface ResolveMongoOptions {
   dataDir?: string;
   /** Try testcontainers before the stand-in (tests and benchmarks; `npm start` does not start containers). */
   testcontainers?: boolean;
+  /** The stand-in's TTL monitor period (tests shorten mongod's 60 s to see retention happen). */
+  ttlMonitorSeconds?: number;
 }
 
 /** Walks the ladder; returns the first MongoDB that starts, or the reasons every rung failed. */
@@ -158,7 +165,7 @@ export async function resolveMongo(options: ResolveMongoOptions): Promise<{ mong
       },
     ],
     ...(options.testcontainers ? [['testcontainers', startTestcontainer] as [string, () => Promise<ResolvedMongo>]] : []),
-    ['stand-in (mongo-java-server)', () => startStandIn(options.dataDir)],
+    ['stand-in (mongo-java-server)', () => startStandIn(options.dataDir, { ttlMonitorSeconds: options.ttlMonitorSeconds })],
   ];
   for (const [name, start] of rungs) {
     try {

@@ -17,7 +17,7 @@ beforeAll(async () => {
   pg = await createTestPostgres();
 });
 afterAll(() => pg.drop());
-beforeEach(() => pg.db.none('TRUNCATE transactions, accounts, counterparties, transaction_removals'));
+beforeEach(() => pg.db.none('TRUNCATE transactions, transaction_aliases, accounts, counterparties, transaction_removals'));
 
 const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   rawId: `raw-${n}`,
@@ -77,6 +77,35 @@ describe('writeTransactions', () => {
     expect(await pg.db.one('SELECT count(*)::int AS n FROM accounts', [], (r) => r.n)).toBe(14);
   });
 
+  it('a raw document resending an external id already written becomes an alias of that row, in its batch or a later one', async () => {
+    await writeTransactions(pg.db, [tx(1)]);
+    // Retention removed raw-1, so MongoDB let the same external id in again as raw-101 and raw-201; raw-3 is new.
+    const again = (rawId: string) => ({ ...tx(1), rawId, amountMinor: 999n });
+    expect(await writeTransactions(pg.db, [again('raw-101'), tx(3), again('raw-201')])).toEqual({ inserted: 1 });
+    const rows = await pg.db.any<{ raw_id: string; amount_minor: bigint }>(
+      "SELECT raw_id, amount_minor FROM transactions WHERE external_id = 'ext-1'",
+    );
+    expect(rows).toEqual([{ raw_id: 'raw-1', amount_minor: 101n }]);
+    const aliases = await pg.db.any<{ raw_id: string; first: string }>(
+      `SELECT a.raw_id, t.raw_id AS first FROM transaction_aliases a JOIN transactions t ON t.id = a.transaction_id ORDER BY a.raw_id`,
+    );
+    expect(aliases).toEqual([
+      { raw_id: 'raw-101', first: 'raw-1' },
+      { raw_id: 'raw-201', first: 'raw-1' },
+    ]);
+    // Replaying either batch changes nothing; the same external id in another source or tenant is another row.
+    await writeTransactions(pg.db, [tx(1), again('raw-101')]);
+    expect(
+      await writeTransactions(pg.db, [
+        { ...tx(1), rawId: 'raw-301', source: 'stripe' },
+        { ...tx(1), rawId: 'raw-401', tenantId: 'globex' },
+      ]),
+    ).toEqual({
+      inserted: 2,
+    });
+    expect(await pg.db.one('SELECT count(*)::int AS n FROM transaction_aliases', [], (r) => r.n)).toBe(2);
+  });
+
   it('keeps amounts beyond 2^53 minor units exact', async () => {
     const big = 2n ** 62n + 7n;
     await writeTransactions(pg.db, [tx(1, { amountMinor: big })]);
@@ -110,7 +139,7 @@ describe('writeTransactions', () => {
       statements = 0;
       await writeTransactions(
         db,
-        batch.slice(0, 1_000).map((t, i) => ({ ...t, rawId: `again-${i}` })),
+        batch.slice(0, 1_000).map((t, i) => ({ ...t, rawId: `again-${i}`, externalId: `again-${i}` })),
       );
       console.log(`[writer] statements for one batch of 1,000: ${statements}`);
       expect(statements).toBe(5);
@@ -201,14 +230,14 @@ describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
     await writeTransactions(pg.db, [postedRow()]);
     await writeTransactions(pg.db, [pendingRow()]);
     expect(await rows()).toEqual(onePostedRow);
-    await pg.db.none('TRUNCATE transactions');
+    await pg.db.none('TRUNCATE transactions, transaction_aliases');
     await writeTransactions(pg.db, [pendingRow(), postedRow()]);
     expect(await rows()).toEqual(onePostedRow);
   });
 
   it('ends with one row when the pair is written by concurrent batches', async () => {
     for (let round = 0; round < 20; round++) {
-      await pg.db.none('TRUNCATE transactions');
+      await pg.db.none('TRUNCATE transactions, transaction_aliases');
       await Promise.all([writeTransactions(pg.db, [pendingRow()]), writeTransactions(pg.db, [postedRow()])]);
       expect(await rows()).toEqual(onePostedRow);
     }
@@ -221,7 +250,7 @@ describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
     expect(await writeTransactions(pg.db, [removal(), postedRow()])).toEqual({ inserted: 0 });
     expect(await rows()).toMatchObject([{ raw_id: 'raw-posted', status: 'void' }]);
 
-    await pg.db.none('TRUNCATE transactions, transaction_removals');
+    await pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_removals');
     await writeTransactions(pg.db, [removal()]);
     expect(await rows()).toEqual([]);
     await writeTransactions(pg.db, [postedRow()]);

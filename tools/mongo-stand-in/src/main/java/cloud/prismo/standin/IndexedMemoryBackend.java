@@ -24,7 +24,8 @@ import java.util.List;
  * implemented at all. Here a query holding an {@code _id} equality or {@code $in} is narrowed through
  * the {@code _id} index before the rest of the filter is matched, and non-unique indexes are real
  * ({@link FirstKeyIndex}). Results are unchanged: narrowing only ever selects a superset of the matches,
- * and the whole query is matched against it. Test and development tooling only.
+ * and the whole query is matched against it. TTL indexes expire documents, as on a real server. Test and
+ * development tooling only.
  */
 public final class IndexedMemoryBackend extends MemoryBackend {
     /**
@@ -65,9 +66,52 @@ public final class IndexedMemoryBackend extends MemoryBackend {
         return oplog;
     }
 
+    /**
+     * How often expired documents are removed through TTL indexes; mongod's default (its ttlMonitorSleepSecs
+     * parameter) is 60 s. Upstream accepts TTL indexes and never expires anything, which hides retention.
+     */
+    private static final long TTL_MONITOR_MS = Long.getLong("standin.ttlMonitorSeconds", 60L) * 1000L;
+
     static final class IndexedDatabase extends MemoryDatabase {
         IndexedDatabase(String databaseName, CursorRegistry cursorRegistry) {
             super(databaseName, cursorRegistry);
+            Thread monitor = new Thread(() -> {
+                while (true) {
+                    try {
+                        Thread.sleep(TTL_MONITOR_MS);
+                        expireDocuments();
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        // a concurrent change (a dropped collection or database): the next round expires what this one could not
+                    }
+                }
+            }, "ttl-monitor-" + databaseName);
+            monitor.setDaemon(true);
+            monitor.start();
+        }
+
+        /**
+         * What mongod's TTL monitor does: for each index with expireAfterSeconds on one field, removes the
+         * documents whose date there is older than that, among those matching its partialFilterExpression.
+         * Documents whose field is missing or not a date are kept, as on a real server.
+         */
+        private void expireDocuments() {
+            MongoCollection<Integer> specs = indexes.get();
+            if (specs == null) return;
+            for (Document spec : specs.queryAllAsStream().toList()) {
+                if (!(spec.get("expireAfterSeconds") instanceof Number seconds)) continue;
+                if (!(spec.get("key") instanceof Document key) || key.size() != 1) continue;
+                if (!(spec.get("ns") instanceof String ns) || !ns.startsWith(getDatabaseName() + ".")) continue;
+                MongoCollection<Integer> collection = resolveCollection(ns.substring(getDatabaseName().length() + 1), false);
+                if (collection == null) continue;
+                Instant cutoff = Instant.now().minusMillis((long) (seconds.doubleValue() * 1000));
+                Document selector = new Document(key.keySet().iterator().next(), new Document("$lt", cutoff));
+                if (spec.get("partialFilterExpression") instanceof Document partial) {
+                    selector = new Document("$and", List.of(partial, selector));
+                }
+                collection.deleteDocuments(selector, 0);
+            }
         }
 
         @Override
