@@ -206,6 +206,8 @@ describe.skipIf(!mongoUri)('the board', () => {
       // The charts are drawn (uPlot, served by the gateway itself).
       expect(await page.locator('#chart-rates canvas').count()).toBe(1);
       await shot('overview');
+      // The size of docs/board.jpg: the first screen, as an operator sees it.
+      await page.screenshot({ path: `${ARTIFACTS}overview-first-screen.jpg`, type: 'jpeg', quality: 70 });
 
       await page.click(`#documents tbody tr[data-id="${dead[0]}"] button`);
       await expect.poll(() => detailFigure('Status').textContent()).toBe('dead');

@@ -42,7 +42,7 @@
     clearInterval(timer);
     $('board').hidden = true;
     $('sign-out').hidden = true;
-    $('key-fields').hidden = false;
+    $('sign-in').hidden = false;
     $('who').textContent = '';
     $('sign-in-error').textContent = message || '';
   }
@@ -320,7 +320,7 @@
     // Shown before drawing, so the charts take the width they will have.
     $('board').hidden = false;
     $('sign-out').hidden = false;
-    $('key-fields').hidden = true;
+    $('sign-in').hidden = true;
     showOverview(overview);
     readFilters();
     await loadDocuments(false);
