@@ -73,8 +73,11 @@ const responses = {
   BadRequest: problem('The request is invalid: `errors` names each offending path'),
   Unauthorized: problem('No API key, or not a valid one', ['WWW-Authenticate']),
   Forbidden: problem('The API key lacks the scope this operation needs'),
-  NotFound: problem('No such transaction for this tenant (the id, or the starting_after cursor)'),
+  NotFound: problem('No such transaction or document for this tenant (the id, or the starting_after cursor)'),
   Conflict: problem('A request with this Idempotency-Key is still in flight', ['Retry-After']),
+  ConflictOnResource: problem(
+    'A request with this Idempotency-Key is still in flight (with Retry-After), or the resource is not in a state this operation accepts (without)',
+  ),
   PayloadTooLarge: problem('The body exceeds the size limit'),
   UnsupportedMediaType: problem('The body is not application/json'),
   UnprocessableContent: problem('This Idempotency-Key was used with a different request'),
@@ -82,8 +85,12 @@ const responses = {
   ServiceUnavailable: problem('A database this answer needs is unavailable; retry after Retry-After seconds', ['Retry-After']),
 };
 
-/** The errors every authenticated operation can answer, and those of POSTs (a body) and GETs (an id or a cursor). */
-function errorsOf(method: string): Record<string, Json> {
+/**
+ * The errors every authenticated operation can answer, and those of POSTs (a body) and GETs (an id or a
+ * cursor). A POST on one resource (`/{id}/…`) can also find no such resource, or find it in a state that
+ * refuses the operation: a 409 that no retry will change, so without Retry-After.
+ */
+function errorsOf(method: string, path: string): Record<string, Json> {
   const all: Record<string, Json> = {
     400: ref('responses', 'BadRequest'),
     401: ref('responses', 'Unauthorized'),
@@ -98,6 +105,7 @@ function errorsOf(method: string): Record<string, Json> {
       415: ref('responses', 'UnsupportedMediaType'),
       422: ref('responses', 'UnprocessableContent'),
     });
+    if (path.includes('{')) Object.assign(all, { 404: ref('responses', 'NotFound'), 409: ref('responses', 'ConflictOnResource') });
   }
   // By id, or a list whose starting_after cursor names a transaction the tenant does not have.
   if (method === 'get') all[404] = ref('responses', 'NotFound');
@@ -124,7 +132,7 @@ export function completeContract(document: Json): Json {
           };
         }
       }
-      operation.responses = { ...ownResponses, ...errorsOf(method) };
+      operation.responses = { ...ownResponses, ...errorsOf(method, path) };
       const body = (operation.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content?.['application/json']
         ?.schema;
       const properties = body?.properties as Record<string, Json> | undefined;
