@@ -38,7 +38,14 @@ describe.skipIf(!mongoUri)('the board', () => {
   let pg: TestPostgres;
   let mongo: TestMongo;
   let url: string;
-  const keys: Record<'admin' | 'writer' | 'reader' | 'otherAdmin', string> = { admin: '', writer: '', reader: '', otherAdmin: '' };
+  const keys: Record<'admin' | 'writer' | 'reader' | 'otherAdmin' | 'otherWriter' | 'operator', string> = {
+    admin: '',
+    writer: '',
+    reader: '',
+    otherAdmin: '',
+    otherWriter: '',
+    operator: '',
+  };
 
   const call = async (path: string, key: string | undefined, init: { method?: string; body?: unknown } = {}) => {
     const response = await fetch(`${url}${path}`, {
@@ -50,8 +57,8 @@ describe.skipIf(!mongoUri)('the board', () => {
     const body: any = await response.json().catch(() => null);
     return { status: response.status, headers: response.headers, body };
   };
-  const post = async (body: unknown) => {
-    const response = await call('/api/v1/transactions', keys.writer, { method: 'POST', body });
+  const post = async (body: unknown, key = keys.writer) => {
+    const response = await call('/api/v1/transactions', key, { method: 'POST', body });
     expect(response.status).toBe(202);
     return response.body.id as string;
   };
@@ -59,6 +66,7 @@ describe.skipIf(!mongoUri)('the board', () => {
 
   const good1: string[] = [];
   const dead: string[] = [];
+  let otherDead = '';
 
   beforeAll(async () => {
     ({ pg, mongo } = sys);
@@ -68,12 +76,19 @@ describe.skipIf(!mongoUri)('the board', () => {
     keys.writer = (await createApiKey(accept, 'acme', ['transactions:write', 'transactions:read'])).key;
     keys.reader = (await createApiKey(accept, 'acme', ['transactions:read'])).key;
     keys.otherAdmin = (await createApiKey(accept, 'globex', ['admin'])).key;
+    keys.otherWriter = (await createApiKey(accept, 'globex', ['transactions:write'])).key;
+    keys.operator = (await createApiKey(accept, 'prismo-ops', ['operator'])).key;
     url = (await sys.start(['gateway', 'ingest', 'processor'])).gatewayUrl!;
     for (let i = 0; i < 5; i++) good1.push(await post(good(i)));
     for (let i = 0; i < 3; i++) dead.push(await post(withoutDate(i)));
-    await waitFor('5 processed and 3 dead', async () => {
-      const states = await Promise.all([...good1, ...dead].map(statusOf));
-      return states.filter((s) => s === 'processed').length === 5 && states.filter((s) => s === 'dead').length === 3;
+    // Another tenant's dead document, for another reason: no account.
+    otherDead = await post(
+      { source: 'generic', payload: { amount: '1.00', currency: 'EUR', occurredAt: '2026-11-24T12:00:00Z' } },
+      keys.otherWriter,
+    );
+    await waitFor('5 processed and 4 dead', async () => {
+      const states = await Promise.all([...good1, ...dead, otherDead].map(statusOf));
+      return states.filter((s) => s === 'processed').length === 5 && states.filter((s) => s === 'dead').length === 4;
     });
   });
 
@@ -86,20 +101,53 @@ describe.skipIf(!mongoUri)('the board', () => {
       expect(refused.headers.get('content-type')).toContain('application/problem+json');
       expect(JSON.stringify(refused.body)).not.toMatch(/acc-1|occurredAt/);
     }
-    // Another tenant's admin sees none of acme's documents, figures or payloads.
+    // Another tenant's admin sees none of acme's documents, figures or payloads, and cannot ask for them.
     const other = await call('/api/v1/admin/documents', keys.otherAdmin);
-    expect(other.body.data).toEqual([]);
+    expect(other.body.data.map((d: { id: string }) => d.id)).toEqual([otherDead]);
     expect((await call(`/api/v1/admin/documents/${dead[0]}`, keys.otherAdmin)).status).toBe(404);
     const otherOverview = await call('/api/v1/admin/board/overview', keys.otherAdmin);
-    expect(otherOverview.body).toMatchObject({ tenantId: 'globex', backlog: 0, failed: 0, dead: 0, processed: 0 });
+    expect(otherOverview.body).toMatchObject({ tenantId: 'globex', operator: false, backlog: 0, failed: 0, dead: 1, processed: 0 });
+    expect((await call('/api/v1/admin/board/overview?tenant=acme', keys.otherAdmin)).status).toBe(403);
+    expect((await call('/api/v1/admin/documents?tenant=acme', keys.otherAdmin)).status).toBe(403);
+    expect((await call('/api/v1/admin/documents?tenant=globex', keys.otherAdmin)).status).toBe(200);
+    const foreignReplay = await call('/api/v1/admin/replay', keys.otherAdmin, { method: 'POST', body: { tenantId: 'acme', dryRun: true } });
+    expect(foreignReplay.status).toBe(403);
     // The data routes are never cached.
     expect((await call('/api/v1/admin/documents', keys.admin)).headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('an operator key sees every tenant, or one, and replays across them', async () => {
+    const all = (await call('/api/v1/admin/board/overview', keys.operator)).body;
+    expect(all).toMatchObject({ tenantId: null, operator: true, dead: 4, processed: 5 });
+    expect(all.tenants.map((t: { tenantId: string }) => t.tenantId)).toEqual(['acme', 'globex']);
+    expect((await call('/api/v1/admin/board/overview?tenant=globex', keys.operator)).body).toMatchObject({ tenantId: 'globex', dead: 1 });
+    const listed = (await call('/api/v1/admin/documents', keys.operator)).body.data.map((d: { tenantId: string }) => d.tenantId);
+    expect(listed.sort()).toEqual(['acme', 'acme', 'acme', 'globex']);
+    expect((await call('/api/v1/admin/documents?tenant=globex', keys.operator)).body.data).toMatchObject([
+      { id: otherDead, tenantId: 'globex' },
+    ]);
+    expect((await call(`/api/v1/admin/documents/${otherDead}`, keys.operator)).body.document).toMatchObject({ tenantId: 'globex' });
+    const replay = (body: unknown) => call('/api/v1/admin/replay', keys.operator, { method: 'POST', body });
+    expect((await replay({ dryRun: true })).body).toEqual({ matched: 4, replayed: 0, dryRun: true });
+    expect((await replay({ tenantId: 'globex', dryRun: true })).body).toEqual({ matched: 1, replayed: 0, dryRun: true });
+    expect((await replay({ error: 'account', dryRun: true })).body).toEqual({ matched: 1, replayed: 0, dryRun: true });
+    // A tenant's own admin key: the tenantId may only name its own tenant.
+    expect(
+      (await call('/api/v1/admin/replay', keys.admin, { method: 'POST', body: { tenantId: 'acme', dryRun: true } })).body.matched,
+    ).toBe(3);
   });
 
   it('the overview counts are the raw store own figures, with 15 minutes of buckets', async () => {
     const overview = (await call('/api/v1/admin/board/overview', keys.admin)).body;
     const status = await pipelineStatus(mongo, { tenantId: 'acme' });
-    expect(overview).toMatchObject({ tenantId: 'acme', backlog: status.backlog, failed: status.failed, dead: 3, processed: 5 });
+    expect(overview).toMatchObject({
+      tenantId: 'acme',
+      operator: false,
+      backlog: status.backlog,
+      failed: status.failed,
+      dead: 3,
+      processed: 5,
+    });
     expect(overview.mode).toBe('change-stream+sweep');
     expect(overview.processors).toHaveLength(1);
     expect(overview.retention).toEqual({ processedSeconds: 30 * 86_400, logsSeconds: 30 * 86_400 });
@@ -185,16 +233,17 @@ describe.skipIf(!mongoUri)('the board', () => {
         child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`prismo status exited ${code}`))));
       });
 
-    it('an admin sees the counts of prismo status, a dead document and its error, corrects it and sees it processed', async () => {
+    it('an operator sees the counts of prismo status, a dead document and its error, corrects it and sees it processed', async () => {
       page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
       const consoleErrors: string[] = [];
       page.on('console', (message) => {
         if (message.type() === 'error') consoleErrors.push(message.text());
       });
       await page.goto(`${url}/board`);
-      await page.fill('#api-key', keys.admin);
+      await page.fill('#api-key', keys.operator);
       await page.click('#key-form button[type=submit]');
-      await expect.poll(() => figure('Dead').textContent()).toBe('3');
+      await expect.poll(() => figure('Dead').textContent()).toBe('4');
+      expect(await page.textContent('#who')).toBe('operator key: all tenants');
 
       const status = await prismoStatus();
       expect(await figure('Backlog').textContent()).toBe(String(status.backlog));
@@ -202,7 +251,8 @@ describe.skipIf(!mongoUri)('the board', () => {
       expect(await figure('Dead').textContent()).toBe(String(status.dead));
       expect(await figure('Processed (total)').textContent()).toBe(String(status.processed));
       expect(await figure('Mode').textContent()).toBe('change-stream+sweep');
-      await expect.poll(() => page.locator('#documents tbody tr').count()).toBe(3);
+      await expect.poll(() => page.locator('#documents tbody tr').count()).toBe(4);
+      expect(await page.locator('#tenants tbody tr').count()).toBe(2);
       // The charts are drawn (uPlot, served by the gateway itself).
       expect(await page.locator('#chart-rates canvas').count()).toBe(1);
       await shot('overview');
@@ -234,7 +284,16 @@ describe.skipIf(!mongoUri)('the board', () => {
       await expect.poll(() => page.textContent('#replay-confirm-text')).toMatch(/^Replay 2 documents/);
       await page.click('#replay-set-go');
       await expect.poll(() => page.textContent('#documents-message')).toBe('Replayed 2 of 2 documents.');
-      await waitFor('both dead again after a second try', async () => (await mongo.logs.countDocuments({ outcome: 'dead' })) === 5);
+      await waitFor('both dead again after a second try', async () => (await mongo.logs.countDocuments({ outcome: 'dead' })) === 6);
+      // One tenant at a time: the overview and the list follow the tenant filter.
+      await page.fill('#filters input[name=error]', '');
+      await page.fill('#filters input[name=tenant]', 'globex');
+      await page.click('#filters button[type=submit]');
+      await expect.poll(() => page.textContent('#who')).toBe('operator key: tenant globex');
+      await expect.poll(() => figure('Dead').textContent()).toBe('1');
+      await expect.poll(() => page.locator('#documents tbody tr').count()).toBe(1);
+      await page.fill('#filters input[name=tenant]', '');
+      await page.click('#filters button[type=submit]');
       await expect
         .poll(async () => (await page.textContent('#figures dd[data-figure="Processed (total)"]'))!, { timeout: 15_000 })
         .toBe('6');

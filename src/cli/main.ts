@@ -39,7 +39,7 @@ const HELP: Record<string, string> = {
   keys: `prismo keys create --tenant <t> [--scopes s1,s2] [--label text]   print a new key, once
   prismo keys list [--tenant <t>]                                  ids, prefixes, scopes, state
   prismo keys revoke <id>                                          effective within API_KEY_CACHE_MS
-  Scopes: transactions:write, transactions:read, admin (default: the first two). Keys live in MongoDB:
+  Scopes: transactions:write, transactions:read, admin, operator (every tenant's admin routes) (default: the first two). Keys live in MongoDB:
   MONGODB_URI, or the MongoDB of a running \`prismo start\`.`,
   replay: `prismo replay [--id <id>]... [--tenant <t>] [--source <s>] [--error <text>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
   Puts failed or dead documents back in line with fresh attempts (MONGODB_URI). --dry-run only counts.`,

@@ -13,6 +13,7 @@ import { type ApiKeyEntry, combineVerifiers, createStaticVerifier, createStoredK
 import { buildGateway } from '../gateway/build-gateway.js';
 import { importAcceptStateFromPostgres } from '../gateway/import-from-postgres.js';
 import { createHttpIngest } from '../gateway/ingest-client.js';
+import { tenantScopeOf } from '../gateway/plugins/auth.js';
 import { getTransaction } from '../gateway/transactions-query.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { createMongoIngest } from '../ingest/mongo-ingest.js';
@@ -187,7 +188,8 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
               mongo,
               retention: settings.mongo.retention,
               authorizeAdmin: () => app.authorize('admin'),
-              principalOf: (request) => ({ tenantId: request.tenantId, keyId: request.principal.keyId }),
+              keyIdOf: (request) => request.principal.keyId,
+              tenantScope: (request, requested) => tenantScopeOf(request.principal, requested),
               readTransaction: (tenantId, rawId) => getTransaction(system.db!, tenantId, rawId),
             }),
         });

@@ -8,8 +8,8 @@ export interface Ingest {
   accept(tenantId: string, envelope: Envelope): Promise<Accepted>;
   /** Stores many envelopes with one bulk write; results in the same order, an error per failed item. */
   acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
-  /** Puts the tenant's failed or dead documents matching the selectors back in line. */
-  replay(tenantId: string, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
+  /** Puts the tenant's (null: every tenant's) failed or dead documents matching the selectors back in line. */
+  replay(tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
   /** The raw document's progress, or undefined when the tenant has no such document. */
   status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
   close?(): Promise<void>;

@@ -1,7 +1,16 @@
-// What an API key may do.
+// What an API key may do. Every scope acts within the key's tenant, except `operator`: the admin routes
+// for every tenant (the board across tenants, replays of any tenant), for the people running Prismo.
+// It is granted only by `prismo keys create`, never to API_KEYS entries.
 
-export const SCOPES = ['transactions:write', 'transactions:read', 'admin'] as const;
+export const SCOPES = ['transactions:write', 'transactions:read', 'admin', 'operator'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Scopes of API_KEYS entries: everything but admin. */
+/** Scopes of API_KEYS entries: everything but admin and operator. */
 export const STATIC_KEY_SCOPES: Scope[] = ['transactions:write', 'transactions:read'];
+
+/** Scopes another one includes: an operator may do what a tenant's admin may, for any tenant. */
+const IMPLIED: Partial<Record<Scope, Scope[]>> = { operator: ['admin'] };
+
+export function grants(held: readonly Scope[], needed: Scope): boolean {
+  return held.some((scope) => scope === needed || IMPLIED[scope]?.includes(needed));
+}

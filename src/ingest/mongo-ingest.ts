@@ -10,7 +10,7 @@ import { findRawStatus, type RawStatusView } from '../raw-store/status-view.js';
 export interface MongoIngest {
   accept(tenantId: string, envelope: Envelope): Promise<Accepted>;
   acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
-  replay(tenantId: string, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
+  replay(tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
   status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
 }
 
@@ -31,7 +31,7 @@ export function createMongoIngest(
       });
       return results;
     },
-    replay: (tenantId, selectors) => replay(raw, { ...selectors, tenantId }),
+    replay: (tenantId, selectors) => replay(raw, { ...selectors, ...(tenantId === null ? {} : { tenantId }) }),
     status: (tenantId, id) => findRawStatus(raw, tenantId, id),
   };
 }

@@ -43,7 +43,9 @@ export async function buildIngestServer({
   );
   app.post(
     '/internal/v1/replay',
-    { schema: { body: z.strictObject({ tenantId: tenantIdSchema, selectors: replaySelectorsSchema.omit({ tenantId: true }) }) } },
+    {
+      schema: { body: z.strictObject({ tenantId: tenantIdSchema.nullable(), selectors: replaySelectorsSchema.omit({ tenantId: true }) }) },
+    },
     async (request) => ingest.replay(request.body.tenantId, request.body.selectors),
   );
   app.get(

@@ -25,14 +25,15 @@ export interface DocumentDetail {
 
 export async function findDocumentDetail(
   collections: { raw: Collection<RawTransaction>; logs: Collection<ProcessingLog> },
-  tenantId: string,
+  /** The tenant whose document it must be; null: any tenant's (an operator). */
+  tenantId: string | null,
   id: string,
 ): Promise<DocumentDetail | undefined> {
   try {
     const rawId = new ObjectId(id);
     const [doc, logs] = await Promise.all([
-      collections.raw.findOne({ _id: rawId, tenantId }),
-      collections.logs.find({ rawId, tenantId }).sort({ at: 1, _id: 1 }).limit(500).toArray(),
+      collections.raw.findOne({ _id: rawId, ...(tenantId === null ? {} : { tenantId }) }),
+      collections.logs.find({ rawId }).sort({ at: 1, _id: 1 }).limit(500).toArray(),
     ]);
     if (!doc) return undefined;
     return {

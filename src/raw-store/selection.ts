@@ -2,13 +2,13 @@
 // by the replay (API, CLI, board) and the board's list, so the set a dry run counts is the set listed.
 import { type Filter, ObjectId } from 'mongodb';
 import { z } from 'zod';
-import { sourceSchema, textSchema, transactionIdSchema } from '../domain/ids.js';
+import { sourceSchema, tenantIdSchema, textSchema, transactionIdSchema } from '../domain/ids.js';
 import type { RawTransaction } from './collections.js';
 import { REPLAYABLE_STATUSES } from './states.js';
 
 export const selectionSchema = z.strictObject({
   ids: z.array(transactionIdSchema).max(10_000).optional(),
-  tenantId: z.string().min(1).max(64).optional(),
+  tenantId: tenantIdSchema.optional(),
   source: sourceSchema.optional(),
   /** Part of the last error, any case. */
   error: textSchema.min(1).max(200).optional(),

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 
 import fp from 'fastify-plugin';
 import { HttpProblem } from '../../http/problem.js';
 import type { ApiKeyVerifier, Principal, Scope } from '../api-keys.js';
+import { grants } from '../scopes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -48,9 +49,21 @@ export const authPlugin = fp(
     app.decorate('authorize', (scope: Scope): onRequestAsyncHookHandler[] => [
       app.auth([app.verifyApiKey]) as onRequestAsyncHookHandler,
       async (request) => {
-        if (!request.principal.scopes.includes(scope)) throw new HttpProblem(403, 'forbidden', `This API key lacks the "${scope}" scope.`);
+        if (!grants(request.principal.scopes, scope)) throw new HttpProblem(403, 'forbidden', `This API key lacks the "${scope}" scope.`);
       },
     ]);
   },
   { name: 'auth', dependencies: ['problem'] },
 );
+
+/**
+ * The tenant an admin request acts on: the key's own; for an operator key the one it asks for, or every
+ * tenant (null). Asking for another tenant without the operator scope is refused.
+ */
+export function tenantScopeOf(principal: Principal, requested?: string): string | null {
+  if (grants(principal.scopes, 'operator')) return requested ?? null;
+  if (requested !== undefined && requested !== principal.tenantId) {
+    throw new HttpProblem(403, 'forbidden', 'Only an API key with the "operator" scope acts on another tenant.');
+  }
+  return principal.tenantId;
+}

@@ -1,9 +1,10 @@
-// Admin operations for a tenant's own data, behind the admin scope.
+// Admin operations on a tenant's data, behind the admin scope (an operator key: any tenant's, or all).
 //   POST /api/v1/admin/replay   failed or dead documents back in line (dryRun counts only)   admin
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { replaySelectorsSchema } from '../../raw-store/replay.js';
 import type { Ingest } from '../ingest-port.js';
+import { tenantScopeOf } from '../plugins/auth.js';
 
 export const adminRoutes: FastifyPluginAsyncZod<{ ingest: Ingest }> = async (app, { ingest }) => {
   app.post(
@@ -11,14 +12,20 @@ export const adminRoutes: FastifyPluginAsyncZod<{ ingest: Ingest }> = async (app
     {
       onRequest: app.authorize('admin'),
       schema: {
-        summary: "Re-queue the tenant's failed or dead transactions by id, time range and status",
-        body: replaySelectorsSchema.omit({ tenantId: true }),
+        summary:
+          "Re-queue the tenant's failed or dead transactions by id, source, error text, time range and status (tenantId: operator keys only; without it, an operator replays every tenant's)",
+        body: replaySelectorsSchema,
         response: { 200: z.object({ matched: z.number(), replayed: z.number(), dryRun: z.boolean() }) },
       },
     },
     async (request) => {
-      const result = await ingest.replay(request.tenantId, request.body);
-      request.log.info({ tenantId: request.tenantId, ...result }, 'replay requested');
+      const { tenantId: requested, ...selectors } = request.body;
+      const tenantId = tenantScopeOf(request.principal, requested);
+      const result = await ingest.replay(tenantId, selectors);
+      request.log.info(
+        { audit: 'replay', tenantId: tenantId ?? '*', keyId: request.principal.keyId, ...selectors, ids: selectors.ids?.length, ...result },
+        'replay requested',
+      );
       return result;
     },
   );

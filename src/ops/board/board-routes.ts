@@ -1,14 +1,14 @@
 // The operator's board: a static page at /board and the admin API it reads. The page holds no data and no
 // secret; every figure comes from the JSON routes below, which need an admin key and answer for the key's
-// tenant only (docs/operations.md, "The board"). Mounted on the gateway by cli/, which passes the
-// gateway's authorization as a port, so ops never imports the gateway.
+// tenant, or for an operator key any tenant or all (docs/operations.md, "The board"). Mounted on the
+// gateway by cli/, which passes the gateway's authorization as a port, so ops never imports the gateway.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { envelopeSchema } from '../../domain/envelope.js';
-import { sourceSchema, textSchema, transactionIdSchema } from '../../domain/ids.js';
+import { sourceSchema, tenantIdSchema, textSchema, transactionIdSchema } from '../../domain/ids.js';
 import { type Refusal, refuseMoney } from '../../domain/refusals.js';
 import { HttpProblem, problemOfZodError, validationProblem } from '../../http/problem.js';
 import { pipelineStatus } from '../../raw-store/backlog.js';
@@ -26,8 +26,13 @@ export interface BoardOptions {
   retention: Retention;
   /** The gateway's check for the admin scope. */
   authorizeAdmin(): onRequestAsyncHookHandler[];
-  /** Who the authorized request is: its tenant, and the key's id for the audit log. */
-  principalOf(request: FastifyRequest): { tenantId: string; keyId: string };
+  /** The key's id, for the audit log. */
+  keyIdOf(request: FastifyRequest): string;
+  /**
+   * The tenant the request acts on: the key's own, or for an operator key the one asked for or every
+   * tenant (null); asking for another tenant without the operator scope throws a 403.
+   */
+  tenantScope(request: FastifyRequest, requested?: string): string | null;
   /** The structured row of a processed document, from PostgreSQL (throws when it is unreachable). */
   readTransaction(tenantId: string, rawId: string): Promise<unknown | undefined>;
   /** A processor that has not reported for this long is not shown as running. */
@@ -36,8 +41,13 @@ export interface BoardOptions {
 
 const MODES = ['change-stream+sweep', 'sweep-only', 'no processor reporting'] as const;
 
+const tenantQuery = z.strictObject({ tenant: tenantIdSchema.optional() });
+
 const overviewSchema = z.object({
-  tenantId: z.string(),
+  /** The tenant shown, or null: every tenant (an operator key without a tenant filter). */
+  tenantId: z.string().nullable(),
+  /** Whether the key is an operator's (it may choose any tenant, or all). */
+  operator: z.boolean(),
   generatedAt: z.string(),
   backlog: z.number(),
   oldestUnprocessedAgeSeconds: z.number(),
@@ -72,7 +82,7 @@ const overviewSchema = z.object({
   }),
 });
 
-const documentsQuery = z.strictObject({
+const documentsQuery = tenantQuery.extend({
   status: z.enum(REPLAYABLE_STATUSES).optional(),
   source: sourceSchema.optional(),
   error: textSchema.min(1).max(200).optional(),
@@ -156,11 +166,12 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       onSend: noStore,
       schema: {
         summary: "The board's overview: the tenant's backlog, rates, failures and the last 15 minutes; the processors' state",
+        querystring: tenantQuery,
         response: { 200: overviewSchema },
       },
     },
     async (request) => {
-      const { tenantId } = options.principalOf(request);
+      const tenantId = options.tenantScope(request, request.query.tenant) ?? undefined;
       const now = new Date();
       const [status, processors] = await Promise.all([
         pipelineStatus(mongo, { tenantId, windowSeconds: 60, now }),
@@ -175,7 +186,8 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       };
       const sum = (key: 'acceptedPerSecond' | 'processedPerSecond') => status.tenants.reduce((total, t) => total + t[key], 0);
       return {
-        tenantId,
+        tenantId: tenantId ?? null,
+        operator: options.tenantScope(request) === null,
         generatedAt: now.toISOString(),
         backlog: status.backlog,
         oldestUnprocessedAgeSeconds: status.oldestUnprocessedAgeSeconds,
@@ -212,14 +224,15 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       onRequest: options.authorizeAdmin(),
       onSend: noStore,
       schema: {
-        summary: "The tenant's failed and dead documents, newest first, filtered by status, source, error text and time",
+        summary:
+          "The tenant's failed and dead documents, newest first, filtered by status, source, error text and time (and tenant, for operator keys)",
         querystring: documentsQuery,
         response: { 200: z.object({ data: z.array(documentSummary), next_before: z.string().nullable() }) },
       },
     },
     async (request) => {
-      const { tenantId } = options.principalOf(request);
-      const { status, limit, before, ...filters } = request.query;
+      const { tenant, status, limit, before, ...filters } = request.query;
+      const tenantId = options.tenantScope(request, tenant) ?? undefined;
       const page = await listDocuments(
         mongo.raw,
         { ...filters, tenantId, statuses: status ? [status] : [...REPLAYABLE_STATUSES] },
@@ -241,10 +254,13 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       },
     },
     async (request) => {
-      const { tenantId, keyId } = options.principalOf(request);
-      const detail = await findDocumentDetail(mongo, tenantId, request.params.id);
+      const detail = await findDocumentDetail(mongo, options.tenantScope(request), request.params.id);
       if (!detail) throw new HttpProblem(404, 'not-found', `No document ${request.params.id}.`);
-      request.log.info({ audit: 'document-viewed', tenantId, keyId, rawId: request.params.id }, 'board: document viewed');
+      const { tenantId } = detail.document;
+      request.log.info(
+        { audit: 'document-viewed', tenantId, keyId: options.keyIdOf(request), rawId: request.params.id },
+        'board: document viewed',
+      );
       let transaction: unknown = null;
       let transactionUnavailable = false;
       if (detail.document.status === 'processed') {
@@ -272,10 +288,11 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       },
     },
     async (request) => {
-      const { tenantId, keyId } = options.principalOf(request);
+      const keyId = options.keyIdOf(request);
       const { id } = request.params;
-      const detail = await findDocumentDetail(mongo, tenantId, id);
+      const detail = await findDocumentDetail(mongo, options.tenantScope(request), id);
       if (!detail) throw new HttpProblem(404, 'not-found', `No document ${id}.`);
+      const { tenantId } = detail.document;
       // The corrected payload passes the same door as a new submission.
       const envelope = envelopeSchema.safeParse({
         source: detail.document.source,

@@ -9,6 +9,7 @@
   let filters = {};
   let nextBefore = null;
   let openId = null;
+  let operator = false;
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, text, className) => {
@@ -96,7 +97,9 @@
   }
 
   function showOverview(o) {
-    $('who').textContent = `tenant ${o.tenantId}`;
+    operator = o.operator;
+    $('tenant-filter').hidden = !operator;
+    $('who').textContent = operator ? `operator key: ${o.tenantId ? `tenant ${o.tenantId}` : 'all tenants'}` : `tenant ${o.tenantId}`;
     $('updated').textContent = `updated ${new Date(o.generatedAt).toLocaleTimeString()}, every ${REFRESH_MS / 1000} s`;
     const list = $('figures');
     list.replaceChildren();
@@ -136,12 +139,15 @@
 
   async function refresh() {
     try {
-      showOverview(await api('/api/v1/admin/board/overview'));
+      showOverview(await api(overviewPath()));
     } catch (error) {
       if (error.status === 401 || error.status === 403) return signedOut(explain(error));
       $('updated').textContent = explain(error);
     }
   }
+
+  /** The overview follows the tenant filter (operator keys only; others always see their tenant). */
+  const overviewPath = () => `/api/v1/admin/board/overview${filters.tenant ? `?tenant=${encodeURIComponent(filters.tenant)}` : ''}`;
 
   // ---- documents ----
   function filterQuery() {
@@ -154,6 +160,7 @@
     const form = new FormData($('filters'));
     const iso = (value) => (value ? new Date(value).toISOString() : '');
     filters = {
+      tenant: operator ? String(form.get('tenant') || '').trim() : '',
       status: form.get('status') || '',
       source: String(form.get('source') || '').trim(),
       error: String(form.get('error') || '').trim(),
@@ -174,8 +181,8 @@
         const open = el('button', doc.id, 'link');
         open.type = 'button';
         open.addEventListener('click', () => openDocument(doc.id));
-        const tr = row([open, doc.status, doc.source, doc.attempts, doc.lastError ?? '', when(doc.receivedAt)]);
-        tr.cells[4].className = 'error-text';
+        const tr = row([open, doc.tenantId, doc.status, doc.source, doc.attempts, doc.lastError ?? '', when(doc.receivedAt)]);
+        tr.cells[5].className = 'error-text';
         tr.dataset.id = doc.id;
         body.append(tr);
       }
@@ -190,6 +197,7 @@
   /** The list's filters as the replay endpoint's selection. */
   function selection() {
     const chosen = {};
+    if (filters.tenant) chosen.tenantId = filters.tenant;
     if (filters.status) chosen.statuses = [filters.status];
     for (const name of ['source', 'error', 'from', 'to']) if (filters[name]) chosen[name] = filters[name];
     return chosen;
@@ -202,7 +210,8 @@
         $('documents-message').textContent = 'No document matches these filters: nothing to replay.';
         return;
       }
-      $('replay-confirm-text').textContent = `Replay ${dry.matched} document${dry.matched === 1 ? '' : 's'} matching these filters? Their attempts start again from zero.`;
+      const where = operator && !filters.tenant ? ' in every tenant' : '';
+      $('replay-confirm-text').textContent = `Replay ${dry.matched} document${dry.matched === 1 ? '' : 's'} matching these filters${where}? Their attempts start again from zero.`;
       $('replay-confirm').hidden = false;
     } catch (error) {
       $('documents-message').textContent = explain(error);
@@ -241,6 +250,7 @@
     list.replaceChildren();
     figure(list, 'Status', d.status, d.status === 'dead' || d.status === 'failed');
     figure(list, 'Attempts', d.attempts);
+    figure(list, 'Tenant', d.tenantId);
     figure(list, 'Source', d.source);
     figure(list, 'External id', d.externalId ?? '—');
     figure(list, 'Received', when(d.receivedAt));
@@ -332,6 +342,7 @@
     event.preventDefault();
     readFilters();
     loadDocuments(false);
+    refresh();
   });
   $('next-page').addEventListener('click', () => loadDocuments(true));
   $('replay-set').addEventListener('click', askReplaySet);
