@@ -50,7 +50,9 @@ public final class Launcher {
         backend.version(REPORTED_VERSION);
         backend.enableOplog();
         MongoServer server = new MongoServer(backend);
-        server.bind("127.0.0.1", port);
+        // One event loop per connection, as far as it goes: a change-stream getMore waiting for events
+        // (IndexedMemoryBackend) holds its loop, and must not hold other connections with it.
+        server.bind(new InetSocketAddress("127.0.0.1", port), 1, Integer.getInteger("standin.eventLoops", 64));
         InetSocketAddress address = server.getLocalAddress();
         System.out.println("LISTENING " + address.getHostString() + ":" + address.getPort());
         System.out.flush();
