@@ -150,6 +150,10 @@ describe.skipIf(!mongoUri)('the board', () => {
     });
     expect(overview.mode).toBe('change-stream+sweep');
     expect(overview.processors).toHaveLength(1);
+    // A tenant's admin does not learn the installation's host names; an operator does.
+    expect(overview.processors[0].worker).toBe('processor 1');
+    const [report] = await mongo.processors.find({}).toArray();
+    expect((await call('/api/v1/admin/board/overview', keys.operator)).body.processors[0].worker).toBe(report!._id);
     expect(overview.retention).toEqual({ processedSeconds: 30 * 86_400, logsSeconds: 30 * 86_400 });
     const { timeline } = overview;
     expect(timeline.accepted).toHaveLength(90);
@@ -176,7 +180,8 @@ describe.skipIf(!mongoUri)('the board', () => {
     const detail = (await call(`/api/v1/admin/documents/${dead[0]}`, keys.admin)).body;
     expect(detail.document).toMatchObject({ id: dead[0], status: 'dead', attempts: 1, payload: withoutDate(0).payload });
     expect(detail.logs).toHaveLength(1);
-    expect(detail.logs[0]).toMatchObject({ outcome: 'dead' });
+    expect(detail.logs[0]).toMatchObject({ outcome: 'dead', worker: 'processor' });
+    expect(detail.logs[0].batchId).toMatch(/^processor-/);
     expect(detail.logs[0].error).toMatch(/occurredAt/);
     expect(detail).toMatchObject({ transaction: null, transactionUnavailable: false });
     const processed = (await call(`/api/v1/admin/documents/${good1[0]}`, keys.admin)).body;

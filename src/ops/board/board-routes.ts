@@ -154,7 +154,8 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       reply.headers(PAGE_HEADERS).type(asset.type).send(asset.body),
     );
   }
-  // The API's answers are the tenant's data: never cached, never framed.
+  // The API's answers are the tenant's data: never cached.
+  // Worker names are the installation's host names: shown to operators, numbered for a tenant's admin.
   const noStore = async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
   };
@@ -172,6 +173,7 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
     },
     async (request) => {
       const tenantId = options.tenantScope(request, request.query.tenant) ?? undefined;
+      const operator = options.tenantScope(request) === null;
       const now = new Date();
       const [status, processors] = await Promise.all([
         pipelineStatus(mongo, { tenantId, windowSeconds: 60, now }),
@@ -187,7 +189,7 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       const sum = (key: 'acceptedPerSecond' | 'processedPerSecond') => status.tenants.reduce((total, t) => total + t[key], 0);
       return {
         tenantId: tenantId ?? null,
-        operator: options.tenantScope(request) === null,
+        operator,
         generatedAt: now.toISOString(),
         backlog: status.backlog,
         oldestUnprocessedAgeSeconds: status.oldestUnprocessedAgeSeconds,
@@ -203,8 +205,8 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
             : 'sweep-only') as (typeof MODES)[number],
         changeStreamLagSeconds: freshest(streaming.map((p) => age(p.lastEventAt))),
         resumeTokenAgeSeconds: freshest(status.checkpoints.map((c) => c.ageSeconds)),
-        processors: processors.map((p) => ({
-          worker: p._id,
+        processors: processors.map((p, i) => ({
+          worker: operator ? p._id : `processor ${i + 1}`,
           group: p.group,
           mode: p.mode,
           lastEventAgeSeconds: age(p.lastEventAt),
@@ -272,7 +274,11 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
           transactionUnavailable = true;
         }
       }
-      return { ...detail, transaction: transaction as Record<string, unknown> | null, transactionUnavailable };
+      const logs =
+        options.tenantScope(request) === null
+          ? detail.logs
+          : detail.logs.map((log) => ({ ...log, worker: 'processor', batchId: log.batchId.replace(log.worker, 'processor') }));
+      return { ...detail, logs, transaction: transaction as Record<string, unknown> | null, transactionUnavailable };
     },
   );
 
