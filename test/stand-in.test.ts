@@ -152,4 +152,52 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     while ((await left()).includes(1) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await left()).toEqual([2, 3, 4, 5]);
   });
+
+  it('change streams deliver every insert once, in order, under concurrent writers, and resume after a token', async () => {
+    const events = ours.db.collection('stream_probe');
+    const noise = ours.db.collection('stream_noise');
+    const received: string[] = [];
+    const clusterTimes: bigint[] = [];
+    const stream = events.watch([{ $match: { operationType: 'insert' } }]);
+    let token: unknown;
+    const reader = (async () => {
+      while (received.length < 1_000) {
+        const change = (await stream.next()) as { _id: unknown; documentKey: { _id: unknown }; clusterTime: { high: number; low: number } };
+        received.push(String(change.documentKey._id));
+        clusterTimes.push((BigInt(change.clusterTime.high) << 32n) | BigInt(change.clusterTime.low >>> 0));
+        token = change._id;
+      }
+    })();
+    // Eight writers at once, each also writing to another collection (which the stream must not see).
+    const written: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, writer) => {
+        for (let i = 0; i < 250; i++) {
+          const { insertedId } = await events.insertOne({ writer, i });
+          written.push(String(insertedId));
+          await noise.insertOne({ writer, i });
+          await events.updateOne({ _id: insertedId }, { $set: { seen: true } });
+        }
+      }),
+    );
+    await reader;
+    await stream.close();
+    const first = received.slice(0, 1_000);
+    expect(new Set(first).size).toBe(1_000);
+    // In the order the server wrote them: cluster times strictly increase.
+    expect(clusterTimes.every((time, i) => i === 0 || time > clusterTimes[i - 1]!)).toBe(true);
+
+    // Resuming after the 1,000th event yields exactly the other 1,000, once each.
+    const resumed = events.watch([{ $match: { operationType: 'insert' } }], { resumeAfter: token as never });
+    const rest: string[] = [];
+    while (rest.length < 1_000) rest.push(String(((await resumed.next()) as { documentKey: { _id: unknown } }).documentKey._id));
+    await resumed.close();
+    expect(new Set([...first, ...rest]).size).toBe(2_000);
+    expect([...first, ...rest].sort()).toEqual(written.slice().sort());
+
+    // A token that is not one of ours is refused.
+    const foreign = events.watch([], { resumeAfter: { _data: 'not-a-token' } as never });
+    await expect(foreign.next()).rejects.toThrow();
+    await foreign.close();
+  });
 });

@@ -11,10 +11,7 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
-import de.bwaldvogel.mongo.backend.Cursor;
-import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.oplog.Oplog;
-import de.bwaldvogel.mongo.oplog.OplogCursor;
 
 import java.time.Instant;
 
@@ -27,14 +24,14 @@ import java.util.List;
  * implemented at all. Here a query holding an {@code _id} equality or {@code $in} is narrowed through
  * the {@code _id} index before the rest of the filter is matched, and non-unique indexes are real
  * ({@link FirstKeyIndex}). Results are unchanged: narrowing only ever selects a superset of the matches,
- * and the whole query is matched against it. TTL indexes expire documents, as on a real server. Test and
- * development tooling only.
+ * and the whole query is matched against it. TTL indexes expire documents, and change streams read an
+ * oplog ordered by time ({@link IndexedOplog}) with getMores that wait for events
+ * ({@link AwaitingChangeStreams}), as on a real server. Test and development tooling only.
  */
 public final class IndexedMemoryBackend extends MemoryBackend {
     /**
-     * How long oplog entries are kept. Upstream keeps every entry forever and scans the whole oplog on each
-     * change-stream getMore, so a long drain slows quadratically and the heap fills; a real oplog is capped
-     * too. A resume token older than the window is unusable, as on a real server whose oplog rolled over.
+     * How long oplog entries are kept. Upstream keeps every entry forever, so a long drain fills the heap;
+     * a real oplog is capped too.
      */
     private static final long OPLOG_WINDOW_MS = Long.getLong("standin.oplogWindowSeconds", 30L) * 1000L;
 
@@ -43,121 +40,29 @@ public final class IndexedMemoryBackend extends MemoryBackend {
         return new IndexedDatabase(databaseName, getCursorRegistry());
     }
 
-    /** Bumped (and waiters woken) on every oplog write, so an awaiting change-stream getMore answers at once. */
-    private final Object oplogSignal = new Object();
-    private long oplogVersion;
+    private final AwaitingChangeStreams changeStreams = new AwaitingChangeStreams();
 
-    /** The longest a change-stream getMore waits for an event when it does not say (mongod: 1 s). */
-    private static final long DEFAULT_AWAIT_MS = 1_000L;
-
-    /**
-     * A change-stream getMore with nothing to return waits (up to its maxTimeMS, or 1 s) for the next oplog
-     * write, as mongod's awaitData cursors do. Upstream answers an empty batch at once, so a driver reading a
-     * quiet change stream sends getMores back to back, each scanning the oplog: a busy loop that burns a core
-     * in the server and one in the client and hides the product's real costs. The wait blocks this
-     * connection's event loop; the launcher gives the server enough loops that connections do not share one.
-     */
     @Override
     protected Document handleGetMore(String databaseName, String command, Document query) {
-        long cursorId = ((Number) query.get(command)).longValue();
-        boolean changeStream = getCursorRegistry().getCursor(cursorId) instanceof OplogCursor;
-        long seen;
-        synchronized (oplogSignal) {
-            seen = oplogVersion;
-        }
-        Document response = super.handleGetMore(databaseName, command, query);
-        if (!changeStream || !isEmptyBatch(response)) return response;
-        long awaitMs = query.get("maxTimeMS") instanceof Number max && max.longValue() > 0 ? max.longValue() : DEFAULT_AWAIT_MS;
-        long deadline = System.nanoTime() + awaitMs * 1_000_000L;
-        while (true) {
-            synchronized (oplogSignal) {
-                long left;
-                while (oplogVersion == seen && (left = (deadline - System.nanoTime()) / 1_000_000L) > 0) {
-                    try {
-                        oplogSignal.wait(left);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return response;
-                    }
-                }
-                if (oplogVersion == seen) return response;
-                seen = oplogVersion;
-            }
-            // Something was written: another collection's write gives this stream nothing, so wait on.
-            response = super.handleGetMore(databaseName, command, query);
-            if (!isEmptyBatch(response) || System.nanoTime() >= deadline) return response;
-        }
-    }
-
-    private static boolean isEmptyBatch(Document response) {
-        return response.get("cursor") instanceof Document cursor && cursor.get("nextBatch") instanceof List<?> batch && batch.isEmpty();
-    }
-
-    private void oplogWritten() {
-        synchronized (oplogSignal) {
-            oplogVersion++;
-            oplogSignal.notifyAll();
-        }
+        return changeStreams.getMore(getCursorRegistry(), command, query, () -> super.handleGetMore(databaseName, command, query));
     }
 
     @Override
     protected Oplog createOplog() {
-        Oplog oplog = signalling(super.createOplog());
-        @SuppressWarnings("unchecked")
-        MongoCollection<Object> entries = (MongoCollection<Object>) resolveDatabase("local").resolveCollection("oplog.rs", false);
+        IndexedOplog oplog = new IndexedOplog(getCursorRegistry(), changeStreams::written);
         Thread trimmer = new Thread(() -> {
             while (true) {
                 try {
                     Thread.sleep(5_000);
-                    Instant cutoff = Instant.now().minusMillis(OPLOG_WINDOW_MS);
-                    List<Document> expired = entries.queryAllAsStream()
-                        .filter(entry -> entry.get("wall") instanceof Instant wall && wall.isBefore(cutoff))
-                        .toList();
-                    expired.forEach(entries::removeDocument);
+                    oplog.trim(Instant.now().minusMillis(OPLOG_WINDOW_MS));
                 } catch (InterruptedException e) {
                     return;
-                } catch (RuntimeException e) {
-                    // a concurrent change to the oplog: the next round trims what this one could not
                 }
             }
         }, "oplog-trimmer");
         trimmer.setDaemon(true);
         trimmer.start();
         return oplog;
-    }
-
-    /** The oplog as upstream keeps it, telling waiting getMores about every write. */
-    private Oplog signalling(Oplog oplog) {
-        return new Oplog() {
-            @Override
-            public void handleInsert(String namespace, List<Document> documents) {
-                oplog.handleInsert(namespace, documents);
-                oplogWritten();
-            }
-
-            @Override
-            public void handleUpdate(String namespace, Document selector, Document query, List<Object> modifiedIds) {
-                oplog.handleUpdate(namespace, selector, query, modifiedIds);
-                oplogWritten();
-            }
-
-            @Override
-            public void handleDelete(String namespace, Document query, List<Object> deletedIds) {
-                oplog.handleDelete(namespace, query, deletedIds);
-                oplogWritten();
-            }
-
-            @Override
-            public void handleDropCollection(String namespace) {
-                oplog.handleDropCollection(namespace);
-                oplogWritten();
-            }
-
-            @Override
-            public Cursor createCursor(Document changeStreamDocument, String namespace, Aggregation aggregation) {
-                return oplog.createCursor(changeStreamDocument, namespace, aggregation);
-            }
-        };
     }
 
     /**

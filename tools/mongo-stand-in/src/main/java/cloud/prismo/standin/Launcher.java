@@ -3,7 +3,6 @@ package cloud.prismo.standin;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.AbstractMongoBackend;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 import java.net.InetSocketAddress;
@@ -46,7 +45,8 @@ public final class Launcher {
         // In memory (tests, benchmarks) with real secondary indexes and _id narrowing, or as upstream has it
         // (-Dstandin.upstream=true, to compare results and timings); H2 for `npm start`.
         boolean upstream = Boolean.getBoolean("standin.upstream");
-        AbstractMongoBackend backend = dataFile != null ? new H2Backend(dataFile) : upstream ? new MemoryBackend() : new IndexedMemoryBackend();
+        AbstractMongoBackend backend =
+            dataFile != null ? new AwaitingH2Backend(dataFile) : upstream ? new MemoryBackend() : new IndexedMemoryBackend();
         backend.version(REPORTED_VERSION);
         backend.enableOplog();
         MongoServer server = new MongoServer(backend);
