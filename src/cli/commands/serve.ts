@@ -47,6 +47,7 @@ export async function runServices(context: CommandContext, roles: Role[], server
         `  prismo is ready`,
         `  API         ${system.gatewayUrl}/api/v1/transactions   (docs: ${system.gatewayUrl}/docs)`,
         `  health      ${system.gatewayUrl}/readyz, ${system.gatewayUrl}/metrics`,
+        `  board       ${system.gatewayUrl}/board   (an admin key: npx prismo keys create --tenant dev --scopes admin)`,
         `  API keys    ${keys}`,
         `  PostgreSQL  ${started.postgres.description}`,
         `  MongoDB     ${started.mongo.description}`,
