@@ -91,6 +91,19 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       const counted = await both((raw) => raw.countDocuments(filter));
       expect(counted.ours, name).toBe(counted.upstream);
     }
+    // Sorted with a limit, as the sweep runs, and with ties on the sort key (skip included): the same
+    // documents in the same order, though ours keeps only the best few while it reads.
+    const limited: Array<[Document, { sort: Document; limit: number; skip?: number }]> = [
+      [claimableFilter(now), { sort: { _id: 1 }, limit: 50 }],
+      [{}, { sort: { status: 1 }, limit: 30, skip: 10 }],
+      [{}, { sort: { processed: -1, status: 1 }, limit: 7 }],
+      [WAITING, { sort: { _id: -1 }, limit: 3, skip: 2 }],
+    ];
+    for (const [filter, options] of limited) {
+      const found = await both((raw) => raw.find(filter, options).toArray());
+      expect(ids(found.ours), JSON.stringify(options)).toEqual(ids(found.upstream));
+      expect(found.ours, JSON.stringify(options)).toHaveLength(options.limit);
+    }
     // The claim shape and the read-back find something, so the comparison is not of two empty lists.
     expect((await ours.find({ _id: { $in: someIds(3, 500) }, ...claimableFilter(now) }).toArray()).length).toBeGreaterThan(100);
     expect((await ours.find({ leaseToken: 'token-10' }).toArray()).length).toBeGreaterThan(0);

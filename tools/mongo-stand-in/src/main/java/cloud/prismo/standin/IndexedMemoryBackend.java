@@ -14,6 +14,9 @@ import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
 
 import java.time.Instant;
+import java.util.Comparator;
+import java.util.PriorityQueue;
+import java.util.stream.Stream;
 
 import java.util.List;
 
@@ -141,5 +144,37 @@ public final class IndexedMemoryBackend extends MemoryBackend {
             }
             return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
+
+        /**
+         * A sorted query with a limit keeps only the best {@code skip + limit} matches while it reads, instead of
+         * sorting every match as upstream does: the sweep ({@code find(waiting).sort({_id: 1}).limit(n)}) over a
+         * million waiting documents otherwise sorts a million documents every time. Ties keep their encounter
+         * order, as upstream's stable sort does, so the answers are the same.
+         */
+        @Override
+        protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documents, int numberToSkip, int limit, int batchSize,
+                                                       Comparator<Document> comparator, Document fieldSelector) {
+            long wanted = (long) numberToSkip + limit;
+            if (comparator == null || limit <= 0 || wanted > 100_000) {
+                return super.matchDocumentsFromStream(query, documents, numberToSkip, limit, batchSize, comparator, fieldSelector);
+            }
+            Comparator<Ranked> ranking = Comparator.comparing(Ranked::document, comparator).thenComparingLong(Ranked::order);
+            PriorityQueue<Ranked> worstFirst = new PriorityQueue<>((int) wanted + 1, ranking.reversed());
+            long[] seen = {0};
+            documents.filter(document -> documentMatchesQuery(document, query)).forEach(document -> {
+                Ranked ranked = new Ranked(document, seen[0]++);
+                if (worstFirst.size() < wanted) {
+                    worstFirst.add(ranked);
+                } else if (ranking.compare(ranked, worstFirst.peek()) < 0) {
+                    worstFirst.poll();
+                    worstFirst.add(ranked);
+                }
+            });
+            List<Document> best = worstFirst.stream().sorted(ranking).skip(numberToSkip).map(Ranked::document).toList();
+            // Upstream's own path for the few kept: the query again (cheap), the projection, the cursor.
+            return super.matchDocumentsFromStream(query, best.stream(), 0, 0, batchSize, null, fieldSelector);
+        }
+
+        private record Ranked(Document document, long order) {}
     }
 }
