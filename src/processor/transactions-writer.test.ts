@@ -226,6 +226,17 @@ describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
     expect(await rows()).toEqual(onePostedRow);
   });
 
+  it('a raw id aliased to a pending row (a resubmission after retention) follows it to its posted successor', async () => {
+    const withExternalId = (mapped: Mapped, externalId: string) => ({ ...(mapped as Transaction), externalId });
+    await writeTransactions(pg.db, [withExternalId(pendingRow(), 'order-9')]);
+    // The pending document expired; the client sent it again: a new raw id, the same external id.
+    await writeTransactions(pg.db, [{ ...withExternalId(pendingRow(), 'order-9'), rawId: 'raw-pending-again' }]);
+    expect(await getTransaction(pg.db, 'acme', 'raw-pending-again')).toMatchObject({ id: 'raw-pending', status: 'pending' });
+    await writeTransactions(pg.db, [postedRow()]);
+    expect(await rows()).toMatchObject([{ raw_id: 'raw-posted', status: 'posted' }]);
+    expect(await getTransaction(pg.db, 'acme', 'raw-pending-again')).toMatchObject({ id: 'raw-posted', status: 'posted' });
+  });
+
   it('ends the same when the posted transaction is written first, or in the same batch', async () => {
     await writeTransactions(pg.db, [postedRow()]);
     await writeTransactions(pg.db, [pendingRow()]);

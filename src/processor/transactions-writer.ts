@@ -6,7 +6,7 @@
 // raw id becomes an alias of the first row, in one more statement run only when that happens.
 // Rows that carry a provider's own id (provider_ref) take part in the provider's lifecycle: a posted row
 // replaces the pending row it names, and a removal voids its row. Those batches add a lock statement and
-// two reconciling statements, each idempotent, so a replay or either arrival order ends the same.
+// three reconciling statements, each idempotent, so a replay or either arrival order ends the same.
 import { type Database, pgp } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
@@ -187,9 +187,18 @@ async function recordRemovals(t: Task, removals: Removal[]): Promise<number> {
 
 /**
  * Applies the provider lifecycle to the rows this batch wrote or named: a pending row whose posted successor
- * exists is deleted and its raw id kept on the successor; a row with a recorded removal is voided.
+ * exists is deleted and its raw id kept on the successor (and the raw ids aliased to it move to the
+ * successor first, so they keep reading the transaction); a row with a recorded removal is voided.
  */
 async function reconcileLifecycle(t: Task, rawIds: string[]): Promise<void> {
+  await t.none(
+    `UPDATE transaction_aliases a SET transaction_id = s.id
+       FROM transactions p
+       JOIN transactions s ON s.tenant_id = p.tenant_id AND s.source = p.source AND s.supersedes = p.provider_ref AND s.id <> p.id
+      WHERE a.transaction_id = p.id AND p.status = 'pending'
+        AND (p.raw_id = ANY($1::text[]) OR s.raw_id = ANY($1::text[]))`,
+    [rawIds],
+  );
   await t.none(
     `WITH replaced AS (
        DELETE FROM transactions p
