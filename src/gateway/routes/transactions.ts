@@ -9,8 +9,9 @@ import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
 import { type Envelope, envelopeSchema } from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
-import { findUnsafeJson, refuseMoney } from '../../domain/refusals.js';
-import { HttpProblem, problemOfZodError, type ValidationProblem, validationProblem } from '../../http/problem.js';
+import { findUnsafeJson } from '../../domain/refusals.js';
+import { checkEnvelope } from '../../http/envelope-check.js';
+import { HttpProblem, type ValidationProblem, validationProblem } from '../../http/problem.js';
 import { type RawStatusView, rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
 import {
@@ -112,11 +113,7 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       // Each item is checked on its own: unsafe JSON, then the envelope, then money no mapper could hold.
       const parsed = request.body.items.map((item, index): { envelope: Envelope } | { problem: ValidationProblem } => {
         const unsafe = findUnsafeJson(item, ['items', index]);
-        if (unsafe) return { problem: validationProblem([unsafe]) };
-        const result = envelopeSchema.safeParse(item);
-        if (!result.success) return { problem: problemOfZodError(result.error, `items.${index}`) };
-        const money = refuseMoney(result.data);
-        return money ? { problem: validationProblem([{ ...money, path: `items.${index}.${money.path}` }]) } : { envelope: result.data };
+        return unsafe ? { problem: validationProblem([unsafe]) } : checkEnvelope(item, `items.${index}`);
       });
       const valid = parsed.flatMap((result, index) => ('envelope' in result ? [{ index, envelope: result.envelope }] : []));
       const stored = await ingest.acceptMany(

@@ -7,10 +7,9 @@ import { createRequire } from 'node:module';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { envelopeSchema } from '../../domain/envelope.js';
 import { sourceSchema, tenantIdSchema, textSchema, transactionIdSchema } from '../../domain/ids.js';
-import { type Refusal, refuseMoney } from '../../domain/refusals.js';
-import { HttpProblem, problemOfZodError, validationProblem } from '../../http/problem.js';
+import { checkEnvelope } from '../../http/envelope-check.js';
+import { HttpProblem } from '../../http/problem.js';
 import { pipelineStatus } from '../../raw-store/backlog.js';
 import type { MongoCollections, Retention } from '../../raw-store/collections.js';
 import { correctPayload } from '../../raw-store/correct-payload.js';
@@ -117,8 +116,6 @@ const detailSchema = z.object({
   transaction: jsonObject.nullable(),
   transactionUnavailable: z.boolean(),
 });
-
-const validationProblemOf = (refusal: Refusal | undefined) => (refusal ? validationProblem([refusal]) : undefined);
 
 /** The page and its scripts: read once, served from memory with headers that keep them to themselves. */
 function loadAssets() {
@@ -300,14 +297,16 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       if (!detail) throw new HttpProblem(404, 'not-found', `No document ${id}.`);
       const { tenantId } = detail.document;
       // The corrected payload passes the same door as a new submission.
-      const envelope = envelopeSchema.safeParse({
-        source: detail.document.source,
-        ...(detail.document.externalId ? { externalId: detail.document.externalId } : {}),
-        payload: request.body.payload,
-      });
-      const refused = envelope.success ? validationProblemOf(refuseMoney(envelope.data)) : problemOfZodError(envelope.error, '');
-      if (refused || !envelope.success) throw new HttpProblem(400, 'validation-error', refused?.detail ?? '', { errors: refused?.errors });
-      const result = await correctPayload(mongo.raw, { tenantId, id, payload: envelope.data.payload, by: keyId });
+      const checked = checkEnvelope(
+        {
+          source: detail.document.source,
+          ...(detail.document.externalId ? { externalId: detail.document.externalId } : {}),
+          payload: request.body.payload,
+        },
+        '',
+      );
+      if ('problem' in checked) throw new HttpProblem(400, 'validation-error', checked.problem.detail, { errors: checked.problem.errors });
+      const result = await correctPayload(mongo.raw, { tenantId, id, payload: checked.envelope.payload, by: keyId });
       if (result.outcome === 'not-found') throw new HttpProblem(404, 'not-found', `No document ${id}.`);
       if (result.outcome === 'not-correctable') {
         throw new HttpProblem(409, 'not-correctable', `Only failed or dead documents can be corrected; this one is ${result.status}.`);
