@@ -6,30 +6,60 @@ import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { REPLAYABLE_STATUSES } from './states.js';
 
-export type CorrectionResult = { outcome: 'corrected' } | { outcome: 'not-found' } | { outcome: 'not-correctable'; status: string };
+export type CorrectionResult =
+  | { outcome: 'corrected'; tenantId: string }
+  | { outcome: 'not-found' }
+  | { outcome: 'not-correctable'; status: string };
 
+/**
+ * `tenantId` null: any tenant's document (an operator). `prepare` turns the proposed payload into the one
+ * stored, given the document's source and external id, and throws to refuse it; it runs once the document
+ * is found, before its status is looked at.
+ */
 export async function correctPayload(
   raw: Collection<RawTransaction>,
-  { tenantId, id, payload, by, at = new Date() }: { tenantId: string; id: string; payload: Record<string, unknown>; by: string; at?: Date },
+  {
+    tenantId,
+    id,
+    prepare,
+    by,
+    at = new Date(),
+  }: {
+    tenantId: string | null;
+    id: string;
+    prepare(document: Pick<RawTransaction, 'source' | 'externalId'>): Record<string, unknown>;
+    by: string;
+    at?: Date;
+  },
 ): Promise<CorrectionResult> {
+  const _id = new ObjectId(id);
+  const scope = tenantId === null ? {} : { tenantId };
+  let doc: Pick<RawTransaction, 'tenantId' | 'source' | 'externalId' | 'payload' | 'status' | 'attempts'> | null;
   try {
-    const _id = new ObjectId(id);
-    const doc = await raw.findOne({ _id, tenantId }, { projection: { payload: 1, status: 1, attempts: 1 } });
-    if (!doc) return { outcome: 'not-found' };
-    if (!(REPLAYABLE_STATUSES as readonly string[]).includes(doc.status)) return { outcome: 'not-correctable', status: doc.status };
+    doc = await raw.findOne(
+      { _id, ...scope },
+      { projection: { tenantId: 1, source: 1, externalId: 1, payload: 1, status: 1, attempts: 1 } },
+    );
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+  if (!doc) return { outcome: 'not-found' };
+  const payload = prepare(doc);
+  if (!(REPLAYABLE_STATUSES as readonly string[]).includes(doc.status)) return { outcome: 'not-correctable', status: doc.status };
+  try {
     // The filter repeats what was read, so a document that moved on meanwhile is not overwritten.
     const { modifiedCount } = await raw.updateOne(
-      { _id, tenantId, processed: false, status: doc.status, attempts: doc.attempts },
+      { _id, tenantId: doc.tenantId, processed: false, status: doc.status, attempts: doc.attempts },
       {
         $set: { payload, status: 'pending', attempts: 0, leaseOwner: null, leaseUntil: null, leaseToken: null },
         $push: { corrections: { at, by, previous: doc.payload } },
       },
     );
     if (modifiedCount === 0) {
-      const now = await raw.findOne({ _id, tenantId }, { projection: { status: 1 } });
+      const now = await raw.findOne({ _id, ...scope }, { projection: { status: 1 } });
       return now ? { outcome: 'not-correctable', status: now.status } : { outcome: 'not-found' };
     }
-    return { outcome: 'corrected' };
+    return { outcome: 'corrected', tenantId: doc.tenantId };
   } catch (error) {
     throw classifyMongoError(error);
   }

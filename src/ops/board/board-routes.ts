@@ -293,25 +293,26 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
     async (request) => {
       const keyId = options.keyIdOf(request);
       const { id } = request.params;
-      const detail = await findDocumentDetail(mongo, options.tenantScope(request), id);
-      if (!detail) throw new HttpProblem(404, 'not-found', `No document ${id}.`);
-      const { tenantId } = detail.document;
-      // The corrected payload passes the same door as a new submission.
-      const checked = checkEnvelope(
-        {
-          source: detail.document.source,
-          ...(detail.document.externalId ? { externalId: detail.document.externalId } : {}),
-          payload: request.body.payload,
+      const result = await correctPayload(mongo.raw, {
+        tenantId: options.tenantScope(request),
+        id,
+        by: keyId,
+        // The corrected payload passes the same door as a new submission.
+        prepare: ({ source, externalId }) => {
+          const checked = checkEnvelope({ source, ...(externalId ? { externalId } : {}), payload: request.body.payload }, '');
+          if ('problem' in checked)
+            throw new HttpProblem(400, 'validation-error', checked.problem.detail, { errors: checked.problem.errors });
+          return checked.envelope.payload;
         },
-        '',
-      );
-      if ('problem' in checked) throw new HttpProblem(400, 'validation-error', checked.problem.detail, { errors: checked.problem.errors });
-      const result = await correctPayload(mongo.raw, { tenantId, id, payload: checked.envelope.payload, by: keyId });
+      });
       if (result.outcome === 'not-found') throw new HttpProblem(404, 'not-found', `No document ${id}.`);
       if (result.outcome === 'not-correctable') {
         throw new HttpProblem(409, 'not-correctable', `Only failed or dead documents can be corrected; this one is ${result.status}.`);
       }
-      request.log.info({ audit: 'payload-corrected', tenantId, keyId, rawId: id }, 'board: payload corrected and document replayed');
+      request.log.info(
+        { audit: 'payload-corrected', tenantId: result.tenantId, keyId, rawId: id },
+        'board: payload corrected and document replayed',
+      );
       return { id, status: 'pending' as const };
     },
   );
