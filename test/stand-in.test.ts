@@ -147,6 +147,21 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       expect(ids(found.ours).sort(), JSON.stringify(filter)).toEqual(ids(found.upstream).sort());
     }
     expect(await ours.countDocuments({ leaseToken: 'claim-1' })).toBeGreaterThan(1);
+    // Sorted by _id, as the sweep and the backlog's oldest read: ours walks waiting_by_id in _id order and
+    // stops after the limit. The last insert took a position freed by the delete, low in the collection, so
+    // only a real _id order puts it last (first, descending).
+    const sorted: Array<{ sort: { _id: 1 | -1 }; limit: number; skip?: number }> = [
+      { sort: { _id: 1 }, limit: 2_000 },
+      { sort: { _id: -1 }, limit: 5 },
+      { sort: { _id: -1 }, limit: 4, skip: 3 },
+      { sort: { _id: 1 }, limit: 0 },
+    ];
+    for (const options of sorted) {
+      const found = await both((raw) => raw.find(claimableFilter(now), options).toArray());
+      expect(ids(found.ours), JSON.stringify(options)).toEqual(ids(found.upstream));
+    }
+    const newest = await ours.find(claimableFilter(now), { sort: { _id: -1 }, limit: 1 }).toArray();
+    expect(ids(newest)).toEqual(['f'.repeat(24)]);
   });
 
   it('TTL indexes expire documents as mongod does: dates older than the age, within the partial filter only', async () => {

@@ -4,6 +4,7 @@ import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.Document;
 
 import java.util.Collection;
@@ -14,21 +15,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * A non-unique index for the memory backend, kept on the index's first key: a query that constrains that
  * key by equality or {@code $in} (scalar values) reads only the positions holding those values, and the
  * whole query is then matched against them, so a compound index serves its prefix and the result never
  * differs from a scan. Documents are tracked by {@code _id} so a removal knows its position.
+ *
+ * <p>An index whose second key is {@code _id} ({@code {processed: 1, _id: 1}}, the sweep's) also keeps each
+ * value's documents in {@code _id} order, so a query with equality on the first key sorted by {@code _id}
+ * walks them in order and stops after its limit, as mongod does, instead of matching and sorting every one.
  */
 final class FirstKeyIndex extends Index<Integer> {
     private final String field;
     private final Map<Object, Set<Integer>> positionsByValue = new HashMap<>();
     private final Map<Object, Integer> positionById = new HashMap<>();
+    /** Per first-key value, positions by {@code _id}; null unless the second key is {@code _id}. */
+    private final Map<Object, ConcurrentSkipListMap<Object, Integer>> positionsInIdOrder;
 
     FirstKeyIndex(String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
         this.field = keys.get(0).getKey();
+        this.positionsInIdOrder = keys.size() > 1 && keys.get(1).getKey().equals("_id") ? new HashMap<>() : null;
     }
 
     /** Numbers compare by value whatever their type, as MongoDB's equality does. */
@@ -103,10 +112,55 @@ final class FirstKeyIndex extends Index<Integer> {
         return positions;
     }
 
+    /**
+     * Whether the query's matches can be walked in {@code _id} order: the second key is {@code _id} and the
+     * query holds the first key to one scalar value.
+     */
+    synchronized boolean walksInIdOrder(Document query) {
+        if (positionsInIdOrder == null) {
+            return false;
+        }
+        Collection<Object> values = queriedValues(query);
+        return values != null && values.size() == 1;
+    }
+
+    /**
+     * The positions holding the queried first-key value, in {@code _id} order (descending if asked), read
+     * lazily so a limited query stops early. Callers hold the collection's lock, so the index does not
+     * change under the walk; the map is concurrent all the same.
+     */
+    synchronized Iterable<Integer> positionsInIdOrder(Document query, boolean descending) {
+        ConcurrentSkipListMap<Object, Integer> byId = positionsInIdOrder.get(normalize(queriedValues(query).iterator().next()));
+        if (byId == null) {
+            return List.of();
+        }
+        return descending ? byId.descendingMap().values() : byId.values();
+    }
+
+    private void addInIdOrder(Object value, Document document, Integer position) {
+        if (positionsInIdOrder != null) {
+            positionsInIdOrder.computeIfAbsent(value, v -> new ConcurrentSkipListMap<>(ValueComparator.ascWithoutListHandling()))
+                .put(document.get("_id"), position);
+        }
+    }
+
+    private void removeInIdOrder(Object value, Document document) {
+        if (positionsInIdOrder != null) {
+            ConcurrentSkipListMap<Object, Integer> byId = positionsInIdOrder.get(value);
+            if (byId != null) {
+                byId.remove(document.get("_id"));
+                if (byId.isEmpty()) {
+                    positionsInIdOrder.remove(value);
+                }
+            }
+        }
+    }
+
     @Override
     public synchronized void add(Document document, Integer position, MongoCollection<Integer> collection) {
         for (Object value : valuesOf(document)) {
             positionsByValue.computeIfAbsent(value, v -> new TreeSet<>()).add(position);
+            addInIdOrder(value, document, position);
         }
         positionById.put(normalize(document.get("_id")), position);
     }
@@ -116,6 +170,7 @@ final class FirstKeyIndex extends Index<Integer> {
         Integer position = positionById.remove(normalize(document.get("_id")));
         if (position != null) {
             for (Object value : valuesOf(document)) {
+                removeInIdOrder(value, document);
                 Set<Integer> positions = positionsByValue.get(value);
                 if (positions != null) {
                     positions.remove(position);
@@ -136,6 +191,7 @@ final class FirstKeyIndex extends Index<Integer> {
             return;
         }
         for (Object value : before) {
+            removeInIdOrder(value, oldDocument);
             Set<Integer> positions = positionsByValue.get(value);
             if (positions != null) {
                 positions.remove(position);
@@ -146,6 +202,7 @@ final class FirstKeyIndex extends Index<Integer> {
         }
         for (Object value : after) {
             positionsByValue.computeIfAbsent(value, v -> new TreeSet<>()).add(position);
+            addInIdOrder(value, newDocument, position);
         }
     }
 
@@ -178,5 +235,8 @@ final class FirstKeyIndex extends Index<Integer> {
     public synchronized void drop() {
         positionsByValue.clear();
         positionById.clear();
+        if (positionsInIdOrder != null) {
+            positionsInIdOrder.clear();
+        }
     }
 }

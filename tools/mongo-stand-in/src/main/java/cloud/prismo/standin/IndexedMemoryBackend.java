@@ -142,7 +142,28 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                     }
                 }
             }
+            Boolean descending = idOrder(orderBy);
+            if (descending != null) {
+                for (Index<Integer> index : getIndexes()) {
+                    if (index instanceof FirstKeyIndex ordered && ordered.walksInIdOrder(query)) {
+                        // already in the asked order: no sort, and the stream stops after skip + limit matches
+                        return matchDocuments(query, ordered.positionsInIdOrder(query, descending), null, numberToSkip, limit, batchSize, fieldSelector);
+                    }
+                }
+            }
             return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+        }
+
+        /** For a sort on {@code _id} alone, whether it is descending; null for any other sort or none. */
+        private static Boolean idOrder(Document orderBy) {
+            if (orderBy == null || orderBy.size() != 1 || !(orderBy.get("_id") instanceof Number direction)) {
+                return null;
+            }
+            return switch (direction.intValue()) {
+                case 1 -> false;
+                case -1 -> true;
+                default -> null;
+            };
         }
 
         /**
