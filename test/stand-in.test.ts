@@ -135,6 +135,21 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
         }),
     ];
     for (const step of steps) await both(step);
+    // Counts of an update by _id $in (ours applies it id by id): repeated and unknown ids, documents that
+    // already hold the value (matched, not modified), a condition beside the ids, and a single id.
+    const repeated = [...someIds(7, 50), ...someIds(7, 10), new ObjectId()];
+    const updates: Array<[Filter<RawTransaction>, Document]> = [
+      [{ _id: { $in: repeated } }, { $set: { attempts: 2 } }],
+      [{ _id: { $in: repeated }, status: 'pending' }, { $inc: { attempts: 1 } }],
+      [{ _id: someIds(7, 3)[2]! }, { $set: { attempts: 9 } }],
+    ];
+    for (const [filter, update] of updates) {
+      const result = await both((raw) => raw.updateMany(filter, update));
+      const counts = (r: { matchedCount: number; modifiedCount: number }) => [r.matchedCount, r.modifiedCount];
+      expect(counts(result.ours), JSON.stringify(filter)).toEqual(counts(result.upstream));
+    }
+    const changed = await both((raw) => raw.find({ _id: { $in: repeated } }, { sort: { _id: 1 } }).toArray());
+    expect(changed.ours).toEqual(changed.upstream);
     const filters: Array<Filter<RawTransaction>> = [
       { leaseToken: 'claim-1' },
       { processed: true },

@@ -2,6 +2,7 @@ package cloud.prismo.standin;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
@@ -11,10 +12,15 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.bson.ObjectId;
+import de.bwaldvogel.mongo.oplog.NoopOplog;
 import de.bwaldvogel.mongo.oplog.Oplog;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.PriorityQueue;
 import java.util.stream.Stream;
 
@@ -134,11 +140,11 @@ public final class IndexedMemoryBackend extends MemoryBackend {
 
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize, Document fieldSelector) {
-            if (query.size() > 1 && query.containsKey("_id")) {
+            if (query.containsKey("_id")) {
                 Document byId = new Document("_id", query.get("_id"));
                 for (Index<Integer> index : getIndexes()) {
                     if (index.canHandle(byId)) {
-                        return matchDocuments(query, index.getPositions(byId), orderBy, numberToSkip, limit, batchSize, fieldSelector);
+                        return matchDocuments(withoutExactIds(query), index.getPositions(byId), orderBy, numberToSkip, limit, batchSize, fieldSelector);
                     }
                 }
             }
@@ -152,6 +158,67 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                 }
             }
             return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+        }
+
+        /**
+         * The {@code _id} values of a condition that the {@code _id} index answers exactly: one ObjectId or
+         * string, or an {@code $in} of them. Upstream matches an {@code $in} by walking its list for every
+         * document, so an update of 500 ids by {@code $in} compared 500 x 500 ids, twice (to select, then
+         * again for the positional operator); null for any other condition.
+         */
+        private static List<Object> exactIds(Object condition) {
+            if (condition instanceof ObjectId || condition instanceof String) {
+                return List.of(condition);
+            }
+            if (condition instanceof Document document && document.size() == 1 && document.get("$in") instanceof Collection<?> in
+                && !in.isEmpty() && in.stream().allMatch(value -> value instanceof ObjectId || value instanceof String)) {
+                return List.copyOf(in);
+            }
+            return null;
+        }
+
+        /**
+         * The query less its {@code _id} condition when the {@code _id} index has already selected exactly the
+         * documents that meet it; otherwise the whole query, matched again as upstream does.
+         */
+        private static Document withoutExactIds(Document query) {
+            if (exactIds(query.get("_id")) == null) {
+                return query;
+            }
+            Document rest = query.clone();
+            rest.remove("_id");
+            return rest;
+        }
+
+        /**
+         * A multi-document update selecting by exact {@code _id}s ({@code updateMany({_id: {$in: ids}, ...})},
+         * the claim and the marks) is applied id by id, each through the {@code _id} index, under the
+         * collection's lock as one call; the oplog gets the modified ids at once, as upstream writes them.
+         * Upserts, array filters and positional updates keep upstream's path.
+         */
+        @Override
+        public synchronized Document updateDocuments(Document selector, Document updateQuery, ArrayFilters arrayFilters, boolean isMulti,
+                                                     boolean isUpsert, Oplog oplog) {
+            List<Object> ids = exactIds(selector.get("_id"));
+            if (ids == null || ids.size() < 2 || !isMulti || isUpsert || !arrayFilters.isEmpty() || updateQuery.toString().contains(".$")) {
+                return super.updateDocuments(selector, updateQuery, arrayFilters, isMulti, isUpsert, oplog);
+            }
+            int matched = 0;
+            List<Object> modified = new ArrayList<>();
+            for (Object id : new LinkedHashSet<>(ids)) {
+                Document one = selector.clone();
+                one.put("_id", id);
+                Document result = super.updateDocuments(one, updateQuery, arrayFilters, false, false, NoopOplog.get());
+                matched += ((Number) result.get("n")).intValue();
+                if (((Number) result.get("nModified")).intValue() > 0) {
+                    modified.add(id);
+                }
+            }
+            oplog.handleUpdate(getFullName(), selector, updateQuery, modified);
+            Document result = new Document();
+            result.put("n", matched);
+            result.put("nModified", modified.size());
+            return result;
         }
 
         /** For a sort on {@code _id} alone, whether it is descending; null for any other sort or none. */
