@@ -1,6 +1,8 @@
 // `npm run bench`: starts what it needs on loopback, runs each scenario against its baseline in the same
 // run, prints a table and writes the results as JSON under bench/results/. Not part of `npm test`
 // (which only runs `--smoke` to prove the harness works). See docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
   },
 });
 
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const smoke = values.smoke ?? false;
 const number = (text: string | undefined, fallback: number) => (text === undefined ? fallback : Number(text));
 const settings = {
@@ -38,7 +41,6 @@ const settings = {
   batchItems: smoke ? 10 : 100,
   twoProcessors: (values['two-processors'] ?? false) && !smoke,
 };
-// Drain first, while the process is fresh, so its RSS figures are the processor's own.
 const scenarios = (values.only ?? 'drain,ingest,e2e').split(',');
 // The processor's knobs are the product's defaults unless the environment sets them (BATCH_MAX_SIZE=… npm run bench).
 const defaults = parseEnv();
@@ -49,6 +51,12 @@ const knobs = {
   POLL_INTERVAL_MS: String(defaults.POLL_INTERVAL_MS),
   PG_POOL_MAX: String(defaults.PG_POOL_MAX),
 };
+
+// The drain runs the compiled processor (`prismo process`): build it, unless this is the test suite's smoke
+// run, whose global setup has just built it (a second build would rewrite dist/ under other suites' feet).
+if (!smoke || !existsSync(join(ROOT, 'dist/src/cli/main.js'))) {
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+}
 
 const env = await startBenchEnv({
   DATABASE_URL: process.env.DATABASE_URL,

@@ -114,16 +114,6 @@ export const median = (values: number[]) =>
     50,
   );
 
-/** Samples resident memory until stopped; returns the peak in MiB. */
-export function sampleRss(intervalMs = 100): () => number {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), intervalMs);
-  return () => {
-    clearInterval(timer);
-    return Math.round((Math.max(peak, process.memoryUsage().rss) / 1_048_576) * 10) / 10;
-  };
-}
-
 export const envelopeOf = (i: number) => ({
   source: 'generic',
   payload: {

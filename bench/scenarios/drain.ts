@@ -1,12 +1,14 @@
-// Drain throughput: N raw documents pre-loaded, the processor started, documents per second until the
-// backlog is empty, and peak RSS. Baselines in the same run: two ceilings, one per database: PostgreSQL's
+// Drain throughput: N raw documents pre-loaded, the processor started (`prismo process`, its own process),
+// documents per second until the backlog is empty, and the processor's peak RSS. Baselines in the same run: two ceilings, one per database: PostgreSQL's
 // (a bare multi-row INSERT of the same transformed rows, no MongoDB work) and MongoDB's (the processor's
 // own MongoDB protocol alone: sweep, claim and read-back, mark, log, on the same documents, no PostgreSQL
 // and no transform), and the floor, a naive processor that handles one document at a time.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { ObjectId } from 'mongodb';
-import { loadSettings } from '../../src/config/config.js';
-import { createLogger } from '../../src/config/logger.js';
-import { startProcessor } from '../../src/processor/start.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
 import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';
 import { claimBatch } from '../../src/raw-store/claim.js';
@@ -17,7 +19,7 @@ import { markProcessed } from '../../src/raw-store/mark-processed.js';
 import { writeLogs } from '../../src/raw-store/write-logs.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { ScenarioResult } from '../report.js';
-import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile, sampleRss } from '../support.js';
+import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile } from '../support.js';
 
 async function preload(dbs: Databases, count: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {
@@ -29,31 +31,76 @@ async function preload(dbs: Databases, count: number): Promise<void> {
   }
 }
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Peak resident memory of a running process (VmHWM), in MiB; 0 once it has gone. */
+async function peakRssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  return Math.round((kib / 1024) * 10) / 10;
+}
+
+/**
+ * `prismo process`, the compiled processor as it runs in production, in its own process, so its peak RSS
+ * is the processor's alone (not the harness's, which preloads the documents). Resolves once it says it runs.
+ */
+async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, knobs: Record<string, string>) {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/prismo.js'), 'process'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...knobs,
+      MONGODB_URI: env.mongoUri,
+      MONGODB_DB: dbs.mongoDb,
+      DATABASE_URL: dbs.pgUrl,
+      WORKER_ID: worker,
+      LOG_LEVEL: 'info',
+      OPS_PORT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let peakMiB = 0;
+  const sampler = setInterval(async () => (peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!))), 500);
+  await new Promise<void>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (line.includes('"prismo is running"')) resolve();
+    });
+    exited.then((code) => reject(new Error(`prismo process exited with ${code} before it ran`)));
+  });
+  return {
+    async stop() {
+      peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!));
+      clearInterval(sampler);
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) throw new Error(`prismo process exited with ${code} on SIGTERM`);
+      return peakMiB;
+    },
+  };
+}
+
 async function drainWithProcessors(env: BenchEnv, count: number, processors: number, knobs: Record<string, string>) {
   const dbs = await freshDatabases(env, `drain${processors}`);
   try {
     await preload(dbs, count);
-    const rssAtStart = Math.round(process.memoryUsage().rss / 1_048_576);
-    const peak = sampleRss();
+    const running = await Promise.all(Array.from({ length: processors }, (_, i) => spawnProcessor(env, dbs, `bench-${i}`, knobs)));
     const started = performance.now();
-    const running = await Promise.all(
-      Array.from({ length: processors }, (_, i) =>
-        startProcessor(
-          dbs.mongo,
-          dbs.db,
-          loadSettings({ LOG_LEVEL: 'silent', WORKER_ID: `bench-${i}`, ...knobs }).processor,
-          createLogger('silent'),
-        ),
-      ),
+    // Progress is read from PostgreSQL (cheap beside the drain); then MongoDB, once, for the last marks.
+    await waitFor(
+      'every row written',
+      async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number)) >= count,
+      { timeoutMs: 3_600_000, intervalMs: 250 },
     );
     await waitFor('the backlog drained', async () => (await dbs.mongo.raw.countDocuments({ processed: true })) >= count, {
-      timeoutMs: 3_600_000,
-      intervalMs: 250,
+      timeoutMs: 60_000,
+      intervalMs: 50,
     });
     const seconds = (performance.now() - started) / 1000;
-    await Promise.all(running.map((p) => p.stop()));
+    const peaks = await Promise.all(running.map((p) => p.stop()));
     const rows = await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number);
-    return { rate: count / seconds, seconds, peakRssMiB: peak(), rssAtStart, rows };
+    return { rate: count / seconds, seconds, peakRssMiB: Math.max(...peaks), rows };
   } finally {
     await dbs.drop();
   }
@@ -164,7 +211,7 @@ export async function drainScenario(
     throughput: run.rate,
     unit: 'docs/s',
     peakRssMiB: run.peakRssMiB,
-    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows, RSS ${run.rssAtStart} MiB at start`,
+    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows; RSS: the processor process's peak`,
   });
   const measurements = [
     processorRow(1, one),
