@@ -56,6 +56,8 @@ async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, kno
       WORKER_ID: worker,
       LOG_LEVEL: 'info',
       OPS_PORT: '0',
+      // V8 flags for the processor alone (e.g. --max-old-space-size=128; docs/benchmarks.md), not the harness.
+      NODE_OPTIONS: process.env.PROCESSOR_NODE_OPTIONS ?? '',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
