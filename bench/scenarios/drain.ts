@@ -45,7 +45,9 @@ async function peakRssOf(pid: number): Promise<number> {
  * is the processor's alone (not the harness's, which preloads the documents). Resolves once it says it runs.
  */
 async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, knobs: Record<string, string>) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/prismo.js'), 'process'], {
+  // Node and V8 flags for the processor alone (e.g. --max-old-space-size=128, --cpu-prof; docs/benchmarks.md).
+  const flags = (process.env.PROCESSOR_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...flags, join(ROOT, 'bin/prismo.js'), 'process'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -56,8 +58,7 @@ async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, kno
       WORKER_ID: worker,
       LOG_LEVEL: 'info',
       OPS_PORT: '0',
-      // V8 flags for the processor alone (e.g. --max-old-space-size=128; docs/benchmarks.md), not the harness.
-      NODE_OPTIONS: process.env.PROCESSOR_NODE_OPTIONS ?? '',
+      NODE_OPTIONS: '', // not the harness's
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
