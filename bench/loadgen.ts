@@ -1,6 +1,7 @@
 // The e2e scenario's load generator, in a process of its own so it does not share the system's event
 // loop: open-loop POSTs at a fixed rate, up to `maxOutstanding` in flight (beyond that a request is shed
 // and counted, not queued). Prints one JSON line: each accepted id with the time its 202 arrived.
+import { Agent, request } from 'node:http';
 import { envelopeOf } from './support.js';
 
 interface LoadSpec {
@@ -12,6 +13,36 @@ interface LoadSpec {
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+
+// node:http with keep-alive rather than fetch: measured at 1,000/s, fetch cost the generator about 0.9 of
+// one of the machine's two cores, CPU taken from the system it measures.
+const agent = new Agent({ keepAlive: true, maxSockets: spec.maxOutstanding });
+const target = new URL('/api/v1/transactions', spec.url);
+function post(body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const call = request(
+      target,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${spec.key}`,
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        response.on('error', reject);
+      },
+    );
+    call.on('error', reject);
+    call.end(body);
+  });
+}
 const accepted: Array<[string, number]> = [];
 let failed = 0;
 let shed = 0;
@@ -26,15 +57,11 @@ while (sent < total) {
       shed++;
       continue;
     }
-    const request = fetch(`${spec.url}/api/v1/transactions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${spec.key}` },
-      body: JSON.stringify(envelopeOf(sent)),
-    })
-      .then(async (response) => {
+    const request = post(JSON.stringify(envelopeOf(sent)))
+      .then(({ status, body }) => {
         const at = Date.now();
-        if (response.status !== 202) failed++;
-        else accepted.push([((await response.json()) as { id: string }).id, at]);
+        if (status !== 202) failed++;
+        else accepted.push([(JSON.parse(body) as { id: string }).id, at]);
       })
       .catch(() => void failed++)
       .finally(() => inFlight.delete(request));
@@ -43,4 +70,5 @@ while (sent < total) {
   await new Promise((resolve) => setTimeout(resolve, 1));
 }
 await Promise.all(inFlight);
+agent.destroy();
 process.stdout.write(`${JSON.stringify({ accepted, failed, shed, elapsedMs: performance.now() - started })}\n`);
