@@ -1,6 +1,11 @@
 // What every benchmark scenario needs: real databases on loopback (DATABASE_URL / MONGODB_URI, else an
 // embedded PostgreSQL and the test ladder's MongoDB), fresh databases per scenario, and statistics.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { type Role, type System, startSystem } from '../src/cli/system.js';
 import { loadSettings } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
@@ -124,3 +129,57 @@ export const envelopeOf = (i: number) => ({
     description: `bench ${i}`,
   },
 });
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** Peak resident memory of a running process (VmHWM), in MiB; 0 once it has gone. */
+async function peakRssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  return Math.round((kib / 1024) * 10) / 10;
+}
+
+/**
+ * `prismo process`, the compiled processor as it runs in production, in its own process: its peak RSS is
+ * its own (not the harness's), and it has its own event loop, as a deployment's processors do. Resolves
+ * once it says it runs; `stop()` sends SIGTERM (the processor drains) and returns the peak RSS in MiB.
+ */
+export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, knobs: Record<string, string>) {
+  // Node and V8 flags for the processor alone (e.g. --max-old-space-size=128, --cpu-prof; docs/benchmarks.md).
+  const flags = (process.env.PROCESSOR_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...flags, join(ROOT, 'bin/prismo.js'), 'process'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...knobs,
+      MONGODB_URI: env.mongoUri,
+      MONGODB_DB: dbs.mongoDb,
+      DATABASE_URL: dbs.pgUrl,
+      WORKER_ID: worker,
+      LOG_LEVEL: 'info',
+      OPS_PORT: '0',
+      NODE_OPTIONS: '', // not the harness's
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let peakMiB = 0;
+  const sampler = setInterval(async () => (peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!))), 500);
+  await new Promise<void>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (line.includes('"prismo is running"')) resolve();
+    });
+    exited.then((code) => reject(new Error(`prismo process exited with ${code} before it ran`)));
+  });
+  return {
+    async stop() {
+      peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!));
+      clearInterval(sampler);
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) throw new Error(`prismo process exited with ${code} on SIGTERM`);
+      return peakMiB;
+    },
+  };
+}

@@ -3,11 +3,6 @@
 // (a bare multi-row INSERT of the same transformed rows, no MongoDB work) and MongoDB's (the processor's
 // own MongoDB protocol alone: sweep, claim and read-back, mark, log, on the same documents, no PostgreSQL
 // and no transform), and the floor, a naive processor that handles one document at a time.
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { ObjectId } from 'mongodb';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
 import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';
@@ -19,7 +14,7 @@ import { markProcessed } from '../../src/raw-store/mark-processed.js';
 import { writeLogs } from '../../src/raw-store/write-logs.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { ScenarioResult } from '../report.js';
-import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile } from '../support.js';
+import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile, spawnProcessor } from '../support.js';
 
 async function preload(dbs: Databases, count: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {
@@ -29,59 +24,6 @@ async function preload(dbs: Databases, count: number): Promise<void> {
     );
     await dbs.mongo.raw.insertMany(docs, { ordered: false });
   }
-}
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Peak resident memory of a running process (VmHWM), in MiB; 0 once it has gone. */
-async function peakRssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-  return Math.round((kib / 1024) * 10) / 10;
-}
-
-/**
- * `prismo process`, the compiled processor as it runs in production, in its own process, so its peak RSS
- * is the processor's alone (not the harness's, which preloads the documents). Resolves once it says it runs.
- */
-async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, knobs: Record<string, string>) {
-  // Node and V8 flags for the processor alone (e.g. --max-old-space-size=128, --cpu-prof; docs/benchmarks.md).
-  const flags = (process.env.PROCESSOR_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...flags, join(ROOT, 'bin/prismo.js'), 'process'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...knobs,
-      MONGODB_URI: env.mongoUri,
-      MONGODB_DB: dbs.mongoDb,
-      DATABASE_URL: dbs.pgUrl,
-      WORKER_ID: worker,
-      LOG_LEVEL: 'info',
-      OPS_PORT: '0',
-      NODE_OPTIONS: '', // not the harness's
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let peakMiB = 0;
-  const sampler = setInterval(async () => (peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!))), 500);
-  await new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (line.includes('"prismo is running"')) resolve();
-    });
-    exited.then((code) => reject(new Error(`prismo process exited with ${code} before it ran`)));
-  });
-  return {
-    async stop() {
-      peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!));
-      clearInterval(sampler);
-      child.kill('SIGTERM');
-      const code = await exited;
-      if (code !== 0) throw new Error(`prismo process exited with ${code} on SIGTERM`);
-      return peakMiB;
-    },
-  };
 }
 
 async function drainWithProcessors(env: BenchEnv, count: number, processors: number, knobs: Record<string, string>) {
