@@ -71,7 +71,7 @@ export const envSchema = z.object({
   RETENTION_PROCESSED_SECONDS: positiveInt.default(30 * 86_400),
   RETENTION_LOGS_SECONDS: positiveInt.default(30 * 86_400),
   POLL_INTERVAL_MS: positiveInt.default(5000),
-  BATCH_MAX_WAIT_MS: positiveInt.default(50),
+  BATCH_MAX_WAIT_MS: positiveInt.default(20),
   BATCH_MAX_SIZE: positiveInt.max(10_000).default(500),
   BATCH_CONCURRENCY: positiveInt.max(16).default(4),
   LEASE_MS: positiveInt.default(60_000),
