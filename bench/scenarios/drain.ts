@@ -1,8 +1,9 @@
 // Drain throughput: N raw documents pre-loaded, the processor started (`prismo process`, its own process),
-// documents per second until the backlog is empty, and the processor's peak RSS. Baselines in the same run: two ceilings, one per database: PostgreSQL's
-// (a bare multi-row INSERT of the same transformed rows, no MongoDB work) and MongoDB's (the processor's
-// own MongoDB protocol alone: sweep, claim and read-back, mark, log, on the same documents, no PostgreSQL
-// and no transform), and the floor, a naive processor that handles one document at a time.
+// documents per second until the backlog is empty, and the processor's peak RSS. Baselines in the same
+// run: two ceilings, one per database: PostgreSQL's (a bare multi-row INSERT of the same transformed rows,
+// no MongoDB work) and MongoDB's (the processor's own MongoDB protocol alone: sweep, claim and read-back,
+// mark, log, on the same documents, no PostgreSQL and no transform), and the floor, a naive processor that
+// handles one document at a time.
 import { ObjectId } from 'mongodb';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
 import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';

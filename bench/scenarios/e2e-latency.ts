@@ -32,8 +32,9 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
   // Gateway and ingestion here, the processor in a process of its own (`prismo process`), as deployed:
   // sharing one event loop, the processor's batches delayed the 202s and the 202s the batches.
   const system = await startBenchSystem(env, dbs, ['gateway', 'ingest'], modeKnobs);
-  const processor = await spawnProcessor(env, dbs, `e2e-${mode}`, modeKnobs);
+  let processor: Awaited<ReturnType<typeof spawnProcessor>> | undefined;
   try {
+    processor = await spawnProcessor(env, dbs, `e2e-${mode}`, modeKnobs);
     // The generator runs in its own process (bench/loadgen.ts), so it does not compete with the system
     // for this process's event loop.
     const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
@@ -51,7 +52,7 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     const latencies = rows.map((row) => row.ms - acceptedAt.get(row.raw_id)!).sort((a, b) => a - b);
     return { achieved, latencies, failed, shed };
   } finally {
-    await processor.stop();
+    await processor?.stop();
     await system.stop();
     await dbs.drop();
   }
