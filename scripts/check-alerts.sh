@@ -8,6 +8,8 @@ PROMETHEUS_MODULE_VERSION=v0.316.0 # Prometheus v3.16.0 (docker-compose.yml's im
 
 promtool="${PROMTOOL:-}"
 if [ -z "$promtool" ]; then
+  # Go's own directories too: a CI shell's PATH may lack them even where Go is installed.
+  PATH="$PATH:/usr/local/go/bin:${HOME:-/root}/go/bin"
   if command -v promtool >/dev/null 2>&1; then
     promtool=$(command -v promtool)
   else
