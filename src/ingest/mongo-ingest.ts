@@ -2,7 +2,7 @@
 // when both run in one process.
 import type { Collection } from 'mongodb';
 import type { Accepted, Envelope } from '../domain/envelope.js';
-import type { RawTransaction } from '../raw-store/collections.js';
+import { type RawTransaction, tenantFilter } from '../raw-store/collections.js';
 import { insertRaw, insertRawMany } from '../raw-store/insert.js';
 import { type ReplayResult, type ReplaySelectors, replay } from '../raw-store/replay.js';
 import { findRawStatus, type RawStatusView } from '../raw-store/status-view.js';
@@ -31,7 +31,7 @@ export function createMongoIngest(
       });
       return results;
     },
-    replay: (tenantId, selectors) => replay(raw, { ...selectors, ...(tenantId === null ? {} : { tenantId }) }),
+    replay: (tenantId, selectors) => replay(raw, { ...selectors, ...tenantFilter(tenantId) }),
     status: (tenantId, id) => findRawStatus(raw, tenantId, id),
   };
 }

@@ -2,7 +2,7 @@
 // failures, dead letters, checkpoint age and per-tenant rates. Shared by `prismo status`, its --watch
 // and /metrics; "waiting" is the state machine's own definition (states.ts).
 import type { Filter } from 'mongodb';
-import type { MongoCollections, RawTransaction } from './collections.js';
+import { type MongoCollections, type RawTransaction, tenantFilter } from './collections.js';
 import { WAITING } from './states.js';
 
 export interface PipelineStatus {
@@ -17,16 +17,13 @@ export interface PipelineStatus {
   windowSeconds: number;
 }
 
-/** The whole pipeline, or one tenant's part of it (the board of a tenant's admin key). */
-const scopeOf = (tenantId?: string): Filter<RawTransaction> => (tenantId ? { tenantId } : {});
-
 /** The counts /metrics needs on every scrape: cheap ones only, no per-tenant aggregation. */
 export async function backlogFigures(
   mongo: MongoCollections,
   now = new Date(),
   tenantId?: string,
 ): Promise<Pick<PipelineStatus, 'backlog' | 'failed' | 'dead' | 'oldestUnprocessedAgeSeconds'>> {
-  const scope = scopeOf(tenantId);
+  const scope = tenantFilter(tenantId);
   const [backlog, failed, dead, oldest] = await Promise.all([
     mongo.raw.countDocuments({ ...WAITING, ...scope }),
     mongo.raw.countDocuments({ processed: false, status: 'failed', ...scope }),
@@ -42,7 +39,7 @@ export async function pipelineStatus(
   { windowSeconds = 300, now = new Date(), tenantId }: { windowSeconds?: number; now?: Date; tenantId?: string } = {},
 ): Promise<PipelineStatus> {
   const since = new Date(now.getTime() - windowSeconds * 1000);
-  const scope = scopeOf(tenantId);
+  const scope = tenantFilter(tenantId);
   const byTenant = (match: Filter<RawTransaction>) =>
     mongo.raw
       .aggregate<{ _id: string; n: number }>([{ $match: { ...match, ...scope } }, { $group: { _id: '$tenantId', n: { $sum: 1 } } }])

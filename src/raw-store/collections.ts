@@ -92,6 +92,12 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
   };
 }
 
+/**
+ * The filter on the tenant whose documents a query may see: one tenant's, or every tenant's when there is
+ * none (null or absent: an operator's key, the CLI, /metrics).
+ */
+export const tenantFilter = (tenantId?: string | null): { tenantId?: string } => (tenantId == null ? {} : { tenantId });
+
 /** How long MongoDB keeps what is done with: processed raw documents and processing_logs entries. */
 export interface Retention {
   processedSeconds: number;

@@ -3,7 +3,7 @@
 // replay. Only failed and dead documents: a pending one is the processor's, a processed one is history.
 import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import type { RawTransaction } from './collections.js';
+import { type RawTransaction, tenantFilter } from './collections.js';
 import { REPLAYABLE_STATUSES } from './states.js';
 
 export type CorrectionResult =
@@ -33,7 +33,7 @@ export async function correctPayload(
   },
 ): Promise<CorrectionResult> {
   const _id = new ObjectId(id);
-  const scope = tenantId === null ? {} : { tenantId };
+  const scope = tenantFilter(tenantId);
   let doc: Pick<RawTransaction, 'tenantId' | 'source' | 'externalId' | 'payload' | 'status' | 'attempts'> | null;
   try {
     doc = await raw.findOne(

@@ -2,7 +2,7 @@
 // outcome logged for it, oldest first.
 import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import type { ProcessingLog, RawTransaction } from './collections.js';
+import { type ProcessingLog, type RawTransaction, tenantFilter } from './collections.js';
 import { type RawStatusView, toRawStatus } from './status-view.js';
 
 export interface DocumentDetail {
@@ -32,7 +32,7 @@ export async function findDocumentDetail(
   try {
     const rawId = new ObjectId(id);
     const [doc, logs] = await Promise.all([
-      collections.raw.findOne({ _id: rawId, ...(tenantId === null ? {} : { tenantId }) }),
+      collections.raw.findOne({ _id: rawId, ...tenantFilter(tenantId) }),
       collections.logs.find({ rawId }).sort({ at: 1, _id: 1 }).limit(500).toArray(),
     ]);
     if (!doc) return undefined;

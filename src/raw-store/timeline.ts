@@ -4,7 +4,7 @@
 // and dead-lettered documents removed from it (a replay or a retention purge inside the window is not
 // seen, so the curve is an estimate; the present value is exact).
 import type { Document } from 'mongodb';
-import type { MongoCollections } from './collections.js';
+import { type MongoCollections, tenantFilter } from './collections.js';
 
 export interface Timeline {
   /** Start of the first bucket, epoch milliseconds. */
@@ -40,7 +40,7 @@ export async function pipelineTimeline(
   const lastBucket = Math.floor(now.getTime() / bucketMs);
   const firstBucket = lastBucket - buckets + 1;
   const since = new Date(firstBucket * bucketMs);
-  const scope: Document = tenantId ? { tenantId } : {};
+  const scope = tenantFilter(tenantId);
   const [received, outcomes] = await Promise.all([
     mongo.raw
       .aggregate<{ _id: { bucket: number }; n: number }>(bucketed({ receivedAt: { $gte: since }, ...scope }, 'receivedAt', bucketMs))
