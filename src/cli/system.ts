@@ -117,9 +117,8 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       );
     }
 
-    let tracker: ReturnType<typeof createProcessorTracker> | undefined;
-    if (roles.includes('processor')) {
-      tracker = createProcessorTracker(metrics);
+    const tracker = roles.includes('processor') ? createProcessorTracker(metrics) : undefined;
+    if (tracker) {
       const events = new ProcessorEvents();
       events.on('started', tracker.started);
       events.on('batch', tracker.batch);
@@ -129,12 +128,11 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       events.on('stream-restarted', tracker.streamRestarted);
       events.on('stream-reconnecting', tracker.streamReconnecting);
       const db = system.db!;
-      const reports = tracker;
       await own(
         'processor-reports',
         async () =>
           startProcessorReports({
-            tracker: reports,
+            tracker,
             mongo,
             workerId: settings.processor.workerId,
             group: settings.processor.group,
