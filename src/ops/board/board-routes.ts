@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { sourceSchema, tenantIdSchema, textSchema, transactionIdSchema } from '../../domain/ids.js';
+import { tenantIdSchema, transactionIdSchema } from '../../domain/ids.js';
 import { checkEnvelope } from '../../http/envelope-check.js';
 import { HttpProblem } from '../../http/problem.js';
 import { pipelineStatus } from '../../raw-store/backlog.js';
@@ -16,6 +16,7 @@ import { correctPayload } from '../../raw-store/correct-payload.js';
 import { findDocumentDetail } from '../../raw-store/document-detail.js';
 import { listDocuments } from '../../raw-store/list-documents.js';
 import { runningProcessors } from '../../raw-store/report-processor.js';
+import { selectionSchema } from '../../raw-store/selection.js';
 import { RAW_STATUSES, REPLAYABLE_STATUSES } from '../../raw-store/states.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
 import { pipelineTimeline } from '../../raw-store/timeline.js';
@@ -81,12 +82,11 @@ const overviewSchema = z.object({
   }),
 });
 
+// The list's filters are the replay's selectors (one status here, in a query string), so what the board
+// lists is what "replay these" replays.
 const documentsQuery = tenantQuery.extend({
   status: z.enum(REPLAYABLE_STATUSES).optional(),
-  source: sourceSchema.optional(),
-  error: textSchema.min(1).max(200).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  ...selectionSchema.pick({ source: true, error: true, from: true, to: true }).shape,
   limit: z.coerce.number().int().min(1).max(100).default(25),
   before: transactionIdSchema.optional(),
 });
