@@ -253,7 +253,8 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
       },
     },
     async (request) => {
-      const detail = await findDocumentDetail(mongo, options.tenantScope(request), request.params.id);
+      const scope = options.tenantScope(request);
+      const detail = await findDocumentDetail(mongo, scope, request.params.id);
       if (!detail) throw new HttpProblem(404, 'not-found', `No document ${request.params.id}.`);
       const { tenantId } = detail.document;
       request.log.info(
@@ -272,7 +273,7 @@ export const boardRoutes: FastifyPluginAsyncZod<BoardOptions> = async (app, opti
         }
       }
       const logs =
-        options.tenantScope(request) === null
+        scope === null
           ? detail.logs
           : detail.logs.map((log) => ({ ...log, worker: 'processor', batchId: log.batchId.replace(log.worker, 'processor') }));
       return { ...detail, logs, transaction: transaction as Record<string, unknown> | null, transactionUnavailable };
