@@ -15,8 +15,18 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 data=$(mktemp -d)
-port=38080
-export DATA_DIR=$data PORT=$port INGEST_PORT=38081 EMBEDDED_PG_PORT=38432 LOG_LEVEL=warn LOG_FORMAT=json
+# Ports the system listens on, chosen free by the kernel now: a fixed port fails the whole run when anything
+# else on the machine (another checkout's run, a leftover process) holds it.
+read -r port ingest_port ops_port pg_port < <(node -e '
+  const net = require("node:net");
+  const servers = [0, 1, 2, 3].map(() => net.createServer().listen(0, "127.0.0.1"));
+  Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r)))).then(() => {
+    console.log(servers.map((s) => s.address().port).join(" "));
+    for (const s of servers) s.close();
+  });
+')
+export DATA_DIR=$data PORT=$port INGEST_PORT=$ingest_port OPS_PORT=$ops_port EMBEDDED_PG_PORT=$pg_port
+export LOG_LEVEL=warn LOG_FORMAT=json
 node bin/prismo.js start >"$data/prismo.log" 2>&1 &
 pid=$!
 cleanup() {
