@@ -112,6 +112,46 @@ describe('writeTransactions', () => {
     expect(await pg.db.one('SELECT amount_minor FROM transactions', [], (r) => r.amount_minor)).toBe(big);
   });
 
+  it('stores text, times and metadata exactly as given, whatever characters they hold', async () => {
+    // Rows travel as one array parameter per column: every character the array syntax gives a meaning to
+    // must come back as itself, and the text "NULL" must not become a null.
+    const awkward = ['NULL', '', ' a, b ', '{x,y}', 'say "hi"', 'back\\slash\\', "it's", 'tab\tnew\nline', 'Zoë 💶 ¥'];
+    const batch = awkward.map((text, i) =>
+      tx(i, {
+        rawId: `raw-${text}-${i}`,
+        externalId: text,
+        accountRef: `acc ${text}`,
+        description: text,
+        category: i % 2 ? null : text,
+        counterparty: text.trim() ? { name: `Shop ${text}`, merchantCategoryCode: null } : null,
+        occurredAt: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)),
+        bookedAt: i % 2 ? null : new Date(Date.UTC(2026, 1, 28, 12, 0, 0, i)),
+        metadata: { text, nested: { list: [text, null, 1.5], quote: '"' } },
+      }),
+    );
+    expect(await writeTransactions(pg.db, batch)).toEqual({ inserted: awkward.length });
+    const rows = await pg.db.many(
+      `SELECT t.raw_id, t.external_id, t.description, t.category, t.occurred_at, t.booked_at, t.metadata,
+              a.external_ref, c.display_name
+         FROM transactions t JOIN accounts a ON a.id = t.account_id LEFT JOIN counterparties c ON c.id = t.counterparty_id`,
+    );
+    const byRawId = new Map(rows.map((row) => [row.raw_id, row]));
+    for (const sent of batch) {
+      const row = byRawId.get(sent.rawId);
+      expect(row).toEqual({
+        raw_id: sent.rawId,
+        external_id: sent.externalId,
+        description: sent.description,
+        category: sent.category,
+        occurred_at: sent.occurredAt,
+        booked_at: sent.bookedAt,
+        metadata: sent.metadata,
+        external_ref: sent.accountRef,
+        display_name: sent.counterparty ? sent.counterparty.name.trim() : null,
+      });
+    }
+  });
+
   it('a row the schema rejects fails the batch as permanent and leaves nothing behind', async () => {
     const error = await writeTransactions(pg.db, [tx(1), tx(2, { currency: 'eur' })]).catch((e: unknown) => e);
     expect(isPermanent(error)).toBe(true);
