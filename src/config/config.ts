@@ -73,6 +73,11 @@ export const envSchema = z.object({
   POLL_INTERVAL_MS: positiveInt.default(5000),
   BATCH_MAX_WAIT_MS: positiveInt.default(20),
   BATCH_MAX_SIZE: positiveInt.max(10_000).default(500),
+  /**
+   * The most raw-document bytes (BSON) one batch holds; a claim gives back what would pass it. With
+   * BATCH_CONCURRENCY it bounds a processor's memory in bytes (docs/operations.md sizes the heap from it).
+   */
+  BATCH_MAX_BYTES: positiveInt.min(65_536).default(8 * 1_048_576),
   BATCH_CONCURRENCY: positiveInt.max(16).default(4),
   LEASE_MS: positiveInt.default(60_000),
   MAX_ATTEMPTS: positiveInt.default(5),
@@ -118,6 +123,7 @@ function toSettings(env: Env) {
       pollIntervalMs: env.POLL_INTERVAL_MS,
       batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
       batchMaxSize: env.BATCH_MAX_SIZE,
+      batchMaxBytes: env.BATCH_MAX_BYTES,
       batchConcurrency: env.BATCH_CONCURRENCY,
       leaseMs: env.LEASE_MS,
       maxAttempts: env.MAX_ATTEMPTS,

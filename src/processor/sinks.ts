@@ -26,7 +26,7 @@ export function processorSinks({ mongo, db, settings, held, saveCheckpoint }: Si
   const worker = settings.workerId;
   return {
     claim: async (ids) => {
-      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs });
+      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes: settings.batchMaxBytes });
       for (const doc of docs) held.add(doc.id);
       return docs;
     },

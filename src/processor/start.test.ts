@@ -87,6 +87,27 @@ describe.skipIf(!mongoUri)('startProcessor', () => {
     );
   });
 
+  it('large documents are taken a byte budget at a time, and every one is processed', async () => {
+    // 40 documents of ~100 KB under a 256 KiB budget: at most two per batch however many are offered.
+    const note = 'x'.repeat(100_000);
+    await mongo.raw.insertMany(
+      Array.from(
+        { length: 40 },
+        (_, i) =>
+          newRawTransaction('acme', {
+            source: 'generic',
+            payload: { account: 'acc-big', amountMinor: i + 1, currency: 'USD', occurredAt: '2026-11-24T00:00:00Z', metadata: { note } },
+          }) as RawTransaction,
+      ),
+    );
+    await start({ WORKER_ID: 'budget', POLL_INTERVAL_MS: '100', BATCH_MAX_BYTES: String(256 * 1024) });
+    await waitFor('40 processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 40, { timeoutMs: 60_000 });
+    expect(await rows()).toEqual({ n: 40, d: 40 });
+    await waitFor('40 log entries', async () => (await mongo.logs.countDocuments({})) === 40);
+    const perBatch = await mongo.logs.aggregate<{ n: number }>([{ $group: { _id: '$batchId', n: { $sum: 1 } } }]).toArray();
+    expect(Math.max(...perBatch.map((batch) => batch.n))).toBe(2);
+  });
+
   it('stop() drains what it has taken and leaves no lease behind', async () => {
     await insert(400);
     const processor = await start({ WORKER_ID: 'drainer', POLL_INTERVAL_MS: '100', SHUTDOWN_TIMEOUT_MS: '20000' });

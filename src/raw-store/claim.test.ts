@@ -1,5 +1,5 @@
 // Claims against a real MongoDB server (or the stand-in): leases are exclusive and expire.
-import { ObjectId } from 'mongodb';
+import { BSON, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
 import { claimBatch } from './claim.js';
@@ -52,6 +52,24 @@ describe.skipIf(!mongoUri)('claimBatch', () => {
     const claimed = await claimBatch(mongo.raw, [...done, ...dead, ...failed], { worker: 'w1', leaseMs: 60_000 });
     expect(claimed.map((doc) => doc.id).sort()).toEqual([...failed].sort());
     expect(claimed.map((doc) => doc.attempts)).toEqual([1, 1]);
+  });
+
+  it('holds at most maxBytes of documents, the first whatever its size, and gives the rest back at once', async () => {
+    const ids = await insert(10, { payload: { note: 'x'.repeat(2_000) } });
+    const size = BSON.calculateObjectSize((await mongo.raw.findOne({}))!) + 200; // leases add a few bytes
+    const first = await claimBatch(mongo.raw, ids, { worker: 'w1', leaseMs: 60_000, maxBytes: 3.5 * size });
+    expect(first).toHaveLength(3);
+    // The seven not taken are claimable now, not after the lease: another claim gets them.
+    expect(await mongo.raw.countDocuments({ leaseOwner: 'w1' })).toBe(3);
+    expect(await mongo.raw.countDocuments({ leaseToken: null, leaseUntil: null })).toBe(7);
+    const second = await claimBatch(mongo.raw, ids, { worker: 'w2', leaseMs: 60_000, maxBytes: 1 });
+    expect(second).toHaveLength(1);
+    const rest = await claimBatch(mongo.raw, ids, { worker: 'w3', leaseMs: 60_000 });
+    expect(rest).toHaveLength(6);
+    const all = [...first, ...second, ...rest].map((doc) => doc.id);
+    expect(all.sort()).toEqual([...ids].sort());
+    expect(rest[0]!.raw.payload).toEqual({ note: 'x'.repeat(2_000) });
+    expect(rest[0]!.raw.receivedAt).toBeInstanceOf(Date);
   });
 
   it('releaseLeases gives back only the releasing worker’s unprocessed documents', async () => {

@@ -1,8 +1,13 @@
 // Leases raw documents to one worker: a single updateMany sets a fresh token on those still claimable,
 // then the documents carrying the token are read back. Each document update is atomic, so of two racing
 // workers only one sets its token on a document.
+// The read-back stops at a byte budget: documents are read as the BSON the server sent, counted, and
+// decoded; once the next one would pass `maxBytes`, the rest are given back at once (their leases
+// cleared) for a later batch. So a batch holds at most `maxBytes` of documents (or its first document,
+// when that alone is larger) whatever the documents weigh, and the processor's memory is bounded in
+// bytes, not only in documents.
 import { randomUUID } from 'node:crypto';
-import { type Collection, ObjectId } from 'mongodb';
+import { BSON, type Collection, type FindCursor, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { claimableFilter } from './states.js';
@@ -14,21 +19,55 @@ export interface ClaimedRaw {
   raw: RawTransaction;
 }
 
+export interface ClaimOptions {
+  worker: string;
+  leaseMs: number;
+  /** The most document bytes (BSON) one claim holds; the first document is taken whatever its size. */
+  maxBytes?: number;
+}
+
 export async function claimBatch(
   raw: Collection<RawTransaction>,
   ids: string[],
-  { worker, leaseMs }: { worker: string; leaseMs: number },
+  { worker, leaseMs, maxBytes = Number.POSITIVE_INFINITY }: ClaimOptions,
 ): Promise<ClaimedRaw[]> {
   const leaseToken = randomUUID();
   const now = new Date();
+  const taken: RawTransaction[] = [];
+  let overBudget = false;
   try {
     await raw.updateMany(
       { _id: { $in: ids.map((id) => new ObjectId(id)) }, ...claimableFilter(now) },
       { $set: { leaseOwner: worker, leaseUntil: new Date(now.getTime() + leaseMs), leaseToken } },
     );
-    const docs = await raw.find({ leaseToken }).toArray();
-    return docs.map((doc) => ({ id: doc._id.toHexString(), attempts: doc.attempts ?? 0, receivedAt: doc.receivedAt, raw: doc }));
+    // raw: each document arrives as its BSON bytes, so its size is known before it is decoded.
+    const cursor = raw.find({ leaseToken }, { raw: true }) as unknown as FindCursor<Uint8Array>;
+    let bytes = 0;
+    for await (const document of cursor) {
+      if (taken.length > 0 && bytes + document.byteLength > maxBytes) {
+        overBudget = true;
+        break; // closes the cursor
+      }
+      bytes += document.byteLength;
+      taken.push(BSON.deserialize(document) as RawTransaction);
+    }
   } catch (error) {
     throw classifyMongoError(error);
   }
+  if (overBudget) await giveBack(raw, leaseToken, taken);
+  return taken.map((doc) => ({ id: doc._id.toHexString(), attempts: doc.attempts ?? 0, receivedAt: doc.receivedAt, raw: doc }));
+}
+
+/**
+ * Clears this claim's lease on the documents it did not take, so the next sweep offers them again. A
+ * failure here costs those documents one lease period (they wait for it to expire), never correctness,
+ * and must not cost the documents already taken: it is not thrown.
+ */
+async function giveBack(raw: Collection<RawTransaction>, leaseToken: string, taken: RawTransaction[]): Promise<void> {
+  await raw
+    .updateMany(
+      { leaseToken, _id: { $nin: taken.map((doc) => doc._id) } },
+      { $set: { leaseOwner: null, leaseUntil: null, leaseToken: null } },
+    )
+    .catch(() => undefined);
 }
