@@ -10,6 +10,7 @@ import { markProcessed } from '../raw-store/mark-processed.js';
 import { writeLogs } from '../raw-store/write-logs.js';
 import { backoffDelay } from '../streams/backoff.js';
 import type { Sinks } from '../streams/pipeline.js';
+import type { BatchSizer } from './batch-sizer.js';
 import { writeTransactions } from './transactions-writer.js';
 import { rawInputOf, transformRaw } from './transform/index.js';
 
@@ -19,15 +20,18 @@ export interface SinkOptions {
   settings: ProcessorSettings;
   /** Ids leased by this worker and not yet marked: given back at shutdown. */
   held: Set<string>;
+  /** Learns from each claim's document sizes how many ids the next batch should take. */
+  sizer: BatchSizer;
   saveCheckpoint(resumeToken: unknown): Promise<void>;
 }
 
-export function processorSinks({ mongo, db, settings, held, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
+export function processorSinks({ mongo, db, settings, held, sizer, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
   const worker = settings.workerId;
   return {
     claim: async (ids) => {
       const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes: settings.batchMaxBytes });
       for (const doc of docs) held.add(doc.id);
+      sizer.observe(docs.map((doc) => doc.bytes));
       return docs;
     },
     transform: (doc) => transformRaw(rawInputOf(doc.raw)),

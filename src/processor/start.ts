@@ -9,6 +9,7 @@ import { loadCheckpoint, saveCheckpoint } from '../raw-store/checkpoint.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { releaseLeases } from '../raw-store/release-leases.js';
 import { pipeline } from '../streams/pipeline.js';
+import { BatchSizer } from './batch-sizer.js';
 import { ProcessorEvents } from './events.js';
 import { logProcessorEvents } from './log-events.js';
 import { processorSinks } from './sinks.js';
@@ -43,6 +44,7 @@ export async function startProcessor(
   };
 
   const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
+  const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
   const sources: SourceOptions = {
     mongo,
     settings,
@@ -55,9 +57,10 @@ export async function startProcessor(
   };
   const outcomes$ = pipeline(
     { changes$: changes$(sources).pipe(takeUntil(stopping$)), sweep$: swept$(sources).pipe(takeUntil(stopping$)) },
-    processorSinks({ mongo, db, settings, held, saveCheckpoint: save }),
+    processorSinks({ mongo, db, settings, held, sizer, saveCheckpoint: save }),
     {
       batchMaxSize: settings.batchMaxSize,
+      batchSizeLimit: () => sizer.limit(),
       batchMaxWaitMs: settings.batchMaxWaitMs,
       concurrency: settings.batchConcurrency,
       maxAttempts: settings.maxAttempts,

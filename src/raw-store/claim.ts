@@ -17,6 +17,8 @@ export interface ClaimedRaw {
   attempts: number;
   receivedAt: Date;
   raw: RawTransaction;
+  /** The document's size as stored (BSON bytes). */
+  bytes: number;
 }
 
 export interface ClaimOptions {
@@ -33,7 +35,7 @@ export async function claimBatch(
 ): Promise<ClaimedRaw[]> {
   const leaseToken = randomUUID();
   const now = new Date();
-  const taken: RawTransaction[] = [];
+  const taken: ClaimedRaw[] = [];
   let overBudget = false;
   try {
     await raw.updateMany(
@@ -49,13 +51,20 @@ export async function claimBatch(
         break; // closes the cursor
       }
       bytes += document.byteLength;
-      taken.push(BSON.deserialize(document) as RawTransaction);
+      const doc = BSON.deserialize(document) as RawTransaction;
+      taken.push({
+        id: doc._id.toHexString(),
+        attempts: doc.attempts ?? 0,
+        receivedAt: doc.receivedAt,
+        raw: doc,
+        bytes: document.byteLength,
+      });
     }
   } catch (error) {
     throw classifyMongoError(error);
   }
   if (overBudget) await giveBack(raw, leaseToken, taken);
-  return taken.map((doc) => ({ id: doc._id.toHexString(), attempts: doc.attempts ?? 0, receivedAt: doc.receivedAt, raw: doc }));
+  return taken;
 }
 
 /**
@@ -63,10 +72,10 @@ export async function claimBatch(
  * failure here costs those documents one lease period (they wait for it to expire), never correctness,
  * and must not cost the documents already taken: it is not thrown.
  */
-async function giveBack(raw: Collection<RawTransaction>, leaseToken: string, taken: RawTransaction[]): Promise<void> {
+async function giveBack(raw: Collection<RawTransaction>, leaseToken: string, taken: ClaimedRaw[]): Promise<void> {
   await raw
     .updateMany(
-      { leaseToken, _id: { $nin: taken.map((doc) => doc._id) } },
+      { leaseToken, _id: { $nin: taken.map((doc) => doc.raw._id) } },
       { $set: { leaseOwner: null, leaseUntil: null, leaseToken: null } },
     )
     .catch(() => undefined);

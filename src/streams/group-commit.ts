@@ -5,7 +5,8 @@
 import { Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
 
 export interface GroupCommitOptions {
-  maxSize: number;
+  /** The most items in one batch; a function is asked again for each batch (a limit that adapts). */
+  maxSize: number | (() => number);
   maxWaitMs: number;
   /** Batches worked on at once (the slots). */
   concurrency: number;
@@ -13,7 +14,8 @@ export interface GroupCommitOptions {
 }
 
 export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions): OperatorFunction<T, R> {
-  const { maxSize, maxWaitMs, concurrency, scheduler } = options;
+  const { maxSize: max, maxWaitMs, concurrency, scheduler } = options;
+  const maxSize = typeof max === 'function' ? max : () => max;
   return (source) =>
     new Observable<R>((subscriber) => {
       const queue: Array<{ item: T; at: number }> = [];
@@ -22,7 +24,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
       let sourceDone = false;
       let timer: Subscription | undefined;
 
-      const due = () => queue.length > 0 && (queue.length >= maxSize || sourceDone || scheduler.now() - queue[0]!.at >= maxWaitMs);
+      const due = () => queue.length > 0 && (queue.length >= maxSize() || sourceDone || scheduler.now() - queue[0]!.at >= maxWaitMs);
       const finishIfDone = () => {
         if (sourceDone && busy === 0 && queue.length === 0) subscriber.complete();
       };
@@ -39,7 +41,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
       };
       const pump = (): void => {
         while (busy < concurrency && due()) {
-          const batch = queue.splice(0, maxSize).map((entry) => entry.item);
+          const batch = queue.splice(0, maxSize()).map((entry) => entry.item);
           busy++;
           const slot = new Subscription();
           running.add(slot);
@@ -62,7 +64,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
       const input = source.subscribe({
         next: (item) => {
           queue.push({ item, at: scheduler.now() });
-          if (queue.length >= maxSize || timer === undefined) pump();
+          if (queue.length >= maxSize() || timer === undefined) pump();
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => {

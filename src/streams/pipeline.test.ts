@@ -160,6 +160,25 @@ describe('pipeline', () => {
     });
   });
 
+  it('asks batchSizeLimit for each batch: a lowered limit cuts smaller batches, within 1..BATCH_MAX_SIZE', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const slowWrite = { writeBatch: () => cold('50ms (x|)', { x: true }) };
+      const { sinks, claimed } = recordingSinks(slowWrite);
+      // The limit the processor would learn from document sizes: 3, then 0 (still one), then above the maximum.
+      const limits = [3, 0, 50];
+      const batchSizeLimit = () => limits[Math.min(claimed.length, limits.length - 1)]!;
+      pipeline(
+        { changes$: steady(cold), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler, { batchMaxSize: 8, maxInFlight: 100, batchSizeLimit }),
+      ).subscribe();
+      scheduler.flush();
+      expect(claimed.map((ids) => ids.length)).toEqual([3, 1, 8, 8, 8, 2]);
+      expect(claimed.flat()).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
+    });
+  });
+
   it('commits, then marks, then logs, then checkpoints the last stream token of the batch', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold }) => {

@@ -103,6 +103,11 @@ export interface Sinks<D extends ClaimedDoc, R> {
 
 export interface PipelineOptions {
   batchMaxSize: number;
+  /**
+   * The most candidates the next batch takes, asked for each batch (never above batchMaxSize, never
+   * below 1): the processor lowers it while documents are large, so a batch's documents fit its byte budget.
+   */
+  batchSizeLimit?: () => number;
   batchMaxWaitMs: number;
   /** Batches worked on at once. */
   concurrency: number;
@@ -139,6 +144,7 @@ export function pipeline<D extends ClaimedDoc, R>(
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxInFlight = options.maxInFlight ?? options.batchMaxSize * (options.concurrency + 2);
   const prefix = options.batchIdPrefix ?? 'batch';
+  const sizeLimit = options.batchSizeLimit;
   const inFlight = options.inFlight ?? new Set<string>();
   let batchSeq = 0;
   let lastCheckpointedSeq = 0;
@@ -291,7 +297,7 @@ export function pipeline<D extends ClaimedDoc, R>(
       return true;
     }),
     groupCommit(processBatch, {
-      maxSize: options.batchMaxSize,
+      maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
       maxWaitMs: options.batchMaxWaitMs,
       concurrency: options.concurrency,
       scheduler,
