@@ -24,6 +24,7 @@ const { values } = parseArgs({
     rates: { type: 'string' },
     documents: { type: 'string' },
     million: { type: 'boolean', default: false },
+    'payload-kib': { type: 'string' },
     'two-processors': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -40,12 +41,15 @@ const settings = {
   floorDocuments: smoke ? 100 : 2_000,
   batchItems: smoke ? 10 : 100,
   twoProcessors: (values['two-processors'] ?? false) && !smoke,
+  /** Metadata added to each drained document: large documents, against BATCH_MAX_BYTES. */
+  payloadBytes: number(values['payload-kib'], 0) * 1024,
 };
 const scenarios = (values.only ?? 'drain,ingest,e2e').split(',');
 // The processor's knobs are the product's defaults unless the environment sets them (BATCH_MAX_SIZE=… npm run bench).
 const defaults = parseEnv();
 const knobs = {
   BATCH_MAX_SIZE: String(defaults.BATCH_MAX_SIZE),
+  BATCH_MAX_BYTES: String(defaults.BATCH_MAX_BYTES),
   BATCH_MAX_WAIT_MS: String(defaults.BATCH_MAX_WAIT_MS),
   BATCH_CONCURRENCY: String(defaults.BATCH_CONCURRENCY),
   POLL_INTERVAL_MS: String(defaults.POLL_INTERVAL_MS),

@@ -2,10 +2,12 @@
 // embedded PostgreSQL and the test ladder's MongoDB), fresh databases per scenario, and statistics.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { type Role, type System, startSystem } from '../src/cli/system.js';
 import { loadSettings } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
@@ -119,7 +121,8 @@ export const median = (values: number[]) =>
     50,
   );
 
-export const envelopeOf = (i: number) => ({
+/** The i-th bench envelope; `padBytes` adds that many bytes of metadata (large documents, `--payload-kib`). */
+export const envelopeOf = (i: number, padBytes = 0) => ({
   source: 'generic',
   payload: {
     account: `acc-${i % 50}`,
@@ -127,6 +130,7 @@ export const envelopeOf = (i: number) => ({
     currency: 'EUR',
     occurredAt: '2026-11-24T10:00:00Z',
     description: `bench ${i}`,
+    ...(padBytes > 0 ? { metadata: { pad: 'x'.repeat(padBytes) } } : {}),
   },
 });
 
@@ -139,14 +143,24 @@ async function peakRssOf(pid: number): Promise<number> {
   return Math.round((kib / 1024) * 10) / 10;
 }
 
+/** The processor's Node flags: PROCESSOR_NODE_OPTIONS when set, else the processor service's in docker-compose.yml. */
+export function processorNodeOptions(): string {
+  if (process.env.PROCESSOR_NODE_OPTIONS !== undefined) return process.env.PROCESSOR_NODE_OPTIONS;
+  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: { processor: { environment?: Record<string, string> } };
+  };
+  return compose.services.processor.environment?.NODE_OPTIONS ?? '';
+}
+
 /**
  * `prismo process`, the compiled processor as it runs in production, in its own process: its peak RSS is
  * its own (not the harness's), and it has its own event loop, as a deployment's processors do. Resolves
  * once it says it runs; `stop()` sends SIGTERM (the processor drains) and returns the peak RSS in MiB.
  */
 export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, knobs: Record<string, string>) {
-  // Node and V8 flags for the processor alone (e.g. --max-old-space-size=128, --cpu-prof; docs/benchmarks.md).
-  const flags = (process.env.PROCESSOR_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+  // Node and V8 flags for the processor alone: as deployed (docker-compose.yml) unless PROCESSOR_NODE_OPTIONS
+  // says otherwise (empty: V8's defaults; --cpu-prof; docs/benchmarks.md).
+  const flags = processorNodeOptions().split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, [...flags, join(ROOT, 'bin/prismo.js'), 'process'], {
     cwd: ROOT,
     env: {

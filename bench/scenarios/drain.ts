@@ -5,6 +5,7 @@
 // mark, log, on the same documents, no PostgreSQL and no transform), and the floor, a naive processor that
 // handles one document at a time.
 import { ObjectId } from 'mongodb';
+import { BatchSizer } from '../../src/processor/batch-sizer.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
 import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';
 import { claimBatch } from '../../src/raw-store/claim.js';
@@ -15,22 +16,22 @@ import { markProcessed } from '../../src/raw-store/mark-processed.js';
 import { writeLogs } from '../../src/raw-store/write-logs.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { ScenarioResult } from '../report.js';
-import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile, spawnProcessor } from '../support.js';
+import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile, processorNodeOptions, spawnProcessor } from '../support.js';
 
-async function preload(dbs: Databases, count: number): Promise<void> {
+async function preload(dbs: Databases, count: number, padBytes: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {
     const docs = Array.from(
       { length: Math.min(5_000, count - from) },
-      (_, i) => newRawTransaction('bench', envelopeOf(from + i)) as RawTransaction,
+      (_, i) => newRawTransaction('bench', envelopeOf(from + i, padBytes)) as RawTransaction,
     );
     await dbs.mongo.raw.insertMany(docs, { ordered: false });
   }
 }
 
-async function drainWithProcessors(env: BenchEnv, count: number, processors: number, knobs: Record<string, string>) {
+async function drainWithProcessors(env: BenchEnv, count: number, processors: number, knobs: Record<string, string>, padBytes: number) {
   const dbs = await freshDatabases(env, `drain${processors}`);
   try {
-    await preload(dbs, count);
+    await preload(dbs, count, padBytes);
     const running = await Promise.all(Array.from({ length: processors }, (_, i) => spawnProcessor(env, dbs, `bench-${i}`, knobs)));
     const started = performance.now();
     // Progress is read from PostgreSQL (cheap beside the drain); then MongoDB, once, for the last marks.
@@ -52,11 +53,11 @@ async function drainWithProcessors(env: BenchEnv, count: number, processors: num
   }
 }
 
-async function ceiling(env: BenchEnv, count: number, batchSize: number) {
+async function ceiling(env: BenchEnv, count: number, batchSize: number, padBytes: number) {
   const dbs = await freshDatabases(env, 'ceiling');
   try {
     const rows = Array.from({ length: count }, (_, i) => {
-      const doc = { _id: new ObjectId(), ...newRawTransaction('bench', envelopeOf(i)) } as RawTransaction;
+      const doc = { _id: new ObjectId(), ...newRawTransaction('bench', envelopeOf(i, padBytes)) } as RawTransaction;
       return transformRaw(rawInputOf(doc));
     });
     const started = performance.now();
@@ -69,21 +70,24 @@ async function ceiling(env: BenchEnv, count: number, batchSize: number) {
 
 /**
  * The processor's MongoDB protocol alone, batch after batch as one slot does it: the sweep's page of
- * ids, the claim (updateMany + read-back by token), the mark, the log entries. No transform, no
- * PostgreSQL: what MongoDB allows the processor at most. Also times each claim.
+ * ids (as many as the processor's BatchSizer asks), the claim (updateMany + read-back by token), the mark,
+ * the log entries. No transform, no PostgreSQL: what MongoDB allows the processor at most. Also times each
+ * claim.
  */
-async function mongoCeiling(env: BenchEnv, count: number, batchSize: number) {
+async function mongoCeiling(env: BenchEnv, count: number, batchSize: number, maxBytes: number, padBytes: number) {
   const dbs = await freshDatabases(env, 'mongoceiling');
   try {
-    await preload(dbs, count);
+    await preload(dbs, count, padBytes);
     const claimMs: number[] = [];
+    const sizer = new BatchSizer(batchSize, maxBytes);
     const started = performance.now();
     for (let batch = 0; ; batch++) {
-      const ids = await findWaitingIds(dbs.mongo.raw, batchSize);
+      const ids = await findWaitingIds(dbs.mongo.raw, sizer.limit());
       if (ids.length === 0) break;
       const claimStarted = performance.now();
-      const docs = await claimBatch(dbs.mongo.raw, ids, { worker: 'ceiling', leaseMs: 60_000 });
+      const docs = await claimBatch(dbs.mongo.raw, ids, { worker: 'ceiling', leaseMs: 60_000, maxBytes });
       claimMs.push(performance.now() - claimStarted);
+      sizer.observe(docs.map((doc) => doc.bytes));
       await markProcessed(
         dbs.mongo.raw,
         docs.map((doc) => doc.id),
@@ -109,10 +113,10 @@ async function mongoCeiling(env: BenchEnv, count: number, batchSize: number) {
 }
 
 /** One document at a time: read it, transform it, write its row, mark it, log it. */
-async function floor(env: BenchEnv, count: number) {
+async function floor(env: BenchEnv, count: number, padBytes: number) {
   const dbs = await freshDatabases(env, 'floor');
   try {
-    await preload(dbs, count);
+    await preload(dbs, count, padBytes);
     const started = performance.now();
     for (;;) {
       const doc = await dbs.mongo.raw.findOne({ processed: false });
@@ -143,21 +147,23 @@ export async function drainScenario(
     documents,
     floorDocuments,
     twoProcessors,
+    payloadBytes,
     knobs,
-  }: { documents: number; floorDocuments: number; twoProcessors: boolean; knobs: Record<string, string> },
+  }: { documents: number; floorDocuments: number; twoProcessors: boolean; payloadBytes: number; knobs: Record<string, string> },
 ): Promise<ScenarioResult> {
-  const one = await drainWithProcessors(env, documents, 1, knobs);
-  const two = twoProcessors ? await drainWithProcessors(env, documents, 2, knobs) : undefined;
-  const top = await ceiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
-  const mongoTop = await mongoCeiling(env, documents, Number(knobs.BATCH_MAX_SIZE ?? 500));
-  const bottom = await floor(env, floorDocuments);
+  const one = await drainWithProcessors(env, documents, 1, knobs, payloadBytes);
+  const two = twoProcessors ? await drainWithProcessors(env, documents, 2, knobs, payloadBytes) : undefined;
+  const batchSize = Number(knobs.BATCH_MAX_SIZE);
+  const top = await ceiling(env, documents, batchSize, payloadBytes);
+  const mongoTop = await mongoCeiling(env, documents, batchSize, Number(knobs.BATCH_MAX_BYTES), payloadBytes);
+  const bottom = await floor(env, floorDocuments, payloadBytes);
   const processorRow = (count: number, run: typeof one) => ({
     scenario: 'drain',
     variant: `processor x${count}, ${documents} docs`,
     throughput: run.rate,
     unit: 'docs/s',
     peakRssMiB: run.peakRssMiB,
-    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows; RSS: the processor process's peak`,
+    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows; RSS: the processor process's peak; node flags: ${processorNodeOptions() || 'none'}`,
   });
   const measurements = [
     processorRow(1, one),
