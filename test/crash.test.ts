@@ -1,6 +1,7 @@
 // Processors as real child processes (`prismo serve --role processor`), killed without warning and
 // stopped with SIGTERM while draining a backlog: every document must end in PostgreSQL exactly once.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTransaction } from '../src/raw-store/collections.js';
@@ -28,7 +29,13 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
   function spawnProcessor(
     worker: string,
     env: Record<string, string> = {},
-  ): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderr: () => string } {
+  ): {
+    child: ChildProcess;
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+    /** Resolves once the processor says it runs (its signal handlers are in place from then on). */
+    running: Promise<void>;
+    stderr: () => string;
+  } {
     let stderr = '';
     const child = spawn(process.execPath, [CLI, 'serve', '--role', 'processor'], {
       env: {
@@ -38,7 +45,7 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
         MONGODB_DB: mongo.dbName,
         DATABASE_URL: pg.url,
         WORKER_ID: worker,
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info',
         POLL_INTERVAL_MS: '200',
         BATCH_MAX_SIZE: '500',
         BATCH_MAX_WAIT_MS: '20',
@@ -46,9 +53,14 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
         LEASE_MS: '2000',
         ...env,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const running = new Promise<void>((resolve) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.includes('"prismo is running"')) resolve();
+      });
+    });
     children.add(child);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, signal) => {
@@ -56,7 +68,7 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
         resolve({ code, signal });
       }),
     );
-    return { child, exited, stderr: () => stderr };
+    return { child, exited, running, stderr: () => stderr };
   }
 
   async function insertBacklog(count: number): Promise<void> {
@@ -97,6 +109,14 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
       timeoutMs: 180_000,
       intervalMs: 250,
     });
+    // The kills may have left nothing to do: then SIGTERM must still find a running processor, not one
+    // still loading its modules (which a signal ends before any handler exists).
+    await Promise.race([
+      last.running,
+      last.exited.then((how) =>
+        Promise.reject(new Error(`the last processor exited before it ran: ${JSON.stringify(how)} ${last.stderr()}`)),
+      ),
+    ]);
     last.child.kill('SIGTERM');
     expect(await last.exited).toEqual({ code: 0, signal: null });
 
