@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { BSON, type Collection, type FindCursor, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
-import { claimableFilter } from './states.js';
+import { claimableFilter, NO_LEASE } from './states.js';
 
 export interface ClaimedRaw {
   id: string;
@@ -73,10 +73,5 @@ export async function claimBatch(
  * and must not cost the documents already taken: it is not thrown.
  */
 async function giveBack(raw: Collection<RawTransaction>, leaseToken: string, taken: ClaimedRaw[]): Promise<void> {
-  await raw
-    .updateMany(
-      { leaseToken, _id: { $nin: taken.map((doc) => doc.raw._id) } },
-      { $set: { leaseOwner: null, leaseUntil: null, leaseToken: null } },
-    )
-    .catch(() => undefined);
+  await raw.updateMany({ leaseToken, _id: { $nin: taken.map((doc) => doc.raw._id) } }, { $set: NO_LEASE }).catch(() => undefined);
 }

@@ -4,7 +4,7 @@
 import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import { type RawTransaction, tenantFilter } from './collections.js';
-import { REPLAYABLE_STATUSES } from './states.js';
+import { NO_LEASE, REPLAYABLE_STATUSES } from './states.js';
 
 export type CorrectionResult =
   | { outcome: 'corrected'; tenantId: string }
@@ -51,7 +51,7 @@ export async function correctPayload(
     const { modifiedCount } = await raw.updateOne(
       { _id, tenantId: doc.tenantId, processed: false, status: doc.status, attempts: doc.attempts },
       {
-        $set: { payload, status: 'pending', attempts: 0, leaseOwner: null, leaseUntil: null, leaseToken: null },
+        $set: { payload, status: 'pending', attempts: 0, ...NO_LEASE },
         $push: { corrections: { at, by, previous: doc.payload } },
       },
     );

@@ -3,6 +3,7 @@
 import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
+import { NO_LEASE } from './states.js';
 
 export async function markProcessed(raw: Collection<RawTransaction>, ids: string[], now = new Date()): Promise<void> {
   try {
@@ -13,9 +14,7 @@ export async function markProcessed(raw: Collection<RawTransaction>, ids: string
           processed: true,
           status: 'processed',
           processedAt: now,
-          leaseOwner: null,
-          leaseUntil: null,
-          leaseToken: null,
+          ...NO_LEASE,
           lastError: null,
         },
       },

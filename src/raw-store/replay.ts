@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { selectionFilter, selectionSchema } from './selection.js';
+import { NO_LEASE } from './states.js';
 
 export const replaySelectorsSchema = selectionSchema.extend({ dryRun: z.boolean().default(false) });
 export type ReplaySelectors = z.infer<typeof replaySelectorsSchema>;
@@ -43,7 +44,7 @@ async function replayChunks(
     if (chunk.length === 0) break;
     const { modifiedCount } = await raw.updateMany(
       { ...filter, _id: { $in: chunk.map((doc) => doc._id) } },
-      { $set: { status: 'pending', attempts: 0, leaseOwner: null, leaseUntil: null, leaseToken: null } },
+      { $set: { status: 'pending', attempts: 0, ...NO_LEASE } },
     );
     replayed += modifiedCount;
     onProgress?.(replayed, matched);

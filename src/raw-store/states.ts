@@ -18,6 +18,9 @@ export const REPLAYABLE_STATUSES = ['failed', 'dead'] as const;
 /** The backlog: documents not processed yet that will be (not dead-lettered). */
 export const WAITING: Filter<RawTransaction> = { processed: false, status: { $in: ['pending', 'failed'] } };
 
+/** The lease fields of a document no worker holds: set by a release, a mark, a replay or a correction. */
+export const NO_LEASE = { leaseOwner: null, leaseUntil: null, leaseToken: null } as const;
+
 /** Documents a worker may take now: waiting, and not under someone's unexpired lease or backoff. */
 export function claimableFilter(now: Date): Filter<RawTransaction> {
   return { ...WAITING, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] };
