@@ -2,7 +2,7 @@
 // loop: open-loop POSTs at a fixed rate, up to `maxOutstanding` in flight (beyond that a request is shed
 // and counted, not queued). Prints one JSON line: each accepted id with the time its 202 arrived.
 import { Agent, request } from 'node:http';
-import { envelopeOf } from './support.js';
+import { envelopeOf } from './envelope.js';
 
 interface LoadSpec {
   url: string;

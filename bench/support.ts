@@ -121,19 +121,6 @@ export const median = (values: number[]) =>
     50,
   );
 
-/** The i-th bench envelope; `padBytes` adds that many bytes of metadata (large documents, `--payload-kib`). */
-export const envelopeOf = (i: number, padBytes = 0) => ({
-  source: 'generic',
-  payload: {
-    account: `acc-${i % 50}`,
-    amountMinor: (i % 10_000) + 1,
-    currency: 'EUR',
-    occurredAt: '2026-11-24T10:00:00Z',
-    description: `bench ${i}`,
-    ...(padBytes > 0 ? { metadata: { pad: 'x'.repeat(padBytes) } } : {}),
-  },
-});
-
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Peak resident memory of a running process (VmHWM), in MiB; 0 once it has gone. */

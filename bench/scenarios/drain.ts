@@ -15,8 +15,9 @@ import { newRawTransaction } from '../../src/raw-store/insert.js';
 import { markProcessed } from '../../src/raw-store/mark-processed.js';
 import { writeLogs } from '../../src/raw-store/write-logs.js';
 import { waitFor } from '../../test/support/wait-for.js';
+import { envelopeOf } from '../envelope.js';
 import type { ScenarioResult } from '../report.js';
-import { type BenchEnv, type Databases, envelopeOf, freshDatabases, percentile, processorNodeOptions, spawnProcessor } from '../support.js';
+import { type BenchEnv, type Databases, freshDatabases, percentile, processorNodeOptions, spawnProcessor } from '../support.js';
 
 async function preload(dbs: Databases, count: number, padBytes: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {

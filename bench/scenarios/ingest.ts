@@ -5,8 +5,9 @@ import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { envelopeOf } from '../envelope.js';
 import type { ScenarioResult } from '../report.js';
-import { BENCH_API_KEY, type BenchEnv, envelopeOf, freshDatabases, startBenchSystem } from '../support.js';
+import { BENCH_API_KEY, type BenchEnv, freshDatabases, startBenchSystem } from '../support.js';
 
 async function load(url: string, body: string, { connections, durationS }: { connections: number; durationS: number }) {
   const result = await autocannon({
