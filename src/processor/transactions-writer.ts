@@ -140,9 +140,11 @@ async function insertTransactions(t: Task, batch: Transaction[]): Promise<number
   const accounts = distinctSorted(
     batch.map((tx) => [keyOf(tx.tenantId, tx.accountRef), { tenant_id: tx.tenantId, external_ref: tx.accountRef }]),
   );
+  // Each counterparty name normalised once: the upsert's keys and the rows' lookups use the same.
+  const names = batch.map((tx) => (tx.counterparty ? normalizeName(tx.counterparty.name) : ''));
   const counterparties = distinctSorted(
-    batch.flatMap((tx) => {
-      const normalized = tx.counterparty ? normalizeName(tx.counterparty.name) : '';
+    batch.flatMap((tx, i) => {
+      const normalized = names[i]!;
       if (!tx.counterparty || !normalized) return [];
       const row = {
         tenant_id: tx.tenantId,
@@ -176,10 +178,10 @@ async function insertTransactions(t: Task, batch: Transaction[]): Promise<number
     );
     for (const row of rows) counterpartyIds.set(keyOf(row.tenant_id, row.name_normalized), row.id);
   }
-  const rows = batch.map((tx) => ({
+  const rows = batch.map((tx, i) => ({
     tx,
     accountId: accountIds.get(keyOf(tx.tenantId, tx.accountRef))!,
-    counterpartyId: tx.counterparty ? (counterpartyIds.get(keyOf(tx.tenantId, normalizeName(tx.counterparty.name))) ?? null) : null,
+    counterpartyId: counterpartyIds.get(keyOf(tx.tenantId, names[i]!)) ?? null,
   }));
   // Both unique keys: raw_id (a replayed batch) and (tenant_id, source, external_id) (a resubmission).
   const result = await t.result(transactionInsert.query(rows, 'ON CONFLICT DO NOTHING'));
