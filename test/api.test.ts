@@ -331,6 +331,7 @@ describe.skipIf(!mongoUri)('public API', () => {
       externalId: null,
       providerRef: null,
       supersedes: null,
+      revisionKey: null,
       accountRef: `acc-${i % 4}`,
       counterparty: null,
       direction: 'credit',

@@ -36,6 +36,13 @@ export const envelopeSchema = z.strictObject({
 
 export type Envelope = z.infer<typeof envelopeSchema>;
 
+/**
+ * Sources whose documents are snapshots of a provider's object, sent again each time the object changes
+ * (docs/model.md): for them an externalId names one snapshot, so the same externalId with another payload is
+ * a new revision, not a resubmission.
+ */
+export const REVISED_SOURCES: ReadonlySet<string> = new Set(['stripe', 'plaid', 'iso20022']);
+
 /** What ingestion answers for an accepted envelope. */
 export interface Accepted {
   id: string;

@@ -32,6 +32,21 @@ export const transactionSchema = z.object({
    * transaction names its pending one. The writer removes that row and links it from this one.
    */
   supersedes: z.string().min(1).max(255).refine(noNul, 'must not contain NUL characters').nullable(),
+  /**
+   * Where this snapshot stands in the provider object's life, compared element by element: a revision whose
+   * key is lower than the row's never moves the row back (docs/model.md gives each source's key). Null
+   * without a providerRef.
+   */
+  revisionKey: z
+    .array(
+      z
+        .bigint()
+        .min(-(2n ** 63n))
+        .max(2n ** 63n - 1n),
+    )
+    .min(1)
+    .max(8)
+    .nullable(),
   /** The tenant's own reference for the account; resolved to an `accounts` row when written. */
   accountRef: z.string().min(1).max(128).refine(noNul, 'must not contain NUL characters'),
   counterparty: counterpartySchema.nullable(),

@@ -27,6 +27,18 @@ export const transactionViewSchema = z.object({
 });
 export type TransactionView = z.infer<typeof transactionViewSchema>;
 
+/** One raw document's revision of a provider object: how it ended and what it changed (docs/model.md). */
+export const revisionViewSchema = z.object({
+  rawId: z.string(),
+  outcome: z.enum(['created', 'updated', 'unchanged', 'stale', 'after-void', 'superseded', 'removal', 'recorded-before']),
+  changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
+  receivedAt: z.string().nullable(),
+  recordedAt: z.string(),
+});
+/** A transaction read by id: the row and, for a provider object, every revision in the order recorded. */
+export const transactionDetailSchema = transactionViewSchema.extend({ revisions: z.array(revisionViewSchema) });
+export type TransactionDetail = z.infer<typeof transactionDetailSchema>;
+
 export const listFiltersSchema = z.strictObject({
   account: textSchema.min(1).max(128).optional(),
   status: z.enum(statuses).optional(),
@@ -100,7 +112,7 @@ async function read<T>(query: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function getTransaction(db: Database, tenantId: string, rawId: string): Promise<TransactionView | undefined> {
+export async function getTransaction(db: Database, tenantId: string, rawId: string): Promise<TransactionDetail | undefined> {
   // A pending row replaced by its posted one (Plaid) is read through its successor, which keeps its raw id;
   // a resubmission of an external id already written is read through its alias (the first row).
   const row = await read(() =>
@@ -112,7 +124,28 @@ export async function getTransaction(db: Database, tenantId: string, rawId: stri
       [tenantId, rawId],
     ),
   );
-  return row ? toView(row) : undefined;
+  if (!row) return undefined;
+  const revisions = await read(() =>
+    db.map(
+      `SELECT raw_id, outcome, changes, received_at, recorded_at FROM transaction_revisions
+        WHERE transaction_id = $1 AND tenant_id = $2 ORDER BY id`,
+      [row.id.toString(), tenantId],
+      (r: {
+        raw_id: string;
+        outcome: string;
+        changes: Record<string, { from: unknown; to: unknown }>;
+        received_at: Date | null;
+        recorded_at: Date;
+      }) => ({
+        rawId: r.raw_id,
+        outcome: r.outcome as z.infer<typeof revisionViewSchema>['outcome'],
+        changes: r.changes,
+        receivedAt: r.received_at?.toISOString() ?? null,
+        recordedAt: r.recorded_at.toISOString(),
+      }),
+    ),
+  );
+  return { ...toView(row), revisions };
 }
 
 export class UnknownCursorError extends Error {}

@@ -17,7 +17,7 @@ beforeAll(async () => {
   pg = await createTestPostgres();
 });
 afterAll(() => pg.drop());
-beforeEach(() => pg.db.none('TRUNCATE transactions, transaction_aliases, accounts, counterparties, transaction_removals'));
+beforeEach(() => pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions, accounts, counterparties, transaction_removals'));
 
 const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   rawId: `raw-${n}`,
@@ -26,6 +26,7 @@ const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   externalId: `ext-${n}`,
   providerRef: null,
   supersedes: null,
+  revisionKey: null,
   accountRef: `acc-${n % 7}`,
   counterparty:
     n % 5 === 0
@@ -281,14 +282,14 @@ describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
     await writeTransactions(pg.db, [postedRow()]);
     await writeTransactions(pg.db, [pendingRow()]);
     expect(await rows()).toEqual(onePostedRow);
-    await pg.db.none('TRUNCATE transactions, transaction_aliases');
+    await pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions');
     await writeTransactions(pg.db, [pendingRow(), postedRow()]);
     expect(await rows()).toEqual(onePostedRow);
   });
 
   it('ends with one row when the pair is written by concurrent batches', async () => {
     for (let round = 0; round < 20; round++) {
-      await pg.db.none('TRUNCATE transactions, transaction_aliases');
+      await pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions');
       await Promise.all([writeTransactions(pg.db, [pendingRow()]), writeTransactions(pg.db, [postedRow()])]);
       expect(await rows()).toEqual(onePostedRow);
     }
@@ -301,7 +302,7 @@ describe('the provider lifecycle (Plaid pending → posted, removals)', () => {
     expect(await writeTransactions(pg.db, [removal(), postedRow()])).toEqual({ inserted: 0 });
     expect(await rows()).toMatchObject([{ raw_id: 'raw-posted', status: 'void' }]);
 
-    await pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_removals');
+    await pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions, transaction_removals');
     await writeTransactions(pg.db, [removal()]);
     expect(await rows()).toEqual([]);
     await writeTransactions(pg.db, [postedRow()]);

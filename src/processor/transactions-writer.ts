@@ -7,34 +7,13 @@
 // Rows that carry a provider's own id (provider_ref) take part in the provider's lifecycle: a posted row
 // replaces the pending row it names, and a removal voids its row. Those batches add a lock statement and
 // three reconciling statements, each idempotent, so a replay or either arrival order ends the same.
-import { type Database, pgp } from '../db/postgres.js';
+import type { Database } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
 import { isRemoval, type Mapped, type Removal, type Transaction } from '../domain/transaction.js';
-
-/**
- * A multi-row INSERT whose rows travel as one array parameter per column, unnested by the server: the
- * statement text is fixed and the values are bound, not formatted into SQL. Formatting a 500-row batch
- * into VALUES literals (pg-promise's helpers.insert) took ~13 ms of the processor's CPU per batch, the
- * largest single cost in its profile; building the arrays takes ~3 (docs/benchmarks.md).
- */
-class UnnestInsert<Row> {
-  readonly #text: string;
-  readonly #columns: ReadonlyArray<readonly [name: string, type: string, value: (row: Row) => unknown]>;
-
-  constructor(table: string, columns: ReadonlyArray<readonly [name: string, type: string, value: (row: Row) => unknown]>) {
-    this.#columns = columns;
-    const names = columns.map(([name]) => name).join(', ');
-    const arrays = columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
-    this.#text = `INSERT INTO ${table} (${names}) SELECT * FROM unnest(${arrays})`;
-  }
-
-  /** The statement for these rows, followed by `tail` (ON CONFLICT ..., RETURNING ...). */
-  query(rows: readonly Row[], tail: string): InstanceType<typeof pgp.ParameterizedQuery> {
-    const values = this.#columns.map(([, , value]) => rows.map(value));
-    return new pgp.ParameterizedQuery({ text: `${this.#text} ${tail}`, values });
-  }
-}
+import { type TransactionRow, transactionInsert } from './transaction-rows.js';
+import { UnnestInsert } from './unnest-insert.js';
+import { writeRevisions } from './write-revisions.js';
 
 type AccountRow = { tenant_id: string; external_ref: string };
 const accountInsert = new UnnestInsert<AccountRow>('accounts', [
@@ -48,28 +27,6 @@ const counterpartyInsert = new UnnestInsert<CounterpartyRow>('counterparties', [
   ['name_normalized', 'text', (r) => r.name_normalized],
   ['display_name', 'text', (r) => r.display_name],
   ['merchant_category_code', 'bpchar', (r) => r.merchant_category_code],
-]);
-
-type TransactionRow = { tx: Transaction; accountId: bigint; counterpartyId: bigint | null };
-const transactionInsert = new UnnestInsert<TransactionRow>('transactions', [
-  ['tenant_id', 'text', (r) => r.tx.tenantId],
-  ['raw_id', 'text', (r) => r.tx.rawId],
-  ['source', 'text', (r) => r.tx.source],
-  ['external_id', 'text', (r) => r.tx.externalId],
-  ['provider_ref', 'text', (r) => r.tx.providerRef],
-  ['supersedes', 'text', (r) => r.tx.supersedes],
-  ['account_id', 'bigint', (r) => r.accountId],
-  ['counterparty_id', 'bigint', (r) => r.counterpartyId],
-  ['direction', 'text', (r) => r.tx.direction],
-  ['amount_minor', 'bigint', (r) => r.tx.amountMinor.toString()],
-  ['currency', 'bpchar', (r) => r.tx.currency],
-  ['status', 'text', (r) => r.tx.status],
-  ['description', 'text', (r) => r.tx.description],
-  ['category', 'text', (r) => r.tx.category],
-  ['occurred_at', 'timestamptz', (r) => r.tx.occurredAt],
-  ['booked_at', 'timestamptz', (r) => r.tx.bookedAt],
-  ['received_at', 'timestamptz', (r) => r.tx.receivedAt],
-  ['metadata', 'jsonb', (r) => JSON.stringify(r.tx.metadata)],
 ]);
 
 const removalInsert = new UnnestInsert<Removal>('transaction_removals', [
@@ -102,7 +59,7 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
   if (mapped.length === 0) return { inserted: 0 };
   const batch = mapped.filter((m): m is Transaction => !isRemoval(m));
   const removals = mapped.filter(isRemoval);
-  // The provider references whose rows this batch may replace, void or be replaced by.
+  // The provider references whose rows this batch may revise, replace, void or be replaced by.
   const lifecycleKeys = [
     ...new Set([
       ...batch.flatMap((tx) =>
@@ -114,12 +71,18 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
   try {
     return await db.tx('write-batch', async (t) => {
       if (lifecycleKeys.length > 0) {
-        // Serialises batches touching the same provider references until commit, so a posted row and its
-        // pending one (or a removal and its row) written concurrently still meet in one of the two batches.
+        // Serialises batches touching the same provider objects until commit, so revisions of one object (or
+        // a posted row and its pending one, a removal and its row) written concurrently meet one after the other.
         await t.any('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k', [lifecycleKeys]);
       }
       let inserted = 0;
-      if (batch.length > 0) inserted += await insertTransactions(t, batch);
+      if (batch.length > 0) {
+        const rows = await resolveParties(t, batch);
+        const plain = rows.filter((row) => row.tx.providerRef === null);
+        const revisions = rows.filter((row) => row.tx.providerRef !== null);
+        if (plain.length > 0) inserted += await insertPlain(t, plain);
+        if (revisions.length > 0) inserted += await writeRevisions(t, revisions);
+      }
       if (removals.length > 0) inserted += await recordRemovals(t, removals);
       if (lifecycleKeys.length > 0)
         await reconcileLifecycle(
@@ -135,8 +98,8 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
 
 type Task = Parameters<Parameters<Database['tx']>[1]>[0];
 
-/** The batch's accounts and counterparties upserted set-based, then its rows inserted; returns how many are new. */
-async function insertTransactions(t: Task, batch: Transaction[]): Promise<number> {
+/** The batch's accounts and counterparties upserted set-based; each transaction with the ids of its own. */
+async function resolveParties(t: Task, batch: Transaction[]): Promise<TransactionRow[]> {
   const accounts = distinctSorted(
     batch.map((tx) => [keyOf(tx.tenantId, tx.accountRef), { tenant_id: tx.tenantId, external_ref: tx.accountRef }]),
   );
@@ -178,15 +141,19 @@ async function insertTransactions(t: Task, batch: Transaction[]): Promise<number
     );
     for (const row of rows) counterpartyIds.set(keyOf(row.tenant_id, row.name_normalized), row.id);
   }
-  const rows = batch.map((tx, i) => ({
+  return batch.map((tx, i) => ({
     tx,
     accountId: accountIds.get(keyOf(tx.tenantId, tx.accountRef))!,
     counterpartyId: counterpartyIds.get(keyOf(tx.tenantId, names[i]!)) ?? null,
   }));
+}
+
+/** Rows without a provider object: inserted once, a replay or an external id already written inserting nothing. */
+async function insertPlain(t: Task, rows: TransactionRow[]): Promise<number> {
   // Both unique keys: raw_id (a replayed batch) and (tenant_id, source, external_id) (a resubmission).
   const result = await t.result(transactionInsert.query(rows, 'ON CONFLICT DO NOTHING'));
   const inserted = result.rowCount ?? 0;
-  const withExternalId = batch.filter((tx) => tx.externalId !== null);
+  const withExternalId = rows.map((row) => row.tx).filter((tx) => tx.externalId !== null);
   if (inserted < rows.length && withExternalId.length > 0) await aliasResubmissions(t, withExternalId);
   return inserted;
 }
@@ -212,18 +179,16 @@ async function recordRemovals(t: Task, removals: Removal[]): Promise<number> {
 
 /**
  * Applies the provider lifecycle to the rows this batch wrote or named: a pending row whose posted successor
- * exists is deleted and its raw id kept on the successor (and the raw ids aliased to it move to the
- * successor first, so they keep reading the transaction); a row with a recorded removal is voided.
+ * exists is deleted and its raw id kept on the successor (the raw ids aliased to it, and its revisions, move
+ * to the successor first, so they keep reading the transaction); a row with a recorded removal is voided, the
+ * removal kept as its last revision.
  */
 async function reconcileLifecycle(t: Task, rawIds: string[]): Promise<void> {
-  await t.none(
-    `UPDATE transaction_aliases a SET transaction_id = s.id
-       FROM transactions p
+  const replacedBy = `FROM transactions p
        JOIN transactions s ON s.tenant_id = p.tenant_id AND s.source = p.source AND s.supersedes = p.provider_ref AND s.id <> p.id
-      WHERE a.transaction_id = p.id AND p.status = 'pending'
-        AND (p.raw_id = ANY($1::text[]) OR s.raw_id = ANY($1::text[]))`,
-    [rawIds],
-  );
+      WHERE p.status = 'pending' AND (p.raw_id = ANY($1::text[]) OR s.raw_id = ANY($1::text[]))`;
+  await t.none(`UPDATE transaction_aliases a SET transaction_id = s.id ${replacedBy} AND a.transaction_id = p.id`, [rawIds]);
+  await t.none(`UPDATE transaction_revisions r SET transaction_id = s.id ${replacedBy} AND r.transaction_id = p.id`, [rawIds]);
   await t.none(
     `WITH replaced AS (
        DELETE FROM transactions p
@@ -236,10 +201,20 @@ async function reconcileLifecycle(t: Task, rawIds: string[]): Promise<void> {
     [rawIds],
   );
   await t.none(
-    `UPDATE transactions t SET status = 'void'
-       FROM transaction_removals r
-      WHERE r.tenant_id = t.tenant_id AND r.source = t.source AND r.provider_ref = t.provider_ref
-        AND t.status <> 'void' AND (t.raw_id = ANY($1::text[]) OR r.raw_id = ANY($1::text[]))`,
+    `WITH targets AS (
+       SELECT t.id, t.tenant_id, t.status AS was, r.raw_id AS removal_raw_id
+         FROM transactions t
+         JOIN transaction_removals r ON r.tenant_id = t.tenant_id AND r.source = t.source AND r.provider_ref = t.provider_ref
+        WHERE t.status <> 'void' AND (t.raw_id = ANY($1::text[]) OR r.raw_id = ANY($1::text[]))),
+     voided AS (UPDATE transactions t SET status = 'void' FROM targets WHERE t.id = targets.id),
+     revision AS (
+       INSERT INTO transaction_revisions (transaction_id, tenant_id, raw_id, outcome, changes)
+       SELECT id, tenant_id, removal_raw_id, 'removal', jsonb_build_object('status', jsonb_build_object('from', was, 'to', 'void'))
+         FROM targets
+       ON CONFLICT (raw_id) DO NOTHING)
+     INSERT INTO transaction_aliases (raw_id, tenant_id, transaction_id)
+     SELECT removal_raw_id, tenant_id, id FROM targets
+     ON CONFLICT (raw_id) DO NOTHING`,
     [rawIds],
   );
 }

@@ -1,18 +1,32 @@
 // Stores what a client sent: one raw document per envelope, pending, de-duplicated on (tenant, source,
-// externalId) through a unique index so a resubmission answers with the first document's id.
+// externalId) through a unique index so a resubmission answers with the first document's id. For a source
+// whose documents are revisions of a provider object, the payload's digest is part of the key.
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
-import type { Accepted, Envelope } from '../domain/envelope.js';
+import { type Accepted, type Envelope, REVISED_SOURCES } from '../domain/envelope.js';
 import type { RawTransaction } from './collections.js';
 
-export const dedupKeyOf = (tenantId: string, source: string, externalId: string) => JSON.stringify([tenantId, source, externalId]);
+/**
+ * [tenant, source, externalId] as JSON; for a revised source (Stripe, Plaid, camt) also the SHA-256 of the
+ * payload as RFC 8785 canonical JSON, so the same snapshot sent twice is one document and a changed one is
+ * a new revision.
+ */
+export function dedupKeyOf(tenantId: string, source: string, externalId: string, payload: Record<string, unknown>): string {
+  if (!REVISED_SOURCES.has(source)) return JSON.stringify([tenantId, source, externalId]);
+  const digest = createHash('sha256')
+    .update(canonicalize(payload) ?? '')
+    .digest('base64url');
+  return JSON.stringify([tenantId, source, externalId, digest]);
+}
 
 export function newRawTransaction(tenantId: string, envelope: Envelope, receivedAt = new Date()): Omit<RawTransaction, '_id'> {
   return {
     tenantId,
     source: envelope.source,
     externalId: envelope.externalId ?? null,
-    ...(envelope.externalId ? { dedupKey: dedupKeyOf(tenantId, envelope.source, envelope.externalId) } : {}),
+    ...(envelope.externalId ? { dedupKey: dedupKeyOf(tenantId, envelope.source, envelope.externalId, envelope.payload) } : {}),
     payload: envelope.payload,
     receivedAt,
     processed: false,

@@ -19,6 +19,7 @@ import {
   listFiltersSchema,
   listTransactions,
   type TransactionView,
+  transactionDetailSchema,
   transactionViewSchema,
   UnknownCursorError,
 } from '../transactions-query.js';
@@ -145,7 +146,7 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       schema: {
         summary: "A transaction's progress, and the structured transaction once processed",
         params: idParams,
-        response: { 200: rawStatusSchema.extend({ transaction: transactionViewSchema.nullable() }) },
+        response: { 200: rawStatusSchema.extend({ transaction: transactionDetailSchema.nullable() }) },
       },
     },
     async (request) => {

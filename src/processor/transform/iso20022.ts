@@ -1,23 +1,27 @@
 // One entry (Ntry) of an ISO 20022 camt.053 bank statement, in the JSON rendering documented in
 // docs/model.md: element names as in the XML, attributes such as Ccy as fields, an element's text as
 // `value`, and repeated elements as arrays (a single one may come bare). The statement's account (Acct)
-// travels beside the entry, because the entry alone does not say whose account it is.
+// travels beside the entry, because the entry alone does not say whose account it is; an entry taken from an
+// uploaded statement also carries `statement` (its id and place in it), which keys entries without AcctSvcrRef.
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
 import { parseMajorAmount } from '../../domain/money.js';
 import type { SourceMapper, TransactionStatus } from '../../domain/transaction.js';
-import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
+import { atField, dateOnly, fromEnvelope, parsePayload, receivedMs } from './mapping.js';
 
 const oneOrMany = <T extends z.ZodType>(schema: T) =>
   z.union([schema, z.array(schema)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.infer<T>>);
 const dateChoice = z.union([z.strictObject({ Dt: z.iso.date() }), z.strictObject({ DtTm: z.iso.datetime({ offset: true, local: true }) })]);
 const party = z.object({ Nm: z.string().optional(), Pty: z.object({ Nm: z.string().optional() }).optional() });
 
+/** xs:boolean, as JSON or as the XML's text. */
+const xsBoolean = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
 const entry = z.object({
   NtryRef: z.string().optional(),
   Amt: z.strictObject({ Ccy: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'), value: z.string() }),
   CdtDbtInd: z.enum(['CRDT', 'DBIT']),
-  RvslInd: z.boolean().optional(),
+  RvslInd: xsBoolean.optional(),
   Sts: z.union([z.string(), z.object({ Cd: z.string() })]).transform((s) => (typeof s === 'string' ? s : s.Cd)),
   BookgDt: dateChoice.optional(),
   ValDt: dateChoice.optional(),
@@ -25,8 +29,9 @@ const entry = z.object({
   BkTxCd: z.object({ Domn: z.object({ Cd: z.string(), Fmly: z.object({ Cd: z.string(), SubFmlyCd: z.string() }) }).optional() }).optional(),
   NtryDtls: oneOrMany(
     z.object({
+      Btch: z.looseObject({}).optional(),
       TxDtls: oneOrMany(
-        z.object({
+        z.looseObject({
           Refs: z.object({ EndToEndId: z.string().optional() }).optional(),
           RltdPties: z.object({ Dbtr: party.optional(), Cdtr: party.optional() }).optional(),
           RmtInf: z.object({ Ustrd: oneOrMany(z.string()).optional() }).optional(),
@@ -45,14 +50,34 @@ const account = z.object({
   Ccy: z.string().optional(),
 });
 
-const camtPayload = z.strictObject({ Acct: account, Ntry: entry });
+/** Where an entry stood in the statement it was uploaded in (POST /api/v1/statements). */
+const statementPlace = z.strictObject({
+  id: z.string().min(1),
+  index: z.number().int().nonnegative(),
+  /** 1 for the first entry of the statement with this AcctSvcrRef, 2 for the next one that repeats it, … */
+  refOccurrence: z.number().int().positive(),
+});
+
+const camtPayload = z.strictObject({ Acct: account, Ntry: entry, statement: statementPlace.optional() });
+
+/** An entry's stage: PDNG/FUTR < BOOK < BOOK reversed; a revision never moves an entry back. */
+const stageOf = (code: string, reversal: boolean) => (code !== 'BOOK' ? 0n : reversal ? 2n : 1n);
+
+/**
+ * The entry's provider object: the account and AcctSvcrRef (PDNG and BOOK of one entry share it), a repeat of
+ * the reference within one statement kept apart; else its place in an uploaded statement; else none.
+ */
+function providerRefOf(accountRef: string, ref: string | undefined, statement: z.infer<typeof statementPlace> | undefined) {
+  if (ref) return `${accountRef}:${ref}${statement && statement.refOccurrence > 1 ? `#${statement.refOccurrence}` : ''}`;
+  return statement ? `${accountRef}:statement:${statement.id}:${statement.index}` : null;
+}
 
 const when = (choice: z.infer<typeof dateChoice>) =>
   'Dt' in choice ? dateOnly(choice.Dt) : new Date(/[Z+-]\d\d:?\d\d$|Z$/.test(choice.DtTm) ? choice.DtTm : `${choice.DtTm}Z`);
 const nameOf = (p: z.infer<typeof party> | undefined) => (p?.Nm ?? p?.Pty?.Nm)?.trim() || null;
 
 export const mapIso20022: SourceMapper = (raw) => {
-  const { Acct, Ntry } = parsePayload(camtPayload, raw.payload);
+  const { Acct, Ntry, statement } = parsePayload(camtPayload, raw.payload);
   const statusByCode: Record<string, TransactionStatus> = { BOOK: 'posted', PDNG: 'pending', FUTR: 'pending' };
   const code = Ntry.Sts;
   if (!statusByCode[code])
@@ -63,7 +88,8 @@ export const mapIso20022: SourceMapper = (raw) => {
     throw new PermanentError('invalid_payload', 'payload.Ntry.Amt.value: must not be negative; CdtDbtInd carries the direction');
   const credit = Ntry.CdtDbtInd === 'CRDT';
   const details = Ntry.NtryDtls?.flatMap((d) => d.TxDtls ?? []) ?? [];
-  const first = details[0];
+  // A batched entry (several details) has no single counterparty or end-to-end reference.
+  const first = details.length === 1 ? details[0] : undefined;
   // The other side: who paid us on a credit, whom we paid on a debit.
   const counterparty = nameOf(credit ? first?.RltdPties?.Dbtr : first?.RltdPties?.Cdtr);
   const remittance = details
@@ -74,11 +100,15 @@ export const mapIso20022: SourceMapper = (raw) => {
   const occurred = Ntry.BookgDt ?? Ntry.ValDt;
   if (!occurred) throw new PermanentError('invalid_payload', 'payload.Ntry: one of BookgDt or ValDt is required');
   const domain = Ntry.BkTxCd?.Domn;
+  const accountRef = 'IBAN' in Acct.Id ? Acct.Id.IBAN : Acct.Id.Othr.Id;
+  const providerRef = providerRefOf(accountRef, Ntry.AcctSvcrRef, statement);
+  const batch = Ntry.NtryDtls?.find((d) => d.Btch)?.Btch ?? null;
   return {
     ...fromEnvelope(raw),
     externalId: raw.externalId ?? Ntry.AcctSvcrRef ?? Ntry.NtryRef ?? null,
-    providerRef: Ntry.AcctSvcrRef ?? Ntry.NtryRef ?? null,
-    accountRef: 'IBAN' in Acct.Id ? Acct.Id.IBAN : Acct.Id.Othr.Id,
+    providerRef,
+    revisionKey: providerRef ? [stageOf(code, Ntry.RvslInd ?? false), receivedMs(raw)] : null,
+    accountRef,
     counterparty: counterparty ? { name: counterparty, merchantCategoryCode: null } : null,
     direction: credit ? 'credit' : 'debit',
     amountMinor: amount,
@@ -94,6 +124,10 @@ export const mapIso20022: SourceMapper = (raw) => {
       endToEndId: first?.Refs?.EndToEndId ?? null,
       valueDate: Ntry.ValDt ? when(Ntry.ValDt).toISOString() : null,
       reversal: Ntry.RvslInd ?? false,
+      ...(statement ? { statementId: statement.id, statementIndex: statement.index } : {}),
+      // A batched entry is one row: what the bank says of the batch and of each transaction in it.
+      ...(batch ? { batch } : {}),
+      ...(details.length > 1 || batch ? { transactionDetails: details } : {}),
     },
   };
 };

@@ -33,5 +33,9 @@ export const fromEnvelope = (raw: RawInput) => ({
   externalId: raw.externalId,
   providerRef: null,
   supersedes: null,
+  revisionKey: null,
   receivedAt: raw.receivedAt,
 });
+
+/** The receipt time in milliseconds: the last element of every revision key, so later arrivals win ties. */
+export const receivedMs = (raw: RawInput) => BigInt(raw.receivedAt.getTime());

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
 import { parseMajorAmount } from '../../domain/money.js';
 import type { SourceMapper } from '../../domain/transaction.js';
-import { atField, dateOnly, fromEnvelope, parsePayload } from './mapping.js';
+import { atField, dateOnly, fromEnvelope, parsePayload, receivedMs } from './mapping.js';
 
 const date = z.iso.date();
 const dateTime = z.iso.datetime({ offset: true });
@@ -69,6 +69,8 @@ export const mapPlaid: SourceMapper = (raw) => {
     externalId: raw.externalId ?? p.transaction_id,
     providerRef: p.transaction_id,
     supersedes: p.pending ? null : (p.pending_transaction_id ?? null),
+    // `added` then `modified`: the order received is the order of revisions (a removal is final).
+    revisionKey: [receivedMs(raw)],
     accountRef: p.account_id,
     counterparty: merchant ? { name: merchant, merchantCategoryCode: null } : null,
     // Plaid: positive = money out.

@@ -1,13 +1,14 @@
-// Stripe objects as Stripe's API returns them: a balance transaction (money moving on the Stripe
-// balance) or a charge. Stripe amounts are integers in Stripe's unit for the currency, which is not always
+// Stripe objects as Stripe's API returns them, bare or inside the Event a webhook delivers: a balance
+// transaction (money moving on the Stripe balance) or a charge. Each snapshot is a revision of its object;
+// its revision key orders snapshots by the object's lifecycle, then by the event's `created`. Stripe amounts are integers in Stripe's unit for the currency, which is not always
 // the ISO 4217 minor unit (ISK, MGA): stripe-currency.ts re-scales them. The sign is the direction. Fields
 // we do not read are allowed, and every field we read accepts what Stripe's OpenAPI spec allows: nullable
 // fields take null, expandable ones take the id or the expanded object.
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
 import { currencyExponent, parseMinorAmount } from '../../domain/money.js';
-import type { SourceMapper, Transaction, TransactionStatus } from '../../domain/transaction.js';
-import { atField, fromEnvelope, parsePayload, unixSeconds } from './mapping.js';
+import type { RawInput, SourceMapper, Transaction, TransactionStatus } from '../../domain/transaction.js';
+import { atField, fromEnvelope, parsePayload, receivedMs, unixSeconds } from './mapping.js';
 import { stripeToIsoMinor } from './stripe-currency.js';
 
 const amount = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be an integer amount of minor units')]);
@@ -58,19 +59,62 @@ const charge = z.object({
   payment_method_details: z.object({ type: z.string() }).nullable().optional(),
 });
 
-const stripePayload = z.discriminatedUnion('object', [balanceTransaction, charge]);
+const stripeObject = z.discriminatedUnion('object', [balanceTransaction, charge]);
+
+/** A webhook Event (`object: "event"`): `data.object` is the object as it was when the event happened. */
+const stripeEvent = z.object({
+  object: z.literal('event'),
+  id: z.string().regex(/^evt_/, 'must be an event id (evt_…)'),
+  type: z.string().min(1),
+  created: timestamp,
+  data: z.object({ object: z.looseObject({ object: z.string() }) }),
+});
+
+/** The object a payload carries, and the event that delivered it (null for a bare object). */
+function unwrap(payload: Record<string, unknown>): { p: z.infer<typeof stripeObject>; event: z.infer<typeof stripeEvent> | null } {
+  if (payload.object !== 'event') return { p: parsePayload(stripeObject, payload), event: null };
+  const event = parsePayload(stripeEvent, payload);
+  const kind = event.data.object.object;
+  if (kind !== 'charge' && kind !== 'balance_transaction') {
+    throw new PermanentError(
+      'invalid_payload',
+      `payload.data.object.object: a ${event.type} event carries a ${JSON.stringify(kind)}; only charge and balance_transaction events are transactions`,
+    );
+  }
+  return { p: inEvent(() => parsePayload(stripeObject, event.data.object)), event };
+}
+
+/** Runs `read` on an event's object, naming the fields it rejects where they are: payload.data.object.… */
+function inEvent<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof PermanentError)) throw error;
+    throw new PermanentError(error.code, error.message.replace(/(^|; )payload\./g, '$1payload.data.object.'), { cause: error });
+  }
+}
+
+/** A charge's stage: authorised (or pending) < captured < refunded in full < failed; never moves back. */
+const chargeStage = { pending: 0n, posted: 1n, reversed: 2n, void: 3n } as const;
 
 /** The account a Stripe object moves money on: the tenant's Stripe balance. */
 export const STRIPE_ACCOUNT = 'stripe:balance';
 
 export const mapStripe: SourceMapper = (raw) => {
-  const p = parsePayload(stripePayload, raw.payload);
+  const { p, event } = unwrap(raw.payload);
+  return event ? inEvent(() => mapObject(raw, p, event)) : mapObject(raw, p, null);
+};
+
+function mapObject(raw: RawInput, p: z.infer<typeof stripeObject>, event: z.infer<typeof stripeEvent> | null): Transaction {
   const code = p.currency.toUpperCase();
   atField(['currency'], () => currencyExponent(code));
   /** A Stripe amount field as ISO 4217 minor units of the object's currency, errors naming the field. */
   const iso = (field: string, value: string | number) => atField([field], () => stripeToIsoMinor(parseMinorAmount(value), code));
   const isoOrNull = (field: string, value: string | number | undefined) => (value === undefined ? null : iso(field, value).toString());
   const base = { ...fromEnvelope(raw), externalId: raw.externalId ?? p.id, providerRef: p.id, accountRef: STRIPE_ACCOUNT, currency: code };
+  // After the lifecycle: the event's time (0 for a bare snapshot), then the receipt time.
+  const delivered = [BigInt(event?.created ?? 0), receivedMs(raw)];
+  const eventFields = event ? { eventId: event.id, eventType: event.type } : {};
 
   if (p.object === 'balance_transaction') {
     const signed = iso('amount', p.amount);
@@ -85,7 +129,9 @@ export const mapStripe: SourceMapper = (raw) => {
       category: p.reporting_category ?? p.type,
       occurredAt: unixSeconds(p.created),
       bookedAt: posted ? unixSeconds(p.available_on) : null,
+      revisionKey: [posted ? 1n : 0n, ...delivered],
       metadata: {
+        ...eventFields,
         stripeId: p.id,
         type: p.type,
         feeMinor: isoOrNull('fee', p.fee),
@@ -96,18 +142,27 @@ export const mapStripe: SourceMapper = (raw) => {
     } satisfies Transaction;
   }
 
-  if (p.status === 'failed') throw new PermanentError('invalid_payload', `payload.status: a failed charge (${p.id}) moved no money`);
   const authorised = iso('amount', p.amount);
   if (authorised < 0n) throw new PermanentError('invalid_payload', 'payload.amount: a charge amount is never negative');
   // An uncaptured charge is an authorisation: no money moved yet, so it is pending for the amount
   // authorised. A captured one moved `amount_captured`, which a partial capture makes less than `amount`.
-  const captured = p.captured ? (p.amount_captured === undefined ? authorised : iso('amount_captured', p.amount_captured)) : null;
+  const failed = p.status === 'failed';
+  const captured =
+    p.captured && !failed ? (p.amount_captured === undefined ? authorised : iso('amount_captured', p.amount_captured)) : null;
   if (captured !== null && (captured < 0n || captured > authorised)) {
     throw new PermanentError('invalid_payload', `payload.amount_captured: ${p.amount_captured} is outside 0…amount (${p.amount})`);
   }
-  // A fully refunded charge is reversed; a partial refund arrives as its own (negative) balance transaction.
-  // Releasing an uncaptured authorisation refunds it in full: reversed, never booked.
-  const status: TransactionStatus = p.refunded ? 'reversed' : !p.captured || p.status === 'pending' ? 'pending' : 'posted';
+  // A fully refunded charge is reversed; a partial refund arrives as its own (negative) balance transaction
+  // and shows here as amount_refunded. Releasing an uncaptured authorisation refunds it in full: reversed,
+  // never booked. A failed charge moved no money: void (a pending one that fails ends there).
+  const status: TransactionStatus = failed
+    ? 'void'
+    : p.refunded
+      ? 'reversed'
+      : !p.captured || p.status === 'pending'
+        ? 'pending'
+        : 'posted';
+  const refunded = iso('amount_refunded', p.amount_refunded);
   const payer = p.billing_details?.name?.trim();
   return {
     ...base,
@@ -119,13 +174,16 @@ export const mapStripe: SourceMapper = (raw) => {
     category: p.payment_method_details?.type ?? 'charge',
     occurredAt: unixSeconds(p.created),
     bookedAt: status === 'pending' || captured === null ? null : unixSeconds(p.created),
+    // amount_captured and amount_refunded never shrink over a charge's life.
+    revisionKey: [chargeStage[status], captured ?? 0n, refunded, ...delivered],
     metadata: {
+      ...eventFields,
       stripeId: p.id,
       balanceTransaction: p.balance_transaction,
       customer: p.customer,
       captured: p.captured,
       amountAuthorizedMinor: authorised.toString(),
-      amountRefundedMinor: iso('amount_refunded', p.amount_refunded).toString(),
+      amountRefundedMinor: refunded.toString(),
     },
   } satisfies Transaction;
-};
+}
