@@ -100,7 +100,7 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
     );
     system.mongo = mongo;
     await ensureMongoIndexes(mongo, settings.mongo.retention);
-    const ingest = createMongoIngest(mongo.raw, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
+    const ingest = createMongoIngest(mongo, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
 
     if (roles.includes('processor') || roles.includes('gateway')) {
       const url = options.databaseUrl;
@@ -159,7 +159,11 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
 
     if (roles.includes('ingest')) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
-      const app = await listen('ingest-server', () => buildIngestServer({ ingest, logger, bodyLimitBytes, ops }), settings.ingest.port);
+      const app = await listen(
+        'ingest-server',
+        () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes: settings.http.statementBodyLimitBytes, ops }),
+        settings.ingest.port,
+      );
       system.ingestUrl = addressOf(app);
     }
     if (roles.includes('gateway')) {

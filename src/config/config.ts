@@ -55,6 +55,8 @@ export const envSchema = z.object({
   API_KEYS: apiKeys.optional(),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   BATCH_BODY_LIMIT_BYTES: positiveInt.default(16 * 1_048_576),
+  /** A camt.053 file (POST /api/v1/statements); a month of a busy account runs to tens of MB. */
+  STATEMENT_BODY_LIMIT_BYTES: positiveInt.default(32 * 1_048_576),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
   IDEMPOTENCY_TTL_MS: positiveInt.default(86_400_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
@@ -105,6 +107,7 @@ function toSettings(env: Env) {
       host: env.HOST,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       batchBodyLimitBytes: env.BATCH_BODY_LIMIT_BYTES,
+      statementBodyLimitBytes: env.STATEMENT_BODY_LIMIT_BYTES,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     },
     gateway: {

@@ -36,6 +36,12 @@ function recordingIngest() {
     async replay() {
       return { matched: 0, replayed: 0, dryRun: true };
     },
+    async acceptStatement() {
+      return { id: 'f'.repeat(24), duplicate: false };
+    },
+    async statementStatus() {
+      return undefined;
+    },
   };
   return { ingest, accepted, failWith: (error: Error) => (failNext = error) };
 }

@@ -15,6 +15,7 @@ import { collectMethods } from './plugins/method-not-allowed.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { strictInputPlugin } from './plugins/strict-input.js';
 import { adminRoutes } from './routes/admin.js';
+import { statementsRoutes } from './routes/statements.js';
 import { transactionsRoutes } from './routes/transactions.js';
 
 export interface GatewayOptions {
@@ -37,7 +38,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   const app = await createHttpApp({
     logger: options.logger,
     component: 'gateway',
-    bodyLimit: Math.max(http.bodyLimitBytes, http.batchBodyLimitBytes),
+    bodyLimit: Math.max(http.bodyLimitBytes, http.batchBodyLimitBytes, http.statementBodyLimitBytes),
     requestTimeout: http.requestTimeoutMs,
     // Found and refused with their path by the strict-input plugin instead.
     onProtoPoisoning: 'ignore',
@@ -72,6 +73,12 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     db: options.db,
     publicBaseUrl: gateway.publicBaseUrl,
     batchIngestMax: gateway.batchIngestMax,
+  });
+  await app.register(statementsRoutes, {
+    ingest: options.ingest,
+    db: options.db,
+    publicBaseUrl: gateway.publicBaseUrl,
+    bodyLimitBytes: http.statementBodyLimitBytes,
   });
   await app.register(adminRoutes, { ingest: options.ingest });
   if (options.board) await options.board(app);

@@ -4,19 +4,20 @@
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import { TransientError } from '../domain/errors.js';
 import type { ReplayResult } from '../raw-store/replay.js';
+import type { StatementStatusView } from '../raw-store/statement-status.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
 import type { Ingest } from './ingest-port.js';
 
 export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): Ingest {
   const base = baseUrl.replace(/\/+$/, '');
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: body === undefined ? {} : { 'content-type': contentType },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -27,6 +28,17 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
       throw new TransientError('ingest_unavailable', `ingestion service answered ${response.status}`);
     }
     return response;
+  }
+
+  /** GET of an internal resource; undefined for 404. */
+  async function read<T>(path: string, what: string): Promise<T | undefined> {
+    const response = await call('GET', path);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for ${what}`);
+    return (await response.json()) as T;
   }
 
   return {
@@ -47,14 +59,16 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
       if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for a replay`);
       return (await response.json()) as ReplayResult;
     },
-    async status(tenantId: string, id: string): Promise<RawStatusView | undefined> {
-      const response = await call('GET', `/internal/v1/raw/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`);
-      if (response.status === 404) {
-        await response.body?.cancel();
-        return undefined;
-      }
-      if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for a status`);
-      return (await response.json()) as RawStatusView;
+    status: (tenantId: string, id: string) =>
+      read<RawStatusView>(`/internal/v1/raw/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`, 'a status'),
+    // The file as sent: the ingestion service parses it again rather than receive its far larger rendering.
+    async acceptStatement(tenantId, xml) {
+      const response = await call('POST', `/internal/v1/statements/${encodeURIComponent(tenantId)}`, xml, 'application/xml');
+      if (response.status !== 201)
+        throw new Error(`ingestion service refused a statement the gateway accepted: ${response.status} ${await response.text()}`);
+      return (await response.json()) as Accepted;
     },
+    statementStatus: (tenantId: string, id: string) =>
+      read<StatementStatusView>(`/internal/v1/statements/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`, 'a statement'),
   };
 }

@@ -1,7 +1,9 @@
 // Ingestion as the gateway needs it (the port): in-process over the raw store, or the separate ingestion
 // service through its HTTP client. The composition root (cli/) chooses which.
+import type { CamtDocument } from '../domain/camt053-xml.js';
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import type { ReplayResult, ReplaySelectors } from '../raw-store/replay.js';
+import type { StatementStatusView } from '../raw-store/statement-status.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
 
 export interface Ingest {
@@ -12,5 +14,9 @@ export interface Ingest {
   replay(tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
   /** The raw document's progress, or undefined when the tenant has no such document. */
   status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
+  /** Stores a camt.053 file (`xml` as sent, `file` as the gateway parsed it) and one raw document per entry. */
+  acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted>;
+  /** The statement's entries' progress, or undefined when the tenant has no such statement. */
+  statementStatus(tenantId: string, id: string): Promise<StatementStatusView | undefined>;
   close?(): Promise<void>;
 }

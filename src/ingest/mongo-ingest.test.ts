@@ -12,7 +12,7 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
   afterAll(() => mongo?.drop());
 
   it('stores the payload as sent, pending, with no attempts, and returns its id', async () => {
-    const ingest = createMongoIngest(mongo.raw);
+    const ingest = createMongoIngest(mongo);
     const payload = { amount: '12.30', nested: { 'dotted.key': [1, { deep: true }] } };
     const { id, duplicate } = await ingest.accept('acme', { source: 'stripe', externalId: 'ch_1', payload });
     expect(duplicate).toBe(false);
@@ -32,14 +32,14 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
   });
 
   it('shows a document only to its own tenant', async () => {
-    const ingest = createMongoIngest(mongo.raw);
+    const ingest = createMongoIngest(mongo);
     const { id } = await ingest.accept('acme', { source: 'generic', payload: {} });
     expect(await ingest.status('acme', id)).toMatchObject({ id, status: 'pending', attempts: 0, externalId: null, processedAt: null });
     expect(await ingest.status('globex', id)).toBeUndefined();
   });
 
   it('a second submission of the same (tenant, source, externalId) gets the first id and stores nothing', async () => {
-    const ingest = createMongoIngest(mongo.raw);
+    const ingest = createMongoIngest(mongo);
     const envelope = { source: 'generic', externalId: 'tx-dup-1', payload: { n: 1 } };
     const first = await ingest.accept('acme', envelope);
     const again = await ingest.accept('acme', { ...envelope, payload: { n: 2 } });
@@ -52,7 +52,7 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
   });
 
   it('for a revised source, the same externalId with another payload is a new revision; the same payload is a duplicate', async () => {
-    const ingest = createMongoIngest(mongo.raw);
+    const ingest = createMongoIngest(mongo);
     const captured = { id: 'ch_rev', object: 'charge', captured: true, metadata: { a: 1, b: 2 } };
     const first = await ingest.accept('acme', { source: 'stripe', externalId: 'ch_rev', payload: { ...captured, captured: false } });
     const second = await ingest.accept('acme', { source: 'stripe', externalId: 'ch_rev', payload: captured });
@@ -69,7 +69,7 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
   });
 
   it('acceptMany stores a batch in one bulk write, answering duplicates with the first id', async () => {
-    const ingest = createMongoIngest(mongo.raw);
+    const ingest = createMongoIngest(mongo);
     const existing = await ingest.accept('acme', { source: 'generic', externalId: 'b-1', payload: {} });
     const results = await ingest.acceptMany('acme', [
       { source: 'generic', externalId: 'b-1', payload: {} },

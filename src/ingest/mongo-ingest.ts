@@ -1,10 +1,12 @@
 // Ingestion over the raw store: what the ingestion service serves, and what the gateway calls directly
 // when both run in one process.
-import type { Collection } from 'mongodb';
+import type { CamtDocument } from '../domain/camt053-xml.js';
 import type { Accepted, Envelope } from '../domain/envelope.js';
-import { type RawTransaction, tenantFilter } from '../raw-store/collections.js';
+import { type StatementCollections, tenantFilter } from '../raw-store/collections.js';
 import { insertRaw, insertRawMany } from '../raw-store/insert.js';
+import { insertStatement } from '../raw-store/insert-statement.js';
 import { type ReplayResult, type ReplaySelectors, replay } from '../raw-store/replay.js';
+import { findStatementStatus, type StatementStatusView } from '../raw-store/statement-status.js';
 import { findRawStatus, type RawStatusView } from '../raw-store/status-view.js';
 
 export interface MongoIngest {
@@ -12,12 +14,12 @@ export interface MongoIngest {
   acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
   replay(tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
   status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
+  acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted>;
+  statementStatus(tenantId: string, id: string): Promise<StatementStatusView | undefined>;
 }
 
-export function createMongoIngest(
-  raw: Collection<RawTransaction>,
-  { onStored }: { onStored?: (source: string) => void } = {},
-): MongoIngest {
+export function createMongoIngest(store: StatementCollections, { onStored }: { onStored?: (source: string) => void } = {}): MongoIngest {
+  const { raw } = store;
   return {
     async accept(tenantId, envelope) {
       const accepted = await insertRaw(raw, tenantId, envelope);
@@ -33,5 +35,11 @@ export function createMongoIngest(
     },
     replay: (tenantId, selectors) => replay(raw, { ...selectors, ...tenantFilter(tenantId) }),
     status: (tenantId, id) => findRawStatus(raw, tenantId, id),
+    async acceptStatement(tenantId, xml, file) {
+      const accepted = await insertStatement(store, tenantId, file, xml);
+      if (!accepted.duplicate) for (const stmt of file.statements) for (const _ of stmt.entries) onStored?.('iso20022');
+      return accepted;
+    },
+    statementStatus: (tenantId, id) => findStatementStatus(store, tenantId, id),
   };
 }

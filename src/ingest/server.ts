@@ -2,6 +2,7 @@
 // already-authenticated envelopes here, and this service stores them through the raw store.
 import { z } from 'zod';
 import type { Logger } from '../config/logger.js';
+import { type CamtDocument, CamtXmlError, parseCamt053 } from '../domain/camt053-xml.js';
 import { envelopeSchema } from '../domain/envelope.js';
 import { tenantIdSchema, transactionIdSchema } from '../domain/ids.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
@@ -16,11 +17,13 @@ export async function buildIngestServer({
   ingest,
   logger,
   bodyLimitBytes,
+  statementBodyLimitBytes,
   ops,
 }: {
   ingest: MongoIngest;
   logger: Logger;
   bodyLimitBytes: number;
+  statementBodyLimitBytes: number;
   /** /healthz, /readyz and /metrics, mounted by the caller (cli/). */
   ops?: (app: HttpApp) => Promise<void>;
 }): Promise<HttpApp> {
@@ -54,6 +57,38 @@ export async function buildIngestServer({
     async (request) => {
       const status = await ingest.status(request.params.tenantId, request.params.id);
       if (!status) throw new HttpProblem(404, 'not-found', `No raw document ${request.params.id}.`);
+      return status;
+    },
+  );
+  // A camt.053 file as the gateway received (and checked) it; parsed here again.
+  app.addContentTypeParser(
+    ['application/xml', 'text/xml'],
+    { parseAs: 'string', bodyLimit: statementBodyLimitBytes },
+    (_request, body, done) => done(null, body),
+  );
+  app.post(
+    '/internal/v1/statements/:tenantId',
+    {
+      bodyLimit: statementBodyLimitBytes,
+      schema: { params: z.object({ tenantId: tenantIdSchema }), body: z.string(), response: { 201: acceptedSchema } },
+    },
+    async (request, reply) => {
+      let file: CamtDocument;
+      try {
+        file = parseCamt053(request.body);
+      } catch (error) {
+        if (error instanceof CamtXmlError) throw new HttpProblem(400, 'invalid-statement', error.message);
+        throw error;
+      }
+      return reply.code(201).send(await ingest.acceptStatement(request.params.tenantId, request.body, file));
+    },
+  );
+  app.get(
+    '/internal/v1/statements/:tenantId/:id',
+    { schema: { params: z.object({ tenantId: tenantIdSchema, id: transactionIdSchema }) } },
+    async (request) => {
+      const status = await ingest.statementStatus(request.params.tenantId, request.params.id);
+      if (!status) throw new HttpProblem(404, 'not-found', `No statement ${request.params.id}.`);
       return status;
     },
   );

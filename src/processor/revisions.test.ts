@@ -14,7 +14,9 @@ beforeAll(async () => {
   pg = await createTestPostgres();
 });
 afterAll(() => pg.drop());
-beforeEach(() => pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions, accounts, counterparties, transaction_removals'));
+beforeEach(() =>
+  pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions, accounts, counterparties, transaction_removals'),
+);
 
 let sequence = 0;
 /** A raw document as the processor reads it; each one received a second after the one before. */

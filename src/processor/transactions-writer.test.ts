@@ -17,7 +17,9 @@ beforeAll(async () => {
   pg = await createTestPostgres();
 });
 afterAll(() => pg.drop());
-beforeEach(() => pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions, accounts, counterparties, transaction_removals'));
+beforeEach(() =>
+  pg.db.none('TRUNCATE transactions, transaction_aliases, transaction_revisions, accounts, counterparties, transaction_removals'),
+);
 
 const tx = (n: number, overrides: Partial<Transaction> = {}): Transaction => ({
   rawId: `raw-${n}`,

@@ -27,6 +27,8 @@ export interface RawTransaction {
   leaseToken?: string | null;
   lastError?: string | null;
   processedAt?: Date;
+  /** An entry of an uploaded camt.053 file: the statements document it came with. */
+  statementId?: ObjectId;
   /** Payloads an operator replaced (the board's correction), oldest first, with who and when. */
   corrections?: Array<{ at: Date; by: string; previous: Record<string, unknown> }>;
 }
@@ -65,11 +67,35 @@ export interface ProcessorReport {
   seenAt: Date;
 }
 
+/** An uploaded camt.053 file: what it holds, and where the file as sent is kept. */
+export interface StatementFile {
+  _id: ObjectId;
+  tenantId: string;
+  /** [tenantId, [account, Stmt/Id]…] as JSON, unique: the same statements in any version are one upload. */
+  key: string;
+  version: string;
+  messageId: string | null;
+  statements: Array<{ id: string; accountRef: string; entryCount: number; balances: unknown[] }>;
+  receivedAt: Date;
+  /** The file in the statement_files GridFS bucket; null until stored. */
+  fileId: ObjectId | null;
+  /** True once every entry's raw document is stored. */
+  complete: boolean;
+}
+
+/** What storing and reading statements needs. */
+export interface StatementCollections {
+  db: Db;
+  raw: Collection<RawTransaction>;
+  statements: Collection<StatementFile>;
+}
+
 export interface MongoCollections {
   raw: Collection<RawTransaction>;
   logs: Collection<ProcessingLog>;
   checkpoints: Collection<ProcessorCheckpoint>;
   processors: Collection<ProcessorReport>;
+  statements: Collection<StatementFile>;
 }
 
 export interface MongoConnection extends MongoCollections {
@@ -88,6 +114,7 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
     logs: db.collection<ProcessingLog>('processing_logs'),
     checkpoints: db.collection<ProcessorCheckpoint>('processor_checkpoints'),
     processors: db.collection<ProcessorReport>('processor_reports'),
+    statements: db.collection<StatementFile>('statements'),
     close: () => client.close(),
   };
 }
@@ -121,6 +148,8 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
   await mongo.processors.createIndex({ seenAt: 1 }, { name: 'gone', expireAfterSeconds: 3600 });
   // One raw document per (tenant, source, externalId): a resubmission gets the first one's id.
   await mongo.raw.createIndex({ dedupKey: 1 }, { name: 'dedup', unique: true, sparse: true });
+  // One upload per set of statements (account + Stmt/Id), in whichever camt version it is sent.
+  await mongo.statements.createIndex({ key: 1 }, { name: 'statement', unique: true });
   if (retention) {
     // The server deletes a processed document once processedAt is older than the retention (its monitor runs
     // every 60 s). Partial on processed: failed and dead documents stay until replayed or purged. Their

@@ -1,0 +1,113 @@
+// Bank statements as banks deliver them: a camt.053 XML file in, one transaction per entry out.
+//   POST /api/v1/statements        a camt.053 Document (application/xml)   transactions:write
+//   GET  /api/v1/statements/:id    each entry's progress and transaction    transactions:read
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../db/postgres.js';
+import { type CamtDocument, CamtXmlError, parseCamt053 } from '../../domain/camt053-xml.js';
+import { transactionIdSchema } from '../../domain/ids.js';
+import { HttpProblem } from '../../http/problem.js';
+import { statementStatusSchema } from '../../raw-store/statement-status.js';
+import { RAW_STATUSES } from '../../raw-store/states.js';
+import type { Ingest } from '../ingest-port.js';
+import { getTransactions, transactionDetailSchema } from '../transactions-query.js';
+
+const XML_TYPES = ['application/xml', 'text/xml'];
+
+const acceptedSchema = z.object({
+  id: z.string(),
+  status: z.literal('pending'),
+  statusUrl: z.string(),
+  /** Present and true when these statements had been sent before (in any camt version): `id` is the first upload's. */
+  duplicate: z.boolean().optional(),
+});
+
+const statementViewSchema = statementStatusSchema.extend({
+  entries: z.array(
+    z.object({
+      index: z.number().int(),
+      status: z.enum(RAW_STATUSES),
+      lastError: z.string().nullable(),
+      transaction: transactionDetailSchema.nullable(),
+    }),
+  ),
+});
+
+export interface StatementsRouteOptions {
+  ingest: Ingest;
+  db: Database;
+  publicBaseUrl?: string;
+  bodyLimitBytes: number;
+}
+
+/** The file's statements, or a 400 naming where the file stops being camt.053. */
+function parseOrRefuse(xml: string): CamtDocument {
+  try {
+    return parseCamt053(xml);
+  } catch (error) {
+    if (!(error instanceof CamtXmlError)) throw error;
+    throw new HttpProblem(400, 'invalid-statement', `The body is not a camt.053 statement: ${error.message}.`, {
+      errors: [{ path: `body (line ${error.line}, column ${error.column})`, message: error.reason }],
+    });
+  }
+}
+
+export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = async (app, options) => {
+  const { ingest, db, publicBaseUrl = '', bodyLimitBytes } = options;
+  // In this plugin only: every other route stays JSON-only.
+  app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: bodyLimitBytes }, (_request, body, done) => done(null, body));
+
+  app.post(
+    '/api/v1/statements',
+    {
+      onRequest: app.authorize('transactions:write'),
+      bodyLimit: bodyLimitBytes,
+      schema: {
+        summary: `Upload a camt.053 bank statement file (XML, at most STATEMENT_BODY_LIMIT_BYTES); one transaction per entry`,
+        consumes: XML_TYPES,
+        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        body: z.string().min(1),
+        response: { 202: acceptedSchema },
+      },
+    },
+    async (request, reply) => {
+      const file = parseOrRefuse(request.body);
+      const { id, duplicate } = await ingest.acceptStatement(request.tenantId, request.body, file);
+      const statusUrl = `${publicBaseUrl}/api/v1/statements/${id}`;
+      const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
+      request.log.info({ statementId: id, tenantId: request.tenantId, version: file.version, entries, duplicate }, 'statement accepted');
+      return reply
+        .code(202)
+        .header('Location', statusUrl)
+        .send({ id, status: 'pending', statusUrl, ...(duplicate ? { duplicate } : {}) });
+    },
+  );
+
+  app.get(
+    '/api/v1/statements/:id',
+    {
+      onRequest: app.authorize('transactions:read'),
+      schema: {
+        summary: "A statement's progress, and each entry's transaction once processed",
+        params: z.object({ id: transactionIdSchema }),
+        response: { 200: statementViewSchema },
+      },
+    },
+    async (request) => {
+      const status = await ingest.statementStatus(request.tenantId, request.params.id);
+      if (!status) throw new HttpProblem(404, 'not-found', `No statement ${request.params.id}.`);
+      const processed = status.entries.flatMap((e) => (e.status === 'processed' && e.rawId ? [e.rawId] : []));
+      const transactions = await getTransactions(db, request.tenantId, processed);
+      const { entries, ...rest } = status;
+      return {
+        ...rest,
+        entries: entries.map(({ index, status: entryStatus, rawId, lastError }) => ({
+          index,
+          status: entryStatus,
+          lastError,
+          transaction: (rawId && transactions.get(rawId)) || null,
+        })),
+      };
+    },
+  );
+};

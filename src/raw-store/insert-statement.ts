@@ -1,0 +1,101 @@
+// Stores an uploaded camt.053 file: the file as sent (GridFS, since a statement may exceed a document's
+// 16 MiB), one statements document, and one raw document per entry for the processor. Re-sending the same
+// statements, in any camt version, adds nothing; a send interrupted half-way is completed by the next one.
+import { GridFSBucket, type ObjectId } from 'mongodb';
+import { classifyMongoError, isDuplicateKey } from '../db/mongo-errors.js';
+import { type CamtDocument, type CamtStatement, entryPayloads } from '../domain/camt053-xml.js';
+import type { Accepted } from '../domain/envelope.js';
+import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
+
+/** Entries inserted per bulk write. */
+const CHUNK = 1_000;
+
+/** A statement's identity: its account and Stmt/Id, whatever the file's version. */
+const statementKeyOf = (stmt: Pick<CamtStatement, 'accountRef' | 'id'>) => [stmt.accountRef, stmt.id] as const;
+
+/** The de-duplication key of a statement's entry: the statement and the entry's place in it. */
+export const entryDedupKeyOf = (tenantId: string, stmt: Pick<CamtStatement, 'accountRef' | 'id'>, index: number) =>
+  JSON.stringify([tenantId, 'camt.053', ...statementKeyOf(stmt), index]);
+
+/** The raw documents of a statement's entries (docs/model.md), keyed by the statement and their place in it. */
+function entryDocuments(
+  tenantId: string,
+  statementDocId: ObjectId,
+  stmt: CamtStatement,
+  receivedAt: Date,
+): Array<Omit<RawTransaction, '_id'>> {
+  return entryPayloads(stmt).map((payload, index) => ({
+    tenantId,
+    source: 'iso20022',
+    externalId: null,
+    dedupKey: entryDedupKeyOf(tenantId, stmt, index),
+    payload,
+    receivedAt,
+    processed: false,
+    status: 'pending',
+    attempts: 0,
+    statementId: statementDocId,
+  }));
+}
+
+/** Inserts what is missing; entries already stored (an earlier, interrupted send) are left as they are. */
+async function insertEntries(raw: StatementCollections['raw'], docs: Array<Omit<RawTransaction, '_id'>>): Promise<void> {
+  for (let i = 0; i < docs.length; i += CHUNK) {
+    try {
+      await raw.insertMany(docs.slice(i, i + CHUNK) as RawTransaction[], { ordered: false });
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+      const all = writeErrors === undefined ? [] : [writeErrors].flat();
+      if (all.length === 0 || !all.every((e) => isDuplicateKey(e))) throw error;
+    }
+  }
+}
+
+export async function insertStatement(store: StatementCollections, tenantId: string, file: CamtDocument, xml: string): Promise<Accepted> {
+  const key = JSON.stringify([tenantId, ...file.statements.map(statementKeyOf).sort()]);
+  try {
+    let doc = await store.statements.findOne({ key });
+    if (doc?.complete) return { id: doc._id.toHexString(), duplicate: true };
+    if (!doc) doc = await createStatement(store, tenantId, key, file);
+    if (!doc.fileId) doc.fileId = await storeFile(store, doc._id, xml);
+    for (const stmt of file.statements) await insertEntries(store.raw, entryDocuments(tenantId, doc._id, stmt, doc.receivedAt));
+    await store.statements.updateOne({ _id: doc._id }, { $set: { complete: true, fileId: doc.fileId } });
+    return { id: doc._id.toHexString(), duplicate: false };
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+}
+
+async function createStatement(store: StatementCollections, tenantId: string, key: string, file: CamtDocument): Promise<StatementFile> {
+  const doc = {
+    tenantId,
+    key,
+    version: file.version,
+    messageId: file.messageId,
+    statements: file.statements.map((s) => ({ id: s.id, accountRef: s.accountRef, entryCount: s.entries.length, balances: s.balances })),
+    receivedAt: new Date(),
+    fileId: null,
+    complete: false,
+  };
+  try {
+    const { insertedId } = await store.statements.insertOne(doc as StatementFile);
+    return { ...doc, _id: insertedId };
+  } catch (error) {
+    // Sent twice at once: the other send created it.
+    if (!isDuplicateKey(error)) throw error;
+    const existing = await store.statements.findOne({ key });
+    if (!existing) throw error;
+    return existing;
+  }
+}
+
+/** The file as sent, in GridFS under the statement's id. */
+async function storeFile(store: StatementCollections, statementId: ObjectId, xml: string): Promise<ObjectId> {
+  const bucket = new GridFSBucket(store.db, { bucketName: 'statement_files' });
+  const upload = bucket.openUploadStream(`${statementId.toHexString()}.xml`, { metadata: { statementId, contentType: 'application/xml' } });
+  await new Promise<void>((resolve, reject) => {
+    upload.once('error', reject);
+    upload.end(Buffer.from(xml, 'utf8'), () => resolve());
+  });
+  return upload.id;
+}
