@@ -46,7 +46,7 @@ function parseOrRefuse(xml: string): CamtDocument {
     return parseCamt053(xml);
   } catch (error) {
     if (!(error instanceof CamtXmlError)) throw error;
-    throw new HttpProblem(400, 'invalid-statement', `The body is not a camt.053 statement: ${error.message}.`, {
+    throw new HttpProblem(400, 'invalid-statement', `The statement file was refused at ${error.message.replace(/\.+$/, '')}.`, {
       errors: [{ path: `body (line ${error.line}, column ${error.column})`, message: error.reason }],
     });
   }
@@ -61,6 +61,11 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
     '/api/v1/statements',
     {
       onRequest: app.authorize('transactions:write'),
+      // A JSON body would fail the string schema as a 400; the truth is that it is the wrong media type.
+      preValidation: async (request) => {
+        if (typeof request.body !== 'string')
+          throw new HttpProblem(415, 'unsupported-media-type', 'A statement is a camt.053 XML file: send it as application/xml.');
+      },
       bodyLimit: bodyLimitBytes,
       schema: {
         summary: `Upload a camt.053 bank statement file (XML, at most STATEMENT_BODY_LIMIT_BYTES); one transaction per entry`,

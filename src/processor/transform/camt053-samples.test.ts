@@ -62,7 +62,10 @@ function expectRows(rows: Transaction[], account: string, currency: string, expe
 
 /** The file's balance of this type (OPBD, CLBD), signed, in minor units. */
 function balance(statement: ReturnType<typeof mapFile>['statement'], code: string): bigint {
-  const bal = statement.balances.find((b) => JSON.stringify(b).includes(`"Cd":"${code}"`)) as Record<string, any>;
+  const bal = statement.balances.find((b) => JSON.stringify(b).includes(`"Cd":"${code}"`)) as {
+    Amt: { Ccy: string; value: string };
+    CdtDbtInd: string;
+  };
   const amount = parseMajorAmount(bal.Amt.value, bal.Amt.Ccy);
   return bal.CdtDbtInd === 'DBIT' ? -amount : amount;
 }
