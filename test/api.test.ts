@@ -409,12 +409,18 @@ describe.skipIf(!mongoUri)('public API', () => {
       '/api/v1/admin/documents/{id}',
       '/api/v1/admin/documents/{id}/payload',
       '/api/v1/admin/replay',
+      '/api/v1/statements',
+      '/api/v1/statements/{id}',
       '/api/v1/transactions',
       '/api/v1/transactions/batch',
       '/api/v1/transactions/{id}',
     ]);
     expect(Object.keys(paths['/api/v1/transactions']!).sort()).toEqual(['get', 'post']);
     expect(JSON.stringify(paths['/api/v1/transactions']!.post)).toContain('externalId');
+    expect(Object.keys((paths['/api/v1/statements']!.post as { requestBody: { content: object } }).requestBody.content)).toEqual([
+      'application/xml',
+      'text/xml',
+    ]);
     const page = await fetch(`${url}/docs`, { redirect: 'follow' });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/swagger/i);

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
@@ -127,6 +128,59 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
     expect(await mongo.raw.countDocuments({ status: { $ne: 'processed' } })).toBe(0);
     console.log(`[crash] kills: ${kills.map((k) => `${k.rowsAtKill} rows after +${k.afterMs} ms`).join(', ')}`);
     // The deadline the waits above allow, not the suite's default minute: a loaded machine is slower.
+  }, 300_000);
+
+  it('revisions in the mix: kill -9 while revision batches are in flight, one row per object in its latest state', async () => {
+    const charges = 1_500;
+    // Each charge authorised, captured and refunded, as Stripe Events with their own ids, stored in a
+    // shuffled order so one object's revisions land in one batch, in several, and out of order.
+    const snapshots = Array.from({ length: charges }, (_, i) => {
+      const id = `ch_crash_${i}`;
+      const authorised = { ...stripe.charge, id, amount: 1_000 + i };
+      const captured = { ...authorised, captured: true, amount_captured: 1_000 + i };
+      const refunded = { ...captured, amount_refunded: 1_000 + i, refunded: true };
+      return [authorised, captured, refunded].map((object, step) => ({
+        source: 'stripe',
+        externalId: `evt_${i}_${step}`,
+        payload: { id: `evt_${i}_${step}`, object: 'event', type: 'charge.updated', created: 1_700_000_000 + step, data: { object } },
+      }));
+    }).flat();
+    for (let i = snapshots.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [snapshots[i], snapshots[j]] = [snapshots[j]!, snapshots[i]!];
+    }
+    await mongo.raw.insertMany(snapshots.map((e) => newRawTransaction('acme', e) as RawTransaction));
+    await insertBacklog(3_000);
+    const total = snapshots.length + 3_000;
+    const processed = () => mongo.raw.countDocuments({ processed: true });
+    const kills: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const before = await processed();
+      const { child, exited } = spawnProcessor(`revisions-${round}`, { BATCH_MAX_SIZE: '200' });
+      await waitFor(`round ${round} making progress`, async () => (await processed()) > before, { timeoutMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 600)));
+      child.kill('SIGKILL');
+      await exited;
+      kills.push(await processed());
+      if (kills.at(-1) === total) break;
+    }
+    spawnProcessor('revisions-final');
+    await waitFor('every document processed', async () => (await processed()) === total, { timeoutMs: 180_000, intervalMs: 250 });
+
+    const byObject = await pg.db.one(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'reversed' AND metadata->>'amountRefundedMinor' = amount_minor::text)::int AS latest
+         FROM transactions WHERE source = 'stripe'`,
+    );
+    expect(byObject).toEqual({ n: charges, latest: charges });
+    expect(await rows()).toEqual({ n: charges + 3_000, d: charges + 3_000 });
+    // Every snapshot recorded once, each object created once.
+    expect(
+      await pg.db.one(
+        `SELECT count(*)::int AS n, count(DISTINCT raw_id)::int AS d, count(*) FILTER (WHERE outcome = 'created')::int AS created
+           FROM transaction_revisions`,
+      ),
+    ).toEqual({ n: snapshots.length, d: snapshots.length, created: charges });
+    console.log(`[crash] revisions: killed at ${kills.join(', ')} of ${total} documents processed`);
   }, 300_000);
 
   it('SIGTERM under load drains: exit 0, no document left leased, no batch half-done', async () => {

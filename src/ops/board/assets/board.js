@@ -265,11 +265,20 @@
     $('detail-corrections').replaceChildren(
       ...d.corrections.map((c) => el('li', `${when(c.at)} by key ${c.by}; previous payload: ${JSON.stringify(c.previous)}`)),
     );
+    const { revisions = [], ...transaction } = detail.transaction ?? {};
     $('detail-transaction').textContent = detail.transactionUnavailable
       ? 'PostgreSQL is unavailable right now; the row cannot be shown.'
       : detail.transaction
-        ? JSON.stringify(detail.transaction, null, 2)
+        ? JSON.stringify(transaction, null, 2)
         : 'Not written yet: the document is not processed.';
+    // Each revision the provider sent of this object, and what it changed ("field: from → to").
+    const changes = (r) =>
+      Object.entries(r.changes)
+        .map(([field, c]) => `${field}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
+        .join('; ');
+    $('detail-revisions').tBodies[0].replaceChildren(
+      ...revisions.map((r) => row([when(r.receivedAt), r.rawId === d.id ? `${r.rawId} (this one)` : r.rawId, r.outcome, changes(r) || '—'])),
+    );
   }
 
   async function replayOne() {
