@@ -9,6 +9,7 @@ const UNIT = [
   'src/domain/**/*.test.ts',
   'src/config/**/*.test.ts',
   'src/processor/transform/**/*.test.ts',
+  'src/processor/revision-plan.test.ts',
   'src/streams/{pipeline,sweep,backoff}.test.ts',
   'src/db/mongo-errors.test.ts',
   'test/compose.test.ts',

@@ -4,9 +4,10 @@
 // effect. A batch is five statements whatever its size: BEGIN, three, COMMIT. A row whose external id is
 // already taken (its first raw document removed by retention, then sent again) is not inserted twice: its
 // raw id becomes an alias of the first row, in one more statement run only when that happens.
-// Rows that carry a provider's own id (provider_ref) take part in the provider's lifecycle: a posted row
-// replaces the pending row it names, and a removal voids its row. Those batches add a lock statement and
-// three reconciling statements, each idempotent, so a replay or either arrival order ends the same.
+// Rows that carry a provider's own id (provider_ref) are provider objects: one row each, moved to its latest
+// revision (write-revisions.ts); a posted row replaces the pending row it names, and a removal voids its row.
+// Those batches add a lock statement, the revision statements and four reconciling statements, each
+// idempotent, so a replay or any arrival order ends the same.
 import type { Database } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
