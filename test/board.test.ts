@@ -10,6 +10,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
+import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import { pipelineStatus } from '../src/raw-store/backlog.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
@@ -303,6 +304,38 @@ describe.skipIf(!mongoUri)('the board', () => {
         .poll(async () => (await page.textContent('#figures dd[data-figure="Processed (total)"]'))!, { timeout: 15_000 })
         .toBe('6');
       expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+    });
+
+    it('a Stripe snapshot corrected on the page becomes a revision of its charge, listed with what it changed', async () => {
+      const authorised = { ...stripe.charge, id: 'ch_board_revision' };
+      const first = await post({ source: 'stripe', payload: authorised });
+      // Captured for more than was authorised: refused, and dead at once (MAX_ATTEMPTS 1).
+      const broken = await post({ source: 'stripe', payload: { ...authorised, captured: true, amount_captured: 500 } });
+      await waitFor(
+        'the authorisation processed, the capture dead',
+        async () => (await statusOf(first)) === 'processed' && (await statusOf(broken)) === 'dead',
+      );
+      page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+      await page.goto(`${url}/board`);
+      await page.fill('#api-key', keys.admin);
+      await page.click('#key-form button[type=submit]');
+      await page.click(`#documents tbody tr[data-id="${broken}"] button`);
+      await expect.poll(() => detailFigure('Status').textContent()).toBe('dead');
+      await page.click('#correct summary');
+      await page.fill('#correct-json', JSON.stringify({ ...authorised, captured: true, amount_captured: 100 }));
+      await page.click('#correct-go');
+      await expect.poll(() => detailFigure('Status').textContent(), { timeout: 30_000 }).toBe('processed');
+      await expect.poll(() => page.locator('#detail-revisions tbody tr').count()).toBe(2);
+      const rows = await page.locator('#detail-revisions tbody tr').allTextContents();
+      expect(rows[0]).toContain(first);
+      expect(rows[0]).toContain('created');
+      expect(rows[1]).toContain(`${broken} (this one)`);
+      expect(rows[1]).toContain('updated');
+      expect(rows[1]).toContain('status: "pending" → "posted"');
+      await shot('revisions');
+      expect(await pg.db.one("SELECT count(*)::int AS n FROM transactions WHERE provider_ref = 'ch_board_revision'", [], (r) => r.n)).toBe(
+        1,
+      );
     });
 
     it('a key without the admin scope gets no data', async () => {
