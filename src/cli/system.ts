@@ -149,6 +149,8 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
     const readiness = createReadiness({
       mongo: system.mongo,
       db: system.db,
+      // A gateway and ingestion accept with MongoDB alone; only a processor cannot work without PostgreSQL.
+      postgresRequired: roles.includes('processor'),
       processor: tracker,
       metrics,
       mongoNotice: options.mongoNotice,
@@ -171,7 +173,8 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       const remote = roles.includes('ingest') ? undefined : settings.gateway.ingestUrl;
       const accept = acceptCollections(mongo.db);
       await ensureAcceptIndexes(accept);
-      await importFromPostgres(system.db!, accept, logger);
+      // In the background: with PostgreSQL down it would hold the gateway's start for the connect timeout.
+      void importFromPostgres(system.db!, accept, logger);
       const build = () =>
         buildGateway({
           ingest: remote ? createHttpIngest(remote) : ingest,

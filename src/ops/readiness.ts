@@ -1,5 +1,5 @@
-// /readyz: whether this process can do its job now (MongoDB and PostgreSQL answer, migrations are current,
-// and how the processor is fed), and the scrape-time gauges of /metrics.
+// /readyz: whether this process can do its job now (MongoDB answers; for a processor, PostgreSQL too and its
+// migrations are current; how the processor is fed), and the scrape-time gauges of /metrics.
 import { readdir } from 'node:fs/promises';
 import { MIGRATIONS_DIR } from '../db/migrate.js';
 import type { Database } from '../db/postgres.js';
@@ -49,9 +49,12 @@ export function createReadiness({
   processor,
   metrics,
   mongoNotice,
+  postgresRequired = true,
 }: {
   mongo?: MongoConnection;
   db?: Database;
+  /** False where PostgreSQL serves reads only (a gateway): reported, but the process stays ready without it. */
+  postgresRequired?: boolean;
   /** The processor running in this process, as its events left it. */
   processor?: { view(): Readonly<ProcessorView> };
   metrics: Metrics;
@@ -76,8 +79,9 @@ export function createReadiness({
             }).then((result) => (result.ok ? result : { ok: false, detail: 'migrations pending: run `prismo migrate`' }))
           : { ok: false, detail: 'PostgreSQL unreachable' };
       }
+      const required = Object.entries(checks).filter(([name]) => postgresRequired || (name !== 'postgresql' && name !== 'migrations'));
       return {
-        ready: Object.values(checks).every((c) => c.ok),
+        ready: required.every(([, c]) => c.ok),
         checks,
         ...(processor ? { processor: processor.view().mode } : {}),
       };

@@ -21,8 +21,11 @@ export interface Servers {
 export async function runServices(context: CommandContext, roles: Role[], servers: Servers): Promise<'running'> {
   const { settings, logger, cleanups } = context;
   const { mongoUri, databaseUrl, started } = servers;
-  await checkReachable(mongoUri, roles.some((role) => role !== 'ingest') ? databaseUrl : undefined, settings);
-  if ((roles.includes('processor') || roles.includes('gateway')) && databaseUrl) await migrate(databaseUrl, logger);
+  // PostgreSQL is the processor's to reach and migrate before it starts. A gateway only reads from it, and
+  // accepts without it: started during an outage, it answers reads 503 until PostgreSQL is back.
+  const processes = roles.includes('processor');
+  await checkReachable(mongoUri, processes ? databaseUrl : undefined, settings);
+  if (processes && databaseUrl) await migrate(databaseUrl, logger);
 
   const system = await startSystem({
     settings,
