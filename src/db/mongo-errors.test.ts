@@ -1,7 +1,7 @@
 import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { isPermanent, isTransient } from '../domain/errors.js';
-import { classifyMongoError } from './mongo-errors.js';
+import { classifyChangeStreamError, classifyMongoError } from './mongo-errors.js';
 
 describe('classifyMongoError', () => {
   it('retries what stands between us and a verdict, and fails what the server refused', () => {
@@ -17,5 +17,14 @@ describe('classifyMongoError', () => {
     const epipe = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
     expect(isTransient(classifyMongoError(epipe))).toBe(true);
     expect(isTransient(classifyMongoError(new TypeError('a bug')))).toBe(false);
+  });
+
+  it('tells a change stream whose token is unusable from one the server cannot offer, and from the network', () => {
+    const server = (fields: Record<string, unknown>) => new MongoServerError({ message: 'x', ...fields });
+    for (const code of [286, 260, 280]) expect(classifyChangeStreamError(server({ code }))).toBe('token-unusable');
+    expect(classifyChangeStreamError(server({ code: 40573 }))).toBe('unsupported');
+    expect(classifyChangeStreamError(new Error("Unrecognized pipeline stage name: '$changeStream'"))).toBe('unsupported');
+    expect(classifyChangeStreamError(new MongoNetworkError('connection reset'))).toBe('network');
+    expect(classifyChangeStreamError(server({ code: 10107 }))).toBe('other');
   });
 });

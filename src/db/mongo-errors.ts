@@ -1,6 +1,6 @@
 // MongoDB failures classified at the adapter boundary, for ingestion and the processor alike.
 import { MongoError, MongoServerError } from 'mongodb';
-import { PermanentError, TransientError } from '../domain/errors.js';
+import { PermanentError, type StreamFailure, TransientError } from '../domain/errors.js';
 
 /** The server's code for a unique index refusing a second document with the same key. */
 export const DUPLICATE_KEY = 11000;
@@ -34,4 +34,23 @@ export function classifyMongoError(error: unknown): Error {
 function isSystemError(error: unknown): error is Error & { code: string } {
   const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+/** ChangeStreamHistoryLost (286), InvalidResumeToken (260), ChangeStreamFatalError (280). */
+const TOKEN_UNUSABLE_CODES = new Set([286, 260, 280]);
+/** "$changeStream is only supported on replica sets". */
+const CHANGE_STREAMS_UNSUPPORTED = 40573;
+
+/** A change stream's failure, classified for the pipeline's change-stream source. */
+export function classifyChangeStreamError(error: unknown): StreamFailure {
+  const code = Number((error as { code?: unknown })?.code);
+  if (TOKEN_UNUSABLE_CODES.has(code)) return 'token-unusable';
+  // Servers that lack the stage say so only in words.
+  if (
+    code === CHANGE_STREAMS_UNSUPPORTED ||
+    /only supported on replica sets|Unrecognized pipeline stage name: '\$changeStream'/i.test(String((error as Error)?.message))
+  )
+    return 'unsupported';
+  if (['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError'].includes((error as Error)?.name)) return 'network';
+  return 'other';
 }

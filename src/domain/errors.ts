@@ -25,3 +25,9 @@ export class PermanentError extends Error {
 
 export const isTransient = (error: unknown): error is TransientError => error instanceof TransientError;
 export const isPermanent = (error: unknown): error is PermanentError => error instanceof PermanentError;
+
+/**
+ * Why a change stream failed, as the adapter that opened it classifies the driver's error: its resume token
+ * can no longer be used, the server has no change streams, the network failed, or something else.
+ */
+export type StreamFailure = 'token-unusable' | 'unsupported' | 'network' | 'other';

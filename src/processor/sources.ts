@@ -1,7 +1,9 @@
 // Where candidates come from: the change stream on raw_transactions (resuming after the stored token)
 // and the polling sweep over the raw store, both reporting through the processor's events.
+
 import { type Observable, Subject, tap } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
+import { classifyChangeStreamError } from '../db/mongo-errors.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { findWaitingIds } from '../raw-store/find-waiting.js';
 import { changeStream$ } from '../streams/change-stream.js';
@@ -35,6 +37,7 @@ export function changes$({
 }: SourceOptions): Observable<Candidate> {
   if (!settings.changeStream) return new Subject<never>();
   return changeStream$({
+    classify: classifyChangeStreamError,
     open: (token) =>
       mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as never,
     resumeToken,

@@ -4,6 +4,7 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, mongoUri, type TestMongo, waitFor } from '../../test/support/databases.js';
+import { classifyChangeStreamError } from '../db/mongo-errors.js';
 import type { RawTransaction } from '../raw-store/collections.js';
 import { newRawTransaction } from '../raw-store/insert.js';
 import { type ChangeStreamEvent, changeStream$, type InsertEventStream } from './change-stream.js';
@@ -29,7 +30,9 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
 
   it('emits each insert with its resume token, and resuming after a token replays what followed', async () => {
     const seen: Array<{ id: string; resumeToken?: unknown }> = [];
-    const subscription = changeStream$({ open, retryBaseMs: 10, retryMaxMs: 100 }).subscribe((c) => seen.push(c));
+    const subscription = changeStream$({ classify: classifyChangeStreamError, open, retryBaseMs: 10, retryMaxMs: 100 }).subscribe((c) =>
+      seen.push(c),
+    );
     // The stream starts "from now"; give the server a moment to register it by writing until it is seen.
     await waitFor('the stream to be live', async () => {
       if (seen.length === 0) await insert(1);
@@ -42,7 +45,10 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
     expect(third.resumeToken).toBeDefined();
 
     const replay = await firstValueFrom(
-      changeStream$({ open, resumeToken: third.resumeToken, retryBaseMs: 10, retryMaxMs: 100 }).pipe(take(2), toArray()),
+      changeStream$({ classify: classifyChangeStreamError, open, resumeToken: third.resumeToken, retryBaseMs: 10, retryMaxMs: 100 }).pipe(
+        take(2),
+        toArray(),
+      ),
     );
     expect(replay.map((c) => c.id)).toEqual(ids.slice(3));
   });
@@ -59,9 +65,13 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
       return { next: () => Promise.race([stream.next(), blip]), close: () => stream.close() };
     };
     const seen: string[] = [];
-    const subscription = changeStream$({ open: flaky, retryBaseMs: 10, retryMaxMs: 100, onEvent: (e) => events.push(e) }).subscribe((c) =>
-      seen.push(c.id),
-    );
+    const subscription = changeStream$({
+      classify: classifyChangeStreamError,
+      open: flaky,
+      retryBaseMs: 10,
+      retryMaxMs: 100,
+      onEvent: (e) => events.push(e),
+    }).subscribe((c) => seen.push(c.id));
     await waitFor('a reconnect', () => opens >= 2);
     const ids = await insert(3);
     await waitFor('inserts after the reconnect', () => ids.every((id) => seen.includes(id)));
@@ -80,7 +90,9 @@ describe('changeStream$ without a server', () => {
       return { next: () => Promise.reject(unsupported), close: async () => undefined };
     };
     const seen = await firstValueFrom(
-      changeStream$({ open, retryBaseMs: 1, retryMaxMs: 1, onEvent: (e) => events.push(e) }).pipe(toArray()),
+      changeStream$({ classify: classifyChangeStreamError, open, retryBaseMs: 1, retryMaxMs: 1, onEvent: (e) => events.push(e) }).pipe(
+        toArray(),
+      ),
     );
     expect(seen).toEqual([]);
     expect(events.map((e) => e.kind)).toEqual(['unsupported']);
@@ -100,6 +112,7 @@ describe('changeStream$ backpressure', () => {
     });
     const seen: string[] = [];
     const subscription = changeStream$({
+      classify: classifyChangeStreamError,
       open,
       retryBaseMs: 1,
       retryMaxMs: 1,

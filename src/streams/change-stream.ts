@@ -4,6 +4,7 @@
 // It reconnects with backoff after errors, restarts without a token when the token is no longer usable
 // (the sweep covers the gap), and completes when the server offers no change streams at all.
 import { asyncScheduler, defer, EMPTY, interval, Observable, retry, type SchedulerLike, timer } from 'rxjs';
+import type { StreamFailure } from '../domain/errors.js';
 import { backoffDelay } from './backoff.js';
 import type { Candidate } from './pipeline.js';
 
@@ -32,6 +33,8 @@ export type ChangeStreamEvent =
 export interface ChangeStreamOptions {
   /** Opens a stream of insert events resuming after `resumeToken` (none: from now). */
   open(resumeToken: unknown): InsertEventStream;
+  /** What a failure of the stream means; the adapter knows its server's error codes (db/mongo-errors.ts). */
+  classify(error: unknown): StreamFailure;
   resumeToken?: unknown;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -50,17 +53,6 @@ export interface ChangeStreamOptions {
 
 /** Failed attempts to resume after the same token before it is given up as unusable. */
 export const TOKEN_ATTEMPTS = 3;
-
-const codeOf = (error: unknown) => (error as { code?: unknown })?.code;
-/** ChangeStreamHistoryLost (286), InvalidResumeToken (260), ChangeStreamFatalError (280). */
-const tokenUnusable = (error: unknown) => [286, 260, 280].includes(codeOf(error) as number);
-/** "$changeStream is only supported on replica sets" (40573) and servers that lack the stage. */
-const streamsUnsupported = (error: unknown) =>
-  codeOf(error) === 40573 ||
-  /only supported on replica sets|Unrecognized pipeline stage name: '\$changeStream'/i.test(String((error as Error)?.message));
-
-const isNetworkError = (error: unknown) =>
-  ['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError'].includes((error as Error)?.name);
 
 export function changeStream$(options: ChangeStreamOptions): Observable<Candidate> {
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -123,13 +115,14 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
     retry({
       resetOnSuccess: true,
       delay: (error, attempt) => {
-        if (streamsUnsupported(error)) {
+        const failure = options.classify(error);
+        if (failure === 'unsupported') {
           options.onEvent?.({ kind: 'unsupported', error });
           return EMPTY;
         }
-        // Servers name an unusable token (codes above); some test servers only fail again and again.
-        // Either way, resuming after it is given up: the stream restarts from now and the sweep covers the gap.
-        if (tokenUnusable(error) || (resumeToken !== undefined && attempt >= TOKEN_ATTEMPTS && !isNetworkError(error))) {
+        // Servers name an unusable token; some test servers only fail again and again. Either way, resuming
+        // after it is given up: the stream restarts from now and the sweep covers the gap.
+        if (failure === 'token-unusable' || (resumeToken !== undefined && attempt >= TOKEN_ATTEMPTS && failure !== 'network')) {
           resumeToken = undefined;
           options.onEvent?.({ kind: 'history-lost', error });
           return timer(0, scheduler);
