@@ -1,9 +1,9 @@
 // What ops needs to know of a processor running in this process, fed by its events (cli/ wires them:
 // ops declares this port and never imports the processor). Counters move as events arrive; the gauges
 // and /readyz read the little state kept here.
-import type { Metrics } from './metrics.js';
 
-export type FeedMode = 'change-stream+sweep' | 'sweep-only';
+import type { FeedMode } from '../domain/feed-mode.js';
+import type { Metrics } from './metrics.js';
 
 /** A finished batch, as far as metrics care. */
 export interface BatchFigures {

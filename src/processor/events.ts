@@ -1,19 +1,18 @@
 // Everything the processor has to say, as one typed event surface: the log subscriber, the metrics
 // subscriber (wired by cli/) and the tests all listen here, instead of reading a mutable stats object.
 import { EventEmitter } from 'node:events';
+import type { FeedMode } from '../domain/feed-mode.js';
 import type { BatchOutcome } from '../streams/pipeline.js';
 
-export type ProcessorMode = 'change-stream+sweep' | 'sweep-only';
-
 export interface ProcessorEventMap {
-  started: [{ mode: ProcessorMode; resumed: boolean; lastCheckpointAt: Date | null; pageSize: number }];
+  started: [{ mode: FeedMode; resumed: boolean; lastCheckpointAt: Date | null; pageSize: number }];
   /** A batch finished (committed, or failed beyond retry with `error` set). */
   batch: [BatchOutcome];
   /** A change event was seen; `at` is its cluster time. */
   'change-seen': [{ at: Date }];
   /** The resume token was stored (after a batch, or by the heartbeat). */
   checkpoint: [{ at: Date }];
-  'mode-changed': [{ mode: ProcessorMode; error: unknown }];
+  'mode-changed': [{ mode: FeedMode; error: unknown }];
   'stream-reconnecting': [{ error: unknown; attempt: number; delayMs: number }];
   /** The resume token was unusable and the stream restarted from now: a gap only the sweep covers. */
   'stream-restarted': [{ error: unknown; lastCheckpointAt: Date | null }];

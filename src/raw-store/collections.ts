@@ -2,6 +2,7 @@
 // them lives in this folder, one file per state transition.
 import type { Collection, Db, Document, MongoClient, ObjectId } from 'mongodb';
 import { connectMongoClient } from '../db/mongo.js';
+import type { FeedMode } from '../domain/feed-mode.js';
 import type { Outcome } from '../domain/outcome.js';
 
 /** A raw document's status; its transitions are in states.ts. */
@@ -60,7 +61,7 @@ export interface ProcessorReport {
   /** The worker id. */
   _id: string;
   group: string;
-  mode: 'change-stream+sweep' | 'sweep-only';
+  mode: FeedMode;
   lastEventAt: Date | null;
   lastCheckpointAt: Date | null;
   startedAt: Date;

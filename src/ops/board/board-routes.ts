@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { FEED_MODES } from '../../domain/feed-mode.js';
 import { tenantIdSchema, transactionIdSchema } from '../../domain/ids.js';
 import { checkEnvelope } from '../../http/envelope-check.js';
 import { HttpProblem } from '../../http/problem.js';
@@ -39,7 +40,7 @@ export interface BoardOptions {
   processorFreshSeconds?: number;
 }
 
-const MODES = ['change-stream+sweep', 'sweep-only', 'no processor reporting'] as const;
+const MODES = [...FEED_MODES, 'no processor reporting'] as const;
 
 const tenantQuery = z.strictObject({ tenant: tenantIdSchema.optional() });
 
