@@ -9,37 +9,32 @@ import { type ReplayResult, type ReplaySelectors, replay } from '../raw-store/re
 import { findStatementStatus, type StatementStatusView } from '../raw-store/statement-status.js';
 import { findRawStatus, type RawStatusView } from '../raw-store/status-view.js';
 
-export interface MongoIngest {
-  accept(tenantId: string, envelope: Envelope): Promise<Accepted>;
-  acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>>;
-  replay(tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult>;
-  status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
-  acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted>;
-  statementStatus(tenantId: string, id: string): Promise<StatementStatusView | undefined>;
-}
+/** Ingestion over the raw store; it is what the gateway's ingestion port (gateway/ingest-port.ts) declares. */
+export type MongoIngest = ReturnType<typeof createMongoIngest>;
 
-export function createMongoIngest(store: StatementCollections, { onStored }: { onStored?: (source: string) => void } = {}): MongoIngest {
+export function createMongoIngest(store: StatementCollections, { onStored }: { onStored?: (source: string) => void } = {}) {
   const { raw } = store;
   return {
-    async accept(tenantId, envelope) {
+    async accept(tenantId: string, envelope: Envelope): Promise<Accepted> {
       const accepted = await insertRaw(raw, tenantId, envelope);
       if (!accepted.duplicate) onStored?.(envelope.source);
       return accepted;
     },
-    async acceptMany(tenantId, envelopes) {
+    async acceptMany(tenantId: string, envelopes: Envelope[]): Promise<Array<Accepted | { error: string }>> {
       const results = await insertRawMany(raw, tenantId, envelopes);
       results.forEach((result, i) => {
         if ('id' in result && !result.duplicate) onStored?.(envelopes[i]!.source);
       });
       return results;
     },
-    replay: (tenantId, selectors) => replay(raw, { ...selectors, ...tenantFilter(tenantId) }),
-    status: (tenantId, id) => findRawStatus(raw, tenantId, id),
-    async acceptStatement(tenantId, xml, file) {
+    replay: (tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult> =>
+      replay(raw, { ...selectors, ...tenantFilter(tenantId) }),
+    status: (tenantId: string, id: string): Promise<RawStatusView | undefined> => findRawStatus(raw, tenantId, id),
+    async acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted> {
       const accepted = await insertStatement(store, tenantId, file, xml);
       if (!accepted.duplicate) for (const stmt of file.statements) for (const _ of stmt.entries) onStored?.('iso20022');
       return accepted;
     },
-    statementStatus: (tenantId, id) => findStatementStatus(store, tenantId, id),
+    statementStatus: (tenantId: string, id: string): Promise<StatementStatusView | undefined> => findStatementStatus(store, tenantId, id),
   };
 }
