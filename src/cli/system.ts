@@ -8,10 +8,9 @@ import fp from 'fastify-plugin';
 import type { Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { connectPostgres, type Database } from '../db/postgres.js';
-import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../gateway/accept-collections.js';
+import { acceptCollections, ensureAcceptIndexes } from '../gateway/accept-collections.js';
 import { type ApiKeyEntry, combineVerifiers, createStaticVerifier, createStoredKeyVerifier } from '../gateway/api-keys.js';
 import { buildGateway } from '../gateway/build-gateway.js';
-import { importAcceptStateFromPostgres } from '../gateway/import-from-postgres.js';
 import { createHttpIngest } from '../gateway/ingest-client.js';
 import { tenantScopeOf } from '../gateway/plugins/auth.js';
 import { getTransaction } from '../gateway/transactions-query.js';
@@ -173,8 +172,6 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
       const remote = roles.includes('ingest') ? undefined : settings.gateway.ingestUrl;
       const accept = acceptCollections(mongo.db);
       await ensureAcceptIndexes(accept);
-      // In the background: with PostgreSQL down it would hold the gateway's start for the connect timeout.
-      void importFromPostgres(system.db!, accept, logger);
       const build = () =>
         buildGateway({
           ingest: remote ? createHttpIngest(remote) : ingest,
@@ -213,15 +210,5 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
   } catch (error) {
     await root.close().catch(() => undefined);
     throw error;
-  }
-}
-
-/** The one-off import of keys and idempotency records kept in PostgreSQL before; retried at the next start if it fails. */
-async function importFromPostgres(db: Database, accept: AcceptCollections, logger: Logger): Promise<void> {
-  try {
-    const imported = await importAcceptStateFromPostgres(db, accept);
-    if (imported !== 'already-done') logger.info(imported, 'imported API keys and idempotency records from PostgreSQL into MongoDB');
-  } catch (error) {
-    logger.warn({ err: error }, 'could not import API keys and idempotency records from PostgreSQL; trying again at the next start');
   }
 }

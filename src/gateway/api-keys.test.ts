@@ -2,6 +2,7 @@
 // one-off import of the keys and idempotency records kept in PostgreSQL before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestMongo, createTestPostgres, mongoUri, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
+import { createLegacyKeyTables } from '../../test/support/legacy-key-tables.js';
 import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from './accept-collections.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from './api-key-store.js';
 import { combineVerifiers, createStaticVerifier, createStoredKeyVerifier, digestOf } from './api-keys.js';
@@ -64,6 +65,7 @@ describe.skipIf(!mongoUri)('API keys', () => {
   });
 
   it('keys and live idempotency records kept in PostgreSQL are imported once, ids and revocations kept', async () => {
+    await createLegacyKeyTables(pg.db);
     const digest = digestOf('pk_legacy-key-0123456789');
     await pg.db.none(
       `INSERT INTO api_keys (id, tenant_id, prefix, digest, scopes, label, revoked_at) OVERRIDING SYSTEM VALUE VALUES

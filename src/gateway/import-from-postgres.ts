@@ -1,7 +1,5 @@
-// Until this release, API keys and idempotency records lived in PostgreSQL. The first gateway that starts
-// with both databases copies them into MongoDB once (keys with their ids, revocations and digests;
-// idempotency records that are complete and unexpired), then records that it did. The PostgreSQL tables
-// are left as they were, for a rollback; a later migration drops them.
+// API keys and idempotency records once lived in PostgreSQL: `prismo migrate` copies them into MongoDB once
+// (keys with ids, revocations and digests; complete, unexpired records) before a migration drops the tables.
 import type { Database } from '../db/postgres.js';
 import type { AcceptCollections } from './accept-collections.js';
 import type { Scope } from './api-keys.js';

@@ -2,9 +2,9 @@
 // migrates, starts the system, and drains it on SIGTERM/SIGINT.
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { migrate } from '../../db/migrate.js';
 import type { ApiKeyEntry } from '../../gateway/api-keys.js';
 import { type Command, type CommandContext, StartupError } from '../context.js';
+import { migrateDatabase } from '../migrate-database.js';
 import { checkReachable, type Resolved, runtimeFile } from '../resolve.js';
 import { type Role, startSystem } from '../system.js';
 
@@ -25,7 +25,7 @@ export async function runServices(context: CommandContext, roles: Role[], server
   // accepts without it: started during an outage, it answers reads 503 until PostgreSQL is back.
   const processes = roles.includes('processor');
   await checkReachable(mongoUri, processes ? databaseUrl : undefined, settings);
-  if (processes && databaseUrl) await migrate(databaseUrl, logger);
+  if (processes && databaseUrl) await migrateDatabase(databaseUrl, { uri: mongoUri, dbName: settings.mongo.dbName }, logger);
 
   const system = await startSystem({
     settings,
