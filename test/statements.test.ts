@@ -98,6 +98,18 @@ describe.skipIf(!mongoUri)('POST /api/v1/statements', () => {
     expect((await get(pending.id)).entries[0]?.transaction?.status).toBe('posted');
   });
 
+  it('the same through a gateway and an ingestion service running apart (INGEST_URL)', async () => {
+    const ingest = await sys.start(['ingest']);
+    system = await sys.start(['gateway'], { INGEST_URL: ingest.ingestUrl! });
+    await sys.start(['processor']);
+    const accepted = (await (await post(oneEntry('STMT-APART', 'BOOK'))).json()) as { id: string };
+    await waitFor('the statement processed', async () => (await get(accepted.id)).status === 'processed');
+    expect((await get(accepted.id)).entries).toMatchObject([{ index: 0, status: 'processed', transaction: { status: 'posted' } }]);
+    expect(((await (await post(oneEntry('STMT-APART', 'BOOK', '04'))).json()) as { duplicate?: boolean }).duplicate).toBe(true);
+    // Refused by the gateway before it reaches ingestion.
+    expect((await post('<Document/>')).status).toBe(400);
+  });
+
   it('refuses hostile and malformed XML with a 400 naming line and column, and files over the limit with 413', async () => {
     system = await sys.start(['gateway', 'ingest'], { STATEMENT_BODY_LIMIT_BYTES: '65536' });
     const xxe = `<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<Document>&xxe;</Document>`;

@@ -60,16 +60,21 @@ export async function buildIngestServer({
       return status;
     },
   );
-  // A camt.053 file as the gateway received (and checked) it; parsed here again.
-  app.addContentTypeParser(
-    ['application/xml', 'text/xml'],
-    { parseAs: 'string', bodyLimit: statementBodyLimitBytes },
-    (_request, body, done) => done(null, body),
+  addStatementRoutes(app, ingest, statementBodyLimitBytes);
+  if (ops) await ops(app);
+  else app.get('/healthz', async () => ({ status: 'ok' }));
+  return app;
+}
+
+/** A camt.053 file as the gateway received (and checked) it, parsed here again; a statement's progress. */
+function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number): void {
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: bodyLimit }, (_request, body, done) =>
+    done(null, body),
   );
   app.post(
     '/internal/v1/statements/:tenantId',
     {
-      bodyLimit: statementBodyLimitBytes,
+      bodyLimit: bodyLimit,
       schema: { params: z.object({ tenantId: tenantIdSchema }), body: z.string(), response: { 201: acceptedSchema } },
     },
     async (request, reply) => {
@@ -92,7 +97,4 @@ export async function buildIngestServer({
       return status;
     },
   );
-  if (ops) await ops(app);
-  else app.get('/healthz', async () => ({ status: 'ok' }));
-  return app;
 }

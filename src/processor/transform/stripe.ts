@@ -105,43 +105,55 @@ export const mapStripe: SourceMapper = (raw) => {
   return event ? inEvent(() => mapObject(raw, p, event)) : mapObject(raw, p, null);
 };
 
-function mapObject(raw: RawInput, p: z.infer<typeof stripeObject>, event: z.infer<typeof stripeEvent> | null): Transaction {
+/** What every Stripe object maps alike: the envelope, its id, its currency, and how a field becomes ISO minor units. */
+function commonOf(raw: RawInput, p: z.infer<typeof stripeObject>, event: z.infer<typeof stripeEvent> | null) {
   const code = p.currency.toUpperCase();
   atField(['currency'], () => currencyExponent(code));
-  /** A Stripe amount field as ISO 4217 minor units of the object's currency, errors naming the field. */
-  const iso = (field: string, value: string | number) => atField([field], () => stripeToIsoMinor(parseMinorAmount(value), code));
+  return {
+    base: { ...fromEnvelope(raw), externalId: raw.externalId ?? p.id, providerRef: p.id, accountRef: STRIPE_ACCOUNT, currency: code },
+    /** A Stripe amount field as ISO 4217 minor units of the object's currency, errors naming the field. */
+    iso: (field: string, value: string | number) => atField([field], () => stripeToIsoMinor(parseMinorAmount(value), code)),
+    // After the lifecycle: the event's time (0 for a bare snapshot), then the receipt time.
+    delivered: [BigInt(event?.created ?? 0), receivedMs(raw)],
+    eventFields: event ? { eventId: event.id, eventType: event.type } : {},
+  };
+}
+
+type Common = ReturnType<typeof commonOf>;
+
+function mapObject(raw: RawInput, p: z.infer<typeof stripeObject>, event: z.infer<typeof stripeEvent> | null): Transaction {
+  const common = commonOf(raw, p, event);
+  return p.object === 'balance_transaction' ? mapBalanceTransaction(p, common) : mapCharge(p, common);
+}
+
+function mapBalanceTransaction(p: z.infer<typeof balanceTransaction>, { base, iso, delivered, eventFields }: Common): Transaction {
   const isoOrNull = (field: string, value: string | number | undefined) => (value === undefined ? null : iso(field, value).toString());
-  const base = { ...fromEnvelope(raw), externalId: raw.externalId ?? p.id, providerRef: p.id, accountRef: STRIPE_ACCOUNT, currency: code };
-  // After the lifecycle: the event's time (0 for a bare snapshot), then the receipt time.
-  const delivered = [BigInt(event?.created ?? 0), receivedMs(raw)];
-  const eventFields = event ? { eventId: event.id, eventType: event.type } : {};
+  const signed = iso('amount', p.amount);
+  const posted = p.status === 'available';
+  return {
+    ...base,
+    counterparty: null,
+    direction: signed < 0n ? 'debit' : 'credit',
+    amountMinor: signed < 0n ? -signed : signed,
+    status: posted ? 'posted' : 'pending',
+    description: p.description ?? null,
+    category: p.reporting_category ?? p.type,
+    occurredAt: unixSeconds(p.created),
+    bookedAt: posted ? unixSeconds(p.available_on) : null,
+    revisionKey: [posted ? 1n : 0n, ...delivered],
+    metadata: {
+      ...eventFields,
+      stripeId: p.id,
+      type: p.type,
+      feeMinor: isoOrNull('fee', p.fee),
+      netMinor: isoOrNull('net', p.net),
+      source: p.source,
+      exchangeRate: p.exchange_rate ?? null,
+    },
+  };
+}
 
-  if (p.object === 'balance_transaction') {
-    const signed = iso('amount', p.amount);
-    const posted = p.status === 'available';
-    return {
-      ...base,
-      counterparty: null,
-      direction: signed < 0n ? 'debit' : 'credit',
-      amountMinor: signed < 0n ? -signed : signed,
-      status: posted ? 'posted' : 'pending',
-      description: p.description ?? null,
-      category: p.reporting_category ?? p.type,
-      occurredAt: unixSeconds(p.created),
-      bookedAt: posted ? unixSeconds(p.available_on) : null,
-      revisionKey: [posted ? 1n : 0n, ...delivered],
-      metadata: {
-        ...eventFields,
-        stripeId: p.id,
-        type: p.type,
-        feeMinor: isoOrNull('fee', p.fee),
-        netMinor: isoOrNull('net', p.net),
-        source: p.source,
-        exchangeRate: p.exchange_rate ?? null,
-      },
-    } satisfies Transaction;
-  }
-
+function mapCharge(p: z.infer<typeof charge>, { base, iso, delivered, eventFields }: Common): Transaction {
   const authorised = iso('amount', p.amount);
   if (authorised < 0n) throw new PermanentError('invalid_payload', 'payload.amount: a charge amount is never negative');
   // An uncaptured charge is an authorisation: no money moved yet, so it is pending for the amount
@@ -185,5 +197,5 @@ function mapObject(raw: RawInput, p: z.infer<typeof stripeObject>, event: z.infe
       amountAuthorizedMinor: authorised.toString(),
       amountRefundedMinor: refunded.toString(),
     },
-  } satisfies Transaction;
+  };
 }
