@@ -12,6 +12,7 @@ import { acceptCollections, ensureAcceptIndexes } from '../gateway/accept-collec
 import { type ApiKeyEntry, combineVerifiers, createStaticVerifier, createStoredKeyVerifier } from '../gateway/api-keys.js';
 import { buildGateway } from '../gateway/build-gateway.js';
 import { createHttpIngest } from '../gateway/ingest-client.js';
+import type { Ingest } from '../gateway/ingest-port.js';
 import { tenantScopeOf } from '../gateway/plugins/auth.js';
 import { getTransaction } from '../gateway/transactions-query.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
@@ -55,8 +56,8 @@ export interface System {
   stop(): Promise<void>;
 }
 
-export async function startSystem({ settings, logger, roles, ...options }: SystemOptions): Promise<System> {
-  const root: FastifyInstance = Fastify({ logger: false });
+/** Opens resources as plugins of one root that closes them, in reverse order, when it closes. */
+function createOwner(root: FastifyInstance, settings: Settings, logger: Logger) {
   /** Opens a resource as a plugin of the root that closes it when the root closes. */
   const own = async <T>(name: string, open: () => Promise<T>, close: (value: T) => Promise<unknown>): Promise<T> => {
     let value!: T;
@@ -73,130 +74,55 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
     );
     return value;
   };
+  /** Builds an HTTP service and listens; returns its address. */
   const listen = async (name: string, build: () => Promise<HttpApp>, port: number) =>
-    own(
-      name,
-      async () => {
-        const app = await build();
-        await app.listen({ host: settings.http.host, port });
-        return app;
-      },
-      (app) => app.close(),
+    addressOf(
+      await own(
+        name,
+        async () => {
+          const app = await build();
+          await app.listen({ host: settings.http.host, port });
+          return app;
+        },
+        (app) => app.close(),
+      ),
     );
+  return { own, listen };
+}
+type Owner = ReturnType<typeof createOwner>;
 
+export async function startSystem(options: SystemOptions): Promise<System> {
+  const { settings, logger, roles } = options;
+  const root: FastifyInstance = Fastify({ logger: false });
+  const owner = createOwner(root, settings, logger);
   const metrics = createMetrics();
   let closing: Promise<void> | undefined;
-  const system = { metrics, stop: () => (closing ??= root.close()) } as System;
+  const stop = () => (closing ??= root.close());
   try {
-    // Every role needs MongoDB: the raw store, or for the gateway its API keys and idempotency records.
-    const uri = options.mongoUri;
-    if (!uri)
-      throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
-    const mongo = await own(
-      'mongodb',
-      () => connectMongo(uri, settings.mongo.dbName),
-      (connection) => connection.close(),
-    );
-    system.mongo = mongo;
-    await ensureMongoIndexes(mongo, settings.mongo.retention);
+    const { mongo, db } = await openDatabases(owner, options);
+    const system: System = { metrics, mongo, db, stop };
     const ingest = createMongoIngest(mongo, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
-
-    if (roles.includes('processor') || roles.includes('gateway')) {
-      const url = options.databaseUrl;
-      if (!url) {
-        throw new StartupError(
-          'DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo (the processor writes there; the gateway reads transactions back from there)',
-        );
-      }
-      const applicationName = `prismo-${roles.join('+')}-${settings.processor.workerId}`;
-      system.db = await own(
-        'postgresql',
-        async () => connectPostgres(url, { max: settings.postgres.poolMax, applicationName }),
-        (db) => db.$pool.end(),
-      );
-    }
-
-    const tracker = roles.includes('processor') ? createProcessorTracker(metrics) : undefined;
-    if (tracker) {
-      const events = new ProcessorEvents();
-      events.on('started', tracker.started);
-      events.on('batch', tracker.batch);
-      events.on('change-seen', tracker.changeSeen);
-      events.on('checkpoint', tracker.checkpoint);
-      events.on('mode-changed', tracker.modeChanged);
-      events.on('stream-restarted', tracker.streamRestarted);
-      events.on('stream-reconnecting', tracker.streamReconnecting);
-      const db = system.db!;
-      await own(
-        'processor-reports',
-        async () =>
-          startProcessorReports({
-            tracker,
-            mongo,
-            workerId: settings.processor.workerId,
-            group: settings.processor.group,
-            logger,
-          }),
-        (publisher) => publisher.stop(),
-      );
-      system.processor = await own(
-        'processor',
-        () => startProcessor(mongo, db, settings.processor, logger, events),
-        (processor) => processor.stop(),
-      );
-    }
+    const processing = roles.includes('processor') && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;
+    system.processor = processing?.processor;
     const readiness = createReadiness({
-      mongo: system.mongo,
-      db: system.db,
+      mongo,
+      db,
       // A gateway and ingestion accept with MongoDB alone; only a processor cannot work without PostgreSQL.
       postgresRequired: roles.includes('processor'),
-      processor: tracker,
+      processor: processing?.tracker,
       metrics,
       mongoNotice: options.mongoNotice,
     });
     const ops = async (app: HttpApp) => {
       await app.register(opsRoutes, { metrics, readiness });
     };
-
     if (roles.includes('ingest')) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
-      const app = await listen(
-        'ingest-server',
-        () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes: settings.http.statementBodyLimitBytes, ops }),
-        settings.ingest.port,
-      );
-      system.ingestUrl = addressOf(app);
+      const { statementBodyLimitBytes } = settings.http;
+      const build = () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, ops });
+      system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port);
     }
-    if (roles.includes('gateway')) {
-      const keys = options.apiKeys ?? settings.gateway.apiKeys ?? [];
-      const remote = roles.includes('ingest') ? undefined : settings.gateway.ingestUrl;
-      const accept = acceptCollections(mongo.db);
-      await ensureAcceptIndexes(accept);
-      const build = () =>
-        buildGateway({
-          ingest: remote ? createHttpIngest(remote) : ingest,
-          apiKeys: combineVerifiers(
-            createStaticVerifier(keys),
-            createStoredKeyVerifier(accept.apiKeys, { cacheMs: settings.gateway.apiKeyCacheMs }),
-          ),
-          idempotencyRecords: accept.idempotency,
-          db: system.db!,
-          logger,
-          http: settings.http,
-          gateway: settings.gateway,
-          ops,
-          board: (app) =>
-            app.register(boardRoutes, {
-              mongo,
-              retention: settings.mongo.retention,
-              authorizeAdmin: () => app.authorize('admin'),
-              keyIdOf: (request) => request.principal.keyId,
-              tenantScope: (request, requested) => tenantScopeOf(request.principal, requested),
-              readTransaction: (tenantId, rawId) => getTransaction(system.db!, tenantId, rawId),
-            }),
-        });
-      system.gatewayUrl = addressOf(await listen('gateway', build, settings.gateway.port));
-    }
+    if (roles.includes('gateway') && db) system.gatewayUrl = await startGateway(owner, options, { mongo, db, ingest, ops });
     // A processor on its own still answers health checks and scrapes.
     if (roles.length === 1 && roles[0] === 'processor') {
       const build = async () => {
@@ -204,11 +130,97 @@ export async function startSystem({ settings, logger, roles, ...options }: Syste
         await ops(app);
         return app;
       };
-      system.opsUrl = addressOf(await listen('ops-server', build, settings.ops.port));
+      system.opsUrl = await owner.listen('ops-server', build, settings.ops.port);
     }
     return system;
   } catch (error) {
     await root.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** MongoDB for every role (the raw store; the gateway's keys and idempotency records); PostgreSQL for the processor's writes and the gateway's reads. */
+async function openDatabases(owner: Owner, { settings, roles, mongoUri, databaseUrl }: SystemOptions) {
+  if (!mongoUri)
+    throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
+  const mongo = await owner.own(
+    'mongodb',
+    () => connectMongo(mongoUri, settings.mongo.dbName),
+    (connection) => connection.close(),
+  );
+  await ensureMongoIndexes(mongo, settings.mongo.retention);
+  if (!roles.includes('processor') && !roles.includes('gateway')) return { mongo, db: undefined };
+  if (!databaseUrl) {
+    throw new StartupError(
+      'DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo (the processor writes there; the gateway reads transactions back from there)',
+    );
+  }
+  const applicationName = `prismo-${roles.join('+')}-${settings.processor.workerId}`;
+  const db = await owner.own(
+    'postgresql',
+    async () => connectPostgres(databaseUrl, { max: settings.postgres.poolMax, applicationName }),
+    (pool) => pool.$pool.end(),
+  );
+  return { mongo, db };
+}
+
+/** The processor, its events feeding the tracker that ops reads, and its reports to the board. */
+async function startProcessing(owner: Owner, { settings, logger }: SystemOptions, mongo: MongoConnection, db: Database, metrics: Metrics) {
+  const tracker = createProcessorTracker(metrics);
+  const events = new ProcessorEvents();
+  events.on('started', tracker.started);
+  events.on('batch', tracker.batch);
+  events.on('change-seen', tracker.changeSeen);
+  events.on('checkpoint', tracker.checkpoint);
+  events.on('mode-changed', tracker.modeChanged);
+  events.on('stream-restarted', tracker.streamRestarted);
+  events.on('stream-reconnecting', tracker.streamReconnecting);
+  const { workerId, group } = settings.processor;
+  await owner.own(
+    'processor-reports',
+    async () => startProcessorReports({ tracker, mongo, workerId, group, logger }),
+    (publisher) => publisher.stop(),
+  );
+  const processor = await owner.own(
+    'processor',
+    () => startProcessor(mongo, db, settings.processor, logger, events),
+    (running) => running.stop(),
+  );
+  return { tracker, processor };
+}
+
+/** The gateway: API keys and idempotency in MongoDB, ingestion in-process or over HTTP, reads from PostgreSQL. */
+async function startGateway(
+  owner: Owner,
+  { settings, logger, roles, apiKeys }: SystemOptions,
+  { mongo, db, ingest, ops }: { mongo: MongoConnection; db: Database; ingest: Ingest; ops: (app: HttpApp) => Promise<void> },
+): Promise<string> {
+  const keys = apiKeys ?? settings.gateway.apiKeys ?? [];
+  const remote = roles.includes('ingest') ? undefined : settings.gateway.ingestUrl;
+  const accept = acceptCollections(mongo.db);
+  await ensureAcceptIndexes(accept);
+  const build = () =>
+    buildGateway({
+      ingest: remote ? createHttpIngest(remote) : ingest,
+      apiKeys: combineVerifiers(
+        createStaticVerifier(keys),
+        createStoredKeyVerifier(accept.apiKeys, { cacheMs: settings.gateway.apiKeyCacheMs }),
+      ),
+      idempotencyRecords: accept.idempotency,
+      db,
+      logger,
+      http: settings.http,
+      gateway: settings.gateway,
+      ops,
+      board: (app) =>
+        app.register(boardRoutes, {
+          mongo,
+          retention: settings.mongo.retention,
+          authorizeAdmin: () => app.authorize('admin'),
+          keyIdOf: (request) => request.principal.keyId,
+          tenantScope: (request, requested) => tenantScopeOf(request.principal, requested),
+          readTransaction: (tenantId, rawId) => getTransaction(db, tenantId, rawId),
+        }),
+    });
+  return owner.listen('gateway', build, settings.gateway.port);
 }

@@ -40,111 +40,109 @@ const legacyHashOf = (request: FastifyRequest) =>
     .update(JSON.stringify([request.method, request.url, request.body ?? null]))
     .digest('hex')}`;
 
+type Records = Collection<IdempotencyDoc>;
+
 export const idempotencyPlugin = fp(
-  async (app: FastifyInstance, options: { records: Collection<IdempotencyDoc>; ttlMs: number }) => {
+  async (app: FastifyInstance, options: { records: Records; ttlMs: number }) => {
     const { records, ttlMs } = options;
-
-    /** Takes the key (new, expired, or abandoned) for this request; undefined when someone holds it. */
-    async function take(id: string, requestHash: string): Promise<boolean> {
-      const now = new Date();
-      const fresh = {
-        requestHash,
-        state: 'in_flight' as const,
-        statusCode: null,
-        headers: null,
-        body: null,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + ttlMs),
-      };
-      try {
-        await records.insertOne({ _id: id, ...fresh });
-        return true;
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-      const takenOver = await records.findOneAndUpdate(
-        {
-          _id: id,
-          $or: [{ expiresAt: { $lte: now } }, { state: 'in_flight', createdAt: { $lt: new Date(now.getTime() - ABANDONED_MS) } }],
-        },
-        { $set: fresh },
-      );
-      return takenOver !== null;
-    }
-
-    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (request.method !== 'POST' || !request.tenantId) return;
-      const key = request.headers['idempotency-key'];
-      if (key === undefined) return;
-      if (typeof key !== 'string' || !KEY.test(key)) {
-        throw new HttpProblem(400, 'validation-error', 'Idempotency-Key must be 1-255 printable ASCII characters.', {
-          errors: [{ path: 'headers.idempotency-key', message: 'must be 1-255 printable ASCII characters' }],
-        });
-      }
-      const id = JSON.stringify([request.tenantId, key]);
-      const requestHash = hashOf(request);
-      let first: IdempotencyDoc | null;
-      try {
-        if (await take(id, requestHash)) {
-          request.idempotency = { id, owned: true };
-          return;
-        }
-        first = await records.findOne({ _id: id });
-      } catch (error) {
-        throw classifyMongoError(error);
-      }
-      if (!first)
-        throw new HttpProblem(409, 'idempotency-conflict', 'The Idempotency-Key changed hands; retry the request.', {
-          headers: { 'Retry-After': '1' },
-        });
-      const sameRequest = first.requestHash === (first.requestHash.startsWith('legacy:') ? legacyHashOf(request) : requestHash);
-      if (!sameRequest) {
-        throw new HttpProblem(
-          422,
-          'idempotency-key-reused',
-          'This Idempotency-Key was used with a different request; use a new key for a new request.',
-        );
-      }
-      if (first.state === 'in_flight') {
-        throw new HttpProblem(
-          409,
-          'idempotency-in-flight',
-          'A request with this Idempotency-Key is still being processed; retry shortly.',
-          {
-            headers: { 'Retry-After': '1' },
-          },
-        );
-      }
-      request.idempotency = { id, owned: false };
-      reply.code(first.statusCode ?? 200).headers({ ...(first.headers ?? {}), 'idempotent-replayed': 'true' });
-      return reply.send(first.body);
-    });
-
-    app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      const idempotency = request.idempotency;
-      if (!idempotency?.owned) return payload;
-      idempotency.owned = false;
-      try {
-        if (reply.statusCode >= 500 || typeof payload !== 'string') {
-          await records.deleteOne({ _id: idempotency.id, state: 'in_flight' });
-          return payload;
-        }
-        const headers = Object.fromEntries(
-          REPLAYED_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])),
-        );
-        await records.updateOne(
-          { _id: idempotency.id, state: 'in_flight' },
-          { $set: { state: 'done', statusCode: reply.statusCode, headers, body: payload } },
-        );
-      } catch (error) {
-        // The answer stands (the work is done); the key stays in flight and is taken over once abandoned.
-        request.log.warn(
-          { err: error },
-          'could not record the idempotent response; a retry with this key waits until the key is abandoned',
-        );
-      }
-      return payload;
-    });
+    app.addHook('preHandler', (request, reply) => claimOrReplay(records, ttlMs, request, reply));
+    app.addHook('onSend', (request, reply, payload) => recordAnswer(records, request, reply, payload));
   },
   { name: 'idempotency', dependencies: ['auth'] },
 );
+
+/** Takes the key (new, expired, or abandoned) for this request; undefined when someone holds it. */
+async function take(records: Records, ttlMs: number, id: string, requestHash: string): Promise<boolean> {
+  const now = new Date();
+  const fresh = {
+    requestHash,
+    state: 'in_flight' as const,
+    statusCode: null,
+    headers: null,
+    body: null,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttlMs),
+  };
+  try {
+    await records.insertOne({ _id: id, ...fresh });
+    return true;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
+  const takenOver = await records.findOneAndUpdate(
+    {
+      _id: id,
+      $or: [{ expiresAt: { $lte: now } }, { state: 'in_flight', createdAt: { $lt: new Date(now.getTime() - ABANDONED_MS) } }],
+    },
+    { $set: fresh },
+  );
+  return takenOver !== null;
+}
+
+/** Takes the request's key, or answers from the first request's record (replayed, 409 or 422). */
+async function claimOrReplay(records: Records, ttlMs: number, request: FastifyRequest, reply: FastifyReply) {
+  if (request.method !== 'POST' || !request.tenantId) return;
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return;
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new HttpProblem(400, 'validation-error', 'Idempotency-Key must be 1-255 printable ASCII characters.', {
+      errors: [{ path: 'headers.idempotency-key', message: 'must be 1-255 printable ASCII characters' }],
+    });
+  }
+  const id = JSON.stringify([request.tenantId, key]);
+  const requestHash = hashOf(request);
+  let first: IdempotencyDoc | null;
+  try {
+    if (await take(records, ttlMs, id, requestHash)) {
+      request.idempotency = { id, owned: true };
+      return;
+    }
+    first = await records.findOne({ _id: id });
+  } catch (error) {
+    throw classifyMongoError(error);
+  }
+  if (!first)
+    throw new HttpProblem(409, 'idempotency-conflict', 'The Idempotency-Key changed hands; retry the request.', {
+      headers: { 'Retry-After': '1' },
+    });
+  const sameRequest = first.requestHash === (first.requestHash.startsWith('legacy:') ? legacyHashOf(request) : requestHash);
+  if (!sameRequest) {
+    throw new HttpProblem(
+      422,
+      'idempotency-key-reused',
+      'This Idempotency-Key was used with a different request; use a new key for a new request.',
+    );
+  }
+  if (first.state === 'in_flight') {
+    throw new HttpProblem(409, 'idempotency-in-flight', 'A request with this Idempotency-Key is still being processed; retry shortly.', {
+      headers: { 'Retry-After': '1' },
+    });
+  }
+  request.idempotency = { id, owned: false };
+  reply.code(first.statusCode ?? 200).headers({ ...(first.headers ?? {}), 'idempotent-replayed': 'true' });
+  return reply.send(first.body);
+}
+
+/** Keeps the answer to a request that took its key (5xx answers are dropped, so a retry really retries). */
+async function recordAnswer(records: Records, request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  const idempotency = request.idempotency;
+  if (!idempotency?.owned) return payload;
+  idempotency.owned = false;
+  try {
+    if (reply.statusCode >= 500 || typeof payload !== 'string') {
+      await records.deleteOne({ _id: idempotency.id, state: 'in_flight' });
+      return payload;
+    }
+    const headers = Object.fromEntries(
+      REPLAYED_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])),
+    );
+    await records.updateOne(
+      { _id: idempotency.id, state: 'in_flight' },
+      { $set: { state: 'done', statusCode: reply.statusCode, headers, body: payload } },
+    );
+  } catch (error) {
+    // The answer stands (the work is done); the key stays in flight and is taken over once abandoned.
+    request.log.warn({ err: error }, 'could not record the idempotent response; a retry with this key waits until the key is abandoned');
+  }
+  return payload;
+}

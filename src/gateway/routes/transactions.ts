@@ -76,7 +76,16 @@ export interface TransactionsRouteOptions {
 export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions> = async (app, options) => {
   const { ingest, db, publicBaseUrl = '', batchIngestMax } = options;
   const statusUrlOf = (id: string) => `${publicBaseUrl}/api/v1/transactions/${id}`;
+  acceptOne(app, { ingest, statusUrlOf });
+  acceptBatch(app, { ingest, statusUrlOf, batchIngestMax });
+  readOne(app, { ingest, db });
+  listRows(app, { db });
+};
 
+type App = Parameters<FastifyPluginAsyncZod>[0];
+
+/** POST /api/v1/transactions: one envelope to ingestion, 202 with where to follow it. */
+function acceptOne(app: App, { ingest, statusUrlOf }: { ingest: Ingest; statusUrlOf: (id: string) => string }): void {
   app.post(
     '/api/v1/transactions',
     {
@@ -98,7 +107,13 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
         .send({ id, status: 'pending', statusUrl, ...(duplicate ? { duplicate } : {}) });
     },
   );
+}
 
+/** POST /api/v1/transactions/batch: each item checked and stored on its own, 207 with a result per item. */
+function acceptBatch(
+  app: App,
+  { ingest, statusUrlOf, batchIngestMax }: { ingest: Ingest; statusUrlOf: (id: string) => string; batchIngestMax: number },
+): void {
   app.post(
     '/api/v1/transactions/batch',
     {
@@ -138,7 +153,10 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       return reply.code(207).send({ accepted, rejected: results.length - accepted, results });
     },
   );
+}
 
+/** GET /api/v1/transactions/:id: the raw document's progress joined with its structured row. */
+function readOne(app: App, { ingest, db }: { ingest: Ingest; db: Database }): void {
   app.get(
     '/api/v1/transactions/:id',
     {
@@ -162,7 +180,10 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       return { ...status, transaction };
     },
   );
+}
 
+/** GET /api/v1/transactions: structured rows, filtered, newest first, by cursor. */
+function listRows(app: App, { db }: { db: Database }): void {
   app.get(
     '/api/v1/transactions',
     {
@@ -190,4 +211,4 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
       }
     },
   );
-};
+}
