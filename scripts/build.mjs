@@ -8,4 +8,4 @@ const root = new URL('../', import.meta.url);
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', new URL('tsconfig.build.json', root).pathname], { stdio: 'inherit' });
 cpSync(new URL('src/db/migrations/', root), new URL('dist/src/db/migrations/', root), { recursive: true });
-cpSync(new URL('src/ops/board/assets/', root), new URL('dist/src/ops/board/assets/', root), { recursive: true });
+cpSync(new URL('src/gateway/board/assets/', root), new URL('dist/src/gateway/board/assets/', root), { recursive: true });

@@ -13,12 +13,9 @@ import { type ApiKeyEntry, combineVerifiers, createStaticVerifier, createStoredK
 import { buildGateway } from '../gateway/build-gateway.js';
 import { createHttpIngest } from '../gateway/ingest-client.js';
 import type { Ingest } from '../gateway/ingest-port.js';
-import { tenantScopeOf } from '../gateway/plugins/auth.js';
-import { getTransaction } from '../gateway/transactions-query.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { createMongoIngest } from '../ingest/mongo-ingest.js';
 import { buildIngestServer } from '../ingest/server.js';
-import { boardRoutes } from '../ops/board/board-routes.js';
 import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
 import { startProcessorReports } from '../ops/processor-reports.js';
@@ -212,15 +209,7 @@ async function startGateway(
       http: settings.http,
       gateway: settings.gateway,
       ops,
-      board: (app) =>
-        app.register(boardRoutes, {
-          mongo,
-          retention: settings.mongo.retention,
-          authorizeAdmin: () => app.authorize('admin'),
-          keyIdOf: (request) => request.principal.keyId,
-          tenantScope: (request, requested) => tenantScopeOf(request.principal, requested),
-          readTransaction: (tenantId, rawId) => getTransaction(db, tenantId, rawId),
-        }),
+      admin: { mongo, retention: settings.mongo.retention },
     });
   return owner.listen('gateway', build, settings.gateway.port);
 }

@@ -68,6 +68,7 @@ describe('POST /api/v1/transactions', () => {
       ingest: stub.ingest,
       db: pg.db,
       idempotencyRecords: accept.idempotency,
+      admin: { mongo, retention: { processedSeconds: 60, logsSeconds: 60 } },
       apiKeys: createStaticVerifier([{ tenantId: 'acme', key: KEY }]),
       logger: createLogger('silent'),
       // The product's defaults, with a small body limit to reach.

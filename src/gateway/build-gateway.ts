@@ -6,15 +6,17 @@ import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
+import type { MongoCollections, Retention } from '../raw-store/collections.js';
 import type { IdempotencyDoc } from './accept-collections.js';
 import type { ApiKeyVerifier } from './api-keys.js';
+import { boardPage } from './board/board-page.js';
 import type { Ingest } from './ingest-port.js';
 import { authPlugin } from './plugins/auth.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { collectMethods } from './plugins/method-not-allowed.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { strictInputPlugin } from './plugins/strict-input.js';
-import { adminRoutes } from './routes/admin.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { statementsRoutes } from './routes/statements.js';
 import { transactionsRoutes } from './routes/transactions.js';
 
@@ -30,8 +32,8 @@ export interface GatewayOptions {
   gateway: Settings['gateway'];
   /** /healthz, /readyz and /metrics, mounted by the caller (cli/) so the gateway need not know ops. */
   ops?: (app: HttpApp) => Promise<void>;
-  /** The operator's board (ops/board), mounted by the caller for the same reason. */
-  board?: (app: HttpApp) => PromiseLike<unknown>;
+  /** What the admin routes read and correct: the raw store's collections, and how long it keeps them. */
+  admin: { mongo: MongoCollections; retention: Retention };
 }
 
 export async function buildGateway({ http, gateway, ...options }: GatewayOptions): Promise<HttpApp> {
@@ -80,8 +82,8 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     publicBaseUrl: gateway.publicBaseUrl,
     bodyLimitBytes: http.statementBodyLimitBytes,
   });
-  await app.register(adminRoutes, { ingest: options.ingest });
-  if (options.board) await options.board(app);
+  await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin });
+  await app.register(boardPage);
   answerOtherMethods();
   if (options.ops) await options.ops(app);
   else app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

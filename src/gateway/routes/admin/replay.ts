@@ -1,12 +1,11 @@
-// Admin operations on a tenant's data, behind the admin scope (an operator key: any tenant's, or all).
-//   POST /api/v1/admin/replay   failed or dead documents back in line (dryRun counts only)   admin
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+// POST /api/v1/admin/replay: failed or dead documents back in line (dryRun counts only).
 import { z } from 'zod';
-import { replaySelectorsSchema } from '../../raw-store/replay.js';
-import type { Ingest } from '../ingest-port.js';
-import { tenantScopeOf } from '../plugins/auth.js';
+import { replaySelectorsSchema } from '../../../raw-store/replay.js';
+import type { Ingest } from '../../ingest-port.js';
+import { tenantScopeOf } from '../../plugins/auth.js';
+import type { App } from './admin-route.js';
 
-export const adminRoutes: FastifyPluginAsyncZod<{ ingest: Ingest }> = async (app, { ingest }) => {
+export function replayRoute(app: App, { ingest }: { ingest: Ingest }): void {
   app.post(
     '/api/v1/admin/replay',
     {
@@ -29,4 +28,4 @@ export const adminRoutes: FastifyPluginAsyncZod<{ ingest: Ingest }> = async (app
       return result;
     },
   );
-};
+}

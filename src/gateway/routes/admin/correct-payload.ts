@@ -1,0 +1,50 @@
+// POST /api/v1/admin/documents/:id/payload: an operator's correction of a failed or dead document.
+import type { Collection } from 'mongodb';
+import { z } from 'zod';
+import { checkEnvelope } from '../../../http/envelope-check.js';
+import { HttpProblem } from '../../../http/problem.js';
+import type { RawTransaction } from '../../../raw-store/collections.js';
+import { correctPayload } from '../../../raw-store/correct-payload.js';
+import { RAW_STATUSES } from '../../../raw-store/states.js';
+import { tenantScopeOf } from '../../plugins/auth.js';
+import { type App, idParams, jsonObject } from './admin-route.js';
+
+export function correctPayloadRoute(app: App, { raw }: { raw: Collection<RawTransaction> }): void {
+  app.post(
+    '/api/v1/admin/documents/:id/payload',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        summary: "Correct a failed or dead document's payload (the previous one is kept) and put it back in line",
+        params: idParams,
+        body: z.strictObject({ payload: jsonObject }),
+        response: { 200: z.object({ id: z.string(), status: z.enum(RAW_STATUSES) }) },
+      },
+    },
+    async (request) => {
+      const keyId = request.principal.keyId;
+      const { id } = request.params;
+      const result = await correctPayload(raw, {
+        tenantId: tenantScopeOf(request.principal),
+        id,
+        by: keyId,
+        // The corrected payload passes the same door as a new submission.
+        prepare: ({ source, externalId }) => {
+          const checked = checkEnvelope({ source, ...(externalId ? { externalId } : {}), payload: request.body.payload }, '');
+          if ('problem' in checked)
+            throw new HttpProblem(400, 'validation-error', checked.problem.detail, { errors: checked.problem.errors });
+          return checked.envelope.payload;
+        },
+      });
+      if (result.outcome === 'not-found') throw new HttpProblem(404, 'not-found', `No document ${id}.`);
+      if (result.outcome === 'not-correctable') {
+        throw new HttpProblem(409, 'not-correctable', `Only failed or dead documents can be corrected; this one is ${result.status}.`);
+      }
+      request.log.info(
+        { audit: 'payload-corrected', tenantId: result.tenantId, keyId, rawId: id },
+        'board: payload corrected and document replayed',
+      );
+      return { id, status: 'pending' as const };
+    },
+  );
+}

@@ -1,0 +1,46 @@
+// GET /api/v1/admin/documents: the tenant's failed and dead documents, filtered like a replay selects.
+
+import type { Collection } from 'mongodb';
+import { z } from 'zod';
+import { transactionIdSchema } from '../../../domain/ids.js';
+import type { RawTransaction } from '../../../raw-store/collections.js';
+import { listDocuments } from '../../../raw-store/list-documents.js';
+import { selectionSchema } from '../../../raw-store/selection.js';
+import { REPLAYABLE_STATUSES } from '../../../raw-store/states.js';
+import { tenantScopeOf } from '../../plugins/auth.js';
+import { type App, documentSummary, noStore, tenantQuery } from './admin-route.js';
+
+// The list's filters are the replay's selectors (one status here, in a query string), so what the board
+// lists is what "replay these" replays.
+const documentsQuery = tenantQuery.extend({
+  status: z.enum(REPLAYABLE_STATUSES).optional(),
+  ...selectionSchema.pick({ source: true, error: true, from: true, to: true }).shape,
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  before: transactionIdSchema.optional(),
+});
+
+export function documentsRoute(app: App, { raw }: { raw: Collection<RawTransaction> }): void {
+  app.get(
+    '/api/v1/admin/documents',
+    {
+      onRequest: app.authorize('admin'),
+      onSend: noStore,
+      schema: {
+        summary:
+          "The tenant's failed and dead documents, newest first, filtered by status, source, error text and time (and tenant, for operator keys)",
+        querystring: documentsQuery,
+        response: { 200: z.object({ data: z.array(documentSummary), next_before: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const { tenant, status, limit, before, ...filters } = request.query;
+      const tenantId = tenantScopeOf(request.principal, tenant) ?? undefined;
+      const page = await listDocuments(
+        raw,
+        { ...filters, tenantId, statuses: status ? [status] : [...REPLAYABLE_STATUSES] },
+        { limit, before },
+      );
+      return { data: page.data, next_before: page.nextBefore };
+    },
+  );
+}

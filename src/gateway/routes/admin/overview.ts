@@ -1,0 +1,116 @@
+// GET /api/v1/admin/board/overview: the board's figures for the key's tenant (an operator's: any or all).
+import { z } from 'zod';
+import { FEED_MODES } from '../../../domain/feed-mode.js';
+import { pipelineStatus } from '../../../raw-store/backlog.js';
+import type { MongoCollections, Retention } from '../../../raw-store/collections.js';
+import { runningProcessors } from '../../../raw-store/report-processor.js';
+import { pipelineTimeline } from '../../../raw-store/timeline.js';
+import { tenantScopeOf } from '../../plugins/auth.js';
+import { type App, noStore, tenantQuery } from './admin-route.js';
+
+const MODES = [...FEED_MODES, 'no processor reporting'] as const;
+
+const overviewSchema = z.object({
+  /** The tenant shown, or null: every tenant (an operator key without a tenant filter). */
+  tenantId: z.string().nullable(),
+  /** Whether the key is an operator's (it may choose any tenant, or all). */
+  operator: z.boolean(),
+  generatedAt: z.string(),
+  backlog: z.number(),
+  oldestUnprocessedAgeSeconds: z.number(),
+  failed: z.number(),
+  dead: z.number(),
+  processed: z.number(),
+  acceptedPerSecond: z.number(),
+  processedPerSecond: z.number(),
+  mode: z.enum(MODES),
+  changeStreamLagSeconds: z.number().nullable(),
+  resumeTokenAgeSeconds: z.number().nullable(),
+  processors: z.array(
+    z.object({
+      worker: z.string(),
+      group: z.string(),
+      mode: z.string(),
+      lastEventAgeSeconds: z.number().nullable(),
+      checkpointAgeSeconds: z.number().nullable(),
+      seenAgeSeconds: z.number(),
+    }),
+  ),
+  tenants: z.array(z.object({ tenantId: z.string(), acceptedPerSecond: z.number(), processedPerSecond: z.number(), backlog: z.number() })),
+  retention: z.object({ processedSeconds: z.number(), logsSeconds: z.number() }),
+  timeline: z.object({
+    start: z.number(),
+    bucketSeconds: z.number(),
+    accepted: z.array(z.number()),
+    processed: z.array(z.number()),
+    failed: z.array(z.number()),
+    dead: z.array(z.number()),
+    backlog: z.array(z.number()),
+  }),
+});
+
+/** Worker names are the installation's host names: shown to operators, numbered for a tenant's admin. */
+export function overviewRoute(
+  app: App,
+  { mongo, retention, freshSeconds }: { mongo: MongoCollections; retention: Retention; freshSeconds: number },
+): void {
+  app.get(
+    '/api/v1/admin/board/overview',
+    {
+      onRequest: app.authorize('admin'),
+      onSend: noStore,
+      schema: {
+        summary: "The board's overview: the tenant's backlog, rates, failures and the last 15 minutes; the processors' state",
+        querystring: tenantQuery,
+        response: { 200: overviewSchema },
+      },
+    },
+    async (request) => {
+      const tenantId = tenantScopeOf(request.principal, request.query.tenant) ?? undefined;
+      const operator = tenantScopeOf(request.principal) === null;
+      const now = new Date();
+      const [status, processors] = await Promise.all([
+        pipelineStatus(mongo, { tenantId, windowSeconds: 60, now }),
+        runningProcessors(mongo.processors, freshSeconds, now),
+      ]);
+      const timeline = await pipelineTimeline(mongo, { tenantId, backlogNow: status.backlog, now });
+      const age = (at: Date | null) => (at ? (now.getTime() - at.getTime()) / 1000 : null);
+      const streaming = processors.filter((p) => p.mode === 'change-stream+sweep');
+      const freshest = (ages: Array<number | null>) => {
+        const known = ages.filter((a): a is number => a !== null);
+        return known.length ? Math.min(...known) : null;
+      };
+      const sum = (key: 'acceptedPerSecond' | 'processedPerSecond') => status.tenants.reduce((total, t) => total + t[key], 0);
+      return {
+        tenantId: tenantId ?? null,
+        operator,
+        generatedAt: now.toISOString(),
+        backlog: status.backlog,
+        oldestUnprocessedAgeSeconds: status.oldestUnprocessedAgeSeconds,
+        failed: status.failed,
+        dead: status.dead,
+        processed: status.processed,
+        acceptedPerSecond: sum('acceptedPerSecond'),
+        processedPerSecond: sum('processedPerSecond'),
+        mode: (processors.length === 0
+          ? 'no processor reporting'
+          : streaming.length > 0
+            ? 'change-stream+sweep'
+            : 'sweep-only') as (typeof MODES)[number],
+        changeStreamLagSeconds: freshest(streaming.map((p) => age(p.lastEventAt))),
+        resumeTokenAgeSeconds: freshest(status.checkpoints.map((c) => c.ageSeconds)),
+        processors: processors.map((p, i) => ({
+          worker: operator ? p._id : `processor ${i + 1}`,
+          group: p.group,
+          mode: p.mode,
+          lastEventAgeSeconds: age(p.lastEventAt),
+          checkpointAgeSeconds: age(p.lastCheckpointAt),
+          seenAgeSeconds: age(p.seenAt)!,
+        })),
+        tenants: status.tenants,
+        retention,
+        timeline,
+      };
+    },
+  );
+}
