@@ -1,14 +1,13 @@
-// How many ids the next batch should take so that its documents fit BATCH_MAX_BYTES, learnt from the
-// documents claims read: BATCH_MAX_BYTES over the mean size of the last claim's documents, between 1 and
-// BATCH_MAX_SIZE. The claim's own budget stays the guarantee (it gives back what would pass it); this
-// keeps it from being the common path when documents are large, where each batch would lease hundreds of
-// ids only to give most of them back.
+// BATCH_MAX_BYTES in one place: the claim's cap (maxBytes: it gives back what would pass it) and how many
+// ids the next batch takes (the budget over the last claim's mean document size, 1 to BATCH_MAX_SIZE), so
+// that with large documents the cap is not the common path.
 export class BatchSizer {
   #limit: number;
 
   constructor(
     private readonly maxSize: number,
-    private readonly maxBytes: number,
+    /** The most raw-document bytes one batch's claim holds. */
+    readonly maxBytes: number,
   ) {
     this.#limit = maxSize;
   }

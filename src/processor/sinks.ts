@@ -1,5 +1,5 @@
 // Where a batch's effects go: the raw store (claim, mark, log, checkpoint) and PostgreSQL (the rows).
-// Each sink is one call of an adapter; the leases this worker holds are tracked for the shutdown.
+// Each sink is one call of an adapter; the leases it takes and gives up are kept by Leases for the shutdown.
 import type { ProcessorSettings } from '../config/config.js';
 import type { Database } from '../db/postgres.js';
 import type { Mapped } from '../domain/transaction.js';
@@ -11,26 +11,27 @@ import { writeLogs } from '../raw-store/write-logs.js';
 import { backoffDelay } from '../streams/backoff.js';
 import type { Sinks } from '../streams/pipeline.js';
 import type { BatchSizer } from './batch-sizer.js';
+import type { Leases } from './leases.js';
 import { writeTransactions } from './transactions-writer.js';
 import { rawInputOf, transformRaw } from './transform/index.js';
 
 export interface SinkOptions {
   mongo: MongoCollections;
   db: Database;
-  settings: ProcessorSettings;
-  /** Ids leased by this worker and not yet marked: given back at shutdown. */
-  held: Set<string>;
-  /** Learns from each claim's document sizes how many ids the next batch should take. */
+  settings: Pick<ProcessorSettings, 'workerId' | 'leaseMs' | 'retryBaseMs' | 'retryMaxMs'>;
+  /** What this worker holds leases on. */
+  leases: Leases;
+  /** The byte budget: each claim's cap, and learns from its documents how many ids the next batch takes. */
   sizer: BatchSizer;
   saveCheckpoint(resumeToken: unknown): Promise<void>;
 }
 
-export function processorSinks({ mongo, db, settings, held, sizer, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
+export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
   const worker = settings.workerId;
   return {
     claim: async (ids) => {
-      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes: settings.batchMaxBytes });
-      for (const doc of docs) held.add(doc.id);
+      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes: sizer.maxBytes });
+      leases.hold(docs.map((doc) => doc.id));
       sizer.observe(docs.map((doc) => doc.bytes));
       return docs;
     },
@@ -41,7 +42,7 @@ export function processorSinks({ mongo, db, settings, held, sizer, saveCheckpoin
         mongo.raw,
         docs.map((doc) => doc.id),
       );
-      for (const doc of docs) held.delete(doc.id);
+      leases.release(docs.map((doc) => doc.id));
     },
     markFailed: async (failures) => {
       const now = Date.now();
@@ -54,7 +55,7 @@ export function processorSinks({ mongo, db, settings, held, sizer, saveCheckpoin
           retryAt: new Date(now + backoffDelay(doc.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs })),
         })),
       );
-      for (const { doc } of failures) held.delete(doc.id);
+      leases.release(failures.map(({ doc }) => doc.id));
     },
     log: (entries) =>
       writeLogs(

@@ -7,18 +7,22 @@ import { classifyChangeStreamError } from '../db/mongo-errors.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { findWaitingIds } from '../raw-store/find-waiting.js';
 import { changeStream$ } from '../streams/change-stream.js';
+import type { InFlight } from '../streams/in-flight.js';
 import type { Candidate } from '../streams/pipeline.js';
 import { sweep$ } from '../streams/sweep.js';
 import type { ProcessorEvents } from './events.js';
 
 export interface SourceOptions {
   mongo: MongoCollections;
-  settings: ProcessorSettings;
+  settings: Pick<
+    ProcessorSettings,
+    'changeStream' | 'retryBaseMs' | 'retryMaxMs' | 'checkpointHeartbeatMs' | 'pollIntervalMs' | 'batchMaxWaitMs'
+  >;
   events: ProcessorEvents;
   /** The resume token stored by the last run, if any. */
   resumeToken: unknown;
-  /** Candidates held by the pipeline now; the sweep takes no more than the room left. */
-  inFlight: ReadonlySet<string>;
+  /** Candidates held by the pipeline now; the sources take no more than the room left. */
+  inFlight: Pick<InFlight, 'room' | 'isBusy'>;
   pageSize: number;
   saveCheckpoint(resumeToken: unknown): Promise<void>;
   /** When the resume token was last stored, for the warning about a gap. */
@@ -31,7 +35,6 @@ export function changes$({
   events,
   resumeToken,
   inFlight,
-  pageSize,
   saveCheckpoint,
   lastCheckpointAt,
 }: SourceOptions): Observable<Candidate> {
@@ -43,9 +46,9 @@ export function changes$({
     resumeToken,
     retryBaseMs: settings.retryBaseMs,
     retryMaxMs: settings.retryMaxMs,
-    heartbeat: { intervalMs: settings.checkpointHeartbeatMs, isIdle: () => inFlight.size === 0, save: saveCheckpoint },
+    heartbeat: { intervalMs: settings.checkpointHeartbeatMs, isIdle: () => !inFlight.isBusy(), save: saveCheckpoint },
     // Backpressure: read the stream only while the pipeline has room, instead of dropping events for the sweep.
-    room: () => pageSize - inFlight.size,
+    room: () => inFlight.room(),
     onEvent: (event) => {
       switch (event.kind) {
         case 'unsupported':
@@ -75,7 +78,7 @@ export function swept$({ mongo, settings, events, inFlight, pageSize }: SourceOp
     intervalMs: settings.pollIntervalMs,
     pageSize,
     backlogIntervalMs: Math.max(settings.batchMaxWaitMs, 100),
-    room: () => pageSize - inFlight.size,
+    room: () => inFlight.room(),
     onError: (error) => events.emit('sweep-failed', { error }),
   });
 }

@@ -1,16 +1,18 @@
 // The processor's lifecycle: load the checkpoint, wire the sources and sinks to the pure pipeline, report
 // through its events, and stop() with a drain: no new work is taken, buffered candidates are flushed and
 // committed, leases still held are given back.
-import { Subject, takeUntil } from 'rxjs';
+import { Subject, type Subscription, takeUntil } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { loadCheckpoint, saveCheckpoint } from '../raw-store/checkpoint.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { releaseLeases } from '../raw-store/release-leases.js';
+import { InFlight } from '../streams/in-flight.js';
 import { pipeline } from '../streams/pipeline.js';
 import { BatchSizer } from './batch-sizer.js';
 import { ProcessorEvents } from './events.js';
+import { Leases } from './leases.js';
 import { logProcessorEvents } from './log-events.js';
 import { processorSinks } from './sinks.js';
 import { changes$, type SourceOptions, swept$ } from './sources.js';
@@ -32,8 +34,6 @@ export async function startProcessor(
   const worker = settings.workerId;
   logProcessorEvents(events, logger.child({ component: 'processor', worker }));
   const stopping$ = new Subject<void>();
-  const held = new Set<string>();
-  const inFlight = new Set<string>();
 
   const checkpoint = settings.changeStream ? await loadCheckpoint(mongo.checkpoints, settings.group) : undefined;
   let lastCheckpointAt = checkpoint?.at ?? null;
@@ -44,6 +44,10 @@ export async function startProcessor(
   };
 
   const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
+  // The processor's state, each with one owner: the candidates in the pipeline, the leases this worker
+  // holds, and the byte budget that sizes batches.
+  const inFlight = new InFlight(pageSize);
+  const leases = new Leases();
   const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
   const sources: SourceOptions = {
     mongo,
@@ -57,7 +61,7 @@ export async function startProcessor(
   };
   const outcomes$ = pipeline(
     { changes$: changes$(sources).pipe(takeUntil(stopping$)), sweep$: swept$(sources).pipe(takeUntil(stopping$)) },
-    processorSinks({ mongo, db, settings, held, sizer, saveCheckpoint: save }),
+    processorSinks({ mongo, db, settings, leases, sizer, saveCheckpoint: save }),
     {
       batchMaxSize: settings.batchMaxSize,
       batchSizeLimit: () => sizer.limit(),
@@ -66,7 +70,6 @@ export async function startProcessor(
       maxAttempts: settings.maxAttempts,
       retryBaseMs: settings.retryBaseMs,
       retryMaxMs: settings.retryMaxMs,
-      maxInFlight: pageSize,
       inFlight,
       batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
       onRetry: (stage, error, attempt, delayMs) => events.emit('stage-retry', { stage, error, attempt, delayMs }),
@@ -90,20 +93,36 @@ export async function startProcessor(
     pageSize,
   });
 
-  return {
-    events,
-    stop: async () => {
-      stopping$.next();
-      let timer: NodeJS.Timeout | undefined;
-      const drained = await Promise.race([
-        done.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), settings.shutdownTimeoutMs))),
-      ]);
-      clearTimeout(timer);
-      subscription.unsubscribe();
-      const released = await releaseLeases(mongo.raw, [...held], worker).catch(() => 0);
-      events.emit('stopped', { drained, released });
-      return { drained };
-    },
-  };
+  return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events }) };
+}
+
+/** Takes no new work, waits for the batches in flight (up to SHUTDOWN_TIMEOUT_MS), gives back the leases held. */
+async function drainAndStop({
+  stopping$,
+  done,
+  subscription,
+  leases,
+  mongo,
+  settings,
+  events,
+}: {
+  stopping$: Subject<void>;
+  done: Promise<void>;
+  subscription: Subscription;
+  leases: Leases;
+  mongo: MongoCollections;
+  settings: Pick<ProcessorSettings, 'shutdownTimeoutMs' | 'workerId'>;
+  events: ProcessorEvents;
+}): Promise<{ drained: boolean }> {
+  stopping$.next();
+  let timer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    done.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), settings.shutdownTimeoutMs))),
+  ]);
+  clearTimeout(timer);
+  subscription.unsubscribe();
+  const released = await releaseLeases(mongo.raw, leases.held(), settings.workerId).catch(() => 0);
+  events.emit('stopped', { drained, released });
+  return { drained };
 }

@@ -6,9 +6,9 @@ import {
   asyncScheduler,
   catchError,
   concat,
+  concatMap,
   defer,
   EMPTY,
-  filter,
   finalize,
   map,
   merge,
@@ -27,6 +27,7 @@ import { isPermanent } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import { backoffDelay } from './backoff.js';
 import { groupCommit } from './group-commit.js';
+import { InFlight } from './in-flight.js';
 
 /** A raw document id that may need processing, and where it was seen. */
 export interface Candidate {
@@ -117,12 +118,12 @@ export interface PipelineOptions {
   retryMaxMs: number;
   /**
    * Candidates held (buffered or in flight) at most; more are dropped, not lost: they stay unprocessed
-   * in MongoDB and the sweep finds them again. This bounds memory whatever the backlog.
+   * in MongoDB and the sweep finds them again. This bounds memory whatever the backlog. Ignored with inFlight.
    */
   maxInFlight?: number;
   batchIdPrefix?: string;
-  /** The ids held (buffered or in flight); pass a set to watch it, e.g. to tell when the pipeline is idle. */
-  inFlight?: Set<string>;
+  /** The candidates held; pass the owner to share it, e.g. with the sources' room and an idle check. */
+  inFlight?: InFlight;
   scheduler?: SchedulerLike;
   random?: () => number;
   onRetry?: (stage: string, error: unknown, attempt: number, delayMs: number) => void;
@@ -136,171 +137,196 @@ interface Isolated<D> {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** What the batches of one pipeline share: the sinks, the options, the clock, and the order of checkpoints. */
+interface Run<D extends ClaimedDoc, R> {
+  sinks: Sinks<D, R>;
+  options: PipelineOptions;
+  scheduler: SchedulerLike;
+  prefix: string;
+  /** Batches started, and the last one that stored a resume token (an older batch never stores one after it). */
+  seq: { started: number; checkpointed: number };
+}
+
+/** One batch as it goes: its candidates, and what is already recorded, so a batch failing late reports truthfully. */
+interface Batch {
+  seq: number;
+  batchId: string;
+  startedAt: number;
+  candidates: Candidate[];
+  resumeToken: unknown;
+  recorded: { claimed: number; processed: number; failed: number; dead: number; sweepHits: number };
+}
+
 export function pipeline<D extends ClaimedDoc, R>(
   sources: Sources,
   sinks: Sinks<D, R>,
   options: PipelineOptions,
 ): Observable<BatchOutcome> {
   const scheduler = options.scheduler ?? asyncScheduler;
-  const maxInFlight = options.maxInFlight ?? options.batchMaxSize * (options.concurrency + 2);
-  const prefix = options.batchIdPrefix ?? 'batch';
+  const inFlight = options.inFlight ?? new InFlight(options.maxInFlight ?? options.batchMaxSize * (options.concurrency + 2));
+  const run: Run<D, R> = { sinks, options, scheduler, prefix: options.batchIdPrefix ?? 'batch', seq: { started: 0, checkpointed: 0 } };
   const sizeLimit = options.batchSizeLimit;
-  const inFlight = options.inFlight ?? new Set<string>();
-  let batchSeq = 0;
-  let lastCheckpointedSeq = 0;
-
-  /** Runs one sink call, retrying everything but a PermanentError with backoff and jitter. */
-  const withRetry = <T>(stage: string, call: () => ObservableInput<T>): Observable<T> =>
-    defer(call).pipe(
-      retry({
-        delay: (error, attempt) => {
-          if (isPermanent(error)) return throwError(() => error);
-          const delayMs = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, random: options.random });
-          options.onRetry?.(stage, error, attempt, delayMs);
-          return timer(delayMs, scheduler);
-        },
-      }),
-    );
-
-  const failureOf = (doc: D, error: string): Failure<D> => ({
-    doc,
-    error,
-    outcome: doc.attempts + 1 >= options.maxAttempts ? 'dead' : 'failed',
-  });
-
-  /** Writes rows; when the database rejects the batch, halves it until the unacceptable rows stand alone. */
-  const writeIsolating = (items: Array<{ doc: D; row: R }>): Observable<Isolated<D>> => {
-    if (items.length === 0) return of({ written: [], failures: [] });
-    return withRetry('write', () => sinks.writeBatch(items.map((item) => item.row))).pipe(
-      map((): Isolated<D> => ({ written: items.map((item) => item.doc), failures: [] })),
-      catchError((error: unknown) => {
-        if (!isPermanent(error)) return throwError(() => error);
-        if (items.length === 1) return of({ written: [], failures: [failureOf(items[0]!.doc, error.message)] });
-        const middle = Math.ceil(items.length / 2);
-        return concat(writeIsolating(items.slice(0, middle)), writeIsolating(items.slice(middle))).pipe(
-          reduce((all, part) => ({ written: [...all.written, ...part.written], failures: [...all.failures, ...part.failures] })),
-        );
-      }),
-    );
-  };
-
-  const processBatch = (candidates: Candidate[]): Observable<BatchOutcome> => {
-    const seq = ++batchSeq;
-    const batchId = `${prefix}-${seq}`;
-    const startedAt = scheduler.now();
-    const ids = candidates.map((candidate) => candidate.id);
-    const viaSweep = new Set(candidates.filter((candidate) => candidate.via === 'sweep').map((candidate) => candidate.id));
-    // What is already recorded, so that a batch failing in a later stage still reports it truthfully.
-    const recorded = { claimed: 0, processed: 0, failed: 0, dead: 0, sweepHits: 0 };
-    const resumeToken = candidates.findLast((candidate) => candidate.via === 'stream' && candidate.resumeToken !== undefined)?.resumeToken;
-
-    return withRetry('claim', () => sinks.claim(ids)).pipe(
-      switchMap((docs) => {
-        recorded.claimed = docs.length;
-        recorded.sweepHits = docs.filter((doc) => viaSweep.has(doc.id)).length;
-        const items: Array<{ doc: D; row: R }> = [];
-        const transformFailures: Array<Failure<D>> = [];
-        for (const doc of docs) {
-          try {
-            items.push({ doc, row: sinks.transform(doc) });
-          } catch (error) {
-            transformFailures.push(failureOf(doc, messageOf(error)));
-          }
-        }
-        return writeIsolating(items).pipe(
-          switchMap(({ written, failures: writeFailures }) => {
-            const failures = [...transformFailures, ...writeFailures];
-            const durationMs = scheduler.now() - startedAt;
-            const entries: Array<LogEntry<D>> = [
-              ...written.map((doc) => ({
-                doc,
-                id: doc.id,
-                outcome: 'processed' as const,
-                batchId,
-                durationMs,
-                latencyMs: scheduler.now() - doc.receivedAt.getTime(),
-              })),
-              ...failures.map(({ doc, outcome, error }) => ({
-                doc,
-                id: doc.id,
-                outcome,
-                batchId,
-                durationMs,
-                latencyMs: scheduler.now() - doc.receivedAt.getTime(),
-                error,
-              })),
-            ];
-            const checkpointNow = resumeToken !== undefined && seq > lastCheckpointedSeq;
-            const failed = failures.filter((f) => f.outcome === 'failed').length;
-            return concat(
-              written.length > 0
-                ? withRetry('mark-processed', () => sinks.markProcessed(written)).pipe(
-                    tap({ complete: () => (recorded.processed = written.length) }),
-                  )
-                : EMPTY,
-              failures.length > 0
-                ? withRetry('mark-failed', () => sinks.markFailed(failures)).pipe(
-                    tap({
-                      complete: () => {
-                        recorded.failed = failed;
-                        recorded.dead = failures.length - failed;
-                      },
-                    }),
-                  )
-                : EMPTY,
-              entries.length > 0 ? withRetry('log', () => sinks.log(entries)) : EMPTY,
-              checkpointNow
-                ? defer(() => {
-                    lastCheckpointedSeq = seq;
-                    return withRetry('checkpoint', () => sinks.checkpoint(resumeToken));
-                  })
-                : EMPTY,
-            ).pipe(
-              reduce(() => undefined, undefined),
-              // Every stage has completed, so what is recorded is the whole outcome.
-              map(
-                (): BatchOutcome => ({
-                  batchId,
-                  candidates: candidates.length,
-                  ...recorded,
-                  durationMs: scheduler.now() - startedAt,
-                  checkpointed: checkpointNow,
-                }),
-              ),
-            );
-          }),
-        );
-      }),
-      // One batch failing beyond retry must not stop the pipeline: its documents stay unprocessed and
-      // their leases expire, so the sweep offers them again.
-      catchError((error: unknown) =>
-        of<BatchOutcome>({
-          batchId,
-          candidates: candidates.length,
-          ...recorded,
-          durationMs: scheduler.now() - startedAt,
-          checkpointed: false,
-          error: messageOf(error),
-        }),
-      ),
-      // Whatever happened, these ids may be offered again (if still unprocessed, the sweep will).
-      finalize(() => {
-        for (const id of ids) inFlight.delete(id);
-      }),
-    );
-  };
-
   return merge(sources.changes$, sources.sweep$).pipe(
-    filter((candidate) => {
-      if (inFlight.has(candidate.id) || inFlight.size >= maxInFlight) return false;
-      inFlight.add(candidate.id);
-      return true;
-    }),
-    groupCommit(processBatch, {
-      maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
-      maxWaitMs: options.batchMaxWaitMs,
-      concurrency: options.concurrency,
-      scheduler,
+    admit(inFlight),
+    groupCommit(
+      (candidates: Candidate[]) =>
+        // Whatever happened, these ids may be offered again (if still unprocessed, the sweep will).
+        runBatch(run, candidates).pipe(finalize(() => inFlight.settle(candidates.map((candidate) => candidate.id)))),
+      {
+        maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
+        maxWaitMs: options.batchMaxWaitMs,
+        concurrency: options.concurrency,
+        scheduler,
+      },
+    ),
+  );
+}
+
+/** The one place a candidate enters the pipeline's care: once, and only while there is room. */
+const admit = (inFlight: InFlight) => concatMap((candidate: Candidate) => (inFlight.admit(candidate.id) ? of(candidate) : EMPTY));
+
+/** Runs one sink call, retrying everything but a PermanentError with backoff and jitter. */
+function withRetry<D extends ClaimedDoc, R, T>(run: Run<D, R>, stage: string, call: () => ObservableInput<T>): Observable<T> {
+  const { options, scheduler } = run;
+  return defer(call).pipe(
+    retry({
+      delay: (error, attempt) => {
+        if (isPermanent(error)) return throwError(() => error);
+        const delayMs = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, random: options.random });
+        options.onRetry?.(stage, error, attempt, delayMs);
+        return timer(delayMs, scheduler);
+      },
     }),
   );
+}
+
+const failureOf = <D extends ClaimedDoc>(maxAttempts: number, doc: D, error: string): Failure<D> => ({
+  doc,
+  error,
+  outcome: doc.attempts + 1 >= maxAttempts ? 'dead' : 'failed',
+});
+
+/** One batch: claim, transform, write, then record; failing beyond retry, it ends with what was recorded. */
+function runBatch<D extends ClaimedDoc, R>(run: Run<D, R>, candidates: Candidate[]): Observable<BatchOutcome> {
+  const seq = ++run.seq.started;
+  const batch: Batch = {
+    seq,
+    batchId: `${run.prefix}-${seq}`,
+    startedAt: run.scheduler.now(),
+    candidates,
+    resumeToken: candidates.findLast((candidate) => candidate.via === 'stream' && candidate.resumeToken !== undefined)?.resumeToken,
+    recorded: { claimed: 0, processed: 0, failed: 0, dead: 0, sweepHits: 0 },
+  };
+  const viaSweep = new Set(candidates.filter((candidate) => candidate.via === 'sweep').map((candidate) => candidate.id));
+  return withRetry(run, 'claim', () => run.sinks.claim(candidates.map((candidate) => candidate.id))).pipe(
+    switchMap((docs) => {
+      batch.recorded.claimed = docs.length;
+      batch.recorded.sweepHits = docs.filter((doc) => viaSweep.has(doc.id)).length;
+      const { items, failures } = transformAll(run, docs);
+      return writeIsolating(run, items).pipe(
+        switchMap(({ written, failures: writeFailures }) => record(run, batch, written, [...failures, ...writeFailures])),
+      );
+    }),
+    // One batch failing beyond retry must not stop the pipeline: its documents stay unprocessed and
+    // their leases expire, so the sweep offers them again.
+    catchError((error: unknown) => of(outcomeOf(run, batch, false, messageOf(error)))),
+  );
+}
+
+/** Each claimed document mapped to its row, or failed with the mapper's reason; one bad document fails alone. */
+function transformAll<D extends ClaimedDoc, R>(run: Run<D, R>, docs: D[]) {
+  const items: Array<{ doc: D; row: R }> = [];
+  const failures: Array<Failure<D>> = [];
+  for (const doc of docs) {
+    try {
+      items.push({ doc, row: run.sinks.transform(doc) });
+    } catch (error) {
+      failures.push(failureOf(run.options.maxAttempts, doc, messageOf(error)));
+    }
+  }
+  return { items, failures };
+}
+
+/** Writes rows; when the database rejects the batch, halves it until the unacceptable rows stand alone. */
+function writeIsolating<D extends ClaimedDoc, R>(run: Run<D, R>, items: Array<{ doc: D; row: R }>): Observable<Isolated<D>> {
+  if (items.length === 0) return of({ written: [], failures: [] });
+  return withRetry(run, 'write', () => run.sinks.writeBatch(items.map((item) => item.row))).pipe(
+    map((): Isolated<D> => ({ written: items.map((item) => item.doc), failures: [] })),
+    catchError((error: unknown) => {
+      if (!isPermanent(error)) return throwError(() => error);
+      if (items.length === 1) return of({ written: [], failures: [failureOf(run.options.maxAttempts, items[0]!.doc, error.message)] });
+      const middle = Math.ceil(items.length / 2);
+      return concat(writeIsolating(run, items.slice(0, middle)), writeIsolating(run, items.slice(middle))).pipe(
+        reduce((all, part) => ({ written: [...all.written, ...part.written], failures: [...all.failures, ...part.failures] })),
+      );
+    }),
+  );
+}
+
+/** Marks, logs and checkpoints what the write decided, in that order; the outcome once every stage completed. */
+function record<D extends ClaimedDoc, R>(
+  run: Run<D, R>,
+  batch: Batch,
+  written: D[],
+  failures: Array<Failure<D>>,
+): Observable<BatchOutcome> {
+  const { sinks } = run;
+  const entries = logEntries(run, batch, written, failures);
+  const checkpointNow = batch.resumeToken !== undefined && batch.seq > run.seq.checkpointed;
+  const failed = failures.filter((f) => f.outcome === 'failed').length;
+  return concat(
+    written.length > 0
+      ? withRetry(run, 'mark-processed', () => sinks.markProcessed(written)).pipe(
+          tap({ complete: () => (batch.recorded.processed = written.length) }),
+        )
+      : EMPTY,
+    failures.length > 0
+      ? withRetry(run, 'mark-failed', () => sinks.markFailed(failures)).pipe(
+          tap({
+            complete: () => {
+              batch.recorded.failed = failed;
+              batch.recorded.dead = failures.length - failed;
+            },
+          }),
+        )
+      : EMPTY,
+    entries.length > 0 ? withRetry(run, 'log', () => sinks.log(entries)) : EMPTY,
+    checkpointNow
+      ? defer(() => {
+          run.seq.checkpointed = batch.seq;
+          return withRetry(run, 'checkpoint', () => sinks.checkpoint(batch.resumeToken));
+        })
+      : EMPTY,
+  ).pipe(
+    reduce(() => undefined, undefined),
+    // Every stage has completed, so what is recorded is the whole outcome.
+    map(() => outcomeOf(run, batch, checkpointNow)),
+  );
+}
+
+/** One processing_logs entry per document: processed, or failed/dead with the reason. */
+function logEntries<D extends ClaimedDoc, R>(run: Run<D, R>, batch: Batch, written: D[], failures: Array<Failure<D>>): Array<LogEntry<D>> {
+  const now = run.scheduler.now();
+  const durationMs = now - batch.startedAt;
+  const entry = (doc: D, outcome: Outcome, error?: string): LogEntry<D> => ({
+    doc,
+    id: doc.id,
+    outcome,
+    batchId: batch.batchId,
+    durationMs,
+    latencyMs: now - doc.receivedAt.getTime(),
+    ...(error === undefined ? {} : { error }),
+  });
+  return [...written.map((doc) => entry(doc, 'processed')), ...failures.map(({ doc, outcome, error }) => entry(doc, outcome, error))];
+}
+
+function outcomeOf<D extends ClaimedDoc, R>(run: Run<D, R>, batch: Batch, checkpointed: boolean, error?: string): BatchOutcome {
+  return {
+    batchId: batch.batchId,
+    candidates: batch.candidates.length,
+    ...batch.recorded,
+    durationMs: run.scheduler.now() - batch.startedAt,
+    checkpointed,
+    ...(error === undefined ? {} : { error }),
+  };
 }
