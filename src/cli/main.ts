@@ -10,7 +10,7 @@ import { replayCommand } from './commands/replay.js';
 import { processCommand, serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
-import { type Cleanup, type Command, StartupError } from './context.js';
+import { type Cleanup, COMMAND_OPTIONS, type Command, StartupError } from './context.js';
 
 const COMMANDS: Record<string, Command> = {
   start: startCommand,
@@ -62,24 +62,7 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      role: { type: 'string' },
-      id: { type: 'string', multiple: true },
-      tenant: { type: 'string' },
-      scopes: { type: 'string' },
-      label: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      status: { type: 'string' },
-      source: { type: 'string' },
-      error: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-      watch: { type: 'boolean' },
-      'until-empty': { type: 'boolean' },
-      window: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: COMMAND_OPTIONS,
   });
   const [name, ...args] = positionals;
   if (!name || (values.help && !HELP[name])) {
