@@ -2,15 +2,15 @@
 
 import pgPromise from 'pg-promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
-import { connectPostgres } from '../db/postgres.js';
-import { isPermanent, isTransient } from '../domain/errors.js';
-import { normalizeName } from '../domain/names.js';
-import type { Mapped, Transaction } from '../domain/transaction.js';
-import { getTransaction } from '../gateway/transactions-query.js';
-import { writeTransactions } from './transactions-writer.js';
-import { transformRaw } from './transform/index.js';
-import plaid from './transform/vendor/plaid.json' with { type: 'json' };
+import { connectPostgres } from '../../src/db/postgres.js';
+import { isPermanent, isTransient } from '../../src/domain/errors.js';
+import { normalizeName } from '../../src/domain/names.js';
+import type { Mapped, Transaction } from '../../src/domain/transaction.js';
+import { getTransaction } from '../../src/gateway/transactions-query.js';
+import { writeTransactions } from '../../src/processor/transactions-writer.js';
+import { transformRaw } from '../../src/processor/transform/index.js';
+import plaid from '../../src/processor/transform/vendor/plaid.json' with { type: 'json' };
+import { createTestPostgres, type TestPostgres } from '../support/databases.js';
 
 let pg: TestPostgres;
 beforeAll(async () => {

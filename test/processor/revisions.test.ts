@@ -1,13 +1,13 @@
 // Providers send the same object again as it changes: each sequence, through the real mappers and writer
 // against a real PostgreSQL, must end in one row per provider object, in its latest state, with its history.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestPostgres, type TestPostgres } from '../../test/support/databases.js';
-import type { Mapped } from '../domain/transaction.js';
-import { getTransaction } from '../gateway/transactions-query.js';
-import { writeTransactions } from './transactions-writer.js';
-import { transformRaw } from './transform/index.js';
-import plaid from './transform/vendor/plaid.json' with { type: 'json' };
-import stripe from './transform/vendor/stripe.json' with { type: 'json' };
+import type { Mapped } from '../../src/domain/transaction.js';
+import { getTransaction } from '../../src/gateway/transactions-query.js';
+import { writeTransactions } from '../../src/processor/transactions-writer.js';
+import { transformRaw } from '../../src/processor/transform/index.js';
+import plaid from '../../src/processor/transform/vendor/plaid.json' with { type: 'json' };
+import stripe from '../../src/processor/transform/vendor/stripe.json' with { type: 'json' };
+import { createTestPostgres, type TestPostgres } from '../support/databases.js';
 
 let pg: TestPostgres;
 beforeAll(async () => {

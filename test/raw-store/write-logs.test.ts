@@ -1,9 +1,9 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
-import type { RawTransaction } from './collections.js';
-import { newRawTransaction } from './insert.js';
-import { writeLogs } from './write-logs.js';
+import type { RawTransaction } from '../../src/raw-store/collections.js';
+import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { writeLogs } from '../../src/raw-store/write-logs.js';
+import { createTestMongo, mongoUri, type TestMongo } from '../support/databases.js';
 
 describe.skipIf(!mongoUri)('writeLogs', () => {
   let mongo: TestMongo;

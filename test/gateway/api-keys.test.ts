@@ -1,12 +1,12 @@
 // API keys against a real MongoDB: stored only as digests, verified, listed by prefix, revoked; and the
 // one-off import of the keys and idempotency records kept in PostgreSQL before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, createTestPostgres, mongoUri, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
-import { createLegacyKeyTables } from '../../test/support/legacy-key-tables.js';
-import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from './accept-collections.js';
-import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from './api-key-store.js';
-import { combineVerifiers, createStaticVerifier, createStoredKeyVerifier, digestOf } from './api-keys.js';
-import { importAcceptStateFromPostgres } from './import-from-postgres.js';
+import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
+import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../../src/gateway/api-key-store.js';
+import { combineVerifiers, createStaticVerifier, createStoredKeyVerifier, digestOf } from '../../src/gateway/api-keys.js';
+import { importAcceptStateFromPostgres } from '../../src/gateway/import-from-postgres.js';
+import { createTestMongo, createTestPostgres, mongoUri, type TestMongo, type TestPostgres } from '../support/databases.js';
+import { createLegacyKeyTables } from '../support/legacy-key-tables.js';
 
 describe.skipIf(!mongoUri)('API keys', () => {
   let pg: TestPostgres;

@@ -1,11 +1,11 @@
 // Claims against a real MongoDB server (or the stand-in): leases are exclusive and expire.
 import { BSON, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
-import { claimBatch } from './claim.js';
-import type { RawTransaction } from './collections.js';
-import { newRawTransaction } from './insert.js';
-import { releaseLeases } from './release-leases.js';
+import { claimBatch } from '../../src/raw-store/claim.js';
+import type { RawTransaction } from '../../src/raw-store/collections.js';
+import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { releaseLeases } from '../../src/raw-store/release-leases.js';
+import { createTestMongo, mongoUri, type TestMongo } from '../support/databases.js';
 
 describe.skipIf(!mongoUri)('claimBatch', () => {
   let mongo: TestMongo;

@@ -1,13 +1,13 @@
 // The wired processor against real servers: each source alone delivers everything, several processors
 // share a backlog without writing a row twice, and stop() drains.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mongoUri, type TestMongo, type TestPostgres, waitFor } from '../../test/support/databases.js';
-import { useSystem } from '../../test/support/system.js';
-import { loadSettings } from '../config/config.js';
-import { createLogger } from '../config/logger.js';
-import type { RawTransaction } from '../raw-store/collections.js';
-import { newRawTransaction } from '../raw-store/insert.js';
-import { type Processor, startProcessor } from './start.js';
+import { loadSettings } from '../../src/config/config.js';
+import { createLogger } from '../../src/config/logger.js';
+import { type Processor, startProcessor } from '../../src/processor/start.js';
+import type { RawTransaction } from '../../src/raw-store/collections.js';
+import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { mongoUri, type TestMongo, type TestPostgres, waitFor } from '../support/databases.js';
+import { useSystem } from '../support/system.js';
 
 describe.skipIf(!mongoUri)('startProcessor', () => {
   let pg: TestPostgres;

@@ -1,8 +1,8 @@
 // Ingestion over the raw store against a real MongoDB server (or the stand-in).
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, mongoUri, type TestMongo } from '../../test/support/databases.js';
-import { createMongoIngest } from './mongo-ingest.js';
+import { createMongoIngest } from '../../src/ingest/mongo-ingest.js';
+import { createTestMongo, mongoUri, type TestMongo } from '../support/databases.js';
 
 describe.skipIf(!mongoUri)('createMongoIngest', () => {
   let mongo: TestMongo;

@@ -2,15 +2,15 @@
 // stored. (MongoDB, which holds the idempotency records, and PostgreSQL, which the reads use, are real.)
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestMongo, createTestPostgres, type TestMongo, type TestPostgres } from '../../test/support/databases.js';
-import { loadSettings } from '../config/config.js';
-import { createLogger } from '../config/logger.js';
-import type { Envelope } from '../domain/envelope.js';
-import { TransientError } from '../domain/errors.js';
-import { acceptCollections, ensureAcceptIndexes } from './accept-collections.js';
-import { createStaticVerifier } from './api-keys.js';
-import { buildGateway } from './build-gateway.js';
-import type { Ingest } from './ingest-port.js';
+import { loadSettings } from '../../src/config/config.js';
+import { createLogger } from '../../src/config/logger.js';
+import type { Envelope } from '../../src/domain/envelope.js';
+import { TransientError } from '../../src/domain/errors.js';
+import { acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
+import { createStaticVerifier } from '../../src/gateway/api-keys.js';
+import { buildGateway } from '../../src/gateway/build-gateway.js';
+import type { Ingest } from '../../src/gateway/ingest-port.js';
+import { createTestMongo, createTestPostgres, type TestMongo, type TestPostgres } from '../support/databases.js';
 
 const KEY = 'test-key-acme-0123456789';
 

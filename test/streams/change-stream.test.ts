@@ -3,11 +3,11 @@
 
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMongo, mongoUri, type TestMongo, waitFor } from '../../test/support/databases.js';
-import { classifyChangeStreamError } from '../db/mongo-errors.js';
-import type { RawTransaction } from '../raw-store/collections.js';
-import { newRawTransaction } from '../raw-store/insert.js';
-import { type ChangeStreamEvent, changeStream$, type InsertEventStream } from './change-stream.js';
+import { classifyChangeStreamError } from '../../src/db/mongo-errors.js';
+import type { RawTransaction } from '../../src/raw-store/collections.js';
+import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { type ChangeStreamEvent, changeStream$, type InsertEventStream } from '../../src/streams/change-stream.js';
+import { createTestMongo, mongoUri, type TestMongo, waitFor } from '../support/databases.js';
 
 describe.skipIf(!mongoUri)('changeStream$', () => {
   let mongo: TestMongo;
