@@ -48,6 +48,13 @@ module.exports = {
       to: { path: `^src/(${services.filter((s) => s !== service).join('|')}|cli)/` },
     })),
     {
+      name: 'dev-servers-only-for-start',
+      comment: 'dev/ holds the embedded servers of `npm start`, the tests and the benchmarks; the production image drops it, so only cli/resolve.ts loads it, on demand.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/dev/|^src/cli/resolve\\.ts$|${notTest}` },
+      to: { path: '^src/dev/' },
+    },
+    {
       name: 'cli-is-the-root',
       comment: 'cli/ is the composition root: nothing in src imports it.',
       severity: 'error',

@@ -9,7 +9,8 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-RUN npm run build
+# The embedded servers of `npm start` (src/dev/) are development tools: not in the image.
+RUN npm run build && rm -rf dist/src/dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app

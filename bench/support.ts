@@ -12,8 +12,8 @@ import { type Role, type System, startSystem } from '../src/cli/system.js';
 import { loadSettings } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
 import { migrate } from '../src/db/migrate.js';
-import { resolveMongo } from '../src/db/mongo-resolver.js';
 import { connectPostgres, type Database, withDatabase } from '../src/db/postgres.js';
+import { resolveMongo } from '../src/dev/mongo-resolver.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/raw-store/collections.js';
 import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
 

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate.js';
-import { type MongoKind, resolveMongo } from '../src/db/mongo-resolver.js';
 import { connectPostgres, pgp, withDatabase } from '../src/db/postgres.js';
+import { type MongoKind, resolveMongo } from '../src/dev/mongo-resolver.js';
 import { startThrowawayPostgres } from './support/throwaway-postgres.js';
 
 declare module 'vitest' {

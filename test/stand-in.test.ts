@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { type Collection, type Document, type Filter, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ResolvedMongo, startStandIn } from '../src/db/mongo-resolver.js';
+import { type ResolvedMongo, startStandIn } from '../src/dev/mongo-resolver.js';
 import { ensureMongoIndexes, type RawTransaction } from '../src/raw-store/collections.js';
 import { claimableFilter, WAITING } from '../src/raw-store/states.js';
 

@@ -5,7 +5,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
-import { embeddedPostgresUrl, startEmbeddedPostgres } from '../db/embedded-postgres.js';
 import { connectPostgres } from '../db/postgres.js';
 import { type ApiKeyEntry, keyPrefix } from '../gateway/api-keys.js';
 import { connectMongo, type MongoConnection } from '../raw-store/collections.js';
@@ -19,9 +18,20 @@ export interface Resolved {
   notice?: string;
 }
 
+/** A development server's module (src/dev/), which the production image does not ship. */
+async function devModule<T>(load: () => Promise<T>, variable: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new StartupError(`${variable} is unset, and this build carries no development servers (the production image): set ${variable}`);
+  }
+}
+
 /** DATABASE_URL, or an embedded PostgreSQL kept under DATA_DIR/postgres between runs. */
 export async function resolvePostgres(settings: Settings, logger: Logger, cleanups: Cleanup[]): Promise<Resolved> {
   if (settings.postgres.url) return { url: settings.postgres.url, description: `DATABASE_URL (${hostOf(settings.postgres.url)})` };
+  const { embeddedPostgresUrl, startEmbeddedPostgres } = await devModule(() => import('../dev/embedded-postgres.js'), 'DATABASE_URL');
   // Another prismo command (say `npm start`) may already run it: use that one rather than a second.
   const shared = embeddedPostgresUrl(settings.postgres.embeddedPort);
   const running = connectPostgres(shared, { max: 1 });
@@ -46,7 +56,7 @@ export async function resolvePostgres(settings: Settings, logger: Logger, cleanu
 /** MONGODB_URI, or the first of a real mongod and the development MongoDB that starts, data under DATA_DIR/mongo. */
 export async function resolveMongoForStart(settings: Settings, logger: Logger, cleanups: Cleanup[]): Promise<Resolved> {
   if (settings.mongo.uri) return { url: settings.mongo.uri, description: `MONGODB_URI (${hostOf(settings.mongo.uri)})` };
-  const { resolveMongo, STAND_IN_NOTICE } = await import('../db/mongo-resolver.js');
+  const { resolveMongo, STAND_IN_NOTICE } = await devModule(() => import('../dev/mongo-resolver.js'), 'MONGODB_URI');
   const dataDir = resolve(settings.dataDir, 'mongo');
   const { mongo, reasons } = await resolveMongo({ dataDir });
   if (!mongo) {
