@@ -1,8 +1,5 @@
-// The composition root: builds the services a process runs (gateway, ingestion, processor, or all three)
-// from the settings and wires the ports between them (ingestion into the gateway, processor events into
-// ops). The CLI and the end-to-end tests both start the system through here, so what the tests run is
-// what ships. Each resource is a plugin of one root Fastify instance that never listens: it closes itself
-// in an onClose hook, and Fastify runs those in reverse order, so stop() is simply root.close().
+// The composition root: builds the services a process runs from the settings and wires the ports between them;
+// the CLI and the end-to-end tests both start the system here, so what the tests run is what ships.
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Settings } from '../config/config.js';
@@ -88,6 +85,10 @@ function createOwner(root: FastifyInstance, settings: Settings, logger: Logger) 
 }
 type Owner = ReturnType<typeof createOwner>;
 
+/**
+ * Each resource is a plugin of one root Fastify instance that never listens: it closes itself in an onClose
+ * hook, and Fastify runs those in reverse order, so stop() is simply root.close().
+ */
 export async function startSystem(options: SystemOptions): Promise<System> {
   const { settings, logger, roles } = options;
   const root: FastifyInstance = Fastify({ logger: false });

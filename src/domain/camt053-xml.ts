@@ -1,7 +1,5 @@
-// Reads a camt.053 bank statement file (BkToCstmrStmt) as banks deliver it into the JSON rendering the
-// iso20022 mapper reads (docs/model.md): one entry per Ntry, with its statement's account beside it.
-// Hardened: no DTD is accepted (so no entity expansion or external entity), depth is bounded, and every
-// refusal names the line and column where the parser stood.
+// Reads a camt.053 statement file as banks deliver it into the JSON rendering the iso20022 mapper reads
+// (docs/model.md): one entry per Ntry, with its statement's account beside it.
 import { SaxesParser } from 'saxes';
 
 /** camt.053.001.02 up to the newest published; the version is the namespace's last part. */
@@ -121,7 +119,12 @@ const child = (value: XmlValue | XmlValue[] | undefined, name: string) =>
   value !== undefined && !Array.isArray(value) && typeof value === 'object' ? value[name] : undefined;
 const text = (value: XmlValue | XmlValue[] | undefined) => (typeof value === 'string' && value !== '' ? value : null);
 
-/** Parses a camt.053 file; throws CamtXmlError for malformed XML or a document that is not camt.053. */
+/**
+ * Parses a camt.053 file; throws CamtXmlError for malformed XML or a document that is not camt.053.
+ *
+ * Hardened: no DTD is accepted (so no entity expansion or external entity), depth is bounded, and every
+ * refusal names the line and column where the parser stood.
+ */
 export function parseCamt053(xml: string): CamtDocument {
   const tree = parseTree(xml);
   const notCamt = (reason: string) => new CamtXmlError(reason, tree.at.line, tree.at.column);

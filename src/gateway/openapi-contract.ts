@@ -1,7 +1,5 @@
 // Completes the OpenAPI document generated from the route schemas into the whole contract: every error an
-// operation can answer (one shared problem+json schema), the headers that come with them, and the strict
-// Idempotency-Key format. Route schemas declare their successes; the rules here declare the rest, from
-// what each operation is (a POST with a body, a read by id, a read of a list).
+// operation can answer, the headers that come with them, the strict Idempotency-Key format.
 import { IDEMPOTENCY_KEY_PATTERN } from './plugins/idempotency.js';
 
 type Json = Record<string, unknown>;
@@ -112,6 +110,10 @@ function errorsOf(method: string, path: string): Record<string, Json> {
   return all;
 }
 
+/**
+ * Route schemas declare their successes; the rules here declare the rest, from what each operation is (a POST
+ * with a body, a read by id, a read of a list).
+ */
 export function completeContract(document: Json): Json {
   const components = (document.components ?? {}) as Json;
   components.schemas = { ...(components.schemas as Json), Problem: problemSchema, ...payloadSchemas };

@@ -1,13 +1,4 @@
-// Writes one batch of transactions in one PostgreSQL transaction with set-based statements: the batch's
-// accounts and counterparties are upserted in one multi-row statement each, then its transactions are
-// inserted in one more. ON CONFLICT DO NOTHING makes a replayed batch a no-op, which is the exactly-once
-// effect. A batch is five statements whatever its size: BEGIN, three, COMMIT. A row whose external id is
-// already taken (its first raw document removed by retention, then sent again) is not inserted twice: its
-// raw id becomes an alias of the first row, in one more statement run only when that happens.
-// Rows that carry a provider's own id (provider_ref) are provider objects: one row each, moved to its latest
-// revision (write-revisions.ts); a posted row replaces the pending row it names, and a removal voids its row.
-// Those batches add a lock statement, the revision statements and four reconciling statements, each
-// idempotent, so a replay or any arrival order ends the same.
+// Writes one batch of transactions in one PostgreSQL transaction, set-based, so a replayed batch changes nothing.
 import type { Database } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
@@ -56,6 +47,18 @@ function distinctSorted<T>(items: Array<[string, T]>, merge?: (kept: T, next: T)
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
 }
 
+/**
+ * The batch's accounts and counterparties are upserted in one multi-row statement each, then its plain rows
+ * inserted in one more; ON CONFLICT DO NOTHING makes a replay a no-op, the exactly-once effect. A batch of
+ * plain rows is five statements whatever its size: BEGIN, three, COMMIT. A row whose external id is already
+ * taken (its first raw document removed by retention, then sent again) is not inserted twice: its raw id
+ * becomes an alias of the first row, in one more statement run only when that happens.
+ *
+ * Rows that carry a provider's own id (provider_ref) are provider objects: one row each, moved to its latest
+ * revision (write-revisions.ts); a posted row replaces the pending row it names, and a removal voids its row.
+ * Those batches add a lock statement, the revision statements and four reconciling statements, each
+ * idempotent, so a replay or any arrival order ends the same.
+ */
 export async function writeTransactions(db: Database, mapped: Mapped[]): Promise<WriteResult> {
   if (mapped.length === 0) return { inserted: 0 };
   const batch = mapped.filter((m): m is Transaction => !isRemoval(m));

@@ -1,11 +1,5 @@
-// Leases raw documents to one worker: a single updateMany sets a fresh token on those still claimable,
-// then the documents carrying the token are read back. Each document update is atomic, so of two racing
-// workers only one sets its token on a document.
-// The read-back stops at a byte budget: documents are read as the BSON the server sent, counted, and
-// decoded; once the next one would pass `maxBytes`, the rest are given back at once (their leases
-// cleared) for a later batch. So a batch holds at most `maxBytes` of documents (or its first document,
-// when that alone is larger) whatever the documents weigh, and the processor's memory is bounded in
-// bytes, not only in documents.
+// Leases raw documents to one worker, at most a byte budget of them: one updateMany sets a fresh token on
+// those still claimable, then the documents carrying it are read back.
 import { randomUUID } from 'node:crypto';
 import { BSON, type Collection, type FindCursor, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
@@ -28,6 +22,13 @@ export interface ClaimOptions {
   maxBytes?: number;
 }
 
+/**
+ * Each document update is atomic, so of two racing workers only one sets its token on a document. The read-
+ * back stops at the byte budget: documents are read as the BSON the server sent, counted, and decoded; once
+ * the next one would pass `maxBytes`, the rest are given back at once (their leases cleared) for a later
+ * batch. So a batch holds at most `maxBytes` of documents (or its first document, when that alone is larger)
+ * whatever the documents weigh, and the processor's memory is bounded in bytes, not only in documents.
+ */
 export async function claimBatch(
   raw: Collection<RawTransaction>,
   ids: string[],

@@ -1,18 +1,19 @@
-// The raw document's state machine, defined once:
-//
-//   pending --claim--> leased --markProcessed--> processed
-//                        |--markFailed--> failed (retried after a backoff) --claim--> leased ...
-//                        '--markFailed (out of attempts)--> dead
-//   failed | dead --replay--> pending          leased --releaseLeases / lease expiry--> claimable again
-//
-// "Leased" is not a status of its own: it is a pending or failed document whose leaseUntil is in the
-// future. These filters are the only definitions of "waiting" (the backlog) and "claimable".
+// The raw document's state machine, defined once: the only definitions of "waiting" (the backlog) and "claimable".
 import type { Filter } from 'mongodb';
 import type { RawTransaction } from './collections.js';
 
 export { RAW_STATUSES, type RawStatus } from './collections.js';
 
-/** Statuses a replay puts back in line. */
+/**
+ * Statuses a replay puts back in line. The whole machine:
+ *
+ *   pending --claim--> leased --markProcessed--> processed
+ *                        |--markFailed--> failed (retried after a backoff) --claim--> leased ...
+ *                        '--markFailed (out of attempts)--> dead
+ *   failed | dead --replay--> pending          leased --releaseLeases / lease expiry--> claimable again
+ *
+ * "Leased" is not a status of its own: it is a pending or failed document whose leaseUntil is in the future.
+ */
 export const REPLAYABLE_STATUSES = ['failed', 'dead'] as const;
 
 /** The backlog: documents not processed yet that will be (not dead-lettered). */

@@ -1,8 +1,5 @@
-// The last minutes of the pipeline in buckets, from the data itself (documents received, outcomes logged),
-// so any gateway can draw the board's charts without keeping samples, and a restart loses nothing.
-// The backlog is derived backwards from its present size: each bucket's arrivals added it, its processed
-// and dead-lettered documents removed from it (a replay or a retention purge inside the window is not
-// seen, so the curve is an estimate; the present value is exact).
+// The last minutes of the pipeline in buckets, from the data itself (documents received, outcomes logged), so
+// any gateway can draw the board's charts without keeping samples, and a restart loses nothing.
 import type { Document } from 'mongodb';
 import { type MongoCollections, tenantFilter } from './collections.js';
 
@@ -25,6 +22,11 @@ const bucketed = (match: Document, field: string, bucketMs: number, by: Document
   { $group: { _id: { bucket: { $floor: { $divide: [{ $subtract: [`$${field}`, new Date(0)] }, bucketMs] } }, ...by }, n: { $sum: 1 } } },
 ];
 
+/**
+ * The backlog is derived backwards from its present size: each bucket's arrivals added to it, its processed
+ * and dead-lettered documents removed from it (a replay or a retention purge inside the window is not seen, so
+ * the curve is an estimate; the present value is exact).
+ */
 export async function pipelineTimeline(
   mongo: MongoCollections,
   {

@@ -1,8 +1,4 @@
-// The change-stream source: insert events on raw_transactions as candidates carrying their resume
-// token. It pulls (the driver's next()) only while the pipeline has room, so a full pipeline stops reading
-// the stream instead of dropping events for the sweep: the server keeps them until there is room.
-// It reconnects with backoff after errors, restarts without a token when the token is no longer usable
-// (the sweep covers the gap), and completes when the server offers no change streams at all.
+// The change-stream source: insert events on raw_transactions as candidates carrying their resume token.
 import { asyncScheduler, defer, EMPTY, interval, Observable, retry, type SchedulerLike, timer } from 'rxjs';
 import type { StreamFailure } from '../domain/errors.js';
 import { backoffDelay } from './backoff.js';
@@ -54,6 +50,12 @@ export interface ChangeStreamOptions {
 /** Failed attempts to resume after the same token before it is given up as unusable. */
 export const TOKEN_ATTEMPTS = 3;
 
+/**
+ * It pulls (the driver's next()) only while the pipeline has room, so a full pipeline stops reading the stream
+ * instead of dropping events for the sweep: the server keeps them until there is room. It reconnects with
+ * backoff after errors, restarts without a token when the token is no longer usable (the sweep covers the
+ * gap), and completes when the server offers no change streams at all.
+ */
 export function changeStream$(options: ChangeStreamOptions): Observable<Candidate> {
   const scheduler = options.scheduler ?? asyncScheduler;
   let resumeToken = options.resumeToken;

@@ -1,7 +1,5 @@
-// Adaptive batching (group commit): a batch leaves when a slot is free and either `maxSize` items wait
-// or the oldest has waited `maxWaitMs`. While every slot is busy, items accumulate, and the next free slot
-// takes up to `maxSize` at once, so batches grow with the load instead of queueing small ones behind
-// each other (what bufferTime + mergeMap did: a batch every window, whatever was in flight).
+// Adaptive batching (group commit): a batch leaves when a slot is free and either `maxSize` items wait or the
+// oldest has waited `maxWaitMs`.
 import { Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
 
 export interface GroupCommitOptions {
@@ -13,6 +11,11 @@ export interface GroupCommitOptions {
   scheduler: SchedulerLike;
 }
 
+/**
+ * While every slot is busy, items accumulate, and the next free slot takes up to `maxSize` at once, so batches
+ * grow with the load instead of queueing small ones behind each other (what bufferTime + mergeMap did: a batch
+ * every window, whatever was in flight).
+ */
 export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions): OperatorFunction<T, R> {
   const { maxSize: max, maxWaitMs, concurrency, scheduler } = options;
   const maxSize = typeof max === 'function' ? max : () => max;

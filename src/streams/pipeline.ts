@@ -1,7 +1,5 @@
-// The processor as a pure function of its sources and sinks: candidates from the change stream and the
-// sweep are merged, de-duplicated against what is already in flight, buffered by time and count, and each
-// batch goes claim -> transform -> write -> mark -> log -> checkpoint. It knows nothing of MongoDB or
-// PostgreSQL, so marble tests drive it on virtual time.
+// The processor as a pure function of its sources and sinks; it knows nothing of MongoDB or PostgreSQL, so
+// marble tests drive it on virtual time.
 import {
   asyncScheduler,
   catchError,
@@ -157,6 +155,10 @@ interface Batch {
   recorded: { claimed: number; processed: number; failed: number; dead: number; sweepHits: number };
 }
 
+/**
+ * Candidates from the change stream and the sweep are merged, admitted once while there is room, buffered by
+ * time and count, and each batch goes claim -> transform -> write -> mark -> log -> checkpoint.
+ */
 export function pipeline<D extends ClaimedDoc, R>(
   sources: Sources,
   sinks: Sinks<D, R>,

@@ -1,7 +1,5 @@
-// Authentication as @fastify/auth strategies, and scopes. The API-key strategy accepts
-// `Authorization: Bearer <key>` or `X-API-Key: <key>`; routes compose strategies with app.auth([...]) in
-// onRequest and then require a scope, so a request without a valid key (401) or the scope (403) is
-// refused before its body is even read.
+// Authentication as @fastify/auth strategies, and scopes: a request without a valid key (401) or the scope
+// (403) is refused before its body is read.
 import fastifyAuth from '@fastify/auth';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -33,6 +31,10 @@ function presentedKey(request: FastifyRequest): string | undefined {
 const unauthorized = (detail: string) =>
   new HttpProblem(401, 'unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer realm="prismo"' } });
 
+/**
+ * The API-key strategy accepts `Authorization: Bearer <key>` or `X-API-Key: <key>`; routes compose strategies
+ * with app.auth([...]) in onRequest and then require a scope.
+ */
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { apiKeys: ApiKeyVerifier }) => {
     app.decorateRequest('tenantId', '');

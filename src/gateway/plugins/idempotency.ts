@@ -1,8 +1,5 @@
-// Idempotency-Key with Stripe's semantics, for every POST: the first response to a key is stored and
-// replayed (with Idempotent-Replayed: true) for the same key and request; the same key with another
-// request is 422, and while the first is still running 409. Keys are per tenant and expire after
-// IDEMPOTENCY_TTL_MS (MongoDB's TTL index removes them; no sweeper). 5xx answers are not kept, so a retry
-// after a failure really retries. Records live in MongoDB, so PostgreSQL is not on the accept path.
+// Idempotency-Key with Stripe's semantics, for every POST, kept in MongoDB so PostgreSQL is not on the accept
+// path.
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -42,6 +39,12 @@ const legacyHashOf = (request: FastifyRequest) =>
 
 type Records = Collection<IdempotencyDoc>;
 
+/**
+ * The first response to a key is stored and replayed (with Idempotent-Replayed: true) for the same key and
+ * request; the same key with another request is 422, and while the first is still running 409. Keys are per
+ * tenant and expire after IDEMPOTENCY_TTL_MS (MongoDB's TTL index removes them; no sweeper). 5xx answers are
+ * not kept, so a retry after a failure really retries.
+ */
 export const idempotencyPlugin = fp(
   async (app: FastifyInstance, options: { records: Records; ttlMs: number }) => {
     const { records, ttlMs } = options;

@@ -1,7 +1,4 @@
-// Refused at the door, with a 400 naming the path (docs/api.md): bodies holding `__proto__` or
-// `constructor.prototype` keys, NUL characters anywhere (keys, strings, query and path parameters),
-// nesting beyond reason, or money no mapper could hold; and any body that is not JSON (415). The batch route checks each item on its
-// own, so one bad item is refused in its 207 result instead of failing the batch.
+// Refused at the door with a 400 naming the path (docs/api.md), or 415 for a body that is not JSON.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Envelope } from '../../domain/envelope.js';
@@ -32,6 +29,11 @@ function bodyRefusal(request: FastifyRequest): Refusal | undefined {
   return refuseMoney(body);
 }
 
+/**
+ * Bodies holding `__proto__` or `constructor.prototype` keys, NUL characters anywhere (keys, strings, query
+ * and path parameters), nesting beyond reason, or money no mapper could hold. The batch route checks each item
+ * on its own, so one bad item is refused in its 207 result instead of failing the batch.
+ */
 export const strictInputPlugin = fp(
   async (app: FastifyInstance) => {
     // JSON only: without its parser, text/plain is refused with 415 like every other non-JSON type.

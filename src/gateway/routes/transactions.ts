@@ -1,9 +1,5 @@
-// The transactions resource. Writes hand envelopes to ingestion and answer 202; reads join what ingestion
-// knows (the raw document's progress) with what the processor wrote (the structured transaction).
-//   POST /api/v1/transactions          one envelope                      transactions:write
-//   POST /api/v1/transactions/batch    up to BATCH_INGEST_MAX envelopes   transactions:write
-//   GET  /api/v1/transactions/:id      raw status + structured row        transactions:read
-//   GET  /api/v1/transactions          structured rows, filtered, paged   transactions:read
+// The transactions resource: writes hand envelopes to ingestion and answer 202; reads join the raw
+// document's progress with the structured row (docs/api.md).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';

@@ -1,8 +1,5 @@
-// One entry (Ntry) of an ISO 20022 camt.053 bank statement, in the JSON rendering documented in
-// docs/model.md: element names as in the XML, attributes such as Ccy as fields, an element's text as
-// `value`, and repeated elements as arrays (a single one may come bare). The statement's account (Acct)
-// travels beside the entry, because the entry alone does not say whose account it is; an entry taken from an
-// uploaded statement also carries `statement` (its id and place in it), which keys entries without AcctSvcrRef.
+// One entry (Ntry) of an ISO 20022 camt.053 statement, in the JSON rendering of docs/model.md, with its
+// statement's account beside it (the entry alone does not say whose account it is).
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
 import { parseMajorAmount } from '../../domain/money.js';
@@ -76,6 +73,11 @@ const when = (choice: z.infer<typeof dateChoice>) =>
   'Dt' in choice ? dateOnly(choice.Dt) : new Date(/[Z+-]\d\d:?\d\d$|Z$/.test(choice.DtTm) ? choice.DtTm : `${choice.DtTm}Z`);
 const nameOf = (p: z.infer<typeof party> | undefined) => (p?.Nm ?? p?.Pty?.Nm)?.trim() || null;
 
+/**
+ * The rendering: element names as in the XML, attributes such as Ccy as fields, an element's text as `value`,
+ * repeated elements as arrays (a single one may come bare). An entry taken from an uploaded statement also
+ * carries `statement` (its id and place in it), which keys entries without AcctSvcrRef.
+ */
 export const mapIso20022: SourceMapper = (raw) => {
   const { Acct, Ntry, statement } = parsePayload(camtPayload, raw.payload);
   const statusByCode: Record<string, TransactionStatus> = { BOOK: 'posted', PDNG: 'pending', FUTR: 'pending' };

@@ -1,8 +1,5 @@
-// A Plaid transaction object as /transactions/sync returns it (`added` and `modified` entries), or a
-// `removed` entry wrapped as `{ "removed": { transaction_id, account_id } }`. Plaid's sign convention is the
-// reverse of ours: a positive amount is money out of the account (a debit), a negative one money in.
-// Amounts are major units as JSON numbers, parsed from their decimal rendering, never through float
-// arithmetic. A posted transaction naming its `pending_transaction_id` supersedes that pending row.
+// A Plaid transaction as /transactions/sync returns it (`added`, `modified`), or a `removed` entry wrapped as
+// `{ "removed": { transaction_id, account_id } }`.
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
 import { parseMajorAmount } from '../../domain/money.js';
@@ -38,6 +35,12 @@ const plaidTransaction = z.object({
 /** Plaid's RemovedTransaction schema: `{ transaction_id, account_id }`, additional properties allowed. */
 const removedEntry = z.object({ removed: z.object({ transaction_id: z.string().min(1), account_id: z.string().min(1) }) });
 
+/**
+ * Plaid's sign convention is the reverse of ours: a positive amount is money out of the account (a debit), a
+ * negative one money in. Amounts are major units as JSON numbers, parsed from their decimal rendering, never
+ * through float arithmetic. A posted transaction naming its `pending_transaction_id` supersedes that pending
+ * row.
+ */
 export const mapPlaid: SourceMapper = (raw) => {
   if (typeof raw.payload === 'object' && raw.payload !== null && Object.hasOwn(raw.payload, 'removed')) {
     const { removed } = parsePayload(removedEntry, raw.payload);

@@ -1,8 +1,5 @@
-// Stripe's own unit rules (https://docs.stripe.com/currencies, "Minor units in API amounts", "Zero-decimal",
-// "Three-decimal" and "Special cases"). A Stripe integer amount is NOT always ISO 4217 minor units: Stripe
-// keeps ISK two-decimal in its API (100 = 1 króna) where ISO gives it exponent 0, and lists MGA as
-// zero-decimal where ISO gives it exponent 2. So an amount is read in Stripe's exponent and re-scaled to
-// the ISO exponent we store, exactly or not at all.
+// Stripe's own unit rules (https://docs.stripe.com/currencies): a Stripe integer amount is not always ISO 4217
+// minor units, so it is read in Stripe's exponent and re-scaled to ISO's, exactly or not at all.
 import { currencyExponent, MoneyError } from '../../domain/money.js';
 
 /** docs.stripe.com/currencies#zero-decimal: the amount is in whole units ("to charge ¥500, provide 500"). */
@@ -47,6 +44,10 @@ export function stripeExponent(currency: string): number {
  * Converts a Stripe integer amount in `currency` (upper case) to ISO 4217 minor units. Scaling up is exact;
  * scaling down (ISK: Stripe 2, ISO 0) refuses an amount that is not a whole number of ISO units rather
  * than rounding it (fractional króna from before 2023 cannot be stored at ISO exponent 0).
+ *
+ * Stripe keeps ISK two-decimal in its API (100 = 1 krona) where ISO gives it exponent 0, and lists MGA as
+ * zero-decimal where ISO gives it exponent 2 ("Minor units in API amounts", "Zero-decimal", "Three-decimal"
+ * and "Special cases").
  */
 export function stripeToIsoMinor(amount: bigint, currency: string): bigint {
   const iso = currencyExponent(currency);

@@ -1,9 +1,4 @@
-// Stripe objects as Stripe's API returns them, bare or inside the Event a webhook delivers: a balance
-// transaction (money moving on the Stripe balance) or a charge. Each snapshot is a revision of its object;
-// its revision key orders snapshots by the object's lifecycle, then by the event's `created`. Stripe amounts are integers in Stripe's unit for the currency, which is not always
-// the ISO 4217 minor unit (ISK, MGA): stripe-currency.ts re-scales them. The sign is the direction. Fields
-// we do not read are allowed, and every field we read accepts what Stripe's OpenAPI spec allows: nullable
-// fields take null, expandable ones take the id or the expanded object.
+// Stripe charges and balance transactions, bare or inside a webhook's Event, as revisions of their object.
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors.js';
 import { currencyExponent, parseMinorAmount } from '../../domain/money.js';
@@ -100,6 +95,13 @@ const chargeStage = { pending: 0n, posted: 1n, reversed: 2n, void: 3n } as const
 /** The account a Stripe object moves money on: the tenant's Stripe balance. */
 export const STRIPE_ACCOUNT = 'stripe:balance';
 
+/**
+ * Each snapshot's revision key orders snapshots by the object's lifecycle, then by the event's `created`.
+ * Stripe amounts are integers in Stripe's unit for the currency, which is not always the ISO 4217 minor unit
+ * (ISK, MGA): stripe-currency.ts re-scales them. The sign is the direction. Fields we do not read are allowed,
+ * and every field we read accepts what Stripe's OpenAPI spec allows: nullable fields take null, expandable
+ * ones take the id or the expanded object.
+ */
 export const mapStripe: SourceMapper = (raw) => {
   const { p, event } = unwrap(raw.payload);
   return event ? inEvent(() => mapObject(raw, p, event)) : mapObject(raw, p, null);

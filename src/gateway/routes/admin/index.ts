@@ -1,9 +1,5 @@
-// The admin API, behind the admin scope: a tenant's admin key acts on its tenant, an operator key on any
-// tenant or all. The board's page (board/board-page.ts) reads everything it shows from here.
-//   POST /api/v1/admin/replay                  failed or dead documents back in line
-//   GET  /api/v1/admin/board/overview          backlog, rates, failures, processors, the last 15 minutes
-//   GET  /api/v1/admin/documents[/:id]         failed and dead documents; one with its logs and row
-//   POST /api/v1/admin/documents/:id/payload   correct a failed or dead document's payload, replay it
+// The admin API, behind the admin scope: replay, the board's overview, failed and dead documents, one
+// document, payload correction (a tenant's admin key acts on its tenant, an operator key on any or all).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../../../db/postgres.js';
 import type { MongoCollections, Retention } from '../../../raw-store/collections.js';
