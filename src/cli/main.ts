@@ -1,6 +1,5 @@
-// The prismo command: parses the arguments and runs one of cli/commands/. `start` runs everything in one
-// process on embedded databases where none is configured; `serve --role` runs one service for a scaled
-// deployment; the others are one-shot tools.
+// The prismo command: `start` runs everything in one process on embedded databases where none is configured,
+// `serve --role` one service of a scaled deployment; the others are one-shot tools (cli/commands/).
 import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';

@@ -1,6 +1,5 @@
-// The one place that reads process.env: every variable is validated here at start-up, so a wrong value
-// stops the service with one line naming the variable instead of failing later in a hot path, and is
-// translated once into nested camelCase settings. Defaults live in this schema and nowhere else.
+// The one place that reads process.env: every variable validated at start-up (a wrong one stops the service
+// with one line naming it) and translated once into nested camelCase settings; defaults live only here.
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { isTenantId } from '../domain/ids.js';

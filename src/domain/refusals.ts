@@ -1,6 +1,5 @@
-// What the gateway refuses at the door because it could never be processed (docs/api.md, "Refused at
-// the door"): unsafe keys, NUL characters, and money no source mapper could hold. Each refusal names the
-// path of the offending value, so a client can fix it; nothing refused is stored.
+// What the gateway refuses at the door because it could never be processed (unsafe keys, NUL characters,
+// money no mapper could hold), each refusal naming the offending path; nothing refused is stored.
 import type { Envelope } from './envelope.js';
 import { type JsonPath, type JsonRules, scanJson } from './json-scan.js';
 import { currencyExponent, MoneyError, parseMajorAmount, parseMinorAmount } from './money.js';

@@ -1,6 +1,5 @@
-// The canonical transaction every source is mapped into before it reaches PostgreSQL (docs/model.md).
-// Mappers build it; transformRaw checks each one against this schema, so no mapper can let through a
-// negative amount, an unknown currency or an empty account.
+// The canonical transaction every source is mapped into (docs/model.md); transformRaw checks each mapper's
+// output against this schema, so none can let through a negative amount, an unknown currency or no account.
 import { z } from 'zod';
 import { currencyExponent } from './money.js';
 

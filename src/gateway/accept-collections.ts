@@ -1,6 +1,5 @@
-// The gateway's own MongoDB collections: API keys and idempotency records. They live beside the raw
-// documents so that the accept path (auth -> idempotency -> insert) needs MongoDB alone and keeps
-// answering whatever happens to PostgreSQL (docs/api.md, "What the accept path depends on").
+// The gateway's own MongoDB collections, API keys and idempotency records, beside the raw documents so the
+// accept path needs MongoDB alone (docs/api.md, "What the accept path depends on").
 import type { Collection, Db } from 'mongodb';
 import type { Scope } from './scopes.js';
 

@@ -1,6 +1,5 @@
-// API keys are held only as SHA-256 digests; a presented key is hashed and its digest compared in
-// constant time, so neither the keys nor their timing leak. Keys come from API_KEYS (static, for
-// bootstrapping and development) and from MongoDB's api_keys (created, listed and revoked with the CLI).
+// API keys held only as SHA-256 digests, compared in constant time, so neither the keys nor their timing leak;
+// from API_KEYS (bootstrapping, development) and MongoDB's api_keys (made, listed, revoked with the CLI).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';

@@ -1,6 +1,5 @@
-// What an API key may do. Every scope acts within the key's tenant, except `operator`: the admin routes
-// for every tenant (the board across tenants, replays of any tenant), for the people running Prismo.
-// It is granted only by `prismo keys create`, never to API_KEYS entries.
+// What an API key may do, within its tenant, except `operator`: the admin routes for every tenant, for the
+// people running Prismo, granted only by `prismo keys create`, never to API_KEYS entries.
 
 export const SCOPES = ['transactions:write', 'transactions:read', 'admin', 'operator'] as const;
 export type Scope = (typeof SCOPES)[number];

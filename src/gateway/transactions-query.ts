@@ -1,6 +1,5 @@
-// Reading structured transactions back for API clients: one by raw id, or a filtered page, newest first,
-// by keyset pagination on (occurred_at, id) so a page costs the same at any depth (never OFFSET).
-// Every statement is scoped by tenant.
+// Reading structured transactions back for API clients, always scoped by tenant: by raw id, or a filtered
+// page, newest first, by keyset pagination on (occurred_at, id) so any page costs the same (never OFFSET).
 import { z } from 'zod';
 import { type Database, pgp } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';

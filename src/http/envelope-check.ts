@@ -1,6 +1,5 @@
-// An envelope checked outside Fastify's body validation (one item of a batch, an operator's corrected
-// payload): the envelope's schema, then money no mapper could hold, as a validation problem whose paths
-// start at `at`.
+// An envelope checked outside Fastify's body validation (a batch item, an operator's corrected payload): its
+// schema, then money no mapper could hold, as a validation problem whose paths start at `at`.
 import { type Envelope, envelopeSchema } from '../domain/envelope.js';
 import { refuseMoney } from '../domain/refusals.js';
 import { problemOfZodError, type ValidationProblem, validationProblem } from './problem.js';

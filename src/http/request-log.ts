@@ -1,6 +1,5 @@
-// One line per request at debug, not info: at the default level a busy API's request lines would drown
-// what an operator needs to see (start-up, warnings, batches). Errors are still logged by the problem
-// plugin at their own level.
+// One line per request at debug, not info, so a busy API's requests do not drown what an operator needs;
+// errors are still logged by the problem plugin at their own level.
 import { type FastifyInstance, LogController } from 'fastify';
 
 /** For Fastify's `logController` option: its own per-request lines off. */

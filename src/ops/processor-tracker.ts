@@ -1,6 +1,5 @@
-// What ops needs to know of a processor running in this process, fed by its events (cli/ wires them:
-// ops declares this port and never imports the processor). Counters move as events arrive; the gauges
-// and /readyz read the little state kept here.
+// What ops knows of a processor running in this process, fed by its events (ops declares this port; cli/
+// wires it): counters move as events arrive, the gauges and /readyz read the little state kept here.
 
 import type { FeedMode } from '../domain/feed-mode.js';
 import type { Metrics } from './metrics.js';

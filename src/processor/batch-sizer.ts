@@ -1,6 +1,5 @@
-// BATCH_MAX_BYTES in one place: the claim's cap (maxBytes: it gives back what would pass it) and how many
-// ids the next batch takes (the budget over the last claim's mean document size, 1 to BATCH_MAX_SIZE), so
-// that with large documents the cap is not the common path.
+// BATCH_MAX_BYTES in one place: each claim's cap, and how many ids the next batch takes (the budget over the
+// last claim's mean document size, 1 to BATCH_MAX_SIZE) so that with large documents the cap is rarely hit.
 export class BatchSizer {
   #limit: number;
 

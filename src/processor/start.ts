@@ -1,6 +1,5 @@
-// The processor's lifecycle: load the checkpoint, wire the sources and sinks to the pure pipeline, report
-// through its events, and stop() with a drain: no new work is taken, buffered candidates are flushed and
-// committed, leases still held are given back.
+// The processor's lifecycle: load the checkpoint, wire sources and sinks to the pure pipeline, report through
+// its events, and stop() with a drain that takes no new work, commits what it holds and gives leases back.
 import { Subject, type Subscription, takeUntil } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';

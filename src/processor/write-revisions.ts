@@ -1,6 +1,5 @@
-// Writes a batch's revisions of provider objects (rows with a provider_ref): one row per object, updated to
-// its latest revision, every revision kept in transaction_revisions. Runs inside the batch's transaction,
-// after the advisory locks on the objects' keys, so no other batch changes these rows meanwhile.
+// Writes a batch's revisions of provider objects: one row per object at its latest revision, every revision
+// kept in transaction_revisions; inside the batch's transaction, after the advisory locks on the objects.
 import type { Database } from '../db/postgres.js';
 import { type CurrentRow, type ObjectPlan, objectKeyOf, planObject, type Revision, type RowFields } from './revision-plan.js';
 import { type TransactionRow, transactionInsert } from './transaction-rows.js';

@@ -1,6 +1,5 @@
-// How far behind the pipeline is, from the databases' point of view: the backlog, its oldest document,
-// failures, dead letters, checkpoint age and per-tenant rates. Shared by `prismo status`, its --watch
-// and /metrics; "waiting" is the state machine's own definition (states.ts).
+// How far behind the pipeline is, from the databases' point of view (backlog, oldest, failures, dead letters,
+// checkpoint age, per-tenant rates), for `prismo status`, its --watch, /metrics and the board.
 import type { Filter } from 'mongodb';
 import { type MongoCollections, type RawTransaction, tenantFilter } from './collections.js';
 import { WAITING } from './states.js';

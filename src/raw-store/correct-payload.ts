@@ -1,6 +1,5 @@
-// An operator's fix for a failed or dead document whose payload was wrong: the payload is replaced, the
-// one it replaces kept in `corrections` (with who and when), and the document put back in line like a
-// replay. Only failed and dead documents: a pending one is the processor's, a processed one is history.
+// An operator's fix for a failed or dead document's wrong payload: replaced, the old one kept in
+// `corrections` with who and when, and the document put back in line like a replay.
 import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import { type RawTransaction, tenantFilter } from './collections.js';

@@ -1,6 +1,5 @@
-// Stores an uploaded camt.053 file: the file as sent (GridFS, since a statement may exceed a document's
-// 16 MiB), one statements document, and one raw document per entry for the processor. Re-sending the same
-// statements, in any camt version, adds nothing; a send interrupted half-way is completed by the next one.
+// Stores an uploaded camt.053 file (as sent, in GridFS), its statements document and one raw document per
+// entry; the same statements sent again add nothing, and a send cut half-way is completed by the next.
 import { GridFSBucket, type ObjectId } from 'mongodb';
 import { classifyMongoError, isDuplicateKey } from '../db/mongo-errors.js';
 import { type CamtDocument, type CamtStatement, entryPayloads } from '../domain/camt053-xml.js';

@@ -1,6 +1,5 @@
-// Stores what a client sent: one raw document per envelope, pending, de-duplicated on (tenant, source,
-// externalId) through a unique index so a resubmission answers with the first document's id. For a source
-// whose documents are revisions of a provider object, the payload's digest is part of the key.
+// Stores what a client sent, one pending raw document per envelope, de-duplicated on (tenant, source,
+// externalId), plus the payload's digest for a source whose documents are revisions of a provider object.
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';

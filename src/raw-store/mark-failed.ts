@@ -1,6 +1,5 @@
-// Records a document that could not be processed: its attempt count, the reason, and when it may be
-// retried (the lease is pushed out to retryAt, so the sweep leaves it alone until then). A document out
-// of attempts is dead-lettered: status "dead", never claimed again until replayed.
+// Records a document that could not be processed: attempts, reason, and when it may be retried (its lease
+// pushed out to then); out of attempts it is dead, never claimed again until replayed.
 import { type AnyBulkWriteOperation, type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';

@@ -1,6 +1,5 @@
-// Puts failed or dead-lettered raw documents back in line after their cause is fixed (a new mapper, a
-// corrected currency list): attempts start again from zero, the next sweep picks them up, and their
-// earlier outcomes stay in processing_logs. Works in chunks so a large replay reports progress.
+// Puts failed or dead raw documents back in line once their cause is fixed: attempts start again, the next
+// sweep picks them up, their earlier outcomes stay in processing_logs; in chunks, reporting progress.
 import type { Collection } from 'mongodb';
 import { z } from 'zod';
 import { classifyMongoError } from '../db/mongo-errors.js';

@@ -1,6 +1,5 @@
-// Each running processor says how it is fed (change stream + sweep, or sweep alone) and how fresh its
-// stream is, every few seconds, so a board served by another process can show it. A clean stop removes
-// the report; a killed processor's report ages out (TTL index `gone`).
+// Each running processor reports how it is fed and how fresh its stream is, every few seconds, for a board
+// served by another process; a clean stop removes it, a killed one ages out (TTL index `gone`).
 import type { Collection } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { ProcessorReport } from './collections.js';

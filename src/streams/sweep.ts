@@ -1,6 +1,5 @@
-// The polling sweep: the fallback that guarantees nothing is missed. Every interval it lists documents
-// still waiting and offers them as candidates; when a page comes back full there is a backlog, so the
-// next page is fetched soon instead of a whole interval later.
+// The polling sweep, the fallback that guarantees nothing is missed: every interval it offers the documents
+// still waiting, and at once again while pages come back full (a backlog).
 import {
   asyncScheduler,
   catchError,

@@ -1,6 +1,5 @@
-// Bank statements as banks deliver them: a camt.053 XML file in, one transaction per entry out.
-//   POST /api/v1/statements        a camt.053 Document (application/xml)   transactions:write
-//   GET  /api/v1/statements/:id    each entry's progress and transaction    transactions:read
+// Bank statements as banks deliver them: POST /api/v1/statements takes a camt.053 XML file, one transaction
+// per entry; GET /api/v1/statements/:id gives each entry's progress and transaction.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
