@@ -75,6 +75,14 @@ describe.skipIf(!mongoUri)('POST /api/v1/statements', () => {
       [2, 'processed', '3000000', 'SEK'],
     ]);
 
+    // Retention removes processed raw documents; the statement still shows each entry's row.
+    await sys.mongo.raw.deleteMany({ status: 'processed' });
+    expect((await get(accepted.id)).entries.map((e) => [e.status, e.transaction?.amount.minor])).toEqual([
+      ['processed', '10567850'],
+      ['processed', '20000000'],
+      ['processed', '3000000'],
+    ]);
+
     const again = await post(iso08);
     expect(again.status).toBe(202);
     expect(await again.json()).toMatchObject({ id: accepted.id, duplicate: true });

@@ -82,6 +82,8 @@ export interface StatementFile {
   fileId: ObjectId | null;
   /** True once every entry's raw document is stored. */
   complete: boolean;
+  /** The entries' raw document ids in file order, set once complete (absent on uploads stored before them). */
+  entryIds?: Array<ObjectId | null>;
 }
 
 /** What storing and reading statements needs. */

@@ -58,11 +58,25 @@ export async function insertStatement(store: StatementCollections, tenantId: str
     if (!doc) doc = await createStatement(store, tenantId, key, file);
     if (!doc.fileId) doc.fileId = await storeFile(store, doc._id, xml);
     for (const stmt of file.statements) await insertEntries(store.raw, entryDocuments(tenantId, doc._id, stmt, doc.receivedAt));
-    await store.statements.updateOne({ _id: doc._id }, { $set: { complete: true, fileId: doc.fileId } });
+    // The entries' ids, kept with the statement: its entries still read their rows once retention removed them.
+    const entryIds = await entryIdsOf(store, tenantId, doc.statements);
+    await store.statements.updateOne({ _id: doc._id }, { $set: { complete: true, fileId: doc.fileId, entryIds } });
     return { id: doc._id.toHexString(), duplicate: false };
   } catch (error) {
     throw classifyMongoError(error);
   }
+}
+
+/** The raw document ids of the statements' entries, in file order (whichever send stored each). */
+export async function entryIdsOf(
+  store: StatementCollections,
+  tenantId: string,
+  statements: StatementFile['statements'],
+): Promise<Array<ObjectId | null>> {
+  const keys = statements.flatMap((stmt) => Array.from({ length: stmt.entryCount }, (_, i) => entryDedupKeyOf(tenantId, stmt, i)));
+  const found = await store.raw.find({ dedupKey: { $in: keys }, tenantId }, { projection: { _id: 1, dedupKey: 1 } }).toArray();
+  const byKey = new Map(found.map((r) => [r.dedupKey!, r._id]));
+  return keys.map((key) => byKey.get(key) ?? null);
 }
 
 async function createStatement(store: StatementCollections, tenantId: string, key: string, file: CamtDocument): Promise<StatementFile> {

@@ -3,7 +3,7 @@ import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { StatementCollections } from './collections.js';
-import { entryDedupKeyOf } from './insert-statement.js';
+import { entryIdsOf } from './insert-statement.js';
 import type { RAW_STATUSES } from './states.js';
 
 export const statementStatusSchema = z.object({
@@ -27,15 +27,14 @@ export async function findStatementStatus(
   try {
     const doc = await store.statements.findOne({ _id: new ObjectId(id), tenantId, complete: true });
     if (!doc) return undefined;
-    const keys = doc.statements.flatMap((stmt) => Array.from({ length: stmt.entryCount }, (_, i) => entryDedupKeyOf(tenantId, stmt, i)));
-    const raws = await store.raw
-      .find({ dedupKey: { $in: keys }, tenantId }, { projection: { _id: 1, dedupKey: 1, status: 1, lastError: 1 } })
-      .toArray();
-    const byKey = new Map(raws.map((r) => [r.dedupKey!, r]));
-    const entries = keys.map((key, index) => {
-      const raw = byKey.get(key);
+    const ids = doc.entryIds ?? (await entryIdsOf(store, tenantId, doc.statements));
+    const known = ids.filter((rawId): rawId is ObjectId => rawId !== null);
+    const raws = await store.raw.find({ _id: { $in: known }, tenantId }, { projection: { _id: 1, status: 1, lastError: 1 } }).toArray();
+    const byId = new Map(raws.map((r) => [r._id.toHexString(), r]));
+    const entries = ids.map((rawId, index) => {
+      const raw = rawId ? byId.get(rawId.toHexString()) : undefined;
       // An entry retention removed was processed: its row says the rest.
-      return { index, rawId: raw?._id.toHexString() ?? null, status: raw?.status ?? 'processed', lastError: raw?.lastError ?? null };
+      return { index, rawId: rawId?.toHexString() ?? null, status: raw?.status ?? 'processed', lastError: raw?.lastError ?? null };
     });
     const waiting = entries.some((e) => e.status === 'pending' || e.status === 'failed');
     const status = waiting ? 'pending' : entries.some((e) => e.status === 'dead') ? 'failed' : 'processed';
