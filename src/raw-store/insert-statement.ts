@@ -1,7 +1,7 @@
 // Stores an uploaded camt.053 file (as sent, in GridFS), its statements document and one raw document per
 // entry; the same statements sent again add nothing, and a send cut half-way is completed by the next.
 import { GridFSBucket, type ObjectId } from 'mongodb';
-import { classifyMongoError, isDuplicateKey } from '../db/mongo-errors.js';
+import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
 import { type CamtDocument, type CamtStatement, entryPayloads } from '../domain/camt053-xml.js';
 import type { Accepted } from '../domain/envelope.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
@@ -45,7 +45,8 @@ async function insertEntries(raw: StatementCollections['raw'], docs: Array<Omit<
     } catch (error) {
       const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
       const all = writeErrors === undefined ? [] : [writeErrors].flat();
-      if (all.length === 0 || !all.every((e) => isDuplicateKey(e))) throw error;
+      // A bulk write's errors are WriteErrors, not server errors: their code says which were duplicates.
+      if (all.length === 0 || !all.every((e) => (e as { code?: unknown }).code === DUPLICATE_KEY)) throw error;
     }
   }
 }
