@@ -7,6 +7,9 @@ pgp.pg.types.setTypeParser(20, (value: string) => BigInt(value));
 
 export type Database = pgPromise.IDatabase<object>;
 
+/** A transaction's handle inside db.tx(...): what statements of one batch run on. */
+export type Task = Parameters<Parameters<Database['tx']>[1]>[0];
+
 export function connectPostgres(url: string, options: { max?: number; applicationName?: string } = {}): Database {
   const db = pgp({
     connectionString: url,

@@ -50,7 +50,10 @@ describe('planObject', () => {
       [revision('raw-b', [2n], { status: 'reversed' }), revision('raw-a', [1n], { status: 'posted' })],
       false,
     );
-    expect(plan.insert).toMatchObject({ creator: { rawId: 'raw-a' }, fields: { status: 'reversed' }, revisionKey: [2n] });
+    expect(plan.insert).toMatchObject({
+      creator: { rawId: 'raw-a' },
+      latest: { fields: { status: 'reversed' }, tx: { revisionKey: [2n] } },
+    });
     expect(plan.update).toBeNull();
     expect(plan.revisions.map((r) => [r.tx.rawId, r.outcome])).toEqual([
       ['raw-a', 'created'],

@@ -1,7 +1,7 @@
 // Decides what a batch's revisions of provider objects do to their rows, before any row is written: each
 // object's revisions in revision-key order against the row as it stands, a stale one never moving it back.
 import canonicalize from 'canonicalize';
-import type { Transaction } from '../domain/transaction.js';
+import type { Direction, Transaction, TransactionStatus } from '../domain/transaction.js';
 
 /** How one raw document's revision ended; kept in transaction_revisions.outcome. */
 export type RevisionOutcome = 'created' | 'updated' | 'unchanged' | 'stale' | 'after-void' | 'superseded';
@@ -12,10 +12,10 @@ export interface RowFields {
   account: string;
   counterpartyId: bigint | null;
   counterparty: string | null;
-  direction: string;
+  direction: Direction;
   amountMinor: bigint;
   currency: string;
-  status: string;
+  status: TransactionStatus;
   description: string | null;
   category: string | null;
   occurredAt: Date;
@@ -48,8 +48,8 @@ export interface PlannedRevision {
 
 export interface ObjectPlan {
   objectKey: string;
-  /** The row to insert (a new object): its creating revision's raw id with the latest applied fields. */
-  insert: { creator: Transaction; fields: RowFields; revisionKey: bigint[] } | null;
+  /** The row to insert (a new object): its creating revision's raw id with the latest applied revision. */
+  insert: { creator: Transaction; latest: Revision } | null;
   /** The existing row's new state, when a revision changed it. */
   update: { id: bigint; fields: RowFields; revisionKey: bigint[] } | null;
   revisions: PlannedRevision[];
@@ -107,18 +107,21 @@ export function planObject(objectKey: string, current: CurrentRow | undefined, r
   const planned: PlannedRevision[] = [];
   let state: { fields: RowFields; key: bigint[] } | null = current ? { fields: current, key: current.revisionKey ?? [] } : null;
   let creator: Transaction | null = null;
+  let latest: Revision | null = null;
   for (const revision of [...revisions].sort(byRevision)) {
     const key = revision.tx.revisionKey!;
     const record = (outcome: RevisionOutcome, changes: FieldChanges = {}) => planned.push({ objectKey, tx: revision.tx, outcome, changes });
     if (!current && superseded) record('superseded');
     else if (!state) {
       creator = revision.tx;
+      latest = revision;
       state = { fields: revision.fields, key };
       record('created');
     } else if (state.fields.status === 'void') record('after-void');
     else if (compareKeys(key, state.key) < 0) record('stale');
     else {
       const changes = diffFields(state.fields, revision.fields);
+      latest = revision;
       state = { fields: revision.fields, key };
       record(Object.keys(changes).length > 0 ? 'updated' : 'unchanged', changes);
     }
@@ -127,7 +130,7 @@ export function planObject(objectKey: string, current: CurrentRow | undefined, r
     planned.some((p) => p.outcome === 'updated') || (current && state && compareKeys(state.key, current.revisionKey ?? []) !== 0);
   return {
     objectKey,
-    insert: creator && state ? { creator, fields: state.fields, revisionKey: state.key } : null,
+    insert: creator && latest ? { creator, latest } : null,
     update: current && state && changed ? { id: current.id, fields: state.fields, revisionKey: state.key } : null,
     revisions: planned,
   };

@@ -1,5 +1,5 @@
 // Writes one batch of transactions in one PostgreSQL transaction, set-based, so a replayed batch changes nothing.
-import type { Database } from '../db/postgres.js';
+import type { Database, Task } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
 import { isRemoval, type Mapped, type Removal, type Transaction } from '../domain/transaction.js';
@@ -99,8 +99,6 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
     throw classifyPgError(error);
   }
 }
-
-type Task = Parameters<Parameters<Database['tx']>[1]>[0];
 
 /** The batch's accounts and counterparties upserted set-based; each transaction with the ids of its own. */
 async function resolveParties(t: Task, batch: Transaction[]): Promise<TransactionRow[]> {

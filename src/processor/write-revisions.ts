@@ -1,11 +1,10 @@
 // Writes a batch's revisions of provider objects: one row per object at its latest revision, every revision
 // kept in transaction_revisions; inside the batch's transaction, after the advisory locks on the objects.
-import type { Database } from '../db/postgres.js';
+import type { Task } from '../db/postgres.js';
+import type { Direction, TransactionStatus } from '../domain/transaction.js';
 import { type CurrentRow, type ObjectPlan, objectKeyOf, planObject, type Revision, type RowFields } from './revision-plan.js';
 import { type TransactionRow, transactionInsert } from './transaction-rows.js';
 import { keyText, UnnestInsert } from './unnest-insert.js';
-
-type Task = Parameters<Parameters<Database['tx']>[1]>[0];
 
 interface CurrentRecord {
   id: bigint;
@@ -18,10 +17,10 @@ interface CurrentRecord {
   account: string;
   counterparty_id: bigint | null;
   counterparty: string | null;
-  direction: string;
+  direction: Direction;
   amount_minor: bigint;
   currency: string;
-  status: string;
+  status: TransactionStatus;
   description: string | null;
   category: string | null;
   occurred_at: Date;
@@ -124,34 +123,20 @@ async function readObjects(t: Task, keys: Array<[string, string, string]>) {
   };
 }
 
-/** New objects' rows, each with its creating revision's raw id and its latest applied fields; their ids by object. */
+/** New objects' rows: the latest applied revision under its creating revision's raw id; their ids by object. */
 async function insertObjects(t: Task, plans: ObjectPlan[]): Promise<Map<string, bigint>> {
-  const rows: TransactionRow[] = plans.flatMap(({ insert }) =>
-    insert
-      ? [{ tx: { ...insert.creator, ...txFieldsOf(insert.fields), revisionKey: insert.revisionKey }, ...partiesOf(insert.fields) }]
-      : [],
-  );
+  const rows: TransactionRow[] = plans.flatMap(({ insert }) => {
+    if (!insert) return [];
+    const { creator, latest } = insert;
+    const tx = { ...latest.tx, rawId: creator.rawId, externalId: creator.externalId, receivedAt: creator.receivedAt };
+    return [{ tx, accountId: latest.fields.accountId, counterpartyId: latest.fields.counterpartyId }];
+  });
   if (rows.length === 0) return new Map();
   const inserted = await t.many<{ id: bigint; tenant_id: string; source: string; provider_ref: string }>(
     transactionInsert.query(rows, 'RETURNING id, tenant_id, source, provider_ref'),
   );
   return new Map(inserted.map((r) => [objectKeyOf({ tenantId: r.tenant_id, source: r.source, providerRef: r.provider_ref }), r.id]));
 }
-
-const partiesOf = (fields: RowFields) => ({ accountId: fields.accountId, counterpartyId: fields.counterpartyId });
-const txFieldsOf = (f: RowFields) => ({
-  accountRef: f.account,
-  direction: f.direction as 'debit' | 'credit',
-  amountMinor: f.amountMinor,
-  currency: f.currency,
-  status: f.status as 'pending' | 'posted' | 'reversed' | 'void',
-  description: f.description,
-  category: f.category,
-  occurredAt: f.occurredAt,
-  bookedAt: f.bookedAt,
-  supersedes: f.supersedes,
-  metadata: f.metadata,
-});
 
 /** Existing rows moved to their latest revision, in one statement. */
 async function updateObjects(t: Task, plans: ObjectPlan[]): Promise<void> {
