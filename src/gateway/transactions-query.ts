@@ -72,12 +72,14 @@ interface Row {
   received_at: Date;
   created_at: Date;
   metadata: Record<string, unknown>;
+  /** Set on a provider object's row, the only rows with revisions. */
+  provider_ref: string | null;
 }
 
 const SELECT = `
   SELECT t.id, t.raw_id, t.source, t.external_id, a.external_ref AS account, c.display_name AS cp_name,
          c.merchant_category_code AS cp_mcc, t.direction, t.amount_minor, t.currency, t.status, t.description,
-         t.category, t.occurred_at, t.booked_at, t.received_at, t.created_at, t.metadata
+         t.category, t.occurred_at, t.booked_at, t.received_at, t.created_at, t.metadata, t.provider_ref
     FROM transactions t
     JOIN accounts a ON a.id = t.account_id
     LEFT JOIN counterparties c ON c.id = t.counterparty_id`;
@@ -125,7 +127,7 @@ type RevisionRecord = {
 };
 type FieldChanges = Record<string, { from: unknown; to: unknown }>;
 
-/** The transactions these raw documents wrote (or revised), by raw id, in two statements whatever their number. */
+/** The transactions these raw documents wrote (or revised), by raw id, in at most two statements whatever their number. */
 export async function getTransactions(db: Database, tenantId: string, rawIds: string[]): Promise<Map<string, TransactionDetail>> {
   if (rawIds.length === 0) return new Map();
   // A pending row replaced by its posted one (Plaid) is read through its successor, which keeps its raw id;
@@ -143,13 +145,18 @@ export async function getTransactions(db: Database, tenantId: string, rawIds: st
     ),
   );
   if (rows.length === 0) return new Map();
-  const revisions = await read(() =>
-    db.any<RevisionRecord>(
-      `SELECT transaction_id, raw_id, outcome, changes, received_at, recorded_at FROM transaction_revisions
-        WHERE transaction_id = ANY($1::bigint[]) AND tenant_id = $2 ORDER BY id`,
-      [[...new Set(rows.map((row) => row.id.toString()))], tenantId],
-    ),
-  );
+  // Only provider objects have revisions: a read of plain rows costs no second statement.
+  const revised = [...new Set(rows.filter((row) => row.provider_ref !== null).map((row) => row.id.toString()))];
+  const revisions =
+    revised.length === 0
+      ? []
+      : await read(() =>
+          db.any<RevisionRecord>(
+            `SELECT transaction_id, raw_id, outcome, changes, received_at, recorded_at FROM transaction_revisions
+              WHERE transaction_id = ANY($1::bigint[]) AND tenant_id = $2 ORDER BY id`,
+            [revised, tenantId],
+          ),
+        );
   const byTransaction = new Map<bigint, TransactionDetail['revisions']>();
   for (const r of revisions) {
     const list = byTransaction.get(r.transaction_id) ?? [];
