@@ -13,7 +13,7 @@ const CHUNK = 1_000;
 const statementKeyOf = (stmt: Pick<CamtStatement, 'accountRef' | 'id'>) => [stmt.accountRef, stmt.id] as const;
 
 /** The de-duplication key of a statement's entry: the statement and the entry's place in it. */
-export const entryDedupKeyOf = (tenantId: string, stmt: Pick<CamtStatement, 'accountRef' | 'id'>, index: number) =>
+const entryDedupKeyOf = (tenantId: string, stmt: Pick<CamtStatement, 'accountRef' | 'id'>, index: number) =>
   JSON.stringify([tenantId, 'camt.053', ...statementKeyOf(stmt), index]);
 
 /** The raw documents of a statement's entries (docs/model.md), keyed by the statement and their place in it. */

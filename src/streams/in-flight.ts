@@ -26,8 +26,4 @@ export class InFlight {
   isBusy(): boolean {
     return this.#ids.size > 0;
   }
-
-  get size(): number {
-    return this.#ids.size;
-  }
 }
