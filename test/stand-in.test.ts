@@ -180,6 +180,25 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     expect(ids(newest)).toEqual(['f'.repeat(24)]);
   });
 
+  it("replies as mongod's do: a find's first batch is 101 documents, and no reply passes 16 MiB", async () => {
+    const db = ours.db;
+    const big = db.collection('standin_batches');
+    const MiB = 2 ** 20;
+    // Ten documents of 3 MiB: five fit one 16 MiB reply, the sixth would pass it.
+    await big.insertMany(Array.from({ length: 10 }, (_, i) => ({ i, pad: 'x'.repeat(3 * MiB) })));
+    const first = await db.command({ find: 'standin_batches', batchSize: 100 });
+    expect(first.cursor.firstBatch).toHaveLength(5);
+    const more = await db.command({ getMore: first.cursor.id, collection: 'standin_batches' });
+    expect(more.cursor.nextBatch).toHaveLength(5);
+    // What a client reads is unchanged: every document, in order.
+    expect((await big.find({}, { projection: { i: 1 } }).toArray()).map((doc) => doc.i)).toEqual([...Array(10).keys()]);
+    // Without a batchSize, 101 documents first; the backend's own reads (a count) still see every one.
+    const small = db.collection('standin_small');
+    await small.insertMany(Array.from({ length: 150 }, (_, i) => ({ i })));
+    expect((await db.command({ find: 'standin_small' })).cursor.firstBatch).toHaveLength(101);
+    expect(await small.countDocuments({})).toBe(150);
+  });
+
   it('TTL indexes expire documents as mongod does: dates older than the age, within the partial filter only', async () => {
     const events = ours.db.collection('ttl_probe');
     await events.createIndex({ doneAt: 1 }, { name: 'ttl', expireAfterSeconds: 2, partialFilterExpression: { done: true } });

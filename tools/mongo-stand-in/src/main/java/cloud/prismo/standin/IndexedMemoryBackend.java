@@ -4,7 +4,9 @@ import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.Cursor;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.QueryResult;
@@ -15,6 +17,7 @@ import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.bson.ObjectId;
 import de.bwaldvogel.mongo.oplog.NoopOplog;
 import de.bwaldvogel.mongo.oplog.Oplog;
+import io.netty.channel.Channel;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -122,6 +125,21 @@ public final class IndexedMemoryBackend extends MemoryBackend {
             }
         }
 
+        /**
+         * A client's find without batchSize gets mongod's first batch, 101 documents; the collection then caps
+         * that batch, and every getMore, at 16 MiB ({@link NarrowingCollection#createQueryResult}). The
+         * backend's own queries (counts, aggregations) pass no batchSize and keep reading everything.
+         */
+        @Override
+        public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver resolver, Oplog oplog) {
+            if (command.equalsIgnoreCase("find") && !query.containsKey("batchSize")) {
+                Document withBatch = query.clone();
+                withBatch.put("batchSize", NarrowingCollection.DEFAULT_FIRST_BATCH);
+                return super.handleCommand(channel, command, withBatch, resolver, oplog);
+            }
+            return super.handleCommand(channel, command, query, resolver, oplog);
+        }
+
         @Override
         protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
             return new NarrowingCollection(this, collectionName, options, cursorRegistry);
@@ -134,8 +152,37 @@ public final class IndexedMemoryBackend extends MemoryBackend {
     }
 
     static final class NarrowingCollection extends MemoryCollection {
+        /** mongod's first batch of a find without batchSize. */
+        static final int DEFAULT_FIRST_BATCH = 101;
+
         NarrowingCollection(MongoDatabase database, String collectionName, CollectionOptions options, CursorRegistry cursorRegistry) {
             super(database, collectionName, options, cursorRegistry);
+        }
+
+        /**
+         * A find's first reply as mongod sends it: its batchSize documents (101 when the client gives none,
+         * {@link IndexedDatabase#handleCommand}), under 16 MiB, the rest behind a cursor whose getMores are
+         * capped the same way ({@link ByteCappedCursor}). Upstream sends every match in one reply. Without a
+         * batchSize (the backend's own queries) everything is returned, as upstream does.
+         */
+        @Override
+        protected QueryResult createQueryResult(List<Document> matched, int batchSize) {
+            if (batchSize <= 0) {
+                return super.createQueryResult(matched, batchSize);
+            }
+            int first = ByteCappedCursor.fitting(matched, batchSize);
+            List<Document> rest = matched.subList(first, matched.size());
+            if (rest.isEmpty()) {
+                return new QueryResult(matched);
+            }
+            return new QueryResult(matched.subList(0, first), createCursor(rest));
+        }
+
+        @Override
+        protected Cursor createCursor(List<Document> remaining) {
+            Cursor cursor = new ByteCappedCursor(cursorRegistry.generateCursorId(), remaining);
+            cursorRegistry.add(cursor);
+            return cursor;
         }
 
         @Override
