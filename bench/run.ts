@@ -26,6 +26,7 @@ const { values } = parseArgs({
     million: { type: 'boolean', default: false },
     'payload-kib': { type: 'string' },
     'two-processors': { type: 'boolean', default: false },
+    'no-baselines': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -41,6 +42,8 @@ const settings = {
   floorDocuments: smoke ? 100 : 2_000,
   batchItems: smoke ? 10 : 100,
   twoProcessors: (values['two-processors'] ?? false) && !smoke,
+  /** The drain's processor runs alone, without its ceilings and floor (for before/after comparisons). */
+  baselines: !(values['no-baselines'] ?? false),
   /** Metadata added to each drained document: large documents, against BATCH_MAX_BYTES. */
   payloadBytes: number(values['payload-kib'], 0) * 1024,
 };

@@ -2,12 +2,11 @@
 // embedded PostgreSQL and the test ladder's MongoDB), fresh databases per scenario, and statistics.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Role, type System, startSystem } from '../src/cli/system.js';
 import { loadSettings } from '../src/config/config.js';
 import { createLogger } from '../src/config/logger.js';
@@ -15,7 +14,10 @@ import { migrate } from '../src/db/migrate.js';
 import { connectPostgres, type Database, withDatabase } from '../src/db/postgres.js';
 import { resolveMongo } from '../src/dev/mongo-resolver.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/raw-store/collections.js';
+import { processorNodeOptions } from '../test/support/compose.js';
 import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
+
+export { processorNodeOptions };
 
 export interface BenchEnv {
   pgServerUrl: string;
@@ -130,25 +132,26 @@ async function peakRssOf(pid: number): Promise<number> {
   return Math.round((kib / 1024) * 10) / 10;
 }
 
-/** The processor's Node flags: PROCESSOR_NODE_OPTIONS when set, else the processor service's in docker-compose.yml. */
-export function processorNodeOptions(): string {
-  if (process.env.PROCESSOR_NODE_OPTIONS !== undefined) return process.env.PROCESSOR_NODE_OPTIONS;
-  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: { processor: { environment?: Record<string, string> } };
-  };
-  return compose.services.processor.environment?.NODE_OPTIONS ?? '';
+/** process.memoryUsage() in MiB, as bench/memory-probe.mjs writes it. */
+type MemoryFields = Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>;
+export interface MemoryProbe {
+  atPeakRss: MemoryFields;
+  peaks: MemoryFields;
 }
 
 /**
  * `prismo process`, the compiled processor as it runs in production, in its own process: its peak RSS is
  * its own (not the harness's), and it has its own event loop, as a deployment's processors do. Resolves
- * once it says it runs; `stop()` sends SIGTERM (the processor drains) and returns the peak RSS in MiB.
+ * once it says it runs; `stop()` sends SIGTERM (the processor drains) and returns the peak RSS in MiB (VmHWM)
+ * and what bench/memory-probe.mjs saw inside the process: the sample of highest RSS and each field's peak.
  */
 export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, knobs: Record<string, string>) {
   // Node and V8 flags for the processor alone: as deployed (docker-compose.yml) unless PROCESSOR_NODE_OPTIONS
   // says otherwise (empty: V8's defaults; --cpu-prof; docs/benchmarks.md).
   const flags = processorNodeOptions().split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...flags, join(ROOT, 'bin/prismo.js'), 'process'], {
+  const probeFile = join(tmpdir(), `prismo-memory-${process.pid}-${worker}-${randomBytes(3).toString('hex')}.json`);
+  const probe = ['--import', pathToFileURL(join(ROOT, 'bench/memory-probe.mjs')).href];
+  const child = spawn(process.execPath, [...flags, ...probe, join(ROOT, 'bin/prismo.js'), 'process'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -160,6 +163,7 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
       LOG_LEVEL: 'info',
       OPS_PORT: '0',
       NODE_OPTIONS: '', // not the harness's
+      PRISMO_MEMORY_PROBE: probeFile,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -180,7 +184,9 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
       child.kill('SIGTERM');
       const code = await exited;
       if (code !== 0) throw new Error(`prismo process exited with ${code} on SIGTERM`);
-      return peakMiB;
+      const memory = JSON.parse(await readFile(probeFile, 'utf8')) as MemoryProbe;
+      await rm(probeFile, { force: true });
+      return { peakMiB, memory };
     },
   };
 }

@@ -17,7 +17,15 @@ import { writeLogs } from '../../src/raw-store/write-logs.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { envelopeOf } from '../envelope.js';
 import type { ScenarioResult } from '../report.js';
-import { type BenchEnv, type Databases, freshDatabases, percentile, processorNodeOptions, spawnProcessor } from '../support.js';
+import {
+  type BenchEnv,
+  type Databases,
+  freshDatabases,
+  type MemoryProbe,
+  percentile,
+  processorNodeOptions,
+  spawnProcessor,
+} from '../support.js';
 
 async function preload(dbs: Databases, count: number, padBytes: number): Promise<void> {
   for (let from = 0; from < count; from += 5_000) {
@@ -46,9 +54,11 @@ async function drainWithProcessors(env: BenchEnv, count: number, processors: num
       intervalMs: 50,
     });
     const seconds = (performance.now() - started) / 1000;
-    const peaks = await Promise.all(running.map((p) => p.stop()));
+    const stopped = await Promise.all(running.map((p) => p.stop()));
     const rows = await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number);
-    return { rate: count / seconds, seconds, peakRssMiB: Math.max(...peaks), rows };
+    // The processor of highest peak: its RSS and, inside it, what the probe saw at that RSS.
+    const top = stopped.reduce((a, b) => (b.peakMiB > a.peakMiB ? b : a));
+    return { rate: count / seconds, seconds, peakRssMiB: top.peakMiB, memory: top.memory, rows };
   } finally {
     await dbs.drop();
   }
@@ -142,33 +152,48 @@ async function floor(env: BenchEnv, count: number, padBytes: number) {
   }
 }
 
+/** Where the memory was at the peak: V8's heap (used of total), Buffers outside it, and the highest of each. */
+const memoryNote = ({ atPeakRss: at, peaks }: MemoryProbe) =>
+  `at it: heap ${at.heapUsed}/${at.heapTotal}, external ${at.external} (array buffers ${at.arrayBuffers}); ` +
+  `peaks: heap used ${peaks.heapUsed}, external ${peaks.external} MiB`;
+
 export async function drainScenario(
   env: BenchEnv,
   {
     documents,
     floorDocuments,
     twoProcessors,
+    baselines,
     payloadBytes,
     knobs,
-  }: { documents: number; floorDocuments: number; twoProcessors: boolean; payloadBytes: number; knobs: Record<string, string> },
+  }: {
+    documents: number;
+    floorDocuments: number;
+    twoProcessors: boolean;
+    baselines: boolean;
+    payloadBytes: number;
+    knobs: Record<string, string>;
+  },
 ): Promise<ScenarioResult> {
   const one = await drainWithProcessors(env, documents, 1, knobs, payloadBytes);
   const two = twoProcessors ? await drainWithProcessors(env, documents, 2, knobs, payloadBytes) : undefined;
-  const batchSize = Number(knobs.BATCH_MAX_SIZE);
-  const top = await ceiling(env, documents, batchSize, payloadBytes);
-  const mongoTop = await mongoCeiling(env, documents, batchSize, Number(knobs.BATCH_MAX_BYTES), payloadBytes);
-  const bottom = await floor(env, floorDocuments, payloadBytes);
   const processorRow = (count: number, run: typeof one) => ({
     scenario: 'drain',
     variant: `processor x${count}, ${documents} docs`,
     throughput: run.rate,
     unit: 'docs/s',
     peakRssMiB: run.peakRssMiB,
-    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows; RSS: the processor process's peak; node flags: ${processorNodeOptions() || 'none'}`,
+    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows; RSS: the processor process's peak (${memoryNote(run.memory)}); node flags: ${processorNodeOptions() || 'none'}`,
   });
+  const processorRows = [processorRow(1, one), ...(two ? [processorRow(2, two)] : [])];
+  const twoOverOne = two ? [{ scenario: 'drain', what: '2 processors / 1', value: two.rate / one.rate }] : [];
+  if (!baselines) return { measurements: processorRows, ratios: twoOverOne };
+  const batchSize = Number(knobs.BATCH_MAX_SIZE);
+  const top = await ceiling(env, documents, batchSize, payloadBytes);
+  const mongoTop = await mongoCeiling(env, documents, batchSize, Number(knobs.BATCH_MAX_BYTES), payloadBytes);
+  const bottom = await floor(env, floorDocuments, payloadBytes);
   const measurements = [
-    processorRow(1, one),
-    ...(two ? [processorRow(2, two)] : []),
+    ...processorRows,
     {
       scenario: 'drain',
       variant: 'PostgreSQL ceiling: bare multi-row INSERT',
@@ -193,7 +218,7 @@ export async function drainScenario(
       { scenario: 'drain', what: 'processor / PostgreSQL ceiling', value: one.rate / top.rate },
       { scenario: 'drain', what: 'processor / MongoDB ceiling', value: one.rate / mongoTop.rate },
       { scenario: 'drain', what: 'processor / naive floor', value: one.rate / bottom.rate },
-      ...(two ? [{ scenario: 'drain', what: '2 processors / 1', value: two.rate / one.rate }] : []),
+      ...twoOverOne,
     ],
   };
 }
