@@ -6,6 +6,7 @@ import type { ProcessorSettings } from '../config/config.js';
 import { classifyChangeStreamError } from '../db/mongo-errors.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { findWaitingIds } from '../raw-store/find-waiting.js';
+import { watchInserts } from '../raw-store/watch-inserts.js';
 import { changeStream$ } from '../streams/change-stream.js';
 import type { InFlight } from '../streams/in-flight.js';
 import type { Candidate } from '../streams/pipeline.js';
@@ -41,8 +42,7 @@ export function changes$({
   if (!settings.changeStream) return new Subject<never>();
   return changeStream$({
     classify: classifyChangeStreamError,
-    open: (token) =>
-      mongo.raw.watch([{ $match: { operationType: 'insert' } }], token === undefined ? {} : { resumeAfter: token as never }) as never,
+    open: (token) => watchInserts(mongo.raw, token) as never,
     resumeToken,
     retryBaseMs: settings.retryBaseMs,
     retryMaxMs: settings.retryMaxMs,

@@ -43,8 +43,10 @@ export async function claimBatch(
       { _id: { $in: ids.map((id) => new ObjectId(id)) }, ...claimableFilter(now) },
       { $set: { leaseOwner: worker, leaseUntil: new Date(now.getTime() + leaseMs), leaseToken } },
     );
-    // raw: each document arrives as its BSON bytes, so its size is known before it is decoded.
-    const cursor = raw.find({ leaseToken }, { raw: true }) as unknown as FindCursor<Uint8Array>;
+    // raw: each document arrives as its BSON bytes, so its size is known before it is decoded. One reply
+    // for all the ids (the server cuts it at 16 MiB): the caller sized `ids` to the budget, and a default
+    // first batch of 101 documents would cost a 500-id claim of small documents a second round trip.
+    const cursor = raw.find({ leaseToken }, { raw: true, batchSize: ids.length }) as unknown as FindCursor<Uint8Array>;
     let bytes = 0;
     for await (const document of cursor) {
       if (taken.length > 0 && bytes + document.byteLength > maxBytes) {

@@ -1,11 +1,13 @@
 // The change-stream source through the real driver: inserts arrive as candidates with resume tokens,
 // and a stream opened after a token replays exactly what followed it.
 
+import { BSON } from 'mongodb';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyChangeStreamError } from '../../src/db/mongo-errors.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
+import { watchInserts } from '../../src/raw-store/watch-inserts.js';
 import { type ChangeStreamEvent, changeStream$, type InsertEventStream } from '../../src/streams/change-stream.js';
 import { createTestMongo, mongoUri, type TestMongo, waitFor } from '../support/databases.js';
 
@@ -16,17 +18,34 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
   });
   afterAll(() => mongo?.drop());
 
-  const open = (token: unknown) =>
-    mongo.raw.watch(
-      [{ $match: { operationType: 'insert' } }],
-      token === undefined ? {} : { resumeAfter: token as never },
-    ) as unknown as InsertEventStream;
+  const open = (token: unknown) => watchInserts(mongo.raw, token) as unknown as InsertEventStream;
   const insert = async (n: number) => {
     const { insertedIds } = await mongo.raw.insertMany(
       Array.from({ length: n }, (_, i) => newRawTransaction('acme', { source: 'generic', payload: { i } }) as RawTransaction),
     );
     return Object.values(insertedIds).map((id) => id.toHexString());
   };
+
+  it('an insert event carries the id, the token and the time, never the document', async () => {
+    const stream = watchInserts(mongo.raw, undefined);
+    try {
+      // A large document (2 MiB): what the stream's cursor would hold per event if the server sent it whole.
+      const big = newRawTransaction('acme', { source: 'generic', payload: { note: 'x'.repeat(2 * 2 ** 20) } }) as RawTransaction;
+      const inserted = new Set<string>();
+      let event: Record<string, unknown> | null = null;
+      // The stream starts "from now": insert until an event arrives (each is one of ours).
+      await waitFor('an insert event', async () => {
+        inserted.add((await mongo.raw.insertOne({ ...big })).insertedId.toHexString());
+        event = (await stream.tryNext()) as Record<string, unknown> | null;
+        return event !== null;
+      });
+      expect(Object.keys(event!).sort()).toEqual(['_id', 'clusterTime', 'documentKey']);
+      expect(inserted.has((event!.documentKey as { _id: { toHexString(): string } })._id.toHexString())).toBe(true);
+      expect(BSON.calculateObjectSize(event!)).toBeLessThan(1_024);
+    } finally {
+      await stream.close();
+    }
+  });
 
   it('emits each insert with its resume token, and resuming after a token replays what followed', async () => {
     const seen: Array<{ id: string; resumeToken?: unknown }> = [];
