@@ -1,5 +1,6 @@
 // The envelope every source wraps its payload in. Only the envelope is ours to shape; the payload is
 // stored schema-free, so it is checked only for what would make storing it unsafe.
+import { calculateObjectSize } from 'bson';
 import { z } from 'zod';
 import { sourceSchema, textSchema } from './ids.js';
 import { type JsonFinding, type JsonRules, scanJson } from './json-scan.js';
@@ -35,6 +36,25 @@ export const envelopeSchema = z.strictObject({
 });
 
 export type Envelope = z.infer<typeof envelopeSchema>;
+
+/** MongoDB's cap on one document (its maxBsonObjectSize). */
+export const MONGODB_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+/** What a payload may weigh as stored: MongoDB's cap less room for the raw document's own fields (keys, lease, errors). */
+export const MAX_STORED_PAYLOAD_BYTES = MONGODB_MAX_DOCUMENT_BYTES - 64 * 1024;
+
+/**
+ * A payload's size as MongoDB stores it (BSON) when that is more than a raw document can hold, else
+ * undefined. A JSON body's length does not bound it: BSON names every array element, so `[0,0,…]` grows
+ * up to eight times. Such a payload is refused at the door (413); any stored one the processor takes.
+ */
+export function oversizedPayload(payload: Record<string, unknown>): number | undefined {
+  const bytes = calculateObjectSize(payload);
+  return bytes > MAX_STORED_PAYLOAD_BYTES ? bytes : undefined;
+}
+
+/** The problem's words for an oversized payload. */
+export const oversizedDetail = (bytes: number) =>
+  `The payload is ${bytes} bytes as stored (BSON); a document can hold at most ${MAX_STORED_PAYLOAD_BYTES} (MongoDB stores 16 MiB per document).`;
 
 /**
  * Sources whose documents are snapshots of a provider's object, sent again each time the object changes

@@ -76,7 +76,9 @@ const responses = {
   ConflictOnResource: problem(
     'A request with this Idempotency-Key is still in flight (with Retry-After), or the resource is not in a state this operation accepts (without)',
   ),
-  PayloadTooLarge: problem('The body exceeds the size limit'),
+  PayloadTooLarge: problem(
+    'The body exceeds the size limit, or its payload is more than MongoDB can store in one document (16 MiB as BSON)',
+  ),
   UnsupportedMediaType: problem('The body is not application/json'),
   UnprocessableContent: problem('This Idempotency-Key was used with a different request'),
   TooManyRequests: problem('The API key exceeded its rate limit', ['Retry-After']),

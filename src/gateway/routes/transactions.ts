@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
-import { type Envelope, envelopeSchema } from '../../domain/envelope.js';
+import { type Envelope, envelopeSchema, oversizedDetail, oversizedPayload } from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
 import { findUnsafeJson } from '../../domain/refusals.js';
 import { checkEnvelope } from '../../http/envelope-check.js';
@@ -80,6 +80,9 @@ export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions>
 
 type App = Parameters<FastifyPluginAsyncZod>[0];
 
+/** Why one batch item was refused: its validation problem, or that it is too large to store. */
+type ItemProblem = ValidationProblem | { type: string; title: string; status: number; detail: string };
+
 /** POST /api/v1/transactions: one envelope to ingestion, 202 with where to follow it. */
 function acceptOne(app: App, { ingest, statusUrlOf }: { ingest: Ingest; statusUrlOf: (id: string) => string }): void {
   app.post(
@@ -94,6 +97,8 @@ function acceptOne(app: App, { ingest, statusUrlOf }: { ingest: Ingest; statusUr
       },
     },
     async (request, reply) => {
+      const oversized = oversizedPayload(request.body.payload);
+      if (oversized !== undefined) throw new HttpProblem(413, 'document-too-large', oversizedDetail(oversized));
       const { id, duplicate } = await ingest.accept(request.tenantId, request.body);
       const statusUrl = statusUrlOf(id);
       request.log.info({ rawId: id, tenantId: request.tenantId, source: request.body.source, duplicate }, 'transaction accepted');
@@ -122,10 +127,16 @@ function acceptBatch(
       },
     },
     async (request, reply) => {
-      // Each item is checked on its own: unsafe JSON, then the envelope, then money no mapper could hold.
-      const parsed = request.body.items.map((item, index): { envelope: Envelope } | { problem: ValidationProblem } => {
+      // Each item is checked on its own: unsafe JSON, then the envelope, then money no mapper could hold,
+      // then whether MongoDB can store it.
+      const parsed = request.body.items.map((item, index): { envelope: Envelope } | { problem: ItemProblem } => {
         const unsafe = findUnsafeJson(item, ['items', index]);
-        return unsafe ? { problem: validationProblem([unsafe]) } : checkEnvelope(item, `items.${index}`);
+        const checked = unsafe ? { problem: validationProblem([unsafe]) } : checkEnvelope(item, `items.${index}`);
+        const oversized = 'envelope' in checked ? oversizedPayload(checked.envelope.payload) : undefined;
+        if (oversized === undefined) return checked;
+        return {
+          problem: { type: '/problems/document-too-large', title: 'Content Too Large', status: 413, detail: oversizedDetail(oversized) },
+        };
       });
       const valid = parsed.flatMap((result, index) => ('envelope' in result ? [{ index, envelope: result.envelope }] : []));
       const stored = await ingest.acceptMany(
@@ -134,7 +145,7 @@ function acceptBatch(
       );
       const storedByIndex = new Map(valid.map(({ index }, position) => [index, stored[position]!]));
       const results = parsed.map((result, index): z.infer<typeof batchResultSchema> => {
-        if ('problem' in result) return { index, status: 400, problem: result.problem };
+        if ('problem' in result) return { index, status: result.problem.status, problem: result.problem };
         const outcome = storedByIndex.get(index)!;
         return 'id' in outcome
           ? { index, status: 202, id: outcome.id, statusUrl: statusUrlOf(outcome.id), ...(outcome.duplicate ? { duplicate: true } : {}) }

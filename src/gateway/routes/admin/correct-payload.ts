@@ -1,6 +1,7 @@
 // POST /api/v1/admin/documents/:id/payload: an operator's correction of a failed or dead document.
 import type { Collection } from 'mongodb';
 import { z } from 'zod';
+import { oversizedDetail, oversizedPayload } from '../../../domain/envelope.js';
 import { checkEnvelope } from '../../../http/envelope-check.js';
 import { HttpProblem } from '../../../http/problem.js';
 import type { RawTransaction } from '../../../raw-store/collections.js';
@@ -33,6 +34,8 @@ export function correctPayloadRoute(app: App, { raw }: { raw: Collection<RawTran
           const checked = checkEnvelope({ source, ...(externalId ? { externalId } : {}), payload: request.body.payload }, '');
           if ('problem' in checked)
             throw new HttpProblem(400, 'validation-error', checked.problem.detail, { errors: checked.problem.errors });
+          const oversized = oversizedPayload(checked.envelope.payload);
+          if (oversized !== undefined) throw new HttpProblem(413, 'document-too-large', oversizedDetail(oversized));
           return checked.envelope.payload;
         },
       });
