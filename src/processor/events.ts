@@ -3,9 +3,10 @@
 import { EventEmitter } from 'node:events';
 import type { FeedMode } from '../domain/feed-mode.js';
 import type { BatchOutcome } from '../streams/pipeline.js';
+import type { MemoryPlan } from './memory-bound.js';
 
 export interface ProcessorEventMap {
-  started: [{ mode: FeedMode; resumed: boolean; lastCheckpointAt: Date | null; pageSize: number }];
+  started: [{ mode: FeedMode; resumed: boolean; lastCheckpointAt: Date | null; pageSize: number; memory: MemoryPlan }];
   /** A batch finished (committed, or failed beyond retry with `error` set). */
   batch: [BatchOutcome];
   /** A change event was seen; `at` is its cluster time. */

@@ -3,9 +3,15 @@ import type { Logger } from '../config/logger.js';
 import type { ProcessorEvents } from './events.js';
 
 export function logProcessorEvents(events: ProcessorEvents, logger: Logger): void {
-  events.on('started', ({ mode, resumed, pageSize }) => {
+  events.on('started', ({ mode, resumed, pageSize, memory }) => {
     if (mode === 'sweep-only') logger.info('CHANGE_STREAM=off: running on the polling sweep alone');
-    logger.info({ resumeToken: resumed, mode, pageSize }, 'processor started');
+    logger.info({ resumeToken: resumed, mode, pageSize, memory }, 'processor started');
+    if (memory.heapLimitMiB < memory.heapNeedMiB) {
+      logger.warn(
+        memory,
+        'the V8 heap limit is below what BATCH_MAX_BYTES x BATCH_CONCURRENCY needs at peak: raise --max-old-space-size or lower them (docs/operations.md)',
+      );
+    }
   });
   events.on('batch', (outcome) => {
     if (outcome.error) logger.warn(outcome, 'batch failed; its documents stay unprocessed for the sweep');

@@ -1,5 +1,6 @@
 // The processor's lifecycle: load the checkpoint, wire sources and sinks to the pure pipeline, report through
 // its events, and stop() with a drain that takes no new work, commits what it holds and gives leases back.
+import { getHeapStatistics } from 'node:v8';
 import { Subject, type Subscription, takeUntil } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
@@ -13,6 +14,7 @@ import { BatchSizer } from './batch-sizer.js';
 import { ProcessorEvents } from './events.js';
 import { Leases } from './leases.js';
 import { logProcessorEvents } from './log-events.js';
+import { memoryPlan } from './memory-bound.js';
 import { processorSinks } from './sinks.js';
 import { changes$, type SourceOptions, swept$ } from './sources.js';
 
@@ -90,6 +92,10 @@ export async function startProcessor(
     resumed: checkpoint !== undefined,
     lastCheckpointAt,
     pageSize,
+    memory: memoryPlan(
+      { batchMaxBytes: settings.batchMaxBytes, batchConcurrency: settings.batchConcurrency },
+      getHeapStatistics().heap_size_limit,
+    ),
   });
 
   return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events }) };

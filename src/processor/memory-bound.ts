@@ -1,0 +1,36 @@
+// What a processor's memory comes to for its byte budget: the bound docs/operations.md states, measured by
+// the drain benchmark with documents of 200 KiB and 2 MiB (bench/, fifth-round figures in the docs).
+const MiB = 2 ** 20;
+
+/** Peak RSS on small documents, where the budget is never reached: code, pools, the heap's headroom. */
+export const BASE_RSS_MIB = 192;
+/**
+ * How many times a byte of documents in flight is held at peak: the driver's reply and its chunks, the
+ * decoded document, the metadata's JSON, the statement's bound array, its wire buffer, garbage not yet
+ * collected. Measured 4.1-4.3 with 200 KiB and 2 MiB documents; 6 leaves room.
+ */
+export const IN_FLIGHT_COPIES = 6;
+/** The live V8 heap: 50-60 MiB on small documents, plus about four copies of the documents in flight. */
+const HEAP_BASE_MIB = 64;
+const HEAP_COPIES = 5;
+
+export interface MemoryPlan {
+  /** Peak RSS this processor stays under: BASE_RSS_MIB + IN_FLIGHT_COPIES × BATCH_MAX_BYTES × BATCH_CONCURRENCY. */
+  boundMiB: number;
+  /** The old-space size its live heap needs at peak; a smaller --max-old-space-size risks an out-of-memory crash. */
+  heapNeedMiB: number;
+  /** V8's heap limit in this process (--max-old-space-size and the rest). */
+  heapLimitMiB: number;
+}
+
+export function processorMemoryBoundMiB({ batchMaxBytes, batchConcurrency }: { batchMaxBytes: number; batchConcurrency: number }) {
+  return Math.ceil(BASE_RSS_MIB + (IN_FLIGHT_COPIES * batchMaxBytes * batchConcurrency) / MiB);
+}
+
+export function memoryPlan(settings: { batchMaxBytes: number; batchConcurrency: number }, heapLimitBytes: number): MemoryPlan {
+  return {
+    boundMiB: processorMemoryBoundMiB(settings),
+    heapNeedMiB: Math.ceil(HEAP_BASE_MIB + (HEAP_COPIES * settings.batchMaxBytes * settings.batchConcurrency) / MiB),
+    heapLimitMiB: Math.floor(heapLimitBytes / MiB),
+  };
+}
