@@ -7,7 +7,7 @@ export const BASE_RSS_MIB = 192;
 /**
  * How many times a byte of documents in flight is held at peak: the driver's reply and its chunks, the
  * decoded document, the metadata's JSON, the statement's bound array, its wire buffer, garbage not yet
- * collected. Measured 4.1-4.3 with 200 KiB and 2 MiB documents; 6 leaves room.
+ * collected. Measured 3.6-4.3 with 200 KiB and 2 MiB documents; 6 leaves room.
  */
 export const IN_FLIGHT_COPIES = 6;
 /** The live V8 heap: 50-60 MiB on small documents, plus about four copies of the documents in flight. */
