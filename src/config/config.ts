@@ -21,6 +21,26 @@ const url = (protocols: string[]) =>
 /**
  * API_KEYS lists `tenant:key` pairs separated by commas. Keys are only ever kept hashed after parsing.
  */
+/** `tenant:weight` pairs: a tenant's share of a batch relative to others' (1 when unnamed). */
+const tenantWeights = z.string().transform((value, ctx) => {
+  const weights = new Map<string, number>();
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [tenantId = '', weight = ''] = pair.split(':').map((part) => part.trim());
+    if (!isTenantId(tenantId) || !/^[1-9][0-9]{0,2}$/.test(weight)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be comma-separated tenant:weight pairs, weight an integer 1-999 (e.g. acme:3,globex:1)',
+      });
+      return z.NEVER;
+    }
+    weights.set(tenantId, Number(weight));
+  }
+  return weights;
+});
+
 const apiKeys = z.string().transform((value, ctx) => {
   const pairs = value
     .split(',')
@@ -85,6 +105,9 @@ export const envSchema = z.object({
   RETRY_BASE_MS: positiveInt.default(200),
   RETRY_MAX_MS: positiveInt.default(30_000),
   CHANGE_STREAM: z.enum(['on', 'off']).default('on'),
+  /** Batches and the sweep serve tenants in turn (`off`: first come, first served, for comparison). */
+  FAIR_SHARE: z.enum(['on', 'off']).default('on'),
+  TENANT_WEIGHTS: tenantWeights.default(new Map()),
   CHECKPOINT_HEARTBEAT_MS: positiveInt.default(10_000),
   PROCESSOR_GROUP: z.string().min(1).default('default'),
   WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
@@ -132,6 +155,8 @@ function toSettings(env: Env) {
       retryBaseMs: env.RETRY_BASE_MS,
       retryMaxMs: env.RETRY_MAX_MS,
       changeStream: env.CHANGE_STREAM === 'on',
+      fairShare: env.FAIR_SHARE === 'on',
+      tenantWeights: env.TENANT_WEIGHTS,
       checkpointHeartbeatMs: env.CHECKPOINT_HEARTBEAT_MS,
       group: env.PROCESSOR_GROUP,
       workerId: env.WORKER_ID,

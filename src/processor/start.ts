@@ -47,7 +47,10 @@ export async function startProcessor(
   const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
   // The processor's state, each with one owner: the candidates in the pipeline, the leases this worker
   // holds, and the byte budget that sizes batches.
-  const inFlight = new InFlight(pageSize);
+  // With fair share, one tenant holds at most a page less one batch, so another's fresh documents always
+  // find room (docs/processor.md).
+  const inFlight = new InFlight(pageSize, settings.fairShare ? pageSize - settings.batchMaxSize : pageSize);
+  const weightOf = (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1;
   const leases = new Leases();
   const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
   const sources: SourceOptions = {
@@ -57,6 +60,7 @@ export async function startProcessor(
     resumeToken: checkpoint?.resumeToken,
     inFlight,
     pageSize,
+    fair: settings.fairShare ? { weightOf } : undefined,
     saveCheckpoint: save,
     lastCheckpointAt: () => lastCheckpointAt,
   };
@@ -72,6 +76,7 @@ export async function startProcessor(
       retryBaseMs: settings.retryBaseMs,
       retryMaxMs: settings.retryMaxMs,
       inFlight,
+      ...(settings.fairShare ? { fair: { weightOf } } : {}),
       batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
       onRetry: (stage, error, attempt, delayMs) => events.emit('stage-retry', { stage, error, attempt, delayMs }),
     },

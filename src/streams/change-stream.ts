@@ -9,6 +9,8 @@ export interface InsertEvent {
   _id: unknown;
   documentKey: { _id: { toHexString(): string } };
   clusterTime?: { getHighBits(): number };
+  /** What the event carries of the document: its tenant, when the stream's pipeline keeps it. */
+  fullDocument?: { tenantId?: unknown };
 }
 
 /** The part of the driver's ChangeStream this source uses, in iterator mode. */
@@ -47,6 +49,9 @@ export interface ChangeStreamOptions {
   roomPollMs?: number;
 }
 
+/** Events read between two turns of the event loop. */
+const YIELD_EVERY = 64;
+
 /** Failed attempts to resume after the same token before it is given up as unusable. */
 export const TOKEN_ATTEMPTS = 3;
 
@@ -74,17 +79,23 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
         subscriber.add(poll);
       });
     const pull = async () => {
-      while (!closed) {
+      for (let read = 1; !closed; read++) {
         if ((options.room?.() ?? 1) <= 0) {
           await roomFreed();
           continue;
         }
+        // The driver hands out a buffered batch of events in microtasks: without a turn of the event loop
+        // now and then, reading through a long batch (another tenant's backlog, dropped at its cap) would
+        // hold up the batches' own I/O until the whole batch was read.
+        if (read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
         const change = await stream.next();
         if (closed) return;
         resumeToken = change._id;
         const seconds = change.clusterTime?.getHighBits();
+        const tenantId = change.fullDocument?.tenantId;
         subscriber.next({
           id: change.documentKey._id.toHexString(),
+          ...(typeof tenantId === 'string' ? { tenantId } : {}),
           via: 'stream',
           resumeToken: change._id,
           ...(seconds ? { at: new Date(seconds * 1000) } : {}),

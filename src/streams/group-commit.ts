@@ -1,14 +1,17 @@
 // Adaptive batching (group commit): a batch leaves when a slot is free and either `maxSize` items wait or the
 // oldest has waited `maxWaitMs`.
 import { Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
+import { type BatchQueue, FifoQueue } from './fair-queue.js';
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<T> {
   /** The most items in one batch; a function is asked again for each batch (a limit that adapts). */
   maxSize: number | (() => number);
   maxWaitMs: number;
   /** Batches worked on at once (the slots). */
   concurrency: number;
   scheduler: SchedulerLike;
+  /** Where items wait and in which order batches take them (default: first come, first served). */
+  queue?: BatchQueue<T>;
 }
 
 /**
@@ -16,18 +19,18 @@ export interface GroupCommitOptions {
  * grow with the load instead of queueing small ones behind each other (what bufferTime + mergeMap did: a batch
  * every window, whatever was in flight).
  */
-export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions): OperatorFunction<T, R> {
+export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions<T>): OperatorFunction<T, R> {
   const { maxSize: max, maxWaitMs, concurrency, scheduler } = options;
   const maxSize = typeof max === 'function' ? max : () => max;
   return (source) =>
     new Observable<R>((subscriber) => {
-      const queue: Array<{ item: T; at: number }> = [];
+      const queue = options.queue ?? new FifoQueue<T>();
       const running = new Subscription();
       let busy = 0;
       let sourceDone = false;
       let timer: Subscription | undefined;
 
-      const due = () => queue.length > 0 && (queue.length >= maxSize() || sourceDone || scheduler.now() - queue[0]!.at >= maxWaitMs);
+      const due = () => queue.length > 0 && (queue.length >= maxSize() || sourceDone || scheduler.now() - queue.oldestAt()! >= maxWaitMs);
       const finishIfDone = () => {
         if (sourceDone && busy === 0 && queue.length === 0) subscriber.complete();
       };
@@ -36,7 +39,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
         timer?.unsubscribe();
         timer = undefined;
         if (queue.length === 0 || busy >= concurrency) return; // a finishing batch pumps instead
-        const wait = Math.max(0, queue[0]!.at + maxWaitMs - scheduler.now());
+        const wait = Math.max(0, queue.oldestAt()! + maxWaitMs - scheduler.now());
         timer = scheduler.schedule(() => {
           timer = undefined;
           pump();
@@ -44,7 +47,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
       };
       const pump = (): void => {
         while (busy < concurrency && due()) {
-          const batch = queue.splice(0, maxSize()).map((entry) => entry.item);
+          const batch = queue.take(maxSize());
           busy++;
           const slot = new Subscription();
           running.add(slot);
@@ -66,7 +69,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
 
       const input = source.subscribe({
         next: (item) => {
-          queue.push({ item, at: scheduler.now() });
+          queue.push(item, scheduler.now());
           if (queue.length >= maxSize() || timer === undefined) pump();
         },
         error: (error: unknown) => subscriber.error(error),

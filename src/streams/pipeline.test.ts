@@ -4,6 +4,7 @@ import { map, type ObservableInput, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../domain/errors.js';
+import { InFlight } from './in-flight.js';
 import { type BatchOutcome, type Candidate, type ClaimedDoc, type PipelineOptions, pipeline, type Sinks } from './pipeline.js';
 
 interface Doc extends ClaimedDoc {
@@ -345,6 +346,47 @@ describe('pipeline', () => {
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 2, maxInFlight: 3 })).subscribe();
       scheduler.flush();
       expect(base.claimed.flat()).toEqual(['1', '2', '3']);
+    });
+  });
+
+  it("with fair share, a quiet tenant's candidates go in the next batch, not behind another tenant's backlog", () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const sinks = { ...base.sinks, writeBatch: () => cold('100ms (w|)', { w: true }) };
+      const of = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
+      // Tenant b's twelve (A to L) arrive first, then a's two; batches of four, one at a time.
+      const backlog = Object.fromEntries([...'ABCDEFGHIJKL'].map((letter, i) => [letter, of('b', `b${i}`)]));
+      const changes$ = cold('(ABCDEFGHIJKL)-(xy)|', { ...backlog, x: of('a', 'a0'), y: of('a', 'a1') });
+      const fair = { weightOf: () => 1 };
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 4, maxInFlight: 100, fair })).subscribe();
+      scheduler.flush();
+      // The first batch left before a's arrived; a's two get a batch of their own within a turn, not after
+      // b's remaining eight.
+      expect(base.claimed[0]).toEqual(['b0', 'b1', 'b2', 'b3']);
+      expect(base.claimed.slice(1, 3)).toContainEqual(['a0', 'a1']);
+      expect(base.claimed.flat()).toHaveLength(14);
+    });
+  });
+
+  it('with a per-tenant cap, one tenant never fills the pipeline: another finds room while the first is dropped', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const sinks = { ...base.sinks, writeBatch: () => cold('100ms (w|)', { w: true }) };
+      const of = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
+      const changes$ = cold('(abcdex)|', {
+        a: of('b', '1'),
+        b: of('b', '2'),
+        c: of('b', '3'),
+        d: of('b', '4'),
+        e: of('b', '5'),
+        x: of('a', '6'),
+      });
+      const inFlight = new InFlight(4, 3);
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 4, inFlight })).subscribe();
+      scheduler.flush();
+      expect(base.claimed.flat().sort()).toEqual(['1', '2', '3', '6']);
     });
   });
 

@@ -24,12 +24,15 @@ import {
 import { isPermanent } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import { backoffDelay } from './backoff.js';
+import { FairQueue } from './fair-queue.js';
 import { groupCommit } from './group-commit.js';
 import { InFlight } from './in-flight.js';
 
 /** A raw document id that may need processing, and where it was seen. */
 export interface Candidate {
   id: string;
+  /** The document's tenant, when the source knows it: batches serve tenants in turn (FairQueue). */
+  tenantId?: string;
   via: 'stream' | 'sweep';
   /** The change-stream resume token of the event, for checkpoints. */
   resumeToken?: unknown;
@@ -110,6 +113,11 @@ export interface PipelineOptions {
   batchMaxWaitMs: number;
   /** Batches worked on at once. */
   concurrency: number;
+  /**
+   * Batches serve the tenants with candidates waiting in turn, each a share by its weight (TENANT_WEIGHTS);
+   * without it, first come, first served.
+   */
+  fair?: { weightOf(tenantId: string): number };
   /** A document failing its maxAttempts-th attempt is dead-lettered. */
   maxAttempts: number;
   retryBaseMs: number;
@@ -179,13 +187,16 @@ export function pipeline<D extends ClaimedDoc, R>(
         maxWaitMs: options.batchMaxWaitMs,
         concurrency: options.concurrency,
         scheduler,
+        // Tenants in turn: a quiet tenant's candidates are not queued behind another's backlog.
+        ...(options.fair ? { queue: new FairQueue((candidate: Candidate) => candidate.tenantId ?? '', options.fair.weightOf) } : {}),
       },
     ),
   );
 }
 
 /** The one place a candidate enters the pipeline's care: once, and only while there is room. */
-const admit = (inFlight: InFlight) => concatMap((candidate: Candidate) => (inFlight.admit(candidate.id) ? of(candidate) : EMPTY));
+const admit = (inFlight: InFlight) =>
+  concatMap((candidate: Candidate) => (inFlight.admit(candidate.id, candidate.tenantId) ? of(candidate) : EMPTY));
 
 /** Runs one sink call, retrying everything but a PermanentError with backoff and jitter. */
 function withRetry<D extends ClaimedDoc, R, T>(run: Run<D, R>, stage: string, call: () => ObservableInput<T>): Observable<T> {

@@ -17,9 +17,15 @@ import {
 } from 'rxjs';
 import type { Candidate } from './pipeline.js';
 
+/**
+ * A page of waiting documents: their ids (a page as long as the limit means more wait), or the documents
+ * with their tenants and whether more wait (a fair page can be short and still leave a backlog).
+ */
+export type WaitingPage = string[] | { found: Array<{ id: string; tenantId?: string }>; full: boolean };
+
 export interface SweepOptions {
-  /** Ids of up to `limit` documents waiting to be processed, oldest first. */
-  findWaiting(limit: number): Promise<string[]> | Observable<string[]>;
+  /** Up to `limit` documents waiting to be processed, oldest first (per tenant, for a fair page). */
+  findWaiting(limit: number): Promise<WaitingPage> | Observable<WaitingPage>;
   intervalMs: number;
   pageSize: number;
   /** Delay before the next page while a backlog lasts. */
@@ -35,24 +41,25 @@ export interface SweepOptions {
 
 export function sweep$(options: SweepOptions): Observable<Candidate> {
   const scheduler = options.scheduler ?? asyncScheduler;
-  const page$ = (delayMs: number): Observable<string[]> =>
+  type Found = Array<{ id: string; tenantId?: string }>;
+  const page$ = (delayMs: number): Observable<Found> =>
     timer(delayMs, scheduler).pipe(
       concatMap(() => {
         const limit = Math.min(options.pageSize, options.room?.() ?? options.pageSize);
         // No room: the pipeline is full, so there is a backlog; look again soon.
-        if (limit <= 0) return of({ ids: [] as string[], full: true });
+        if (limit <= 0) return of({ found: [] as Found, full: true });
         return defer(() => options.findWaiting(limit)).pipe(
-          map((ids) => ({ ids, full: ids.length >= limit })),
+          map((page) => (Array.isArray(page) ? { found: page.map((id) => ({ id })), full: page.length >= limit } : page)),
           catchError((error: unknown) => {
             options.onError?.(error);
-            return of({ ids: [] as string[], full: false });
+            return of({ found: [] as Found, full: false });
           }),
         );
       }),
-      concatMap(({ ids, full }) => concat(of(ids), page$(full ? options.backlogIntervalMs : options.intervalMs))),
+      concatMap(({ found, full }) => concat(of(found), page$(full ? options.backlogIntervalMs : options.intervalMs))),
     );
   return page$(0).pipe(
-    filter((ids) => ids.length > 0),
-    mergeMap((ids) => from(ids.map((id): Candidate => ({ id, via: 'sweep' })))),
+    filter((found) => found.length > 0),
+    mergeMap((found) => from(found.map((doc): Candidate => ({ ...doc, via: 'sweep' })))),
   );
 }

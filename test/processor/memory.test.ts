@@ -2,19 +2,15 @@
 // (docker-compose.yml's Node flags), its own process, drains 200 MiB of 200 KiB documents arriving through
 // the change stream while it runs, and its peak RSS, read from the kernel, stays under the bound
 // docs/operations.md states for its BATCH_MAX_BYTES and BATCH_CONCURRENCY.
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { processorMemoryBoundMiB } from '../../src/processor/memory-bound.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
-import { processorNodeOptions } from '../support/compose.js';
 import { mongoUri, waitFor } from '../support/databases.js';
+import { startProcessorProcess } from '../support/processor-process.js';
 import { useSystem } from '../support/system.js';
 
-const CLI = fileURLToPath(new URL('../../bin/prismo.js', import.meta.url));
 const MiB = 2 ** 20;
 
 /** The kernel's record of a process's peak resident memory (VmHWM), in MiB. */
@@ -28,29 +24,13 @@ describe.skipIf(!mongoUri || process.platform !== 'linux')('processor memory', (
 
   it('holding large documents, a processor stays under the bound its byte budget sets', async () => {
     const settings = { BATCH_MAX_BYTES: String(2 * MiB), BATCH_CONCURRENCY: '2' };
-    const child = spawn(process.execPath, [...processorNodeOptions().split(/\s+/).filter(Boolean), CLI, 'process'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        MONGODB_URI: mongoUri!,
-        MONGODB_DB: sys.mongo.dbName,
-        DATABASE_URL: sys.pg.url,
-        WORKER_ID: 'memory',
-        LOG_LEVEL: 'info',
-        OPS_PORT: '0',
-        POLL_INTERVAL_MS: '500',
-        ...settings,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const processor = await startProcessorProcess(
+      { mongoDb: sys.mongo.dbName, pgUrl: sys.pg.url },
+      { WORKER_ID: 'memory', POLL_INTERVAL_MS: '500', ...settings },
+    );
     sys.defer(async () => {
-      child.kill('SIGKILL');
-      await exited;
-    });
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => line.includes('"prismo is running"') && resolve());
-      void exited.then((code) => reject(new Error(`prismo process exited with ${code} before it ran`)));
+      processor.child.kill('SIGKILL');
+      await processor.exited;
     });
 
     // 1,000 documents of 200 KiB (200 MiB, far more than the bound) sent while it runs, 10 MiB at a time.
@@ -77,10 +57,9 @@ describe.skipIf(!mongoUri || process.platform !== 'linux')('processor memory', (
       async () => (await sys.pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number)) === count,
       { timeoutMs: 120_000, intervalMs: 250 },
     );
-    const peak = await peakRssMiB(child.pid!);
+    const peak = await peakRssMiB(processor.child.pid!);
     const bound = processorMemoryBoundMiB({ batchMaxBytes: 2 * MiB, batchConcurrency: 2 });
     expect(peak, `peak RSS ${peak.toFixed(1)} MiB, bound ${bound} MiB`).toBeLessThanOrEqual(bound);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await processor.stop()).toBe(0);
   });
 });

@@ -26,7 +26,7 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
     return Object.values(insertedIds).map((id) => id.toHexString());
   };
 
-  it('an insert event carries the id, the token and the time, never the document', async () => {
+  it('an insert event carries the id, the token, the time and the tenant, never the document', async () => {
     const stream = watchInserts(mongo.raw, undefined);
     try {
       // A large document (2 MiB): what the stream's cursor would hold per event if the server sent it whole.
@@ -39,7 +39,8 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
         event = (await stream.tryNext()) as Record<string, unknown> | null;
         return event !== null;
       });
-      expect(Object.keys(event!).sort()).toEqual(['_id', 'clusterTime', 'documentKey']);
+      expect(Object.keys(event!).sort()).toEqual(['_id', 'clusterTime', 'documentKey', 'fullDocument']);
+      expect(event!.fullDocument).toEqual({ tenantId: 'acme' });
       expect(inserted.has((event!.documentKey as { _id: { toHexString(): string } })._id.toHexString())).toBe(true);
       expect(BSON.calculateObjectSize(event!)).toBeLessThan(1_024);
     } finally {

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { FairQueue, FifoQueue } from './fair-queue.js';
+
+const tenantOf = (item: string) => item.split('-')[0]!;
+const fill = (queue: FairQueue<string> | FifoQueue<string>, tenant: string, count: number, at = 0) => {
+  for (let i = 0; i < count; i++) queue.push(`${tenant}-${i}`, at + i);
+};
+const countBy = (items: string[]) => {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[tenantOf(item)] = (counts[tenantOf(item)] ?? 0) + 1;
+  return counts;
+};
+
+describe('FairQueue', () => {
+  it("gives a quiet tenant's few items a batch of their own within a turn of another tenant's backlog", () => {
+    const queue = new FairQueue(tenantOf);
+    fill(queue, 'b', 40_000);
+    fill(queue, 'a', 10, 50_000);
+    const batches = [queue.take(500), queue.take(500)];
+    // One of the next two batches is b's, half a batch while a waits too; the other is a's ten, in arrival
+    // order, and nothing else.
+    const mine = batches.find((batch) => batch[0]!.startsWith('a-'))!;
+    expect(mine).toEqual(Array.from({ length: 10 }, (_, i) => `a-${i}`));
+    expect(countBy(batches.find((batch) => batch !== mine)!)).toEqual({ b: 250 });
+    expect(queue.length).toBe(40_000 - 250);
+    // Alone again, b's batches are whole.
+    expect(queue.take(500)).toHaveLength(500);
+  });
+
+  it('tenants with less than a batch waiting share one; backlogs alternate half batches while others wait, by weight', () => {
+    const queue = new FairQueue(tenantOf, (tenant) => (tenant === 'a' ? 2 : 1));
+    fill(queue, 'a', 1_000);
+    fill(queue, 'b', 1_000);
+    fill(queue, 'c', 30);
+    fill(queue, 'd', 40);
+    const batches = Array.from({ length: 5 }, () => countBy(queue.take(100)));
+    expect(batches).toEqual([{ a: 50 }, { a: 50 }, { b: 50 }, { c: 30, d: 40 }, { a: 50 }]);
+  });
+
+  it('never loses or repeats an item, and knows its oldest', () => {
+    const queue = new FairQueue(tenantOf);
+    fill(queue, 'a', 7, 100);
+    fill(queue, 'b', 3, 50);
+    fill(queue, 'c', 11, 200);
+    expect(queue.oldestAt()).toBe(50);
+    const all: string[] = [];
+    while (queue.length > 0) all.push(...queue.take(4));
+    expect(new Set(all).size).toBe(21);
+    expect(all).toHaveLength(21);
+    expect(queue.oldestAt()).toBeUndefined();
+  });
+
+  it('FifoQueue keeps arrival order', () => {
+    const queue = new FifoQueue<string>();
+    fill(queue, 'b', 3);
+    fill(queue, 'a', 2, 10);
+    expect(queue.take(4)).toEqual(['b-0', 'b-1', 'b-2', 'a-0']);
+    expect(queue.oldestAt()).toBe(11);
+  });
+});

@@ -1,0 +1,108 @@
+// The candidates waiting for a batch, one line per tenant, served in turn: a tenant with ten waiting
+// documents is served in the next batch whatever another tenant's backlog.
+
+/** What group commit needs of its queue: add at the back, take a batch, and how old the oldest is. */
+export interface BatchQueue<T> {
+  push(item: T, at: number): void;
+  readonly length: number;
+  /** When the oldest waiting item arrived; undefined when empty. */
+  oldestAt(): number | undefined;
+  take(count: number): T[];
+}
+
+/** First come, first served. */
+export class FifoQueue<T> implements BatchQueue<T> {
+  readonly #items: Array<{ item: T; at: number }> = [];
+  push(item: T, at: number): void {
+    this.#items.push({ item, at });
+  }
+  get length(): number {
+    return this.#items.length;
+  }
+  oldestAt(): number | undefined {
+    return this.#items[0]?.at;
+  }
+  take(count: number): T[] {
+    return this.#items.splice(0, count).map((entry) => entry.item);
+  }
+}
+
+/**
+ * Batches for tenants in turn (keys, weighted): each batch starts with the next tenant in rotation. A tenant
+ * with a batch's worth waiting (a backlog) gets a batch of its own; one with less shares its batch with the
+ * next tenants that also have less than a batch waiting, never with a backlog. So a quiet tenant's few
+ * documents ride a small batch of their own, quick to commit, within a turn or two of any other tenant's
+ * backlog, and a lone tenant's batches are as full as first come, first served would make them. A tenant
+ * of weight w takes w turns in a row. Within a tenant, first come, first served; tenants leave the queue
+ * when empty, so a take costs in the tenants waiting, not in those ever seen.
+ */
+export class FairQueue<T> implements BatchQueue<T> {
+  readonly #lines = new Map<string, Array<{ item: T; at: number }>>();
+  #length = 0;
+  /** Whose turn it is, how many turns in a row it has had, and where it stood if it has left the queue. */
+  #turn: { key: string | undefined; taken: number; vacated: number } = { key: undefined, taken: 0, vacated: 0 };
+
+  constructor(
+    private readonly keyOf: (item: T) => string,
+    private readonly weightOf: (key: string) => number = () => 1,
+  ) {}
+
+  push(item: T, at: number): void {
+    const key = this.keyOf(item);
+    const line = this.#lines.get(key);
+    if (line) line.push({ item, at });
+    else this.#lines.set(key, [{ item, at }]);
+    this.#length++;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  oldestAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const line of this.#lines.values()) if (oldest === undefined || line[0]!.at < oldest) oldest = line[0]!.at;
+    return oldest;
+  }
+
+  take(count: number): T[] {
+    const keys = [...this.#lines.keys()];
+    if (keys.length === 0 || count <= 0) return [];
+    const first = this.#next(keys);
+    const order = [...keys.slice(first), ...keys.slice(0, first)];
+    // While other tenants wait too, a backlog's batch is half a batch: slots free twice as often, so the
+    // others' turns come sooner and their batches do not queue behind long ones.
+    const size = keys.length > 1 && this.#lines.get(order[0]!)!.length >= count ? Math.ceil(count / 2) : count;
+    const taken: T[] = [];
+    for (const [i, key] of order.entries()) {
+      const line = this.#lines.get(key)!;
+      // After the tenant whose turn it is, only tenants without a backlog of their own join its batch.
+      if (i > 0 && line.length >= count) continue;
+      this.#shift(key, line, size - taken.length, taken);
+      if (taken.length >= size) break;
+    }
+    return taken;
+  }
+
+  /** The index in `keys` of the tenant whose turn it is: the same one up to its weight, then the next. */
+  #next(keys: string[]): number {
+    const current = this.#turn.key === undefined ? -1 : keys.indexOf(this.#turn.key);
+    if (current >= 0 && this.#turn.taken < this.weightOf(this.#turn.key!)) {
+      this.#turn.taken++;
+      return current;
+    }
+    // The tenant after the current one; if that one has left the queue, the one now where it stood.
+    const index = (current >= 0 ? current + 1 : this.#turn.vacated) % keys.length;
+    this.#turn = { key: keys[index], taken: 1, vacated: 0 };
+    return index;
+  }
+
+  #shift(key: string, line: Array<{ item: T; at: number }>, count: number, into: T[]): void {
+    const share = Math.min(line.length, count);
+    for (const { item } of line.splice(0, share)) into.push(item);
+    this.#length -= share;
+    if (line.length > 0) return;
+    if (key === this.#turn.key) this.#turn.vacated = [...this.#lines.keys()].indexOf(key);
+    this.#lines.delete(key);
+  }
+}
