@@ -25,14 +25,17 @@ export interface SourceOptions {
   /** Candidates held by the pipeline now; the sources take no more than the room left. */
   inFlight: Pick<InFlight, 'room' | 'roomFor' | 'isBusy'>;
   pageSize: number;
-  /** The sweep serves tenants in turn, each a share of a page by its weight. */
+  /** The sweep reaches every tenant with documents waiting, not only the oldest documents' (fair share). */
   fair: { weightOf(tenantId: string): number } | undefined;
+  /** Tenants the change stream has shown, and when last: the sweep asks for theirs on their own at once. */
+  tenantsSeen: Map<string, number>;
   saveCheckpoint(resumeToken: unknown): Promise<void>;
   /** When the resume token was last stored, for the warning about a gap. */
   lastCheckpointAt(): Date | null;
 }
 
 export function changes$({
+  tenantsSeen,
   mongo,
   settings,
   events,
@@ -70,41 +73,32 @@ export function changes$({
   }).pipe(
     tap((candidate) => {
       if (candidate.at) events.emit('change-seen', { at: candidate.at });
+      if (candidate.tenantId !== undefined) tenantsSeen.set(candidate.tenantId, Date.now());
     }),
   );
 }
 
-/** How stale the sweep's list of tenants with waiting documents may be while a backlog lasts. */
-const TENANTS_REFRESH_MS = 250;
+/** How long a tenant seen on the change stream stays among those the sweep asks for on their own. */
+const SIGHTING_MS = 10_000;
 
-export function swept$({ mongo, settings, events, inFlight, pageSize, fair }: SourceOptions): Observable<Candidate> {
-  // The tenants with waiting documents: asked again after a page that found the backlog done (the sweep's
-  // quiet rhythm, once a poll interval) and at least every TENANTS_REFRESH_MS during a backlog, so that a
-  // tenant whose documents arrive while another's backlog drains is among the next pages' within that
-  // (on mongod a distinct scan: one index key per tenant). Pages rotate through them.
-  let tenants: { at: number; list: Promise<string[]> } | undefined;
+export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tenantsSeen }: SourceOptions): Observable<Candidate> {
+  // The tenants known to have documents waiting: a distinct once a poll interval (on mongod a distinct scan,
+  // one index key per tenant), and every tenant the change stream has shown lately, at once.
+  let waiting: { at: number; list: Promise<string[]> } | undefined;
   let page = 0;
-  const waitingTenants = () => {
-    if (!tenants || Date.now() - tenants.at >= Math.min(settings.pollIntervalMs, TENANTS_REFRESH_MS)) {
+  const knownTenants = async () => {
+    if (!waiting || Date.now() - waiting.at >= settings.pollIntervalMs) {
       const list = findWaitingTenants(mongo.raw);
-      tenants = { at: Date.now(), list };
-      list.catch(() => (tenants = undefined));
+      waiting = { at: Date.now(), list };
+      list.catch(() => (waiting = undefined));
     }
-    return tenants.list;
+    for (const [tenant, at] of tenantsSeen) if (Date.now() - at >= SIGHTING_MS) tenantsSeen.delete(tenant);
+    return [...new Set([...(await waiting.list), ...tenantsSeen.keys()])].sort();
   };
-  const fairPage = async (limit: number, weightOf: (tenantId: string) => number) => {
-    const found = await findWaitingFair(mongo.raw, {
-      limit,
-      tenants: await waitingTenants(),
-      start: page++,
-      roomFor: (tenant) => inFlight.roomFor(tenant),
-      weightOf,
-    });
-    if (!found.full) tenants = undefined;
-    return found;
-  };
+  const fairPage = async (limit: number) =>
+    findWaitingFair(mongo.raw, { limit, tenants: await knownTenants(), start: page++, roomFor: (tenant) => inFlight.roomFor(tenant) });
   return sweep$({
-    findWaiting: (limit) => (fair ? fairPage(limit, fair.weightOf) : findWaitingIds(mongo.raw, limit)),
+    findWaiting: (limit) => (fair ? fairPage(limit) : findWaitingIds(mongo.raw, limit)),
     intervalMs: settings.pollIntervalMs,
     pageSize,
     backlogIntervalMs: Math.max(settings.batchMaxWaitMs, 100),

@@ -61,6 +61,7 @@ export async function startProcessor(
     inFlight,
     pageSize,
     fair: settings.fairShare ? { weightOf } : undefined,
+    tenantsSeen: new Map(),
     saveCheckpoint: save,
     lastCheckpointAt: () => lastCheckpointAt,
   };

@@ -25,39 +25,48 @@ export async function findWaitingTenants(raw: Collection<RawTransaction>): Promi
   }
 }
 
-/** At most this many tenants' queries in one page; the next page starts where this one stopped. */
+/** At most this many tenants' own queries in one page; the next page starts where this one stopped. */
 export const TENANTS_PER_PAGE = 32;
 
 export interface FairPageOptions {
   limit: number;
-  /** The tenants with documents waiting, in a stable order; `start` rotates through them page by page. */
+  /** Tenants known to have documents waiting (a distinct, the change stream's recent tenants), stable order. */
   tenants: readonly string[];
+  /** Rotates through `tenants` page by page. */
   start: number;
   /** How many more of this tenant's documents the pipeline can take now. */
   roomFor(tenant: string): number;
-  weightOf(tenant: string): number;
   now?: Date;
 }
 
 /**
- * One page of the sweep that serves tenants in turn: each tenant (up to TENANTS_PER_PAGE, from a rotating
- * start) gets a share of the page in proportion to its weight, never more than the pipeline has room for
- * it, and its oldest claimable documents fill it (index `waiting_by_tenant`: equality on tenantId, then
- * `_id` order; the server stops after the share). `full` says that more may wait: a tenant filled its
- * share or had no room for all of it, or tenants were left for the next page.
+ * One page of the sweep that reaches every tenant: first the oldest claimable documents overall (index
+ * `waiting_by_id`, as the plain sweep), each tenant's kept up to the room the pipeline has for it; then, for
+ * the known tenants that page did not reach (up to TENANTS_PER_PAGE, from a rotating start), each one's own
+ * oldest (index `waiting_by_tenant`: equality on tenantId, then `_id` order, a walk of its own backlog that
+ * stops at its share). A lone tenant costs one query, as before; a quiet tenant behind another's backlog of a
+ * million is found by its own query. `full` says that more may wait.
  */
 export async function findWaitingFair(
   raw: Collection<RawTransaction>,
-  { limit, tenants, start, roomFor, weightOf, now = new Date() }: FairPageOptions,
+  { limit, tenants, start, roomFor, now = new Date() }: FairPageOptions,
 ): Promise<{ found: Array<{ id: string; tenantId: string }>; full: boolean }> {
-  const first = tenants.length === 0 ? 0 : start % tenants.length;
-  const order = [...tenants.slice(first), ...tenants.slice(0, first)].slice(0, TENANTS_PER_PAGE);
-  const totalWeight = order.reduce((sum, tenant) => sum + weightOf(tenant), 0);
-  const fairShares = order.map((tenant) => Math.max(1, Math.ceil((limit * weightOf(tenant)) / totalWeight)));
-  const shares = order.map((tenant, i) => Math.min(roomFor(tenant), fairShares[i]!));
   try {
+    const oldest = await raw.find(claimableFilter(now), { projection: { _id: 1, tenantId: 1 }, sort: { _id: 1 }, limit }).toArray();
+    const kept = new Map<string, number>();
+    const found: Array<{ id: string; tenantId: string }> = [];
+    for (const doc of oldest) {
+      const taken = kept.get(doc.tenantId) ?? 0;
+      kept.set(doc.tenantId, taken + 1);
+      if (taken < roomFor(doc.tenantId)) found.push({ id: doc._id.toHexString(), tenantId: doc.tenantId });
+    }
+    const first = tenants.length === 0 ? 0 : start % tenants.length;
+    const unreached = [...tenants.slice(first), ...tenants.slice(0, first)].filter((tenant) => !kept.has(tenant));
+    const asked = unreached.slice(0, TENANTS_PER_PAGE);
+    const share = Math.max(1, Math.ceil(limit / (kept.size + asked.length)));
+    const shares = asked.map((tenant) => Math.min(roomFor(tenant), share));
     const pages = await Promise.all(
-      order.map(async (tenantId, i) => {
+      asked.map(async (tenantId, i) => {
         if (shares[i]! <= 0) return [];
         const docs = await raw
           .find({ ...claimableFilter(now), tenantId }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: shares[i]! })
@@ -65,13 +74,9 @@ export async function findWaitingFair(
         return docs.map((doc) => ({ id: doc._id.toHexString(), tenantId }));
       }),
     );
-    // More may wait: tenants left for the next page, a tenant the pipeline had no room for (at its cap), or
-    // one that filled its share.
     const full =
-      tenants.length > order.length ||
-      shares.some((share, i) => share < fairShares[i]!) ||
-      pages.some((page, i) => page.length > 0 && page.length >= shares[i]!);
-    return { found: pages.flat(), full };
+      oldest.length >= limit || unreached.length > asked.length || pages.some((page, i) => page.length >= shares[i]! && shares[i]! > 0);
+    return { found: [...found, ...pages.flat()], full };
   } catch (error) {
     throw classifyMongoError(error);
   }
