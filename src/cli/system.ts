@@ -13,7 +13,7 @@ import type { Ingest } from '../gateway/ingest-port.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { createMongoIngest } from '../ingest/mongo-ingest.js';
 import { buildIngestServer } from '../ingest/server.js';
-import { createMetrics, type Metrics } from '../ops/metrics.js';
+import { boundedTenantLabel, createMetrics, type Metrics } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
 import { startProcessorReports } from '../ops/processor-reports.js';
 import { createProcessorTracker } from '../ops/processor-tracker.js';
@@ -120,7 +120,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       const build = () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, ops });
       system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port);
     }
-    if (roles.includes('gateway') && db) system.gatewayUrl = await startGateway(owner, options, { mongo, db, ingest, ops });
+    if (roles.includes('gateway') && db) system.gatewayUrl = await startGateway(owner, options, { mongo, db, ingest, ops, metrics });
     // A processor on its own still answers health checks and scrapes.
     if (roles.length === 1 && roles[0] === 'processor') {
       const build = async () => {
@@ -191,9 +191,17 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
 async function startGateway(
   owner: Owner,
   { settings, logger, roles, apiKeys }: SystemOptions,
-  { mongo, db, ingest, ops }: { mongo: MongoConnection; db: Database; ingest: Ingest; ops: (app: HttpApp) => Promise<void> },
+  {
+    mongo,
+    db,
+    ingest,
+    ops,
+    metrics,
+  }: { mongo: MongoConnection; db: Database; ingest: Ingest; ops: (app: HttpApp) => Promise<void>; metrics: Metrics },
 ): Promise<string> {
   const keys = apiKeys ?? settings.gateway.apiKeys ?? [];
+  // The tenants with a quota series of their own (ops/metrics.ts bounds them).
+  const labelled = new Set<string>();
   const remote = roles.includes('ingest') ? undefined : settings.gateway.ingestUrl;
   const accept = acceptCollections(mongo.db);
   await ensureAcceptIndexes(accept);
@@ -211,6 +219,7 @@ async function startGateway(
       gateway: settings.gateway,
       ops,
       admin: { mongo, retention: settings.mongo.retention },
+      onQuotaRefused: (tenantId, quota) => metrics.quotaRefusals.inc({ tenant: boundedTenantLabel(labelled, tenantId), quota }),
     });
   return owner.listen('gateway', build, settings.gateway.port);
 }

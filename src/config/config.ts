@@ -79,6 +79,9 @@ export const envSchema = z.object({
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
   IDEMPOTENCY_TTL_MS: positiveInt.default(86_400_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
+  /** Per tenant: documents accepted per second (a token bucket, a second's burst) and documents not yet processed. */
+  TENANT_DOCS_PER_SECOND: positiveInt.default(50_000),
+  TENANT_MAX_UNPROCESSED: positiveInt.default(2_000_000),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
@@ -142,6 +145,7 @@ function toSettings(env: Env) {
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       batchIngestMax: env.BATCH_INGEST_MAX,
+      quotas: { docsPerSecond: env.TENANT_DOCS_PER_SECOND, maxWaiting: env.TENANT_MAX_UNPROCESSED, batchMax: env.BATCH_INGEST_MAX },
     },
     ingest: { port: env.INGEST_PORT },
     processor: {

@@ -7,6 +7,7 @@ import type { Database } from '../db/postgres.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
 import type { MongoCollections, Retention } from '../raw-store/collections.js';
+import { countUnprocessed } from '../raw-store/count-unprocessed.js';
 import type { IdempotencyDoc } from './accept-collections.js';
 import type { ApiKeyVerifier } from './api-keys.js';
 import { boardPage } from './board/board-page.js';
@@ -19,6 +20,7 @@ import { strictInputPlugin } from './plugins/strict-input.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { statementsRoutes } from './routes/statements.js';
 import { transactionsRoutes } from './routes/transactions.js';
+import { type QuotaKind, TenantQuotas } from './tenant-quotas.js';
 
 export interface GatewayOptions {
   ingest: Ingest;
@@ -34,6 +36,8 @@ export interface GatewayOptions {
   ops?: (app: HttpApp) => Promise<void>;
   /** What the admin routes read and correct: the raw store's collections, and how long it keeps them. */
   admin: { mongo: MongoCollections; retention: Retention };
+  /** A quota refusal, for the metrics and the board. */
+  onQuotaRefused?: (tenantId: string, quota: QuotaKind) => void;
 }
 
 export async function buildGateway({ http, gateway, ...options }: GatewayOptions): Promise<HttpApp> {
@@ -70,19 +74,26 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
       ),
   });
   await app.register(idempotencyPlugin, { records: options.idempotencyRecords, ttlMs: gateway.idempotencyTtlMs });
+  const quotas = new TenantQuotas(gateway.quotas, {
+    countWaiting: (tenantId, limit) => countUnprocessed(options.admin.mongo.raw, tenantId, limit),
+    onRefused: options.onQuotaRefused,
+  });
+  const admit = (tenantId: string, documents: number) => quotas.admit(tenantId, documents);
   await app.register(transactionsRoutes, {
     ingest: options.ingest,
     db: options.db,
     publicBaseUrl: gateway.publicBaseUrl,
     batchIngestMax: gateway.batchIngestMax,
+    admit,
   });
   await app.register(statementsRoutes, {
     ingest: options.ingest,
     db: options.db,
     publicBaseUrl: gateway.publicBaseUrl,
     bodyLimitBytes: http.statementBodyLimitBytes,
+    admit,
   });
-  await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin });
+  await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });
   await app.register(boardPage);
   answerOtherMethods();
   if (options.ops) await options.ops(app);

@@ -7,6 +7,8 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
   rawAccepted: Counter<'source'>;
+  /** Requests refused by a tenant quota; `tenant` is one of the first QUOTA_TENANT_LABELS tenants refused, else "other". */
+  quotaRefusals: Counter<'tenant' | 'quota'>;
   outcomes: Counter<'outcome'>;
   batchSize: Histogram;
   batchDuration: Histogram;
@@ -47,6 +49,12 @@ export function createMetrics(): Metrics {
       name: 'prismo_raw_accepted_total',
       help: 'Raw documents stored (duplicates not counted)',
       labelNames: ['source'],
+      registers,
+    }),
+    quotaRefusals: new Counter({
+      name: 'prismo_quota_refusals_total',
+      help: 'Requests refused with 429 by a tenant quota (rate: documents per second; waiting: documents not yet processed)',
+      labelNames: ['tenant', 'quota'],
       registers,
     }),
     outcomes: new Counter({
@@ -103,4 +111,19 @@ export function createMetrics(): Metrics {
       }),
     },
   };
+}
+
+/** At most this many tenants get a label of their own on per-tenant metrics; later ones share "other". */
+export const QUOTA_TENANT_LABELS = 100;
+
+/**
+ * The label for a tenant on a per-tenant series: the first QUOTA_TENANT_LABELS tenants seen keep their id for
+ * the life of the process, any later one is "other", so a flood of tenants cannot grow the series without
+ * bound (Prometheus keeps every label combination ever exported).
+ */
+export function boundedTenantLabel(seen: Set<string>, tenantId: string): string {
+  if (seen.has(tenantId)) return tenantId;
+  if (seen.size >= QUOTA_TENANT_LABELS) return 'other';
+  seen.add(tenantId);
+  return tenantId;
 }

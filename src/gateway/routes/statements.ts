@@ -9,6 +9,7 @@ import { HttpProblem } from '../../http/problem.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { RAW_STATUSES } from '../../raw-store/states.js';
 import type { Ingest } from '../ingest-port.js';
+import type { Admit } from '../tenant-quotas.js';
 import { getTransactions, transactionDetailSchema } from '../transactions-query.js';
 
 const XML_TYPES = ['application/xml', 'text/xml'];
@@ -37,6 +38,8 @@ export interface StatementsRouteOptions {
   db: Database;
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** The tenant's quotas, for the file's entries (tenant-quotas.ts). */
+  admit: Admit;
 }
 
 /** The file's statements, or a 400 naming where the file stops being camt.053. */
@@ -52,7 +55,7 @@ function parseOrRefuse(xml: string): CamtDocument {
 }
 
 export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = async (app, options) => {
-  const { ingest, db, publicBaseUrl = '', bodyLimitBytes } = options;
+  const { ingest, db, publicBaseUrl = '', bodyLimitBytes, admit } = options;
   // In this plugin only: every other route stays JSON-only.
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: bodyLimitBytes }, (_request, body, done) => done(null, body));
 
@@ -76,9 +79,10 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
     },
     async (request, reply) => {
       const file = parseOrRefuse(request.body);
+      const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
+      if (entries > 0) await admit(request.tenantId, entries);
       const { id, duplicate } = await ingest.acceptStatement(request.tenantId, request.body, file);
       const statusUrl = `${publicBaseUrl}/api/v1/statements/${id}`;
-      const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
       request.log.info({ statementId: id, tenantId: request.tenantId, version: file.version, entries, duplicate }, 'statement accepted');
       return reply
         .code(202)

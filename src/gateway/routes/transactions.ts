@@ -10,6 +10,7 @@ import { checkEnvelope } from '../../http/envelope-check.js';
 import { HttpProblem, type ValidationProblem, validationProblem } from '../../http/problem.js';
 import { type RawStatusView, rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
+import type { Admit } from '../tenant-quotas.js';
 import {
   getTransaction,
   listFiltersSchema,
@@ -67,13 +68,15 @@ export interface TransactionsRouteOptions {
   db: Database;
   publicBaseUrl?: string;
   batchIngestMax: number;
+  /** The tenant's quotas: resolves when these documents may be accepted, else throws the 429 (tenant-quotas.ts). */
+  admit: Admit;
 }
 
 export const transactionsRoutes: FastifyPluginAsyncZod<TransactionsRouteOptions> = async (app, options) => {
-  const { ingest, db, publicBaseUrl = '', batchIngestMax } = options;
+  const { ingest, db, publicBaseUrl = '', batchIngestMax, admit } = options;
   const statusUrlOf = (id: string) => `${publicBaseUrl}/api/v1/transactions/${id}`;
-  acceptOne(app, { ingest, statusUrlOf });
-  acceptBatch(app, { ingest, statusUrlOf, batchIngestMax });
+  acceptOne(app, { ingest, statusUrlOf, admit });
+  acceptBatch(app, { ingest, statusUrlOf, batchIngestMax, admit });
   readOne(app, { ingest, db });
   listRows(app, { db });
 };
@@ -84,7 +87,7 @@ type App = Parameters<FastifyPluginAsyncZod>[0];
 type ItemProblem = ValidationProblem | { type: string; title: string; status: number; detail: string };
 
 /** POST /api/v1/transactions: one envelope to ingestion, 202 with where to follow it. */
-function acceptOne(app: App, { ingest, statusUrlOf }: { ingest: Ingest; statusUrlOf: (id: string) => string }): void {
+function acceptOne(app: App, { ingest, statusUrlOf, admit }: { ingest: Ingest; statusUrlOf: (id: string) => string; admit: Admit }): void {
   app.post(
     '/api/v1/transactions',
     {
@@ -99,6 +102,7 @@ function acceptOne(app: App, { ingest, statusUrlOf }: { ingest: Ingest; statusUr
     async (request, reply) => {
       const oversized = oversizedPayload(request.body.payload);
       if (oversized !== undefined) throw new HttpProblem(413, 'document-too-large', oversizedDetail(oversized));
+      await admit(request.tenantId, 1);
       const { id, duplicate } = await ingest.accept(request.tenantId, request.body);
       const statusUrl = statusUrlOf(id);
       request.log.info({ rawId: id, tenantId: request.tenantId, source: request.body.source, duplicate }, 'transaction accepted');
@@ -113,7 +117,12 @@ function acceptOne(app: App, { ingest, statusUrlOf }: { ingest: Ingest; statusUr
 /** POST /api/v1/transactions/batch: each item checked and stored on its own, 207 with a result per item. */
 function acceptBatch(
   app: App,
-  { ingest, statusUrlOf, batchIngestMax }: { ingest: Ingest; statusUrlOf: (id: string) => string; batchIngestMax: number },
+  {
+    ingest,
+    statusUrlOf,
+    batchIngestMax,
+    admit,
+  }: { ingest: Ingest; statusUrlOf: (id: string) => string; batchIngestMax: number; admit: Admit },
 ): void {
   app.post(
     '/api/v1/transactions/batch',
@@ -139,6 +148,8 @@ function acceptBatch(
         };
       });
       const valid = parsed.flatMap((result, index) => ('envelope' in result ? [{ index, envelope: result.envelope }] : []));
+      // The quotas count what would be stored: the request is refused whole (429) or admitted whole.
+      if (valid.length > 0) await admit(request.tenantId, valid.length);
       const stored = await ingest.acceptMany(
         request.tenantId,
         valid.map((v) => v.envelope),

@@ -118,7 +118,10 @@
       ...o.processors.map((p) => row([p.worker, p.group, p.mode, seconds(p.lastEventAgeSeconds), seconds(p.checkpointAgeSeconds), seconds(p.seenAgeSeconds)])),
     );
     if (o.processors.length === 0) processors.append(row(['no processor has reported in the last 30 s', '', '', '', '', '']));
-    $('tenants').tBodies[0].replaceChildren(...o.tenants.map((t) => row([t.tenantId, rate(t.acceptedPerSecond), rate(t.processedPerSecond), t.backlog])));
+    $('tenants').tBodies[0].replaceChildren(
+      ...o.tenants.map((t) => row([t.tenantId, rate(t.acceptedPerSecond), rate(t.processedPerSecond), t.backlog, `${t.refused.rate} / ${t.refused.waiting}`])),
+    );
+    $('quotas').textContent = `Quotas per tenant: ${o.quotas.docsPerSecond} documents accepted per second, ${o.quotas.maxUnprocessed} not yet processed; refusals counted by this gateway since it started.`;
     const days = (s) => (s % 86400 === 0 ? `${s / 86400} days` : `${s} s`);
     $('retention').textContent = `Retention: processed raw documents are removed ${days(o.retention.processedSeconds)} after processing, processing logs ${days(
       o.retention.logsSeconds,

@@ -6,6 +6,7 @@ import type { MongoCollections, Retention } from '../../../raw-store/collections
 import { runningProcessors } from '../../../raw-store/report-processor.js';
 import { pipelineTimeline } from '../../../raw-store/timeline.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
+import type { QuotaView } from '../../tenant-quotas.js';
 import { type App, noStore, tenantQuery } from './admin-route.js';
 
 const MODES = [...FEED_MODES, 'no processor reporting'] as const;
@@ -36,7 +37,17 @@ const overviewSchema = z.object({
       seenAgeSeconds: z.number(),
     }),
   ),
-  tenants: z.array(z.object({ tenantId: z.string(), acceptedPerSecond: z.number(), processedPerSecond: z.number(), backlog: z.number() })),
+  tenants: z.array(
+    z.object({
+      tenantId: z.string(),
+      acceptedPerSecond: z.number(),
+      processedPerSecond: z.number(),
+      backlog: z.number(),
+      /** Requests this gateway refused with 429 since it started, by quota. */
+      refused: z.object({ rate: z.number(), waiting: z.number() }),
+    }),
+  ),
+  quotas: z.object({ docsPerSecond: z.number(), maxUnprocessed: z.number() }),
   retention: z.object({ processedSeconds: z.number(), logsSeconds: z.number() }),
   timeline: z.object({
     start: z.number(),
@@ -52,7 +63,7 @@ const overviewSchema = z.object({
 /** Worker names are the installation's host names: shown to operators, numbered for a tenant's admin. */
 export function overviewRoute(
   app: App,
-  { mongo, retention, freshSeconds }: { mongo: MongoCollections; retention: Retention; freshSeconds: number },
+  { mongo, retention, freshSeconds, quotas }: { mongo: MongoCollections; retention: Retention; freshSeconds: number; quotas: QuotaView },
 ): void {
   app.get(
     '/api/v1/admin/board/overview',
@@ -107,10 +118,24 @@ export function overviewRoute(
           checkpointAgeSeconds: age(p.lastCheckpointAt),
           seenAgeSeconds: age(p.seenAt)!,
         })),
-        tenants: status.tenants,
+        ...tenantsWithRefusals(status.tenants, quotas(), tenantId),
         retention,
         timeline,
       };
     },
   );
+}
+
+/** The tenants' figures with this gateway's quota refusals, a tenant refused but idle included (one tenant's only, for its admin). */
+function tenantsWithRefusals(
+  tenants: Array<{ tenantId: string; acceptedPerSecond: number; processedPerSecond: number; backlog: number }>,
+  { docsPerSecond, maxUnprocessed, refusals }: ReturnType<QuotaView>,
+  only: string | undefined,
+) {
+  const none = { rate: 0, waiting: 0 };
+  const listed = tenants.map((t) => ({ ...t, refused: { ...(refusals.get(t.tenantId) ?? none) } }));
+  const idle = [...refusals.entries()]
+    .filter(([tenantId]) => (only === undefined || tenantId === only) && !tenants.some((t) => t.tenantId === tenantId))
+    .map(([tenantId, refused]) => ({ tenantId, acceptedPerSecond: 0, processedPerSecond: 0, backlog: 0, refused: { ...refused } }));
+  return { tenants: [...listed, ...idle], quotas: { docsPerSecond, maxUnprocessed } };
 }
