@@ -1,5 +1,7 @@
 // What a processor's memory comes to for its byte budget: the bound docs/operations.md states, measured by
 // the drain benchmark with documents of 200 KiB and 2 MiB (bench/, fifth-round figures in the docs).
+import { EXPRESS_BYTES_DIVISOR } from './sinks.js';
+
 const MiB = 2 ** 20;
 
 /** Peak RSS on small documents, where the budget is never reached: code, pools, the heap's headroom. */
@@ -15,7 +17,7 @@ const HEAP_BASE_MIB = 64;
 const HEAP_COPIES = 5;
 
 export interface MemoryPlan {
-  /** Peak RSS this processor stays under: BASE_RSS_MIB + IN_FLIGHT_COPIES × BATCH_MAX_BYTES × BATCH_CONCURRENCY. */
+  /** Peak RSS this processor stays under: BASE_RSS_MIB + IN_FLIGHT_COPIES × BATCH_MAX_BYTES × (BATCH_CONCURRENCY + 1/8). */
   boundMiB: number;
   /** The old-space size its live heap needs at peak; a smaller --max-old-space-size risks an out-of-memory crash. */
   heapNeedMiB: number;
@@ -23,14 +25,17 @@ export interface MemoryPlan {
   heapLimitMiB: number;
 }
 
+/** Batches of documents in flight at most: the slots, and fair share's express batch at an eighth of the budget. */
+const inFlightBatches = (batchConcurrency: number) => batchConcurrency + 1 / EXPRESS_BYTES_DIVISOR;
+
 export function processorMemoryBoundMiB({ batchMaxBytes, batchConcurrency }: { batchMaxBytes: number; batchConcurrency: number }) {
-  return Math.ceil(BASE_RSS_MIB + (IN_FLIGHT_COPIES * batchMaxBytes * batchConcurrency) / MiB);
+  return Math.ceil(BASE_RSS_MIB + (IN_FLIGHT_COPIES * batchMaxBytes * inFlightBatches(batchConcurrency)) / MiB);
 }
 
 export function memoryPlan(settings: { batchMaxBytes: number; batchConcurrency: number }, heapLimitBytes: number): MemoryPlan {
   return {
     boundMiB: processorMemoryBoundMiB(settings),
-    heapNeedMiB: Math.ceil(HEAP_BASE_MIB + (HEAP_COPIES * settings.batchMaxBytes * settings.batchConcurrency) / MiB),
+    heapNeedMiB: Math.ceil(HEAP_BASE_MIB + (HEAP_COPIES * settings.batchMaxBytes * inFlightBatches(settings.batchConcurrency)) / MiB),
     heapLimitMiB: Math.floor(heapLimitBytes / MiB),
   };
 }

@@ -15,6 +15,9 @@ import type { Leases } from './leases.js';
 import { writeTransactions } from './transactions-writer.js';
 import { rawInputOf, transformRaw } from './transform/index.js';
 
+/** An express batch (fair share's one batch beside the slots) holds this fraction of the byte budget. */
+export const EXPRESS_BYTES_DIVISOR = 8;
+
 export interface SinkOptions {
   mongo: MongoCollections;
   db: Database;
@@ -29,10 +32,11 @@ export interface SinkOptions {
 export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
   const worker = settings.workerId;
   return {
-    claim: async (ids) => {
-      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes: sizer.maxBytes });
+    claim: async (ids, { express }) => {
+      const maxBytes = express ? Math.floor(sizer.maxBytes / EXPRESS_BYTES_DIVISOR) : sizer.maxBytes;
+      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes });
       leases.hold(docs.map((doc) => doc.id));
-      sizer.observe(docs.map((doc) => doc.bytes));
+      if (!express) sizer.observe(docs.map((doc) => doc.bytes));
       return docs;
     },
     transform: (doc) => transformRaw(rawInputOf(doc.raw)),

@@ -78,25 +78,33 @@ export function changes$({
   );
 }
 
+/** How often the sweep asks which tenants have documents waiting, at most. */
+const DISTINCT_EVERY_MS = 250;
+
 /** How long a tenant seen on the change stream stays among those the sweep asks for on their own. */
 const SIGHTING_MS = 10_000;
 
 export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tenantsSeen }: SourceOptions): Observable<Candidate> {
-  // The tenants known to have documents waiting: a distinct once a poll interval (on mongod a distinct scan,
-  // one index key per tenant), and every tenant the change stream has shown lately, at once.
-  let waiting: { at: number; list: Promise<string[]> } | undefined;
+  // The tenants known to have documents waiting: a distinct every DISTINCT_EVERY_MS while pages come (on
+  // mongod a distinct scan, one index key per tenant; in the background, the page never waits for it), so
+  // a tenant whose change events stand behind another's backlog in the stream is found within that; and
+  // every tenant the change stream has shown lately, at once.
+  let distinct: string[] = [];
+  let distinctAt = Number.NEGATIVE_INFINITY;
   let page = 0;
-  const knownTenants = async () => {
-    if (!waiting || Date.now() - waiting.at >= settings.pollIntervalMs) {
-      const list = findWaitingTenants(mongo.raw);
-      waiting = { at: Date.now(), list };
-      list.catch(() => (waiting = undefined));
+  const knownTenants = () => {
+    if (Date.now() - distinctAt >= Math.min(settings.pollIntervalMs, DISTINCT_EVERY_MS)) {
+      distinctAt = Date.now();
+      findWaitingTenants(mongo.raw).then(
+        (tenants) => (distinct = tenants),
+        () => (distinctAt = Number.NEGATIVE_INFINITY),
+      );
     }
     for (const [tenant, at] of tenantsSeen) if (Date.now() - at >= SIGHTING_MS) tenantsSeen.delete(tenant);
-    return [...new Set([...(await waiting.list), ...tenantsSeen.keys()])].sort();
+    return [...new Set([...distinct, ...tenantsSeen.keys()])].sort();
   };
-  const fairPage = async (limit: number) =>
-    findWaitingFair(mongo.raw, { limit, tenants: await knownTenants(), start: page++, roomFor: (tenant) => inFlight.roomFor(tenant) });
+  const fairPage = (limit: number) =>
+    findWaitingFair(mongo.raw, { limit, tenants: knownTenants(), start: page++, roomFor: (tenant) => inFlight.roomFor(tenant) });
   return sweep$({
     findWaiting: (limit) => (fair ? fairPage(limit) : findWaitingIds(mongo.raw, limit)),
     intervalMs: settings.pollIntervalMs,

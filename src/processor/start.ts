@@ -47,9 +47,9 @@ export async function startProcessor(
   const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
   // The processor's state, each with one owner: the candidates in the pipeline, the leases this worker
   // holds, and the byte budget that sizes batches.
-  // With fair share, one tenant holds at most a page less one batch, so another's fresh documents always
-  // find room (docs/processor.md).
-  const inFlight = new InFlight(pageSize, settings.fairShare ? pageSize - settings.batchMaxSize : pageSize);
+  // With fair share, the tenants holding candidates share the page less a twentieth kept for a tenant
+  // arriving, so another's fresh documents always find room (docs/processor.md).
+  const inFlight = new InFlight(pageSize, settings.fairShare ? Math.ceil(pageSize / 20) : 0);
   const weightOf = (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1;
   const leases = new Leases();
   const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);

@@ -8,6 +8,11 @@ export interface BatchQueue<T> {
   /** When the oldest waiting item arrived; undefined when empty. */
   oldestAt(): number | undefined;
   take(count: number): T[];
+  /**
+   * Up to `count` items of tenants without a backlog (fewer than `backlog` waiting) other than the one
+   * whose turn it is, for an express batch beside the busy slots; none when there are none.
+   */
+  takeExpress?(count: number, backlog: number): T[];
 }
 
 /** First come, first served. */
@@ -80,6 +85,17 @@ export class FairQueue<T> implements BatchQueue<T> {
       if (i > 0 && line.length >= count) continue;
       this.#shift(key, line, size - taken.length, taken);
       if (taken.length >= size) break;
+    }
+    return taken;
+  }
+
+  takeExpress(count: number, backlog: number): T[] {
+    const taken: T[] = [];
+    for (const [key, line] of this.#lines) {
+      // Not the tenant whose turn it is (its batch is running), not a backlog.
+      if (line.length >= backlog || key === this.#turn.key) continue;
+      this.#shift(key, line, count - taken.length, taken);
+      if (taken.length >= count) break;
     }
     return taken;
   }

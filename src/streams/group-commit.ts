@@ -3,7 +3,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
 import { type BatchQueue, FifoQueue } from './fair-queue.js';
 
-export interface GroupCommitOptions<T> {
+export interface GroupCommitOptions<T, R = unknown> {
   /** The most items in one batch; a function is asked again for each batch (a limit that adapts). */
   maxSize: number | (() => number);
   maxWaitMs: number;
@@ -12,6 +12,12 @@ export interface GroupCommitOptions<T> {
   scheduler: SchedulerLike;
   /** Where items wait and in which order batches take them (default: first come, first served). */
   queue?: BatchQueue<T>;
+  /**
+   * One batch more than `concurrency`, only for items of tenants without a backlog (the queue's
+   * takeExpress), at most `maxSize` of them, run by `work`: a quiet tenant's documents start at once instead
+   * of waiting for a slot that another tenant's backlog keeps busy.
+   */
+  express?: { maxSize: number; work: (batch: T[]) => Observable<R> };
 }
 
 /**
@@ -19,20 +25,21 @@ export interface GroupCommitOptions<T> {
  * grow with the load instead of queueing small ones behind each other (what bufferTime + mergeMap did: a batch
  * every window, whatever was in flight).
  */
-export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions<T>): OperatorFunction<T, R> {
+export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions<T, R>): OperatorFunction<T, R> {
   const { maxSize: max, maxWaitMs, concurrency, scheduler } = options;
   const maxSize = typeof max === 'function' ? max : () => max;
   return (source) =>
     new Observable<R>((subscriber) => {
-      const queue = options.queue ?? new FifoQueue<T>();
+      const queue: BatchQueue<T> = options.queue ?? new FifoQueue<T>();
       const running = new Subscription();
       let busy = 0;
+      let expressBusy = false;
       let sourceDone = false;
       let timer: Subscription | undefined;
 
       const due = () => queue.length > 0 && (queue.length >= maxSize() || sourceDone || scheduler.now() - queue.oldestAt()! >= maxWaitMs);
       const finishIfDone = () => {
-        if (sourceDone && busy === 0 && queue.length === 0) subscriber.complete();
+        if (sourceDone && busy === 0 && !expressBusy && queue.length === 0) subscriber.complete();
       };
       /** While the oldest waits and a slot is free, wake up when it has waited long enough. */
       const arm = () => {
@@ -45,24 +52,31 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
           pump();
         }, wait);
       };
+      const start = (batch: T[], express: boolean) => {
+        if (express) expressBusy = true;
+        else busy++;
+        const slot = new Subscription();
+        running.add(slot);
+        slot.add(
+          (express && options.express ? options.express.work(batch) : work(batch)).subscribe({
+            next: (result) => subscriber.next(result),
+            error: (error: unknown) => subscriber.error(error),
+            complete: () => {
+              if (express) expressBusy = false;
+              else busy--;
+              running.remove(slot);
+              pump();
+              finishIfDone();
+            },
+          }),
+        );
+      };
       const pump = (): void => {
-        while (busy < concurrency && due()) {
-          const batch = queue.take(maxSize());
-          busy++;
-          const slot = new Subscription();
-          running.add(slot);
-          slot.add(
-            work(batch).subscribe({
-              next: (result) => subscriber.next(result),
-              error: (error: unknown) => subscriber.error(error),
-              complete: () => {
-                busy--;
-                running.remove(slot);
-                pump();
-                finishIfDone();
-              },
-            }),
-          );
+        while (busy < concurrency && due()) start(queue.take(maxSize()), false);
+        // Every slot busy: a tenant without a backlog need not wait for one (at most one express batch).
+        if (busy >= concurrency && !expressBusy && options.express && queue.takeExpress && queue.length > 0) {
+          const batch = queue.takeExpress(options.express.maxSize, maxSize());
+          if (batch.length > 0) start(batch, true);
         }
         arm();
       };

@@ -6,13 +6,14 @@ export class InFlight {
   readonly #perTenant = new Map<string, number>();
 
   /**
-   * At most `max` candidates held, and at most `tenantMax` of one tenant; more are dropped, not lost: the
-   * sweep finds them again. The room a tenant cannot take is kept for the others, so one tenant's backlog
-   * never fills the pipeline and a quiet tenant's fresh document finds a place.
+   * At most `max` candidates held; more are dropped, not lost: the sweep finds them again. With a `reserve`,
+   * the tenants holding candidates share `max - reserve` equally (a lone tenant takes it all), and the
+   * reserve is left for a tenant that holds none yet: one tenant's backlog never fills the pipeline, a
+   * quiet tenant's fresh document always finds a place, and two backlogs end with half each.
    */
   constructor(
     readonly max: number,
-    readonly tenantMax = max,
+    readonly reserve = 0,
   ) {}
 
   /** Takes a candidate unless it is held already, the pipeline is full or its tenant holds its most; true when taken. */
@@ -42,7 +43,10 @@ export class InFlight {
 
   /** How many more candidates of this tenant can be taken now. */
   roomFor(tenant: string): number {
-    return Math.min(this.room(), this.tenantMax - (this.#perTenant.get(tenant) ?? 0));
+    if (this.reserve === 0) return this.room();
+    const held = this.#perTenant.get(tenant) ?? 0;
+    const sharing = this.#perTenant.size + (held === 0 ? 1 : 0);
+    return Math.min(this.room(), Math.floor((this.max - this.reserve) / sharing) - held);
   }
 
   isBusy(): boolean {

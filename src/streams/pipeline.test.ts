@@ -361,15 +361,43 @@ describe('pipeline', () => {
       const fair = { weightOf: () => 1 };
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 4, maxInFlight: 100, fair })).subscribe();
       scheduler.flush();
-      // The first batch left before a's arrived; a's two get a batch of their own within a turn, not after
-      // b's remaining eight.
+      // The first batch left before a's arrived; a's two are claimed next (express batches beside the busy
+      // slot), not after b's remaining eight.
       expect(base.claimed[0]).toEqual(['b0', 'b1', 'b2', 'b3']);
-      expect(base.claimed.slice(1, 3)).toContainEqual(['a0', 'a1']);
+      expect(base.claimed.slice(1, 3).flat().sort()).toEqual(['a0', 'a1']);
       expect(base.claimed.flat()).toHaveLength(14);
     });
   });
 
-  it('with a per-tenant cap, one tenant never fills the pipeline: another finds room while the first is dropped', () => {
+  it("with fair share, a quiet tenant's documents start in an express batch while every slot is busy", () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const express: boolean[] = [];
+      const sinks = {
+        ...base.sinks,
+        claim: (ids: string[], options: { express: boolean }) => {
+          express.push(options.express);
+          return base.sinks.claim(ids, options);
+        },
+        writeBatch: () => cold('100ms (w|)', { w: true }),
+      };
+      const of = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
+      // b fills the one slot with a backlog; a's document arrives 10 ms later.
+      const backlog = Object.fromEntries([...'ABCDEFGH'].map((letter, i) => [letter, of('b', `b${i}`)]));
+      const changes$ = cold('(ABCDEFGH) 9ms x|', { ...backlog, x: of('a', 'a0') });
+      pipeline(
+        { changes$, sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler, { batchMaxSize: 4, maxInFlight: 100, concurrency: 1, fair: { weightOf: () => 1 } }),
+      ).subscribe();
+      scheduler.flush();
+      expect(base.claimed[1]).toEqual(['a0']);
+      expect(express.slice(0, 2)).toEqual([false, true]);
+    });
+  });
+
+  it('with a reserve, one tenant never fills the pipeline: another finds room while the first is dropped', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold }) => {
       const base = recordingSinks();
@@ -383,7 +411,8 @@ describe('pipeline', () => {
         e: of('b', '5'),
         x: of('a', '6'),
       });
-      const inFlight = new InFlight(4, 3);
+      // Four places, one kept for an arriving tenant: b alone takes three, a the kept one.
+      const inFlight = new InFlight(4, 1);
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 4, inFlight })).subscribe();
       scheduler.flush();
       expect(base.claimed.flat().sort()).toEqual(['1', '2', '3', '6']);

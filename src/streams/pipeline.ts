@@ -91,8 +91,11 @@ export interface Sources {
  * return promises, marble tests cold observables. Errors other than PermanentError are retried.
  */
 export interface Sinks<D extends ClaimedDoc, R> {
-  /** Atomically leases the ids not yet processed nor leased elsewhere; returns the documents now held. */
-  claim(ids: string[]): ObservableInput<D[]>;
+  /**
+   * Atomically leases the ids not yet processed nor leased elsewhere; returns the documents now held. An
+   * express batch's claim holds an eighth of the byte budget (it runs beside the BATCH_CONCURRENCY slots).
+   */
+  claim(ids: string[], options: { express: boolean }): ObservableInput<D[]>;
   /** Maps a raw document to its row; throws for a document that cannot be transformed. */
   transform(doc: D): R;
   /** Writes all rows in one transaction, idempotently; a PermanentError means some row is unacceptable. */
@@ -183,6 +186,17 @@ export function pipeline<D extends ClaimedDoc, R>(
         // Whatever happened, these ids may be offered again (if still unprocessed, the sweep will).
         runBatch(run, candidates).pipe(finalize(() => inFlight.settle(candidates.map((candidate) => candidate.id)))),
       {
+        // With fair share, quiet tenants' documents need not wait for a slot: one small batch beside them,
+        // whose claim holds an eighth of the byte budget.
+        ...(options.fair
+          ? {
+              express: {
+                maxSize: Math.max(1, Math.floor(options.batchMaxSize / 10)),
+                work: (candidates: Candidate[]) =>
+                  runBatch(run, candidates, true).pipe(finalize(() => inFlight.settle(candidates.map((candidate) => candidate.id)))),
+              },
+            }
+          : {}),
         maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
         maxWaitMs: options.batchMaxWaitMs,
         concurrency: options.concurrency,
@@ -220,7 +234,7 @@ const failureOf = <D extends ClaimedDoc>(maxAttempts: number, doc: D, error: str
 });
 
 /** One batch: claim, transform, write, then record; failing beyond retry, it ends with what was recorded. */
-function runBatch<D extends ClaimedDoc, R>(run: Run<D, R>, candidates: Candidate[]): Observable<BatchOutcome> {
+function runBatch<D extends ClaimedDoc, R>(run: Run<D, R>, candidates: Candidate[], express = false): Observable<BatchOutcome> {
   const seq = ++run.seq.started;
   const batch: Batch = {
     seq,
@@ -231,7 +245,12 @@ function runBatch<D extends ClaimedDoc, R>(run: Run<D, R>, candidates: Candidate
     recorded: { claimed: 0, processed: 0, failed: 0, dead: 0, sweepHits: 0 },
   };
   const viaSweep = new Set(candidates.filter((candidate) => candidate.via === 'sweep').map((candidate) => candidate.id));
-  return withRetry(run, 'claim', () => run.sinks.claim(candidates.map((candidate) => candidate.id))).pipe(
+  return withRetry(run, 'claim', () =>
+    run.sinks.claim(
+      candidates.map((candidate) => candidate.id),
+      { express },
+    ),
+  ).pipe(
     switchMap((docs) => {
       batch.recorded.claimed = docs.length;
       batch.recorded.sweepHits = docs.filter((doc) => viaSweep.has(doc.id)).length;
