@@ -91,14 +91,18 @@ export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tena
   // every tenant the change stream has shown lately, at once.
   let distinct: string[] = [];
   let distinctAt = Number.NEGATIVE_INFINITY;
+  let asking = false;
   let page = 0;
   const knownTenants = () => {
-    if (Date.now() - distinctAt >= Math.min(settings.pollIntervalMs, DISTINCT_EVERY_MS)) {
-      distinctAt = Date.now();
-      findWaitingTenants(mongo.raw).then(
-        (tenants) => (distinct = tenants),
-        () => (distinctAt = Number.NEGATIVE_INFINITY),
-      );
+    if (!asking && Date.now() - distinctAt >= Math.min(settings.pollIntervalMs, DISTINCT_EVERY_MS)) {
+      asking = true;
+      findWaitingTenants(mongo.raw)
+        .then((tenants) => (distinct = tenants))
+        .catch(() => undefined) // the next page asks again; meanwhile the last list and the stream's tenants serve
+        .finally(() => {
+          asking = false;
+          distinctAt = Date.now();
+        });
     }
     for (const [tenant, at] of tenantsSeen) if (Date.now() - at >= SIGHTING_MS) tenantsSeen.delete(tenant);
     return [...new Set([...distinct, ...tenantsSeen.keys()])].sort();

@@ -6,6 +6,7 @@ import { acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept
 import { createApiKey } from '../../src/gateway/api-key-store.js';
 import { mongoUri, waitFor } from '../support/databases.js';
 import { useSystem } from '../support/system.js';
+import { postAs, tenantEnvelope } from '../support/tenants.js';
 
 const KEY_A = 'quota-a-key-0123456789abcdef';
 const KEY_B = 'quota-b-key-0123456789abcdef';
@@ -13,17 +14,8 @@ const KEY_B = 'quota-b-key-0123456789abcdef';
 describe.skipIf(!mongoUri)('tenant quotas', () => {
   const sys = useSystem({ API_KEYS: `tenant-a:${KEY_A},tenant-b:${KEY_B}`, RATE_LIMIT_PER_MINUTE: '1000000', BATCH_INGEST_MAX: '100' });
 
-  const post = (url: string, key: string, path: string, body: unknown) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': key },
-      body: JSON.stringify(body),
-    });
-  const envelope = (tenant: string, i: number) => ({
-    source: 'generic',
-    externalId: `${tenant}-${i}`,
-    payload: { account: `${tenant}-acc`, amountMinor: i + 1, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' },
-  });
+  const post = postAs;
+  const envelope = tenantEnvelope;
   const batch = (tenant: string, from: number, count: number) => ({
     items: Array.from({ length: count }, (_, i) => envelope(tenant, from + i)),
   });
