@@ -1,6 +1,7 @@
 // The e2e scenario's load generator, in a process of its own so it does not share the system's event
 // loop: open-loop POSTs at a fixed rate, up to `maxOutstanding` in flight (beyond that a request is shed
-// and counted, not queued). Prints one JSON line: each accepted id with the time its 202 arrived.
+// and counted, not queued). Prints one JSON line: each accepted id with the wall-clock time its request was
+// sent, what was offered, accepted, shed and failed in each second, and the CPU the generator used.
 import { Agent, request } from 'node:http';
 import { envelopeOf } from './envelope.js';
 
@@ -46,6 +47,14 @@ function post(body: string): Promise<{ status: number; body: string }> {
 const accepted: Array<[string, number]> = [];
 let failed = 0;
 let shed = 0;
+/** Per second of the run: [offered, accepted, shed, failed]. */
+const perSecond: Array<[number, number, number, number]> = [];
+const second = () => {
+  const index = Math.floor((performance.now() - started) / 1000);
+  perSecond[index] ??= [0, 0, 0, 0];
+  return perSecond[index];
+};
+const cpuBefore = process.cpuUsage();
 const total = Math.round(spec.rate * spec.durationS);
 const started = performance.now();
 const inFlight = new Set<Promise<void>>();
@@ -53,17 +62,29 @@ let sent = 0;
 while (sent < total) {
   const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * spec.rate) + 1);
   for (; sent < due; sent++) {
+    const slot = second();
+    slot[0]++;
     if (inFlight.size >= spec.maxOutstanding) {
       shed++;
+      slot[2]++;
       continue;
     }
+    // The clock starts as the request leaves: the row cannot be committed before it.
+    const sentAt = Date.now();
     const request = post(JSON.stringify(envelopeOf(sent)))
       .then(({ status, body }) => {
-        const at = Date.now();
-        if (status !== 202) failed++;
-        else accepted.push([(JSON.parse(body) as { id: string }).id, at]);
+        if (status !== 202) {
+          failed++;
+          slot[3]++;
+        } else {
+          accepted.push([(JSON.parse(body) as { id: string }).id, sentAt]);
+          slot[1]++;
+        }
       })
-      .catch(() => void failed++)
+      .catch(() => {
+        failed++;
+        slot[3]++;
+      })
       .finally(() => inFlight.delete(request));
     inFlight.add(request);
   }
@@ -71,4 +92,6 @@ while (sent < total) {
 }
 await Promise.all(inFlight);
 agent.destroy();
-process.stdout.write(`${JSON.stringify({ accepted, failed, shed, elapsedMs: performance.now() - started })}\n`);
+const cpu = process.cpuUsage(cpuBefore);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+process.stdout.write(`${JSON.stringify({ accepted, failed, shed, perSecond, cpuSeconds, elapsedMs: performance.now() - started })}\n`);

@@ -12,6 +12,7 @@ import { parseEnv } from '../src/config/config.js';
 import { formatTables, type ScenarioResult } from './report.js';
 import { drainScenario } from './scenarios/drain.js';
 import { e2eLatencyScenario } from './scenarios/e2e-latency.js';
+import { fairnessScenario } from './scenarios/fairness.js';
 import { ingestScenario } from './scenarios/ingest.js';
 import { startBenchEnv } from './support.js';
 
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     million: { type: 'boolean', default: false },
     'payload-kib': { type: 'string' },
     'two-processors': { type: 'boolean', default: false },
+    processors: { type: 'string' },
     'no-baselines': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -37,17 +39,21 @@ const number = (text: string | undefined, fallback: number) => (text === undefin
 const settings = {
   durationS: number(values.duration, smoke ? 1 : 10),
   connections: number(values.connections, smoke ? 4 : 32),
-  rates: (values.rates ?? (smoke ? '50' : '100,1000,2000')).split(',').map(Number),
+  rates: (values.rates ?? (smoke ? '50' : '100,500,1000')).split(',').map(Number),
   documents: values.million ? 1_000_000 : number(values.documents, smoke ? 1_000 : 200_000),
   floorDocuments: smoke ? 100 : 2_000,
   batchItems: smoke ? 10 : 100,
-  twoProcessors: (values['two-processors'] ?? false) && !smoke,
+  /** How many processors drain the backlog, one drain per count (`--processors 1,2,4`; --two-processors: 1,2). */
+  processors: smoke ? [1] : (values.processors ?? (values['two-processors'] ? '1,2' : '1')).split(',').map(Number),
   /** The drain's processor runs alone, without its ceilings and floor (for before/after comparisons). */
   baselines: !(values['no-baselines'] ?? false),
+  /** The fairness scenario: tenant B's backlog, and how long tenant A sends at 10/s each time. */
+  fairnessBacklog: number(values.documents, 200_000),
+  fairnessDurationS: number(values.duration, 20),
   /** Metadata added to each drained document: large documents, against BATCH_MAX_BYTES. */
   payloadBytes: number(values['payload-kib'], 0) * 1024,
 };
-const scenarios = (values.only ?? 'drain,ingest,e2e').split(',');
+const scenarios = (values.only ?? (smoke ? 'drain,ingest,e2e' : 'drain,ingest,e2e,fairness')).split(',');
 // The processor's knobs are the product's defaults unless the environment sets them (BATCH_MAX_SIZE=… npm run bench).
 const defaults = parseEnv();
 const knobs = {
@@ -88,7 +94,9 @@ try {
     if (scenario === 'ingest') result = await ingestScenario(env, settings);
     else if (scenario === 'e2e') result = await e2eLatencyScenario(env, { ...settings, knobs });
     else if (scenario === 'drain') result = await drainScenario(env, { ...settings, knobs });
-    else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain)`);
+    else if (scenario === 'fairness')
+      result = await fairnessScenario(env, { backlog: settings.fairnessBacklog, durationS: settings.fairnessDurationS, knobs });
+    else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain, fairness)`);
     all.measurements.push(...result.measurements);
     all.ratios.push(...result.ratios);
     console.log(`[${scenario}] done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);

@@ -143,7 +143,8 @@ export interface MemoryProbe {
  * `prismo process`, the compiled processor as it runs in production, in its own process: its peak RSS is
  * its own (not the harness's), and it has its own event loop, as a deployment's processors do. Resolves
  * once it says it runs; `stop()` sends SIGTERM (the processor drains) and returns the peak RSS in MiB (VmHWM)
- * and what bench/memory-probe.mjs saw inside the process: the sample of highest RSS and each field's peak.
+ * and what bench/memory-probe.mjs saw inside the process: the sample of highest RSS and each field's peak;
+ * and its batches' totals from its log (ids a claim was offered, documents it got, documents processed).
  */
 export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: string, knobs: Record<string, string>) {
   // Node and V8 flags for the processor alone: as deployed (docker-compose.yml) unless PROCESSOR_NODE_OPTIONS
@@ -170,10 +171,17 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let peakMiB = 0;
   const sampler = setInterval(async () => (peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!))), 500);
+  // Its batches, from its log: ids offered to claims, documents claimed, documents processed.
+  const batches = { candidates: 0, claimed: 0, processed: 0 };
   await new Promise<void>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       if (line.includes('"prismo is running"')) resolve();
+      if (!line.includes('"batch done"')) return;
+      const batch = JSON.parse(line) as { candidates: number; claimed: number; processed: number };
+      batches.candidates += batch.candidates;
+      batches.claimed += batch.claimed;
+      batches.processed += batch.processed;
     });
     exited.then((code) => reject(new Error(`prismo process exited with ${code} before it ran`)));
   });
@@ -186,7 +194,7 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
       if (code !== 0) throw new Error(`prismo process exited with ${code} on SIGTERM`);
       const memory = JSON.parse(await readFile(probeFile, 'utf8')) as MemoryProbe;
       await rm(probeFile, { force: true });
-      return { peakMiB, memory };
+      return { peakMiB, memory, batches };
     },
   };
 }

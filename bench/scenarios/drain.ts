@@ -58,7 +58,12 @@ async function drainWithProcessors(env: BenchEnv, count: number, processors: num
     const rows = await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n as number);
     // The processor of highest peak: its RSS and, inside it, what the probe saw at that RSS.
     const top = stopped.reduce((a, b) => (b.peakMiB > a.peakMiB ? b : a));
-    return { rate: count / seconds, seconds, peakRssMiB: top.peakMiB, memory: top.memory, rows };
+    // Wasted claim work: ids offered to a claim that got nothing (another processor had them, or they were
+    // done), per document processed.
+    const offered = stopped.reduce((sum, p) => sum + p.batches.candidates, 0);
+    const claimed = stopped.reduce((sum, p) => sum + p.batches.claimed, 0);
+    const wastedPerDocument = (offered - claimed) / Math.max(1, count);
+    return { rate: count / seconds, seconds, peakRssMiB: top.peakMiB, memory: top.memory, rows, wastedPerDocument };
   } finally {
     await dbs.drop();
   }
@@ -162,38 +167,49 @@ export async function drainScenario(
   {
     documents,
     floorDocuments,
-    twoProcessors,
+    processors,
     baselines,
     payloadBytes,
     knobs,
   }: {
     documents: number;
     floorDocuments: number;
-    twoProcessors: boolean;
+    processors: number[];
     baselines: boolean;
     payloadBytes: number;
     knobs: Record<string, string>;
   },
 ): Promise<ScenarioResult> {
-  const one = await drainWithProcessors(env, documents, 1, knobs, payloadBytes);
-  const two = twoProcessors ? await drainWithProcessors(env, documents, 2, knobs, payloadBytes) : undefined;
+  const runs: Array<{ count: number; run: Awaited<ReturnType<typeof drainWithProcessors>> }> = [];
+  for (const count of processors) runs.push({ count, run: await drainWithProcessors(env, documents, count, knobs, payloadBytes) });
+  const one = runs[0]!.run;
   const processorRow = (count: number, run: typeof one) => ({
     scenario: 'drain',
     variant: `processor x${count}, ${documents} docs`,
     throughput: run.rate,
     unit: 'docs/s',
     peakRssMiB: run.peakRssMiB,
-    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows; RSS: the processor process's peak (${memoryNote(run.memory)}); node flags: ${processorNodeOptions() || 'none'}`,
+    notes: `${run.seconds.toFixed(1)} s, ${run.rows} rows; wasted claim ids per document ${run.wastedPerDocument.toFixed(3)}; RSS: the processor process's peak (${memoryNote(run.memory)}); node flags: ${processorNodeOptions() || 'none'}`,
   });
-  const processorRows = [processorRow(1, one), ...(two ? [processorRow(2, two)] : [])];
-  const twoOverOne = two ? [{ scenario: 'drain', what: '2 processors / 1', value: two.rate / one.rate }] : [];
+  const processorRows = runs.map(({ count, run }) => processorRow(count, run));
+  const twoOverOne = runs.slice(1).flatMap(({ count, run }) => [
+    { scenario: 'drain', what: `${count} processors / ${runs[0]!.count}: throughput`, value: run.rate / one.rate },
+    {
+      scenario: 'drain',
+      what: `${count} processors / ${runs[0]!.count}: wasted claim ids per document`,
+      value: run.wastedPerDocument / Math.max(one.wastedPerDocument, 1e-9),
+    },
+  ]);
   if (!baselines) return { measurements: processorRows, ratios: twoOverOne };
+  // The same drain first come, first served: what fair share costs a lone tenant.
+  const fifo = await drainWithProcessors(env, documents, 1, { ...knobs, FAIR_SHARE: 'off' }, payloadBytes);
   const batchSize = Number(knobs.BATCH_MAX_SIZE);
   const top = await ceiling(env, documents, batchSize, payloadBytes);
   const mongoTop = await mongoCeiling(env, documents, batchSize, Number(knobs.BATCH_MAX_BYTES), payloadBytes);
   const bottom = await floor(env, floorDocuments, payloadBytes);
   const measurements = [
     ...processorRows,
+    { ...processorRow(1, fifo), variant: `processor x1, ${documents} docs, FAIR_SHARE=off` },
     {
       scenario: 'drain',
       variant: 'PostgreSQL ceiling: bare multi-row INSERT',
@@ -219,6 +235,7 @@ export async function drainScenario(
       { scenario: 'drain', what: 'processor / MongoDB ceiling', value: one.rate / mongoTop.rate },
       { scenario: 'drain', what: 'processor / naive floor', value: one.rate / bottom.rate },
       ...twoOverOne,
+      { scenario: 'drain', what: 'fair share / first come first served (one tenant)', value: one.rate / fifo.rate },
     ],
   };
 }
