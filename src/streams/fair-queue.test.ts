@@ -17,24 +17,24 @@ describe('FairQueue', () => {
     fill(queue, 'b', 40_000);
     fill(queue, 'a', 10, 50_000);
     const batches = [queue.take(500), queue.take(500)];
-    // One of the next two batches is b's, half a batch while a waits too; the other is a's ten, in arrival
-    // order, and nothing else.
+    // One of the next two batches is b's, whole; the other is a's ten, in arrival order, and nothing else.
     const mine = batches.find((batch) => batch[0]!.startsWith('a-'))!;
     expect(mine).toEqual(Array.from({ length: 10 }, (_, i) => `a-${i}`));
-    expect(countBy(batches.find((batch) => batch !== mine)!)).toEqual({ b: 250 });
-    expect(queue.length).toBe(40_000 - 250);
-    // Alone again, b's batches are whole.
-    expect(queue.take(500)).toHaveLength(500);
+    expect(countBy(batches.find((batch) => batch !== mine)!)).toEqual({ b: 500 });
+    expect(queue.length).toBe(40_000 - 500);
   });
 
-  it('tenants with less than a batch waiting share one; backlogs alternate half batches while others wait, by weight', () => {
+  it('tenants with less than a batch waiting share one; backlogs alternate whole batches, by weight', () => {
     const queue = new FairQueue(tenantOf, (tenant) => (tenant === 'a' ? 2 : 1));
     fill(queue, 'a', 1_000);
     fill(queue, 'b', 1_000);
     fill(queue, 'c', 30);
     fill(queue, 'd', 40);
     const batches = Array.from({ length: 5 }, () => countBy(queue.take(100)));
-    expect(batches).toEqual([{ a: 50 }, { a: 50 }, { b: 50 }, { c: 30, d: 40 }, { a: 50 }]);
+    expect(batches).toEqual([{ a: 100 }, { a: 100 }, { b: 100 }, { c: 30, d: 40 }, { a: 100 }]);
+    // Express: the small tenants only, never a backlog.
+    fill(queue, 'e', 3);
+    expect(countBy(queue.takeExpress(50, 100))).toEqual({ e: 3 });
   });
 
   it('never loses or repeats an item, and knows its oldest', () => {

@@ -34,8 +34,8 @@ export class FifoQueue<T> implements BatchQueue<T> {
 
 /**
  * Batches for tenants in turn (keys, weighted): each batch starts with the next tenant in rotation. A tenant
- * with a batch's worth waiting (a backlog) gets a batch of its own; one with less shares its batch with the
- * next tenants that also have less than a batch waiting, never with a backlog. So a quiet tenant's few
+ * with a batch's worth waiting (a backlog) gets a whole batch of its own; one with less shares its batch with
+ * the next tenants that also have less than a batch waiting, never with a backlog. So a quiet tenant's few
  * documents ride a small batch of their own, quick to commit, within a turn or two of any other tenant's
  * backlog, and a lone tenant's batches are as full as first come, first served would make them. A tenant
  * of weight w takes w turns in a row. Within a tenant, first come, first served; tenants leave the queue
@@ -75,16 +75,13 @@ export class FairQueue<T> implements BatchQueue<T> {
     if (keys.length === 0 || count <= 0) return [];
     const first = this.#next(keys);
     const order = [...keys.slice(first), ...keys.slice(0, first)];
-    // While other tenants wait too, a backlog's batch is half a batch: slots free twice as often, so the
-    // others' turns come sooner and their batches do not queue behind long ones.
-    const size = keys.length > 1 && this.#lines.get(order[0]!)!.length >= count ? Math.ceil(count / 2) : count;
     const taken: T[] = [];
     for (const [i, key] of order.entries()) {
       const line = this.#lines.get(key)!;
       // After the tenant whose turn it is, only tenants without a backlog of their own join its batch.
       if (i > 0 && line.length >= count) continue;
-      this.#shift(key, line, size - taken.length, taken);
-      if (taken.length >= size) break;
+      this.#shift(key, line, count - taken.length, taken);
+      if (taken.length >= count) break;
     }
     return taken;
   }
