@@ -15,6 +15,9 @@ export async function migrate(databaseUrl: string, logger?: Logger): Promise<str
     migrationsTable: 'pgmigrations',
     checkOrder: true,
     singleTransaction: true,
+    // Services starting together (two processors, a gateway) take turns: the default ('fail') made all but
+    // the first exit at start-up with "Another migration is already running".
+    advisoryLockMode: 'wait',
     log: (message: string) => logger?.debug({ component: 'migrate' }, message),
   });
   return applied.map((migration) => migration.name);
