@@ -78,7 +78,7 @@ export function changes$({
   );
 }
 
-/** How often the sweep asks which tenants have documents waiting, at most. */
+/** How often the sweep asks which tenants have documents waiting while several do, at most. */
 const DISTINCT_EVERY_MS = 250;
 
 /** How long a tenant seen on the change stream stays among those the sweep asks for on their own. */
@@ -94,7 +94,10 @@ export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tena
   let asking = false;
   let page = 0;
   const knownTenants = () => {
-    if (!asking && Date.now() - distinctAt >= Math.min(settings.pollIntervalMs, DISTINCT_EVERY_MS)) {
+    // With one tenant waiting (a lone tenant's drain) there is no one to be fair to: once a poll interval.
+    const every =
+      distinct.length > 1 || tenantsSeen.size > 1 ? Math.min(settings.pollIntervalMs, DISTINCT_EVERY_MS) : settings.pollIntervalMs;
+    if (!asking && Date.now() - distinctAt >= every) {
       asking = true;
       findWaitingTenants(mongo.raw)
         .then((tenants) => (distinct = tenants))
