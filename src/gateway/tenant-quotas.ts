@@ -79,9 +79,11 @@ export class TenantQuotas {
       );
     }
     const bucket = this.#refill(tenantId);
-    if (bucket.tokens < documents) {
+    // A request larger than the whole bucket (a bank statement of many entries) passes once it is full.
+    const charge = Math.min(documents, this.#capacity);
+    if (bucket.tokens < charge) {
       this.#refused(tenantId, 'rate');
-      const seconds = Math.max(1, Math.ceil((documents - bucket.tokens) / this.settings.docsPerSecond));
+      const seconds = Math.max(1, Math.ceil((charge - bucket.tokens) / this.settings.docsPerSecond));
       throw new HttpProblem(
         429,
         'rate-quota',
@@ -89,7 +91,7 @@ export class TenantQuotas {
         { headers: { 'retry-after': String(seconds) } },
       );
     }
-    bucket.tokens -= documents;
+    bucket.tokens -= charge;
     waiting.since += documents;
   }
 
