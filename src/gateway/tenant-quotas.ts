@@ -1,6 +1,5 @@
-// Per-tenant quotas at the door: accepted documents per second (a token bucket) and a cap on documents
-// waiting to be processed. Above either, 429 with Retry-After and a problem that says which. Each gateway
-// keeps its own buckets (N gateways behind a balancer admit up to N times the rate; docs/api.md).
+// Per-tenant quotas at the door: documents accepted per second (a token bucket, per gateway) and documents
+// not yet processed; above either, 429 with Retry-After and a problem that says which (docs/api.md).
 import { HttpProblem } from '../http/problem.js';
 
 export type QuotaKind = 'rate' | 'waiting';

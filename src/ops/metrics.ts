@@ -90,26 +90,31 @@ export function createMetrics(): Metrics {
       help: 'Change stream reconnects after errors',
       registers,
     }),
-    gauges: {
-      backlog: new Gauge({ name: 'prismo_backlog_documents', help: 'Raw documents waiting: unprocessed, pending or failed', registers }),
-      oldestUnprocessedAge: new Gauge({
-        name: 'prismo_oldest_unprocessed_age_seconds',
-        help: 'Age of the oldest waiting raw document (0 when none)',
-        registers,
-      }),
-      failed: new Gauge({ name: 'prismo_failed_documents', help: 'Raw documents failed and waiting for a retry', registers }),
-      dead: new Gauge({ name: 'prismo_dead_documents', help: 'Raw documents dead-lettered', registers }),
-      streamLag: new Gauge({
-        name: 'prismo_change_stream_lag_seconds',
-        help: 'Now minus the cluster time of the last change event seen',
-        registers,
-      }),
-      resumeTokenAge: new Gauge({
-        name: 'prismo_resume_token_age_seconds',
-        help: 'Now minus when the resume token was last stored',
-        registers,
-      }),
-    },
+    gauges: createGauges(registers),
+  };
+}
+
+/** The gauges computed at scrape time. */
+function createGauges(registers: Registry[]): Metrics['gauges'] {
+  return {
+    backlog: new Gauge({ name: 'prismo_backlog_documents', help: 'Raw documents waiting: unprocessed, pending or failed', registers }),
+    oldestUnprocessedAge: new Gauge({
+      name: 'prismo_oldest_unprocessed_age_seconds',
+      help: 'Age of the oldest waiting raw document (0 when none)',
+      registers,
+    }),
+    failed: new Gauge({ name: 'prismo_failed_documents', help: 'Raw documents failed and waiting for a retry', registers }),
+    dead: new Gauge({ name: 'prismo_dead_documents', help: 'Raw documents dead-lettered', registers }),
+    streamLag: new Gauge({
+      name: 'prismo_change_stream_lag_seconds',
+      help: 'Now minus the cluster time of the last change event seen',
+      registers,
+    }),
+    resumeTokenAge: new Gauge({
+      name: 'prismo_resume_token_age_seconds',
+      help: 'Now minus when the resume token was last stored',
+      registers,
+    }),
   };
 }
 

@@ -1,5 +1,5 @@
 // What a processor's memory comes to for its byte budget: the bound docs/operations.md states, measured by
-// the drain benchmark with documents of 200 KiB and 2 MiB (bench/, fifth-round figures in the docs).
+// the drain benchmark with documents of 200 KiB and 2 MiB (docs/benchmarks.md, 2026-11-29).
 import { EXPRESS_BYTES_DIVISOR } from './sinks.js';
 
 const MiB = 2 ** 20;

@@ -98,10 +98,7 @@ export async function startProcessor(
     resumed: checkpoint !== undefined,
     lastCheckpointAt,
     pageSize,
-    memory: memoryPlan(
-      { batchMaxBytes: settings.batchMaxBytes, batchConcurrency: settings.batchConcurrency },
-      getHeapStatistics().heap_size_limit,
-    ),
+    memory: memoryPlan(settings, getHeapStatistics().heap_size_limit),
   });
 
   return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events }) };

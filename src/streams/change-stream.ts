@@ -49,6 +49,19 @@ export interface ChangeStreamOptions {
   roomPollMs?: number;
 }
 
+/** The pipeline's candidate for an insert event: the document's id and tenant, the token, the cluster time. */
+function candidateOf(change: InsertEvent): Candidate {
+  const seconds = change.clusterTime?.getHighBits();
+  const tenantId = change.fullDocument?.tenantId;
+  return {
+    id: change.documentKey._id.toHexString(),
+    ...(typeof tenantId === 'string' ? { tenantId } : {}),
+    via: 'stream',
+    resumeToken: change._id,
+    ...(seconds ? { at: new Date(seconds * 1000) } : {}),
+  };
+}
+
 /** Events read between two turns of the event loop. */
 const YIELD_EVERY = 64;
 
@@ -91,15 +104,7 @@ export function changeStream$(options: ChangeStreamOptions): Observable<Candidat
         const change = await stream.next();
         if (closed) return;
         resumeToken = change._id;
-        const seconds = change.clusterTime?.getHighBits();
-        const tenantId = change.fullDocument?.tenantId;
-        subscriber.next({
-          id: change.documentKey._id.toHexString(),
-          ...(typeof tenantId === 'string' ? { tenantId } : {}),
-          via: 'stream',
-          resumeToken: change._id,
-          ...(seconds ? { at: new Date(seconds * 1000) } : {}),
-        });
+        subscriber.next(candidateOf(change));
       }
     };
     pull().catch((error: unknown) => {
