@@ -15,9 +15,13 @@ import { connectPostgres, type Database, withDatabase } from '../src/db/postgres
 import { resolveMongo } from '../src/dev/mongo-resolver.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/raw-store/collections.js';
 import { processorNodeOptions } from '../test/support/compose.js';
+import { peakRssMiB } from '../test/support/peak-rss.js';
 import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
 
 export { processorNodeOptions };
+
+/** A process's peak RSS (VmHWM) in MiB to one decimal, as the report prints it. */
+const peakOf = async (pid: number) => Math.round((await peakRssMiB(pid)) * 10) / 10;
 
 export interface BenchEnv {
   pgServerUrl: string;
@@ -125,13 +129,6 @@ export const median = (values: number[]) =>
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** Peak resident memory of a running process (VmHWM), in MiB; 0 once it has gone. */
-async function peakRssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-  return Math.round((kib / 1024) * 10) / 10;
-}
-
 /** process.memoryUsage() in MiB, as bench/memory-probe.mjs writes it. */
 type MemoryFields = Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>;
 export interface MemoryProbe {
@@ -170,7 +167,7 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let peakMiB = 0;
-  const sampler = setInterval(async () => (peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!))), 500);
+  const sampler = setInterval(async () => (peakMiB = Math.max(peakMiB, await peakOf(child.pid!))), 500);
   // Its batches, from its log: ids offered to claims, documents claimed, documents processed.
   const batches = { candidates: 0, claimed: 0, processed: 0 };
   await new Promise<void>((resolve, reject) => {
@@ -187,7 +184,7 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
   });
   return {
     async stop() {
-      peakMiB = Math.max(peakMiB, await peakRssOf(child.pid!));
+      peakMiB = Math.max(peakMiB, await peakOf(child.pid!));
       clearInterval(sampler);
       child.kill('SIGTERM');
       const code = await exited;

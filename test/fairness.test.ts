@@ -51,10 +51,7 @@ describe.skipIf(!mongoUri)('fair share between tenants', () => {
     const databases = { mongoDb: sys.mongo.dbName, pgUrl: sys.pg.url };
     // The processor in its own process, as deployed: the gateway's event loop (here, the test's) is not its.
     const processor = await startProcessorProcess(databases, { WORKER_ID: 'fair-1', POLL_INTERVAL_MS: '1000' });
-    sys.defer(async () => {
-      processor.child.kill('SIGKILL');
-      await processor.exited;
-    });
+    sys.defer(processor.kill);
     const alone = await timeTenantA(url, 0, 20);
     // B's backlog arrives through the batch route while the processor runs, four requests of a thousand
     // items at a time: faster than it drains, so a backlog builds, and A's transactions follow it.

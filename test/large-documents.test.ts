@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_STORED_PAYLOAD_BYTES } from '../src/domain/envelope.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
+import { postAs } from './support/tenants.js';
 
 const API_KEY = 'large-key-0123456789abcdef';
 const MiB = 2 ** 20;
@@ -15,8 +16,7 @@ const MiB = 2 ** 20;
 describe.skipIf(!mongoUri)('large documents', () => {
   const sys = useSystem({ API_KEYS: `acme:${API_KEY}`, POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' });
 
-  const post = (url: string, path: string, body: string) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body });
+  const post = (url: string, path: string, body: unknown) => postAs(url, API_KEY, path, body);
   const envelope = (i: number, metadata: Record<string, unknown> = {}) => ({
     source: 'generic',
     externalId: `large-${i}`,
@@ -31,11 +31,10 @@ describe.skipIf(!mongoUri)('large documents', () => {
       WORKER_ID: 'large-10',
     });
     const note = 'n'.repeat(10 * MiB);
-    const big = await post(system.gatewayUrl!, '/api/v1/transactions', JSON.stringify(envelope(0, { note })));
+    const big = await post(system.gatewayUrl!, '/api/v1/transactions', envelope(0, { note }));
     expect(big.status).toBe(202);
     const { id } = (await big.json()) as { id: string };
-    for (let i = 1; i <= 20; i++)
-      expect((await post(system.gatewayUrl!, '/api/v1/transactions', JSON.stringify(envelope(i)))).status).toBe(202);
+    for (let i = 1; i <= 20; i++) expect((await post(system.gatewayUrl!, '/api/v1/transactions', envelope(i))).status).toBe(202);
 
     await waitFor(
       '21 rows',
@@ -57,7 +56,7 @@ describe.skipIf(!mongoUri)('large documents', () => {
 
   it('with the default body limit (1 MiB) the same document is refused at the door, and nothing is stored', async () => {
     const system = await sys.start(['gateway', 'ingest']);
-    const response = await post(system.gatewayUrl!, '/api/v1/transactions', JSON.stringify(envelope(0, { note: 'n'.repeat(10 * MiB) })));
+    const response = await post(system.gatewayUrl!, '/api/v1/transactions', envelope(0, { note: 'n'.repeat(10 * MiB) }));
     expect(response.status).toBe(413);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await sys.mongo.raw.countDocuments({})).toBe(0);
@@ -71,15 +70,11 @@ describe.skipIf(!mongoUri)('large documents', () => {
     expect(JSON.stringify(oversized).length).toBeLessThan(4 * MiB);
     expect(calculateObjectSize(oversized.payload)).toBeGreaterThan(MAX_STORED_PAYLOAD_BYTES);
 
-    const single = await post(system.gatewayUrl!, '/api/v1/transactions', JSON.stringify(oversized));
+    const single = await post(system.gatewayUrl!, '/api/v1/transactions', oversized);
     expect(single.status).toBe(413);
     expect(await single.json()).toMatchObject({ type: '/problems/document-too-large', status: 413 });
 
-    const batch = await post(
-      system.gatewayUrl!,
-      '/api/v1/transactions/batch',
-      JSON.stringify({ items: [envelope(1), oversized, envelope(2)] }),
-    );
+    const batch = await post(system.gatewayUrl!, '/api/v1/transactions/batch', { items: [envelope(1), oversized, envelope(2)] });
     expect(batch.status).toBe(207);
     const body = (await batch.json()) as { accepted: number; results: Array<{ status: number; problem?: { type: string } }> };
     expect(body.accepted).toBe(2);

@@ -4,37 +4,16 @@
 // gets no latency verdict. For the real pipeline (change stream + sweep) and for poll-only mode, the design
 // we started from (change stream off, the default POLL_INTERVAL_MS); and where the CPU went.
 
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { waitFor } from '../../test/support/wait-for.js';
 import { cpuReading, formatCpu } from '../cpu.js';
+import { generateLoad } from '../generate-load.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import { BENCH_API_KEY, type BenchEnv, freshDatabases, median, percentile, spawnProcessor, startBenchSystem } from '../support.js';
 
 const MAX_OUTSTANDING = 256;
-const LOADGEN = fileURLToPath(new URL('../loadgen.ts', import.meta.url));
-
-interface Load {
-  /** Each accepted id, with the wall-clock time its request was sent. */
-  accepted: Array<[string, number]>;
-  failed: number;
-  shed: number;
-  /** Per second: [offered, accepted, shed, failed]. */
-  perSecond: Array<[number, number, number, number]>;
-  cpuSeconds: number;
-  elapsedMs: number;
-}
 
 /** Below this share of the offered rate accepted, a run did not keep up. */
 const KEPT_UP = 0.98;
-
-async function generateLoad(spec: { url: string; key: string; rate: number; durationS: number; maxOutstanding: number }): Promise<Load> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', LOADGEN, JSON.stringify(spec)], {
-    maxBuffer: 256 * 1_048_576,
-  });
-  return JSON.parse(stdout) as Load;
-}
 
 async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number, durationS: number, knobs: Record<string, string>) {
   const dbs = await freshDatabases(env, `e2e_${mode.replace('-', '')}_${rate}`);

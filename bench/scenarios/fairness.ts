@@ -3,25 +3,18 @@
 // so B's change events stand before A's) drains. A's latency, from each request's send to its row's commit,
 // against A alone in the same run; B's drain rate against the same drain with no A; and the same load with
 // FAIR_SHARE=off, first come first served, the design before.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { envelopeOf } from '../envelope.js';
+import { generateLoad } from '../generate-load.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import { BENCH_API_KEY, type BenchEnv, type Databases, freshDatabases, percentile, spawnProcessor, startBenchSystem } from '../support.js';
 
-const LOADGEN = fileURLToPath(new URL('../loadgen.ts', import.meta.url));
 const A_RATE = 10;
 
 async function tenantA(url: string, durationS: number): Promise<{ sentAt: Map<string, number>; shed: number; failed: number }> {
-  const spec = { url, key: BENCH_API_KEY, rate: A_RATE, durationS, maxOutstanding: 64 };
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', LOADGEN, JSON.stringify(spec)], {
-    maxBuffer: 64 * 1_048_576,
-  });
-  const load = JSON.parse(stdout) as { accepted: Array<[string, number]>; shed: number; failed: number };
+  const load = await generateLoad({ url, key: BENCH_API_KEY, rate: A_RATE, durationS, maxOutstanding: 64 });
   return { sentAt: new Map(load.accepted), shed: load.shed, failed: load.failed };
 }
 

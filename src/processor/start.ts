@@ -50,7 +50,7 @@ export async function startProcessor(
   // With fair share, the tenants holding candidates share the page less a twentieth kept for a tenant
   // arriving, so another's fresh documents always find room (docs/processor.md).
   const inFlight = new InFlight(pageSize, settings.fairShare ? Math.ceil(pageSize / 20) : 0);
-  const weightOf = (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1;
+  const fair = settings.fairShare ? { weightOf: (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1 } : undefined;
   const leases = new Leases();
   const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
   const sources: SourceOptions = {
@@ -60,7 +60,7 @@ export async function startProcessor(
     resumeToken: checkpoint?.resumeToken,
     inFlight,
     pageSize,
-    fair: settings.fairShare ? { weightOf } : undefined,
+    fair,
     tenantsSeen: new Map(),
     saveCheckpoint: save,
     lastCheckpointAt: () => lastCheckpointAt,
@@ -77,7 +77,7 @@ export async function startProcessor(
       retryBaseMs: settings.retryBaseMs,
       retryMaxMs: settings.retryMaxMs,
       inFlight,
-      ...(settings.fairShare ? { fair: { weightOf } } : {}),
+      fair,
       batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
       onRetry: (stage, error, attempt, delayMs) => events.emit('stage-retry', { stage, error, attempt, delayMs }),
     },

@@ -19,7 +19,7 @@ export async function findWaitingIds(raw: Collection<RawTransaction>, limit: num
  */
 export async function findWaitingTenants(raw: Collection<RawTransaction>): Promise<string[]> {
   try {
-    return (await raw.distinct('tenantId', { processed: false })).filter((tenant): tenant is string => typeof tenant === 'string').sort();
+    return (await raw.distinct('tenantId', { processed: false })).filter((tenant): tenant is string => typeof tenant === 'string');
   } catch (error) {
     throw classifyMongoError(error);
   }

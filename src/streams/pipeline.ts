@@ -179,32 +179,22 @@ export function pipeline<D extends ClaimedDoc, R>(
   const inFlight = options.inFlight ?? new InFlight(options.maxInFlight ?? options.batchMaxSize * (options.concurrency + 2));
   const run: Run<D, R> = { sinks, options, scheduler, prefix: options.batchIdPrefix ?? 'batch', seq: { started: 0, checkpointed: 0 } };
   const sizeLimit = options.batchSizeLimit;
+  const work = (express: boolean) => (candidates: Candidate[]) =>
+    // Whatever happened, these ids may be offered again (if still unprocessed, the sweep will).
+    runBatch(run, candidates, express).pipe(finalize(() => inFlight.settle(candidates.map((candidate) => candidate.id))));
   return merge(sources.changes$, sources.sweep$).pipe(
     admit(inFlight),
-    groupCommit(
-      (candidates: Candidate[]) =>
-        // Whatever happened, these ids may be offered again (if still unprocessed, the sweep will).
-        runBatch(run, candidates).pipe(finalize(() => inFlight.settle(candidates.map((candidate) => candidate.id)))),
-      {
-        // With fair share, quiet tenants' documents need not wait for a slot: one small batch beside them,
-        // whose claim holds an eighth of the byte budget.
-        ...(options.fair
-          ? {
-              express: {
-                maxSize: Math.max(1, Math.floor(options.batchMaxSize / 10)),
-                work: (candidates: Candidate[]) =>
-                  runBatch(run, candidates, true).pipe(finalize(() => inFlight.settle(candidates.map((candidate) => candidate.id)))),
-              },
-            }
-          : {}),
-        maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
-        maxWaitMs: options.batchMaxWaitMs,
-        concurrency: options.concurrency,
-        scheduler,
-        // Tenants in turn: a quiet tenant's candidates are not queued behind another's backlog.
-        ...(options.fair ? { queue: new FairQueue((candidate: Candidate) => candidate.tenantId ?? '', options.fair.weightOf) } : {}),
-      },
-    ),
+    groupCommit(work(false), {
+      // With fair share, quiet tenants' documents need not wait for a slot: one small batch beside them,
+      // whose claim holds an eighth of the byte budget.
+      ...(options.fair ? { express: { maxSize: Math.max(1, Math.floor(options.batchMaxSize / 10)), work: work(true) } } : {}),
+      maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
+      maxWaitMs: options.batchMaxWaitMs,
+      concurrency: options.concurrency,
+      scheduler,
+      // Tenants in turn: a quiet tenant's candidates are not queued behind another's backlog.
+      ...(options.fair ? { queue: new FairQueue((candidate: Candidate) => candidate.tenantId ?? '', options.fair.weightOf) } : {}),
+    }),
   );
 }
 

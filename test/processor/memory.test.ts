@@ -2,22 +2,16 @@
 // (docker-compose.yml's Node flags), its own process, drains 200 MiB of 200 KiB documents arriving through
 // the change stream while it runs, and its peak RSS, read from the kernel, stays under the bound
 // docs/operations.md states for its BATCH_MAX_BYTES and BATCH_CONCURRENCY.
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { processorMemoryBoundMiB } from '../../src/processor/memory-bound.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
 import { mongoUri, waitFor } from '../support/databases.js';
+import { peakRssMiB } from '../support/peak-rss.js';
 import { startProcessorProcess } from '../support/processor-process.js';
 import { useSystem } from '../support/system.js';
 
 const MiB = 2 ** 20;
-
-/** The kernel's record of a process's peak resident memory (VmHWM), in MiB. */
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) / 1024;
-}
 
 describe.skipIf(!mongoUri || process.platform !== 'linux')('processor memory', () => {
   const sys = useSystem();
@@ -28,10 +22,7 @@ describe.skipIf(!mongoUri || process.platform !== 'linux')('processor memory', (
       { mongoDb: sys.mongo.dbName, pgUrl: sys.pg.url },
       { WORKER_ID: 'memory', POLL_INTERVAL_MS: '500', ...settings },
     );
-    sys.defer(async () => {
-      processor.child.kill('SIGKILL');
-      await processor.exited;
-    });
+    sys.defer(processor.kill);
 
     // 1,000 documents of 200 KiB (200 MiB, far more than the bound) sent while it runs, 10 MiB at a time.
     const count = 1_000;

@@ -14,6 +14,8 @@ export interface ProcessorProcess {
   exited: Promise<number | null>;
   /** SIGTERM (the processor drains and gives its leases back), then its exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL, for a suite's clean-up; resolves once it has gone. */
+  kill(): Promise<void>;
 }
 
 /** Starts it with docker-compose.yml's Node flags and resolves once it says it runs. */
@@ -45,6 +47,10 @@ export async function startProcessorProcess(
     stop: () => {
       child.kill('SIGTERM');
       return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -1,4 +1,4 @@
-// Requests as a tenant's client sends them, for suites with several tenants (fairness, quotas).
+// Requests as a tenant's client sends them: a JSON POST with an API key, a tenant's generic transaction.
 
 /** POST a JSON body with an API key. */
 export const postAs = (url: string, key: string, path: string, body: unknown) =>

@@ -1,0 +1,8 @@
+// What the kernel says of a process's memory, for suites and benchmarks that measure it from outside.
+import { readFile } from 'node:fs/promises';
+
+/** The process's peak resident memory (VmHWM), in MiB; 0 once it has gone. */
+export async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
+}
