@@ -4,7 +4,7 @@
 
 /** The i-th bench envelope; `padBytes` adds that many bytes of metadata (large documents, `--payload-kib`). */
 export const envelopeOf = (i: number, padBytes = 0) => ({
-  source: 'generic',
+  source: 'generic' as const,
   payload: {
     account: `acc-${i % 50}`,
     amountMinor: (i % 10_000) + 1,

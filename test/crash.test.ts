@@ -140,7 +140,7 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
       const captured = { ...authorised, captured: true, amount_captured: 1_000 + i };
       const refunded = { ...captured, amount_refunded: 1_000 + i, refunded: true };
       return [authorised, captured, refunded].map((object, step) => ({
-        source: 'stripe',
+        source: 'stripe' as const,
         externalId: `evt_${i}_${step}`,
         payload: { id: `evt_${i}_${step}`, object: 'event', type: 'charge.updated', created: 1_700_000_000 + step, data: { object } },
       }));

@@ -29,8 +29,21 @@ const payloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ct
   if (unsafe) ctx.addIssue({ code: 'custom', path: unsafe.path, message: unsafe.message });
 });
 
+/**
+ * The sources a processor has a mapper for (processor/transform/index.ts is typed by this list, so the two
+ * cannot drift). Gateways and processors ship from one image: a release adding a source upgrades the
+ * processors first (docs/api.md).
+ */
+export const SOURCES = ['generic', 'stripe', 'plaid', 'iso20022'] as const;
+export type Source = (typeof SOURCES)[number];
+
+/** A source the processors can map: any other is refused at the door (400) rather than dead-lettered later. */
+export const knownSourceSchema = sourceSchema.pipe(
+  z.enum(SOURCES, { error: (issue) => `unknown source ${JSON.stringify(issue.input)}: must be one of ${SOURCES.join(', ')}` }),
+);
+
 export const envelopeSchema = z.strictObject({
-  source: sourceSchema,
+  source: knownSourceSchema,
   externalId: textSchema.min(1).max(256).optional(),
   payload: payloadSchema,
 });

@@ -37,7 +37,7 @@ export interface Problem {
 const slugOf = (status: number) => (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
 /** JSON pointer (`/payload/amount`) or zod path to the dotted form clients read (`payload.amount`). */
-const dotted = (pointer: string) => pointer.replace(/^\//, '').replaceAll('/', '.');
+const dotted = (pointer: string) => pointer.split('/').filter(Boolean).join('.');
 
 export function sendProblem(
   request: FastifyRequest,

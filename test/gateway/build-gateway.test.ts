@@ -137,6 +137,39 @@ describe('POST /api/v1/transactions', () => {
     expect(stub.accepted).toHaveLength(0);
   });
 
+  it('refuses a misspelt source at the door with 400 naming source and the accepted values, storing nothing', async () => {
+    const response = await post({ ...envelope, source: 'stirpe' });
+    expect(response.statusCode).toBe(400);
+    const problem = response.json();
+    expect(problem.errors).toEqual([
+      { path: 'body.source', message: 'unknown source "stirpe": must be one of generic, stripe, plaid, iso20022' },
+    ]);
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/api/v1/transactions/batch',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+      payload: { items: [envelope, { ...envelope, externalId: 'ext-2', source: 'paypal' }] },
+    });
+    expect(batch.statusCode).toBe(207);
+    const { results } = batch.json();
+    expect(results[0].status).toBe(202);
+    expect(results[1]).toMatchObject({ status: 400, problem: { errors: [{ path: 'items.1.source' }] } });
+    expect(results[1].problem.errors[0].message).toContain('must be one of generic, stripe, plaid, iso20022');
+    expect(stub.accepted.map((a) => a.envelope.source)).toEqual(['generic']);
+  });
+
+  it('names an unknown field by its path alone (body.extrnalId), at the root and nested', async () => {
+    const root = await post({ ...envelope, extrnalId: 'typo' });
+    expect(root.json().errors).toEqual([{ path: 'body.extrnalId', message: 'is not a known field' }]);
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/api/v1/transactions/batch',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+      payload: { items: [envelope], extra: 1 },
+    });
+    expect(batch.json().errors).toEqual([{ path: 'body.extra', message: 'is not a known field' }]);
+  });
+
   it('answers 400 for malformed JSON', async () => {
     const response = await post('{"source": "generic", "payload": {');
     expect(response.statusCode).toBe(400);

@@ -40,7 +40,7 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
 
   it('a second submission of the same (tenant, source, externalId) gets the first id and stores nothing', async () => {
     const ingest = createMongoIngest(mongo);
-    const envelope = { source: 'generic', externalId: 'tx-dup-1', payload: { n: 1 } };
+    const envelope = { source: 'generic' as const, externalId: 'tx-dup-1', payload: { n: 1 } };
     const first = await ingest.accept('acme', envelope);
     const again = await ingest.accept('acme', { ...envelope, payload: { n: 2 } });
     const otherTenant = await ingest.accept('globex', envelope);

@@ -1,5 +1,6 @@
 // Chooses the mapper by the envelope's `source` and checks what it built against the canonical schema.
 // Adding a format is one module plus one line in `mappers` (docs/model.md says how).
+import type { Source } from '../../domain/envelope.js';
 import { PermanentError } from '../../domain/errors.js';
 import { isRemoval, type Mapped, type RawInput, removalSchema, type SourceMapper, transactionSchema } from '../../domain/transaction.js';
 import type { RawTransaction } from '../../raw-store/collections.js';
@@ -8,7 +9,7 @@ import { mapIso20022 } from './iso20022.js';
 import { mapPlaid } from './plaid.js';
 import { mapStripe } from './stripe.js';
 
-const mappers: Record<string, SourceMapper> = {
+const mappers: Record<Source, SourceMapper> = {
   generic: mapGeneric,
   stripe: mapStripe,
   plaid: mapPlaid,
@@ -28,7 +29,7 @@ export const rawInputOf = (doc: RawTransaction): RawInput => ({
 });
 
 export function transformRaw(raw: RawInput): Mapped {
-  const mapper = Object.hasOwn(mappers, raw.source) ? mappers[raw.source] : undefined;
+  const mapper = Object.hasOwn(mappers, raw.source) ? mappers[raw.source as Source] : undefined;
   if (!mapper) throw new PermanentError('unknown_source', `no mapper for source "${raw.source}" (known: ${knownSources().join(', ')})`);
   const mapped = mapper(raw);
   const checked = isRemoval(mapped) ? removalSchema.safeParse(mapped) : transactionSchema.safeParse(mapped);
