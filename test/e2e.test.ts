@@ -127,24 +127,25 @@ describe.skipIf(!mongoUri)('end to end', () => {
     expect(await mongo.raw.countDocuments({})).toBe(0);
   });
 
-  it('a document that cannot be transformed is failed with the reason and does not hold up the others', async () => {
-    const system = await start(['gateway', 'ingest', 'processor'], { MAX_ATTEMPTS: '2', WORKER_ID: 'e2e-poison' });
+  it('a payload the mapper refuses for good is dead after one attempt, with the reason, and does not hold up the others', async () => {
+    // MAX_ATTEMPTS stays 5: a refusal no retry can change is not retried (a replay after a fix can help).
+    const system = await start(['gateway', 'ingest', 'processor'], { WORKER_ID: 'e2e-poison' });
     await postAll(system.gatewayUrl!, 20);
     const bad = await fetch(`${system.gatewayUrl}/api/v1/transactions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
       body: JSON.stringify({
         source: 'generic',
-        // Money the door accepts, a date the mapper cannot read: accepted, then failed with the reason.
-        payload: { account: 'a', amount: '10.05', currency: 'USD', occurredAt: '24/11/2026' },
+        // Money the door accepts, a date the mapper cannot read: accepted, then dead with the reason.
+        payload: { account: 'a', amount: '10.05', currency: 'USD', occurredAt: 'yesterday' },
       }),
     });
     const { id } = (await bad.json()) as { id: string };
     await waitFor('20 rows', async () => (await counts()).rows === 20);
-    const dead = await waitFor('the poison document dead-lettered', () => mongo.raw.findOne({ _id: new ObjectId(id), status: 'dead' }));
+    const dead = await waitFor('the refused document dead-lettered', () => mongo.raw.findOne({ _id: new ObjectId(id), status: 'dead' }));
     expect(dead).toMatchObject({
       processed: false,
-      attempts: 2,
+      attempts: 1,
       lastError: expect.stringMatching(/^payload\.occurredAt: /),
     });
     const outcomes = () =>
@@ -154,14 +155,16 @@ describe.skipIf(!mongoUri)('end to end', () => {
         .map((log) => log.outcome)
         .toArray();
     // The log entry follows the mark.
-    await waitFor('both outcomes logged', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 2);
-    expect(await outcomes()).toEqual(['failed', 'dead']);
+    await waitFor('its outcome logged', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 1);
+    expect(await outcomes()).toEqual(['dead']);
+    const status = await fetch(`${system.gatewayUrl}/api/v1/transactions/${id}`, { headers: { 'x-api-key': API_KEY } });
+    expect(await status.json()).toMatchObject({ status: 'dead', attempts: 1, lastError: expect.stringMatching(/^payload\.occurredAt: /) });
     expect(await pg.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)).toBe(20);
 
-    // Dead letters are replayable: back in line with fresh attempts (here it fails the same way again).
+    // Dead letters are replayable: back in line with a fresh attempt (here it is refused the same way again).
     expect(await replay(mongo.raw, { ids: [id], statuses: ['dead'], dryRun: false })).toEqual({ matched: 1, replayed: 1, dryRun: false });
-    await waitFor('the replayed document dead again', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 4);
-    expect(await outcomes()).toEqual(['failed', 'dead', 'failed', 'dead']);
-    expect(await mongo.raw.findOne({ _id: new ObjectId(id) })).toMatchObject({ status: 'dead', attempts: 2 });
+    await waitFor('the replayed document dead again', async () => (await mongo.logs.countDocuments({ rawId: new ObjectId(id) })) === 2);
+    expect(await outcomes()).toEqual(['dead', 'dead']);
+    expect(await mongo.raw.findOne({ _id: new ObjectId(id) })).toMatchObject({ status: 'dead', attempts: 1 });
   });
 });

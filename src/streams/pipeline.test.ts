@@ -9,6 +9,8 @@ import { type BatchOutcome, type Candidate, type ClaimedDoc, type PipelineOption
 
 interface Doc extends ClaimedDoc {
   poison?: boolean;
+  /** The mapper refuses it for good (a PermanentError). */
+  refused?: boolean;
   rejected?: boolean;
 }
 
@@ -31,6 +33,7 @@ function recordingSinks(overrides: Partial<Sinks<Doc, string>> & { docs?: Record
     },
     transform: (doc) => {
       if (doc.poison) throw new Error(`cannot read ${doc.id}`);
+      if (doc.refused) throw new PermanentError('invalid_payload', `payload.occurredAt: ${doc.id} is not a date`);
       return doc.rejected ? `${doc.id}!` : doc.id;
     },
     writeBatch: (rows) => {
@@ -314,6 +317,28 @@ describe('pipeline', () => {
       ).subscribe();
       scheduler.flush();
       expect(calls).toContain('failed:1=dead,2=failed');
+    });
+  });
+
+  it('dead-letters at once, on its first attempt, a document the mapper refuses for good; a transient failure is retried', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const reasons: string[] = [];
+      const { sinks, calls } = recordingSinks({ docs: { '1': { refused: true }, '2': { poison: true } } });
+      const markFailed = sinks.markFailed;
+      sinks.markFailed = (failures) => {
+        reasons.push(...failures.map((f) => `${f.doc.id}:${f.error}`));
+        return markFailed(failures);
+      };
+      pipeline(
+        { changes$: cold('(abc)|', { a: stream('1'), b: stream('2'), c: stream('3') }), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler),
+      ).subscribe();
+      scheduler.flush();
+      expect(calls).toContain('failed:1=dead,2=failed');
+      expect(calls).toContain('log:3=processed,1=dead,2=failed');
+      expect(reasons).toEqual(['1:payload.occurredAt: 1 is not a date', '2:cannot read 2']);
     });
   });
 

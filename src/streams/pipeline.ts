@@ -217,10 +217,14 @@ function withRetry<D extends ClaimedDoc, R, T>(run: Run<D, R>, stage: string, ca
   );
 }
 
-const failureOf = <D extends ClaimedDoc>(maxAttempts: number, doc: D, error: string): Failure<D> => ({
+/**
+ * A failed attempt: dead at its maxAttempts-th attempt, or at once when the mapper classified the failure as
+ * permanent (the payload itself is refused: no retry can change that; a replay after a fix can).
+ */
+const failureOf = <D extends ClaimedDoc>(maxAttempts: number, doc: D, error: string, permanent = false): Failure<D> => ({
   doc,
   error,
-  outcome: doc.attempts + 1 >= maxAttempts ? 'dead' : 'failed',
+  outcome: permanent || doc.attempts + 1 >= maxAttempts ? 'dead' : 'failed',
 });
 
 /** One batch: claim, transform, write, then record; failing beyond retry, it ends with what was recorded. */
@@ -263,7 +267,7 @@ function transformAll<D extends ClaimedDoc, R>(run: Run<D, R>, docs: D[]) {
     try {
       items.push({ doc, row: run.sinks.transform(doc) });
     } catch (error) {
-      failures.push(failureOf(run.options.maxAttempts, doc, messageOf(error)));
+      failures.push(failureOf(run.options.maxAttempts, doc, messageOf(error), isPermanent(error)));
     }
   }
   return { items, failures };
