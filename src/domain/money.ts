@@ -49,6 +49,19 @@ export function parseMajorAmount(value: string | number, currency: string): bigi
   return sign === '-' ? -minor : minor;
 }
 
+/** The largest magnitude of minor units a PostgreSQL bigint holds. */
+export const MAX_MINOR = 2n ** 63n - 1n;
+
+/**
+ * Minor units PostgreSQL can store, else a MoneyError. Parsing stays exact at any size; mappers check this
+ * where they read the field, so the error names the payload's path (mapping.ts, atField).
+ */
+export function storableMinor(minor: bigint): bigint {
+  if (minor > MAX_MINOR || minor < -MAX_MINOR)
+    throw new MoneyError(`exceeds the largest amount PostgreSQL bigint holds (${MAX_MINOR} minor units)`);
+  return minor;
+}
+
 /** Parses an amount already in minor units: an integer, as a string of digits or a safe JSON integer. */
 export function parseMinorAmount(value: string | number): bigint {
   if (typeof value === 'number') {

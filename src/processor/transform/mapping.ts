@@ -1,6 +1,7 @@
 // Small pieces every source mapper uses: strict payload parsing with field-named errors, money parsing
 // whose errors name the field, and the date shapes providers send.
 import type { z } from 'zod';
+import { storableMinor } from '../../domain/money.js';
 import type { RawInput } from '../../domain/transaction.js';
 import { payloadError } from './payload-error.js';
 
@@ -10,10 +11,15 @@ export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): 
   return parsed.data;
 }
 
-/** Runs a money parse, reporting a failure against `path` in the payload. */
+/**
+ * Runs a money parse, reporting a failure against `path` in the payload; an amount (a bigint) must also be
+ * one PostgreSQL can store.
+ */
 export function atField<T>(path: Array<string | number>, parse: () => T): T {
   try {
-    return parse();
+    const value = parse();
+    if (typeof value === 'bigint') storableMinor(value);
+    return value;
   } catch (error) {
     throw payloadError(error, path);
   }
