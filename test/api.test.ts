@@ -256,6 +256,22 @@ describe.skipIf(!mongoUri)('public API', () => {
     expect(again.status).toBe(202);
     expect(again.json).toMatchObject({ id: first.json.id, duplicate: true });
     expect(await mongo.raw.countDocuments({ externalId: 'order-30' })).toBe(1);
+    // Once the first is processed, a resubmission says so rather than "pending".
+    await waitFor('order-30 processed', async () => {
+      const r = await call('GET', `/api/v1/transactions/${first.json.id}`, { key: keys.reader });
+      return r.json.status === 'processed';
+    });
+    const later = await call('POST', '/api/v1/transactions', { key: keys.writer, body: envelope(32, { externalId: 'order-30' }) });
+    expect(later.json).toEqual({ id: first.json.id, status: 'processed', statusUrl: first.json.statusUrl, duplicate: true });
+    expect(first.json.status).toBe('pending');
+    const batch = await call('POST', '/api/v1/transactions/batch', {
+      key: keys.writer,
+      body: { items: [envelope(33, { externalId: 'order-30' }), envelope(34, { externalId: 'order-34' })] },
+    });
+    expect(batch.json.results).toEqual([
+      { index: 0, status: 202, id: first.json.id, documentStatus: 'processed', statusUrl: first.json.statusUrl, duplicate: true },
+      { index: 1, status: 202, id: expect.any(String), documentStatus: 'pending', statusUrl: expect.any(String) },
+    ]);
   });
 
   it('batch ingest: 207 with a result per item; invalid items never block valid ones', async () => {

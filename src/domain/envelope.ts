@@ -81,4 +81,6 @@ export interface Accepted {
   id: string;
   /** True when the tenant had already sent this source's externalId: the id is the first document's. */
   duplicate: boolean;
+  /** For a duplicate, the stored document's status now (a fresh document is pending). */
+  status?: 'pending' | 'processed' | 'failed' | 'dead';
 }

@@ -7,11 +7,12 @@ import { envelopeSchema } from '../domain/envelope.js';
 import { tenantIdSchema, transactionIdSchema } from '../domain/ids.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
+import { RAW_STATUSES } from '../raw-store/collections.js';
 import { replaySelectorsSchema } from '../raw-store/replay.js';
 import { rawStatusSchema } from '../raw-store/status-view.js';
 import type { MongoIngest } from './mongo-ingest.js';
 
-const acceptedSchema = z.object({ id: z.string(), duplicate: z.boolean() });
+const acceptedSchema = z.object({ id: z.string(), duplicate: z.boolean(), status: z.enum(RAW_STATUSES).optional() });
 
 export async function buildIngestServer({
   ingest,

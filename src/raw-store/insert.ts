@@ -34,10 +34,10 @@ export function newRawTransaction(tenantId: string, envelope: Envelope, received
   };
 }
 
-/** The ids of documents already stored under these dedup keys. */
-async function existingIds(raw: Collection<RawTransaction>, keys: string[]): Promise<Map<string, string>> {
-  const docs = await raw.find({ dedupKey: { $in: keys } }, { projection: { _id: 1, dedupKey: 1 } }).toArray();
-  return new Map(docs.map((doc) => [doc.dedupKey!, doc._id.toHexString()]));
+/** The documents already stored under these dedup keys, as a duplicate's answer: their id and status now. */
+async function existing(raw: Collection<RawTransaction>, keys: string[]): Promise<Map<string, Accepted>> {
+  const docs = await raw.find({ dedupKey: { $in: keys } }, { projection: { _id: 1, dedupKey: 1, status: 1 } }).toArray();
+  return new Map(docs.map((doc) => [doc.dedupKey!, { id: doc._id.toHexString(), duplicate: true, status: doc.status }]));
 }
 
 export async function insertRaw(raw: Collection<RawTransaction>, tenantId: string, envelope: Envelope): Promise<Accepted> {
@@ -47,8 +47,8 @@ export async function insertRaw(raw: Collection<RawTransaction>, tenantId: strin
     return { id: insertedId.toHexString(), duplicate: false };
   } catch (error) {
     if (isDuplicateKey(error) && doc.dedupKey) {
-      const id = (await existingIds(raw, [doc.dedupKey]).catch(() => new Map<string, string>())).get(doc.dedupKey);
-      if (id) return { id, duplicate: true };
+      const stored = (await existing(raw, [doc.dedupKey]).catch(() => new Map<string, Accepted>())).get(doc.dedupKey);
+      if (stored) return stored;
     }
     throw classifyMongoError(error);
   }
@@ -78,15 +78,14 @@ export async function insertRawMany(
     .filter(([, e]) => (e as { code?: number }).code === DUPLICATE_KEY)
     .map(([i]) => docs[i]!.dedupKey!)
     .filter(Boolean);
-  let existing = new Map<string, string>();
+  let stored = new Map<string, Accepted>();
   try {
-    if (duplicateKeys.length) existing = await existingIds(raw, duplicateKeys);
+    if (duplicateKeys.length) stored = await existing(raw, duplicateKeys);
   } catch (error) {
     throw classifyMongoError(error);
   }
   return docs.map((doc, index) => {
     if (!failed.has(index)) return { id: doc._id.toHexString(), duplicate: false };
-    const id = doc.dedupKey ? existing.get(doc.dedupKey) : undefined;
-    return id ? { id, duplicate: true } : { error: 'MongoDB rejected the document' };
+    return (doc.dedupKey ? stored.get(doc.dedupKey) : undefined) ?? { error: 'MongoDB rejected the document' };
   });
 }

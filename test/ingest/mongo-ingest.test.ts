@@ -45,7 +45,7 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
     const again = await ingest.accept('acme', { ...envelope, payload: { n: 2 } });
     const otherTenant = await ingest.accept('globex', envelope);
     const otherSource = await ingest.accept('acme', { ...envelope, source: 'plaid' });
-    expect(again).toEqual({ id: first.id, duplicate: true });
+    expect(again).toEqual({ id: first.id, duplicate: true, status: 'pending' });
     expect(otherTenant.duplicate).toBe(false);
     expect(otherSource.duplicate).toBe(false);
     expect(await mongo.raw.countDocuments({ externalId: 'tx-dup-1' })).toBe(3);
@@ -64,7 +64,7 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
     });
     expect(second.duplicate).toBe(false);
     expect(second.id).not.toBe(first.id);
-    expect(again).toEqual({ id: second.id, duplicate: true });
+    expect(again).toEqual({ id: second.id, duplicate: true, status: 'pending' });
     expect(await mongo.raw.countDocuments({ externalId: 'ch_rev' })).toBe(2);
   });
 
@@ -77,10 +77,10 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
       { source: 'generic', payload: {} },
       { source: 'generic', externalId: 'b-2', payload: { again: true } },
     ]);
-    expect(results[0]).toEqual({ id: existing.id, duplicate: true });
+    expect(results[0]).toEqual({ id: existing.id, duplicate: true, status: 'pending' });
     expect(results[1]).toMatchObject({ duplicate: false });
     expect(results[2]).toMatchObject({ duplicate: false });
-    expect(results[3]).toEqual({ id: (results[1] as { id: string }).id, duplicate: true });
+    expect(results[3]).toEqual({ id: (results[1] as { id: string }).id, duplicate: true, status: 'pending' });
     expect(await mongo.raw.countDocuments({ externalId: { $in: ['b-1', 'b-2'] } })).toBe(2);
   });
 });

@@ -3,11 +3,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
-import { type Envelope, envelopeSchema, oversizedDetail, oversizedPayload } from '../../domain/envelope.js';
+import { type Accepted, type Envelope, envelopeSchema, oversizedDetail, oversizedPayload } from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
 import { findUnsafeJson } from '../../domain/refusals.js';
 import { checkEnvelope } from '../../http/envelope-check.js';
 import { HttpProblem, type ValidationProblem, validationProblem } from '../../http/problem.js';
+import { RAW_STATUSES } from '../../raw-store/collections.js';
 import { type RawStatusView, rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
 import type { Admit } from '../tenant-quotas.js';
@@ -23,14 +24,31 @@ import {
 
 const acceptedSchema = z.object({
   id: z.string(),
-  status: z.literal('pending'),
+  /** The document's status: pending when new; for a duplicate, the first document's status now. */
+  status: z.enum(RAW_STATUSES),
   statusUrl: z.string(),
   /** Present and true when this source's externalId had been sent before: `id` is the first one's. */
   duplicate: z.boolean().optional(),
 });
 
+/** What a 202 says of an accepted envelope: a duplicate reports the stored document's status now. */
+const acceptedView = ({ id, duplicate, status }: Accepted, statusUrl: string) => ({
+  id,
+  status: duplicate ? (status ?? 'pending') : ('pending' as const),
+  statusUrl,
+  ...(duplicate ? { duplicate } : {}),
+});
+
 const batchResultSchema = z.union([
-  z.object({ index: z.number(), status: z.literal(202), id: z.string(), statusUrl: z.string(), duplicate: z.boolean().optional() }),
+  z.object({
+    index: z.number(),
+    status: z.literal(202),
+    id: z.string(),
+    /** The document's status, as for a single POST. */
+    documentStatus: z.enum(RAW_STATUSES),
+    statusUrl: z.string(),
+    duplicate: z.boolean().optional(),
+  }),
   z.object({
     index: z.number(),
     status: z.number(),
@@ -103,13 +121,11 @@ function acceptOne(app: App, { ingest, statusUrlOf, admit }: { ingest: Ingest; s
       const oversized = oversizedPayload(request.body.payload);
       if (oversized !== undefined) throw new HttpProblem(413, 'document-too-large', oversizedDetail(oversized));
       await admit(request.tenantId, 1);
-      const { id, duplicate } = await ingest.accept(request.tenantId, request.body);
-      const statusUrl = statusUrlOf(id);
+      const accepted = await ingest.accept(request.tenantId, request.body);
+      const statusUrl = statusUrlOf(accepted.id);
+      const { id, duplicate } = accepted;
       request.log.info({ rawId: id, tenantId: request.tenantId, source: request.body.source, duplicate }, 'transaction accepted');
-      return reply
-        .code(202)
-        .header('Location', statusUrl)
-        .send({ id, status: 'pending', statusUrl, ...(duplicate ? { duplicate } : {}) });
+      return reply.code(202).header('Location', statusUrl).send(acceptedView(accepted, statusUrl));
     },
   );
 }
@@ -158,13 +174,15 @@ function acceptBatch(
       const results = parsed.map((result, index): z.infer<typeof batchResultSchema> => {
         if ('problem' in result) return { index, status: result.problem.status, problem: result.problem };
         const outcome = storedByIndex.get(index)!;
-        return 'id' in outcome
-          ? { index, status: 202, id: outcome.id, statusUrl: statusUrlOf(outcome.id), ...(outcome.duplicate ? { duplicate: true } : {}) }
-          : {
-              index,
-              status: 422,
-              problem: { type: '/problems/not-stored', title: 'Unprocessable Content', status: 422, detail: outcome.error },
-            };
+        if ('id' in outcome) {
+          const { status: documentStatus, ...view } = acceptedView(outcome, statusUrlOf(outcome.id));
+          return { index, status: 202, documentStatus, ...view };
+        }
+        return {
+          index,
+          status: 422,
+          problem: { type: '/problems/not-stored', title: 'Unprocessable Content', status: 422, detail: outcome.error },
+        };
       });
       const accepted = results.filter((r) => r.status === 202).length;
       request.log.info({ tenantId: request.tenantId, items: results.length, accepted }, 'batch accepted');
