@@ -18,6 +18,8 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY bin ./bin
+# The guides /docs links to, served at /guide/<page>.md.
+COPY docs ./docs
 COPY --from=build /app/dist ./dist
 USER node
 ENTRYPOINT ["node", "bin/prismo.js"]

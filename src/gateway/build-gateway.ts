@@ -11,6 +11,7 @@ import { countUnprocessed } from '../raw-store/count-unprocessed.js';
 import type { IdempotencyDoc } from './accept-collections.js';
 import type { ApiKeyVerifier } from './api-keys.js';
 import { boardPage } from './board/board-page.js';
+import { guideRoutes } from './guide.js';
 import type { Ingest } from './ingest-port.js';
 import { authPlugin } from './plugins/auth.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
@@ -95,6 +96,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   });
   await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });
   await app.register(boardPage);
+  await app.register(guideRoutes);
   answerOtherMethods();
   if (options.ops) await options.ops(app);
   else app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -1,5 +1,6 @@
 // Completes the OpenAPI document generated from the route schemas into the whole contract: every error an
 // operation can answer, the headers that come with them, the strict Idempotency-Key format.
+import { PARAMETER_EXAMPLES, PROBLEM_EXAMPLES, REQUEST_EXAMPLES, RESPONSE_EXAMPLES } from './openapi-examples.js';
 import { IDEMPOTENCY_KEY_PATTERN } from './plugins/idempotency.js';
 
 type Json = Record<string, unknown>;
@@ -60,18 +61,22 @@ const headers = {
 type HeaderName = keyof typeof headers;
 const ref = (kind: 'responses' | 'schemas', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
-/** A problem+json response, with the headers it always carries. */
-const problem = (description: string, required: HeaderName[] = []) => ({
+/** A problem+json response, with the headers it always carries and, where one is written, an example. */
+const problem = (description: string, required: HeaderName[] = [], example?: Json) => ({
   description,
   ...(required.length ? { headers: Object.fromEntries(required.map((name) => [name, { ...headers[name], required: true }])) } : {}),
-  content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } },
+  content: { 'application/problem+json': { schema: ref('schemas', 'Problem'), ...(example ? { example } : {}) } },
 });
 
 const responses = {
-  BadRequest: problem('The request is invalid: `errors` names each offending path'),
-  Unauthorized: problem('No API key, or not a valid one', ['WWW-Authenticate']),
-  Forbidden: problem('The API key lacks the scope this operation needs'),
-  NotFound: problem('No such transaction or document for this tenant (the id, or the starting_after cursor)'),
+  BadRequest: problem('The request is invalid: `errors` names each offending path', [], PROBLEM_EXAMPLES.BadRequest),
+  Unauthorized: problem('No API key, or not a valid one', ['WWW-Authenticate'], PROBLEM_EXAMPLES.Unauthorized),
+  Forbidden: problem('The API key lacks the scope this operation needs', [], PROBLEM_EXAMPLES.Forbidden),
+  NotFound: problem(
+    'No such transaction or document for this tenant (the id, or the starting_after cursor)',
+    [],
+    PROBLEM_EXAMPLES.NotFound,
+  ),
   Conflict: problem('A request with this Idempotency-Key is still in flight', ['Retry-After']),
   ConflictOnResource: problem(
     'A request with this Idempotency-Key is still in flight (with Retry-After), or the resource is not in a state this operation accepts (without)',
@@ -81,8 +86,16 @@ const responses = {
   ),
   UnsupportedMediaType: problem('The body is not application/json'),
   UnprocessableContent: problem('This Idempotency-Key was used with a different request'),
-  TooManyRequests: problem('The API key exceeded its rate limit', ['Retry-After']),
-  ServiceUnavailable: problem('A database this answer needs is unavailable; retry after Retry-After seconds', ['Retry-After']),
+  TooManyRequests: problem(
+    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota or /problems/waiting-quota)',
+    ['Retry-After'],
+    PROBLEM_EXAMPLES.TooManyRequests,
+  ),
+  ServiceUnavailable: problem(
+    'A database this answer needs is unavailable; retry after Retry-After seconds (requestId names the request in the logs)',
+    ['Retry-After'],
+    PROBLEM_EXAMPLES.ServiceUnavailable,
+  ),
 };
 
 /**
@@ -137,6 +150,7 @@ export function completeContract(document: Json): Json {
         }
       }
       operation.responses = { ...ownResponses, ...errorsOf(method, path) };
+      addExamples(operation, `${method} ${path}`);
       const body = (operation.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content?.['application/json']
         ?.schema;
       const properties = body?.properties as Record<string, Json> | undefined;
@@ -151,4 +165,21 @@ export function completeContract(document: Json): Json {
     }
   }
   return document;
+}
+
+/** The operation's examples (openapi-examples.ts): request bodies by media type, parameters, success answers. */
+function addExamples(operation: Json, key: string): void {
+  const content = (operation.requestBody as { content?: Record<string, Json> } | undefined)?.content ?? {};
+  for (const [mediaType, examples] of Object.entries(REQUEST_EXAMPLES[key] ?? {})) {
+    if (content[mediaType]) content[mediaType].examples = examples;
+  }
+  for (const parameter of (operation.parameters ?? []) as Json[]) {
+    const value = PARAMETER_EXAMPLES[parameter.name as string];
+    if (value !== undefined) parameter.example = value;
+  }
+  const responses = operation.responses as Record<string, { content?: Record<string, Json> }>;
+  for (const [status, examples] of Object.entries(RESPONSE_EXAMPLES[key] ?? {})) {
+    const media = responses[status]?.content?.['application/json'];
+    if (media) media.examples = examples;
+  }
 }

@@ -40,7 +40,10 @@ export type TransactionDetail = z.infer<typeof transactionDetailSchema>;
 
 export const listFiltersSchema = z.strictObject({
   account: textSchema.min(1).max(128).optional(),
-  status: z.enum(statuses).optional(),
+  status: z
+    .enum(statuses)
+    .optional()
+    .describe('The transaction\'s status (pending, posted, reversed, void), not the document\'s (docs/api.md, "Two statuses")'),
   source: textSchema.min(1).max(64).optional(),
   currency: z
     .string()

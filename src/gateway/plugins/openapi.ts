@@ -16,7 +16,13 @@ export const openapiPlugin = fp(
         info: {
           title: 'Prismo Cloud transactions API',
           version: '1.0.0',
-          description: 'See docs/api.md for the rules behind each field and error.',
+          description: [
+            'Every POST example below is processed as sent: one per source. The guides:',
+            '[API](/guide/api.md): the envelope, errors, idempotency, the two status vocabularies;',
+            "[model](/guide/model.md): each source's format, its required fields and a copy-paste payload;",
+            '[processor](/guide/processor.md): retries, dead letters, replay;',
+            '[operations](/guide/operations.md): running it.',
+          ].join(' '),
         },
         components: {
           securitySchemes: {
