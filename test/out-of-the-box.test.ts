@@ -1,8 +1,10 @@
 // `npm start` as a new user meets it: the built CLI as a child process, no database settings, its data in a
 // directory other users cannot enter (mode 0700; as root, PostgreSQL runs as another user), on whatever
 // MongoDB the shared resolver finds (a real mongod, else the development MongoDB). A transaction posted
-// before a restart still reads back, processed, after it; Ctrl-C exits 0 within SHUTDOWN_TIMEOUT_MS.
-import { type ChildProcess, spawn } from 'node:child_process';
+// before a restart still reads back, processed, after it; Ctrl-C exits 0 within SHUTDOWN_TIMEOUT_MS; then
+// `prismo data remove` removes everything the start kept, outside the directory too.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,5 +117,17 @@ describe.skipIf(mongoSkipReason !== null)('out of the box: prismo start on embed
     const again = await read(second.base);
     expect(again).toMatchObject({ id, status: 'processed', transaction: processed.transaction });
     expect((await stop(second.child)).code).toBe(0);
+
+    // What the start left on disk, inside the throwaway directory and (as root) outside it: shown, removed.
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [CLI, ...args], { cwd: home, env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: 'utf8' });
+    const kept = [join(home, '.prismo'), ...(pgData!.startsWith(home) ? [] : [pgData!.replace(/\/postgres$/, '')])];
+    const shown = cli('data');
+    expect(shown.status, shown.stderr).toBe(0);
+    const mine = shown.stdout.split(/\n(?=\S)/)[0]!;
+    for (const path of kept) expect(mine).toContain(path);
+    const removed = cli('data', 'remove');
+    expect(removed.status, removed.stderr).toBe(0);
+    for (const path of kept) expect(existsSync(path), path).toBe(false);
   });
 });

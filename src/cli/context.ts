@@ -23,6 +23,7 @@ export const COMMAND_OPTIONS = {
   watch: { type: 'boolean' },
   'until-empty': { type: 'boolean' },
   window: { type: 'string' },
+  orphans: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 

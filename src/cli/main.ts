@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { dataCommand } from './commands/data.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { replayCommand } from './commands/replay.js';
@@ -19,6 +20,19 @@ const COMMANDS: Record<string, Command> = {
   keys: keysCommand,
   replay: replayCommand,
   status: statusCommand,
+  data: dataCommand,
+};
+
+/** The options each command takes (COMMAND_OPTIONS declares them all); --help goes with every one. */
+const ACCEPTS: Record<string, Array<keyof typeof COMMAND_OPTIONS>> = {
+  start: [],
+  serve: ['role'],
+  process: [],
+  migrate: [],
+  keys: ['tenant', 'scopes', 'label'],
+  replay: ['id', 'tenant', 'source', 'error', 'from', 'to', 'status', 'dry-run'],
+  status: ['json', 'window', 'watch', 'until-empty'],
+  data: ['orphans'],
 };
 
 const HELP: Record<string, string> = {
@@ -42,6 +56,11 @@ const HELP: Record<string, string> = {
   MONGODB_URI, or the MongoDB of a running \`prismo start\`.`,
   replay: `prismo replay [--id <id>]... [--tenant <t>] [--source <s>] [--error <text>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
   Puts failed or dead documents back in line with fresh attempts (MONGODB_URI). --dry-run only counts.`,
+  data: `prismo data                     what \`prismo start\` keeps on disk: DATA_DIR (default .prismo) and, run as
+                                  root where the postgres user cannot enter the checkout, PostgreSQL's data
+                                  under /var/lib/prismo/data-<hash>; also other checkouts' data there
+  prismo data remove              removes this checkout's (refused while prismo start or its PostgreSQL runs)
+  prismo data remove --orphans    removes the data of checkouts that no longer exist`,
   status: `prismo status [--json] [--window <seconds>]
   Backlog, oldest unprocessed age, failed and dead counts, checkpoint ages, per-tenant rates (MONGODB_URI).
 prismo status --watch [--until-empty]
@@ -55,14 +74,32 @@ const USAGE = `usage: prismo <command> [options]; prismo <command> --help for on
   migrate   apply PostgreSQL migrations
   keys      create, list or revoke API keys
   replay    re-queue failed or dead documents
-  status    how far behind the pipeline is`;
+  status    how far behind the pipeline is
+  data      show or remove the data \`prismo start\` kept on disk`;
+
+/** The command line, or a StartupError of one line naming what is wrong and where the help is. */
+function readCommandLine(argv: string[]) {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof COMMAND_OPTIONS }>>;
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const help = name && HELP[name] ? `prismo ${name} --help` : 'prismo --help';
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: COMMAND_OPTIONS });
+  } catch (error) {
+    // parseArgs' messages are multi-line and suggest "--" for positionals; one line is what a typo deserves.
+    const option = /'([^']+)'/.exec((error as Error).message)?.[1];
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new StartupError(`unknown option ${option} (${help} lists the options)`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new StartupError(`option ${option} needs a value (${help})`);
+    throw new StartupError(`${(error as Error).message.split('\n')[0]} (${help})`);
+  }
+  const foreign =
+    name && ACCEPTS[name] ? Object.keys(parsed.values).filter((key) => key !== 'help' && !ACCEPTS[name]!.includes(key as never)) : [];
+  if (foreign.length) throw new StartupError(`${name} takes no option --${foreign[0]} (${help} lists the options)`);
+  return parsed;
+}
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: COMMAND_OPTIONS,
-  });
+  const { positionals, values } = readCommandLine(argv);
   const [name, ...args] = positionals;
   if (!name || (values.help && !HELP[name])) {
     console.log(USAGE);

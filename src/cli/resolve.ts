@@ -160,3 +160,15 @@ export async function connectRunningMongo(
   cleanups.push(() => mongo.close());
   return { mongo, notice: running?.mongoNotice };
 }
+
+export type { DataPlace } from '../dev/data-dirs.js';
+
+/** `prismo data`'s look at what start keeps on disk (dev/data-dirs.ts): a development tool, not in the image. */
+export async function loadDataDirs() {
+  try {
+    return await import('../dev/data-dirs.js');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new StartupError('this build carries no development servers (the production image): it keeps no data of its own');
+  }
+}

@@ -19,7 +19,14 @@ export interface EmbeddedPostgresHandle {
 const USER = 'prismo';
 const PASSWORD = 'prismo-embedded';
 /** Root-owned, world-traversable home for what the postgres user must reach when we run as root. */
-const SYSTEM_DIR = '/var/lib/prismo';
+export const SYSTEM_DIR = '/var/lib/prismo';
+
+/**
+ * Where the data of `dataDir` lives when the postgres user cannot reach it: one folder per checkout under
+ * SYSTEM_DIR, named by a hash of the path, with an `origin` file naming that path (prismo data reads it).
+ */
+export const relocatedDataDir = (dataDir: string) =>
+  join(SYSTEM_DIR, `data-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`, 'postgres');
 
 /** The URL an embedded server on `port` answers at. */
 export const embeddedPostgresUrl = (port: number) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
@@ -49,7 +56,10 @@ export async function startEmbeddedPostgres(options: {
   const native = await reachableBinaries(runAs);
   let dataDir = resolve(options.dataDir);
   if (runAs && !canReach(runAs, dirname(dataDir))) {
-    dataDir = join(SYSTEM_DIR, `data-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`, 'postgres');
+    const origin = dataDir;
+    dataDir = relocatedDataDir(origin);
+    await mkdir(dirname(dataDir), { recursive: true });
+    await writeFile(join(dirname(dataDir), 'origin'), `${origin}\n`);
   }
   await mkdir(dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });

@@ -25,6 +25,7 @@ export const keysCommand: Command = async ({ settings, args, values, cleanups })
       `created key ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; it is shown only now:\n${key}`,
     );
   } else if (action === 'list') {
+    console.log(['id', 'tenant', 'prefix', 'scopes', 'state', 'label'].join('\t'));
     for (const k of await listApiKeys(db, values.tenant)) {
       const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
       console.log([k.id, k.tenantId, k.prefix, k.scopes.join(','), state, k.label ?? ''].join('\t'));

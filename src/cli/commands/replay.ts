@@ -5,6 +5,9 @@ import { type Command, StartupError } from '../context.js';
 import { progressReporter } from '../output.js';
 import { connectRunningMongo } from '../resolve.js';
 
+/** The selector each option sets, backwards: errors name the option the user typed. */
+const OPTION_OF: Record<string, string> = { ids: 'id', tenantId: 'tenant', statuses: 'status', dryRun: 'dry-run' };
+
 export const replayCommand: Command = async ({ settings, values, cleanups }) => {
   const parsed = replaySelectorsSchema.safeParse({
     ids: values.id,
@@ -16,7 +19,10 @@ export const replayCommand: Command = async ({ settings, values, cleanups }) => 
     statuses: values.status?.split(',').map((s) => s.trim()),
     dryRun: values['dry-run'] ?? false,
   });
-  if (!parsed.success) throw new StartupError(parsed.error.issues.map((i) => `--${String(i.path[0] ?? '')}: ${i.message}`).join('\n'));
+  if (!parsed.success)
+    throw new StartupError(
+      parsed.error.issues.map((i) => `--${OPTION_OF[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; '),
+    );
   const { mongo } = await connectRunningMongo(settings, 'replay', cleanups);
   const progress = progressReporter('replayed');
   const result = await replay(mongo.raw, parsed.data, { onProgress: progress.update });
