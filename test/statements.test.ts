@@ -85,7 +85,7 @@ describe.skipIf(!mongoUri)('POST /api/v1/statements', () => {
 
     const again = await post(iso08);
     expect(again.status).toBe(202);
-    expect(await again.json()).toMatchObject({ id: accepted.id, duplicate: true });
+    expect(await again.json()).toMatchObject({ id: accepted.id, status: 'processed', duplicate: true });
     // The same upload with the same Idempotency-Key is replayed as it was answered.
     const replayed = await post(iso04, { 'idempotency-key': 'stmt-upload-1' });
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');

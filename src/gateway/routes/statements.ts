@@ -16,7 +16,8 @@ const XML_TYPES = ['application/xml', 'text/xml'];
 
 const acceptedSchema = z.object({
   id: z.string(),
-  status: z.literal('pending'),
+  /** pending when new; for a duplicate, the first upload's status now (as GET /api/v1/statements/{id} tells it). */
+  status: z.enum(['pending', 'processed', 'failed']),
   statusUrl: z.string(),
   /** Present and true when these statements had been sent before (in any camt version): `id` is the first upload's. */
   duplicate: z.boolean().optional(),
@@ -84,10 +85,11 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
       const { id, duplicate } = await ingest.acceptStatement(request.tenantId, request.body, file);
       const statusUrl = `${publicBaseUrl}/api/v1/statements/${id}`;
       request.log.info({ statementId: id, tenantId: request.tenantId, version: file.version, entries, duplicate }, 'statement accepted');
+      const status = duplicate ? ((await ingest.statementStatus(request.tenantId, id))?.status ?? 'pending') : 'pending';
       return reply
         .code(202)
         .header('Location', statusUrl)
-        .send({ id, status: 'pending', statusUrl, ...(duplicate ? { duplicate } : {}) });
+        .send({ id, status, statusUrl, ...(duplicate ? { duplicate } : {}) });
     },
   );
 
