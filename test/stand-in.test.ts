@@ -32,6 +32,7 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
         logs: db.collection('processing_logs'),
         checkpoints: db.collection('processor_checkpoints'),
         processors: db.collection('processor_reports'),
+        members: db.collection('processor_members'),
         statements: db.collection('statements'),
       });
       return raw;

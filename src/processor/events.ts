@@ -21,6 +21,9 @@ export interface ProcessorEventMap {
   'sweep-failed': [{ error: unknown }];
   'stage-retry': [{ stage: string; error: unknown; attempt: number; delayMs: number }];
   'pipeline-failed': [{ error: unknown }];
+  /** The group's live members changed: this processor's share of the hash slots now (all of them alone). */
+  'slots-changed': [{ members: number; slots: number }];
+  'membership-failed': [{ error: unknown }];
   stopped: [{ drained: boolean; released: number }];
 }
 

@@ -37,5 +37,9 @@ export function logProcessorEvents(events: ProcessorEvents, logger: Logger): voi
     logger.warn({ err: error, stage, attempt, delayMs }, 'transient failure; retrying the batch stage'),
   );
   events.on('pipeline-failed', ({ error }) => logger.error({ err: error }, 'processor pipeline failed'));
+  events.on('slots-changed', ({ members, slots }) => logger.info({ members, slots }, 'hash slots shared out'));
+  events.on('membership-failed', ({ error }) =>
+    logger.warn({ err: error }, 'could not renew the group membership; keeping the last share of slots'),
+  );
   events.on('stopped', ({ drained, released }) => logger.info({ drained, released }, 'processor stopped'));
 }

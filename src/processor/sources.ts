@@ -1,7 +1,7 @@
 // Where candidates come from: the change stream on raw_transactions (resuming after the stored token)
 // and the polling sweep over the raw store, both reporting through the processor's events.
 
-import { type Observable, Subject, tap } from 'rxjs';
+import { filter, type Observable, Subject, tap } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import { classifyChangeStreamError } from '../db/mongo-errors.js';
 import type { MongoCollections } from '../raw-store/collections.js';
@@ -12,6 +12,7 @@ import type { InFlight } from '../streams/in-flight.js';
 import type { Candidate } from '../streams/pipeline.js';
 import { sweep$ } from '../streams/sweep.js';
 import type { ProcessorEvents } from './events.js';
+import type { SlotOwner } from './slot-owner.js';
 
 export interface SourceOptions {
   mongo: MongoCollections;
@@ -29,12 +30,15 @@ export interface SourceOptions {
   fair: { weightOf(tenantId: string): number } | undefined;
   /** Tenants the change stream has shown, and when last: the sweep asks for theirs on their own at once. */
   tenantsSeen: Map<string, number>;
+  /** This processor's share of the hash slots: the stream passes on its own documents, the sweep asks for them. */
+  slots: Pick<SlotOwner, 'owns' | 'slots'>;
   saveCheckpoint(resumeToken: unknown): Promise<void>;
   /** When the resume token was last stored, for the warning about a gap. */
   lastCheckpointAt(): Date | null;
 }
 
 export function changes$({
+  slots,
   tenantsSeen,
   mongo,
   settings,
@@ -75,6 +79,9 @@ export function changes$({
       if (candidate.at) events.emit('change-seen', { at: candidate.at });
       if (candidate.tenantId !== undefined) tenantsSeen.set(candidate.tenantId, Date.now());
     }),
+    // Another processor's slot: it sees the same event and claims the document; claiming it here too
+    // would only race it (a claim that gets nothing).
+    filter((candidate) => slots.owns(candidate.slot)),
   );
 }
 
@@ -84,7 +91,7 @@ const DISTINCT_EVERY_MS = 250;
 /** How long a tenant seen on the change stream stays among those the sweep asks for on their own. */
 const SIGHTING_MS = 10_000;
 
-export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tenantsSeen }: SourceOptions): Observable<Candidate> {
+export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tenantsSeen, slots }: SourceOptions): Observable<Candidate> {
   // The tenants known to have documents waiting: a distinct every DISTINCT_EVERY_MS while pages come (on
   // mongod a distinct scan, one index key per tenant; in the background, the page never waits for it), so
   // a tenant whose change events stand behind another's backlog in the stream is found within that; and
@@ -111,9 +118,15 @@ export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tena
     return [...new Set([...distinct, ...tenantsSeen.keys()])].sort();
   };
   const fairPage = (limit: number) =>
-    findWaitingFair(mongo.raw, { limit, tenants: knownTenants(), start: page++, roomFor: (tenant) => inFlight.roomFor(tenant) });
+    findWaitingFair(mongo.raw, {
+      limit,
+      tenants: knownTenants(),
+      start: page++,
+      roomFor: (tenant) => inFlight.roomFor(tenant),
+      slots: slots.slots(),
+    });
   return sweep$({
-    findWaiting: (limit) => (fair ? fairPage(limit) : findWaitingIds(mongo.raw, limit)),
+    findWaiting: (limit) => (fair ? fairPage(limit) : findWaitingIds(mongo.raw, limit, { slots: slots.slots() })),
     intervalMs: settings.pollIntervalMs,
     pageSize,
     backlogIntervalMs: Math.max(settings.batchMaxWaitMs, 100),

@@ -14,8 +14,10 @@ import { BatchSizer } from './batch-sizer.js';
 import { ProcessorEvents } from './events.js';
 import { Leases } from './leases.js';
 import { logProcessorEvents } from './log-events.js';
+import { joinGroup } from './membership.js';
 import { memoryPlan } from './memory-bound.js';
 import { processorSinks } from './sinks.js';
+import { SlotOwner } from './slot-owner.js';
 import { changes$, type SourceOptions, swept$ } from './sources.js';
 
 export interface Processor {
@@ -53,7 +55,10 @@ export async function startProcessor(
   const fair = settings.fairShare ? { weightOf: (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1 } : undefined;
   const leases = new Leases();
   const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
+  const slots = new SlotOwner(worker);
+  const membership = await joinGroup({ mongo, group: settings.group, owner: slots, events });
   const sources: SourceOptions = {
+    slots,
     mongo,
     settings,
     events,
@@ -101,7 +106,7 @@ export async function startProcessor(
     memory: memoryPlan(settings, getHeapStatistics().heap_size_limit),
   });
 
-  return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events }) };
+  return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events, membership }) };
 }
 
 /** Takes no new work, waits for the batches in flight (up to SHUTDOWN_TIMEOUT_MS), gives back the leases held. */
@@ -113,7 +118,9 @@ async function drainAndStop({
   mongo,
   settings,
   events,
+  membership,
 }: {
+  membership: { leave(): Promise<void> };
   stopping$: Subject<void>;
   done: Promise<void>;
   subscription: Subscription;
@@ -130,6 +137,8 @@ async function drainAndStop({
   ]);
   clearTimeout(timer);
   subscription.unsubscribe();
+  // Its slots go to the others at their next renewal, then the leases it held (they find those at once).
+  await membership.leave();
   const released = await releaseLeases(mongo.raw, leases.held(), settings.workerId).catch(() => 0);
   events.emit('stopped', { drained, released });
   return { drained };

@@ -32,6 +32,22 @@ export interface RawTransaction {
   statementId?: ObjectId;
   /** Payloads an operator replaced (the board's correction), oldest first, with who and when. */
   corrections?: Array<{ at: Date; by: string; previous: Record<string, unknown> }>;
+  /**
+   * Which of SLOTS hash slots the document falls in, drawn at insert: processors share the slots and each
+   * claims only its own (processor/slot-owner.ts). Absent on documents of earlier releases: slot 0's.
+   */
+  slot?: number;
+}
+
+/** Hash slots of the key space, shared out among the processors of a group. */
+export const SLOTS = 64;
+
+/** A processor of a group, alive while it renews seenAt (its lease on a share of the slots). */
+export interface ProcessorMember {
+  /** The worker id. */
+  _id: string;
+  group: string;
+  seenAt: Date;
 }
 
 export interface ProcessingLog {
@@ -98,6 +114,7 @@ export interface MongoCollections {
   logs: Collection<ProcessingLog>;
   checkpoints: Collection<ProcessorCheckpoint>;
   processors: Collection<ProcessorReport>;
+  members: Collection<ProcessorMember>;
   statements: Collection<StatementFile>;
 }
 
@@ -117,6 +134,7 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
     logs: db.collection<ProcessingLog>('processing_logs'),
     checkpoints: db.collection<ProcessorCheckpoint>('processor_checkpoints'),
     processors: db.collection<ProcessorReport>('processor_reports'),
+    members: db.collection<ProcessorMember>('processor_members'),
     statements: db.collection<StatementFile>('statements'),
     close: () => client.close(),
   };
@@ -150,7 +168,12 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
   // so the server walks waiting documents oldest first and stops after n, never sorting the backlog.
   // Partial: processed documents (the vast majority, over time) are not in it at all.
   await mongo.raw.createIndex({ processed: 1, _id: 1 }, { name: 'waiting_by_id', partialFilterExpression: { processed: false } });
+  // With several processors, each one's sweep: find({...claimable, slot: {$in: its slots}}).sort({_id: 1}):
+  // a walk per slot merged in _id order (SORT_MERGE), never the other processors' documents.
+  await mongo.raw.createIndex({ slot: 1, _id: 1 }, { name: 'waiting_by_slot', partialFilterExpression: { processed: false } });
   await mongo.raw.createIndex({ leaseToken: 1 }, { name: 'claim', sparse: true });
+  // A processor killed without leaving is gone from the group once its lease lapses; its entry is removed later.
+  await mongo.members.createIndex({ seenAt: 1 }, { name: 'gone', expireAfterSeconds: 3600 });
   await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });
   // A processor that stopped reporting (killed, scaled down) leaves the board after an hour.
   await mongo.processors.createIndex({ seenAt: 1 }, { name: 'gone', expireAfterSeconds: 3600 });

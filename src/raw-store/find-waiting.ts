@@ -1,12 +1,27 @@
 // The sweep's queries: the oldest claimable documents, ids only; overall, or tenant by tenant in turn.
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { claimableFilter } from './states.js';
 
-export async function findWaitingIds(raw: Collection<RawTransaction>, limit: number, now = new Date()): Promise<string[]> {
+/**
+ * A processor's own documents when it shares the slots with others (undefined: alone, every document); a
+ * document of an earlier release, without a slot, is slot 0's.
+ */
+export function slotFilter(slots: readonly number[] | undefined): Filter<RawTransaction> {
+  if (slots === undefined) return {};
+  return { slot: { $in: slots.includes(0) ? [...slots, null] : [...slots] } } as Filter<RawTransaction>;
+}
+
+export async function findWaitingIds(
+  raw: Collection<RawTransaction>,
+  limit: number,
+  { now = new Date(), slots }: { now?: Date; slots?: readonly number[] } = {},
+): Promise<string[]> {
   try {
-    const docs = await raw.find(claimableFilter(now), { projection: { _id: 1 }, sort: { _id: 1 }, limit }).toArray();
+    const docs = await raw
+      .find({ ...claimableFilter(now), ...slotFilter(slots) }, { projection: { _id: 1 }, sort: { _id: 1 }, limit })
+      .toArray();
     return docs.map((doc) => doc._id.toHexString());
   } catch (error) {
     throw classifyMongoError(error);
@@ -36,6 +51,8 @@ export interface FairPageOptions {
   start: number;
   /** How many more of this tenant's documents the pipeline can take now. */
   roomFor(tenant: string): number;
+  /** This processor's slots when it shares them (slotFilter). */
+  slots?: readonly number[];
   now?: Date;
 }
 
@@ -49,10 +66,11 @@ export interface FairPageOptions {
  */
 export async function findWaitingFair(
   raw: Collection<RawTransaction>,
-  { limit, tenants, start, roomFor, now = new Date() }: FairPageOptions,
+  { limit, tenants, start, roomFor, slots, now = new Date() }: FairPageOptions,
 ): Promise<{ found: Array<{ id: string; tenantId: string }>; full: boolean }> {
+  const waiting = { ...claimableFilter(now), ...slotFilter(slots) };
   try {
-    const oldest = await raw.find(claimableFilter(now), { projection: { _id: 1, tenantId: 1 }, sort: { _id: 1 }, limit }).toArray();
+    const oldest = await raw.find(waiting, { projection: { _id: 1, tenantId: 1 }, sort: { _id: 1 }, limit }).toArray();
     const kept = new Map<string, number>();
     const found: Array<{ id: string; tenantId: string }> = [];
     for (const doc of oldest) {
@@ -68,9 +86,7 @@ export async function findWaitingFair(
     const pages = await Promise.all(
       asked.map(async (tenantId, i) => {
         if (shares[i]! <= 0) return [];
-        const docs = await raw
-          .find({ ...claimableFilter(now), tenantId }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: shares[i]! })
-          .toArray();
+        const docs = await raw.find({ ...waiting, tenantId }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: shares[i]! }).toArray();
         return docs.map((doc) => ({ id: doc._id.toHexString(), tenantId }));
       }),
     );

@@ -5,6 +5,7 @@ import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-e
 import { type CamtDocument, type CamtStatement, entryPayloads } from '../domain/camt053-xml.js';
 import type { Accepted } from '../domain/envelope.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
+import { randomSlot } from './insert.js';
 
 /** Entries inserted per bulk write. */
 const CHUNK = 1_000;
@@ -33,6 +34,7 @@ function entryDocuments(
     processed: false,
     status: 'pending',
     attempts: 0,
+    slot: randomSlot(),
     statementId: statementDocId,
   }));
 }

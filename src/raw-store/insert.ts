@@ -1,11 +1,11 @@
 // Stores what a client sent, one pending raw document per envelope, de-duplicated on (tenant, source,
 // externalId), plus the payload's digest for a source whose documents are revisions of a provider object.
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
 import { type Accepted, type Envelope, REVISED_SOURCES } from '../domain/envelope.js';
-import type { RawTransaction } from './collections.js';
+import { type RawTransaction, SLOTS } from './collections.js';
 
 /**
  * [tenant, source, externalId] as JSON; for a revised source (Stripe, Plaid, camt) also the SHA-256 of the
@@ -31,8 +31,12 @@ export function newRawTransaction(tenantId: string, envelope: Envelope, received
     processed: false,
     status: 'pending',
     attempts: 0,
+    slot: randomSlot(),
   };
 }
+
+/** A document's hash slot: uniform, so each processor of a group gets its share of any tenant's documents. */
+export const randomSlot = () => randomInt(SLOTS);
 
 /** The documents already stored under these dedup keys, as a duplicate's answer: their id and status now. */
 async function existing(raw: Collection<RawTransaction>, keys: string[]): Promise<Map<string, Accepted>> {

@@ -10,7 +10,7 @@ export interface InsertEvent {
   documentKey: { _id: { toHexString(): string } };
   clusterTime?: { getHighBits(): number };
   /** What the event carries of the document: its tenant, when the stream's pipeline keeps it. */
-  fullDocument?: { tenantId?: unknown };
+  fullDocument?: { tenantId?: unknown; slot?: unknown };
 }
 
 /** The part of the driver's ChangeStream this source uses, in iterator mode. */
@@ -53,9 +53,11 @@ export interface ChangeStreamOptions {
 function candidateOf(change: InsertEvent): Candidate {
   const seconds = change.clusterTime?.getHighBits();
   const tenantId = change.fullDocument?.tenantId;
+  const slot = change.fullDocument?.slot;
   return {
     id: change.documentKey._id.toHexString(),
     ...(typeof tenantId === 'string' ? { tenantId } : {}),
+    ...(typeof slot === 'number' ? { slot } : {}),
     via: 'stream',
     resumeToken: change._id,
     ...(seconds ? { at: new Date(seconds * 1000) } : {}),

@@ -33,6 +33,8 @@ export interface Candidate {
   id: string;
   /** The document's tenant, when the source knows it: batches serve tenants in turn (FairQueue). */
   tenantId?: string;
+  /** The document's hash slot, from the change stream: a processor sharing the slots takes its own only. */
+  slot?: number;
   via: 'stream' | 'sweep';
   /** The change-stream resume token of the event, for checkpoints. */
   resumeToken?: unknown;

@@ -26,7 +26,7 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
     return Object.values(insertedIds).map((id) => id.toHexString());
   };
 
-  it('an insert event carries the id, the token, the time and the tenant, never the document', async () => {
+  it('an insert event carries the id, the token, the time, the tenant and the slot, never the document', async () => {
     const stream = watchInserts(mongo.raw, undefined);
     try {
       // A large document (2 MiB): what the stream's cursor would hold per event if the server sent it whole.
@@ -40,7 +40,8 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
         return event !== null;
       });
       expect(Object.keys(event!).sort()).toEqual(['_id', 'clusterTime', 'documentKey', 'fullDocument']);
-      expect(event!.fullDocument).toEqual({ tenantId: 'acme' });
+      expect(event!.fullDocument).toEqual({ tenantId: 'acme', slot: big.slot });
+      expect(big.slot).toBeGreaterThanOrEqual(0);
       expect(inserted.has((event!.documentKey as { _id: { toHexString(): string } })._id.toHexString())).toBe(true);
       expect(BSON.calculateObjectSize(event!)).toBeLessThan(1_024);
     } finally {
