@@ -202,8 +202,12 @@ export async function drainScenario(
     },
   ]);
   if (!baselines) return { measurements: processorRows, ratios: twoOverOne };
-  // The same drain first come, first served: what fair share costs a lone tenant.
+  // The same drain first come, first served: what fair share costs a lone tenant. Fair, first come first
+  // served, fair again (A-B-A): the development MongoDB's JVM speeds up over a run, so one fair drain at the
+  // start against one at the end would measure its warm-up; the ratio takes the mean of the two fair drains.
   const fifo = await drainWithProcessors(env, documents, 1, { ...knobs, FAIR_SHARE: 'off' }, payloadBytes);
+  const fairAgain = await drainWithProcessors(env, documents, 1, knobs, payloadBytes);
+  const fairRate = (one.rate + fairAgain.rate) / 2;
   const batchSize = Number(knobs.BATCH_MAX_SIZE);
   const top = await ceiling(env, documents, batchSize, payloadBytes);
   const mongoTop = await mongoCeiling(env, documents, batchSize, Number(knobs.BATCH_MAX_BYTES), payloadBytes);
@@ -211,6 +215,7 @@ export async function drainScenario(
   const measurements = [
     ...processorRows,
     { ...processorRow(1, fifo), variant: `processor x1, ${documents} docs, FAIR_SHARE=off` },
+    { ...processorRow(1, fairAgain), variant: `processor x1, ${documents} docs, again after FAIR_SHARE=off` },
     {
       scenario: 'drain',
       variant: 'PostgreSQL ceiling: bare multi-row INSERT',
@@ -236,7 +241,11 @@ export async function drainScenario(
       { scenario: 'drain', what: 'processor / MongoDB ceiling', value: one.rate / mongoTop.rate },
       { scenario: 'drain', what: 'processor / naive floor', value: one.rate / bottom.rate },
       ...twoOverOne,
-      { scenario: 'drain', what: 'fair share / first come first served (one tenant)', value: one.rate / fifo.rate },
+      {
+        scenario: 'drain',
+        what: 'fair share (mean of the drains before and after) / first come first served (one tenant)',
+        value: fairRate / fifo.rate,
+      },
     ],
   };
 }
