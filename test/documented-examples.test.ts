@@ -69,10 +69,23 @@ describe.skipIf(!mongoUri)('documented examples', () => {
   let system: System;
   let doc: Json;
   const keys = { all: '', writer: '' };
-  const call = async (method: string, path: string, key: string | undefined, body?: unknown, contentType = 'application/json') => {
+  const callWith = async (method: string, path: string, key: string | undefined, body: unknown, headers: Record<string, string>) =>
+    call(method, path, key, body, 'application/json', headers);
+  const call = async (
+    method: string,
+    path: string,
+    key: string | undefined,
+    body?: unknown,
+    contentType = 'application/json',
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${system.gatewayUrl}${path}`, {
       method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': contentType }) },
+      headers: {
+        ...headers,
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': contentType }),
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     return { status: response.status, json: (await response.json()) as Json };
@@ -155,18 +168,26 @@ describe.skipIf(!mongoUri)('documented examples', () => {
     const examples = Object.fromEntries(
       Object.entries(doc.components.responses as Json).map(([name, r]) => [name, (r as Json).content['application/problem+json'].example]),
     );
-    const real = {
+    const real: Record<string, { status: number; json: Json }> = {
       BadRequest: await call('POST', '/api/v1/transactions', keys.all, { source: 'stirpe', payload: {} }),
       Unauthorized: await call('POST', '/api/v1/transactions', undefined, {}),
       Forbidden: await call('POST', '/api/v1/admin/replay', keys.writer, { dryRun: true }),
       NotFound: await call('GET', `/api/v1/transactions/${doc.paths['/api/v1/transactions/{id}'].get.parameters[0].example}`, keys.all),
     };
+    const idempotent = { 'idempotency-key': 'documented-422' };
+    await callWith('POST', '/api/v1/transactions', keys.all, { source: 'generic', payload: { a: 1 } }, idempotent);
+    Object.assign(real, {
+      PayloadTooLarge: await call('POST', '/api/v1/transactions', keys.all, { source: 'generic', payload: { pad: 'x'.repeat(2 ** 21) } }),
+      UnsupportedMediaType: await call('POST', '/api/v1/transactions', keys.all, 'source=generic', 'application/x-www-form-urlencoded'),
+      UnprocessableContent: await callWith('POST', '/api/v1/transactions', keys.all, { source: 'generic', payload: { a: 2 } }, idempotent),
+    });
     for (const [name, { status, json }] of Object.entries(real)) {
       expect(status, name).toBe(examples[name].status);
       expect(json, name).toEqual(examples[name]);
     }
-    // 429 and 503 need a quota or an outage: their examples carry what toProblem and the quotas put there.
-    expect(Object.keys(examples.TooManyRequests).sort()).toEqual(['detail', 'instance', 'status', 'title', 'type']);
+    // 409, 429 and 503 need a race, a quota or an outage: their examples carry the fields those problems carry.
+    for (const name of ['Conflict', 'ConflictOnResource', 'TooManyRequests'])
+      expect(Object.keys(examples[name]).sort(), name).toEqual(['detail', 'instance', 'status', 'title', 'type']);
     expect(Object.keys(examples.ServiceUnavailable).sort()).toEqual(['detail', 'instance', 'requestId', 'status', 'title', 'type']);
   });
 

@@ -77,15 +77,19 @@ const responses = {
     [],
     PROBLEM_EXAMPLES.NotFound,
   ),
-  Conflict: problem('A request with this Idempotency-Key is still in flight', ['Retry-After']),
+  Conflict: problem('A request with this Idempotency-Key is still in flight', ['Retry-After'], PROBLEM_EXAMPLES.Conflict),
   ConflictOnResource: problem(
     'A request with this Idempotency-Key is still in flight (with Retry-After), or the resource is not in a state this operation accepts (without)',
+    [],
+    PROBLEM_EXAMPLES.ConflictOnResource,
   ),
   PayloadTooLarge: problem(
     'The body exceeds the size limit, or its payload is more than MongoDB can store in one document (16 MiB as BSON)',
+    [],
+    PROBLEM_EXAMPLES.PayloadTooLarge,
   ),
-  UnsupportedMediaType: problem('The body is not application/json'),
-  UnprocessableContent: problem('This Idempotency-Key was used with a different request'),
+  UnsupportedMediaType: problem('The body is not application/json', [], PROBLEM_EXAMPLES.UnsupportedMediaType),
+  UnprocessableContent: problem('This Idempotency-Key was used with a different request', [], PROBLEM_EXAMPLES.UnprocessableContent),
   TooManyRequests: problem(
     'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota or /problems/waiting-quota)',
     ['Retry-After'],
