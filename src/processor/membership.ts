@@ -5,8 +5,11 @@ import { leaveGroup, renewMembership } from '../raw-store/processor-members.js';
 import type { ProcessorEvents } from './events.js';
 import type { SlotOwner } from './slot-owner.js';
 
-/** How often a member renews, and how long its lease holds: a killed member's slots move within the lease. */
-export const RENEW_EVERY_MS = 1_000;
+/**
+ * How often a member renews (and so how soon it sees another join), and how long its lease holds: a killed
+ * member's slots move within the lease.
+ */
+export const RENEW_EVERY_MS = 250;
 export const MEMBER_LEASE_MS = 5_000;
 
 export async function joinGroup({
@@ -34,6 +37,12 @@ export async function joinGroup({
     }
   };
   await renew();
+  if (owner.members().length > 1) {
+    // Joining a running group: the others give this member its slots at their next renewal; claiming them
+    // before that would only race them. One renewal period later, every member's view includes it.
+    await new Promise((resolve) => setTimeout(resolve, RENEW_EVERY_MS + 50));
+    await renew();
+  }
   const timer = setInterval(renew, RENEW_EVERY_MS);
   return {
     async leave() {

@@ -58,8 +58,8 @@ describe.skipIf(!mongoUri)('processors sharing hash slots', () => {
       processors.push(processor);
     }
     await waitFor('three members', async () => (await sys.mongo.members.countDocuments({})) === 3);
-    // Every member renews once a second: after two seconds each has seen the other two.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Every member renews every 250 ms: after a second each has seen the other two.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
 
     await insert(0, 3_000);
     await waitFor('3,000 rows', async () => (await rows()) === 3_000, { timeoutMs: 60_000 });
