@@ -27,7 +27,11 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
       processed: false,
       status: 'pending',
       attempts: 0,
+      slot: expect.any(Number),
     });
+    // One of the 64 hash slots processors share (processor/slot-owner.ts).
+    expect(stored.slot).toBeGreaterThanOrEqual(0);
+    expect(stored.slot).toBeLessThan(64);
     expect(Math.abs(receivedAt.getTime() - Date.now())).toBeLessThan(60_000);
   });
 
