@@ -38,13 +38,7 @@ export async function startProcessor(
   logProcessorEvents(events, logger.child({ component: 'processor', worker }));
   const stopping$ = new Subject<void>();
 
-  const checkpoint = settings.changeStream ? await loadCheckpoint(mongo.checkpoints, settings.group) : undefined;
-  let lastCheckpointAt = checkpoint?.at ?? null;
-  const save = async (token: unknown) => {
-    await saveCheckpoint(mongo.checkpoints, settings.group, token, worker);
-    lastCheckpointAt = new Date();
-    events.emit('checkpoint', { at: lastCheckpointAt });
-  };
+  const { checkpoint, save, lastCheckpointAt } = await checkpoints(mongo, settings, events);
 
   const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
   // The processor's state, each with one owner: the candidates in the pipeline, the leases this worker
@@ -68,7 +62,7 @@ export async function startProcessor(
     fair,
     tenantsSeen: new Map(),
     saveCheckpoint: save,
-    lastCheckpointAt: () => lastCheckpointAt,
+    lastCheckpointAt,
   };
   const outcomes$ = pipeline(
     { changes$: changes$(sources).pipe(takeUntil(stopping$)), sweep$: swept$(sources).pipe(takeUntil(stopping$)) },
@@ -101,12 +95,24 @@ export async function startProcessor(
   events.emit('started', {
     mode: settings.changeStream ? 'change-stream+sweep' : 'sweep-only',
     resumed: checkpoint !== undefined,
-    lastCheckpointAt,
+    lastCheckpointAt: lastCheckpointAt(),
     pageSize,
     memory: memoryPlan(settings, getHeapStatistics().heap_size_limit),
   });
 
   return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events, membership }) };
+}
+
+/** The stored resume token, and how this worker stores the next one (reported through its events). */
+async function checkpoints(mongo: MongoCollections, settings: ProcessorSettings, events: ProcessorEvents) {
+  const checkpoint = settings.changeStream ? await loadCheckpoint(mongo.checkpoints, settings.group) : undefined;
+  let lastAt = checkpoint?.at ?? null;
+  const save = async (token: unknown) => {
+    await saveCheckpoint(mongo.checkpoints, settings.group, token, settings.workerId);
+    lastAt = new Date();
+    events.emit('checkpoint', { at: lastAt });
+  };
+  return { checkpoint, save, lastCheckpointAt: () => lastAt };
 }
 
 /** Takes no new work, waits for the batches in flight (up to SHUTDOWN_TIMEOUT_MS), gives back the leases held. */
