@@ -2,10 +2,12 @@
 // sends), every envelope in docs/*.md and every curl -d body in README.md is sent to a running system and
 // must be accepted and then processed; each example is valid against its schema; each problem example
 // carries exactly the fields the real error carries.
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { System } from '../src/cli/system.js';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
@@ -14,6 +16,7 @@ import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 
 const ROOT = new URL('../', import.meta.url);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document and the answers are walked as untyped JSON.
 type Json = Record<string, any>;
 type Example = { where: string; route: string; body: unknown; contentType?: string };
@@ -190,6 +193,44 @@ describe.skipIf(!mongoUri)('documented examples', () => {
       expect(Object.keys(examples[name]).sort(), name).toEqual(['detail', 'instance', 'status', 'title', 'type']);
     expect(Object.keys(examples.ServiceUnavailable).sort()).toEqual(['detail', 'instance', 'requestId', 'status', 'title', 'type']);
   });
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    '/docs in Chromium: authorize, pick the stripe example, Try it out, Execute: 202, then processed',
+    async () => {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+      });
+      try {
+        const page = await browser.newPage();
+        // Loopback only: the page may ask for nothing outside this machine.
+        await page.route('**/*', (route) =>
+          /^https?:\/\/127\.0\.0\.1[:/]/.test(route.request().url()) ? route.continue() : route.abort(),
+        );
+        await page.goto(`${system.gatewayUrl}/docs`);
+        await page.locator('button.authorize').first().click();
+        await page.locator('.modal-ux input').first().fill(keys.all);
+        await page.locator('.modal-ux button.authorize').first().click();
+        await page.locator('.modal-ux button.btn-done').first().click();
+        const operation = page.locator('.opblock-post').filter({ has: page.locator('[data-path="/api/v1/transactions"]') });
+        await operation.locator('.opblock-summary').first().click();
+        await operation.locator('button.try-out__btn').click();
+        await operation.locator('.examples-select select').first().selectOption('stripe');
+        await operation.locator('button.execute').click();
+        const status = operation.locator('.live-responses-table tr.response .response-col_status').first();
+        await status.waitFor({ timeout: 30_000 });
+        expect((await status.textContent())?.trim()).toBe('202');
+        const body = JSON.parse((await operation.locator('.live-responses-table .highlight-code code').first().textContent()) ?? '{}');
+        const final = await waitFor('the document sent from /docs processed', async () => {
+          const { json } = await call('GET', `/api/v1/transactions/${body.id}`, keys.all);
+          return json.status === 'pending' ? undefined : json;
+        });
+        expect(final).toMatchObject({ status: 'processed', source: 'stripe', transaction: { amount: { minor: '100', currency: 'USD' } } });
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 
   it('links /docs to the guides it names, served at /guide/<page>.md', async () => {
     const links = [...String(doc.info.description).matchAll(/\]\((\/guide\/[a-z]+\.md)\)/g)].map((m) => m[1]!);
