@@ -122,6 +122,14 @@ describe.skipIf(!mongoUri)('documented examples', () => {
             }
           }
         }
+        for (const [status, response] of Object.entries(((operation as Json).responses ?? {}) as Json)) {
+          const media = (response as Json).content?.['application/json'];
+          if (!media?.examples) continue;
+          const validate = ajv.compile(resolve(media.schema));
+          for (const [name, example] of Object.entries(media.examples as Json)) {
+            expect(validate((example as Json).value), `${method} ${path} ${status} ${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+          }
+        }
         for (const parameter of ((operation as Json).parameters ?? []) as Json[]) {
           if (parameter.in === 'path') expect(parameter.example, `${method} ${path} ${parameter.name}`).toBeDefined();
         }

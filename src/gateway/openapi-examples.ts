@@ -161,8 +161,58 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, Record<string, { su
  */
 export const PARAMETER_EXAMPLES: Record<string, unknown> = { id: ID, limit: 10 };
 
-/** The success answers worth showing: what a POST tells and what a duplicate tells. */
+/** The generic example, processed, as GET /api/v1/transactions/{id} shows its row. */
+const processedGeneric = {
+  id: ID,
+  source: 'generic',
+  externalId: 'order-1001',
+  account: 'acc-1',
+  counterparty: { name: 'Staples', merchantCategoryCode: '5943' },
+  direction: 'debit',
+  amount: { minor: '1234', value: '12.34', currency: 'EUR' },
+  status: 'posted',
+  description: 'Printer paper',
+  category: null,
+  occurredAt: '2026-11-24T10:00:00.000Z',
+  bookedAt: '2026-11-24T10:00:00.000Z',
+  receivedAt: '2026-11-24T10:00:01.120Z',
+  createdAt: '2026-11-24T10:00:01.161Z',
+  metadata: {},
+};
+
+/** The success answers worth showing: what a POST and a duplicate tell, and what the reads answer. */
 export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, { summary: string; value: unknown }>>> = {
+  'get /api/v1/transactions/{id}': {
+    '200': {
+      processed: example("the generic example, processed: the document's status and the row", {
+        id: ID,
+        source: 'generic',
+        externalId: 'order-1001',
+        status: 'processed',
+        attempts: 1,
+        lastError: null,
+        receivedAt: '2026-11-24T10:00:01.120Z',
+        processedAt: '2026-11-24T10:00:01.170Z',
+        transaction: { ...processedGeneric, revisions: [] },
+      }),
+      dead: example('refused by its mapper: dead on the first attempt, with the reason', {
+        id: ID,
+        source: 'generic',
+        externalId: 'order-1002',
+        status: 'dead',
+        attempts: 1,
+        lastError: 'payload.occurredAt: Invalid ISO datetime',
+        receivedAt: '2026-11-24T10:00:01.120Z',
+        processedAt: null,
+        transaction: null,
+      }),
+    },
+  },
+  'get /api/v1/transactions': {
+    '200': {
+      page: example('one page, newest first', { data: [processedGeneric], has_more: true, next_starting_after: ID }),
+    },
+  },
   'post /api/v1/transactions': {
     '202': {
       accepted: example('a new document', { id: ID, status: 'pending', statusUrl: `/api/v1/transactions/${ID}` }),
