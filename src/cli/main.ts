@@ -6,6 +6,7 @@ import { createLogger } from '../config/logger.js';
 import { dataCommand } from './commands/data.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { replayCommand } from './commands/replay.js';
 import { processCommand, serveCommand } from './commands/serve.js';
 import { startCommand } from './commands/start.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   status: statusCommand,
   data: dataCommand,
+  reconcile: reconcileCommand,
 };
 
 /** The options each command takes (COMMAND_OPTIONS declares them all); --help goes with every one. */
@@ -33,6 +35,7 @@ const ACCEPTS: Record<string, Array<keyof typeof COMMAND_OPTIONS>> = {
   replay: ['id', 'tenant', 'source', 'error', 'from', 'to', 'status', 'dry-run'],
   status: ['json', 'window', 'watch', 'until-empty'],
   data: ['orphans'],
+  reconcile: ['tenant', 'source', 'from', 'to', 'json'],
 };
 
 const HELP: Record<string, string> = {
@@ -56,6 +59,10 @@ const HELP: Record<string, string> = {
   MONGODB_URI, or the MongoDB of a running \`prismo start\`.`,
   replay: `prismo replay [--id <id>]... [--tenant <t>] [--source <s>] [--error <text>] [--from <iso>] [--to <iso>] [--status failed,dead] [--dry-run]
   Puts failed or dead documents back in line with fresh attempts (MONGODB_URI). --dry-run only counts.`,
+  reconcile: `prismo reconcile [--tenant <t>] [--source <s>] [--from <day|iso>] [--to <day|iso>] [--json]
+  The raw documents received in the range (default: the last seven days) against the rows, per tenant,
+  source and UTC day; lists each document or row that does not add up (docs/operations.md) and exits 1 if
+  any does. MONGODB_URI and DATABASE_URL, or those of a running \`prismo start\`.`,
   data: `prismo data                     what \`prismo start\` keeps on disk: DATA_DIR (default .prismo) and, run as
                                   root where the postgres user cannot enter the checkout, PostgreSQL's data
                                   under /var/lib/prismo/data-<hash>; also other checkouts' data there
@@ -75,6 +82,7 @@ const USAGE = `usage: prismo <command> [options]; prismo <command> --help for on
   keys      create, list or revoke API keys
   replay    re-queue failed or dead documents
   status    how far behind the pipeline is
+  reconcile check that every accepted document became its row
   data      show or remove the data \`prismo start\` kept on disk`;
 
 /** The command line, or a StartupError of one line naming what is wrong and where the help is. */

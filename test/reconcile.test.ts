@@ -1,0 +1,138 @@
+// Reconciliation on a real system: a day of generic rows, a Stripe charge authorised, captured and refunded
+// (revisions), a Plaid transaction added and removed (a void) and an externalId resent after retention (an
+// alias) reconciles to zero; then five tamperings are each reported exactly once, by id and kind.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'json' };
+import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
+import type { RawTransaction } from '../src/raw-store/collections.js';
+import { newRawTransaction } from '../src/raw-store/insert.js';
+import { reconcile } from '../src/reconcile/reconcile.js';
+import { mongoUri, waitFor } from './support/databases.js';
+import { useSystem } from './support/system.js';
+
+const KEY = 'reconcile-key-0123456789';
+const CLI = fileURLToPath(new URL('../bin/prismo.js', import.meta.url));
+
+describe.skipIf(!mongoUri)('reconciliation', () => {
+  const sys = useSystem({ API_KEYS: `acme:${KEY}`, POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' });
+
+  async function post(gateway: string, body: unknown): Promise<string> {
+    const response = await fetch(`${gateway}/api/v1/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  const range = () => ({
+    from: new Date(Date.now() - 86_400_000),
+    to: new Date(Date.now() + 60_000),
+    waitingThresholdMs: 3_600_000,
+    retentionSeconds: 30 * 86_400,
+  });
+
+  it('a day with revisions, voids and aliases reconciles to zero; each tampering is reported once, and nothing else', async () => {
+    const system = await sys.start(['gateway', 'ingest', 'processor']);
+    const gateway = system.gatewayUrl!;
+    const generic = [];
+    for (let i = 0; i < 20; i++) {
+      generic.push(
+        await post(gateway, {
+          source: 'generic',
+          externalId: `rec-${i}`,
+          payload: { account: 'acc-1', amountMinor: 100 + i, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' },
+        }),
+      );
+    }
+    const charge = { ...stripe.charge, id: 'ch_reconcile' };
+    for (const [step, object] of [
+      charge,
+      { ...charge, captured: true, amount_captured: 100 },
+      { ...charge, captured: true, amount_captured: 100, amount_refunded: 100, refunded: true },
+    ].entries()) {
+      await post(gateway, {
+        source: 'stripe',
+        externalId: `evt_rec_${step}`,
+        payload: { id: `evt_rec_${step}`, object: 'event', type: 'charge.updated', created: 1_700_000_000 + step, data: { object } },
+      });
+    }
+    const added = plaid.syncAdded[0]!;
+    await post(gateway, { source: 'plaid', externalId: added.transaction_id, payload: added });
+    await post(gateway, { source: 'plaid', payload: { removed: { transaction_id: added.transaction_id, account_id: added.account_id } } });
+    await waitFor('every document processed', async () => (await sys.mongo.raw.countDocuments({ processed: false })) === 0);
+    // An externalId sent again after retention removed its first document (31 days on): an alias of the first row.
+    await sys.mongo.raw.deleteOne({ _id: new ObjectId(generic[19]) });
+    await sys.pg.db.none("UPDATE transactions SET created_at = now() - interval '31 days' WHERE raw_id = $1", [generic[19]]);
+    const resent = await post(gateway, {
+      source: 'generic',
+      externalId: 'rec-19',
+      payload: { account: 'acc-1', amountMinor: 119, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' },
+    });
+    await waitFor('the resent document processed', async () => (await sys.mongo.raw.countDocuments({ processed: false })) === 0);
+    await sys.stop();
+
+    const clean = await reconcile(sys.mongo, sys.pg.db, range());
+    expect(clean.mismatches).toEqual([]);
+    expect(clean.days.map((d) => [d.tenantId, d.source, d.accepted, d.processed, d.rows]).sort()).toEqual([
+      ['acme', 'generic', 20, 20, 20],
+      ['acme', 'plaid', 2, 2, 1],
+      ['acme', 'stripe', 3, 3, 1],
+    ]);
+    expect(resent).not.toBe(generic[19]);
+
+    // Five tamperings, each reported once with its id and kind.
+    await sys.pg.db.none('DELETE FROM transactions WHERE raw_id = $1', [generic[0]]);
+    await sys.mongo.raw.updateOne({ _id: new ObjectId(generic[1]) }, { $set: { processed: false, status: 'pending' } });
+    await sys.pg.db.none('UPDATE transactions SET amount_minor = amount_minor + 1 WHERE raw_id = $1', [generic[2]]);
+    const orphan = new ObjectId().toHexString();
+    await sys.pg.db.none(
+      `INSERT INTO transactions (tenant_id, raw_id, source, external_id, account_id, direction, amount_minor, currency, occurred_at, received_at)
+       SELECT tenant_id, $1, source, 'rec-orphan', account_id, direction, amount_minor, currency, occurred_at, now() FROM transactions WHERE raw_id = $2`,
+      [orphan, generic[3]],
+    );
+    const waiting = await sys.mongo.raw.insertOne({
+      ...newRawTransaction(
+        'acme',
+        { source: 'generic', payload: { account: 'acc-1', amountMinor: 5, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' } },
+        new Date(Date.now() - 2 * 3_600_000),
+      ),
+    } as RawTransaction);
+    const tampered = await reconcile(sys.mongo, sys.pg.db, range());
+    const seen = tampered.mismatches.map((m) => [m.kind, m.id]).sort();
+    expect(seen).toEqual(
+      [
+        ['processed-without-row', generic[0]],
+        ['row-without-processed-document', generic[1]],
+        ['differs-from-document', generic[2]],
+        ['row-without-document', orphan],
+        ['waiting-too-long', waiting.insertedId.toHexString()],
+      ].sort(),
+    );
+    expect(tampered.mismatches.find((m) => m.kind === 'differs-from-document')!.detail).toBe('amount: row 103, document 102');
+
+    // The command: one JSON object, exit status 1 on a mismatch.
+    const cli = spawnSync(process.execPath, [CLI, 'reconcile', '--json', '--tenant', 'acme'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        MONGODB_URI: mongoUri!,
+        MONGODB_DB: sys.mongo.dbName,
+        DATABASE_URL: sys.pg.url,
+        LOG_LEVEL: 'warn',
+      },
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(1);
+    const printed = JSON.parse(cli.stdout) as {
+      days: unknown[];
+      mismatches: Array<{ id: string; kind: string; tenantId: string; source: string; detail: string }>;
+    };
+    expect(printed.mismatches.map((m) => [m.kind, m.id]).sort()).toEqual(seen);
+    expect(printed.days.length).toBeGreaterThan(0);
+  });
+});
