@@ -50,6 +50,7 @@ describe.skipIf(!mongoUri || process.platform !== 'linux')('processor memory', (
     );
     const peak = await peakRssMiB(processor.child.pid!);
     const bound = processorMemoryBoundMiB({ batchMaxBytes: 2 * MiB, batchConcurrency: 2 });
+    console.log(`[memory] peak ${peak.toFixed(1)} MiB, bound ${bound}, ${process.version}`);
     expect(peak, `peak RSS ${peak.toFixed(1)} MiB, bound ${bound} MiB`).toBeLessThanOrEqual(bound);
     expect(await processor.stop()).toBe(0);
   });
