@@ -6,7 +6,7 @@ const MiB = 2 ** 20;
 
 /**
  * Peak RSS on small documents, where the budget is never reached: code, pools, the heap's headroom. On Node 24
- * (the supported runtime) a processor holds 15-35 MiB more than on Node 20 for the same work: the 2 MiB
+ * (the supported runtime) a processor holds 15-40 MiB more than on Node 20 for the same work: the 2 MiB
  * documents test peaked at 197-226 MiB there against 183-187 on Node 20.
  */
 export const BASE_RSS_MIB = 224;
