@@ -16,6 +16,8 @@ interface Doc extends ClaimedDoc {
 
 const stream = (id: string): Candidate => ({ id, via: 'stream', resumeToken: `tok-${id}` });
 const swept = (id: string): Candidate => ({ id, via: 'sweep' });
+/** A change event of a tenant's document. */
+const ofTenant = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
 
 function newScheduler() {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -379,10 +381,9 @@ describe('pipeline', () => {
     scheduler.run(({ cold }) => {
       const base = recordingSinks();
       const sinks = { ...base.sinks, writeBatch: () => cold('100ms (w|)', { w: true }) };
-      const of = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
       // Tenant b's twelve (A to L) arrive first, then a's two; batches of four, one at a time.
-      const backlog = Object.fromEntries([...'ABCDEFGHIJKL'].map((letter, i) => [letter, of('b', `b${i}`)]));
-      const changes$ = cold('(ABCDEFGHIJKL)-(xy)|', { ...backlog, x: of('a', 'a0'), y: of('a', 'a1') });
+      const backlog = Object.fromEntries([...'ABCDEFGHIJKL'].map((letter, i) => [letter, ofTenant('b', `b${i}`)]));
+      const changes$ = cold('(ABCDEFGHIJKL)-(xy)|', { ...backlog, x: ofTenant('a', 'a0'), y: ofTenant('a', 'a1') });
       const fair = { weightOf: () => 1 };
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { batchMaxSize: 4, maxInFlight: 100, fair })).subscribe();
       scheduler.flush();
@@ -407,10 +408,9 @@ describe('pipeline', () => {
         },
         writeBatch: () => cold('100ms (w|)', { w: true }),
       };
-      const of = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
       // b fills the one slot with a backlog; a's document arrives 10 ms later.
-      const backlog = Object.fromEntries([...'ABCDEFGH'].map((letter, i) => [letter, of('b', `b${i}`)]));
-      const changes$ = cold('(ABCDEFGH) 9ms x|', { ...backlog, x: of('a', 'a0') });
+      const backlog = Object.fromEntries([...'ABCDEFGH'].map((letter, i) => [letter, ofTenant('b', `b${i}`)]));
+      const changes$ = cold('(ABCDEFGH) 9ms x|', { ...backlog, x: ofTenant('a', 'a0') });
       pipeline(
         { changes$, sweep$: cold('|') },
         sinks,
@@ -427,14 +427,13 @@ describe('pipeline', () => {
     scheduler.run(({ cold }) => {
       const base = recordingSinks();
       const sinks = { ...base.sinks, writeBatch: () => cold('100ms (w|)', { w: true }) };
-      const of = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
       const changes$ = cold('(abcdex)|', {
-        a: of('b', '1'),
-        b: of('b', '2'),
-        c: of('b', '3'),
-        d: of('b', '4'),
-        e: of('b', '5'),
-        x: of('a', '6'),
+        a: ofTenant('b', '1'),
+        b: ofTenant('b', '2'),
+        c: ofTenant('b', '3'),
+        d: ofTenant('b', '4'),
+        e: ofTenant('b', '5'),
+        x: ofTenant('a', '6'),
       });
       // Four places, one kept for an arriving tenant: b alone takes three, a the kept one.
       const inFlight = new InFlight(4, 1);
