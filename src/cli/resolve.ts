@@ -18,20 +18,27 @@ export interface Resolved {
   notice?: string;
 }
 
-/** A development server's module (src/dev/), which the production image does not ship. */
-async function devModule<T>(load: () => Promise<T>, variable: string): Promise<T> {
+/** A development module (src/dev/), which the production image does not ship; without it, `refusal` says why. */
+async function devModule<T>(load: () => Promise<T>, refusal: string): Promise<T> {
   try {
     return await load();
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new StartupError(`${variable} is unset, and this build carries no development servers (the production image): set ${variable}`);
+    throw new StartupError(refusal);
   }
 }
+
+/** What a command that would start a development server says in the production image. */
+const setInstead = (variable: string) =>
+  `${variable} is unset, and this build carries no development servers (the production image): set ${variable}`;
 
 /** DATABASE_URL, or an embedded PostgreSQL kept under DATA_DIR/postgres between runs. */
 export async function resolvePostgres(settings: Settings, logger: Logger, cleanups: Cleanup[]): Promise<Resolved> {
   if (settings.postgres.url) return { url: settings.postgres.url, description: `DATABASE_URL (${hostOf(settings.postgres.url)})` };
-  const { embeddedPostgresUrl, startEmbeddedPostgres } = await devModule(() => import('../dev/embedded-postgres.js'), 'DATABASE_URL');
+  const { embeddedPostgresUrl, startEmbeddedPostgres } = await devModule(
+    () => import('../dev/embedded-postgres.js'),
+    setInstead('DATABASE_URL'),
+  );
   // Another prismo command (say `npm start`) may already run it: use that one rather than a second.
   const shared = embeddedPostgresUrl(settings.postgres.embeddedPort);
   const running = connectPostgres(shared, { max: 1 });
@@ -56,7 +63,7 @@ export async function resolvePostgres(settings: Settings, logger: Logger, cleanu
 /** MONGODB_URI, or the first of a real mongod and the development MongoDB that starts, data under DATA_DIR/mongo. */
 export async function resolveMongoForStart(settings: Settings, logger: Logger, cleanups: Cleanup[]): Promise<Resolved> {
   if (settings.mongo.uri) return { url: settings.mongo.uri, description: `MONGODB_URI (${hostOf(settings.mongo.uri)})` };
-  const { resolveMongo, STAND_IN_NOTICE } = await devModule(() => import('../dev/mongo-resolver.js'), 'MONGODB_URI');
+  const { resolveMongo, STAND_IN_NOTICE } = await devModule(() => import('../dev/mongo-resolver.js'), setInstead('MONGODB_URI'));
   const dataDir = resolve(settings.dataDir, 'mongo');
   const { mongo, reasons } = await resolveMongo({ dataDir });
   if (!mongo) {
@@ -164,11 +171,8 @@ export async function connectRunningMongo(
 export type { DataPlace } from '../dev/data-dirs.js';
 
 /** `prismo data`'s look at what start keeps on disk (dev/data-dirs.ts): a development tool, not in the image. */
-export async function loadDataDirs() {
-  try {
-    return await import('../dev/data-dirs.js');
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new StartupError('this build carries no development servers (the production image): it keeps no data of its own');
-  }
-}
+export const loadDataDirs = () =>
+  devModule(
+    () => import('../dev/data-dirs.js'),
+    'this build carries no development servers (the production image): it keeps no data of its own',
+  );

@@ -60,13 +60,10 @@ export async function findData(dataDir: string, systemDir = SYSTEM_DIR): Promise
   return report;
 }
 
-/** Whether a PostgreSQL still runs on a data folder: its postmaster.pid names a live process. */
+/** Whether a PostgreSQL still runs on a place (DATA_DIR or a moved data-<hash>): postgres/postmaster.pid names a live process. */
 async function postgresRunsOn(place: string): Promise<number | undefined> {
-  for (const file of [join(place, 'postmaster.pid'), join(place, 'postgres', 'postmaster.pid')]) {
-    const pid = Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
-    if (pid > 0 && isAlive(pid)) return pid;
-  }
-  return undefined;
+  const pid = Number((await readFile(join(place, 'postgres', 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+  return pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
 function isAlive(pid: number): boolean {
