@@ -1,7 +1,7 @@
 // The canonical transaction every source is mapped into (docs/model.md); transformRaw checks each mapper's
 // output against this schema, so none can let through a negative amount, an unknown currency or no account.
 import { z } from 'zod';
-import { currencyExponent } from './money.js';
+import { currencyExponent, MAX_MINOR } from './money.js';
 
 export const directions = ['debit', 'credit'] as const;
 export const statuses = ['pending', 'posted', 'reversed', 'void'] as const;
@@ -51,10 +51,7 @@ export const transactionSchema = z.object({
   counterparty: counterpartySchema.nullable(),
   direction: z.enum(directions),
   /** Integer minor units, never negative: the direction carries the sign. */
-  amountMinor: z
-    .bigint()
-    .nonnegative()
-    .max(2n ** 63n - 1n, 'exceeds the largest amount PostgreSQL bigint holds'),
+  amountMinor: z.bigint().nonnegative().max(MAX_MINOR, 'exceeds the largest amount PostgreSQL bigint holds'),
   currency: z.string().refine((code) => {
     try {
       currencyExponent(code);

@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SOURCES } from '../../domain/envelope.js';
 import type { Mapped } from '../../domain/transaction.js';
-import { knownSources, transformRaw } from './index.js';
+import { transformRaw } from './index.js';
 
 interface Fixture {
   description: string;
@@ -24,7 +25,7 @@ const asJson = (tx: Mapped) =>
     unknown
   >;
 
-describe.each(knownSources())('%s mapper', (source) => {
+describe.each([...SOURCES])('%s mapper', (source) => {
   const dir = join(FIXTURES, source);
   const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 

@@ -1,6 +1,6 @@
 // Chooses the mapper by the envelope's `source` and checks what it built against the canonical schema.
-// Adding a format is one module plus one line in `mappers` (docs/model.md says how).
-import type { Source } from '../../domain/envelope.js';
+// Adding a format is one module, one line in `mappers` and its name in SOURCES (domain/envelope.ts); docs/model.md says how.
+import { SOURCES, type Source } from '../../domain/envelope.js';
 import { PermanentError } from '../../domain/errors.js';
 import { isRemoval, type Mapped, type RawInput, removalSchema, type SourceMapper, transactionSchema } from '../../domain/transaction.js';
 import type { RawTransaction } from '../../raw-store/collections.js';
@@ -16,8 +16,6 @@ const mappers: Record<Source, SourceMapper> = {
   iso20022: mapIso20022,
 };
 
-export const knownSources = () => Object.keys(mappers);
-
 /** What a mapper reads of a stored raw document. */
 export const rawInputOf = (doc: RawTransaction): RawInput => ({
   rawId: doc._id.toHexString(),
@@ -30,7 +28,7 @@ export const rawInputOf = (doc: RawTransaction): RawInput => ({
 
 export function transformRaw(raw: RawInput): Mapped {
   const mapper = Object.hasOwn(mappers, raw.source) ? mappers[raw.source as Source] : undefined;
-  if (!mapper) throw new PermanentError('unknown_source', `no mapper for source "${raw.source}" (known: ${knownSources().join(', ')})`);
+  if (!mapper) throw new PermanentError('unknown_source', `no mapper for source "${raw.source}" (known: ${SOURCES.join(', ')})`);
   const mapped = mapper(raw);
   const checked = isRemoval(mapped) ? removalSchema.safeParse(mapped) : transactionSchema.safeParse(mapped);
   if (!checked.success) {
