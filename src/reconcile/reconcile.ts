@@ -103,8 +103,8 @@ async function checkDocuments(mongo: MongoCollections, db: Database, options: Re
 async function checkDocumentChunk(db: Database, docs: RawTransaction[], options: ReconcileOptions, summaryOf: SummaryOf, out: Mismatch[]) {
   const now = options.now ?? new Date();
   const ids = docs.map((doc) => doc._id.toHexString());
-  const explained = new Set(await db.map(EXPLAINED_SQL, [ids], (row: { raw_id: string }) => row.raw_id));
   const rows = new Map(await db.map(ROWS_SQL, [ids], (row: PlainRow) => [row.raw_id, row] as const));
+  const explained = new Set([...rows.keys(), ...(await db.map(EXPLAINED_SQL, [ids], (row: { raw_id: string }) => row.raw_id))]);
   for (const doc of docs) {
     const id = doc._id.toHexString();
     const at = { id, tenantId: doc.tenantId, source: doc.source };
@@ -137,10 +137,9 @@ async function checkDocumentChunk(db: Database, docs: RawTransaction[], options:
   }
 }
 
-/** Every raw id a row accounts for: its own, a replaced pending row's, an alias, a revision, a removal. */
+/** Raw ids a row accounts for besides its own (ROWS_SQL): a replaced pending row's, an alias, a revision, a removal. */
 const EXPLAINED_SQL = `
-  SELECT raw_id FROM transactions WHERE raw_id = ANY($1::text[])
-  UNION SELECT superseded_raw_id FROM transactions WHERE superseded_raw_id = ANY($1::text[])
+  SELECT superseded_raw_id AS raw_id FROM transactions WHERE superseded_raw_id = ANY($1::text[])
   UNION SELECT raw_id FROM transaction_aliases WHERE raw_id = ANY($1::text[])
   UNION SELECT raw_id FROM transaction_revisions WHERE raw_id = ANY($1::text[])
   UNION SELECT raw_id FROM transaction_removals WHERE raw_id = ANY($1::text[])`;
