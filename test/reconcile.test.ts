@@ -1,6 +1,6 @@
 // Reconciliation on a real system: a day of generic rows, a Stripe charge authorised, captured and refunded
 // (revisions), a Plaid transaction added and removed (a void) and an externalId resent after retention (an
-// alias) reconciles to zero; then five tamperings are each reported exactly once, by id and kind.
+// alias) reconciles to zero; then six tamperings are each reported exactly once, by id and kind.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ObjectId } from 'mongodb';
@@ -84,8 +84,17 @@ describe.skipIf(!mongoUri)('reconciliation', () => {
       ['acme', 'stripe', 3, 3, 1],
     ]);
     expect(resent).not.toBe(generic[19]);
+    // The sums: 20 generic EUR rows of 100..119 (the resent one an alias, its row counted once), Stripe's
+    // charge of 100 USD minor refunded (a live row), Plaid's removed transaction void and out of the sums.
+    const sums = clean.days.flatMap((d) => d.sums.map((s) => [d.source, s.currency, s.direction, s.rowsMinor, s.documentsMinor]));
+    expect(sums.sort()).toEqual(
+      [
+        ['generic', 'EUR', 'credit', String(19 * 100 + (18 * 19) / 2), String(19 * 100 + (18 * 19) / 2)],
+        ['stripe', 'USD', 'credit', '100', '100'],
+      ].sort(),
+    );
 
-    // Five tamperings, each reported once with its id and kind.
+    // Six tamperings, each reported once with its id and kind.
     await sys.pg.db.none('DELETE FROM transactions WHERE raw_id = $1', [generic[0]]);
     await sys.mongo.raw.updateOne({ _id: new ObjectId(generic[1]) }, { $set: { processed: false, status: 'pending' } });
     await sys.pg.db.none('UPDATE transactions SET amount_minor = amount_minor + 1 WHERE raw_id = $1', [generic[2]]);
@@ -102,6 +111,10 @@ describe.skipIf(!mongoUri)('reconciliation', () => {
         new Date(Date.now() - 2 * 3_600_000),
       ),
     } as RawTransaction);
+    // A provider object's row is compared with its latest revision (the refund), read again from its documents.
+    const { raw_id: chargeRow } = await sys.pg.db.one<{ raw_id: string }>(
+      "UPDATE transactions SET status = 'posted' WHERE provider_ref = 'ch_reconcile' RETURNING raw_id",
+    );
     const tampered = await reconcile(sys.mongo, sys.pg.db, range());
     const seen = tampered.mismatches.map((m) => [m.kind, m.id]).sort();
     expect(seen).toEqual(
@@ -109,11 +122,19 @@ describe.skipIf(!mongoUri)('reconciliation', () => {
         ['processed-without-row', generic[0]],
         ['row-without-processed-document', generic[1]],
         ['differs-from-document', generic[2]],
+        ['differs-from-document', chargeRow],
         ['row-without-document', orphan],
         ['waiting-too-long', waiting.insertedId.toHexString()],
       ].sort(),
     );
-    expect(tampered.mismatches.find((m) => m.kind === 'differs-from-document')!.detail).toBe('amount: row 103, document 102');
+    const details = Object.fromEntries(tampered.mismatches.map((m) => [m.id, m.detail]));
+    expect(details[generic[2]!]).toBe('amount: row 103, document 102');
+    expect(details[chargeRow]).toBe('status: row posted, document reversed');
+    // The day's sums say the same: rows 1 minor unit above the documents, less the lost row (100), plus the
+    // row without a document (a copy of 103) and the one whose document is pending again (101: a document
+    // counts once processed).
+    const genericSum = tampered.days.find((d) => d.source === 'generic')!.sums[0]!;
+    expect(BigInt(genericSum.rowsMinor) - BigInt(genericSum.documentsMinor)).toBe(1n - 100n + 103n + 101n);
 
     // The command: one JSON object, exit status 1 on a mismatch.
     const cli = spawnSync(process.execPath, [CLI, 'reconcile', '--json', '--tenant', 'acme'], {

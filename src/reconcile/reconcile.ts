@@ -2,7 +2,8 @@
 // per tenant, source and UTC day, listing every document or row that does not add up (docs/operations.md).
 import { ObjectId } from 'mongodb';
 import type { Database } from '../db/postgres.js';
-import { isRemoval } from '../domain/transaction.js';
+import { isRemoval, type Mapped, type Transaction } from '../domain/transaction.js';
+import { compareKeys } from '../processor/revision-plan.js';
 import { rawInputOf, transformRaw } from '../processor/transform/index.js';
 import type { MongoCollections, RawTransaction } from '../raw-store/collections.js';
 
@@ -35,6 +36,15 @@ export interface DaySummary {
   waiting: number;
   oldestWaitingAt: string | null;
   rows: number;
+  /** Per currency and direction, the live rows' amounts against what their documents say, in minor units. */
+  sums: DaySum[];
+}
+
+export interface DaySum {
+  currency: string;
+  direction: string;
+  rowsMinor: string;
+  documentsMinor: string;
 }
 
 export interface ReconcileOptions {
@@ -65,7 +75,19 @@ export async function reconcile(
     const key = JSON.stringify([day, tenantId, source]);
     let summary = days.get(key);
     if (!summary) {
-      summary = { day, tenantId, source, accepted: 0, processed: 0, failed: 0, dead: 0, waiting: 0, oldestWaitingAt: null, rows: 0 };
+      summary = {
+        day,
+        tenantId,
+        source,
+        accepted: 0,
+        processed: 0,
+        failed: 0,
+        dead: 0,
+        waiting: 0,
+        oldestWaitingAt: null,
+        rows: 0,
+        sums: [],
+      };
       days.set(key, summary);
     }
     return summary;
@@ -94,47 +116,77 @@ async function checkDocuments(mongo: MongoCollections, db: Database, options: Re
   for await (const doc of mongo.raw.find(filter, { sort: { _id: 1 } })) {
     chunk.push(doc);
     if (chunk.length < CHUNK) continue;
-    await checkDocumentChunk(db, chunk, options, summaryOf, out);
+    await checkDocumentChunk(mongo, db, chunk, options, summaryOf, out);
     chunk = [];
   }
-  if (chunk.length) await checkDocumentChunk(db, chunk, options, summaryOf, out);
+  if (chunk.length) await checkDocumentChunk(mongo, db, chunk, options, summaryOf, out);
 }
 
-async function checkDocumentChunk(db: Database, docs: RawTransaction[], options: ReconcileOptions, summaryOf: SummaryOf, out: Mismatch[]) {
+async function checkDocumentChunk(
+  mongo: MongoCollections,
+  db: Database,
+  docs: RawTransaction[],
+  options: ReconcileOptions,
+  summaryOf: SummaryOf,
+  out: Mismatch[],
+) {
   const now = options.now ?? new Date();
   const ids = docs.map((doc) => doc._id.toHexString());
   const rows = new Map(await db.map(ROWS_SQL, [ids], (row: PlainRow) => [row.raw_id, row] as const));
   const explained = new Set([...rows.keys(), ...(await db.map(EXPLAINED_SQL, [ids], (row: { raw_id: string }) => row.raw_id))]);
+  const revisionsOf = await revisionDocuments(mongo, db, [...rows.values()], docs);
   for (const doc of docs) {
     const id = doc._id.toHexString();
     const at = { id, tenantId: doc.tenantId, source: doc.source };
     const summary = summaryOf(dayOf(doc.receivedAt), doc.tenantId, doc.source);
+    const row = rows.get(id);
     summary.accepted++;
     if (doc.processed) {
       summary.processed++;
-      if (!explained.has(id))
+      const expected = expectedOf(doc, row, revisionsOf);
+      if (!explained.has(id)) {
         out.push({ ...at, kind: 'processed-without-row', detail: 'processed, but no row, alias, revision or removal has its id' });
-      const differs = rows.has(id) ? differenceOf(doc, rows.get(id)!) : undefined;
-      if (differs) out.push({ ...at, kind: 'differs-from-document', detail: differs });
+        if (typeof expected === 'object') addSum(summary, expected, 'documents');
+      }
+      if (!row) continue;
+      addSum(summary, row, 'rows');
+      if (typeof expected === 'string') out.push({ ...at, kind: 'differs-from-document', detail: expected });
+      else if (expected) {
+        addSum(summary, expected, 'documents');
+        const differs = differenceOf(row, expected);
+        if (differs) out.push({ ...at, kind: 'differs-from-document', detail: differs });
+      }
       continue;
     }
-    if (doc.status === 'failed') summary.failed++;
-    if (doc.status === 'dead') summary.dead++;
-    if (doc.status === 'pending' || doc.status === 'failed') {
-      summary.waiting++;
-      if (!summary.oldestWaitingAt || doc.receivedAt.toISOString() < summary.oldestWaitingAt)
-        summary.oldestWaitingAt = doc.receivedAt.toISOString();
-      const waitedMs = now.getTime() - doc.receivedAt.getTime();
-      if (waitedMs > options.waitingThresholdMs)
-        out.push({
-          ...at,
-          kind: 'waiting-too-long',
-          detail: `waiting ${Math.round(waitedMs / 60_000)} min (threshold ${Math.round(options.waitingThresholdMs / 60_000)} min)`,
-        });
-    }
-    if (rows.has(id))
+    countWaiting(doc, summary, now, options, at, out);
+    if (row) {
+      addSum(summary, row, 'rows');
       out.push({ ...at, kind: 'row-without-processed-document', detail: `a row exists, but the document is ${doc.status}` });
+    }
   }
+}
+
+function countWaiting(
+  doc: RawTransaction,
+  summary: DaySummary,
+  now: Date,
+  options: ReconcileOptions,
+  at: Omit<Mismatch, 'kind' | 'detail'>,
+  out: Mismatch[],
+) {
+  if (doc.status === 'failed') summary.failed++;
+  if (doc.status === 'dead') summary.dead++;
+  if (doc.status !== 'pending' && doc.status !== 'failed') return;
+  summary.waiting++;
+  if (!summary.oldestWaitingAt || doc.receivedAt.toISOString() < summary.oldestWaitingAt)
+    summary.oldestWaitingAt = doc.receivedAt.toISOString();
+  const waitedMs = now.getTime() - doc.receivedAt.getTime();
+  if (waitedMs > options.waitingThresholdMs)
+    out.push({
+      ...at,
+      kind: 'waiting-too-long',
+      detail: `waiting ${Math.round(waitedMs / 60_000)} min (threshold ${Math.round(options.waitingThresholdMs / 60_000)} min)`,
+    });
 }
 
 /** Raw ids a row accounts for besides its own (ROWS_SQL): a replaced pending row's, an alias, a revision, a removal. */
@@ -144,33 +196,97 @@ const EXPLAINED_SQL = `
   UNION SELECT raw_id FROM transaction_revisions WHERE raw_id = ANY($1::text[])
   UNION SELECT raw_id FROM transaction_removals WHERE raw_id = ANY($1::text[])`;
 
-interface PlainRow {
-  raw_id: string;
-  provider_ref: string | null;
+/** What reconciliation compares and sums: the same four fields of a row and of a document mapped again. */
+interface Amounted {
   direction: string;
-  amount_minor: string;
+  amount: string;
   currency: string;
   status: string;
 }
-const ROWS_SQL = `SELECT raw_id, provider_ref, direction, amount_minor::text, currency, status FROM transactions WHERE raw_id = ANY($1::text[])`;
+
+interface PlainRow extends Amounted {
+  id: string;
+  raw_id: string;
+  provider_ref: string | null;
+}
+const ROWS_SQL = `SELECT id::text, raw_id, provider_ref, direction, amount_minor::text AS amount, currency, status
+  FROM transactions WHERE raw_id = ANY($1::text[])`;
 
 /**
- * What differs between a plain row and the document mapped again with today's mappers (never trusting the
- * row). A provider object's row holds its latest revision, which one document alone does not give: not compared.
+ * The documents each provider object's row was built from (its own and its revisions'), by row id: read
+ * again from MongoDB, so that the row is compared with its latest revision as today's mappers see it.
  */
-function differenceOf(doc: RawTransaction, row: PlainRow): string | undefined {
-  if (row.provider_ref !== null) return undefined;
-  let mapped: ReturnType<typeof transformRaw>;
-  try {
-    mapped = transformRaw(rawInputOf(doc));
-  } catch (error) {
-    return `today's ${doc.source} mapper refuses the document: ${(error as Error).message}`;
+async function revisionDocuments(mongo: MongoCollections, db: Database, rows: PlainRow[], chunk: RawTransaction[]) {
+  const byRow = new Map<string, RawTransaction[]>();
+  const objects = new Map(rows.filter((row) => row.provider_ref !== null).map((row) => [row.id, row.raw_id]));
+  if (objects.size === 0) return byRow;
+  const links = await db.any<{ transaction_id: string; raw_id: string }>(
+    `SELECT transaction_id::text, raw_id FROM transaction_revisions
+      WHERE transaction_id = ANY($1::bigint[]) AND outcome NOT IN ('superseded', 'recorded-before')`,
+    [[...objects.keys()]],
+  );
+  const known = new Map(chunk.map((doc) => [doc._id.toHexString(), doc]));
+  const missing = [...new Set(links.map((link) => link.raw_id))].filter((id) => !known.has(id) && isObjectIdHex(id));
+  if (missing.length)
+    for await (const doc of mongo.raw.find({ _id: { $in: missing.map((id) => new ObjectId(id)) } })) known.set(doc._id.toHexString(), doc);
+  for (const [rowId, rawId] of objects) byRow.set(rowId, known.has(rawId) ? [known.get(rawId)!] : []);
+  for (const link of links) {
+    const doc = known.get(link.raw_id);
+    if (doc && link.raw_id !== objects.get(link.transaction_id)) byRow.get(link.transaction_id)!.push(doc);
   }
-  if (isRemoval(mapped)) return undefined;
-  const expected = { direction: mapped.direction, amount: mapped.amountMinor.toString(), currency: mapped.currency, status: mapped.status };
-  const actual = { direction: row.direction, amount: row.amount_minor, currency: row.currency, status: row.status };
-  const fields = (Object.keys(expected) as Array<keyof typeof expected>).filter((key) => expected[key] !== actual[key]);
-  return fields.length ? fields.map((key) => `${key}: row ${actual[key]}, document ${expected[key]}`).join('; ') : undefined;
+  return byRow;
+}
+
+const isObjectIdHex = (id: string) => id.length === 24 && ObjectId.isValid(id);
+
+/**
+ * What the document says its row should hold, mapped again with today's mappers (never trusting the row):
+ * a plain row its own document; a provider object's row its latest revision, or void once one removed it.
+ * A string when today's mapper refuses a document; undefined when there is nothing to compare.
+ */
+function expectedOf(
+  doc: RawTransaction,
+  row: PlainRow | undefined,
+  revisionsOf: Map<string, RawTransaction[]>,
+): Amounted | string | undefined {
+  const documents = row && row.provider_ref !== null ? (revisionsOf.get(row.id) ?? []) : [doc];
+  let latest: Transaction | undefined;
+  let removed = false;
+  for (const document of documents) {
+    let mapped: Mapped;
+    try {
+      mapped = transformRaw(rawInputOf(document));
+    } catch (error) {
+      return `today's ${document.source} mapper refuses document ${document._id.toHexString()}: ${(error as Error).message}`;
+    }
+    if (isRemoval(mapped)) removed = true;
+    else if (!latest || compareKeys(mapped.revisionKey ?? [], latest.revisionKey ?? []) > 0) latest = mapped;
+  }
+  if (!latest) return undefined;
+  return {
+    direction: latest.direction,
+    amount: latest.amountMinor.toString(),
+    currency: latest.currency,
+    status: removed ? 'void' : latest.status,
+  };
+}
+
+/** Each of the four fields that differs between the row and what its documents say, or undefined. */
+function differenceOf(row: Amounted, expected: Amounted): string | undefined {
+  const fields = (['direction', 'amount', 'currency', 'status'] as const).filter((key) => expected[key] !== row[key]);
+  return fields.length ? fields.map((key) => `${key}: row ${row[key]}, document ${expected[key]}`).join('; ') : undefined;
+}
+
+/** Adds a live (not void) amount to its day's sum for its currency and direction, on the rows' or the documents' side. */
+function addSum(summary: DaySummary, amounted: Amounted, side: 'rows' | 'documents') {
+  if (amounted.status === 'void') return;
+  let sum = summary.sums.find((s) => s.currency === amounted.currency && s.direction === amounted.direction);
+  if (!sum) {
+    sum = { currency: amounted.currency, direction: amounted.direction, rowsMinor: '0', documentsMinor: '0' };
+    summary.sums.push(sum);
+  }
+  const key = side === 'rows' ? 'rowsMinor' : 'documentsMinor';
+  sum[key] = (BigInt(sum[key]) + BigInt(amounted.amount)).toString();
 }
 
 /** The rows of the range, a chunk at a time: counted, and each looked for among the raw documents. */
@@ -178,8 +294,11 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
   const retainedUntil = (options.now ?? new Date()).getTime() - options.retentionSeconds * 1000;
   let after = '0';
   for (;;) {
-    const rows = await db.any<{ id: string; raw_id: string; tenant_id: string; source: string; received_at: Date; created_at: Date }>(
-      `SELECT id::text, raw_id, tenant_id, source, received_at, created_at FROM transactions
+    const rows = await db.any<
+      { id: string; raw_id: string; tenant_id: string; source: string; received_at: Date; created_at: Date } & Amounted
+    >(
+      `SELECT id::text, raw_id, tenant_id, source, received_at, created_at, direction, amount_minor::text AS amount, currency, status
+         FROM transactions
         WHERE id > $1::bigint AND received_at >= $2 AND received_at < $3
           AND ($4::text IS NULL OR tenant_id = $4) AND ($5::text IS NULL OR source = $5)
         ORDER BY transactions.id LIMIT ${CHUNK}`,
@@ -187,16 +306,19 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
     );
     if (rows.length === 0) return;
     after = rows.at(-1)!.id;
-    const ids = rows.map((row) => row.raw_id).filter((id) => ObjectId.isValid(id) && id.length === 24);
+    const ids = rows.map((row) => row.raw_id).filter(isObjectIdHex);
     const found = new Set(
       (await mongo.raw.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }, { projection: { _id: 1 } }).toArray()).map((d) =>
         d._id.toHexString(),
       ),
     );
     for (const row of rows) {
-      summaryOf(dayOf(row.received_at), row.tenant_id, row.source).rows++;
-      // Retention removes processed documents once they are older than its period: their rows stand alone.
+      const summary = summaryOf(dayOf(row.received_at), row.tenant_id, row.source);
+      summary.rows++;
+      // Retention removes processed documents once they are older than its period: their rows stand alone
+      // (and out of the sums, which compare rows with documents).
       if (found.has(row.raw_id) || row.created_at.getTime() < retainedUntil) continue;
+      addSum(summary, row, 'rows');
       out.push({
         id: row.raw_id,
         kind: 'row-without-document',
