@@ -24,6 +24,7 @@ export const COMMAND_OPTIONS = {
   'until-empty': { type: 'boolean' },
   window: { type: 'string' },
   orphans: { type: 'boolean' },
+  mode: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 

@@ -35,7 +35,7 @@ const ACCEPTS: Record<string, Array<keyof typeof COMMAND_OPTIONS>> = {
   replay: ['id', 'tenant', 'source', 'error', 'from', 'to', 'status', 'dry-run'],
   status: ['json', 'window', 'watch', 'until-empty'],
   data: ['orphans'],
-  reconcile: ['tenant', 'source', 'from', 'to', 'json'],
+  reconcile: ['tenant', 'source', 'from', 'to', 'json', 'mode'],
 };
 
 const HELP: Record<string, string> = {
@@ -62,7 +62,10 @@ const HELP: Record<string, string> = {
   reconcile: `prismo reconcile [--tenant <t>] [--source <s>] [--from <day|iso>] [--to <day|iso>] [--json]
   The raw documents received in the range (default: the last seven days) against the rows, per tenant,
   source and UTC day; lists each document or row that does not add up (docs/operations.md) and exits 1 if
-  any does. MONGODB_URI and DATABASE_URL, or those of a running \`prismo start\`.`,
+  any does. Whole days of every source are kept in PostgreSQL as the board and the API show them.
+prismo reconcile --mode incremental|full [--json]
+  What the processors run on schedule, by hand: the closed days changed since the last run, or every
+  retained closed day. MONGODB_URI and DATABASE_URL, or those of a running \`prismo start\`.`,
   data: `prismo data                     what \`prismo start\` keeps on disk: DATA_DIR (default .prismo) and, run as
                                   root where the postgres user cannot enter the checkout, PostgreSQL's data
                                   under /var/lib/prismo/data-<hash>; also other checkouts' data there

@@ -21,6 +21,7 @@ import { createReadiness } from '../ops/readiness.js';
 import { ProcessorEvents } from '../processor/events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
+import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { StartupError } from './context.js';
 
 export type Role = 'gateway' | 'ingest' | 'processor';
@@ -184,6 +185,19 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     () => startProcessor(mongo, db, settings.processor, logger, events),
     (running) => running.stop(),
   );
+  if (settings.reconcile.intervalMs > 0)
+    await owner.own(
+      'reconciliation',
+      async () =>
+        startReconcileSchedule({
+          mongo,
+          db,
+          settings: { ...settings.reconcile, retentionSeconds: settings.mongo.retention.processedSeconds },
+          worker: workerId,
+          logger,
+        }),
+      (schedule) => schedule.stop(),
+    );
   return { tracker, processor };
 }
 

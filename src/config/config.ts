@@ -115,6 +115,12 @@ export const envSchema = z.object({
   PROCESSOR_GROUP: z.string().min(1).default('default'),
   WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+  /** How often a processor (one at a time, under a lease) reconciles the closed days that changed; 0: never. */
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3_600),
+  /** Every this many hours the scheduled run redoes every retained day, not only the changed ones. */
+  RECONCILE_FULL_HOURS: positiveInt.default(24),
+  /** A document waiting (pending or failed) longer than this is a reconciliation mismatch. */
+  RECONCILE_WAITING_MINUTES: positiveInt.default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.prismo'),
   /** Log lines: human-readable on a terminal and JSON elsewhere (`auto`), or forced either way. */
@@ -165,6 +171,11 @@ function toSettings(env: Env) {
       group: env.PROCESSOR_GROUP,
       workerId: env.WORKER_ID,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    reconcile: {
+      intervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
+      fullEveryMs: env.RECONCILE_FULL_HOURS * 3_600_000,
+      waitingThresholdMs: env.RECONCILE_WAITING_MINUTES * 60_000,
     },
     mongo: {
       uri: env.MONGODB_URI,

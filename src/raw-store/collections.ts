@@ -172,6 +172,8 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
   // a walk per slot merged in _id order (SORT_MERGE), never the other processors' documents.
   await mongo.raw.createIndex({ slot: 1, _id: 1 }, { name: 'waiting_by_slot', partialFilterExpression: { processed: false } });
   await mongo.raw.createIndex({ leaseToken: 1 }, { name: 'claim', sparse: true });
+  // Reconciliation reads a range of days' documents in this order (reconcile/reconcile.ts).
+  await mongo.raw.createIndex({ receivedAt: 1, _id: 1 }, { name: 'by_received' });
   // A processor killed without leaving is gone from the group once its lease lapses; its entry is removed later.
   await mongo.members.createIndex({ seenAt: 1 }, { name: 'gone', expireAfterSeconds: 3600 });
   await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });

@@ -22,6 +22,8 @@ export interface Mismatch {
   kind: MismatchKind;
   tenantId: string;
   source: string;
+  /** The UTC day it belongs to: its document's receivedAt, or the row's received_at. */
+  day: string;
   detail: string;
 }
 
@@ -58,10 +60,11 @@ export interface ReconcileOptions {
   /** Rows older than this may have lost their raw document to retention (RETENTION_PROCESSED_SECONDS). */
   retentionSeconds: number;
   now?: Date;
+  signal?: AbortSignal;
 }
 
 const CHUNK = 1_000;
-const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+export const dayOf = (at: Date) => at.toISOString().slice(0, 10);
 
 /** The summaries by day, tenant and source, and every mismatch, each once. */
 export async function reconcile(
@@ -113,9 +116,10 @@ async function checkDocuments(mongo: MongoCollections, db: Database, options: Re
     ...(options.source ? { source: options.source } : {}),
   };
   let chunk: RawTransaction[] = [];
-  for await (const doc of mongo.raw.find(filter, { sort: { _id: 1 } })) {
+  for await (const doc of mongo.raw.find(filter, { sort: { receivedAt: 1, _id: 1 } })) {
     chunk.push(doc);
     if (chunk.length < CHUNK) continue;
+    options.signal?.throwIfAborted();
     await checkDocumentChunk(mongo, db, chunk, options, summaryOf, out);
     chunk = [];
   }
@@ -137,8 +141,8 @@ async function checkDocumentChunk(
   const revisionsOf = await revisionDocuments(mongo, db, [...rows.values()], docs);
   for (const doc of docs) {
     const id = doc._id.toHexString();
-    const at = { id, tenantId: doc.tenantId, source: doc.source };
-    const summary = summaryOf(dayOf(doc.receivedAt), doc.tenantId, doc.source);
+    const at = { id, tenantId: doc.tenantId, source: doc.source, day: dayOf(doc.receivedAt) };
+    const summary = summaryOf(at.day, doc.tenantId, doc.source);
     const row = rows.get(id);
     summary.accepted++;
     if (doc.processed) {
@@ -305,6 +309,7 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
       [after, options.from, options.to, options.tenantId ?? null, options.source ?? null],
     );
     if (rows.length === 0) return;
+    options.signal?.throwIfAborted();
     after = rows.at(-1)!.id;
     const ids = rows.map((row) => row.raw_id).filter(isObjectIdHex);
     const found = new Set(
@@ -324,6 +329,7 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
         kind: 'row-without-document',
         tenantId: row.tenant_id,
         source: row.source,
+        day: dayOf(row.received_at),
         detail: `row ${row.id} has no raw document, and retention cannot have removed it yet`,
       });
     }
@@ -332,19 +338,21 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
 
 /** Two live rows for one provider object (the unique key forbids it; a hand-made fix might not). */
 async function duplicateObjects(db: Database, options: ReconcileOptions): Promise<Mismatch[]> {
-  const groups = await db.any<{ tenant_id: string; source: string; provider_ref: string; raw_ids: string[] }>(
-    `SELECT tenant_id, source, provider_ref, array_agg(raw_id ORDER BY id) AS raw_ids FROM transactions
+  const groups = await db.any<{ tenant_id: string; source: string; provider_ref: string; raw_ids: string[]; received: Date[] }>(
+    `SELECT tenant_id, source, provider_ref, array_agg(raw_id ORDER BY id) AS raw_ids, array_agg(received_at ORDER BY id) AS received
+       FROM transactions
       WHERE provider_ref IS NOT NULL AND status <> 'void' AND received_at >= $1 AND received_at < $2
         AND ($3::text IS NULL OR tenant_id = $3) AND ($4::text IS NULL OR source = $4)
       GROUP BY tenant_id, source, provider_ref HAVING count(*) > 1`,
     [options.from, options.to, options.tenantId ?? null, options.source ?? null],
   );
   return groups.flatMap((group) =>
-    group.raw_ids.slice(1).map((id) => ({
+    group.raw_ids.slice(1).map((id, i) => ({
       id,
       kind: 'duplicate-provider-object' as const,
       tenantId: group.tenant_id,
       source: group.source,
+      day: dayOf(group.received[i + 1]!),
       detail: `a second live row for ${group.provider_ref} (the first: ${group.raw_ids[0]})`,
     })),
   );

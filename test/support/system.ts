@@ -64,6 +64,8 @@ export function useSystem(env: Record<string, string> = {}, { resetAfterEach = t
         OPS_PORT: '0',
         MONGODB_DB: harness.mongo.dbName,
         LOG_LEVEL: 'silent',
+        // The scheduled reconciliation runs where a suite asks for it (test/reconcile.test.ts), not in every one.
+        RECONCILE_INTERVAL_SECONDS: '0',
         ...env,
         ...extra,
       });

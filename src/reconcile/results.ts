@@ -1,0 +1,131 @@
+// Reconciliation's results in PostgreSQL: each tenant, source and day's last summary with its mismatches (a
+// run replaces what it redid), the history of runs, and the lease that lets one processor run it at a time.
+import type { Database } from '../db/postgres.js';
+import type { DaySummary, Mismatch } from './reconcile.js';
+
+/** What a run redid: whole UTC days [from, to), of one tenant or all. */
+export interface Scope {
+  tenantId?: string;
+  from: Date;
+  to: Date;
+}
+
+const SCOPE = `day >= $1::date AND day < $2::date AND ($3::text IS NULL OR tenant_id = $3)`;
+const scopeValues = (scope: Scope) => [scope.from.toISOString().slice(0, 10), scope.to.toISOString().slice(0, 10), scope.tenantId ?? null];
+
+/** Replaces the scope's stored days and mismatches by a run's, in one transaction. */
+export async function saveResults(
+  db: Database,
+  scope: Scope,
+  result: { days: DaySummary[]; mismatches: Mismatch[] },
+  run: { id: string; at: Date },
+): Promise<void> {
+  const days = result.days.map((d) => ({
+    tenant_id: d.tenantId,
+    source: d.source,
+    day: d.day,
+    accepted: d.accepted,
+    processed: d.processed,
+    failed: d.failed,
+    dead: d.dead,
+    waiting: d.waiting,
+    oldest_waiting_at: d.oldestWaitingAt,
+    rows_written: d.rows,
+    sums: d.sums,
+    mismatches: result.mismatches.filter((m) => m.day === d.day && m.tenantId === d.tenantId && m.source === d.source).length,
+  }));
+  const mismatches = result.mismatches.map((m) => ({
+    tenant_id: m.tenantId,
+    source: m.source,
+    day: m.day,
+    raw_id: m.id,
+    kind: m.kind,
+    detail: m.detail,
+  }));
+  await db.tx('reconciliation-save', async (t) => {
+    await t.none(`DELETE FROM reconciliation_mismatches WHERE ${SCOPE}`, scopeValues(scope));
+    await t.none(`DELETE FROM reconciliation_days WHERE ${SCOPE}`, scopeValues(scope));
+    await t.none(
+      `INSERT INTO reconciliation_days (tenant_id, source, day, accepted, processed, failed, dead, waiting, oldest_waiting_at,
+                                        rows_written, sums, mismatches, reconciled_at, run_id)
+       SELECT d.*, $2, $3 FROM jsonb_to_recordset($1::jsonb) AS d(tenant_id text, source text, day date, accepted int, processed int,
+              failed int, dead int, waiting int, oldest_waiting_at timestamptz, rows_written int, sums jsonb, mismatches int)`,
+      [JSON.stringify(days), run.at, run.id],
+    );
+    await t.none(
+      `INSERT INTO reconciliation_mismatches (tenant_id, source, day, raw_id, kind, detail, found_at)
+       SELECT m.*, $2 FROM jsonb_to_recordset($1::jsonb) AS m(tenant_id text, source text, day date, raw_id text, kind text, detail text)
+       ON CONFLICT DO NOTHING`,
+      [JSON.stringify(mismatches), run.at],
+    );
+  });
+}
+
+/** Days whose raw documents retention has removed keep their last summary, marked as such, and are not redone. */
+export async function markRetentionRemoved(db: Database, before: Date): Promise<void> {
+  await db.none('UPDATE reconciliation_days SET retention_removed = true WHERE day < $1::date AND NOT retention_removed', [
+    before.toISOString().slice(0, 10),
+  ]);
+}
+
+/** The (tenant, day) pairs whose stored summary still has documents waiting: due at every run until they settle. */
+export async function daysWithWaiting(db: Database, from: Date, to: Date): Promise<Array<{ tenantId: string; day: string }>> {
+  return db.map(
+    `SELECT DISTINCT tenant_id, to_char(day, 'YYYY-MM-DD') AS day FROM reconciliation_days
+      WHERE waiting > 0 AND NOT retention_removed AND day >= $1::date AND day < $2::date`,
+    [from.toISOString().slice(0, 10), to.toISOString().slice(0, 10)],
+    (row: { tenant_id: string; day: string }) => ({ tenantId: row.tenant_id, day: row.day }),
+  );
+}
+
+export type RunMode = 'full' | 'incremental' | 'range';
+
+export async function startRun(db: Database, mode: RunMode, trigger: 'schedule' | 'command', worker: string, at: Date): Promise<string> {
+  const { id } = await db.one<{ id: string }>(
+    'INSERT INTO reconciliation_runs (mode, trigger, worker, started_at) VALUES ($1, $2, $3, $4) RETURNING id::text',
+    [mode, trigger, worker, at],
+  );
+  return id;
+}
+
+export async function finishRun(
+  db: Database,
+  id: string,
+  figures: { days: number; documents: number; mismatches: number } | { error: string },
+): Promise<void> {
+  const values = 'error' in figures ? [null, null, null, figures.error] : [figures.days, figures.documents, figures.mismatches, null];
+  await db.none(
+    'UPDATE reconciliation_runs SET finished_at = clock_timestamp(), days = $2, documents = $3, mismatches = $4, error = $5 WHERE id = $1',
+    [id, ...values],
+  );
+}
+
+/** When the last run that finished without an error started, of any mode or of a full one. */
+export async function lastRunStarted(db: Database, mode?: 'full'): Promise<Date | null> {
+  const row = await db.oneOrNone<{ started_at: Date }>(
+    `SELECT started_at FROM reconciliation_runs WHERE finished_at IS NOT NULL AND error IS NULL AND ($1::text IS NULL OR mode = $1)
+      ORDER BY started_at DESC LIMIT 1`,
+    [mode ?? null],
+  );
+  return row?.started_at ?? null;
+}
+
+/**
+ * Takes or renews the scheduled run's lease for `ms`: true when this worker holds it. Another worker takes
+ * it over once it lapses (its holder stopped renewing: killed, or scaled down).
+ */
+export async function takeReconcileLease(db: Database, worker: string, ms: number): Promise<boolean> {
+  const row = await db.oneOrNone<{ holder: string }>(
+    `INSERT INTO reconciliation_lease (name, holder, until) VALUES ('reconcile', $1, clock_timestamp() + $2 * interval '1 millisecond')
+     ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+      WHERE reconciliation_lease.until < clock_timestamp() OR reconciliation_lease.holder = EXCLUDED.holder
+     RETURNING holder`,
+    [worker, ms],
+  );
+  return row?.holder === worker;
+}
+
+/** Gives the lease back at shutdown, so that another processor need not wait for it to lapse. */
+export async function leaveReconcileLease(db: Database, worker: string): Promise<void> {
+  await db.none(`DELETE FROM reconciliation_lease WHERE name = 'reconcile' AND holder = $1`, [worker]);
+}
