@@ -2,9 +2,13 @@
 // (revisions), a Plaid transaction added and removed (a void) and an externalId resent after retention (an
 // alias) reconciles to zero; then six tamperings are each reported exactly once, by id and kind.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ObjectId } from 'mongodb';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
+import { createApiKey } from '../src/gateway/api-key-store.js';
 import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'json' };
 import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import type { RawTransaction } from '../src/raw-store/collections.js';
@@ -265,5 +269,96 @@ describe.skipIf(!mongoUri)('reconciliation runs', () => {
     expect(await takeReconcileLease(sys.pg.db, 'a', 60_000)).toBe(true);
     await sys.pg.db.none("UPDATE reconciliation_lease SET until = now() - interval '1 second'");
     expect(await takeReconcileLease(sys.pg.db, 'b', 60_000)).toBe(true);
+  });
+});
+
+describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
+  const sys = useSystem({ POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' });
+  const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const yesterday = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000 + 3_600_000);
+
+  it('the admin API (tenant-scoped), /metrics and the board show the stored days and each mismatch, linked to its document', async () => {
+    const accept = acceptCollections(sys.mongo.db);
+    await ensureAcceptIndexes(accept);
+    const keys = {
+      acme: (await createApiKey(accept, 'acme', ['admin'])).key,
+      globex: (await createApiKey(accept, 'globex', ['admin'])).key,
+      operator: (await createApiKey(accept, 'ops', ['admin', 'operator'])).key,
+    };
+    const ids: Record<string, string[]> = { acme: [], globex: [] };
+    for (const tenant of ['acme', 'globex'])
+      for (let i = 0; i < 3; i++) {
+        const doc = newRawTransaction(
+          tenant,
+          { source: 'generic', payload: { account: 'acc-1', amountMinor: 10 + i, currency: 'EUR', occurredAt: yesterday.toISOString() } },
+          yesterday,
+        ) as RawTransaction;
+        doc._id = new ObjectId(ObjectId.generate(Math.floor(yesterday.getTime() / 1000)));
+        await sys.mongo.raw.insertOne(doc);
+        ids[tenant]!.push(doc._id.toHexString());
+      }
+    const system = await sys.start(['gateway', 'ingest', 'processor']);
+    const gateway = system.gatewayUrl!;
+    await waitFor('every document processed', async () => (await sys.mongo.raw.countDocuments({ processed: false })) === 0);
+    await sys.pg.db.none('DELETE FROM transactions WHERE raw_id = $1', [ids.acme![1]]);
+    await runReconciliation(
+      sys.mongo,
+      sys.pg.db,
+      { waitingThresholdMs: 3_600_000, retentionSeconds: 30 * 86_400 },
+      {
+        mode: 'full',
+        trigger: 'command',
+        worker: 'test',
+      },
+    );
+
+    const get = async (key: string, query = '') => {
+      const response = await fetch(`${gateway}/api/v1/admin/reconciliation${query}`, { headers: { 'x-api-key': key } });
+      return {
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown> & {
+          days: Array<Record<string, unknown>>;
+          mismatches: Array<Record<string, unknown>>;
+        },
+      };
+    };
+    const acme = await get(keys.acme);
+    expect(acme.status).toBe(200);
+    expect(acme.body.days.map((d) => [d.tenantId, d.accepted, d.processed, d.rows, d.mismatches])).toEqual([['acme', 3, 3, 2, 1]]);
+    expect(acme.body.days[0]!.sums).toEqual([{ currency: 'EUR', direction: 'credit', rowsMinor: '22', documentsMinor: '33' }]);
+    expect(acme.body.mismatches.map((m) => [m.kind, m.id, m.tenantId])).toEqual([['processed-without-row', ids.acme![1], 'acme']]);
+    const globex = await get(keys.globex);
+    expect(globex.body.days.map((d) => [d.tenantId, d.mismatches])).toEqual([['globex', 0]]);
+    expect(globex.body.mismatches).toEqual([]);
+    expect((await get(keys.globex, '?tenant=acme')).status).toBe(403);
+    expect((await get(keys.operator)).body.days.map((d) => d.tenantId).sort()).toEqual(['acme', 'globex']);
+    expect((await get(keys.operator, '?tenant=globex&from=2026-02-30')).status).toBe(400);
+
+    const metrics = await (await fetch(`${gateway}/metrics`)).text();
+    expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="processed-without-row"\} 1$/m);
+    expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="waiting-too-long"\} 0$/m);
+    expect(metrics).toMatch(/^prismo_reconciliation_last_run_timestamp_seconds \d/m);
+
+    if (!existsSync(CHROMIUM)) return;
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gateway}/board`);
+      await page.fill('#api-key', keys.operator);
+      await page.click('#key-form button[type=submit]');
+      await expect.poll(() => page.locator('#reconciliation-days tbody tr').count()).toBe(2);
+      expect(await page.textContent('#reconciliation-run')).toMatch(/^Last run: full \(command\), .*: 2 days, 6 documents, 1 mismatch$/);
+      expect(await page.locator('#reconciliation-days tbody tr.warn-row td').nth(9).textContent()).toBe('EUR credit 22 / 33');
+      const mismatch = page.locator(`#reconciliation-mismatches tbody tr[data-id="${ids.acme![1]}"]`);
+      expect(await mismatch.locator('td').first().textContent()).toBe('processed-without-row');
+      await mismatch.locator('button').click();
+      await expect.poll(() => page.textContent('#detail-id')).toBe(ids.acme![1]);
+      expect(await page.locator('#detail-figures dd[data-figure="Status"]').textContent()).toBe('processed');
+    } finally {
+      await browser.close();
+    }
   });
 });

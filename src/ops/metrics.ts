@@ -23,6 +23,11 @@ export interface Metrics {
     dead: Gauge;
     streamLag: Gauge;
     resumeTokenAge: Gauge;
+    /** Reconciliation's stored results (PostgreSQL): every service with DATABASE_URL reports the same. */
+    reconciliationMismatches: Gauge<'kind'>;
+    reconciliationLastDay: Gauge;
+    reconciliationLastRun: Gauge;
+    reconciliationLastRunDuration: Gauge;
   };
 }
 
@@ -113,6 +118,27 @@ function createGauges(registers: Registry[]): Metrics['gauges'] {
     resumeTokenAge: new Gauge({
       name: 'prismo_resume_token_age_seconds',
       help: 'Now minus when the resume token was last stored',
+      registers,
+    }),
+    reconciliationMismatches: new Gauge({
+      name: 'prismo_reconciliation_mismatches',
+      help: 'Mismatches in the stored reconciliation of every day, by kind (0 for each kind when none)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    reconciliationLastDay: new Gauge({
+      name: 'prismo_reconciliation_last_day_timestamp_seconds',
+      help: 'Start (UTC midnight) of the latest day with a stored reconciliation',
+      registers,
+    }),
+    reconciliationLastRun: new Gauge({
+      name: 'prismo_reconciliation_last_run_timestamp_seconds',
+      help: 'When the last reconciliation run that succeeded finished',
+      registers,
+    }),
+    reconciliationLastRunDuration: new Gauge({
+      name: 'prismo_reconciliation_last_run_duration_seconds',
+      help: 'How long the last reconciliation run that succeeded took',
       registers,
     }),
   };

@@ -5,6 +5,8 @@ import { MIGRATIONS_DIR } from '../db/migrate.js';
 import type { Database } from '../db/postgres.js';
 import { backlogFigures } from '../raw-store/backlog.js';
 import type { MongoConnection } from '../raw-store/collections.js';
+import { MISMATCH_KINDS } from '../reconcile/reconcile.js';
+import { reconciliationFigures } from '../reconcile/results.js';
 import type { Metrics } from './metrics.js';
 import type { ProcessorView } from './processor-tracker.js';
 
@@ -94,6 +96,7 @@ export function createReadiness({
         if (lastEventAt) metrics.gauges.streamLag.set((now - lastEventAt.getTime()) / 1000);
         if (lastCheckpointAt) metrics.gauges.resumeTokenAge.set((now - lastCheckpointAt.getTime()) / 1000);
       }
+      if (db) await refreshReconciliationGauges(db, metrics);
       if (!mongo) return;
       try {
         const status = await backlogFigures(mongo);
@@ -106,4 +109,18 @@ export function createReadiness({
       }
     },
   };
+}
+
+async function refreshReconciliationGauges(db: Database, metrics: Metrics) {
+  try {
+    const figures = await reconciliationFigures(db);
+    for (const kind of MISMATCH_KINDS) metrics.gauges.reconciliationMismatches.set({ kind }, figures.mismatches.get(kind) ?? 0);
+    if (figures.lastDay) metrics.gauges.reconciliationLastDay.set(figures.lastDay.getTime() / 1000);
+    if (figures.lastRun) {
+      metrics.gauges.reconciliationLastRun.set(figures.lastRun.finishedAt.getTime() / 1000);
+      metrics.gauges.reconciliationLastRunDuration.set(figures.lastRun.seconds);
+    }
+  } catch {
+    // PostgreSQL unreachable (or not migrated yet): the gauges keep their last values and /readyz says why.
+  }
 }

@@ -129,3 +129,120 @@ export async function takeReconcileLease(db: Database, worker: string, ms: numbe
 export async function leaveReconcileLease(db: Database, worker: string): Promise<void> {
   await db.none(`DELETE FROM reconciliation_lease WHERE name = 'reconcile' AND holder = $1`, [worker]);
 }
+
+/** What the metrics report: stored mismatches by kind, the latest stored day, the last good run. */
+export async function reconciliationFigures(db: Database): Promise<{
+  mismatches: Map<string, number>;
+  lastDay: Date | null;
+  lastRun: { finishedAt: Date; seconds: number } | null;
+}> {
+  const [kinds, day, run] = await Promise.all([
+    db.map(
+      'SELECT kind, count(*)::int AS n FROM reconciliation_mismatches GROUP BY kind',
+      [],
+      (r: { kind: string; n: number }) => [r.kind, r.n] as const,
+    ),
+    db.one<{ day: string | null }>("SELECT to_char(max(day), 'YYYY-MM-DD') AS day FROM reconciliation_days"),
+    db.oneOrNone<{ finished_at: Date; seconds: number }>(
+      `SELECT finished_at, extract(epoch FROM finished_at - started_at)::float8 AS seconds FROM reconciliation_runs
+        WHERE finished_at IS NOT NULL AND error IS NULL ORDER BY finished_at DESC LIMIT 1`,
+    ),
+  ]);
+  return {
+    mismatches: new Map(kinds),
+    lastDay: day.day ? new Date(`${day.day}T00:00:00Z`) : null,
+    lastRun: run ? { finishedAt: run.finished_at, seconds: run.seconds } : null,
+  };
+}
+
+export interface StoredDay {
+  day: string;
+  tenantId: string;
+  source: string;
+  accepted: number;
+  processed: number;
+  failed: number;
+  dead: number;
+  waiting: number;
+  oldestWaitingAt: string | null;
+  rows: number;
+  sums: Array<{ currency: string; direction: string; rowsMinor: string; documentsMinor: string }>;
+  mismatches: number;
+  reconciledAt: string;
+  retentionRemoved: boolean;
+}
+
+export interface StoredMismatch {
+  id: string;
+  kind: string;
+  tenantId: string;
+  source: string;
+  day: string;
+  detail: string;
+  foundAt: string;
+}
+
+/** The stored days of [from, to] (newest first) and their mismatches (up to `limit`), of a tenant or all. */
+export async function readReconciliation(
+  db: Database,
+  filter: { tenantId?: string; source?: string; from: string; to: string; limit: number },
+): Promise<{ days: StoredDay[]; mismatches: StoredMismatch[]; moreMismatches: boolean }> {
+  const where = `day >= $1::date AND day <= $2::date AND ($3::text IS NULL OR tenant_id = $3) AND ($4::text IS NULL OR source = $4)`;
+  const values = [filter.from, filter.to, filter.tenantId ?? null, filter.source ?? null, filter.limit + 1];
+  const [days, mismatches] = await Promise.all([
+    db.map(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, tenant_id, source, accepted, processed, failed, dead, waiting, oldest_waiting_at,
+              rows_written, sums, mismatches, reconciled_at, retention_removed
+         FROM reconciliation_days WHERE ${where} ORDER BY day DESC, tenant_id, source`,
+      values,
+      (r) => ({
+        day: r.day,
+        tenantId: r.tenant_id,
+        source: r.source,
+        accepted: r.accepted,
+        processed: r.processed,
+        failed: r.failed,
+        dead: r.dead,
+        waiting: r.waiting,
+        oldestWaitingAt: r.oldest_waiting_at?.toISOString() ?? null,
+        rows: r.rows_written,
+        sums: r.sums,
+        mismatches: r.mismatches,
+        reconciledAt: r.reconciled_at.toISOString(),
+        retentionRemoved: r.retention_removed,
+      }),
+    ),
+    db.map(
+      `SELECT raw_id, kind, tenant_id, source, to_char(day, 'YYYY-MM-DD') AS day, detail, found_at
+         FROM reconciliation_mismatches WHERE ${where} ORDER BY day DESC, tenant_id, source, kind, raw_id LIMIT $5`,
+      values,
+      (r) => ({
+        id: r.raw_id,
+        kind: r.kind,
+        tenantId: r.tenant_id,
+        source: r.source,
+        day: r.day,
+        detail: r.detail,
+        foundAt: r.found_at.toISOString(),
+      }),
+    ),
+  ]);
+  return { days, mismatches: mismatches.slice(0, filter.limit), moreMismatches: mismatches.length > filter.limit };
+}
+
+/** The last run of any kind, as the board shows it. */
+export async function lastRun(db: Database) {
+  return db.oneOrNone<{
+    id: string;
+    mode: string;
+    trigger: string;
+    started_at: Date;
+    finished_at: Date | null;
+    days: number | null;
+    documents: number | null;
+    mismatches: number | null;
+    error: string | null;
+  }>(
+    `SELECT id::text, mode, trigger, started_at, finished_at, days, documents, mismatches, error FROM reconciliation_runs ORDER BY started_at DESC LIMIT 1`,
+  );
+}

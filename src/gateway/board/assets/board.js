@@ -143,6 +143,7 @@
   async function refresh() {
     try {
       showOverview(await api(overviewPath()));
+      await loadReconciliation();
     } catch (error) {
       if (error.status === 401 || error.status === 403) return signedOut(explain(error));
       $('updated').textContent = explain(error);
@@ -151,6 +152,39 @@
 
   /** The overview follows the tenant filter (operator keys only; others always see their tenant). */
   const overviewPath = () => `/api/v1/admin/board/overview${filters.tenant ? `?tenant=${encodeURIComponent(filters.tenant)}` : ''}`;
+
+  // ---- reconciliation ----
+  const sumText = (sums) =>
+    sums.length ? sums.map((s) => `${s.currency} ${s.direction} ${s.rowsMinor} / ${s.documentsMinor}`).join('; ') : '—';
+
+  /** The stored days of the last 30 (the tenant filter's, for operator keys) and their mismatches. */
+  async function loadReconciliation() {
+    const params = new URLSearchParams({ limit: '100' });
+    if (filters.tenant) params.set('tenant', filters.tenant);
+    const r = await api(`/api/v1/admin/reconciliation?${params}`);
+    const run = r.lastRun;
+    $('reconciliation-run').textContent = run
+      ? `Last run: ${run.mode} (${run.trigger}), ${when(run.startedAt)}: ${run.error ? `failed: ${run.error}` : run.finishedAt ? `${run.days} days, ${run.documents} documents, ${run.mismatches} mismatch${run.mismatches === 1 ? '' : 'es'}` : 'running'}`
+      : 'No reconciliation has run yet: a processor runs it every RECONCILE_INTERVAL_SECONDS, or run `prismo reconcile --mode full`.';
+    $('reconciliation-days').tBodies[0].replaceChildren(
+      ...r.days.map((d) => {
+        const tr = row([d.day, d.tenantId, d.source, d.accepted, d.processed, d.failed, d.dead, d.waiting, d.rows, sumText(d.sums), d.mismatches, d.retentionRemoved ? `${when(d.reconciledAt)} (documents past retention: last summary)` : when(d.reconciledAt)]);
+        if (d.mismatches > 0) tr.className = 'warn-row';
+        return tr;
+      }),
+    );
+    $('reconciliation-mismatches').tBodies[0].replaceChildren(
+      ...r.mismatches.map((m) => {
+        const open = el('button', m.id, 'link');
+        open.type = 'button';
+        open.addEventListener('click', () => openDocument(m.id));
+        const tr = row([m.kind, open, m.tenantId, m.source, m.day, m.detail]);
+        tr.dataset.id = m.id;
+        return tr;
+      }),
+    );
+    $('reconciliation-message').textContent = r.mismatches.length === 0 ? 'None: every accepted document of these days is its row.' : r.moreMismatches ? 'The first 100 are shown: `prismo reconcile --json` lists them all.' : '';
+  }
 
   // ---- documents ----
   function filterQuery() {
@@ -346,6 +380,9 @@
     showOverview(overview);
     readFilters();
     await loadDocuments(false);
+    await loadReconciliation().catch((error) => {
+      $('reconciliation-message').textContent = explain(error);
+    });
     clearInterval(timer);
     timer = setInterval(refresh, REFRESH_MS);
   });

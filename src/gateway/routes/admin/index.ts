@@ -1,5 +1,5 @@
 // The admin API, behind the admin scope: replay, the board's overview, failed and dead documents, one
-// document, payload correction (a tenant's admin key acts on its tenant, an operator key on any or all).
+// document, payload correction, reconciliation (a tenant's admin key acts on its tenant, an operator key on any or all).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../../../db/postgres.js';
 import type { MongoCollections, Retention } from '../../../raw-store/collections.js';
@@ -9,6 +9,7 @@ import { correctPayloadRoute } from './correct-payload.js';
 import { documentRoute } from './document.js';
 import { documentsRoute } from './documents.js';
 import { overviewRoute } from './overview.js';
+import { reconciliationRoute } from './reconciliation.js';
 import { replayRoute } from './replay.js';
 
 export interface AdminRouteOptions {
@@ -29,4 +30,5 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app,
   documentsRoute(app, { raw: mongo.raw });
   documentRoute(app, { mongo, db });
   correctPayloadRoute(app, { raw: mongo.raw });
+  reconciliationRoute(app, { db });
 };
