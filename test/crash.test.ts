@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
+import { reconcile } from '../src/reconcile/reconcile.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 
@@ -89,6 +90,18 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
 
   const rows = () => pg.db.one<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT raw_id)::int AS d FROM transactions');
 
+  /** Reconciliation after the kills: no mismatch, and every day's sums agree (rows against documents mapped again). */
+  async function expectBooksToMatch() {
+    const books = await reconcile(mongo, pg.db, {
+      from: new Date(Date.now() - 86_400_000),
+      to: new Date(Date.now() + 60_000),
+      waitingThresholdMs: 3_600_000,
+      retentionSeconds: 30 * 86_400,
+    });
+    expect(books.mismatches).toEqual([]);
+    for (const sum of books.days.flatMap((day) => day.sums)) expect(sum.rowsMinor).toBe(sum.documentsMinor);
+  }
+
   it('20,000 documents survive SIGKILL at random moments: all processed, exactly 20,000 rows, no duplicates', async () => {
     const total = 20_000;
     await insertBacklog(total);
@@ -126,6 +139,7 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
       BigInt((total * (total + 1)) / 2),
     );
     expect(await mongo.raw.countDocuments({ status: { $ne: 'processed' } })).toBe(0);
+    await expectBooksToMatch();
     console.log(`[crash] kills: ${kills.map((k) => `${k.rowsAtKill} rows after +${k.afterMs} ms`).join(', ')}`);
     // The deadline the waits above allow, not the suite's default minute: a loaded machine is slower.
   }, 300_000);
@@ -180,6 +194,7 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
            FROM transaction_revisions`,
       ),
     ).toEqual({ n: snapshots.length, d: snapshots.length, created: charges });
+    await expectBooksToMatch();
     console.log(`[crash] revisions: killed at ${kills.join(', ')} of ${total} documents processed`);
   }, 300_000);
 
