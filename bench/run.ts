@@ -14,6 +14,7 @@ import { drainScenario } from './scenarios/drain.js';
 import { e2eLatencyScenario } from './scenarios/e2e-latency.js';
 import { fairnessScenario } from './scenarios/fairness.js';
 import { ingestScenario } from './scenarios/ingest.js';
+import { reconcileScenario } from './scenarios/reconcile.js';
 import { startBenchEnv } from './support.js';
 
 const { values } = parseArgs({
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     processors: { type: 'string' },
     'no-baselines': { type: 'boolean', default: false },
     out: { type: 'string' },
+    'reconcile-sizes': { type: 'string' },
   },
 });
 
@@ -52,8 +54,10 @@ const settings = {
   fairnessDurationS: number(values.duration, 20),
   /** Metadata added to each drained document: large documents, against BATCH_MAX_BYTES. */
   payloadBytes: number(values['payload-kib'], 0) * 1024,
+  /** The reconciliation scenario's documents (full runs), the last with an incremental run on top. */
+  reconcileSizes: (values['reconcile-sizes'] ?? (smoke ? '1000' : '200000,1000000')).split(',').map(Number),
 };
-const scenarios = (values.only ?? (smoke ? 'drain,ingest,e2e' : 'drain,ingest,e2e,fairness')).split(',');
+const scenarios = (values.only ?? (smoke ? 'drain,ingest,e2e,reconcile' : 'drain,ingest,e2e,fairness,reconcile')).split(',');
 // The processor's knobs are the product's defaults unless the environment sets them (BATCH_MAX_SIZE=… npm run bench).
 const defaults = parseEnv();
 const knobs = {
@@ -96,7 +100,8 @@ try {
     else if (scenario === 'drain') result = await drainScenario(env, { ...settings, knobs });
     else if (scenario === 'fairness')
       result = await fairnessScenario(env, { backlog: settings.fairnessBacklog, durationS: settings.fairnessDurationS, knobs });
-    else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain, fairness)`);
+    else if (scenario === 'reconcile') result = await reconcileScenario(env, { sizes: settings.reconcileSizes, knobs });
+    else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain, fairness, reconcile)`);
     all.measurements.push(...result.measurements);
     all.ratios.push(...result.ratios);
     console.log(`[${scenario}] done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);

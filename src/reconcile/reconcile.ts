@@ -116,7 +116,8 @@ async function checkDocuments(mongo: MongoCollections, db: Database, options: Re
     ...(options.source ? { source: options.source } : {}),
   };
   let chunk: RawTransaction[] = [];
-  for await (const doc of mongo.raw.find(filter, { sort: { receivedAt: 1, _id: 1 } })) {
+  // batchSize: a server may answer a getMore with up to 16 MiB of documents, all held at once otherwise.
+  for await (const doc of mongo.raw.find(filter, { sort: { receivedAt: 1, _id: 1 }, batchSize: CHUNK })) {
     chunk.push(doc);
     if (chunk.length < CHUNK) continue;
     options.signal?.throwIfAborted();
