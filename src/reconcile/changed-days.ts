@@ -14,7 +14,10 @@ export async function changedDays(mongo: MongoCollections, since: Date): Promise
   const add = (doc: { tenantId: string; receivedAt: Date }) => days.add(JSON.stringify([doc.tenantId, dayOf(doc.receivedAt)]));
   const projection = { tenantId: 1, receivedAt: 1 } as const;
   // New documents: ObjectIds start with their creation time, and the _id index walks them in order.
-  for await (const doc of mongo.raw.find({ _id: { $gte: ObjectId.createFromTime(Math.floor(from.getTime() / 1000)) } }, { projection, batchSize: CHUNK }))
+  for await (const doc of mongo.raw.find(
+    { _id: { $gte: ObjectId.createFromTime(Math.floor(from.getTime() / 1000)) } },
+    { projection, batchSize: CHUNK },
+  ))
     add(doc);
   // Documents with a new outcome (processed, failed, dead): their log entries, then the documents' days.
   let ids: ObjectId[] = [];

@@ -58,8 +58,9 @@ CREATE TABLE reconciliation_lease (
   until   timestamptz NOT NULL
 );
 
--- Reconciliation reads the rows of a range of days.
-CREATE INDEX transactions_received_idx ON transactions (received_at);
+-- Reconciliation reads the rows of a range of days. On a large table, create it beforehand with
+-- CREATE INDEX CONCURRENTLY (same name): this statement then does nothing and blocks no write.
+CREATE INDEX IF NOT EXISTS transactions_received_idx ON transactions (received_at);
 
 -- Down Migration
 DROP INDEX transactions_received_idx;

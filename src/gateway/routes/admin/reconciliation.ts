@@ -8,14 +8,15 @@ import { lastRun, readReconciliation } from '../../../reconcile/results.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
 import { type App, noStore, tenantQuery } from './admin-route.js';
 
+/** A real day (not 2026-02-30), from 1970 on (PostgreSQL has no year 0; nothing was accepted before). */
 const isCalendarDay = (d: string) => {
   const at = Date.parse(`${d}T00:00:00Z`);
-  return !Number.isNaN(at) && new Date(at).toISOString().startsWith(d);
+  return !Number.isNaN(at) && at >= 0 && new Date(at).toISOString().startsWith(d);
 };
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day, e.g. 2026-11-24')
-  .refine(isCalendarDay, 'not a day of the calendar');
+  .refine(isCalendarDay, 'must be a day of the calendar, from 1970-01-01 on');
 
 const reconciliationQuery = tenantQuery.extend({
   source: z.enum(SOURCES).optional(),
