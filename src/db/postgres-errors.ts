@@ -14,3 +14,12 @@ export function classifyPgError(error: unknown): Error {
   }
   return new TransientError(typeof code === 'string' ? `pg_${code}` : 'pg_unavailable', `PostgreSQL: ${message}`, { cause: error });
 }
+
+/** Runs a read, classifying PostgreSQL's failures: unreachable, pool exhausted or timed out is transient (503). */
+export async function readClassified<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    throw classifyPgError(error);
+  }
+}
