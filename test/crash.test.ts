@@ -140,6 +140,13 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
     );
     expect(await mongo.raw.countDocuments({ status: { $ne: 'processed' } })).toBe(0);
     await expectBooksToMatch();
+    // One transaction.processed event per document, recorded with its row: none lost, none twice.
+    expect(
+      await pg.db.one("SELECT count(*)::int AS n, count(DISTINCT raw_id)::int AS d FROM events WHERE type = 'transaction.processed'"),
+    ).toEqual({
+      n: total,
+      d: total,
+    });
     console.log(`[crash] kills: ${kills.map((k) => `${k.rowsAtKill} rows after +${k.afterMs} ms`).join(', ')}`);
     // The deadline the waits above allow, not the suite's default minute: a loaded machine is slower.
   }, 300_000);
@@ -195,6 +202,19 @@ describe.skipIf(!mongoUri)('processor processes under crashes and shutdowns', ()
       ),
     ).toEqual({ n: snapshots.length, d: snapshots.length, created: charges });
     await expectBooksToMatch();
+    // Events as the revisions say: each object created once, each change once, nothing for the rest.
+    const outcomes = await pg.db.one(
+      `SELECT count(*) FILTER (WHERE outcome = 'created')::int AS created, count(*) FILTER (WHERE outcome = 'updated')::int AS updated
+         FROM transaction_revisions`,
+    );
+    expect(
+      await pg.db.one(
+        `SELECT count(*) FILTER (WHERE type = 'transaction.processed' AND raw_id IN (SELECT raw_id FROM transaction_revisions))::int AS created,
+                count(*) FILTER (WHERE type = 'transaction.updated')::int AS updated,
+                count(*) FILTER (WHERE type = 'transaction.processed')::int AS processed
+           FROM events`,
+      ),
+    ).toEqual({ ...outcomes, processed: charges + 3_000 });
     console.log(`[crash] revisions: killed at ${kills.join(', ')} of ${total} documents processed`);
   }, 300_000);
 

@@ -18,6 +18,7 @@ import { opsRoutes } from '../ops/ops-routes.js';
 import { startProcessorReports } from '../ops/processor-reports.js';
 import { createProcessorTracker } from '../ops/processor-tracker.js';
 import { createReadiness } from '../ops/readiness.js';
+import { startEventRetention } from '../processor/event-retention.js';
 import { ProcessorEvents } from '../processor/events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
@@ -184,6 +185,11 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     'processor',
     () => startProcessor(mongo, db, settings.processor, logger, events),
     (running) => running.stop(),
+  );
+  await owner.own(
+    'event-retention',
+    async () => startEventRetention(db, settings.events.retentionDays, logger),
+    (retention) => retention.stop(),
   );
   if (settings.reconcile.intervalMs > 0)
     await owner.own(

@@ -119,6 +119,8 @@ export const envSchema = z.object({
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3_600),
   /** Every this many hours the scheduled run redoes every retained day, not only the changed ones. */
   RECONCILE_FULL_HOURS: positiveInt.default(24),
+  /** How long GET /api/v1/events keeps events for clients to re-read. */
+  EVENTS_RETENTION_DAYS: positiveInt.default(30),
   /** A document waiting (pending or failed) longer than this is a reconciliation mismatch. */
   RECONCILE_WAITING_MINUTES: positiveInt.default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -172,6 +174,7 @@ function toSettings(env: Env) {
       workerId: env.WORKER_ID,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
+    events: { retentionDays: env.EVENTS_RETENTION_DAYS },
     reconcile: {
       intervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
       fullEveryMs: env.RECONCILE_FULL_HOURS * 3_600_000,

@@ -19,6 +19,7 @@ import { collectMethods } from './plugins/method-not-allowed.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { strictInputPlugin } from './plugins/strict-input.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { eventsRoutes } from './routes/events.js';
 import { statementsRoutes } from './routes/statements.js';
 import { transactionsRoutes } from './routes/transactions.js';
 import { type QuotaKind, TenantQuotas } from './tenant-quotas.js';
@@ -94,6 +95,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     bodyLimitBytes: http.statementBodyLimitBytes,
     admit,
   });
+  await app.register(eventsRoutes, { db: options.db });
   await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });
   await app.register(boardPage);
   await app.register(guideRoutes);

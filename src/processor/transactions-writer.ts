@@ -3,6 +3,7 @@ import type { Database, Task } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
 import { isRemoval, type Mapped, type Removal, type Transaction } from '../domain/transaction.js';
+import { recordEvents } from './record-events.js';
 import { type TransactionRow, transactionInsert } from './transaction-rows.js';
 import { UnnestInsert } from './unnest-insert.js';
 import { writeRevisions } from './write-revisions.js';
@@ -93,6 +94,8 @@ export async function writeTransactions(db: Database, mapped: Mapped[]): Promise
           t,
           mapped.map((m) => m.rawId),
         );
+      // Last, so that they describe the rows as this transaction leaves them.
+      await recordEvents(t, mapped);
       return { inserted };
     });
   } catch (error) {

@@ -1,0 +1,38 @@
+// Events are kept EVENTS_RETENTION_DAYS for clients to re-read the feed; processors delete older ones every
+// ten minutes, ten thousand at a time so that no statement holds many locks or runs long.
+import type { Logger } from 'pino';
+import type { Database } from '../db/postgres.js';
+
+const EVERY_MS = 10 * 60_000;
+const CHUNK = 10_000;
+
+/** Deletes the events older than `days`; returns how many. */
+export async function deleteOldEvents(db: Database, days: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await db.result(
+      `DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE created < now() - $1 * interval '1 day' LIMIT ${CHUNK})`,
+      [days],
+    );
+    deleted += rowCount;
+    if (rowCount < CHUNK) return deleted;
+  }
+}
+
+export function startEventRetention(db: Database, days: number, logger: Logger): { stop(): Promise<void> } {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    running ??= deleteOldEvents(db, days)
+      .then((deleted) => deleted > 0 && logger.info({ component: 'events', deleted, days }, 'old events deleted'))
+      .catch((error: Error) => logger.warn({ component: 'events', err: error }, 'deleting old events failed; next time'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, EVERY_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,192 @@
+// Events on a real system: each state change of a mixed run is recorded once, in the batch's own PostgreSQL
+// transaction, and the feed lists them oldest first by cursor, by type, to their tenant only.
+import { ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'json' };
+import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
+import { mongoUri, waitFor } from './support/databases.js';
+import { useSystem } from './support/system.js';
+
+const KEYS = { acme: 'events-acme-0123456789', globex: 'events-globex-0123456789' };
+
+interface Event {
+  id: string;
+  type: string;
+  created: string;
+  documentId: string;
+  data: { id: string; status: string; amount: { minor: string; currency: string }; revisions: unknown[] };
+}
+
+describe.skipIf(!mongoUri)('events', () => {
+  const sys = useSystem({ API_KEYS: `acme:${KEYS.acme},globex:${KEYS.globex}`, POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' });
+
+  async function post(gateway: string, body: unknown, key = KEYS.acme): Promise<string> {
+    const response = await fetch(`${gateway}/api/v1/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { id: string }).id;
+  }
+  async function feed(gateway: string, query = '', key = KEYS.acme) {
+    const response = await fetch(`${gateway}/api/v1/events${query}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: response.status, body: (await response.json()) as { data: Event[]; has_more: boolean } };
+  }
+  async function everything(gateway: string, key = KEYS.acme): Promise<Event[]> {
+    const all: Event[] = [];
+    for (let after = ''; ; ) {
+      const page = await feed(gateway, `?limit=2${after ? `&starting_after=${after}` : ''}`, key);
+      expect(page.status).toBe(200);
+      all.push(...page.body.data);
+      if (!page.body.has_more) return all;
+      after = page.body.data.at(-1)!.id;
+    }
+  }
+  const settled = () => waitFor('every document processed', async () => (await sys.mongo.raw.countDocuments({ processed: false })) === 0);
+
+  it('a mixed run records each change once, in the feed by cursor and type, to its tenant only', async () => {
+    const system = await sys.start(['gateway', 'ingest', 'processor']);
+    const gateway = system.gatewayUrl!;
+    const plain = await post(gateway, {
+      source: 'generic',
+      externalId: 'ev-1',
+      payload: { account: 'acc-1', amountMinor: 1234, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' },
+    });
+    await settled();
+    // A Stripe charge authorised, then captured, then refunded: processed, updated, updated.
+    const charge = { ...stripe.charge, id: 'ch_events' };
+    const snapshots = [
+      charge,
+      { ...charge, captured: true, amount_captured: 100 },
+      { ...charge, captured: true, amount_captured: 100, amount_refunded: 100, refunded: true },
+    ];
+    const stripeIds: string[] = [];
+    for (const [step, object] of snapshots.entries()) {
+      stripeIds.push(
+        await post(gateway, {
+          source: 'stripe',
+          externalId: `evt_ev_${step}`,
+          payload: { id: `evt_ev_${step}`, object: 'event', type: 'charge.updated', created: 1_700_000_000 + step, data: { object } },
+        }),
+      );
+      await settled();
+    }
+    // The same capture sent again under another event id: an unchanged revision, no event.
+    await post(gateway, {
+      source: 'stripe',
+      externalId: 'evt_ev_again',
+      payload: { id: 'evt_ev_again', object: 'event', type: 'charge.updated', created: 1_700_000_001, data: { object: snapshots[1] } },
+    });
+    // Plaid: added, then removed (voided); another tenant's own transaction.
+    const added = plaid.syncAdded[0]!;
+    const plaidAdded = await post(gateway, { source: 'plaid', externalId: added.transaction_id, payload: added });
+    await settled();
+    const plaidRemoved = await post(gateway, {
+      source: 'plaid',
+      payload: { removed: { transaction_id: added.transaction_id, account_id: added.account_id } },
+    });
+    await post(
+      gateway,
+      { source: 'generic', payload: { account: 'g-1', amountMinor: 5, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' } },
+      KEYS.globex,
+    );
+    await settled();
+
+    // Each names the document that caused it; its data is the transaction (whose id is its first document's).
+    const expected = [
+      ['transaction.processed', plain, plain, 'posted'],
+      ['transaction.processed', stripeIds[0], stripeIds[0], 'pending'],
+      ['transaction.updated', stripeIds[1], stripeIds[0], 'posted'],
+      ['transaction.updated', stripeIds[2], stripeIds[0], 'reversed'],
+      ['transaction.processed', plaidAdded, plaidAdded, 'posted'],
+      ['transaction.voided', plaidRemoved, plaidAdded, 'void'],
+    ];
+    // Paged two at a time by cursor, oldest first; each event's data is the transaction as it was then.
+    const events = await everything(gateway);
+    expect(events.map((e) => [e.type, e.documentId, e.data.id, e.data.status])).toEqual(expected);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(events[0]!.data.amount).toEqual({ minor: '1234', value: '12.34', currency: 'EUR' });
+    // The data is what GET /api/v1/transactions/{id} answered at the time: since then, only the resent capture
+    // (a stale revision) was added to the charge.
+    const now = (await (
+      await fetch(`${gateway}/api/v1/transactions/${stripeIds[2]}`, { headers: { authorization: `Bearer ${KEYS.acme}` } })
+    ).json()) as {
+      transaction: { revisions: Array<{ outcome: string }> };
+    };
+    expect(now.transaction.revisions.map((r) => r.outcome)).toEqual(['created', 'updated', 'updated', 'stale']);
+    expect(events[3]!.data).toEqual({ ...now.transaction, revisions: now.transaction.revisions.slice(0, 3) });
+
+    // By type; after a cursor; another tenant sees only its own.
+    const voided = await feed(gateway, '?type=transaction.voided,transaction.updated');
+    expect(voided.body.data.map((e) => e.type)).toEqual(['transaction.updated', 'transaction.updated', 'transaction.voided']);
+    const after = await feed(gateway, `?starting_after=${events[3]!.id}`);
+    expect(after.body.data.map((e) => e.id)).toEqual(events.slice(4).map((e) => e.id));
+    expect((await everything(gateway, KEYS.globex)).map((e) => e.type)).toEqual(['transaction.processed']);
+    expect((await feed(gateway, `?starting_after=${events[0]!.id}`, KEYS.globex)).status).toBe(404);
+    expect((await feed(gateway, '?type=transaction.bogus')).status).toBe(400);
+
+    // Written again (a batch replayed after a crash: its rows, revisions and events already there): nothing new.
+    await system.stop();
+    await sys.mongo.raw.updateMany(
+      { _id: { $in: [plain, ...stripeIds, plaidAdded, plaidRemoved].map((id) => new ObjectId(id)) } },
+      { $set: { processed: false, status: 'pending' } },
+    );
+    const again = await sys.start(['gateway', 'ingest', 'processor']);
+    await settled();
+    expect((await everything(again.gatewayUrl!)).map((e) => e.id)).toEqual(events.map((e) => e.id));
+  });
+});
+
+describe.skipIf(!mongoUri)('the events feed', () => {
+  const sys = useSystem({ API_KEYS: `acme:${KEYS.acme}` });
+
+  it('never lets a cursor pass an event that commits later: an event shows once every older transaction has ended', async () => {
+    const system = await sys.start(['gateway', 'ingest']);
+    const at = new Date().toISOString();
+    const insert = (db: { none: (q: string, v: unknown[]) => Promise<null> }, id: string) => {
+      const rawId = new ObjectId().toHexString();
+      const data = {
+        ...{ id: rawId, source: 'generic', externalId: null, account: 'acc-1', counterparty: null, direction: 'credit' },
+        ...{ amount: { minor: '1', value: '0.01', currency: 'EUR' }, status: 'posted', description: null, category: null },
+        ...{ occurredAt: at, bookedAt: null, receivedAt: at, createdAt: at, metadata: {}, revisions: [] },
+      };
+      return db.none(`INSERT INTO events (id, tenant_id, type, raw_id, data) VALUES ($1, 'acme', 'transaction.processed', $2, $3::jsonb)`, [
+        id,
+        rawId,
+        JSON.stringify(data),
+      ]);
+    };
+    const first = `evt_${'1'.repeat(24)}`;
+    const second = `evt_${'2'.repeat(24)}`;
+    const listed = async () => {
+      const response = await fetch(`${system.gatewayUrl}/api/v1/events`, { headers: { authorization: `Bearer ${KEYS.acme}` } });
+      const body = await response.json();
+      expect(response.status, JSON.stringify(body)).toBe(200);
+      return (body as { data: Array<{ id: string }> }).data.map((e) => e.id);
+    };
+    // A batch's transaction begins (its xid taken) and records an event before another one that commits first.
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let began!: () => void;
+    const started = new Promise<void>((resolve) => {
+      began = resolve;
+    });
+    const slow = sys.pg.db.tx(async (t) => {
+      await t.one('SELECT pg_current_xact_id()');
+      began();
+      await held;
+      await insert(t, first);
+    });
+    await started;
+    await insert(sys.pg.db, second);
+    // The later-begun one committed, but the older transaction still runs: a reader that saw `second` now and
+    // paged on from it would never see `first`, so neither is listed yet.
+    expect(await listed()).toEqual([]);
+    finish();
+    await slow;
+    expect(await listed()).toEqual([first, second]);
+  });
+});
