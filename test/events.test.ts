@@ -6,6 +6,7 @@ import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'j
 import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
+import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
 
 const KEYS = { acme: 'events-acme-0123456789', globex: 'events-globex-0123456789' };
 
@@ -135,6 +136,87 @@ describe.skipIf(!mongoUri)('events', () => {
     const again = await sys.start(['gateway', 'ingest', 'processor']);
     await settled();
     expect((await everything(again.gatewayUrl!)).map((e) => e.id)).toEqual(events.map((e) => e.id));
+  });
+});
+
+describe.skipIf(!mongoUri)('failure events', () => {
+  const sys = useSystem({
+    API_KEYS: `acme:${KEYS.acme}`,
+    POLL_INTERVAL_MS: '200',
+    BATCH_MAX_WAIT_MS: '20',
+    RETRY_BASE_MS: '100',
+    RETRY_MAX_MS: '400',
+  });
+
+  it('failures become events once recorded: a failed attempt, then processed; a dead document; PostgreSQL away: accepted, then flowing', async () => {
+    const target = new URL(sys.pg.url.replace(/^postgres(ql)?:/, 'http:'));
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    sys.defer(() => proxy.close());
+    const system = await sys.start(['gateway', 'ingest', 'processor'], {}, { databaseUrl: throughProxy(sys.pg.url, proxy) });
+    const gateway = system.gatewayUrl!;
+    const send = async (payload: Record<string, unknown>) => {
+      const response = await fetch(`${gateway}/api/v1/transactions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.acme}` },
+        body: JSON.stringify({ source: 'generic', payload }),
+      });
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { id: string }).id;
+    };
+    const valid = (amountMinor: number) => ({ account: 'acc-1', amountMinor, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' });
+    const logsOf = (id: string, outcome: 'processed' | 'failed' | 'dead') =>
+      sys.mongo.logs.countDocuments({ rawId: new ObjectId(id), outcome });
+
+    // PostgreSQL refuses the row of 13 minor units (a trigger, as a constraint added by hand would): the
+    // document fails and will be retried; once the trigger is gone its next attempt writes the row.
+    await sys.pg.db.none(`CREATE FUNCTION refuse_13() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.amount_minor = 13 THEN RAISE EXCEPTION 'thirteen refused' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$`);
+    await sys.pg.db.none('CREATE TRIGGER refuse_13 BEFORE INSERT ON transactions FOR EACH ROW EXECUTE FUNCTION refuse_13()');
+    const refused = await send(valid(13));
+    await waitFor('a failed attempt', async () => (await logsOf(refused, 'failed')) > 0);
+    await sys.pg.db.none('DROP TRIGGER refuse_13 ON transactions');
+    await waitFor('then processed', async () => (await logsOf(refused, 'processed')) > 0);
+
+    // A payload without its date: dead on its first attempt, with its reason.
+    const poison = await send({ account: 'acc-1', amountMinor: 1, currency: 'EUR' });
+    await waitFor('the dead outcome recorded', async () => (await logsOf(poison, 'dead')) === 1);
+    // PostgreSQL away: the gateway still accepts, the processor takes the documents and cannot write them;
+    // once it is back, they are processed and their events recorded.
+    proxy.cut();
+    const during = [await send(valid(21)), await send(valid(22))];
+    await waitFor(
+      'the processor trying while PostgreSQL is away',
+      async () =>
+        (await sys.mongo.raw.countDocuments({ _id: { $in: during.map((id) => new ObjectId(id)) }, leaseOwner: { $ne: null } })) > 0,
+    );
+    expect(await sys.pg.db.one('SELECT count(*)::int AS n FROM events WHERE raw_id = ANY($1)', [during], (r) => r.n)).toBe(0);
+    proxy.restore();
+    await waitFor(
+      'everything processed or dead, every event recorded',
+      async () =>
+        (await sys.mongo.raw.countDocuments({ status: { $nin: ['processed', 'dead'] } })) === 0 &&
+        (await sys.mongo.logs.countDocuments({ eventPending: true })) === 0,
+    );
+
+    const response = await fetch(`${gateway}/api/v1/events?limit=100`, { headers: { authorization: `Bearer ${KEYS.acme}` } });
+    const events = (
+      (await response.json()) as {
+        data: Array<{ type: string; documentId: string; created: string; data: { status: string; lastError: string | null } }>;
+      }
+    ).data;
+    const typesOf = (id: string) => events.filter((e) => e.documentId === id).map((e) => e.type);
+    // One transaction.failed per failed attempt (each its own event), and processed. A failure's event is
+    // recorded from MongoDB within a second, so it may be listed after the processed one: `created` is when
+    // each happened.
+    const attempts = await logsOf(refused, 'failed');
+    expect(attempts).toBeGreaterThan(0);
+    expect(typesOf(refused).sort()).toEqual([...Array(attempts).fill('transaction.failed'), 'transaction.processed'].sort());
+    const createdOf = (type: string) => events.filter((e) => e.documentId === refused && e.type === type).map((e) => Date.parse(e.created));
+    expect(Math.max(...createdOf('transaction.failed'))).toBeLessThan(Math.min(...createdOf('transaction.processed')));
+    expect(events.find((e) => e.documentId === refused && e.type === 'transaction.failed')!.data.lastError).toMatch(/thirteen refused/);
+    expect(typesOf(poison)).toEqual(['transaction.dead']);
+    expect(events.find((e) => e.documentId === poison)!.data.lastError).toMatch(/occurredAt/);
+    for (const id of during) expect(typesOf(id)).toEqual(['transaction.processed']);
   });
 });
 

@@ -20,6 +20,7 @@ import { createProcessorTracker } from '../ops/processor-tracker.js';
 import { createReadiness } from '../ops/readiness.js';
 import { startEventRetention } from '../processor/event-retention.js';
 import { ProcessorEvents } from '../processor/events.js';
+import { startFailureEventRelay } from '../processor/relay-failure-events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
@@ -185,6 +186,11 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     'processor',
     () => startProcessor(mongo, db, settings.processor, logger, events),
     (running) => running.stop(),
+  );
+  await owner.own(
+    'failure-events',
+    async () => startFailureEventRelay(mongo, db, logger),
+    (relay) => relay.stop(),
   );
   await owner.own(
     'event-retention',

@@ -39,6 +39,7 @@ export type TransactionDetail = z.infer<typeof transactionDetailSchema>;
 
 export interface Row {
   id: bigint;
+  tenant_id: string;
   raw_id: string;
   source: string;
   external_id: string | null;
@@ -61,7 +62,7 @@ export interface Row {
 }
 
 export const SELECT = `
-  SELECT t.id, t.raw_id, t.source, t.external_id, a.external_ref AS account, c.display_name AS cp_name,
+  SELECT t.id, t.tenant_id, t.raw_id, t.source, t.external_id, a.external_ref AS account, c.display_name AS cp_name,
          c.merchant_category_code AS cp_mcc, t.direction, t.amount_minor, t.currency, t.status, t.description,
          t.category, t.occurred_at, t.booked_at, t.received_at, t.created_at, t.metadata, t.provider_ref
     FROM transactions t

@@ -3,13 +3,16 @@
 // transaction.voided, each with the transaction as GET /api/v1/transactions/{id} shows it then.
 import { createHash } from 'node:crypto';
 import type { Task } from '../db/postgres.js';
-import { getTransactions } from '../db/transaction-view.js';
+import { getTransactions, type Row, SELECT, type TransactionDetail, toView } from '../db/transaction-view.js';
 import type { EventType } from '../domain/events.js';
 import { isRemoval, type Mapped } from '../domain/transaction.js';
 
-/** The same event of the same document has the same id, so a batch written again records nothing new. */
-export const eventIdOf = (type: EventType, rawId: string) =>
-  `evt_${createHash('sha256').update(`${type}\u0000${rawId}`).digest('hex').slice(0, 24)}`;
+/**
+ * The same event of the same document (or of the same failed attempt: its log entry's id) has the same id,
+ * so recording it again adds nothing.
+ */
+export const eventIdOf = (type: EventType, key: string) =>
+  `evt_${createHash('sha256').update(`${type}\u0000${key}`).digest('hex').slice(0, 24)}`;
 
 interface Wanted {
   rawId: string;
@@ -28,7 +31,11 @@ const OUTCOMES_SQL = `
 
 /** Records the batch's events; returns how many were new. */
 export async function recordEvents(t: Task, mapped: Mapped[]): Promise<number> {
-  const outcomes = await t.any<{ raw_id: string; tenant_id: string; outcome: string }>(OUTCOMES_SQL, [mapped.map((m) => m.rawId)]);
+  // Revisions and removals exist only for provider objects: a batch of plain rows skips that read.
+  const lifecycle = mapped.some((m) => isRemoval(m) || m.providerRef !== null);
+  const outcomes = lifecycle
+    ? await t.any<{ raw_id: string; tenant_id: string; outcome: string }>(OUTCOMES_SQL, [mapped.map((m) => m.rawId)])
+    : [];
   const outcomeOf = new Map(outcomes.map((o) => [o.raw_id, o.outcome]));
   const wanted: Wanted[] = [];
   for (const m of mapped) {
@@ -42,20 +49,11 @@ export async function recordEvents(t: Task, mapped: Mapped[]): Promise<number> {
   for (const o of outcomes)
     if (o.outcome === 'removal') wanted.push({ rawId: o.raw_id, tenantId: o.tenant_id, type: 'transaction.voided' });
   if (wanted.length === 0) return 0;
-  const events = [];
-  const byTenant = new Map<string, Wanted[]>();
-  for (const w of wanted) {
-    const list = byTenant.get(w.tenantId);
-    if (list) list.push(w);
-    else byTenant.set(w.tenantId, [w]);
-  }
-  for (const [tenantId, ofTenant] of byTenant) {
-    const views = await getTransactions(t, tenantId, [...new Set(ofTenant.map((w) => w.rawId))]);
-    for (const w of ofTenant) {
-      const data = views.get(w.rawId);
-      if (data) events.push({ id: eventIdOf(w.type, w.rawId), tenant_id: tenantId, type: w.type, raw_id: w.rawId, data });
-    }
-  }
+  const views = await viewsOf(t, wanted, lifecycle);
+  const events = wanted.flatMap((w) => {
+    const data = views.get(JSON.stringify([w.tenantId, w.rawId]));
+    return data ? [{ id: eventIdOf(w.type, w.rawId), tenant_id: w.tenantId, type: w.type, raw_id: w.rawId, data }] : [];
+  });
   const inserted = await t.result(
     `INSERT INTO events (id, tenant_id, type, raw_id, data)
      SELECT e.id, e.tenant_id, e.type, e.raw_id, e.data FROM jsonb_to_recordset($1::jsonb) AS e(id text, tenant_id text, type text, raw_id text, data jsonb)
@@ -63,4 +61,27 @@ export async function recordEvents(t: Task, mapped: Mapped[]): Promise<number> {
     [JSON.stringify(events)],
   );
   return inserted.rowCount;
+}
+
+/**
+ * The transactions the events describe, by [tenant, raw id]: rows written under their own raw id (every
+ * plain row of a batch of plain rows) in one indexed read; the rest (aliases, revisions, removals, replaced
+ * pending rows) as GET resolves them, with their revisions.
+ */
+async function viewsOf(t: Task, wanted: Wanted[], lifecycle: boolean): Promise<Map<string, TransactionDetail>> {
+  const views = new Map<string, TransactionDetail>();
+  if (!lifecycle) {
+    const rows = await t.any<Row>(`${SELECT} WHERE t.raw_id = ANY($1::text[])`, [wanted.map((w) => w.rawId)]);
+    for (const row of rows) views.set(JSON.stringify([row.tenant_id, row.raw_id]), { ...toView(row), revisions: [] });
+  }
+  const byTenant = new Map<string, string[]>();
+  for (const w of wanted.filter((w) => !views.has(JSON.stringify([w.tenantId, w.rawId])))) {
+    const ids = byTenant.get(w.tenantId);
+    if (ids) ids.push(w.rawId);
+    else byTenant.set(w.tenantId, [w.rawId]);
+  }
+  for (const [tenantId, rawIds] of byTenant)
+    for (const [rawId, view] of await getTransactions(t, tenantId, [...new Set(rawIds)]))
+      views.set(JSON.stringify([tenantId, rawId]), view);
+  return views;
 }

@@ -63,6 +63,8 @@ export interface ProcessingLog {
   batchId: string;
   at: Date;
   error?: string;
+  /** On a failed or dead entry until its event is recorded in PostgreSQL (processor/relay-failure-events.ts). */
+  eventPending?: true;
 }
 
 export interface ProcessorCheckpoint {
@@ -177,6 +179,8 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
   // A processor killed without leaving is gone from the group once its lease lapses; its entry is removed later.
   await mongo.members.createIndex({ seenAt: 1 }, { name: 'gone', expireAfterSeconds: 3600 });
   await mongo.logs.createIndex({ rawId: 1 }, { name: 'rawId' });
+  // Failed and dead entries whose event is not in PostgreSQL yet: sparse, so it holds only those.
+  await mongo.logs.createIndex({ eventPending: 1 }, { name: 'events_to_record', sparse: true });
   // A processor that stopped reporting (killed, scaled down) leaves the board after an hour.
   await mongo.processors.createIndex({ seenAt: 1 }, { name: 'gone', expireAfterSeconds: 3600 });
   // One raw document per (tenant, source, externalId): a resubmission gets the first one's id.

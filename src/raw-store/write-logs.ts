@@ -1,5 +1,6 @@
 // One processing_logs entry per document outcome, written after the outcome is recorded. Entries have
-// deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice.
+// deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice. A failed or dead
+// entry waits there for its event to be recorded in PostgreSQL, which may be the store that failed.
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { classifyMongoError, DUPLICATE_KEY } from '../db/mongo-errors.js';
 import type { Outcome } from '../domain/outcome.js';
@@ -35,6 +36,7 @@ export async function writeLogs(
         batchId: entry.batchId,
         at,
         ...(entry.error ? { error: entry.error } : {}),
+        ...(entry.outcome === 'processed' ? {} : { eventPending: true as const }),
       })),
       { ordered: false },
     );

@@ -8,6 +8,7 @@ import { readClassified } from '../../db/postgres-errors.js';
 import { transactionDetailSchema } from '../../db/transaction-view.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
+import { rawStatusSchema } from '../../raw-store/status-view.js';
 
 const eventIdSchema = z.string().regex(/^evt_[0-9a-f]{24}$/, 'must be an event id (evt_ and 24 hex digits)');
 
@@ -34,8 +35,11 @@ export const eventSchema = z.object({
   created: z.string(),
   /** The raw document (POST's `id`) whose processing recorded it: a revision's, a removal's, or the row's own. */
   documentId: z.string(),
-  /** The transaction as GET /api/v1/transactions/{id} shows it (its `transaction`) when the event was recorded. */
-  data: transactionDetailSchema,
+  /**
+   * transaction.processed, .updated, .voided: the transaction as GET /api/v1/transactions/{id} shows it (its
+   * `transaction`) when recorded; transaction.failed, .dead: the document's status then, with the error.
+   */
+  data: z.union([transactionDetailSchema, rawStatusSchema]),
 });
 
 interface EventRow {
@@ -43,7 +47,7 @@ interface EventRow {
   raw_id: string;
   type: (typeof EVENT_TYPES)[number];
   created: Date;
-  data: z.infer<typeof transactionDetailSchema>;
+  data: z.infer<typeof eventSchema>['data'];
   txid: string;
   seq: string;
 }
@@ -97,7 +101,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
     {
       onRequest: app.authorize('transactions:read'),
       schema: {
-        summary: "The tenant's events (transaction.processed, .updated, .voided), oldest first, with cursor pagination",
+        summary: "The tenant's events (transaction.processed, .updated, .voided, .failed, .dead), oldest first, with cursor pagination",
         querystring: eventsQuery,
         response: { 200: z.object({ data: z.array(eventSchema), has_more: z.boolean() }) },
       },

@@ -1,0 +1,57 @@
+// transaction.failed and transaction.dead events: a failure is recorded in MongoDB (the document and its log
+// entry), often because PostgreSQL is the store that failed, so its event waits on the log entry and is
+// copied into PostgreSQL's events every second once it can be; ids from the entry make a copy repeated
+// after a crash a no-op.
+import type { Logger } from 'pino';
+import type { Database } from '../db/postgres.js';
+import type { MongoCollections } from '../raw-store/collections.js';
+import { clearPendingFailureEvents, pendingFailureEvents } from '../raw-store/pending-failure-events.js';
+import { eventIdOf } from './record-events.js';
+
+const EVERY_MS = 1_000;
+const PAGE = 500;
+
+/** Records a page of pending failure events; returns how many entries it settled. */
+export async function relayFailureEvents(mongo: MongoCollections, db: Database): Promise<number> {
+  const { events, keys } = await pendingFailureEvents(mongo.logs, mongo.raw, PAGE);
+  if (keys.length === 0) return 0;
+  const rows = events.map((e) => {
+    const type = e.outcome === 'dead' ? ('transaction.dead' as const) : ('transaction.failed' as const);
+    return { id: eventIdOf(type, e.key), tenant_id: e.tenantId, type, raw_id: e.document.id, created: e.at, data: e.document };
+  });
+  await db.none(
+    `INSERT INTO events (id, tenant_id, type, raw_id, created, data)
+     SELECT e.id, e.tenant_id, e.type, e.raw_id, e.created, e.data
+       FROM jsonb_to_recordset($1::jsonb) AS e(id text, tenant_id text, type text, raw_id text, created timestamptz, data jsonb)
+     ON CONFLICT (id) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+  await clearPendingFailureEvents(mongo.logs, keys);
+  return keys.length;
+}
+
+export function startFailureEventRelay(mongo: MongoCollections, db: Database, logger: Logger): { stop(): Promise<void> } {
+  let running: Promise<unknown> | undefined;
+  let warned = false;
+  const drain = async () => {
+    while ((await relayFailureEvents(mongo, db)) === PAGE);
+    warned = false;
+  };
+  const timer = setInterval(() => {
+    running ??= drain()
+      .catch((error: Error) => {
+        // PostgreSQL (or MongoDB) unavailable: the entries wait; said once per outage.
+        if (!warned) logger.warn({ component: 'events', err: error }, 'failure events wait: cannot record them now');
+        warned = true;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  }, EVERY_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
