@@ -84,10 +84,13 @@ describe.skipIf(!mongoUri)('reconciliation', () => {
 
     const clean = await reconcile(sys.mongo, sys.pg.db, range());
     expect(clean.mismatches).toEqual([]);
-    expect(clean.days.map((d) => [d.tenantId, d.source, d.accepted, d.processed, d.rows]).sort()).toEqual([
-      ['acme', 'generic', 20, 20, 20],
-      ['acme', 'plaid', 2, 2, 1],
-      ['acme', 'stripe', 3, 3, 1],
+    // The resent externalId an alias; the capture and the refund revisions; Plaid's removal a void.
+    expect(
+      clean.days.map((d) => [d.tenantId, d.source, d.accepted, d.processed, d.rows, d.revisions, d.voids, d.replaced, d.aliases]).sort(),
+    ).toEqual([
+      ['acme', 'generic', 20, 20, 20, 0, 0, 0, 1],
+      ['acme', 'plaid', 2, 2, 1, 0, 1, 0, 0],
+      ['acme', 'stripe', 3, 3, 1, 2, 0, 0, 0],
     ]);
     expect(resent).not.toBe(generic[19]);
     // The sums: 20 generic EUR rows of 100..119 (the resent one an alias, its row counted once), Stripe's
@@ -352,7 +355,7 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
       await page.click('#key-form button[type=submit]');
       await expect.poll(() => page.locator('#reconciliation-days tbody tr').count()).toBe(2);
       expect(await page.textContent('#reconciliation-run')).toMatch(/^Last run: full \(command\), .*: 2 days, 6 documents, 1 mismatch$/);
-      expect(await page.locator('#reconciliation-days tbody tr.warn-row td').nth(9).textContent()).toBe('EUR credit 22 / 33');
+      expect(await page.locator('#reconciliation-days tbody tr.warn-row td').nth(10).textContent()).toBe('EUR credit 22 / 33');
       const mismatch = page.locator(`#reconciliation-mismatches tbody tr[data-id="${ids.acme![1]}"]`);
       expect(await mismatch.locator('td').first().textContent()).toBe('processed-without-row');
       await mismatch.locator('button').click();

@@ -38,6 +38,12 @@ export interface DaySummary {
   waiting: number;
   oldestWaitingAt: string | null;
   rows: number;
+  /** Processed documents another row accounts for: revisions of a provider object, removals (which void a
+   * row), pending rows replaced by their posted one, external ids resent (aliases). */
+  revisions: number;
+  voids: number;
+  replaced: number;
+  aliases: number;
   /** Per currency and direction, the live rows' amounts against what their documents say, in minor units. */
   sums: DaySum[];
 }
@@ -89,6 +95,10 @@ export async function reconcile(
         waiting: 0,
         oldestWaitingAt: null,
         rows: 0,
+        revisions: 0,
+        voids: 0,
+        replaced: 0,
+        aliases: 0,
         sums: [],
       };
       days.set(key, summary);
@@ -138,7 +148,7 @@ async function checkDocumentChunk(
   const now = options.now ?? new Date();
   const ids = docs.map((doc) => doc._id.toHexString());
   const rows = new Map(await db.map(ROWS_SQL, [ids], (row: PlainRow) => [row.raw_id, row] as const));
-  const explained = new Set([...rows.keys(), ...(await db.map(EXPLAINED_SQL, [ids], (row: { raw_id: string }) => row.raw_id))]);
+  const explainedBy = await explanations(db, ids);
   const revisionsOf = await revisionDocuments(mongo, db, [...rows.values()], docs);
   for (const doc of docs) {
     const id = doc._id.toHexString();
@@ -148,12 +158,16 @@ async function checkDocumentChunk(
     summary.accepted++;
     if (doc.processed) {
       summary.processed++;
-      const expected = expectedOf(doc, row, revisionsOf);
-      if (!explained.has(id)) {
+      const by = row ? undefined : explainedBy.get(id);
+      if (by) summary[by]++;
+      else if (!row) {
         out.push({ ...at, kind: 'processed-without-row', detail: 'processed, but no row, alias, revision or removal has its id' });
-        if (typeof expected === 'object') addSum(summary, expected, 'documents');
+        const own = expectedOf(doc, undefined, revisionsOf);
+        if (typeof own === 'object') addSum(summary, own, 'documents');
       }
+      // A document another row accounts for (a revision, an alias, a removal) is compared through that row.
       if (!row) continue;
+      const expected = expectedOf(doc, row, revisionsOf);
       addSum(summary, row, 'rows');
       if (typeof expected === 'string') out.push({ ...at, kind: 'differs-from-document', detail: expected });
       else if (expected) {
@@ -196,10 +210,24 @@ function countWaiting(
 
 /** Raw ids a row accounts for besides its own (ROWS_SQL): a replaced pending row's, an alias, a revision, a removal. */
 const EXPLAINED_SQL = `
-  SELECT superseded_raw_id AS raw_id FROM transactions WHERE superseded_raw_id = ANY($1::text[])
-  UNION SELECT raw_id FROM transaction_aliases WHERE raw_id = ANY($1::text[])
-  UNION SELECT raw_id FROM transaction_revisions WHERE raw_id = ANY($1::text[])
-  UNION SELECT raw_id FROM transaction_removals WHERE raw_id = ANY($1::text[])`;
+  SELECT superseded_raw_id AS raw_id, 'replaced' AS kind FROM transactions WHERE superseded_raw_id = ANY($1::text[])
+  UNION ALL SELECT raw_id, 'aliases' FROM transaction_aliases WHERE raw_id = ANY($1::text[])
+  UNION ALL SELECT raw_id, 'revisions' FROM transaction_revisions WHERE raw_id = ANY($1::text[]) AND outcome <> 'removal'
+  UNION ALL SELECT raw_id, 'voids' FROM transaction_removals WHERE raw_id = ANY($1::text[])`;
+
+type Explanation = 'revisions' | 'voids' | 'replaced' | 'aliases';
+/** A revision and a removal also leave an alias: the first kind here names what a document was. */
+const PRECEDENCE: Explanation[] = ['voids', 'revisions', 'replaced', 'aliases'];
+
+/** What accounts for each of these documents, when a row other than its own does. */
+async function explanations(db: Database, ids: string[]): Promise<Map<string, Explanation>> {
+  const byId = new Map<string, Explanation>();
+  for (const { raw_id, kind } of await db.any<{ raw_id: string; kind: Explanation }>(EXPLAINED_SQL, [ids])) {
+    const known = byId.get(raw_id);
+    if (!known || PRECEDENCE.indexOf(kind) < PRECEDENCE.indexOf(known)) byId.set(raw_id, kind);
+  }
+  return byId;
+}
 
 /** What reconciliation compares and sums: the same four fields of a row and of a document mapped again. */
 interface Amounted {

@@ -31,6 +31,10 @@ export async function saveResults(
     waiting: d.waiting,
     oldest_waiting_at: d.oldestWaitingAt,
     rows_written: d.rows,
+    revisions: d.revisions,
+    voids: d.voids,
+    replaced: d.replaced,
+    aliases: d.aliases,
     sums: d.sums,
     mismatches: result.mismatches.filter((m) => m.day === d.day && m.tenantId === d.tenantId && m.source === d.source).length,
   }));
@@ -47,9 +51,10 @@ export async function saveResults(
     await t.none(`DELETE FROM reconciliation_days WHERE ${SCOPE}`, scopeValues(scope));
     await t.none(
       `INSERT INTO reconciliation_days (tenant_id, source, day, accepted, processed, failed, dead, waiting, oldest_waiting_at,
-                                        rows_written, sums, mismatches, reconciled_at, run_id)
+                                        rows_written, revisions, voids, replaced, aliases, sums, mismatches, reconciled_at, run_id)
        SELECT d.*, $2, $3 FROM jsonb_to_recordset($1::jsonb) AS d(tenant_id text, source text, day date, accepted int, processed int,
-              failed int, dead int, waiting int, oldest_waiting_at timestamptz, rows_written int, sums jsonb, mismatches int)`,
+              failed int, dead int, waiting int, oldest_waiting_at timestamptz, rows_written int, revisions int, voids int,
+              replaced int, aliases int, sums jsonb, mismatches int)`,
       [JSON.stringify(days), run.at, run.id],
     );
     await t.none(
@@ -100,12 +105,15 @@ export async function finishRun(
   );
 }
 
-/** When the last run that finished without an error started, of any mode or of a full one. */
-export async function lastRunStarted(db: Database, mode?: 'full'): Promise<Date | null> {
+/**
+ * When the last run of these modes that finished without an error started. The watermark of incremental
+ * runs is the last full or incremental one's: a range run by hand covers only what it was asked.
+ */
+export async function lastRunStarted(db: Database, modes: RunMode[] = ['full', 'incremental']): Promise<Date | null> {
   const row = await db.oneOrNone<{ started_at: Date }>(
-    `SELECT started_at FROM reconciliation_runs WHERE finished_at IS NOT NULL AND error IS NULL AND ($1::text IS NULL OR mode = $1)
+    `SELECT started_at FROM reconciliation_runs WHERE finished_at IS NOT NULL AND error IS NULL AND mode = ANY($1::text[])
       ORDER BY started_at DESC LIMIT 1`,
-    [mode ?? null],
+    [modes],
   );
   return row?.started_at ?? null;
 }
@@ -166,6 +174,10 @@ export interface StoredDay {
   waiting: number;
   oldestWaitingAt: string | null;
   rows: number;
+  revisions: number;
+  voids: number;
+  replaced: number;
+  aliases: number;
   sums: Array<{ currency: string; direction: string; rowsMinor: string; documentsMinor: string }>;
   mismatches: number;
   reconciledAt: string;
@@ -192,7 +204,7 @@ export async function readReconciliation(
   const [days, mismatches] = await Promise.all([
     db.map(
       `SELECT to_char(day, 'YYYY-MM-DD') AS day, tenant_id, source, accepted, processed, failed, dead, waiting, oldest_waiting_at,
-              rows_written, sums, mismatches, reconciled_at, retention_removed
+              rows_written, revisions, voids, replaced, aliases, sums, mismatches, reconciled_at, retention_removed
          FROM reconciliation_days WHERE ${where} ORDER BY day DESC, tenant_id, source`,
       values,
       (r) => ({
@@ -206,6 +218,10 @@ export async function readReconciliation(
         waiting: r.waiting,
         oldestWaitingAt: r.oldest_waiting_at?.toISOString() ?? null,
         rows: r.rows_written,
+        revisions: r.revisions,
+        voids: r.voids,
+        replaced: r.replaced,
+        aliases: r.aliases,
         sums: r.sums,
         mismatches: r.mismatches,
         reconciledAt: r.reconciled_at.toISOString(),

@@ -28,7 +28,7 @@ export function startReconcileSchedule(options: {
   // A holder that stops renewing (killed) hands the duty to another processor within two intervals.
   const tick = async () => {
     if (!(await takeReconcileLease(db, worker, 2 * settings.intervalMs))) return;
-    const lastFull = await lastRunStarted(db, 'full');
+    const lastFull = await lastRunStarted(db, ['full']);
     const mode = !lastFull || Date.now() - lastFull.getTime() >= settings.fullEveryMs ? 'full' : 'incremental';
     await runReconciliation(mongo, db, settings, { mode, trigger: 'schedule', worker, signal: abort.signal }, logger);
   };

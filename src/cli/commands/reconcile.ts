@@ -58,7 +58,8 @@ function printText({ days, mismatches, mode, runId }: RunResult) {
   );
   for (const d of days) {
     const sums = d.sums.map((s) => `${s.currency} ${s.direction} ${s.rowsMinor}/${s.documentsMinor}`).join(', ');
-    console.log([d.day, d.tenantId, d.source, d.accepted, d.processed, d.failed, d.dead, d.waiting, d.rows, sums || '-'].join('\t'));
+    const figures = [d.accepted, d.processed, d.failed, d.dead, d.waiting, d.rows, d.revisions, d.voids, d.replaced, d.aliases];
+    console.log([d.day, d.tenantId, d.source, ...figures, sums || '-'].join('\t'));
   }
   console.log(mismatches.length ? `${mismatches.length} mismatches:` : 'no mismatches');
   for (const m of mismatches as Mismatch[]) console.log(`  ${m.kind}\t${m.id}\t${m.tenantId}\t${m.source}\t${m.day}\t${m.detail}`);

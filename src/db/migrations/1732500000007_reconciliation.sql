@@ -13,6 +13,11 @@ CREATE TABLE reconciliation_days (
   waiting            integer     NOT NULL,
   oldest_waiting_at  timestamptz,
   rows_written       integer     NOT NULL,
+  -- Processed documents another row accounts for: revisions, removals (voids), replaced pending rows, aliases.
+  revisions          integer     NOT NULL,
+  voids              integer     NOT NULL,
+  replaced           integer     NOT NULL,
+  aliases            integer     NOT NULL,
   -- [{ currency, direction, rowsMinor, documentsMinor }]: amounts as decimal strings (bigint sums).
   sums               jsonb       NOT NULL DEFAULT '[]'::jsonb,
   mismatches         integer     NOT NULL,

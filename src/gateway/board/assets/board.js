@@ -168,7 +168,7 @@
       : 'No reconciliation has run yet: a processor runs it every RECONCILE_INTERVAL_SECONDS, or run `prismo reconcile --mode full`.';
     $('reconciliation-days').tBodies[0].replaceChildren(
       ...r.days.map((d) => {
-        const tr = row([d.day, d.tenantId, d.source, d.accepted, d.processed, d.failed, d.dead, d.waiting, d.rows, sumText(d.sums), d.mismatches, d.retentionRemoved ? `${when(d.reconciledAt)} (documents past retention: last summary)` : when(d.reconciledAt)]);
+        const tr = row([d.day, d.tenantId, d.source, d.accepted, d.processed, d.failed, d.dead, d.waiting, d.rows, `${d.revisions} / ${d.voids} / ${d.replaced} / ${d.aliases}`, sumText(d.sums), d.mismatches, d.retentionRemoved ? `${when(d.reconciledAt)} (documents past retention: last summary)` : when(d.reconciledAt)]);
         if (d.mismatches > 0) tr.className = 'warn-row';
         return tr;
       }),
