@@ -2,6 +2,7 @@
 // ten minutes, ten thousand at a time so that no statement holds many locks or runs long.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
+import { runEvery } from './run-every.js';
 
 const EVERY_MS = 10 * 60_000;
 const CHUNK = 10_000;
@@ -20,19 +21,9 @@ export async function deleteOldEvents(db: Database, days: number): Promise<numbe
 }
 
 export function startEventRetention(db: Database, days: number, logger: Logger): { stop(): Promise<void> } {
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    running ??= deleteOldEvents(db, days)
+  return runEvery(EVERY_MS, () =>
+    deleteOldEvents(db, days)
       .then((deleted) => deleted > 0 && logger.info({ component: 'events', deleted, days }, 'old events deleted'))
-      .catch((error: Error) => logger.warn({ component: 'events', err: error }, 'deleting old events failed; next time'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, EVERY_MS);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+      .catch((error: Error) => logger.warn({ component: 'events', err: error }, 'deleting old events failed; next time')),
+  );
 }

@@ -7,6 +7,7 @@ import type { Database } from '../db/postgres.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { clearPendingFailureEvents, pendingFailureEvents } from '../raw-store/pending-failure-events.js';
 import { eventIdOf } from './record-events.js';
+import { runEvery } from './run-every.js';
 
 const EVERY_MS = 1_000;
 const PAGE = 500;
@@ -31,27 +32,15 @@ export async function relayFailureEvents(mongo: MongoCollections, db: Database):
 }
 
 export function startFailureEventRelay(mongo: MongoCollections, db: Database, logger: Logger): { stop(): Promise<void> } {
-  let running: Promise<unknown> | undefined;
   let warned = false;
-  const drain = async () => {
-    while ((await relayFailureEvents(mongo, db)) === PAGE);
-    warned = false;
-  };
-  const timer = setInterval(() => {
-    running ??= drain()
-      .catch((error: Error) => {
-        // PostgreSQL (or MongoDB) unavailable: the entries wait; said once per outage.
-        if (!warned) logger.warn({ component: 'events', err: error }, 'failure events wait: cannot record them now');
-        warned = true;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  }, EVERY_MS);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runEvery(EVERY_MS, async () => {
+    try {
+      while ((await relayFailureEvents(mongo, db)) === PAGE);
+      warned = false;
+    } catch (error) {
+      // PostgreSQL (or MongoDB) unavailable: the entries wait; said once per outage.
+      if (!warned) logger.warn({ component: 'events', err: error }, 'failure events wait: cannot record them now');
+      warned = true;
+    }
+  });
 }

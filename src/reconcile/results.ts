@@ -163,22 +163,8 @@ export async function reconciliationFigures(db: Database): Promise<{
   };
 }
 
-export interface StoredDay {
-  day: string;
-  tenantId: string;
-  source: string;
-  accepted: number;
-  processed: number;
-  failed: number;
-  dead: number;
-  waiting: number;
-  oldestWaitingAt: string | null;
-  rows: number;
-  revisions: number;
-  voids: number;
-  replaced: number;
-  aliases: number;
-  sums: Array<{ currency: string; direction: string; rowsMinor: string; documentsMinor: string }>;
+/** A day as stored: its summary, its count of mismatches, when it was reconciled, and whether retention removed its documents since. */
+export interface StoredDay extends DaySummary {
   mismatches: number;
   reconciledAt: string;
   retentionRemoved: boolean;
