@@ -61,10 +61,13 @@ export interface Row {
   provider_ref: string | null;
 }
 
-export const SELECT = `
-  SELECT t.id, t.tenant_id, t.raw_id, t.source, t.external_id, a.external_ref AS account, c.display_name AS cp_name,
+/** A Row's columns, of `transactions t` joined with `accounts a` and `counterparties c`. */
+export const ROW_COLUMNS = `t.id, t.tenant_id, t.raw_id, t.source, t.external_id, a.external_ref AS account, c.display_name AS cp_name,
          c.merchant_category_code AS cp_mcc, t.direction, t.amount_minor, t.currency, t.status, t.description,
-         t.category, t.occurred_at, t.booked_at, t.received_at, t.created_at, t.metadata, t.provider_ref
+         t.category, t.occurred_at, t.booked_at, t.received_at, t.created_at, t.metadata, t.provider_ref`;
+
+export const SELECT = `
+  SELECT ${ROW_COLUMNS}
     FROM transactions t
     JOIN accounts a ON a.id = t.account_id
     LEFT JOIN counterparties c ON c.id = t.counterparty_id`;

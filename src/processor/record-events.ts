@@ -1,9 +1,8 @@
-// Records a batch's events in the batch's own PostgreSQL transaction (the outbox): a row created is
-// transaction.processed, a revision that changed it transaction.updated, a removal that voided it
-// transaction.voided, each with the transaction as GET /api/v1/transactions/{id} shows it then.
+// Records a batch's events in the batch's own PostgreSQL transaction (the outbox): created, updated and voided
+// rows, each with the transaction as GET /api/v1/transactions/{id} shows it then (docs/api.md, "Events").
 import { createHash } from 'node:crypto';
 import type { Task } from '../db/postgres.js';
-import { getTransactions, type Row, SELECT, type TransactionDetail, toView } from '../db/transaction-view.js';
+import { getTransactions, type TransactionDetail } from '../db/transaction-view.js';
 import type { EventType } from '../domain/events.js';
 import { isRemoval, type Mapped } from '../domain/transaction.js';
 
@@ -12,7 +11,24 @@ import { isRemoval, type Mapped } from '../domain/transaction.js';
  * so recording it again adds nothing.
  */
 export const eventIdOf = (type: EventType, key: string) =>
-  `evt_${createHash('sha256').update(`${type}\u0000${key}`).digest('hex').slice(0, 24)}`;
+  `evt_${createHash('sha256').update(`${type}:${key}`).digest('hex').slice(0, 24)}`;
+
+/** eventIdOf in SQL, for events recorded without leaving PostgreSQL. */
+const EVENT_ID_SQL = (type: EventType, key: string) =>
+  `'evt_' || left(encode(sha256(convert_to('${type}:' || ${key}, 'UTF8')), 'hex'), 24)`;
+
+/**
+ * A batch of plain rows in one statement: the processed event of each row written under its document's own
+ * raw id, its data read from the row by the feed (plain rows never change); returns the documents without
+ * such a row (an external id resent after retention: an alias), recorded the general way.
+ */
+const PLAIN_SQL = `
+  WITH own AS (SELECT tenant_id, raw_id FROM transactions WHERE raw_id = ANY($1::text[])),
+       recorded AS (
+         INSERT INTO events (id, tenant_id, type, raw_id)
+         SELECT ${EVENT_ID_SQL('transaction.processed', 'raw_id')}, tenant_id, 'transaction.processed', raw_id FROM own
+         ON CONFLICT (id) DO NOTHING)
+  SELECT k.raw_id FROM unnest($1::text[]) AS k(raw_id) WHERE k.raw_id NOT IN (SELECT raw_id FROM own)`;
 
 interface Wanted {
   rawId: string;
@@ -29,10 +45,15 @@ const OUTCOMES_SQL = `
    WHERE r.raw_id = ANY($1::text[])
       OR (r.outcome = 'removal' AND r.transaction_id IN (SELECT t.id FROM transactions t WHERE t.raw_id = ANY($1::text[])))`;
 
-/** Records the batch's events; returns how many were new. */
-export async function recordEvents(t: Task, mapped: Mapped[]): Promise<number> {
-  // Revisions and removals exist only for provider objects: a batch of plain rows skips that read.
+/** Records the batch's events. */
+export async function recordEvents(t: Task, mapped: Mapped[]): Promise<void> {
+  // Revisions and removals exist only for provider objects: a batch of plain rows is one statement.
   const lifecycle = mapped.some((m) => isRemoval(m) || m.providerRef !== null);
+  if (!lifecycle) {
+    const aliased = new Set(await t.map(PLAIN_SQL, [mapped.map((m) => m.rawId)], (row: { raw_id: string }) => row.raw_id));
+    mapped = mapped.filter((m) => aliased.has(m.rawId));
+    if (mapped.length === 0) return;
+  }
   const outcomes = lifecycle
     ? await t.any<{ raw_id: string; tenant_id: string; outcome: string }>(OUTCOMES_SQL, [mapped.map((m) => m.rawId)])
     : [];
@@ -48,34 +69,25 @@ export async function recordEvents(t: Task, mapped: Mapped[]): Promise<number> {
   }
   for (const o of outcomes)
     if (o.outcome === 'removal') wanted.push({ rawId: o.raw_id, tenantId: o.tenant_id, type: 'transaction.voided' });
-  if (wanted.length === 0) return 0;
-  const views = await viewsOf(t, wanted, lifecycle);
+  if (wanted.length === 0) return;
+  const views = await viewsOf(t, wanted);
   const events = wanted.flatMap((w) => {
     const data = views.get(JSON.stringify([w.tenantId, w.rawId]));
     return data ? [{ id: eventIdOf(w.type, w.rawId), tenant_id: w.tenantId, type: w.type, raw_id: w.rawId, data }] : [];
   });
-  const inserted = await t.result(
+  await t.none(
     `INSERT INTO events (id, tenant_id, type, raw_id, data)
      SELECT e.id, e.tenant_id, e.type, e.raw_id, e.data FROM jsonb_to_recordset($1::jsonb) AS e(id text, tenant_id text, type text, raw_id text, data jsonb)
      ON CONFLICT (id) DO NOTHING`,
     [JSON.stringify(events)],
   );
-  return inserted.rowCount;
 }
 
-/**
- * The transactions the events describe, by [tenant, raw id]: rows written under their own raw id (every
- * plain row of a batch of plain rows) in one indexed read; the rest (aliases, revisions, removals, replaced
- * pending rows) as GET resolves them, with their revisions.
- */
-async function viewsOf(t: Task, wanted: Wanted[], lifecycle: boolean): Promise<Map<string, TransactionDetail>> {
+/** The transactions the events describe, by [tenant, raw id], as GET resolves them, with their revisions. */
+async function viewsOf(t: Task, wanted: Wanted[]): Promise<Map<string, TransactionDetail>> {
   const views = new Map<string, TransactionDetail>();
-  if (!lifecycle) {
-    const rows = await t.any<Row>(`${SELECT} WHERE t.raw_id = ANY($1::text[])`, [wanted.map((w) => w.rawId)]);
-    for (const row of rows) views.set(JSON.stringify([row.tenant_id, row.raw_id]), { ...toView(row), revisions: [] });
-  }
   const byTenant = new Map<string, string[]>();
-  for (const w of wanted.filter((w) => !views.has(JSON.stringify([w.tenantId, w.rawId])))) {
+  for (const w of wanted) {
     const ids = byTenant.get(w.tenantId);
     if (ids) ids.push(w.rawId);
     else byTenant.set(w.tenantId, [w.rawId]);

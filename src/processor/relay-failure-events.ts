@@ -1,7 +1,5 @@
-// transaction.failed and transaction.dead events: a failure is recorded in MongoDB (the document and its log
-// entry), often because PostgreSQL is the store that failed, so its event waits on the log entry and is
-// copied into PostgreSQL's events every second once it can be; ids from the entry make a copy repeated
-// after a crash a no-op.
+// transaction.failed and .dead events: a failure is recorded in MongoDB (often because PostgreSQL failed), so
+// its event waits on the outcome's log entry and is copied into PostgreSQL every second once it can be.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
 import type { MongoCollections } from '../raw-store/collections.js';

@@ -5,7 +5,8 @@
 
 CREATE TABLE events (
   seq        bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  -- evt_ + a hash of type and raw id: recording the same event again (a batch replayed) is a no-op.
+  -- evt_ + sha256(type:key), 24 hex digits (key: the raw id, or a failure's log entry id): recording the same
+  -- event again (a batch replayed) is a no-op.
   id         text        NOT NULL UNIQUE,
   tenant_id  text        NOT NULL,
   type       text        NOT NULL CHECK (type IN ('transaction.processed', 'transaction.updated', 'transaction.voided',
@@ -16,7 +17,10 @@ CREATE TABLE events (
   -- than its own has ended (txid below the snapshot's xmin), in (txid, seq) order, which then never changes.
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id(),
   raw_id     text        NOT NULL,
-  data       jsonb       NOT NULL
+  -- What the event says (the transaction, or the document's status), as it was when recorded. NULL for a
+  -- plain row's transaction.processed: plain rows never change once written, so the feed reads it from the
+  -- row (transactions.raw_id = raw_id) and recording costs no copy.
+  data       jsonb
 );
 CREATE INDEX events_feed_idx ON events (tenant_id, txid, seq);
 CREATE INDEX events_created_idx ON events (created);

@@ -1,11 +1,10 @@
-// GET /api/v1/events: the tenant's events, oldest first, for clients that follow them by cursor (and re-read
-// them: kept EVENTS_RETENTION_DAYS). An event is listed once every transaction older than its own has ended,
-// so a cursor never skips one that commits later (migrations/1732500000008_events.sql).
+// GET /api/v1/events: the tenant's events, oldest first, by cursor; an event is listed once every transaction
+// older than its own has ended, so a cursor never skips one that commits later (docs/api.md, "Events").
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Database, pgp } from '../../db/postgres.js';
 import { readClassified } from '../../db/postgres-errors.js';
-import { transactionDetailSchema } from '../../db/transaction-view.js';
+import { ROW_COLUMNS, type Row, toView, transactionDetailSchema } from '../../db/transaction-view.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
@@ -42,22 +41,35 @@ export const eventSchema = z.object({
   data: z.union([transactionDetailSchema, rawStatusSchema]),
 });
 
-interface EventRow {
-  id: string;
-  raw_id: string;
-  type: (typeof EVENT_TYPES)[number];
-  created: Date;
-  data: z.infer<typeof eventSchema>['data'];
-  txid: string;
-  seq: string;
-}
+/** An event, and the row of a plain transaction.processed (stored without data: plain rows never change). */
+type EventRow = Partial<Row> & {
+  event_id: string;
+  document_id: string;
+  event_type: (typeof EVENT_TYPES)[number];
+  event_created: Date;
+  event_data: z.infer<typeof eventSchema>['data'] | null;
+};
 
 type Query = z.infer<typeof eventsQuery>;
 
-async function listEvents(db: Database, tenantId: string, query: Query): Promise<{ data: EventRow[]; hasMore: boolean }> {
+const EVENTS_SQL = (conditions: string[]) => `
+  SELECT e.id AS event_id, e.raw_id AS document_id, e.type AS event_type, e.created AS event_created, e.data AS event_data,
+         ${ROW_COLUMNS}
+    FROM events e
+    LEFT JOIN transactions t ON e.data IS NULL AND t.raw_id = e.raw_id
+    LEFT JOIN accounts a ON a.id = t.account_id
+    LEFT JOIN counterparties c ON c.id = t.counterparty_id
+   WHERE (e.data IS NOT NULL OR t.id IS NOT NULL) AND ${conditions.join(' AND ')}
+   ORDER BY e.txid, e.seq LIMIT \${limit}`;
+
+async function listEvents(
+  db: Database,
+  tenantId: string,
+  query: Query,
+): Promise<{ data: Array<z.infer<typeof eventSchema>>; hasMore: boolean }> {
   const values: Record<string, unknown> = { tenantId, limit: query.limit + 1 };
   // Visible: recorded by a transaction older than every one still running.
-  const conditions = ['tenant_id = ${tenantId}', 'txid < pg_snapshot_xmin(pg_current_snapshot())'];
+  const conditions = ['e.tenant_id = ${tenantId}', 'e.txid < pg_snapshot_xmin(pg_current_snapshot())'];
   if (query.starting_after) {
     const cursor = await readClassified(() =>
       db.oneOrNone<{ txid: string; seq: string }>('SELECT txid::text, seq::text FROM events WHERE tenant_id = $1 AND id = $2', [
@@ -69,30 +81,30 @@ async function listEvents(db: Database, tenantId: string, query: Query): Promise
       throw new HttpProblem(404, 'not-found', `starting_after: no event ${query.starting_after}`, {
         errors: [{ path: 'querystring.starting_after', message: 'no such event (or older than the events kept)' }],
       });
-    conditions.push('(txid, seq) > (${cursorTxid}::xid8, ${cursorSeq}::bigint)');
+    conditions.push('(e.txid, e.seq) > (${cursorTxid}::xid8, ${cursorSeq}::bigint)');
     Object.assign(values, { cursorTxid: cursor.txid, cursorSeq: cursor.seq });
   }
   if (query.type) {
-    conditions.push('type = ANY(${types}::text[])');
+    conditions.push('e.type = ANY(${types}::text[])');
     values.types = query.type.split(',');
   }
   if (query.from) {
-    conditions.push('created >= ${from}');
+    conditions.push('e.created >= ${from}');
     values.from = new Date(query.from);
   }
   if (query.to) {
-    conditions.push('created < ${to}');
+    conditions.push('e.created < ${to}');
     values.to = new Date(query.to);
   }
-  const rows = await readClassified(() =>
-    db.any<EventRow>(
-      pgp.as.format(
-        `SELECT id, raw_id, type, created, data, txid::text, seq::text FROM events WHERE ${conditions.join(' AND ')} ORDER BY txid, seq LIMIT \${limit}`,
-        values,
-      ),
-    ),
-  );
-  return { data: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+  const rows = await readClassified(() => db.any<EventRow>(pgp.as.format(EVENTS_SQL(conditions), values)));
+  const data = rows.slice(0, query.limit).map((row) => ({
+    id: row.event_id,
+    type: row.event_type,
+    created: row.event_created.toISOString(),
+    documentId: row.document_id,
+    data: row.event_data ?? { ...toView(row as Row), revisions: [] },
+  }));
+  return { data, hasMore: rows.length > query.limit };
 }
 
 export const eventsRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
@@ -108,16 +120,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
     },
     async (request) => {
       const { data, hasMore } = await listEvents(db, request.tenantId, request.query);
-      return {
-        data: data.map((event) => ({
-          id: event.id,
-          type: event.type,
-          created: event.created.toISOString(),
-          documentId: event.raw_id,
-          data: event.data,
-        })),
-        has_more: hasMore,
-      };
+      return { data, has_more: hasMore };
     },
   );
 };
