@@ -51,9 +51,10 @@ function distinctSorted<T>(items: Array<[string, T]>, merge?: (kept: T, next: T)
 /**
  * The batch's accounts and counterparties are upserted in one multi-row statement each, then its plain rows
  * inserted in one more; ON CONFLICT DO NOTHING makes a replay a no-op, the exactly-once effect. A batch of
- * plain rows is five statements whatever its size: BEGIN, three, COMMIT. A row whose external id is already
- * taken (its first raw document removed by retention, then sent again) is not inserted twice: its raw id
- * becomes an alias of the first row, in one more statement run only when that happens.
+ * plain rows is six statements whatever its size: BEGIN, three, its events (record-events.ts), COMMIT. A
+ * row whose external id is already taken (its first raw document removed by retention, then sent again) is
+ * not inserted twice: its raw id becomes an alias of the first row, in one more statement run only when
+ * that happens.
  *
  * Rows that carry a provider's own id (provider_ref) are provider objects: one row each, moved to its latest
  * revision (write-revisions.ts); a posted row replaces the pending row it names, and a removal voids its row.

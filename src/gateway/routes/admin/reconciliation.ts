@@ -8,15 +8,9 @@ import { lastRun, readReconciliation } from '../../../reconcile/results.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
 import { type App, noStore, tenantQuery } from './admin-route.js';
 
-/** A real day (not 2026-02-30), from 1970 on (PostgreSQL has no year 0; nothing was accepted before). */
-const isCalendarDay = (d: string) => {
-  const at = Date.parse(`${d}T00:00:00Z`);
-  return !Number.isNaN(at) && at >= 0 && new Date(at).toISOString().startsWith(d);
-};
-const day = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day, e.g. 2026-11-24')
-  .refine(isCalendarDay, 'must be a day of the calendar, from 1970-01-01 on');
+/** A calendar day (z.iso.date: 2026-02-30 is refused); days before 1970 or after 9999 are read as those bounds. */
+const day = z.iso.date();
+const clampDay = (d: string) => (d < '1970-01-01' ? '1970-01-01' : d);
 
 const reconciliationQuery = tenantQuery.extend({
   source: z.enum(SOURCES).optional(),
@@ -96,8 +90,9 @@ export function reconciliationRoute(app: App, { db }: { db: Database }): void {
     async (request) => {
       const { tenant, source, limit } = request.query;
       const tenantId = tenantScopeOf(request.principal, tenant) ?? undefined;
-      const to = request.query.to ?? new Date().toISOString().slice(0, 10);
-      const from = request.query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);
+      // PostgreSQL has no year 0, and nothing was accepted before 1970: earlier days read as 1970-01-01.
+      const to = clampDay(request.query.to ?? new Date().toISOString().slice(0, 10));
+      const from = clampDay(request.query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10));
       const [stored, run] = await Promise.all([readReconciliation(db, { tenantId, source, from, to, limit }), lastRun(db)]);
       return {
         ...stored,
