@@ -74,6 +74,25 @@ describe.skipIf(!mongoUri)('POST /api/v1/statements', () => {
       [1, 'processed', '20000000', 'SEK'],
       [2, 'processed', '3000000', 'SEK'],
     ]);
+    // Each entry's transaction.processed, then the upload's statement.processed (processors look every 5 s).
+    const events = async () =>
+      (
+        (await (await fetch(`${system.gatewayUrl}/api/v1/events`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as {
+          data: Array<{ type: string; documentId: string; data: { id: string; status: string; statements?: unknown[] } }>;
+        }
+      ).data;
+    await waitFor('the statement.processed event', async () => (await events()).some((e) => e.type === 'statement.processed'), {
+      timeoutMs: 20_000,
+    });
+    const recorded = await events();
+    expect(recorded.map((e) => e.type).sort()).toEqual([...Array(3).fill('transaction.processed'), 'statement.processed'].sort());
+    const statementEvent = recorded.find((e) => e.type === 'statement.processed')!;
+    expect([statementEvent.documentId, statementEvent.data.id, statementEvent.data.status]).toEqual([
+      accepted.id,
+      accepted.id,
+      'processed',
+    ]);
+    expect(statementEvent.data.statements).toHaveLength(1);
 
     // Retention removes processed raw documents; the statement still shows each entry's row.
     await sys.mongo.raw.deleteMany({ status: 'processed' });
@@ -86,6 +105,7 @@ describe.skipIf(!mongoUri)('POST /api/v1/statements', () => {
     const again = await post(iso08);
     expect(again.status).toBe(202);
     expect(await again.json()).toMatchObject({ id: accepted.id, status: 'processed', duplicate: true });
+    expect((await events()).filter((e) => e.type === 'statement.processed')).toHaveLength(1);
     // The same upload with the same Idempotency-Key is replayed as it was answered.
     const replayed = await post(iso04, { 'idempotency-key': 'stmt-upload-1' });
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');

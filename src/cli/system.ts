@@ -22,6 +22,7 @@ import { startEventRetention } from '../processor/event-retention.js';
 import { ProcessorEvents } from '../processor/events.js';
 import { startFailureEventRelay } from '../processor/relay-failure-events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
+import { startStatementEvents } from '../processor/statement-events.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { StartupError } from './context.js';
@@ -191,6 +192,11 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     'failure-events',
     async () => startFailureEventRelay(mongo, db, logger),
     (relay) => relay.stop(),
+  );
+  await owner.own(
+    'statement-events',
+    async () => startStatementEvents(mongo, db, logger),
+    (chore) => chore.stop(),
   );
   await owner.own(
     'event-retention',

@@ -102,6 +102,8 @@ export interface StatementFile {
   complete: boolean;
   /** The entries' raw document ids in file order, set once complete (absent on uploads stored before them). */
   entryIds?: Array<ObjectId | null>;
+  /** Set once complete, until every entry is settled and its statement.processed event recorded (or not due). */
+  eventPending?: true;
 }
 
 /** What storing and reading statements needs. */
@@ -187,6 +189,8 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
   await mongo.raw.createIndex({ dedupKey: 1 }, { name: 'dedup', unique: true, sparse: true });
   // One upload per set of statements (account + Stmt/Id), in whichever camt version it is sent.
   await mongo.statements.createIndex({ key: 1 }, { name: 'statement', unique: true });
+  // Statements whose entries are not all settled yet: sparse, so it holds only those.
+  await mongo.statements.createIndex({ eventPending: 1 }, { name: 'events_to_record', sparse: true });
   if (retention) {
     // The server deletes a processed document once processedAt is older than the retention (its monitor runs
     // every 60 s). Partial on processed: failed and dead documents stay until replayed or purged. Their

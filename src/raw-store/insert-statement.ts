@@ -63,7 +63,8 @@ export async function insertStatement(store: StatementCollections, tenantId: str
     for (const stmt of file.statements) await insertEntries(store.raw, entryDocuments(tenantId, doc._id, stmt, doc.receivedAt));
     // The entries' ids, kept with the statement: its entries still read their rows once retention removed them.
     const entryIds = await entryIdsOf(store, tenantId, doc.statements);
-    await store.statements.updateOne({ _id: doc._id }, { $set: { complete: true, fileId: doc.fileId, entryIds } });
+    // eventPending: its statement.processed event is recorded once every entry is (processor/statement-events.ts).
+    await store.statements.updateOne({ _id: doc._id }, { $set: { complete: true, fileId: doc.fileId, entryIds, eventPending: true } });
     return { id: doc._id.toHexString(), duplicate: false };
   } catch (error) {
     throw classifyMongoError(error);

@@ -7,6 +7,7 @@ import { readClassified } from '../../db/postgres-errors.js';
 import { ROW_COLUMNS, type Row, toView, transactionDetailSchema } from '../../db/transaction-view.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
+import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
 
 /** One of EVENT_TYPES, as a pattern: the OpenAPI document then says what `type` takes. */
@@ -37,9 +38,10 @@ export const eventSchema = z.object({
   documentId: z.string(),
   /**
    * transaction.processed, .updated, .voided: the transaction as GET /api/v1/transactions/{id} shows it (its
-   * `transaction`) when recorded; transaction.failed, .dead: the document's status then, with the error.
+   * `transaction`) when recorded; transaction.failed, .dead: the document's status then, with the error;
+   * statement.processed: the upload as GET /api/v1/statements/{id} shows it, without its entries.
    */
-  data: z.union([transactionDetailSchema, rawStatusSchema]),
+  data: z.union([transactionDetailSchema, rawStatusSchema, statementStatusSchema]),
 });
 
 /** An event, and the row of a plain transaction.processed (stored without data: plain rows never change). */
@@ -114,7 +116,8 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
     {
       onRequest: app.authorize('transactions:read'),
       schema: {
-        summary: "The tenant's events (transaction.processed, .updated, .voided, .failed, .dead), oldest first, with cursor pagination",
+        summary:
+          "The tenant's events (transaction.processed, .updated, .voided, .failed, .dead; statement.processed), oldest first, with cursor pagination",
         querystring: eventsQuery,
         response: { 200: z.object({ data: z.array(eventSchema), has_more: z.boolean() }) },
       },
