@@ -2,6 +2,8 @@
 // transaction, and the feed lists them oldest first by cursor, by type, to their tenant only.
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import type { EventType } from '../src/domain/events.js';
+import { eventIdOf } from '../src/processor/record-events.js';
 import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'json' };
 import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import { mongoUri, waitFor } from './support/databases.js';
@@ -107,6 +109,8 @@ describe.skipIf(!mongoUri)('events', () => {
     const events = await everything(gateway);
     expect(events.map((e) => [e.type, e.documentId, e.data.id, e.data.status])).toEqual(expected);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    // A plain row's id is computed in SQL, the others in Node: the same function of type and document.
+    expect(events.map((e) => e.id)).toEqual(events.map((e) => eventIdOf(e.type as EventType, e.documentId)));
     expect(events[0]!.data.amount).toEqual({ minor: '1234', value: '12.34', currency: 'EUR' });
     // The data is what GET /api/v1/transactions/{id} answered at the time: since then, only the resent capture
     // (a stale revision) was added to the charge.
