@@ -252,6 +252,7 @@ async function startGateway(
       ops,
       admin: { mongo, retention: settings.mongo.retention },
       onQuotaRefused: (tenantId, quota) => metrics.quotaRefusals.inc({ tenant: boundedTenantLabel(labelled, tenantId), quota }),
+      webhooks: { allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false },
     });
   return owner.listen('gateway', build, settings.gateway.port);
 }

@@ -119,6 +119,12 @@ export const envSchema = z.object({
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3_600),
   /** Every this many hours the scheduled run redoes every retained day, not only the changed ones. */
   RECONCILE_FULL_HOURS: positiveInt.default(24),
+  /** Webhook URLs may resolve to loopback or private addresses (unset: yes under `prismo start`, no otherwise). */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  /** A webhook delivery not answered in this long failed. */
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  /** An endpoint failing for this long is disabled. */
+  WEBHOOK_DISABLE_AFTER_HOURS: positiveInt.default(72),
   /** How long GET /api/v1/events keeps events for clients to re-read. */
   EVENTS_RETENTION_DAYS: positiveInt.default(30),
   /** A document waiting (pending or failed) longer than this is a reconciliation mismatch. */
@@ -175,6 +181,11 @@ function toSettings(env: Env) {
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     events: { retentionDays: env.EVENTS_RETENTION_DAYS },
+    webhooks: {
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === undefined ? undefined : env.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
+    },
     reconcile: {
       intervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
       fullEveryMs: env.RECONCILE_FULL_HOURS * 3_600_000,

@@ -8,6 +8,7 @@ import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
 import type { MongoCollections, Retention } from '../raw-store/collections.js';
 import { countUnprocessed } from '../raw-store/count-unprocessed.js';
+import { type Resolve, systemResolve } from '../webhooks/address-guard.js';
 import type { IdempotencyDoc } from './accept-collections.js';
 import type { ApiKeyVerifier } from './api-keys.js';
 import { boardPage } from './board/board-page.js';
@@ -22,6 +23,7 @@ import { adminRoutes } from './routes/admin/index.js';
 import { eventsRoutes } from './routes/events.js';
 import { statementsRoutes } from './routes/statements.js';
 import { transactionsRoutes } from './routes/transactions.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { type QuotaKind, TenantQuotas } from './tenant-quotas.js';
 
 export interface GatewayOptions {
@@ -40,6 +42,8 @@ export interface GatewayOptions {
   admin: { mongo: MongoCollections; retention: Retention };
   /** A quota refusal, for the metrics and the board. */
   onQuotaRefused?: (tenantId: string, quota: QuotaKind) => void;
+  /** Webhook URLs: whether private addresses are allowed, and how host names resolve (tests give their own). */
+  webhooks?: { allowPrivateUrls: boolean; resolve?: Resolve };
 }
 
 export async function buildGateway({ http, gateway, ...options }: GatewayOptions): Promise<HttpApp> {
@@ -96,6 +100,11 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     admit,
   });
   await app.register(eventsRoutes, { db: options.db });
+  await app.register(webhookEndpointRoutes, {
+    db: options.db,
+    allowPrivateUrls: options.webhooks?.allowPrivateUrls ?? false,
+    resolve: options.webhooks?.resolve ?? systemResolve,
+  });
   await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });
   await app.register(boardPage);
   await app.register(guideRoutes);

@@ -15,7 +15,9 @@ export const startCommand: Command = async (context) => {
   if (postgresResult.status === 'rejected') throw postgresResult.reason;
   const [mongo, postgres] = [mongoResult.value, postgresResult.value];
   const apiKeys = await resolveApiKeys(settings, logger);
-  return runServices(context, ['gateway', 'ingest', 'processor'], {
+  // Development: a webhook receiver on this machine is what one tries first.
+  const webhooks = { ...settings.webhooks, allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? true };
+  return runServices({ ...context, settings: { ...settings, webhooks } }, ['gateway', 'ingest', 'processor'], {
     mongoUri: mongo.url,
     databaseUrl: postgres.url,
     apiKeys,

@@ -1,0 +1,183 @@
+// /api/v1/webhook-endpoints: where the tenant's events are pushed (admin scope). The signing secret is shown
+// once, at creation and at rotation; a URL that reaches a private address is refused (webhooks/address-guard).
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../db/postgres.js';
+import { readClassified } from '../../db/postgres-errors.js';
+import { EVENT_TYPES } from '../../domain/events.js';
+import { HttpProblem } from '../../http/problem.js';
+import { checkedAddresses, RefusedAddressError, type Resolve } from '../../webhooks/address-guard.js';
+import { newSecret } from '../../webhooks/signature.js';
+
+/** After a rotation the previous secret still signs for this long, so receivers can switch without a gap. */
+export const ROTATION_OVERLAP_HOURS = 24;
+
+const endpointIdSchema = z.string().regex(/^we_[0-9a-f]{24}$/, 'must be a webhook endpoint id (we_ and 24 hex digits)');
+const urlSchema = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), 'must be an http or https URL');
+const eventsSchema = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length);
+
+const endpointSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.enum(EVENT_TYPES)),
+  enabled: z.boolean(),
+  createdAt: z.string(),
+  /** Why delivery stopped on its own (failing for WEBHOOK_DISABLE_AFTER_HOURS), null otherwise. */
+  disabledReason: z.string().nullable(),
+  /** The next event's failed attempts and the last error, while it fails. */
+  failingSince: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+
+interface EndpointRow {
+  id: string;
+  url: string;
+  events: Array<(typeof EVENT_TYPES)[number]>;
+  enabled: boolean;
+  created_at: Date;
+  disabled_reason: string | null;
+  failing_since: Date | null;
+  last_error: string | null;
+}
+const COLUMNS = 'id, url, events, enabled, created_at, disabled_reason, failing_since, last_error';
+const view = (row: EndpointRow) => ({
+  id: row.id,
+  url: row.url,
+  events: row.events,
+  enabled: row.enabled,
+  createdAt: row.created_at.toISOString(),
+  disabledReason: row.disabled_reason,
+  failingSince: row.failing_since?.toISOString() ?? null,
+  lastError: row.last_error,
+});
+
+export interface WebhookRouteOptions {
+  db: Database;
+  allowPrivateUrls: boolean;
+  resolve: Resolve;
+}
+
+export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, options) => {
+  const { db } = options;
+  const checkUrl = async (url: string) => {
+    try {
+      await checkedAddresses(new URL(url).hostname, { allowPrivate: options.allowPrivateUrls, resolve: options.resolve });
+    } catch (error) {
+      const detail = error instanceof RefusedAddressError ? error.message : `${new URL(url).hostname} does not resolve`;
+      throw new HttpProblem(422, 'webhook-url-refused', detail, { errors: [{ path: 'body.url', message: detail }] });
+    }
+  };
+  const find = async (tenantId: string, id: string) => {
+    const row = await readClassified(() =>
+      db.oneOrNone<EndpointRow>(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2`, [tenantId, id]),
+    );
+    if (!row) throw new HttpProblem(404, 'not-found', `No webhook endpoint ${id}.`);
+    return row;
+  };
+
+  app.post(
+    '/api/v1/webhook-endpoints',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        summary: 'Creates a webhook endpoint; the answer carries its signing secret, shown this once',
+        body: z.strictObject({ url: urlSchema, events: eventsSchema, enabled: z.boolean().default(true) }),
+        response: { 201: endpointSchema.extend({ secret: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      await checkUrl(request.body.url);
+      const secret = newSecret();
+      // The cursor starts at the feed's horizon: the endpoint receives the events recorded from now on.
+      const row = await readClassified(() =>
+        db.one<EndpointRow>(
+          `INSERT INTO webhook_endpoints (id, tenant_id, url, events, enabled, secret, cursor_txid)
+           VALUES ($1, $2, $3, $4::text[], $5, $6, pg_snapshot_xmin(pg_current_snapshot())) RETURNING ${COLUMNS}`,
+          [`we_${randomBytes(12).toString('hex')}`, request.tenantId, request.body.url, request.body.events, request.body.enabled, secret],
+        ),
+      );
+      return reply.code(201).send({ ...view(row), secret });
+    },
+  );
+
+  app.get(
+    '/api/v1/webhook-endpoints',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        summary: "The tenant's webhook endpoints (never their secrets)",
+        response: { 200: z.object({ data: z.array(endpointSchema) }) },
+      },
+    },
+    async (request) => ({
+      data: (
+        await readClassified(() =>
+          db.any<EndpointRow>(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, id`, [request.tenantId]),
+        )
+      ).map(view),
+    }),
+  );
+
+  app.patch(
+    '/api/v1/webhook-endpoints/:id',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        summary: `Changes an endpoint's URL, events or state; rotateSecret: a new secret (returned once), the old one valid ${ROTATION_OVERLAP_HOURS} h more`,
+        params: z.object({ id: endpointIdSchema }),
+        body: z.strictObject({
+          url: urlSchema.optional(),
+          events: eventsSchema.optional(),
+          enabled: z.boolean().optional(),
+          rotateSecret: z.boolean().optional(),
+        }),
+        response: { 200: endpointSchema.extend({ secret: z.string().optional() }) },
+      },
+    },
+    async (request) => {
+      const { url, events, enabled, rotateSecret } = request.body;
+      await find(request.tenantId, request.params.id);
+      if (url) await checkUrl(url);
+      const secret = rotateSecret ? newSecret() : null;
+      // Enabling again clears a disable and the failure state, and retries at once.
+      const row = await readClassified(() =>
+        db.one<EndpointRow>(
+          `UPDATE webhook_endpoints SET url = coalesce($3, url), events = coalesce($4::text[], events), enabled = coalesce($5, enabled),
+                  disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
+                  failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END,
+                  attempts = CASE WHEN $5 THEN 0 ELSE attempts END, next_attempt_at = CASE WHEN $5 THEN NULL ELSE next_attempt_at END,
+                  previous_secret = CASE WHEN $6::text IS NULL THEN previous_secret ELSE secret END,
+                  previous_secret_until = CASE WHEN $6::text IS NULL THEN previous_secret_until ELSE now() + $7 * interval '1 hour' END,
+                  secret = coalesce($6, secret)
+            WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+          [request.tenantId, request.params.id, url ?? null, events ?? null, enabled ?? null, secret, ROTATION_OVERLAP_HOURS],
+        ),
+      );
+      return { ...view(row), ...(secret ? { secret } : {}) };
+    },
+  );
+
+  app.delete(
+    '/api/v1/webhook-endpoints/:id',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        summary: 'Deletes an endpoint (and its delivery history)',
+        params: z.object({ id: endpointIdSchema }),
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      await find(request.tenantId, request.params.id);
+      await readClassified(() =>
+        db.none('DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2', [request.tenantId, request.params.id]),
+      );
+      return reply.code(204).send(null);
+    },
+  );
+};
