@@ -27,7 +27,8 @@ read -r port ingest_port ops_port pg_port < <(node -e '
 ')
 export DATA_DIR=$data PORT=$port INGEST_PORT=$ingest_port OPS_PORT=$ops_port EMBEDDED_PG_PORT=$pg_port
 export LOG_LEVEL=warn LOG_FORMAT=json
-node bin/prismo.js start >"$data/prismo.log" 2>&1 &
+# Generated webhook URLs must never be looked up or called beyond this machine.
+WEBHOOK_ALLOWED_HOSTS=127.0.0.1 node bin/prismo.js start >"$data/prismo.log" 2>&1 &
 pid=$!
 cleanup() {
   kill -TERM "$pid" 2>/dev/null || true

@@ -25,6 +25,8 @@ import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
+import { systemResolve } from '../webhooks/address-guard.js';
+import { startDeliverer } from '../webhooks/deliver.js';
 import { StartupError } from './context.js';
 
 export type Role = 'gateway' | 'ingest' | 'processor';
@@ -199,6 +201,21 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     (chore) => chore.stop(),
   );
   await owner.own(
+    'webhook-delivery',
+    async () =>
+      startDeliverer({
+        db,
+        worker: workerId,
+        allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false,
+        allowedHosts: settings.webhooks.allowedHosts,
+        resolve: systemResolve,
+        timeoutMs: settings.webhooks.timeoutMs,
+        disableAfterMs: settings.webhooks.disableAfterMs,
+        logger,
+      }),
+    (deliverer) => deliverer.stop(),
+  );
+  await owner.own(
     'event-retention',
     async () => startEventRetention(db, settings.events.retentionDays, logger),
     (retention) => retention.stop(),
@@ -252,7 +269,7 @@ async function startGateway(
       ops,
       admin: { mongo, retention: settings.mongo.retention },
       onQuotaRefused: (tenantId, quota) => metrics.quotaRefusals.inc({ tenant: boundedTenantLabel(labelled, tenantId), quota }),
-      webhooks: { allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false },
+      webhooks: { allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false, allowedHosts: settings.webhooks.allowedHosts },
     });
   return owner.listen('gateway', build, settings.gateway.port);
 }

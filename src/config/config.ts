@@ -121,6 +121,8 @@ export const envSchema = z.object({
   RECONCILE_FULL_HOURS: positiveInt.default(24),
   /** Webhook URLs may resolve to loopback or private addresses (unset: yes under `prismo start`, no otherwise). */
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  /** When set, the only hosts webhook URLs may name (comma-separated, e.g. hooks.example.com,127.0.0.1): others are refused before any lookup. */
+  WEBHOOK_ALLOWED_HOSTS: z.string().min(1).optional(),
   /** A webhook delivery not answered in this long failed. */
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   /** An endpoint failing for this long is disabled. */
@@ -183,6 +185,9 @@ function toSettings(env: Env) {
     events: { retentionDays: env.EVENTS_RETENTION_DAYS },
     webhooks: {
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === undefined ? undefined : env.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+      allowedHosts: env.WEBHOOK_ALLOWED_HOSTS?.split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
     },

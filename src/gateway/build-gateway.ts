@@ -43,7 +43,7 @@ export interface GatewayOptions {
   /** A quota refusal, for the metrics and the board. */
   onQuotaRefused?: (tenantId: string, quota: QuotaKind) => void;
   /** Webhook URLs: whether private addresses are allowed, and how host names resolve (tests give their own). */
-  webhooks?: { allowPrivateUrls: boolean; resolve?: Resolve };
+  webhooks?: { allowPrivateUrls: boolean; allowedHosts?: readonly string[]; resolve?: Resolve };
 }
 
 export async function buildGateway({ http, gateway, ...options }: GatewayOptions): Promise<HttpApp> {
@@ -103,6 +103,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   await app.register(webhookEndpointRoutes, {
     db: options.db,
     allowPrivateUrls: options.webhooks?.allowPrivateUrls ?? false,
+    allowedHosts: options.webhooks?.allowedHosts,
     resolve: options.webhooks?.resolve ?? systemResolve,
   });
   await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });

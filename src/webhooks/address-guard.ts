@@ -47,9 +47,18 @@ export const systemResolve: Resolve = (host) =>
 
 export class RefusedAddressError extends Error {}
 
+export interface GuardOptions {
+  allowPrivate: boolean;
+  resolve: Resolve;
+  /** WEBHOOK_ALLOWED_HOSTS: when set, any other host is refused before it is looked up. */
+  allowedHosts?: readonly string[];
+}
+
 /** The addresses of a URL's host, refused (RefusedAddressError) when one is private and private ones are not allowed. */
-export async function checkedAddresses(host: string, options: { allowPrivate: boolean; resolve: Resolve }) {
+export async function checkedAddresses(host: string, options: GuardOptions) {
   const bare = host.replace(/^\[|\]$/g, '');
+  if (options.allowedHosts && !options.allowedHosts.includes(bare.toLowerCase()))
+    throw new RefusedAddressError(`${host} is not one of WEBHOOK_ALLOWED_HOSTS`);
   const addresses = isIP(bare) ? [{ address: bare, family: isIP(bare) }] : await options.resolve(bare);
   if (addresses.length === 0) throw new RefusedAddressError(`${host} resolves to no address`);
   const refused = addresses.find((a) => isRefusedAddress(a.address));
@@ -59,7 +68,7 @@ export async function checkedAddresses(host: string, options: { allowPrivate: bo
 }
 
 /** The lookup a delivery's connection uses: the address it connects to is the one checked, never another. */
-export function guardedLookup(options: { allowPrivate: boolean; resolve: Resolve }): LookupFunction {
+export function guardedLookup(options: GuardOptions): LookupFunction {
   return (hostname, lookupOptions, callback) => {
     checkedAddresses(hostname, options).then(
       (addresses) => {

@@ -66,6 +66,9 @@ export function useSystem(env: Record<string, string> = {}, { resetAfterEach = t
         LOG_LEVEL: 'silent',
         // The scheduled reconciliation runs where a suite asks for it (test/reconcile.test.ts), not in every one.
         RECONCILE_INTERVAL_SECONDS: '0',
+        // Webhook receivers in tests listen on 127.0.0.1, and no test looks up or reaches another host.
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
         ...env,
         ...extra,
       });

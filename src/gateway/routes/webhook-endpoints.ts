@@ -59,6 +59,7 @@ const view = (row: EndpointRow) => ({
 export interface WebhookRouteOptions {
   db: Database;
   allowPrivateUrls: boolean;
+  allowedHosts?: readonly string[];
   resolve: Resolve;
 }
 
@@ -66,7 +67,11 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
   const { db } = options;
   const checkUrl = async (url: string) => {
     try {
-      await checkedAddresses(new URL(url).hostname, { allowPrivate: options.allowPrivateUrls, resolve: options.resolve });
+      await checkedAddresses(new URL(url).hostname, {
+        allowPrivate: options.allowPrivateUrls,
+        allowedHosts: options.allowedHosts,
+        resolve: options.resolve,
+      });
     } catch (error) {
       const detail = error instanceof RefusedAddressError ? error.message : `${new URL(url).hostname} does not resolve`;
       throw new HttpProblem(422, 'webhook-url-refused', detail, { errors: [{ path: 'body.url', message: detail }] });
