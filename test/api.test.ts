@@ -432,6 +432,8 @@ describe.skipIf(!mongoUri)('public API', () => {
       '/api/v1/transactions',
       '/api/v1/transactions/batch',
       '/api/v1/transactions/{id}',
+      '/api/v1/webhook-endpoints',
+      '/api/v1/webhook-endpoints/{id}',
     ]);
     expect(Object.keys(paths['/api/v1/transactions']!).sort()).toEqual(['get', 'post']);
     expect(JSON.stringify(paths['/api/v1/transactions']!.post)).toContain('externalId');

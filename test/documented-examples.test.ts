@@ -148,7 +148,11 @@ describe.skipIf(!mongoUri)('documented examples', () => {
     expect(examples.filter((e) => e.where.startsWith('docs/')).length).toBeGreaterThanOrEqual(4);
     expect(examples.filter((e) => e.where.startsWith('README')).length).toBe(3);
     const sent: Array<{ where: string; id: string }> = [];
-    for (const example of examples.filter((e) => !e.route.startsWith('/api/v1/admin/'))) {
+    // Admin examples below; the webhook endpoint's names a host the tests never look up (test/webhooks.test.ts
+    // sends it with the URL of its own receiver).
+    for (const example of examples.filter(
+      (e) => !e.route.startsWith('/api/v1/admin/') && !e.route.startsWith('/api/v1/webhook-endpoints'),
+    )) {
       const answer = await call('POST', example.route, keys.all, example.body, example.contentType);
       if (example.route.endsWith('/batch')) {
         expect(answer.status, example.where).toBe(207);

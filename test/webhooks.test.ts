@@ -121,7 +121,16 @@ describe.skipIf(!mongoUri)('webhooks', () => {
         headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
-    const created = await call('POST', '/api/v1/webhook-endpoints', { url: hook, events: ['transaction.processed', 'transaction.dead'] });
+    // The OpenAPI document's example, with this receiver's URL in place of its host (never looked up here).
+    const documented = (
+      (await (await fetch(`${gateway}/openapi.json`)).json()) as {
+        paths: Record<
+          string,
+          { post: { requestBody: { content: Record<string, { examples: Record<string, { value: { events: string[] } }> }> } } }
+        >;
+      }
+    ).paths['/api/v1/webhook-endpoints']!.post.requestBody.content['application/json']!.examples.processed!.value;
+    const created = await call('POST', '/api/v1/webhook-endpoints', { ...documented, url: hook });
     expect(created.status).toBe(201);
     const endpoint = (await created.json()) as { id: string; secret: string; enabled: boolean };
     expect(endpoint.secret).toMatch(/^whsec_/);

@@ -178,7 +178,8 @@ function addExamples(operation: Json, key: string): void {
     if (content[mediaType]) content[mediaType].examples = examples;
   }
   for (const parameter of (operation.parameters ?? []) as Json[]) {
-    const value = PARAMETER_EXAMPLES[parameter.name as string];
+    // An operation's own example first (`post /api/v1/webhook-endpoints/{id} id`), else the name's.
+    const value = PARAMETER_EXAMPLES[`${key} ${parameter.name as string}`] ?? PARAMETER_EXAMPLES[parameter.name as string];
     if (value !== undefined) parameter.example = value;
   }
   const responses = operation.responses as Record<string, { content?: Record<string, Json> }>;

@@ -146,6 +146,17 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, Record<string, { su
       byId: example('put one document back in line', { ids: [ID] }),
     },
   },
+  'post /api/v1/webhook-endpoints': {
+    'application/json': {
+      processed: example('transaction.processed and transaction.dead events to a receiver', {
+        url: 'https://hooks.example.com/prismo',
+        events: ['transaction.processed', 'transaction.dead'],
+      }),
+    },
+  },
+  'patch /api/v1/webhook-endpoints/{id}': {
+    'application/json': { rotate: example('a new signing secret (the old one signs too for 24 hours)', { rotateSecret: true }) },
+  },
   'post /api/v1/admin/documents/{id}/payload': {
     'application/json': {
       corrected: example('a generic payload with its date corrected', {
@@ -155,11 +166,18 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, Record<string, { su
   },
 };
 
+const WEBHOOK_ENDPOINT_ID = 'we_4f3c2a1b0e9d8c7b6a594837';
+
 /**
- * Path and query parameters, by name: an id's shape and a page size. Filters get none, since "Try it out"
- * would send them and narrow the answer to nothing.
+ * Path and query parameters, by name (or by operation and name, where an id has another shape): an id's
+ * shape and a page size. Filters get none, since "Try it out" would send them and narrow the answer to nothing.
  */
-export const PARAMETER_EXAMPLES: Record<string, unknown> = { id: ID, limit: 10 };
+export const PARAMETER_EXAMPLES: Record<string, unknown> = {
+  id: ID,
+  limit: 10,
+  'patch /api/v1/webhook-endpoints/{id} id': WEBHOOK_ENDPOINT_ID,
+  'delete /api/v1/webhook-endpoints/{id} id': WEBHOOK_ENDPOINT_ID,
+};
 
 /** The generic example, processed, as GET /api/v1/transactions/{id} shows its row. */
 const processedGeneric = {
