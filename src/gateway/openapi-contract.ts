@@ -124,8 +124,17 @@ function errorsOf(method: string, path: string): Record<string, Json> {
     });
     if (path.includes('{')) Object.assign(all, { 404: ref('responses', 'NotFound'), 409: ref('responses', 'ConflictOnResource') });
   }
+  // A change of a resource by id (a webhook endpoint): it may not exist; a body may be too large, of another
+  // type, or refused (a URL that reaches a private address).
+  if (method === 'patch')
+    Object.assign(all, {
+      404: ref('responses', 'NotFound'),
+      413: ref('responses', 'PayloadTooLarge'),
+      415: ref('responses', 'UnsupportedMediaType'),
+      422: ref('responses', 'UnprocessableContent'),
+    });
   // By id, or a list whose starting_after cursor names a transaction the tenant does not have.
-  if (method === 'get') all[404] = ref('responses', 'NotFound');
+  if (method === 'get' || method === 'delete') all[404] = ref('responses', 'NotFound');
   return all;
 }
 

@@ -1,6 +1,5 @@
-// Webhook URLs must not reach inside the network Prismo runs in (SSRF): every address a host name resolves to
-// is checked, at creation and again when connecting (the check is the connection's own lookup), unless
-// WEBHOOK_ALLOW_PRIVATE_URLS allows private addresses (development, tests).
+// Webhook URLs must not reach inside Prismo's network (SSRF): each address a host resolves to is checked at
+// creation and by the connection's own lookup, unless WEBHOOK_ALLOW_PRIVATE_URLS (development, tests).
 import { lookup as dnsLookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 

@@ -1,6 +1,5 @@
-// Delivers each endpoint's events in the feed's order, at least once: a deliverer leases endpoints (several
-// share them), posts the next events one by one, and on a failure backs off that endpoint alone; an endpoint
-// failing for WEBHOOK_DISABLE_AFTER_HOURS is disabled. Redirects are not followed (node:http never does).
+// At-least-once delivery: deliverers lease endpoints and post each one's events in the feed's order, signed;
+// a failure backs off that endpoint alone, which is disabled after WEBHOOK_DISABLE_AFTER_HOURS of failing.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
@@ -121,7 +120,10 @@ async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, attem
   if (giveUp) options.logger.warn({ component: 'webhooks', endpoint: endpoint.id, error }, 'webhook endpoint disabled: failing too long');
 }
 
-/** POSTs one event: a 2xx is delivered; anything else, a timeout or a refused address is a failed attempt. */
+/**
+ * POSTs one event: a 2xx is delivered; anything else, a timeout or a refused address is a failed attempt. A
+ * redirect is an answer like any other 3xx (node:http never follows one): a failure.
+ */
 function post(
   options: DeliveryOptions,
   endpoint: Endpoint,

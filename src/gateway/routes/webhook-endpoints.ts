@@ -63,6 +63,15 @@ export interface WebhookRouteOptions {
   resolve: Resolve;
 }
 
+type App = Parameters<FastifyPluginAsyncZod>[0];
+
+/** What every route here uses: the database, the URL check, the tenant's endpoint or a 404. */
+interface Helpers {
+  db: Database;
+  checkUrl(url: string): Promise<void>;
+  find(tenantId: string, id: string): Promise<EndpointRow>;
+}
+
 export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, options) => {
   const { db } = options;
   const checkUrl = async (url: string) => {
@@ -84,7 +93,15 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
     if (!row) throw new HttpProblem(404, 'not-found', `No webhook endpoint ${id}.`);
     return row;
   };
+  const helpers = { db, checkUrl, find };
+  createRoute(app, helpers);
+  listRoute(app, helpers);
+  updateRoute(app, helpers);
+  deleteRoute(app, helpers);
+};
 
+/** POST: a new endpoint, its secret in the answer only. */
+function createRoute(app: App, { db, checkUrl }: Helpers): void {
   app.post(
     '/api/v1/webhook-endpoints',
     {
@@ -109,7 +126,10 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
       return reply.code(201).send({ ...view(row), secret });
     },
   );
+}
 
+/** GET: the tenant's endpoints. */
+function listRoute(app: App, { db }: Helpers): void {
   app.get(
     '/api/v1/webhook-endpoints',
     {
@@ -127,7 +147,10 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
       ).map(view),
     }),
   );
+}
 
+/** PATCH: url, events, enabled, a new secret. */
+function updateRoute(app: App, { db, checkUrl, find }: Helpers): void {
   app.patch(
     '/api/v1/webhook-endpoints/:id',
     {
@@ -166,7 +189,10 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
       return { ...view(row), ...(secret ? { secret } : {}) };
     },
   );
+}
 
+/** DELETE: the endpoint and its delivery history. */
+function deleteRoute(app: App, { db, find }: Helpers): void {
   app.delete(
     '/api/v1/webhook-endpoints/:id',
     {
@@ -185,4 +211,4 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
       return reply.code(204).send(null);
     },
   );
-};
+}
