@@ -1,7 +1,7 @@
 // Records a batch's events in the batch's own PostgreSQL transaction (the outbox): created, updated and voided
 // rows, each with the transaction as GET /api/v1/transactions/{id} shows it then (docs/api.md, "Events").
 import { createHash } from 'node:crypto';
-import type { Task } from '../db/postgres.js';
+import type { Database, Task } from '../db/postgres.js';
 import { getTransactions, type TransactionDetail } from '../db/transaction-view.js';
 import type { EventType } from '../domain/events.js';
 import { isRemoval, type Mapped } from '../domain/transaction.js';
@@ -29,6 +29,28 @@ const PLAIN_SQL = `
          SELECT ${EVENT_ID_SQL('transaction.processed', 'raw_id')}, tenant_id, 'transaction.processed', raw_id FROM own
          ON CONFLICT (id) DO NOTHING)
   SELECT k.raw_id FROM unnest($1::text[]) AS k(raw_id) WHERE k.raw_id NOT IN (SELECT raw_id FROM own)`;
+
+/** An event to record with its data; `created` when it happened earlier than now (a failure from its log entry). */
+export interface EventRecord {
+  id: string;
+  tenant_id: string;
+  type: EventType;
+  raw_id: string;
+  data: unknown;
+  created?: Date;
+}
+
+/** Records events with their data; one already recorded (the same id) is left as it is. */
+export async function insertEvents(db: Database | Task, events: EventRecord[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.none(
+    `INSERT INTO events (id, tenant_id, type, raw_id, created, data)
+     SELECT e.id, e.tenant_id, e.type, e.raw_id, coalesce(e.created, clock_timestamp()), e.data
+       FROM jsonb_to_recordset($1::jsonb) AS e(id text, tenant_id text, type text, raw_id text, created timestamptz, data jsonb)
+     ON CONFLICT (id) DO NOTHING`,
+    [JSON.stringify(events)],
+  );
+}
 
 interface Wanted {
   rawId: string;
@@ -75,12 +97,7 @@ export async function recordEvents(t: Task, mapped: Mapped[]): Promise<void> {
     const data = views.get(JSON.stringify([w.tenantId, w.rawId]));
     return data ? [{ id: eventIdOf(w.type, w.rawId), tenant_id: w.tenantId, type: w.type, raw_id: w.rawId, data }] : [];
   });
-  await t.none(
-    `INSERT INTO events (id, tenant_id, type, raw_id, data)
-     SELECT e.id, e.tenant_id, e.type, e.raw_id, e.data FROM jsonb_to_recordset($1::jsonb) AS e(id text, tenant_id text, type text, raw_id text, data jsonb)
-     ON CONFLICT (id) DO NOTHING`,
-    [JSON.stringify(events)],
-  );
+  await insertEvents(t, events);
 }
 
 /** The transactions the events describe, by [tenant, raw id], as GET resolves them, with their revisions. */

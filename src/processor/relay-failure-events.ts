@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { clearPendingFailureEvents, pendingFailureEvents } from '../raw-store/pending-failure-events.js';
-import { eventIdOf } from './record-events.js';
+import { eventIdOf, insertEvents } from './record-events.js';
 import { runEvery } from './run-every.js';
 
 const EVERY_MS = 1_000;
@@ -18,13 +18,7 @@ export async function relayFailureEvents(mongo: MongoCollections, db: Database):
     const type = e.outcome === 'dead' ? ('transaction.dead' as const) : ('transaction.failed' as const);
     return { id: eventIdOf(type, e.key), tenant_id: e.tenantId, type, raw_id: e.document.id, created: e.at, data: e.document };
   });
-  await db.none(
-    `INSERT INTO events (id, tenant_id, type, raw_id, created, data)
-     SELECT e.id, e.tenant_id, e.type, e.raw_id, e.created, e.data
-       FROM jsonb_to_recordset($1::jsonb) AS e(id text, tenant_id text, type text, raw_id text, created timestamptz, data jsonb)
-     ON CONFLICT (id) DO NOTHING`,
-    [JSON.stringify(rows)],
-  );
+  await insertEvents(db, rows);
   await clearPendingFailureEvents(mongo.logs, keys);
   return keys.length;
 }

@@ -5,7 +5,7 @@ import type { Database } from '../db/postgres.js';
 import type { MongoConnection } from '../raw-store/collections.js';
 import { clearPendingStatementEvent, pendingStatementEvents } from '../raw-store/pending-statement-events.js';
 import { findStatementStatus } from '../raw-store/statement-status.js';
-import { eventIdOf } from './record-events.js';
+import { eventIdOf, insertEvents } from './record-events.js';
 import { runEvery } from './run-every.js';
 
 const EVERY_MS = 5_000;
@@ -19,11 +19,9 @@ export async function recordStatementEvents(mongo: MongoConnection, db: Database
     if (status?.status === 'pending') continue;
     if (status?.status === 'processed') {
       const { entries: _entries, ...data } = status;
-      await db.none(
-        `INSERT INTO events (id, tenant_id, type, raw_id, data) VALUES ($1, $2, 'statement.processed', $3, $4::jsonb)
-         ON CONFLICT (id) DO NOTHING`,
-        [eventIdOf('statement.processed', status.id), tenantId, status.id, JSON.stringify(data)],
-      );
+      await insertEvents(db, [
+        { id: eventIdOf('statement.processed', status.id), tenant_id: tenantId, type: 'statement.processed', raw_id: status.id, data },
+      ]);
     }
     // Processed (recorded), failed (an entry dead: its transaction.dead says so) or gone: nothing more to wait for.
     await clearPendingStatementEvent(mongo, id);
