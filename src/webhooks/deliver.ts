@@ -65,7 +65,8 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
       tenantId: endpoint.tenant_id,
       types: endpoint.events,
       after: { txid: endpoint.cursor_txid, seq: endpoint.cursor_seq },
-      limit: PER_TURN,
+      // A failing endpoint retries its next event alone: the turn ends at the first failure anyway.
+      limit: endpoint.attempts > 0 ? 1 : PER_TURN,
     });
     for (const { cursor, ...event } of events) {
       if (stopping()) break;
