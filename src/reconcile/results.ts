@@ -20,6 +20,11 @@ export async function saveResults(
   result: { days: DaySummary[]; mismatches: Mismatch[] },
   run: { id: string; at: Date },
 ): Promise<void> {
+  const mismatchesOf = new Map<string, number>();
+  for (const m of result.mismatches) {
+    const key = JSON.stringify([m.day, m.tenantId, m.source]);
+    mismatchesOf.set(key, (mismatchesOf.get(key) ?? 0) + 1);
+  }
   const days = result.days.map((d) => ({
     tenant_id: d.tenantId,
     source: d.source,
@@ -36,7 +41,7 @@ export async function saveResults(
     replaced: d.replaced,
     aliases: d.aliases,
     sums: d.sums,
-    mismatches: result.mismatches.filter((m) => m.day === d.day && m.tenantId === d.tenantId && m.source === d.source).length,
+    mismatches: mismatchesOf.get(JSON.stringify([d.day, d.tenantId, d.source])) ?? 0,
   }));
   const mismatches = result.mismatches.map((m) => ({
     tenant_id: m.tenantId,
