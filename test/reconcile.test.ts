@@ -18,6 +18,7 @@ import { takeReconcileLease } from '../src/reconcile/results.js';
 import { runReconciliation } from '../src/reconcile/run.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
+import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
 
 const KEY = 'reconcile-key-0123456789';
 const CLI = fileURLToPath(new URL('../bin/prismo.js', import.meta.url));
@@ -339,6 +340,16 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
     expect((await get(keys.operator, '?tenant=globex&from=2026-02-30')).status).toBe(400);
     // PostgreSQL has no year 0: a day before 1970 reads as 1970-01-01, never a 500.
     expect((await get(keys.operator, '?from=0000-01-01')).body.days).toHaveLength(2);
+
+    // PostgreSQL away: a 503 with Retry-After, not a 500.
+    const target = new URL(sys.pg.url.replace(/^postgres(ql)?:/, 'http:'));
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    sys.defer(() => proxy.close());
+    const cut = await sys.start(['gateway'], {}, { databaseUrl: throughProxy(sys.pg.url, proxy) });
+    proxy.cut();
+    const away = await fetch(`${cut.gatewayUrl}/api/v1/admin/reconciliation`, { headers: { 'x-api-key': keys.acme } });
+    expect(away.status).toBe(503);
+    expect(away.headers.get('retry-after')).toMatch(/^\d+$/);
 
     const metrics = await (await fetch(`${gateway}/metrics`)).text();
     expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="processed-without-row"\} 1$/m);

@@ -2,6 +2,7 @@
 // key's tenant (an operator's: any or all); the scheduled run or `prismo reconcile` fills it.
 import { z } from 'zod';
 import type { Database } from '../../../db/postgres.js';
+import { readClassified } from '../../../db/postgres-errors.js';
 import { SOURCES } from '../../../domain/envelope.js';
 import { MISMATCH_KINDS } from '../../../reconcile/reconcile.js';
 import { lastRun, readReconciliation } from '../../../reconcile/results.js';
@@ -93,7 +94,10 @@ export function reconciliationRoute(app: App, { db }: { db: Database }): void {
       // PostgreSQL has no year 0, and nothing was accepted before 1970: earlier days read as 1970-01-01.
       const to = clampDay(request.query.to ?? new Date().toISOString().slice(0, 10));
       const from = clampDay(request.query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10));
-      const [stored, run] = await Promise.all([readReconciliation(db, { tenantId, source, from, to, limit }), lastRun(db)]);
+      // PostgreSQL unreachable is a 503 with Retry-After, as for every read (readClassified), never a 500.
+      const [stored, run] = await readClassified(() =>
+        Promise.all([readReconciliation(db, { tenantId, source, from, to, limit }), lastRun(db)]),
+      );
       return {
         ...stored,
         mismatches: stored.mismatches.map((m) => ({ ...m, kind: m.kind as (typeof MISMATCH_KINDS)[number] })),
