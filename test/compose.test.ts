@@ -55,7 +55,8 @@ describe('docker-compose.yml', () => {
   it('starts a replica set, PostgreSQL, migrations, and each service with a health check', () => {
     const services = compose.services;
     expect(services.mongo!.command).toEqual(expect.arrayContaining(['--replSet', 'rs0']));
-    for (const name of ['mongo', 'postgres', 'gateway', 'ingest', 'processor']) expect(services[name]!.healthcheck, name).toBeDefined();
+    for (const name of ['mongo', 'postgres', 'gateway', 'ingest', 'processor', 'deliverer'])
+      expect(services[name]!.healthcheck, name).toBeDefined();
     expect(services.processor!.environment!.MONGODB_URI).toContain('replicaSet=rs0');
     expect(services.gateway!.environment!.INGEST_URL).toBe('http://ingest:3001');
   });

@@ -112,7 +112,7 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     sys.defer(() => new Promise((resolve) => receiver.close(resolve)));
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
-    const system = await sys.start(['gateway', 'ingest', 'processor']);
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
     const gateway = system.gatewayUrl!;
     const admin = await adminKey();
     const call = (method: string, path: string, body?: unknown) =>

@@ -40,14 +40,15 @@ const ACCEPTS: Record<string, Array<keyof typeof COMMAND_OPTIONS>> = {
 
 const HELP: Record<string, string> = {
   start: `prismo start
-  Gateway + ingestion + processor in one process. Without DATABASE_URL it starts an embedded PostgreSQL
+  Gateway + ingestion + processor + deliverer in one process. Without DATABASE_URL it starts an embedded PostgreSQL
   (data in DATA_DIR/postgres); without MONGODB_URI a mongod through mongodb-memory-server if one can be
   had, else the development MongoDB (mongo-java-server, needs Java 17 + Maven), data in DATA_DIR/mongo.
   Without API_KEYS it creates a development key for tenant "dev" in DATA_DIR/dev-api-key.`,
-  serve: `prismo serve --role <gateway|ingest|processor|all>[,...]
+  serve: `prismo serve --role <gateway|ingest|processor|deliverer|all>[,...]
   Runs services for a scaled deployment. gateway: MONGODB_URI (API keys, idempotency; the raw documents
-  too unless INGEST_URL), DATABASE_URL (reads). ingest: MONGODB_URI. processor: MONGODB_URI, DATABASE_URL
-  (its /healthz, /readyz, /metrics on OPS_PORT).`,
+  too unless INGEST_URL), DATABASE_URL (reads). ingest: MONGODB_URI. processor: MONGODB_URI, DATABASE_URL.
+  deliverer (webhooks): DATABASE_URL alone. A processor or deliverer without gateway or ingest answers
+  /healthz, /readyz, /metrics on OPS_PORT.`,
   process: `prismo process
   The processor alone: same as serve --role processor.`,
   migrate: `prismo migrate
@@ -79,7 +80,7 @@ prismo status --watch [--until-empty]
 };
 const USAGE = `usage: prismo <command> [options]; prismo <command> --help for one command
   start     everything in one process, on embedded databases where none is configured
-  serve     run services: --role gateway, ingest, processor or all
+  serve     run services: --role gateway, ingest, processor, deliverer or all
   process   run the processor
   migrate   apply PostgreSQL migrations
   keys      create, list or revoke API keys

@@ -27,9 +27,11 @@ import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-s
 import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { systemResolve } from '../webhooks/address-guard.js';
 import { startDeliverer } from '../webhooks/deliver.js';
+import { listenForEvents } from '../webhooks/listen.js';
+import { startDeliveryRetention } from '../webhooks/retention.js';
 import { StartupError } from './context.js';
 
-export type Role = 'gateway' | 'ingest' | 'processor';
+export type Role = 'gateway' | 'ingest' | 'processor' | 'deliverer';
 
 export interface SystemOptions {
   settings: Settings;
@@ -50,7 +52,8 @@ export interface System {
   opsUrl?: string;
   processor?: Processor;
   metrics: Metrics;
-  mongo: MongoConnection;
+  /** Every role but the deliverer, which needs PostgreSQL alone. */
+  mongo?: MongoConnection;
   db?: Database;
   /** Stops taking requests and work, drains the processor, closes connections. */
   stop(): Promise<void>;
@@ -105,30 +108,33 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   try {
     const { mongo, db } = await openDatabases(owner, options);
     const system: System = { metrics, mongo, db, stop };
-    const ingest = createMongoIngest(mongo, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
-    const processing = roles.includes('processor') && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;
+    const ingest = mongo && createMongoIngest(mongo, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
+    const processing = roles.includes('processor') && mongo && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;
     system.processor = processing?.processor;
+    if (roles.includes('deliverer') && db) await startDelivery(owner, options, db, metrics);
     const readiness = createReadiness({
       mongo,
       db,
       // A gateway and ingestion accept with MongoDB alone; only a processor cannot work without PostgreSQL.
-      postgresRequired: roles.includes('processor'),
+      postgresRequired: roles.includes('processor') || roles.includes('deliverer'),
       processor: processing?.tracker,
       metrics,
       mongoNotice: options.mongoNotice,
+      webhooks: roles.includes('deliverer'),
     });
     const ops = async (app: HttpApp) => {
       await app.register(opsRoutes, { metrics, readiness });
     };
-    if (roles.includes('ingest')) {
+    if (roles.includes('ingest') && ingest) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
       const { statementBodyLimitBytes } = settings.http;
       const build = () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, ops });
       system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port);
     }
-    if (roles.includes('gateway') && db) system.gatewayUrl = await startGateway(owner, options, { mongo, db, ingest, ops, metrics });
-    // A processor on its own still answers health checks and scrapes.
-    if (roles.length === 1 && roles[0] === 'processor') {
+    if (roles.includes('gateway') && mongo && ingest && db)
+      system.gatewayUrl = await startGateway(owner, options, { mongo, db, ingest, ops, metrics });
+    // A processor or a deliverer without an HTTP service still answers health checks and scrapes.
+    if (!roles.includes('gateway') && !roles.includes('ingest')) {
       const build = async () => {
         const app = await createHttpApp({ logger, component: 'ops' });
         await ops(app);
@@ -143,20 +149,26 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   }
 }
 
-/** MongoDB for every role (the raw store; the gateway's keys and idempotency records); PostgreSQL for the processor's writes and the gateway's reads. */
+/**
+ * MongoDB for every role but the deliverer (the raw store; the gateway's keys and idempotency records);
+ * PostgreSQL for the processor's writes, the gateway's reads and the deliverer's events.
+ */
 async function openDatabases(owner: Owner, { settings, roles, mongoUri, databaseUrl }: SystemOptions) {
-  if (!mongoUri)
-    throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
-  const mongo = await owner.own(
-    'mongodb',
-    () => connectMongo(mongoUri, settings.mongo.dbName),
-    (connection) => connection.close(),
-  );
-  await ensureMongoIndexes(mongo, settings.mongo.retention);
-  if (!roles.includes('processor') && !roles.includes('gateway')) return { mongo, db: undefined };
+  let mongo: MongoConnection | undefined;
+  if (roles.some((role) => role !== 'deliverer')) {
+    if (!mongoUri)
+      throw new StartupError('MONGODB_URI is not set: point it at a MongoDB replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0');
+    mongo = await owner.own(
+      'mongodb',
+      () => connectMongo(mongoUri, settings.mongo.dbName),
+      (connection) => connection.close(),
+    );
+    await ensureMongoIndexes(mongo, settings.mongo.retention);
+  }
+  if (roles.every((role) => role === 'ingest')) return { mongo, db: undefined };
   if (!databaseUrl) {
     throw new StartupError(
-      'DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo (the processor writes there; the gateway reads transactions back from there)',
+      'DATABASE_URL is not set: point it at PostgreSQL, e.g. postgres://user:pass@localhost:5432/prismo (the processor writes there; the gateway reads transactions back from there; the deliverer reads events there)',
     );
   }
   const applicationName = `prismo-${roles.join('+')}-${settings.processor.workerId}`;
@@ -201,21 +213,6 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     (chore) => chore.stop(),
   );
   await owner.own(
-    'webhook-delivery',
-    async () =>
-      startDeliverer({
-        db,
-        worker: workerId,
-        allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false,
-        allowedHosts: settings.webhooks.allowedHosts,
-        resolve: systemResolve,
-        timeoutMs: settings.webhooks.timeoutMs,
-        disableAfterMs: settings.webhooks.disableAfterMs,
-        logger,
-      }),
-    (deliverer) => deliverer.stop(),
-  );
-  await owner.own(
     'event-retention',
     async () => startEventRetention(db, settings.events.retentionDays, logger),
     (retention) => retention.stop(),
@@ -234,6 +231,41 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
       (schedule) => schedule.stop(),
     );
   return { tracker, processor };
+}
+
+/** The deliverer: webhook delivery woken by the events' notifications, its attempts' retention. */
+async function startDelivery(owner: Owner, { settings, logger }: SystemOptions, db: Database, metrics: Metrics) {
+  const labelled = new Set<string>();
+  const deliverer = await owner.own(
+    'webhook-delivery',
+    async () =>
+      startDeliverer({
+        db,
+        worker: settings.processor.workerId,
+        allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false,
+        allowedHosts: settings.webhooks.allowedHosts,
+        resolve: systemResolve,
+        timeoutMs: settings.webhooks.timeoutMs,
+        disableAfterMs: settings.webhooks.disableAfterMs,
+        leaseMs: settings.processor.leaseMs,
+        logger,
+        onAttempt: (endpointId, ok, delayMs) => {
+          metrics.webhookAttempts.inc({ endpoint: boundedTenantLabel(labelled, endpointId), outcome: ok ? 'delivered' : 'failed' });
+          if (delayMs !== null) metrics.webhookDelay.observe(delayMs / 1000);
+        },
+      }),
+    (running) => running.stop(),
+  );
+  await owner.own(
+    'event-notifications',
+    async () => listenForEvents(db, deliverer.wake, logger),
+    (listener) => listener.stop(),
+  );
+  await owner.own(
+    'delivery-retention',
+    async () => startDeliveryRetention(db, settings.events.retentionDays, logger),
+    (retention) => retention.stop(),
+  );
 }
 
 /** The gateway: API keys and idempotency in MongoDB, ingestion in-process or over HTTP, reads from PostgreSQL. */

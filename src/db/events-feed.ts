@@ -27,6 +27,8 @@ export interface FeedFilter {
   from?: Date;
   to?: Date;
   after?: FeedCursor;
+  /** These events only (a resend), wherever they stand. */
+  ids?: readonly string[];
   limit: number;
 }
 
@@ -60,6 +62,7 @@ export async function readEvents(db: Database, filter: FeedFilter): Promise<Feed
     '($4::text[] IS NULL OR e.type = ANY($4::text[]))',
     '($5::timestamptz IS NULL OR e.created >= $5)',
     '($6::timestamptz IS NULL OR e.created < $6)',
+    '($8::text[] IS NULL OR e.id = ANY($8::text[]))',
   ];
   const rows = await readClassified(() =>
     db.any<EventRow>(EVENTS_SQL(conditions), [
@@ -70,6 +73,7 @@ export async function readEvents(db: Database, filter: FeedFilter): Promise<Feed
       filter.from ?? null,
       filter.to ?? null,
       filter.limit,
+      filter.ids ?? null,
     ]),
   );
   return rows.map((row) => ({

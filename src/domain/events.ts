@@ -8,5 +8,7 @@ export const EVENT_TYPES = [
   'transaction.failed',
   'transaction.dead',
   'statement.processed',
+  /** A webhook endpoint of the tenant failed for WEBHOOK_DISABLE_AFTER_HOURS and was disabled. */
+  'webhook_endpoint.disabled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

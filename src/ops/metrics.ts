@@ -15,6 +15,10 @@ export interface Metrics {
   sweepHits: Counter;
   streamRestarts: Counter;
   streamReconnects: Counter;
+  /** Webhook delivery attempts by endpoint (bounded like tenants) and outcome: delivered, failed. */
+  webhookAttempts: Counter<'endpoint' | 'outcome'>;
+  /** From an event's recording (in the transaction that commits it) to the receiver's 2xx. */
+  webhookDelay: Histogram;
   /** Gauges computed at scrape time from the databases and the processor; set by whoever has them. */
   gauges: {
     backlog: Gauge;
@@ -28,6 +32,10 @@ export interface Metrics {
     reconciliationLastDay: Gauge;
     reconciliationLastRun: Gauge;
     reconciliationLastRunDuration: Gauge;
+    /** Webhook endpoints (PostgreSQL): every deliverer reports the same. */
+    webhookPending: Gauge<'endpoint'>;
+    webhookOldestPending: Gauge<'endpoint'>;
+    webhookEndpoints: Gauge<'state'>;
   };
 }
 
@@ -95,6 +103,18 @@ export function createMetrics(): Metrics {
       help: 'Change stream reconnects after errors',
       registers,
     }),
+    webhookAttempts: new Counter({
+      name: 'prismo_webhook_attempts_total',
+      help: 'Webhook delivery attempts by endpoint (the first WEBHOOK_ENDPOINT_LABELS seen, then "other") and outcome: delivered, failed',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    }),
+    webhookDelay: new Histogram({
+      name: 'prismo_webhook_delivery_delay_seconds',
+      help: "From an event's recording (in the transaction that commits it) to the receiver's 2xx",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+      registers,
+    }),
     gauges: createGauges(registers),
   };
 }
@@ -141,11 +161,38 @@ function createGauges(registers: Registry[]): Metrics['gauges'] {
       help: 'How long the last reconciliation run that succeeded took',
       registers,
     }),
+    ...createWebhookGauges(registers),
   };
+}
+
+/** The webhook gauges, computed at scrape time from PostgreSQL by a deliverer. */
+function createWebhookGauges(registers: Registry[]) {
+  return {
+    webhookPending: new Gauge({
+      name: 'prismo_webhook_pending_events',
+      help: 'Events waiting for an enabled endpoint (counted up to 10,000), the 20 endpoints with most, the rest as "other"',
+      labelNames: ['endpoint'],
+      registers,
+    }),
+    webhookOldestPending: new Gauge({
+      name: 'prismo_webhook_oldest_pending_age_seconds',
+      help: "Age of an enabled endpoint's next event to deliver (0 when none); same endpoints as the pending gauge",
+      labelNames: ['endpoint'],
+      registers,
+    }),
+    webhookEndpoints: new Gauge({
+      name: 'prismo_webhook_endpoints',
+      help: 'Webhook endpoints by state: healthy, failing (retrying), disabled_by_failure, disabled (by an admin)',
+      labelNames: ['state'],
+      registers,
+    }),
+  } as const;
 }
 
 /** At most this many tenants get a label of their own on per-tenant metrics; later ones share "other". */
 export const QUOTA_TENANT_LABELS = 100;
+/** The same bound for webhook endpoints on the attempts counter. */
+export const WEBHOOK_ENDPOINT_LABELS = QUOTA_TENANT_LABELS;
 
 /**
  * The label for a tenant on a per-tenant series: the first QUOTA_TENANT_LABELS tenants seen keep their id for

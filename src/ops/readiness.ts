@@ -7,6 +7,7 @@ import { backlogFigures } from '../raw-store/backlog.js';
 import type { MongoConnection } from '../raw-store/collections.js';
 import { MISMATCH_KINDS } from '../reconcile/reconcile.js';
 import { reconciliationFigures } from '../reconcile/results.js';
+import { deliveryFigures } from '../webhooks/figures.js';
 import type { Metrics } from './metrics.js';
 import type { ProcessorView } from './processor-tracker.js';
 
@@ -52,6 +53,7 @@ export function createReadiness({
   metrics,
   mongoNotice,
   postgresRequired = true,
+  webhooks = false,
 }: {
   mongo?: MongoConnection;
   db?: Database;
@@ -62,6 +64,8 @@ export function createReadiness({
   metrics: Metrics;
   /** Said with the MongoDB check, e.g. that it is the development MongoDB and not MongoDB. */
   mongoNotice?: string;
+  /** A deliverer: /metrics reports the webhook endpoints' gauges. */
+  webhooks?: boolean;
 }): Readiness {
   return {
     async check() {
@@ -97,6 +101,7 @@ export function createReadiness({
         if (lastCheckpointAt) metrics.gauges.resumeTokenAge.set((now - lastCheckpointAt.getTime()) / 1000);
       }
       if (db) await refreshReconciliationGauges(db, metrics);
+      if (db && webhooks) await refreshWebhookGauges(db, metrics);
       if (!mongo) return;
       try {
         const status = await backlogFigures(mongo);
@@ -122,5 +127,30 @@ async function refreshReconciliationGauges(db: Database, metrics: Metrics) {
     }
   } catch {
     // PostgreSQL unreachable (or not migrated yet): the gauges keep their last values and /readyz says why.
+  }
+}
+
+/** Per-endpoint series for the 20 endpoints with most waiting, the rest summed as "other": bounded cardinality. */
+const ENDPOINT_SERIES = 20;
+
+async function refreshWebhookGauges(db: Database, metrics: Metrics) {
+  try {
+    const figures = await deliveryFigures(db);
+    const { webhookPending, webhookOldestPending, webhookEndpoints } = metrics.gauges;
+    webhookPending.reset();
+    webhookOldestPending.reset();
+    for (const p of figures.pending.slice(0, ENDPOINT_SERIES)) {
+      webhookPending.set({ endpoint: p.endpointId }, p.events);
+      webhookOldestPending.set({ endpoint: p.endpointId }, p.oldestAgeSeconds);
+    }
+    const rest = figures.pending.slice(ENDPOINT_SERIES);
+    webhookPending.set(
+      { endpoint: 'other' },
+      rest.reduce((sum, p) => sum + p.events, 0),
+    );
+    webhookOldestPending.set({ endpoint: 'other' }, Math.max(0, ...rest.map((p) => p.oldestAgeSeconds)));
+    for (const [state, count] of Object.entries(figures.states)) webhookEndpoints.set({ state }, count);
+  } catch {
+    // PostgreSQL unreachable: the gauges keep their last values and /readyz says why.
   }
 }

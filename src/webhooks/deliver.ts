@@ -1,12 +1,11 @@
-// At-least-once delivery: deliverers lease endpoints and post each one's events in the feed's order, signed;
-// a failure backs off that endpoint alone, which is disabled after WEBHOOK_DISABLE_AFTER_HOURS of failing.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+// At-least-once delivery: deliverers lease endpoints with events waiting and post each one's events in the
+// feed's order, signed; a failure backs off that endpoint alone, disabled after WEBHOOK_DISABLE_AFTER_HOURS.
 import type { Logger } from 'pino';
-import { readEvents } from '../db/events-feed.js';
+import { type FeedCursor, type FeedEvent, readEvents } from '../db/events-feed.js';
 import type { Database } from '../db/postgres.js';
-import { guardedLookup, type Resolve } from './address-guard.js';
-import { signatureHeader } from './signature.js';
+import type { Resolve } from './address-guard.js';
+import { disableEndpoint } from './disable.js';
+import { post } from './post.js';
 
 export interface DeliveryOptions {
   db: Database;
@@ -16,10 +15,14 @@ export interface DeliveryOptions {
   resolve: Resolve;
   timeoutMs: number;
   disableAfterMs: number;
+  /** How long a deliverer holds an endpoint without renewing; a killed deliverer's endpoints wait this long. */
+  leaseMs: number;
   logger: Logger;
+  /** Each attempt's outcome, for the metrics; `delayMs` from the event's recording to its 2xx. */
+  onAttempt?: (endpointId: string, ok: boolean, delayMs: number | null) => void;
 }
 
-interface Endpoint {
+export interface Endpoint {
   id: string;
   tenant_id: string;
   url: string;
@@ -33,9 +36,8 @@ interface Endpoint {
   failing_since: Date | null;
 }
 
-const LEASE_MS = 60_000;
-/** Events one endpoint gets per lease, so that the others' turn comes. */
-const PER_TURN = 100;
+/** Events read and posted per page; the cursor and the attempts are written once per page. */
+const PAGE = 100;
 
 /** Backoff before the n-th retry: 1 s doubling to an hour, with ±50 % jitter so endpoints do not retry in step. */
 export const backoffMs = (attempts: number) => Math.min(3_600_000, 1000 * 2 ** Math.min(attempts - 1, 12)) * (0.5 + Math.random());
@@ -43,52 +45,156 @@ export const backoffMs = (attempts: number) => Math.min(3_600_000, 1000 * 2 ** M
 /** At most this many endpoints in delivery at once per deliverer. */
 const MAX_IN_FLIGHT = 50;
 
-/** Leases up to `limit` endpoints due for delivery. */
+/** An event the feed shows beyond the endpoint's cursor, of a type it takes (the index events_feed_idx). */
+const WAITING_SQL = `EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant_id AND e.type = ANY(w.events)
+                              AND (e.txid, e.seq) > (w.cursor_txid, w.cursor_seq)
+                              AND e.txid < pg_snapshot_xmin(pg_current_snapshot()))`;
+
+/** Leases up to `limit` endpoints with an event waiting (and due after a failure), or with a resend asked for. */
 async function claimDue(options: DeliveryOptions, limit: number): Promise<Endpoint[]> {
   return options.db.any<Endpoint>(
     `UPDATE webhook_endpoints SET lease_owner = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
-      WHERE id IN (SELECT id FROM webhook_endpoints
-                    WHERE enabled AND (lease_until IS NULL OR lease_until < clock_timestamp())
-                      AND (next_attempt_at IS NULL OR next_attempt_at <= clock_timestamp())
-                    ORDER BY next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
+      WHERE id IN (SELECT w.id FROM webhook_endpoints w
+                    WHERE w.enabled AND (w.lease_until IS NULL OR w.lease_until < clock_timestamp())
+                      AND (((w.next_attempt_at IS NULL OR w.next_attempt_at <= clock_timestamp()) AND ${WAITING_SQL})
+                           OR EXISTS (SELECT 1 FROM webhook_resends r WHERE r.endpoint_id = w.id AND r.done_at IS NULL))
+                    ORDER BY w.next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id, tenant_id, url, events, secret, previous_secret, previous_secret_until, cursor_txid::text, cursor_seq::text,
                 attempts, failing_since`,
-    [options.worker, LEASE_MS, limit],
+    [options.worker, options.leaseMs, limit],
   );
 }
 
+interface Attempt {
+  event_id: string;
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  delay_ms: number | null;
+  resend: boolean;
+}
+
+/** Posts one event and keeps the attempt for the next write. */
+async function attempt(options: DeliveryOptions, endpoint: Endpoint, event: Omit<FeedEvent, 'cursor'>, n: number, resend: boolean) {
+  const outcome = await post(options, endpoint, JSON.stringify(event));
+  const delayMs = outcome.ok ? Math.max(0, Date.now() - Date.parse(event.created)) : null;
+  options.onAttempt?.(endpoint.id, outcome.ok, delayMs);
+  const row: Attempt = {
+    event_id: event.id,
+    attempt: n,
+    status: outcome.status,
+    error: outcome.error,
+    duration_ms: outcome.ms,
+    delay_ms: delayMs,
+    resend,
+  };
+  return { ok: outcome.ok, row };
+}
+
+/** Writes a page's attempts and, after a success, moves the cursor on (never backwards) and clears the failure state. */
+async function checkpoint(options: DeliveryOptions, endpoint: Endpoint, attempts: Attempt[], delivered: FeedCursor | null) {
+  if (attempts.length === 0) return;
+  await options.db.tx(async (t) => {
+    await t.none(
+      `INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, status, error, duration_ms, delay_ms, resend)
+       SELECT $1, a.event_id, a.attempt, a.status, a.error, a.duration_ms, a.delay_ms, a.resend
+         FROM jsonb_to_recordset($2::jsonb)
+           AS a(event_id text, attempt integer, status integer, error text, duration_ms integer, delay_ms integer, resend boolean)`,
+      [endpoint.id, JSON.stringify(attempts)],
+    );
+    // A deliverer whose lease lapsed mid-turn may still finish an older event: the cursor only moves forward.
+    if (delivered)
+      await t.none(
+        `UPDATE webhook_endpoints SET cursor_txid = $2::xid8, cursor_seq = $3, attempts = 0, next_attempt_at = NULL, failing_since = NULL,
+                last_error = NULL WHERE id = $1 AND (cursor_txid, cursor_seq) < ($2::xid8, $3::bigint)`,
+        [endpoint.id, delivered.txid, delivered.seq],
+      );
+  });
+}
+
+/**
+ * Caught up: the cursor moves to the feed's last visible event of the tenant if no event the endpoint takes
+ * lies between (one statement, one snapshot), so an endpoint taking rare types does not scan the others again.
+ */
+async function skipAhead(db: Database, endpoint: Endpoint) {
+  await db.none(
+    `UPDATE webhook_endpoints w SET cursor_txid = last.txid, cursor_seq = last.seq
+       FROM (SELECT txid, seq FROM events WHERE tenant_id = $2 AND txid < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY txid DESC, seq DESC LIMIT 1) last
+      WHERE w.id = $1 AND (w.cursor_txid, w.cursor_seq) < (last.txid, last.seq) AND NOT ${WAITING_SQL}`,
+    [endpoint.id, endpoint.tenant_id],
+  );
+}
+
+/** The resends asked for: each event posted once more, whatever the cursor; a failure is recorded, not retried. */
+async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
+  const waiting = await options.db.any<{ id: string; event_id: string }>(
+    'SELECT id::text, event_id FROM webhook_resends WHERE endpoint_id = $1 AND done_at IS NULL ORDER BY id LIMIT $2',
+    [endpoint.id, PAGE],
+  );
+  if (waiting.length === 0) return;
+  const ids = waiting.map((w) => w.event_id);
+  const events = new Map(
+    (await readEvents(options.db, { tenantId: endpoint.tenant_id, ids, limit: ids.length })).map(({ cursor: _, ...e }) => [e.id, e]),
+  );
+  const attempts: Attempt[] = [];
+  for (const eventId of new Set(ids)) {
+    const event = events.get(eventId);
+    if (event) attempts.push((await attempt(options, endpoint, event, 1, true)).row);
+    else
+      attempts.push({
+        event_id: eventId,
+        attempt: 1,
+        status: null,
+        error: 'the event is no longer kept',
+        duration_ms: 0,
+        delay_ms: null,
+        resend: true,
+      });
+  }
+  await checkpoint(options, endpoint, attempts, null);
+  await options.db.none('UPDATE webhook_resends SET done_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [waiting.map((w) => w.id)]);
+}
+
+/**
+ * One turn on a leased endpoint: its resends, then its events page by page until it is caught up, an attempt
+ * fails, or half the lease has gone (then the lease is given back and the endpoint claimed again). Returns
+ * how many events it delivered.
+ */
 async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, stopping: () => boolean): Promise<number> {
   const { db } = options;
+  const turnEnds = Date.now() + options.leaseMs / 2;
   let delivered = 0;
   try {
-    const events = await readEvents(db, {
-      tenantId: endpoint.tenant_id,
-      types: endpoint.events,
-      after: { txid: endpoint.cursor_txid, seq: endpoint.cursor_seq },
+    await sendResends(options, endpoint);
+    for (;;) {
       // A failing endpoint retries its next event alone: the turn ends at the first failure anyway.
-      limit: endpoint.attempts > 0 ? 1 : PER_TURN,
-    });
-    for (const { cursor, ...event } of events) {
-      if (stopping()) break;
-      const attempt = endpoint.attempts + 1;
-      const outcome = await post(options, endpoint, JSON.stringify(event));
-      await db.none(
-        'INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, status, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)',
-        [endpoint.id, event.id, attempt, outcome.status, outcome.error, outcome.ms],
-      );
-      if (outcome.ok) {
-        // Never backwards: a deliverer whose lease lapsed mid-turn may still finish an older event.
-        await db.none(
-          `UPDATE webhook_endpoints SET cursor_txid = $2::xid8, cursor_seq = $3, attempts = 0, next_attempt_at = NULL, failing_since = NULL,
-                  last_error = NULL WHERE id = $1 AND (cursor_txid, cursor_seq) < ($2::xid8, $3::bigint)`,
-          [endpoint.id, cursor.txid, cursor.seq],
-        );
-        endpoint.attempts = 0;
+      const limit = endpoint.attempts > 0 ? 1 : PAGE;
+      const after = { txid: endpoint.cursor_txid, seq: endpoint.cursor_seq };
+      const events = await readEvents(db, { tenantId: endpoint.tenant_id, types: endpoint.events, after, limit });
+      const attempts: Attempt[] = [];
+      let last: FeedCursor | null = null;
+      let failed = false;
+      for (const { cursor, ...event } of events) {
+        if (stopping()) break;
+        const { ok, row } = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
+        attempts.push(row);
+        if (!ok) {
+          failed = true;
+          break;
+        }
+        last = cursor;
         delivered++;
-        continue;
+        [endpoint.cursor_txid, endpoint.cursor_seq, endpoint.attempts, endpoint.failing_since] = [cursor.txid, cursor.seq, 0, null];
       }
-      await recordFailure(options, endpoint, attempt, outcome.error ?? `HTTP ${outcome.status}`);
-      break;
+      await checkpoint(options, endpoint, attempts, last);
+      if (failed) await recordFailure(options, endpoint, attempts.at(-1)!);
+      if (failed || stopping() || Date.now() > turnEnds) break;
+      if (events.length < limit) {
+        await skipAhead(db, endpoint);
+        break;
+      }
     }
   } finally {
     await db.none('UPDATE webhook_endpoints SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [
@@ -99,87 +205,48 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
   return delivered;
 }
 
-/** The head event failed: try again later, or disable the endpoint once it has failed for too long. */
-async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, attempt: number, error: string) {
+/** The head event failed: try again after a backoff; an endpoint failing too long is disabled at its next turn. */
+async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, failed: Attempt) {
   const failingSince = endpoint.failing_since ?? new Date();
-  const giveUp = Date.now() - failingSince.getTime() >= options.disableAfterMs;
+  const error = failed.error ?? `HTTP ${failed.status}`;
   await options.db.none(
     `UPDATE webhook_endpoints SET attempts = $2, failing_since = $3, last_error = $4,
-            next_attempt_at = clock_timestamp() + $5 * interval '1 millisecond',
-            enabled = enabled AND NOT $6, disabled_reason = CASE WHEN $6 THEN $7 ELSE disabled_reason END
-      WHERE id = $1`,
-    [
-      endpoint.id,
-      attempt,
-      failingSince,
-      error.slice(0, 500),
-      backoffMs(attempt),
-      giveUp,
-      `failing since ${failingSince.toISOString()}: ${error.slice(0, 200)}`,
-    ],
+            next_attempt_at = clock_timestamp() + $5 * interval '1 millisecond' WHERE id = $1`,
+    [endpoint.id, failed.attempt, failingSince, error.slice(0, 500), backoffMs(failed.attempt)],
   );
-  if (giveUp) options.logger.warn({ component: 'webhooks', endpoint: endpoint.id, error }, 'webhook endpoint disabled: failing too long');
+  [endpoint.attempts, endpoint.failing_since] = [failed.attempt, failingSince];
+  if (Date.now() - failingSince.getTime() >= options.disableAfterMs) await disableEndpoint(options, endpoint, error);
 }
 
 /**
- * POSTs one event: a 2xx is delivered; anything else, a timeout or a refused address is a failed attempt. A
- * redirect is an answer like any other 3xx (node:http never follows one): a failure.
+ * Every second, and at once when events are recorded (wake()), leases the endpoints with work (up to
+ * MAX_IN_FLIGHT in delivery) and delivers each on its own, so that an endpoint that answers slowly or never
+ * (WEBHOOK_TIMEOUT_MS) holds back no other.
  */
-function post(
-  options: DeliveryOptions,
-  endpoint: Endpoint,
-  body: string,
-): Promise<{ ok: boolean; status: number | null; error: string | null; ms: number }> {
-  const started = performance.now();
-  const secrets = [endpoint.secret];
-  if (endpoint.previous_secret && endpoint.previous_secret_until && endpoint.previous_secret_until > new Date())
-    secrets.push(endpoint.previous_secret);
-  const url = new URL(endpoint.url);
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve) => {
-    const done = (status: number | null, error: string | null) =>
-      resolve({ ok: status !== null && status >= 200 && status < 300, status, error, ms: Math.round(performance.now() - started) });
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        lookup: guardedLookup({ allowPrivate: options.allowPrivateUrls, allowedHosts: options.allowedHosts, resolve: options.resolve }),
-        timeout: options.timeoutMs,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Prismo-Webhooks/1',
-          'prismo-signature': signatureHeader(secrets, Math.floor(Date.now() / 1000), body),
-        },
-      },
-      (response) => {
-        response.resume(); // the answer's body is not read
-        response.on('end', () => done(response.statusCode ?? null, null));
-        response.on('error', (error) => done(null, error.message));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-    req.on('error', (error) => done(null, error.message));
-    req.end(body);
-  });
-}
-
-/**
- * Every 250 ms, leases the endpoints due (up to MAX_IN_FLIGHT in delivery) and delivers each on its own, so
- * that an endpoint that answers slowly or never (WEBHOOK_TIMEOUT_MS) holds back no other.
- */
-export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void> } {
+export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void>; wake(): void } {
   const inFlight = new Set<Promise<unknown>>();
   let claiming = false;
+  let again = false;
   let stopped = false;
   let warned = false;
+  /** Counts wake()s: a turn that began before one claims again when it ends, as the endpoint was leased then. */
+  let wakes = 0;
   const tick = async () => {
-    if (stopped || claiming || inFlight.size >= MAX_IN_FLIGHT) return;
+    if (stopped) return;
+    if (claiming || inFlight.size >= MAX_IN_FLIGHT) {
+      again = true;
+      return;
+    }
     claiming = true;
+    again = false;
     try {
       for (const endpoint of await claimDue(options, MAX_IN_FLIGHT - inFlight.size)) {
-        const delivery = deliverEndpoint(options, endpoint, () => stopped).catch((error: Error) =>
-          options.logger.warn({ component: 'webhooks', endpoint: endpoint.id, err: error }, 'webhook delivery interrupted; retried'),
-        );
+        const seen = wakes;
+        const delivery = deliverEndpoint(options, endpoint, () => stopped)
+          .then((delivered) => (delivered > 0 || wakes !== seen) && setImmediate(() => void tick()))
+          .catch((error: Error) =>
+            options.logger.warn({ component: 'webhooks', endpoint: endpoint.id, err: error }, 'webhook delivery interrupted; retried'),
+          );
         inFlight.add(delivery);
         void delivery.finally(() => inFlight.delete(delivery));
       }
@@ -189,10 +256,15 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
       warned = true;
     } finally {
       claiming = false;
+      if (again) setImmediate(() => void tick());
     }
   };
-  const timer = setInterval(() => void tick(), 250);
+  const timer = setInterval(() => void tick(), 1000);
   return {
+    wake() {
+      wakes++;
+      void tick();
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);

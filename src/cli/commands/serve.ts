@@ -8,7 +8,7 @@ import { migrateDatabase } from '../migrate-database.js';
 import { checkReachable, type Resolved, runtimeFile } from '../resolve.js';
 import { type Role, startSystem } from '../system.js';
 
-const ROLES: Role[] = ['gateway', 'ingest', 'processor'];
+const ROLES: Role[] = ['gateway', 'ingest', 'processor', 'deliverer'];
 
 export interface Servers {
   mongoUri?: string;
@@ -24,7 +24,9 @@ export async function runServices(context: CommandContext, roles: Role[], server
   // PostgreSQL is the processor's to reach and migrate before it starts. A gateway only reads from it, and
   // accepts without it: started during an outage, it answers reads 503 until PostgreSQL is back.
   const processes = roles.includes('processor');
-  await checkReachable(mongoUri, processes ? databaseUrl : undefined, settings);
+  // A deliverer needs PostgreSQL alone (and waits for the processor's migrations, saying so on /readyz).
+  const needsMongo = roles.some((role) => role !== 'deliverer');
+  await checkReachable(needsMongo ? mongoUri : undefined, processes || roles.includes('deliverer') ? databaseUrl : undefined, settings);
   if (processes && databaseUrl) await migrateDatabase(databaseUrl, { uri: mongoUri, dbName: settings.mongo.dbName }, logger);
 
   const system = await startSystem({
@@ -82,7 +84,7 @@ export const serveCommand: Command = async (context) => {
   const roles = [...new Set(requested.flatMap((role) => (role === 'all' ? ROLES : [role])))] as Role[];
   const unknown = roles.filter((role) => !ROLES.includes(role));
   if (roles.length === 0 || unknown.length)
-    throw new StartupError(`--role must list gateway, ingest, processor or all (got "${context.values.role ?? ''}")`);
+    throw new StartupError(`--role must list gateway, ingest, processor, deliverer or all (got "${context.values.role ?? ''}")`);
   const { settings } = context;
   return runServices(context, roles, {
     mongoUri: settings.mongo.uri,

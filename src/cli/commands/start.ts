@@ -17,7 +17,7 @@ export const startCommand: Command = async (context) => {
   const apiKeys = await resolveApiKeys(settings, logger);
   // Development: a webhook receiver on this machine is what one tries first.
   const webhooks = { ...settings.webhooks, allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? true };
-  return runServices({ ...context, settings: { ...settings, webhooks } }, ['gateway', 'ingest', 'processor'], {
+  return runServices({ ...context, settings: { ...settings, webhooks } }, ['gateway', 'ingest', 'processor', 'deliverer'], {
     mongoUri: mongo.url,
     databaseUrl: postgres.url,
     apiKeys,

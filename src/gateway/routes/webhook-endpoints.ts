@@ -8,6 +8,7 @@ import { readClassified } from '../../db/postgres-errors.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
 import { checkedAddresses, RefusedAddressError, type Resolve } from '../../webhooks/address-guard.js';
+import { ENDPOINT_COLUMNS as COLUMNS, type EndpointRow, endpointSchema, endpointView as view } from '../../webhooks/endpoint-view.js';
 import { newSecret } from '../../webhooks/signature.js';
 
 /** After a rotation the previous secret still signs for this long, so receivers can switch without a gap. */
@@ -20,41 +21,6 @@ const urlSchema = z
   .url()
   .refine((u) => /^https?:\/\//i.test(u), 'must be an http or https URL');
 const eventsSchema = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length);
-
-const endpointSchema = z.object({
-  id: z.string(),
-  url: z.string(),
-  events: z.array(z.enum(EVENT_TYPES)),
-  enabled: z.boolean(),
-  createdAt: z.string(),
-  /** Why delivery stopped on its own (failing for WEBHOOK_DISABLE_AFTER_HOURS), null otherwise. */
-  disabledReason: z.string().nullable(),
-  /** The next event's failed attempts and the last error, while it fails. */
-  failingSince: z.string().nullable(),
-  lastError: z.string().nullable(),
-});
-
-interface EndpointRow {
-  id: string;
-  url: string;
-  events: Array<(typeof EVENT_TYPES)[number]>;
-  enabled: boolean;
-  created_at: Date;
-  disabled_reason: string | null;
-  failing_since: Date | null;
-  last_error: string | null;
-}
-const COLUMNS = 'id, url, events, enabled, created_at, disabled_reason, failing_since, last_error';
-const view = (row: EndpointRow) => ({
-  id: row.id,
-  url: row.url,
-  events: row.events,
-  enabled: row.enabled,
-  createdAt: row.created_at.toISOString(),
-  disabledReason: row.disabled_reason,
-  failingSince: row.failing_since?.toISOString() ?? null,
-  lastError: row.last_error,
-});
 
 export interface WebhookRouteOptions {
   db: Database;

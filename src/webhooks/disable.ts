@@ -1,0 +1,35 @@
+// An endpoint that failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled, and the tenant is told: a
+// webhook_endpoint.disabled event (to its other endpoints and the feed), a warning, the metrics' gauge.
+import type { Logger } from 'pino';
+import { eventIdOf, insertEvents } from '../db/events-outbox.js';
+import type { Database } from '../db/postgres.js';
+import { ENDPOINT_COLUMNS, type EndpointRow, endpointView } from './endpoint-view.js';
+
+/** Disables it unless already disabled, and records the event in the same transaction (once per failing spell). */
+export async function disableEndpoint(
+  { db, logger }: { db: Database; logger: Logger },
+  endpoint: { id: string; tenant_id: string; failing_since: Date | null },
+  error: string,
+): Promise<void> {
+  const since = endpoint.failing_since ?? new Date();
+  const reason = `failing since ${since.toISOString()}: ${error.slice(0, 200)}`;
+  const disabled = await db.tx(async (t) => {
+    const row = await t.oneOrNone<EndpointRow>(
+      `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2 WHERE id = $1 AND enabled RETURNING ${ENDPOINT_COLUMNS}`,
+      [endpoint.id, reason],
+    );
+    if (!row) return false;
+    const type = 'webhook_endpoint.disabled';
+    await insertEvents(t, [
+      {
+        id: eventIdOf(type, `${endpoint.id}:${since.toISOString()}`),
+        tenant_id: endpoint.tenant_id,
+        type,
+        raw_id: endpoint.id,
+        data: endpointView(row),
+      },
+    ]);
+    return true;
+  });
+  if (disabled) logger.warn({ component: 'webhooks', endpoint: endpoint.id, error }, 'webhook endpoint disabled: failing too long');
+}
