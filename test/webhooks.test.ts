@@ -1,26 +1,21 @@
 // Webhooks on a real system with a receiver on 127.0.0.1: endpoints managed over the API, events delivered
-// signed (checked here with node:crypto alone), retried after failures; and the address guard, tested as a
-// check: no connection is ever opened to an address outside 127.0.0.0/8.
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// signed (checked with node:crypto alone) and as the OpenAPI `webhooks` describe them, retried, resent,
+// disabled after failing, shown on the board; and the address guard, tested as a check: no connection is
+// ever opened to an address outside 127.0.0.0/8.
+import { existsSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
 import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhooks/address-guard.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
+import { type Receiver, startReceiver, verifySignature as verify } from './support/webhook-receiver.js';
 
 const WRITER = 'webhooks-writer-0123456789';
-
-/** What a receiver does with Prismo-Signature, with node:crypto alone (docs/api.md shows the same). */
-function verify(header: string, body: string, secret: string, toleranceSeconds = 300): boolean {
-  const parts = header.split(',').map((part) => part.split('=') as [string, string]);
-  const t = Number(parts.find(([k]) => k === 't')?.[1]);
-  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSeconds) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-  return parts.some(([k, v]) => k === 'v1' && v.length === 64 && timingSafeEqual(Buffer.from(v, 'hex'), expected));
-}
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the webhook address guard', () => {
   it('refuses loopback, private, link-local and metadata addresses, literal or resolved, before any connection', async () => {
@@ -62,58 +57,8 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     return (await createApiKey(accept, 'acme', ['admin'])).key;
   }
 
-  it('a URL that reaches a private address is refused at creation unless WEBHOOK_ALLOW_PRIVATE_URLS', async () => {
-    const system = await sys.start(['gateway', 'ingest'], {
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'false',
-      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1,10.0.0.1,169.254.169.254,::1',
-    });
-    const admin = await adminKey();
-    for (const url of [
-      'http://127.0.0.1:9/hook',
-      'http://10.0.0.1/hook',
-      'http://169.254.169.254/latest/meta-data',
-      'http://[::1]:8080/hook',
-    ]) {
-      const response = await fetch(`${system.gatewayUrl}/api/v1/webhook-endpoints`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-        body: JSON.stringify({ url, events: ['transaction.processed'] }),
-      });
-      expect(response.status, url).toBe(422);
-      const problem = (await response.json()) as { detail: string; errors: Array<{ path: string }> };
-      expect(problem.errors[0]!.path).toBe('body.url');
-      expect(problem.detail).toMatch(/private, loopback or link-local/);
-    }
-    // A host outside WEBHOOK_ALLOWED_HOSTS is refused before any lookup.
-    const outside = await fetch(`${system.gatewayUrl}/api/v1/webhook-endpoints`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-      body: JSON.stringify({ url: 'https://hooks.example.com/prismo', events: ['transaction.processed'] }),
-    });
-    expect(outside.status).toBe(422);
-    expect(((await outside.json()) as { detail: string }).detail).toBe('hooks.example.com is not one of WEBHOOK_ALLOWED_HOSTS');
-  });
-
-  it('delivers each event signed, at least once, retrying after failures; secrets rotate with an overlap', async () => {
-    const received: Array<{ body: string; signature: string }> = [];
-    let failuresLeft = 2;
-    const receiver = createServer((request: IncomingMessage, response) => {
-      let body = '';
-      request.on('data', (chunk) => {
-        body += chunk;
-      });
-      request.on('end', () => {
-        if (failuresLeft-- > 0) return void response.writeHead(500).end();
-        received.push({ body, signature: String(request.headers['prismo-signature']) });
-        response.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    sys.defer(() => new Promise((resolve) => receiver.close(resolve)));
-    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-
-    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
-    const gateway = system.gatewayUrl!;
+  /** The running system's API as an admin and as a writer. */
+  async function clients(gateway: string) {
     const admin = await adminKey();
     const call = (method: string, path: string, body?: unknown) =>
       fetch(`${gateway}${path}`, {
@@ -121,59 +66,254 @@ describe.skipIf(!mongoUri)('webhooks', () => {
         headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
-    // The OpenAPI document's example, with this receiver's URL in place of its host (never looked up here).
-    const documented = (
-      (await (await fetch(`${gateway}/openapi.json`)).json()) as {
-        paths: Record<
-          string,
-          { post: { requestBody: { content: Record<string, { examples: Record<string, { value: { events: string[] } }> }> } } }
-        >;
-      }
-    ).paths['/api/v1/webhook-endpoints']!.post.requestBody.content['application/json']!.examples.processed!.value;
-    const created = await call('POST', '/api/v1/webhook-endpoints', { ...documented, url: hook });
-    expect(created.status).toBe(201);
-    const endpoint = (await created.json()) as { id: string; secret: string; enabled: boolean };
-    expect(endpoint.secret).toMatch(/^whsec_/);
     const send = (payload: Record<string, unknown>) =>
       fetch(`${gateway}/api/v1/transactions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${WRITER}` },
         body: JSON.stringify({ source: 'generic', payload }),
       }).then(async (r) => ((await r.json()) as { id: string }).id);
+    const create = async (url: string, events: string[]) => {
+      const created = await call('POST', '/api/v1/webhook-endpoints', { url, events });
+      expect(created.status).toBe(201);
+      return (await created.json()) as { id: string; secret: string };
+    };
+    return { admin, call, send, create };
+  }
+  const valid = (amountMinor: number) => ({ account: 'acc-1', amountMinor, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' });
+
+  async function receiver(): Promise<Receiver> {
+    const r = await startReceiver();
+    sys.defer(() => r.close());
+    return r;
+  }
+
+  it('a URL that reaches a private address is refused at creation unless WEBHOOK_ALLOW_PRIVATE_URLS', async () => {
+    const system = await sys.start(['gateway', 'ingest'], {
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'false',
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1,10.0.0.1,169.254.169.254,::1',
+    });
+    const { call } = await clients(system.gatewayUrl!);
+    for (const url of [
+      'http://127.0.0.1:9/hook',
+      'http://10.0.0.1/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]:8080/hook',
+    ]) {
+      const response = await call('POST', '/api/v1/webhook-endpoints', { url, events: ['transaction.processed'] });
+      expect(response.status, url).toBe(422);
+      const problem = (await response.json()) as { detail: string; errors: Array<{ path: string }> };
+      expect(problem.errors[0]!.path).toBe('body.url');
+      expect(problem.detail).toMatch(/private, loopback or link-local/);
+    }
+    // A host outside WEBHOOK_ALLOWED_HOSTS is refused before any lookup.
+    const outside = await call('POST', '/api/v1/webhook-endpoints', {
+      url: 'https://hooks.example.com/prismo',
+      events: ['transaction.processed'],
+    });
+    expect(outside.status).toBe(422);
+    expect(((await outside.json()) as { detail: string }).detail).toBe('hooks.example.com is not one of WEBHOOK_ALLOWED_HOSTS');
+  });
+
+  it('delivers each event signed and as the contract says, retrying after failures; rotation, resends, metrics', async () => {
+    const hook = await receiver();
+    hook.answer(500);
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
+    const gateway = system.gatewayUrl!;
+    const { call, send } = await clients(gateway);
+    const contract = (await (await fetch(`${gateway}/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        { post: { requestBody: { content: Record<string, { examples: Record<string, { value: { events: string[] } }> }> } } }
+      >;
+      webhooks: Record<string, { post: { requestBody: { content: { 'application/json': { schema: object } } } } }>;
+    };
+    // The OpenAPI document's example, with this receiver's URL in place of its host (never looked up here).
+    const documented = contract.paths['/api/v1/webhook-endpoints']!.post.requestBody.content['application/json']!.examples.processed!.value;
+    const created = await call('POST', '/api/v1/webhook-endpoints', { ...documented, url: hook.url });
+    expect(created.status).toBe(201);
+    const endpoint = (await created.json()) as { id: string; secret: string; enabled: boolean };
+    expect(endpoint.secret).toMatch(/^whsec_/);
     const ids = [];
-    for (let i = 0; i < 3; i++)
-      ids.push(await send({ account: 'acc-1', amountMinor: 10 + i, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' }));
+    for (let i = 0; i < 3; i++) ids.push(await send(valid(10 + i)));
     const poison = await send({ account: 'acc-1', amountMinor: 1, currency: 'EUR' });
 
-    const deliveredIds = () => new Set(received.map((r) => (JSON.parse(r.body) as { id: string }).id));
-    await waitFor('four events delivered', async () => deliveredIds().size === 4);
-    const events = received.map((r) => JSON.parse(r.body) as { id: string; type: string; documentId: string });
-    expect(new Set(events.map((e) => `${e.type} ${e.documentId}`))).toEqual(
+    // Two failed attempts of the first event, then the receiver answers 200.
+    await waitFor('two failed attempts', async () =>
+      sys.pg.db.one('SELECT count(*)::int AS n FROM webhook_deliveries', [], (r: { n: number }) => r.n >= 2),
+    );
+    hook.answer(200);
+    await waitFor('four events delivered', async () => hook.ids().size === 4, { timeoutMs: 60_000 });
+    expect(new Set(hook.received.map((r) => `${r.event.type} ${r.event.documentId}`))).toEqual(
       new Set([...ids.map((id) => `transaction.processed ${id}`), `transaction.dead ${poison}`]),
     );
-    for (const r of received) expect(verify(r.signature, r.body, endpoint.secret)).toBe(true);
-    expect(verify(received[0]!.signature, received[0]!.body, 'whsec_not-the-secret')).toBe(false);
-    // Two failed attempts recorded, then every event delivered; the endpoint is healthy again.
-    const attempts = await sys.pg.db.any<{ status: number | null }>('SELECT status FROM webhook_deliveries ORDER BY id');
-    expect(attempts.slice(0, 2).map((a) => a.status)).toEqual([500, 500]);
+    // Each body verifies with the secret (and not with another), and is what the contract's `webhooks` say.
+    const ajv = new Ajv2020.default({ strict: false });
+    addFormats.default(ajv);
+    for (const r of hook.received) {
+      expect(verify(r.signature, r.body, endpoint.secret)).toBe(true);
+      const validate = ajv.compile(contract.webhooks[r.event.type]!.post.requestBody.content['application/json'].schema);
+      expect(validate(r.event), JSON.stringify(validate.errors)).toBe(true);
+    }
+    expect(verify(hook.received[0]!.signature, hook.received[0]!.body, 'whsec_not-the-secret')).toBe(false);
+
+    // The attempts, newest first: the first event's failures (HTTP 500), then each success with its delay.
+    const deliveries = (await (await call('GET', `/api/v1/webhook-endpoints/${endpoint.id}/deliveries?limit=100`)).json()) as {
+      data: Array<{ eventId: string; status: number | null; attempt: number; delayMs: number | null; resend: boolean }>;
+    };
+    const failed = deliveries.data.filter((d) => d.status === 500);
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(failed.map((d) => d.eventId)).size).toBe(1);
+    expect(
+      deliveries.data
+        .filter((d) => d.status === 200)
+        .map((d) => d.eventId)
+        .sort(),
+    ).toEqual([...hook.ids()].sort());
+    for (const d of deliveries.data) expect(d.delayMs === null).toBe(d.status !== 200);
     const listed = (await (await call('GET', '/api/v1/webhook-endpoints')).json()) as { data: Array<Record<string, unknown>> };
     expect(listed.data).toHaveLength(1);
     expect(listed.data[0]).not.toHaveProperty('secret');
     expect(listed.data[0]!.failingSince).toBeNull();
+
+    // /metrics: the attempts by outcome, the delay's count, the endpoint healthy with nothing pending.
+    const metrics = await (await fetch(`${gateway}/metrics`)).text();
+    const value = (pattern: string) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value(`prismo_webhook_attempts_total\\{endpoint="${endpoint.id}",outcome="failed"\\}`)).toBe(failed.length);
+    expect(value(`prismo_webhook_attempts_total\\{endpoint="${endpoint.id}",outcome="delivered"\\}`)).toBe(4);
+    expect(value('prismo_webhook_delivery_delay_seconds_count')).toBe(4);
+    expect(value('prismo_webhook_endpoints\\{state="healthy"\\}')).toBe(1);
+    expect(value('prismo_webhook_pending_events\\{endpoint="other"\\}')).toBe(0);
+
+    // A resend: the same event once more, whatever the cursor, listed as a resend.
+    const again = hook.received[0]!.event.id;
+    const resend = await call('POST', `/api/v1/webhook-endpoints/${endpoint.id}/resends`, { eventId: again });
+    expect(resend.status).toBe(202);
+    await waitFor('the resend delivered', async () => hook.received.filter((r) => r.event.id === again).length === 2);
+    expect(
+      (await call('POST', `/api/v1/webhook-endpoints/${endpoint.id}/resends`, { eventId: 'evt_000000000000000000000000' })).status,
+    ).toBe(404);
 
     // Rotation: a new secret, returned once; deliveries are signed with both until the overlap ends.
     const rotated = (await (await call('PATCH', `/api/v1/webhook-endpoints/${endpoint.id}`, { rotateSecret: true })).json()) as {
       secret: string;
     };
     expect(rotated.secret).not.toBe(endpoint.secret);
-    const before = received.length;
-    await send({ account: 'acc-1', amountMinor: 99, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' });
-    await waitFor('the next event delivered', async () => received.length > before);
-    const last = received.at(-1)!;
+    const before = hook.received.length;
+    await send(valid(99));
+    await waitFor('the next event delivered', async () => hook.received.length > before);
+    const last = hook.received.at(-1)!;
     expect(verify(last.signature, last.body, rotated.secret)).toBe(true);
     expect(verify(last.signature, last.body, endpoint.secret)).toBe(true);
 
     expect((await call('DELETE', `/api/v1/webhook-endpoints/${endpoint.id}`)).status).toBe(204);
     expect(((await (await call('GET', '/api/v1/webhook-endpoints')).json()) as { data: unknown[] }).data).toEqual([]);
   });
+
+  it('an endpoint failing past WEBHOOK_DISABLE_AFTER_HOURS is disabled, with an event to the others and a gauge for the alert', async () => {
+    const [failing, watcher] = [await receiver(), await receiver()];
+    failing.answer(503);
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
+    const { call, send, create } = await clients(system.gatewayUrl!);
+    const bad = await create(failing.url, ['transaction.processed']);
+    await create(watcher.url, ['webhook_endpoint.disabled']);
+    await send(valid(5));
+    await waitFor('a failed attempt', async () =>
+      sys.pg.db.one('SELECT attempts FROM webhook_endpoints WHERE id = $1', [bad.id], (r: { attempts: number }) => r.attempts > 0),
+    );
+    // As if it had failed for 73 hours (the default gives up after 72): its next attempt disables it.
+    await sys.pg.db.none(
+      "UPDATE webhook_endpoints SET failing_since = now() - interval '73 hours', next_attempt_at = now() WHERE id = $1",
+      [bad.id],
+    );
+    await waitFor('the watcher told', async () => watcher.received.length === 1);
+    const told = watcher.received[0]!.event as {
+      type: string;
+      documentId: string;
+      data: { id: string; enabled: boolean; disabledReason: string };
+    };
+    expect(told.type).toBe('webhook_endpoint.disabled');
+    expect(told.documentId).toBe(bad.id);
+    expect(told.data.enabled).toBe(false);
+    expect(told.data.disabledReason).toMatch(/^failing since .*: HTTP 503$/);
+    const listed = (await (await call('GET', '/api/v1/webhook-endpoints')).json()) as { data: Array<{ id: string; enabled: boolean }> };
+    expect(listed.data.find((e) => e.id === bad.id)!.enabled).toBe(false);
+    const metrics = await (await fetch(`${system.gatewayUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^prismo_webhook_endpoints\{state="disabled_by_failure"\} 1$/m);
+    // Disabled: no attempt more. A healthy endpoint created now receives the next event; by then the
+    // deliverers have had their turn, and neither the disabled endpoint nor the watcher got anything.
+    const attempts = await sys.pg.db.one('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1', [bad.id], (r) => r.n);
+    const healthy = await receiver();
+    await create(healthy.url, ['transaction.processed']);
+    const next = await send(valid(6));
+    await waitFor('the healthy endpoint served', async () => healthy.received.some((r) => r.event.documentId === next));
+    expect(watcher.received).toHaveLength(1);
+    expect(await sys.pg.db.one('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1', [bad.id], (r) => r.n)).toBe(
+      attempts,
+    );
+  });
+
+  it('a receiver down for 60 s: attempts back off, then every event is delivered; the board shows them and resends one', async () => {
+    const hook = await receiver();
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
+    const gateway = system.gatewayUrl!;
+    const { admin, send, create } = await clients(gateway);
+    const endpoint = await create(hook.url, ['transaction.processed']);
+    await send(valid(1));
+    await waitFor('the first event delivered', async () => hook.received.length === 1);
+
+    await hook.down();
+    const downAt = Date.now();
+    const during: string[] = [];
+    for (let i = 0; i < 20; i++) during.push(await send(valid(100 + i)));
+    await waitFor('60 s down', async () => Date.now() - downAt >= 60_000, { timeoutMs: 70_000, intervalMs: 500 });
+    await hook.up();
+    const upAt = Date.now();
+    await waitFor('everything delivered', async () => hook.ids().size === 21, { timeoutMs: 120_000, intervalMs: 200 });
+    const deliveredAt = Date.now();
+    expect(new Set(hook.received.slice(1).map((r) => r.event.documentId))).toEqual(new Set(during));
+
+    // The failed attempts were of the head event only, each after a longer wait than the one before (1 s
+    // doubling, ±50 %): about six in a minute, not hundreds.
+    const failures = await sys.pg.db.any<{ at: Date; attempt: number }>(
+      'SELECT at, attempt FROM webhook_deliveries WHERE endpoint_id = $1 AND status IS NULL ORDER BY id',
+      [endpoint.id],
+    );
+    expect(failures.length).toBeGreaterThanOrEqual(4);
+    expect(failures.length).toBeLessThanOrEqual(10);
+    expect(failures.map((f) => f.attempt)).toEqual(failures.map((_, i) => i + 1));
+    const gaps = failures.slice(1).map((f, i) => f.at.getTime() - failures[i]!.at.getTime());
+    expect(gaps.at(-1)!).toBeGreaterThan(gaps[0]! * 2);
+    console.info(
+      `receiver down ${Math.round((upAt - downAt) / 1000)} s: ${failures.length} failed attempts, gaps ${gaps.map((g) => (g / 1000).toFixed(1)).join(', ')} s; the 20 events delivered ${((deliveredAt - upAt) / 1000).toFixed(1)} s after it came back`,
+    );
+
+    if (!existsSync(CHROMIUM)) return;
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gateway}/board`);
+      await page.fill('#api-key', admin);
+      await page.click('#key-form button[type=submit]');
+      await expect.poll(() => page.locator('#webhook-endpoints tbody tr').count()).toBe(1);
+      expect(await page.locator('#webhook-endpoints tbody td').nth(3).textContent()).toBe('healthy');
+      await page.locator('#webhook-endpoints tbody button').click();
+      await expect.poll(() => page.textContent('#deliveries-endpoint')).toBe(endpoint.id);
+      // Newest first: the 20 deliveries, then the failed attempts (in red), then the first delivery.
+      const rows = page.locator('#deliveries tbody tr');
+      await expect.poll(() => rows.count()).toBe(21 + failures.length);
+      expect(await page.locator('#deliveries tbody tr.warn-row').count()).toBe(failures.length);
+      const first = rows.last();
+      const firstId = hook.received[0]!.event.id;
+      expect(await first.locator('td').nth(1).textContent()).toBe(firstId);
+      await first.locator('button').click();
+      await expect.poll(() => page.textContent('#deliveries-message'), { timeout: 20_000 }).toBe(`Resent ${firstId}: HTTP 200.`);
+      expect(hook.received.filter((r) => r.event.id === firstId)).toHaveLength(2);
+      expect(await rows.first().locator('td').nth(3).textContent()).toBe('1 (resend)');
+    } finally {
+      await browser.close();
+    }
+  }, 240_000);
 });

@@ -157,6 +157,9 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, Record<string, { su
   'patch /api/v1/webhook-endpoints/{id}': {
     'application/json': { rotate: example('a new signing secret (the old one signs too for 24 hours)', { rotateSecret: true }) },
   },
+  'post /api/v1/webhook-endpoints/{id}/resends': {
+    'application/json': { one: example('send one event again', { eventId: 'evt_0c1d2e3f4a5b6c7d8e9f0a1b' }) },
+  },
   'post /api/v1/admin/documents/{id}/payload': {
     'application/json': {
       corrected: example('a generic payload with its date corrected', {
@@ -177,6 +180,8 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   limit: 10,
   'patch /api/v1/webhook-endpoints/{id} id': WEBHOOK_ENDPOINT_ID,
   'delete /api/v1/webhook-endpoints/{id} id': WEBHOOK_ENDPOINT_ID,
+  'get /api/v1/webhook-endpoints/{id}/deliveries id': WEBHOOK_ENDPOINT_ID,
+  'post /api/v1/webhook-endpoints/{id}/resends id': WEBHOOK_ENDPOINT_ID,
 };
 
 /** The generic example, processed, as GET /api/v1/transactions/{id} shows its row. */

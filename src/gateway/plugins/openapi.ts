@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { completeContract } from '../openapi-contract.js';
+import { webhooksContract } from '../webhooks-contract.js';
 
 export const openapiPlugin = fp(
   async (app: FastifyInstance) => {
@@ -35,7 +36,11 @@ export const openapiPlugin = fp(
       transform: jsonSchemaTransform,
       transformObject: (documentObject) =>
         'openapiObject' in documentObject
-          ? (completeContract(documentObject.openapiObject as Record<string, unknown>) as typeof documentObject.openapiObject)
+          ? // What Prismo sends to webhook endpoints: OpenAPI 3.1's `webhooks`.
+            ({
+              ...completeContract(documentObject.openapiObject as Record<string, unknown>),
+              webhooks: webhooksContract(),
+            } as typeof documentObject.openapiObject)
           : documentObject.swaggerObject,
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });

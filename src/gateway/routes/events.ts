@@ -9,6 +9,7 @@ import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
+import { endpointSchema } from '../../webhooks/endpoint-view.js';
 
 /** One of EVENT_TYPES, as a pattern: the OpenAPI document then says what `type` takes. */
 const TYPE = EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|');
@@ -30,18 +31,31 @@ const eventsQuery = z.strictObject({
   starting_after: eventIdSchema.optional(),
 });
 
+/** What each type's `data` holds. */
+export const EVENT_DATA_SCHEMAS = {
+  /** The transaction as GET /api/v1/transactions/{id} shows it (its `transaction`) when recorded. */
+  'transaction.processed': transactionDetailSchema,
+  'transaction.updated': transactionDetailSchema,
+  'transaction.voided': transactionDetailSchema,
+  /** The document's status then, with the error. */
+  'transaction.failed': rawStatusSchema,
+  'transaction.dead': rawStatusSchema,
+  /** The upload as GET /api/v1/statements/{id} shows it, without its entries. */
+  'statement.processed': statementStatusSchema,
+  /** The endpoint as GET /api/v1/webhook-endpoints lists it, disabled. */
+  'webhook_endpoint.disabled': endpointSchema,
+} as const satisfies Record<(typeof EVENT_TYPES)[number], z.ZodType>;
+
 export const eventSchema = z.object({
   id: z.string(),
   type: z.enum(EVENT_TYPES),
   created: z.string(),
-  /** The raw document (POST's `id`) whose processing recorded it: a revision's, a removal's, or the row's own. */
-  documentId: z.string(),
   /**
-   * transaction.processed, .updated, .voided: the transaction as GET /api/v1/transactions/{id} shows it (its
-   * `transaction`) when recorded; transaction.failed, .dead: the document's status then, with the error;
-   * statement.processed: the upload as GET /api/v1/statements/{id} shows it, without its entries.
+   * What the event is about: the raw document (POST's `id`) whose processing recorded it (a revision's, a
+   * removal's, or the row's own), the statement upload, or the webhook endpoint.
    */
-  data: z.union([transactionDetailSchema, rawStatusSchema, statementStatusSchema]),
+  documentId: z.string(),
+  data: z.union([transactionDetailSchema, rawStatusSchema, statementStatusSchema, endpointSchema]),
 });
 
 type Query = z.infer<typeof eventsQuery>;

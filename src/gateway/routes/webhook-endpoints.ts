@@ -64,6 +64,8 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
   listRoute(app, helpers);
   updateRoute(app, helpers);
   deleteRoute(app, helpers);
+  deliveriesRoute(app, helpers);
+  resendRoute(app, helpers);
 };
 
 /** POST: a new endpoint, its secret in the answer only. */
@@ -175,6 +177,117 @@ function deleteRoute(app: App, { db, find }: Helpers): void {
         db.none('DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2', [request.tenantId, request.params.id]),
       );
       return reply.code(204).send(null);
+    },
+  );
+}
+
+const deliverySchema = z.object({
+  id: z.string(),
+  eventId: z.string(),
+  /** Null once the event is past EVENTS_RETENTION_DAYS. */
+  eventType: z.enum(EVENT_TYPES).nullable(),
+  /** The event's attempt number at this endpoint (1 for a resend). */
+  attempt: z.number().int(),
+  /** The receiver's HTTP status; null when there was no answer (refused, timed out: see error). */
+  status: z.number().int().nullable(),
+  error: z.string().nullable(),
+  durationMs: z.number().int(),
+  /** From the event's recording to this 2xx; null for a failed attempt. */
+  delayMs: z.number().int().nullable(),
+  /** Asked for by an admin (POST …/resends). */
+  resend: z.boolean(),
+  at: z.string(),
+});
+
+interface DeliveryRow {
+  id: string;
+  event_id: string;
+  event_type: (typeof EVENT_TYPES)[number] | null;
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  delay_ms: number | null;
+  resend: boolean;
+  at: Date;
+}
+
+/** GET …/deliveries: the endpoint's attempts, newest first, kept EVENTS_RETENTION_DAYS. */
+function deliveriesRoute(app: App, { db, find }: Helpers): void {
+  app.get(
+    '/api/v1/webhook-endpoints/:id/deliveries',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        summary: "An endpoint's delivery attempts, newest first (page with starting_after: the last id read)",
+        params: z.object({ id: endpointIdSchema }),
+        querystring: z.strictObject({
+          limit: z.coerce.number().int().min(1).max(100).default(25),
+          starting_after: z
+            .string()
+            .regex(/^[1-9][0-9]{0,17}$/, 'must be a delivery id')
+            .optional(),
+        }),
+        response: { 200: z.object({ data: z.array(deliverySchema), hasMore: z.boolean() }) },
+      },
+    },
+    async (request) => {
+      await find(request.tenantId, request.params.id);
+      const { limit, starting_after: after } = request.query;
+      const rows = await readClassified(() =>
+        db.any<DeliveryRow>(
+          `SELECT d.id::text, d.event_id, e.type AS event_type, d.attempt, d.status, d.error, d.duration_ms, d.delay_ms, d.resend, d.at
+             FROM webhook_deliveries d LEFT JOIN events e ON e.id = d.event_id
+            WHERE d.endpoint_id = $1 AND ($2::bigint IS NULL OR d.id < $2::bigint) ORDER BY d.id DESC LIMIT $3`,
+          [request.params.id, after ?? null, limit + 1],
+        ),
+      );
+      const data = rows.slice(0, limit).map((row) => ({
+        id: row.id,
+        eventId: row.event_id,
+        eventType: row.event_type,
+        attempt: row.attempt,
+        status: row.status,
+        error: row.error,
+        durationMs: row.duration_ms,
+        delayMs: row.delay_ms,
+        resend: row.resend,
+        at: row.at.toISOString(),
+      }));
+      return { data, hasMore: rows.length > limit };
+    },
+  );
+}
+
+/** POST …/resends: one event sent again at the endpoint's next turn, whatever its cursor. */
+function resendRoute(app: App, { db, find }: Helpers): void {
+  app.post(
+    '/api/v1/webhook-endpoints/:id/resends',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        summary: 'Sends one event to the endpoint again (once, at its next turn; the attempt appears in its deliveries)',
+        params: z.object({ id: endpointIdSchema }),
+        body: z.strictObject({ eventId: z.string().regex(/^evt_[0-9a-f]{24}$/, 'must be an event id (evt_ and 24 hex digits)') }),
+        response: { 202: z.object({ id: z.string(), endpointId: z.string(), eventId: z.string(), requestedAt: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const endpoint = await find(request.tenantId, request.params.id);
+      const { eventId } = request.body;
+      const resend = await readClassified(async () => {
+        const event = await db.oneOrNone('SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2', [request.tenantId, eventId]);
+        if (!event) return null;
+        return db.one<{ id: string; requested_at: Date }>(
+          'INSERT INTO webhook_resends (endpoint_id, event_id) VALUES ($1, $2) RETURNING id::text, requested_at',
+          [endpoint.id, eventId],
+        );
+      });
+      if (!resend)
+        throw new HttpProblem(404, 'not-found', `No event ${eventId}.`, {
+          errors: [{ path: 'body.eventId', message: 'no such event of this tenant (or older than the events kept)' }],
+        });
+      return reply.code(202).send({ id: resend.id, endpointId: endpoint.id, eventId, requestedAt: resend.requested_at.toISOString() });
     },
   );
 }

@@ -144,6 +144,7 @@
     try {
       showOverview(await api(overviewPath()));
       await loadReconciliation();
+      await loadWebhooks();
     } catch (error) {
       if (error.status === 401 || error.status === 403) return signedOut(explain(error));
       $('updated').textContent = explain(error);
@@ -361,6 +362,75 @@
     await refresh();
   }
 
+  // ---- webhooks ----
+  let deliveriesOf = null;
+
+  function endpointState(e) {
+    if (!e.enabled) return e.disabledReason ? `disabled: ${e.disabledReason}` : 'disabled';
+    return e.failingSince ? `failing since ${when(e.failingSince)}` : 'healthy';
+  }
+
+  async function loadWebhooks() {
+    const { data } = await api('/api/v1/webhook-endpoints');
+    $('webhooks-message').textContent = data.length === 0 ? 'No endpoint: POST /api/v1/webhook-endpoints creates one.' : '';
+    $('webhook-endpoints').tBodies[0].replaceChildren(
+      ...data.map((e) => {
+        const tr = row([e.id, e.url, e.events.join(', '), endpointState(e), e.lastError ?? '']);
+        if (!e.enabled || e.failingSince) tr.className = 'warn-row';
+        const show = el('button', 'Deliveries');
+        show.type = 'button';
+        show.addEventListener('click', () => loadDeliveries(e.id));
+        const cell = el('td');
+        cell.append(show);
+        tr.append(cell);
+        return tr;
+      }),
+    );
+    if (deliveriesOf) await loadDeliveries(deliveriesOf);
+  }
+
+  async function loadDeliveries(endpointId) {
+    deliveriesOf = endpointId;
+    const { data } = await api(`/api/v1/webhook-endpoints/${encodeURIComponent(endpointId)}/deliveries?limit=50`);
+    $('deliveries-box').hidden = false;
+    $('deliveries-endpoint').textContent = endpointId;
+    $('deliveries').tBodies[0].replaceChildren(
+      ...data.map((d) => {
+        const answer = d.status !== null ? `HTTP ${d.status}` : d.error;
+        const tr = row([when(d.at), d.eventId, d.eventType ?? '(no longer kept)', d.resend ? `${d.attempt} (resend)` : d.attempt, answer, `${d.durationMs} ms`, d.delayMs === null ? '—' : `${d.delayMs} ms`]);
+        if (d.status === null || d.status < 200 || d.status > 299) tr.className = 'warn-row';
+        const resend = el('button', 'Resend');
+        resend.type = 'button';
+        resend.addEventListener('click', () => resendEvent(endpointId, d.eventId));
+        const cell = el('td');
+        cell.append(resend);
+        tr.append(cell);
+        return tr;
+      }),
+    );
+    return data;
+  }
+
+  /** Asks for the resend, then follows the deliveries until its attempt shows (up to half a minute). */
+  async function resendEvent(endpointId, eventId) {
+    try {
+      const asked = await api(`/api/v1/webhook-endpoints/${encodeURIComponent(endpointId)}/resends`, { method: 'POST', body: JSON.stringify({ eventId }) });
+      $('deliveries-message').textContent = `Resend of ${eventId} asked for: it is sent at the endpoint's next turn.`;
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && deliveriesOf === endpointId) {
+        const data = await loadDeliveries(endpointId);
+        const done = data.find((d) => d.resend && d.eventId === eventId && d.at >= asked.requestedAt);
+        if (done) {
+          $('deliveries-message').textContent = done.status !== null && done.status < 300 ? `Resent ${eventId}: HTTP ${done.status}.` : `Resending ${eventId} failed: ${done.status !== null ? `HTTP ${done.status}` : done.error}.`;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    } catch (error) {
+      $('deliveries-message').textContent = explain(error);
+    }
+  }
+
   // ---- wiring ----
   $('key-form').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -382,6 +452,9 @@
     await loadDocuments(false);
     await loadReconciliation().catch((error) => {
       $('reconciliation-message').textContent = explain(error);
+    });
+    await loadWebhooks().catch((error) => {
+      $('webhooks-message').textContent = explain(error);
     });
     clearInterval(timer);
     timer = setInterval(refresh, REFRESH_MS);

@@ -1,0 +1,84 @@
+// A webhook receiver on 127.0.0.1 for the suites and the benchmark: records what it receives, verifies
+// signatures with node:crypto alone (as docs/api.md shows a receiver doing), and can fail, stall, stop and
+// come back on the same port.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What a receiver does with Prismo-Signature, with node:crypto alone (docs/api.md shows the same). */
+export function verifySignature(header: string, body: string, secret: string, toleranceSeconds = 300): boolean {
+  const parts = header.split(',').map((part) => part.split('=') as [string, string]);
+  const t = Number(parts.find(([k]) => k === 't')?.[1]);
+  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSeconds) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
+  return parts.some(([k, v]) => k === 'v1' && v.length === 64 && timingSafeEqual(Buffer.from(v, 'hex'), expected));
+}
+
+export interface Received {
+  body: string;
+  signature: string;
+  event: { id: string; type: string; created: string; documentId: string; data: unknown };
+  /** performance.timeOrigin + now() when the body had arrived, in ms since the epoch. */
+  at: number;
+}
+
+export interface Receiver {
+  url: string;
+  received: Received[];
+  /** The distinct event ids received. */
+  ids(): Set<string>;
+  /** Answers this status to what comes next (200 by default), or waits `ms` before answering. */
+  answer(status: number, ms?: number): void;
+  /** Stops listening (connections refused), keeping the port to come back on. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const received: Received[] = [];
+  let status = 200;
+  let delayMs = 0;
+  const open = new Set<ServerResponse>();
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      const reply = () => {
+        open.delete(response);
+        if (status >= 200 && status < 300)
+          received.push({ body, signature: String(request.headers['prismo-signature']), event: JSON.parse(body), at: Date.now() });
+        response.writeHead(status).end();
+      };
+      open.add(response);
+      if (delayMs > 0) setTimeout(reply, delayMs);
+      else reply();
+    });
+  };
+  let server: Server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    ids: () => new Set(received.map((r) => r.event.id)),
+    answer(next, ms = 0) {
+      status = next;
+      delayMs = ms;
+    },
+    down: stop,
+    async up() {
+      server = createServer(handle);
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
+    close: stop,
+  };
+}
