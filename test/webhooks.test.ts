@@ -2,13 +2,18 @@
 // signed (checked with node:crypto alone) and as the OpenAPI `webhooks` describe them, retried, resent,
 // disabled after failing, shown on the board; and the address guard, tested as a check: no connection is
 // ever opened to an address outside 127.0.0.0/8.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { chromium } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
+import type { RawTransaction } from '../src/raw-store/collections.js';
+import { newRawTransaction } from '../src/raw-store/insert.js';
 import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhooks/address-guard.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
@@ -316,4 +321,106 @@ describe.skipIf(!mongoUri)('webhooks', () => {
       await browser.close();
     }
   }, 240_000);
+});
+
+describe.skipIf(!mongoUri)('deliverers as processes', () => {
+  const sys = useSystem({ POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' });
+  const CLI = fileURLToPath(new URL('../bin/prismo.js', import.meta.url));
+  const children = new Set<ChildProcess>();
+  afterEach(() => {
+    for (const child of children) child.kill('SIGKILL');
+    children.clear();
+  });
+
+  /** `prismo serve --role deliverer` with PostgreSQL alone; resolves once it says it runs. */
+  async function spawnDeliverer(worker: string) {
+    const child = spawn(process.execPath, [CLI, 'serve', '--role', 'deliverer'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: sys.pg.url,
+        WORKER_ID: worker,
+        LOG_LEVEL: 'info',
+        OPS_PORT: '0',
+        // A killed deliverer's endpoints are taken over once its lease lapses.
+        LEASE_MS: '2000',
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.add(child);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => line.includes('"prismo is running"') && resolve());
+      void exited.then(() => reject(new Error(`deliverer ${worker} exited before it ran`)));
+    });
+    return { child, exited };
+  }
+
+  it('kill -9 of a deliverer mid-delivery: every event delivered to every endpoint at least once, duplicates only by event id', async () => {
+    const hooks = [await startReceiver(), await startReceiver(), await startReceiver()];
+    for (const hook of hooks) {
+      sys.defer(() => hook.close());
+      hook.answer(200, 5); // each answer takes 5 ms, so that a kill finds deliveries in flight
+    }
+    const system = await sys.start(['gateway', 'ingest', 'processor']);
+    const accept = acceptCollections(sys.mongo.db);
+    await ensureAcceptIndexes(accept);
+    const admin = (await createApiKey(accept, 'acme', ['admin'])).key;
+    const endpoints: string[] = [];
+    for (const hook of hooks) {
+      const created = await fetch(`${system.gatewayUrl}/api/v1/webhook-endpoints`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ url: hook.url, events: ['transaction.processed'] }),
+      });
+      endpoints.push(((await created.json()) as { id: string }).id);
+    }
+    const total = 600;
+    await sys.mongo.raw.insertMany(
+      Array.from(
+        { length: total },
+        (_, i) =>
+          newRawTransaction('acme', {
+            source: 'generic',
+            payload: { account: 'acc-1', amountMinor: i + 1, currency: 'EUR', occurredAt: '2026-11-24T00:00:00Z' },
+          }) as RawTransaction,
+      ),
+    );
+    await waitFor('every event recorded', async () =>
+      sys.pg.db.one('SELECT count(*)::int AS n FROM events', [], (r: { n: number }) => r.n === total),
+    );
+    const expected = new Set(await sys.pg.db.map('SELECT id FROM events', [], (r: { id: string }) => r.id));
+
+    // Two deliverers share the three endpoints; the first is killed while one of its endpoints has a
+    // request in flight, a third starts, and the lapsed leases pass to the survivors.
+    const first = await spawnDeliverer('deliverer-a');
+    await spawnDeliverer('deliverer-b');
+    const victim = await waitFor('an endpoint of deliverer-a mid-delivery', async () => {
+      const held = await sys.pg.db.any<{ id: string }>("SELECT id FROM webhook_endpoints WHERE lease_owner = 'deliverer-a'");
+      const hook = held.map((e) => hooks[endpoints.indexOf(e.id)]!).find((h) => h.received.length >= 50 && h.inFlight() > 0);
+      return hook ?? null;
+    });
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    const atKill = victim.received.length;
+    await spawnDeliverer('deliverer-c');
+    for (const [i, hook] of hooks.entries())
+      await waitFor(`endpoint ${i} has every event`, async () => hook.ids().size === total, { timeoutMs: 60_000, intervalMs: 100 });
+
+    const duplicates = hooks.map((hook) => hook.received.length - total);
+    for (const hook of hooks) {
+      expect(hook.ids()).toEqual(expected);
+      // A duplicate is the same event again: same id, same body.
+      const bodies = new Map<string, string>();
+      for (const r of hook.received) {
+        expect(bodies.get(r.event.id) ?? r.body).toBe(r.body);
+        bodies.set(r.event.id, r.body);
+      }
+    }
+    console.info(
+      `kill -9 of a deliverer at ${atKill}/${total} events of one endpoint: every endpoint got all ${total}; duplicates per endpoint ${duplicates.join(', ')}`,
+    );
+  }, 120_000);
 });

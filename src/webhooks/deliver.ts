@@ -38,6 +38,8 @@ export interface Endpoint {
 
 /** Events read and posted per page; the cursor and the attempts are written once per page. */
 const PAGE = 100;
+/** A page is cut after this long, so that a deliverer killed mid-page has sent at most this much again. */
+const CHECKPOINT_MS = 250;
 
 /** Backoff before the n-th retry: 1 s doubling to an hour, with ±50 % jitter so endpoints do not retry in step. */
 export const backoffMs = (attempts: number) => Math.min(3_600_000, 1000 * 2 ** Math.min(attempts - 1, 12)) * (0.5 + Math.random());
@@ -53,7 +55,7 @@ const WAITING_SQL = `EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant
 /** Leases up to `limit` endpoints with an event waiting (and due after a failure), or with a resend asked for. */
 async function claimDue(options: DeliveryOptions, limit: number): Promise<Endpoint[]> {
   return options.db.any<Endpoint>(
-    `UPDATE webhook_endpoints SET lease_owner = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+    `UPDATE webhook_endpoints SET lease_owner = $1, lease_until = clock_timestamp() + ($2 + $4) * interval '1 millisecond'
       WHERE id IN (SELECT w.id FROM webhook_endpoints w
                     WHERE w.enabled AND (w.lease_until IS NULL OR w.lease_until < clock_timestamp())
                       AND (((w.next_attempt_at IS NULL OR w.next_attempt_at <= clock_timestamp()) AND ${WAITING_SQL})
@@ -61,7 +63,7 @@ async function claimDue(options: DeliveryOptions, limit: number): Promise<Endpoi
                     ORDER BY w.next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id, tenant_id, url, events, secret, previous_secret, previous_secret_until, cursor_txid::text, cursor_seq::text,
                 attempts, failing_since`,
-    [options.worker, options.leaseMs, limit],
+    [options.worker, options.leaseMs, limit, options.timeoutMs],
   );
 }
 
@@ -157,10 +159,28 @@ async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
   await options.db.none('UPDATE webhook_resends SET done_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [waiting.map((w) => w.id)]);
 }
 
+/** Posts a page's events in order until one fails or `enough()` (then `cut`); the cursor follows in memory. */
+async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: FeedEvent[], enough: () => boolean) {
+  const attempts: Attempt[] = [];
+  let last: FeedCursor | null = null;
+  let delivered = 0;
+  for (const { cursor, ...event } of events) {
+    if (enough()) return { attempts, last, delivered, failed: false, cut: true };
+    const { ok, row } = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
+    attempts.push(row);
+    if (!ok) return { attempts, last, delivered, failed: true, cut: false };
+    last = cursor;
+    delivered++;
+    [endpoint.cursor_txid, endpoint.cursor_seq, endpoint.attempts, endpoint.failing_since] = [cursor.txid, cursor.seq, 0, null];
+  }
+  return { attempts, last, delivered, failed: false, cut: false };
+}
+
 /**
  * One turn on a leased endpoint: its resends, then its events page by page until it is caught up, an attempt
- * fails, or half the lease has gone (then the lease is given back and the endpoint claimed again). Returns
- * how many events it delivered.
+ * fails, or half the lease has gone (then the lease is given back and the endpoint claimed again). The lease
+ * (LEASE_MS + WEBHOOK_TIMEOUT_MS) outlasts a turn and its last post, so no other deliverer takes it meanwhile.
+ * Returns how many events it delivered.
  */
 async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, stopping: () => boolean): Promise<number> {
   const { db } = options;
@@ -173,25 +193,16 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
       const limit = endpoint.attempts > 0 ? 1 : PAGE;
       const after = { txid: endpoint.cursor_txid, seq: endpoint.cursor_seq };
       const events = await readEvents(db, { tenantId: endpoint.tenant_id, types: endpoint.events, after, limit });
-      const attempts: Attempt[] = [];
-      let last: FeedCursor | null = null;
-      let failed = false;
-      for (const { cursor, ...event } of events) {
-        if (stopping()) break;
-        const { ok, row } = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
-        attempts.push(row);
-        if (!ok) {
-          failed = true;
-          break;
-        }
-        last = cursor;
-        delivered++;
-        [endpoint.cursor_txid, endpoint.cursor_seq, endpoint.attempts, endpoint.failing_since] = [cursor.txid, cursor.seq, 0, null];
+      const pageEnds = Math.min(turnEnds, Date.now() + CHECKPOINT_MS);
+      const page = await postPage(options, endpoint, events, () => stopping() || Date.now() > pageEnds);
+      delivered += page.delivered;
+      await checkpoint(options, endpoint, page.attempts, page.last);
+      if (page.failed) {
+        await recordFailure(options, endpoint, page.attempts.at(-1)!);
+        break;
       }
-      await checkpoint(options, endpoint, attempts, last);
-      if (failed) await recordFailure(options, endpoint, attempts.at(-1)!);
-      if (failed || stopping() || Date.now() > turnEnds) break;
-      if (events.length < limit) {
+      if (stopping() || Date.now() > turnEnds) break;
+      if (!page.cut && events.length < limit) {
         await skipAhead(db, endpoint);
         break;
       }

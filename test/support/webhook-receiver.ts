@@ -27,6 +27,8 @@ export interface Receiver {
   received: Received[];
   /** The distinct event ids received. */
   ids(): Set<string>;
+  /** Requests being held (answered after the delay). */
+  inFlight(): number;
   /** Answers this status to what comes next (200 by default), or waits `ms` before answering. */
   answer(status: number, ms?: number): void;
   /** Stops listening (connections refused), keeping the port to come back on. */
@@ -70,6 +72,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/hook`,
     received,
     ids: () => new Set(received.map((r) => r.event.id)),
+    inFlight: () => open.size,
     answer(next, ms = 0) {
       status = next;
       delayMs = ms;
