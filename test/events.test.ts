@@ -3,12 +3,15 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { eventIdOf } from '../src/db/events-outbox.js';
-import type { EventType } from '../src/domain/events.js';
+import { EVENT_TYPES, type EventType } from '../src/domain/events.js';
+import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
+import { createApiKey } from '../src/gateway/api-key-store.js';
 import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'json' };
 import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import { mongoUri, waitFor } from './support/databases.js';
-import { useSystem } from './support/system.js';
+import { type SystemHarness, useSystem } from './support/system.js';
 import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
+import { type Receiver, startReceiver, verifySignature } from './support/webhook-receiver.js';
 
 const KEYS = { acme: 'events-acme-0123456789', globex: 'events-globex-0123456789' };
 
@@ -18,6 +21,31 @@ interface Event {
   created: string;
   documentId: string;
   data: { id: string; status: string; amount: { minor: string; currency: string }; revisions: unknown[] };
+}
+
+/** An endpoint of acme's taking every type, made with an admin key of acme; returns its secret. */
+async function subscribe(sys: SystemHarness, gateway: string, url: string): Promise<string> {
+  const accept = acceptCollections(sys.mongo.db);
+  await ensureAcceptIndexes(accept);
+  const admin = (await createApiKey(accept, 'acme', ['admin'])).key;
+  const created = await fetch(`${gateway}/api/v1/webhook-endpoints`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+    body: JSON.stringify({ url, events: EVENT_TYPES }),
+  });
+  expect(created.status).toBe(201);
+  return ((await created.json()) as { secret: string }).secret;
+}
+
+/** The receiver gets exactly the feed's events (duplicates only by id), each signed, each body the feed's entry. */
+async function expectDelivered(hook: Receiver, events: Array<{ id: string }>, secret: string) {
+  await waitFor('every event delivered', async () => hook.ids().size >= events.length);
+  expect(hook.ids()).toEqual(new Set(events.map((e) => e.id)));
+  const byId = new Map(events.map((e) => [e.id, e]));
+  for (const r of hook.received) {
+    expect(verifySignature(r.signature, r.body, secret)).toBe(true);
+    expect(r.event).toEqual(byId.get(r.event.id));
+  }
 }
 
 describe.skipIf(!mongoUri)('events', () => {
@@ -48,9 +76,12 @@ describe.skipIf(!mongoUri)('events', () => {
   }
   const settled = () => waitFor('every document processed', async () => (await sys.mongo.raw.countDocuments({ processed: false })) === 0);
 
-  it('a mixed run records each change once, in the feed by cursor and type, to its tenant only', async () => {
-    const system = await sys.start(['gateway', 'ingest', 'processor']);
+  it('a mixed run records each change once, in the feed by cursor and type, to its tenant only, and delivers it', async () => {
+    const hook = await startReceiver();
+    sys.defer(() => hook.close());
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
     const gateway = system.gatewayUrl!;
+    const secret = await subscribe(sys, gateway, hook.url);
     const plain = await post(gateway, {
       source: 'generic',
       externalId: 'ev-1',
@@ -130,6 +161,8 @@ describe.skipIf(!mongoUri)('events', () => {
     expect((await everything(gateway, KEYS.globex)).map((e) => e.type)).toEqual(['transaction.processed']);
     expect((await feed(gateway, `?starting_after=${events[0]!.id}`, KEYS.globex)).status).toBe(404);
     expect((await feed(gateway, '?type=transaction.bogus')).status).toBe(400);
+    // Delivered: exactly the feed's events (at least once each, by id), signed, each body the feed's entry.
+    await expectDelivered(hook, events, secret);
 
     // Written again (a batch replayed after a crash: its rows, revisions and events already there): nothing new.
     await system.stop();
@@ -156,8 +189,12 @@ describe.skipIf(!mongoUri)('failure events', () => {
     const target = new URL(sys.pg.url.replace(/^postgres(ql)?:/, 'http:'));
     const proxy = await startTcpProxy(target.hostname, Number(target.port));
     sys.defer(() => proxy.close());
-    const system = await sys.start(['gateway', 'ingest', 'processor'], {}, { databaseUrl: throughProxy(sys.pg.url, proxy) });
+    const hook = await startReceiver();
+    sys.defer(() => hook.close());
+    // The deliverer, too, reaches PostgreSQL through the proxy.
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer'], {}, { databaseUrl: throughProxy(sys.pg.url, proxy) });
     const gateway = system.gatewayUrl!;
+    const secret = await subscribe(sys, gateway, hook.url);
     const send = async (payload: Record<string, unknown>) => {
       const response = await fetch(`${gateway}/api/v1/transactions`, {
         method: 'POST',
@@ -194,6 +231,7 @@ describe.skipIf(!mongoUri)('failure events', () => {
         (await sys.mongo.raw.countDocuments({ _id: { $in: during.map((id) => new ObjectId(id)) }, leaseOwner: { $ne: null } })) > 0,
     );
     expect(await sys.pg.db.one('SELECT count(*)::int AS n FROM events WHERE raw_id = ANY($1)', [during], (r) => r.n)).toBe(0);
+    const deliveredBefore = hook.received.length;
     proxy.restore();
     await waitFor(
       'everything processed or dead, every event recorded',
@@ -205,7 +243,7 @@ describe.skipIf(!mongoUri)('failure events', () => {
     const response = await fetch(`${gateway}/api/v1/events?limit=100`, { headers: { authorization: `Bearer ${KEYS.acme}` } });
     const events = (
       (await response.json()) as {
-        data: Array<{ type: string; documentId: string; created: string; data: { status: string; lastError: string | null } }>;
+        data: Array<{ id: string; type: string; documentId: string; created: string; data: { status: string; lastError: string | null } }>;
       }
     ).data;
     const typesOf = (id: string) => events.filter((e) => e.documentId === id).map((e) => e.type);
@@ -221,6 +259,9 @@ describe.skipIf(!mongoUri)('failure events', () => {
     expect(typesOf(poison)).toEqual(['transaction.dead']);
     expect(events.find((e) => e.documentId === poison)!.data.lastError).toMatch(/occurredAt/);
     for (const id of during) expect(typesOf(id)).toEqual(['transaction.processed']);
+    // Delivered too, the events of the outage included, once PostgreSQL was back.
+    await expectDelivered(hook, events, secret);
+    expect(hook.received.slice(deliveredBefore).map((r) => r.event.documentId)).toEqual(expect.arrayContaining(during));
   });
 });
 
