@@ -84,6 +84,11 @@ describe('docker-compose.yml', () => {
     const config = parse(readFileSync(fileURLToPath(new URL('../ops/prometheus.yml', import.meta.url)), 'utf8')) as {
       scrape_configs: Array<{ job_name: string }>;
     };
-    expect(config.scrape_configs.map((c) => c.job_name).sort()).toEqual(['prismo-gateway', 'prismo-ingest', 'prismo-processor']);
+    expect(config.scrape_configs.map((c) => c.job_name).sort()).toEqual([
+      'prismo-deliverer',
+      'prismo-gateway',
+      'prismo-ingest',
+      'prismo-processor',
+    ]);
   });
 });

@@ -170,13 +170,13 @@ function createWebhookGauges(registers: Registry[]) {
   return {
     webhookPending: new Gauge({
       name: 'prismo_webhook_pending_events',
-      help: 'Events waiting for an enabled endpoint (counted up to 10,000), the 20 endpoints with most, the rest as "other"',
+      help: 'Events waiting for a healthy endpoint (enabled, not failing; counted up to 10,000 each), the 20 with most, the rest as "other"',
       labelNames: ['endpoint'],
       registers,
     }),
     webhookOldestPending: new Gauge({
       name: 'prismo_webhook_oldest_pending_age_seconds',
-      help: "Age of an enabled endpoint's next event to deliver (0 when none); same endpoints as the pending gauge",
+      help: "Age of a healthy endpoint's oldest event waiting (0 when none); same endpoints as the pending gauge",
       labelNames: ['endpoint'],
       registers,
     }),

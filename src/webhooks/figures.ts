@@ -1,11 +1,14 @@
-// What /metrics says of webhook delivery, read from PostgreSQL at scrape time: each enabled endpoint's
+// What /metrics says of webhook delivery, read from PostgreSQL at scrape time: each healthy endpoint's
 // waiting events (counted up to a cap, so a scrape stays cheap) and the endpoints by state.
 import type { Database } from '../db/postgres.js';
 
 const COUNT_CAP = 10_000;
 
 export interface DeliveryFigures {
-  /** Enabled endpoints with events waiting, most waiting first. */
+  /**
+   * Healthy endpoints (enabled, not failing) with events waiting, most waiting first: what the deliverers
+   * have not got to. A failing endpoint waits on its receiver, and is counted under `states`.
+   */
   pending: Array<{ endpointId: string; events: number; oldestAgeSeconds: number }>;
   states: Record<'healthy' | 'failing' | 'disabled_by_failure' | 'disabled', number>;
 }
@@ -21,7 +24,7 @@ export async function deliveryFigures(db: Database): Promise<DeliveryFigures> {
               WHERE e.tenant_id = w.tenant_id AND e.type = ANY(w.events) AND (e.txid, e.seq) > (w.cursor_txid, w.cursor_seq)
                 AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
               ORDER BY e.txid, e.seq LIMIT ${COUNT_CAP}) x) p
-        WHERE w.enabled AND p.events > 0
+        WHERE w.enabled AND w.failing_since IS NULL AND p.events > 0
         ORDER BY p.events DESC, w.id`,
     ),
     db.one<DeliveryFigures['states']>(
