@@ -219,3 +219,60 @@ describe('POST /api/v1/transactions', () => {
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });
+
+describe('POST /api/v1/webhook-endpoints when the URL is looked up', () => {
+  let app: FastifyInstance;
+  let pg: TestPostgres;
+  let mongo: TestMongo;
+  const ADMIN = 'test-key-admin-0123456789';
+  /** What the lookup answers next: the test's resolver, so that no DNS query is ever made. */
+  let answer: () => Promise<Array<{ address: string; family: number }>> = async () => [];
+
+  beforeAll(async () => {
+    pg = await createTestPostgres();
+    mongo = await createTestMongo();
+    const accept = acceptCollections(mongo.db);
+    await ensureAcceptIndexes(accept);
+    app = await buildGateway({
+      ingest: recordingIngest().ingest,
+      db: pg.db,
+      idempotencyRecords: accept.idempotency,
+      admin: { mongo, retention: { processedSeconds: 60, logsSeconds: 60 } },
+      apiKeys: createStaticVerifier([{ tenantId: 'acme', key: ADMIN, scopes: ['admin'] }]),
+      logger: createLogger('silent'),
+      webhooks: { allowPrivateUrls: false, resolve: () => answer() },
+      ...(({ http, gateway }) => ({ http, gateway }))(loadSettings({})),
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await pg.drop();
+    await mongo.drop();
+  });
+  const create = () =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/webhook-endpoints',
+      headers: { 'content-type': 'application/json', 'x-api-key': ADMIN },
+      payload: { url: 'https://hooks.example.com/prismo', events: ['transaction.processed'] },
+    });
+  const failing = (code: string) => async () => {
+    throw Object.assign(new Error(`getaddrinfo ${code} hooks.example.com`), { code });
+  };
+
+  it('a name that does not exist is the client’s 422; a resolver that cannot answer now is a 503 with Retry-After', async () => {
+    answer = failing('ENOTFOUND');
+    const missing = await create();
+    expect(missing.statusCode).toBe(422);
+    expect(missing.json().detail).toBe('hooks.example.com does not resolve');
+    answer = failing('EAI_AGAIN');
+    const away = await create();
+    expect(away.statusCode).toBe(503);
+    expect(away.headers['retry-after']).toBe('5');
+    expect(away.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(away.json().detail).toBe('Cannot look up hooks.example.com now (EAI_AGAIN); retry.');
+    answer = async () => [{ address: '10.1.2.3', family: 4 }];
+    expect((await create()).statusCode).toBe(422);
+    expect(await pg.db.one('SELECT count(*)::int AS n FROM webhook_endpoints', [], (r) => r.n)).toBe(0);
+  });
+});

@@ -48,7 +48,14 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
         resolve: options.resolve,
       });
     } catch (error) {
-      const detail = error instanceof RefusedAddressError ? error.message : `${new URL(url).hostname} does not resolve`;
+      const host = new URL(url).hostname;
+      // A name that does not exist is the client's to fix; a resolver that cannot answer now is ours (503).
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!(error instanceof RefusedAddressError) && code !== 'ENOTFOUND' && code !== 'ENODATA')
+        throw new HttpProblem(503, 'unavailable', `Cannot look up ${host} now (${code ?? 'no answer'}); retry.`, {
+          headers: { 'Retry-After': '5' },
+        });
+      const detail = error instanceof RefusedAddressError ? error.message : `${host} does not resolve`;
       throw new HttpProblem(422, 'webhook-url-refused', detail, { errors: [{ path: 'body.url', message: detail }] });
     }
   };
