@@ -36,7 +36,9 @@ async function readProcesses(): Promise<Map<number, ProcessCpu>> {
 /** What a process is, for the report. */
 function roleOf(pid: number, { command }: ProcessCpu): string {
   if (pid === process.pid) return 'bench process (gateway + ingestion)';
+  if (command.includes('prismo.js') && command.includes('deliverer')) return 'deliverer';
   if (command.includes('prismo.js') && command.includes('process')) return 'processor';
+  if (command.includes('receiver')) return 'webhook receiver';
   if (command.includes('java')) return 'MongoDB (development stand-in)';
   if (command.includes('postgres')) return 'PostgreSQL';
   if (command.includes('loadgen')) return 'load generator';

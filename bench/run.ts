@@ -15,6 +15,7 @@ import { e2eLatencyScenario } from './scenarios/e2e-latency.js';
 import { fairnessScenario } from './scenarios/fairness.js';
 import { ingestScenario } from './scenarios/ingest.js';
 import { reconcileScenario } from './scenarios/reconcile.js';
+import { webhooksScenario } from './scenarios/webhooks.js';
 import { startBenchEnv } from './support.js';
 
 const { values } = parseArgs({
@@ -56,9 +57,12 @@ const settings = {
   payloadBytes: number(values['payload-kib'], 0) * 1024,
   /** The reconciliation scenario's documents (full runs), the last with an incremental run on top. */
   reconcileSizes: (values['reconcile-sizes'] ?? '200000,1000000').split(',').map(Number),
+  /** The webhooks scenario: its rates (beside the e2e figures of the same runs) and its backlog. */
+  webhookRates: (values.rates ?? (smoke ? '50' : '100,1000')).split(',').map(Number),
+  webhookBacklog: smoke ? 500 : 20_000,
 };
 // Not in the smoke run: fairness (a 200,000 backlog) and reconcile (it waits a minute before its incremental run).
-const scenarios = (values.only ?? (smoke ? 'drain,ingest,e2e' : 'drain,ingest,e2e,fairness,reconcile')).split(',');
+const scenarios = (values.only ?? (smoke ? 'drain,ingest,e2e,webhooks' : 'drain,ingest,e2e,webhooks,fairness,reconcile')).split(',');
 // The processor's knobs are the product's defaults unless the environment sets them (BATCH_MAX_SIZE=… npm run bench).
 const defaults = parseEnv();
 const knobs = {
@@ -102,7 +106,14 @@ try {
     else if (scenario === 'fairness')
       result = await fairnessScenario(env, { backlog: settings.fairnessBacklog, durationS: settings.fairnessDurationS, knobs });
     else if (scenario === 'reconcile') result = await reconcileScenario(env, { sizes: settings.reconcileSizes, knobs });
-    else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain, fairness, reconcile)`);
+    else if (scenario === 'webhooks')
+      result = await webhooksScenario(env, {
+        rates: settings.webhookRates,
+        durationS: settings.durationS,
+        backlog: settings.webhookBacklog,
+        knobs,
+      });
+    else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain, fairness, reconcile, webhooks)`);
     all.measurements.push(...result.measurements);
     all.ratios.push(...result.ratios);
     console.log(`[${scenario}] done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);

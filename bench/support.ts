@@ -195,3 +195,36 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
     },
   };
 }
+
+/**
+ * `prismo serve --role deliverer`, compiled, in its own process, on PostgreSQL alone; receivers on this
+ * machine allowed (the benchmark's receiver listens on 127.0.0.1). Resolves once it says it runs.
+ */
+export async function spawnDeliverer(dbs: Databases, worker: string) {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/prismo.js'), 'serve', '--role', 'deliverer'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: dbs.pgUrl,
+      WORKER_ID: worker,
+      LOG_LEVEL: 'info',
+      OPS_PORT: '0',
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => line.includes('"prismo is running"') && resolve());
+    exited.then((code) => reject(new Error(`prismo serve --role deliverer exited with ${code} before it ran`)));
+  });
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) throw new Error(`the deliverer exited with ${code} on SIGTERM`);
+    },
+  };
+}

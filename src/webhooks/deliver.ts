@@ -229,10 +229,17 @@ async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, faile
   if (Date.now() - failingSince.getTime() >= options.disableAfterMs) await disableEndpoint(options, endpoint, error);
 }
 
+/** How often a deliverer looks for work: every POLL_MS for HOT_MS after a wake, every IDLE_MS otherwise. */
+const POLL_MS = 25;
+const HOT_MS = 1000;
+const IDLE_MS = 1000;
+
 /**
  * Every second, and at once when events are recorded (wake()), leases the endpoints with work (up to
  * MAX_IN_FLIGHT in delivery) and delivers each on its own, so that an endpoint that answers slowly or never
- * (WEBHOOK_TIMEOUT_MS) holds back no other.
+ * (WEBHOOK_TIMEOUT_MS) holds back no other. An event shows in the feed only once every older transaction
+ * has ended, and one of those may record no event (so send no wake): for a second after a wake it looks
+ * every 25 ms.
  */
 export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void>; wake(): void } {
   const inFlight = new Set<Promise<unknown>>();
@@ -270,10 +277,19 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
       if (again) setImmediate(() => void tick());
     }
   };
-  const timer = setInterval(() => void tick(), 1000);
+  let hotUntil = 0;
+  let lastLook = 0;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (now < hotUntil || now - lastLook >= IDLE_MS) {
+      lastLook = now;
+      void tick();
+    }
+  }, POLL_MS);
   return {
     wake() {
       wakes++;
+      hotUntil = Date.now() + HOT_MS;
       void tick();
     },
     async stop() {
