@@ -3,6 +3,7 @@
 import { ObjectId } from 'mongodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Role, System } from '../src/cli/system.js';
+import { EVENT_TYPES } from '../src/domain/events.js';
 import type { Transaction } from '../src/domain/transaction.js';
 import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
@@ -434,7 +435,11 @@ describe.skipIf(!mongoUri)('public API', () => {
       '/api/v1/transactions/{id}',
       '/api/v1/webhook-endpoints',
       '/api/v1/webhook-endpoints/{id}',
+      '/api/v1/webhook-endpoints/{id}/deliveries',
+      '/api/v1/webhook-endpoints/{id}/resends',
     ]);
+    // What Prismo sends: one OpenAPI 3.1 webhook per event type.
+    expect(Object.keys(doc.json.webhooks as object).sort()).toEqual([...EVENT_TYPES].sort());
     expect(Object.keys(paths['/api/v1/transactions']!).sort()).toEqual(['get', 'post']);
     expect(JSON.stringify(paths['/api/v1/transactions']!.post)).toContain('externalId');
     expect(Object.keys((paths['/api/v1/statements']!.post as { requestBody: { content: object } }).requestBody.content)).toEqual([

@@ -27,7 +27,7 @@ describe.skipIf(!mongoUri)('bench --smoke', () => {
         measurements: Array<{ scenario: string; throughput: number }>;
         ratios: Array<{ value: number }>;
       };
-      expect(new Set(report.measurements.map((m) => m.scenario))).toEqual(new Set(['ingest', 'e2e latency', 'drain']));
+      expect(new Set(report.measurements.map((m) => m.scenario))).toEqual(new Set(['ingest', 'e2e latency', 'drain', 'webhooks']));
       expect(report.measurements.every((m) => Number.isFinite(m.throughput) && m.throughput > 0)).toBe(true);
       expect(report.ratios.length).toBeGreaterThanOrEqual(6);
       expect(report.ratios.every((r) => Number.isFinite(r.value))).toBe(true);

@@ -232,6 +232,7 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     );
     await waitFor('the watcher told', async () => watcher.received.length === 1);
     const told = watcher.received[0]!.event as {
+      id: string;
       type: string;
       documentId: string;
       data: { id: string; enabled: boolean; disabledReason: string };
@@ -242,6 +243,9 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     expect(told.data.disabledReason).toMatch(/^failing since .*: HTTP 503$/);
     const listed = (await (await call('GET', '/api/v1/webhook-endpoints')).json()) as { data: Array<{ id: string; enabled: boolean }> };
     expect(listed.data.find((e) => e.id === bad.id)!.enabled).toBe(false);
+    // A disabled endpoint refuses a resend until it is enabled again.
+    const resend = await call('POST', `/api/v1/webhook-endpoints/${bad.id}/resends`, { eventId: told.id });
+    expect(resend.status).toBe(409);
     const metrics = await (await fetch(`${system.gatewayUrl}/metrics`)).text();
     expect(metrics).toMatch(/^prismo_webhook_endpoints\{state="disabled_by_failure"\} 1$/m);
     // Disabled: no attempt more. A healthy endpoint created now receives the next event; by then the

@@ -216,7 +216,7 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
   return delivered;
 }
 
-/** The head event failed: try again after a backoff; an endpoint failing too long is disabled at its next turn. */
+/** The head event failed: try again after a backoff; an endpoint failing for WEBHOOK_DISABLE_AFTER_HOURS is disabled. */
 async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, failed: Attempt) {
   const failingSince = endpoint.failing_since ?? new Date();
   const error = failed.error ?? `HTTP ${failed.status}`;

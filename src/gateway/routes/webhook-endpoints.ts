@@ -281,6 +281,12 @@ function resendRoute(app: App, { db, find }: Helpers): void {
     },
     async (request, reply) => {
       const endpoint = await find(request.tenantId, request.params.id);
+      if (!endpoint.enabled)
+        throw new HttpProblem(
+          409,
+          'endpoint-disabled',
+          `Webhook endpoint ${endpoint.id} is disabled: enable it (PATCH enabled: true) first.`,
+        );
       const { eventId } = request.body;
       const resend = await readClassified(async () => {
         const event = await db.oneOrNone('SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2', [request.tenantId, eventId]);
