@@ -2,10 +2,8 @@
 // (revisions), a Plaid transaction added and removed (a void) and an externalId resent after retention (an
 // alias) reconciles to zero; then six tamperings are each reported exactly once, by id and kind.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ObjectId } from 'mongodb';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
@@ -16,6 +14,7 @@ import { newRawTransaction } from '../src/raw-store/insert.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
 import { takeReconcileLease } from '../src/reconcile/results.js';
 import { runReconciliation } from '../src/reconcile/run.js';
+import { hasChromium, launchChromium } from './support/browser.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
@@ -279,7 +278,6 @@ describe.skipIf(!mongoUri)('reconciliation runs', () => {
 
 describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
   const sys = useSystem({ POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' });
-  const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   const yesterday = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000 + 3_600_000);
 
   it('the admin API (tenant-scoped), /metrics and the board show the stored days and each mismatch, linked to its document', async () => {
@@ -356,11 +354,8 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
     expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="waiting-too-long"\} 0$/m);
     expect(metrics).toMatch(/^prismo_reconciliation_last_run_timestamp_seconds \d/m);
 
-    if (!existsSync(CHROMIUM)) return;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    if (!hasChromium()) return;
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${gateway}/board`);

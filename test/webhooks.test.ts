@@ -3,24 +3,24 @@
 // disabled after failing, shown on the board; and the address guard, tested as a check: no connection is
 // ever opened to an address outside 127.0.0.0/8.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
+import { deleteOldEvents } from '../src/processor/event-retention.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
 import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhooks/address-guard.js';
+import { deleteOldDeliveries } from '../src/webhooks/retention.js';
+import { hasChromium, launchChromium } from './support/browser.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 import { type Receiver, startReceiver, verifySignature as verify } from './support/webhook-receiver.js';
 
 const WRITER = 'webhooks-writer-0123456789';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the webhook address guard', () => {
   it('refuses loopback, private, link-local and metadata addresses, literal or resolved, before any connection', async () => {
@@ -261,6 +261,39 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     );
   });
 
+  it('attempts, done resends and events older than EVENTS_RETENTION_DAYS are deleted; newer ones stay', async () => {
+    const db = sys.pg.db;
+    await db.none(
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, events, secret, cursor_txid)
+       VALUES ('we_000000000000000000000001', 'acme', 'http://127.0.0.1:9/hook', '{transaction.processed}', 'whsec_x', '0')`,
+    );
+    for (const days of [31, 29]) {
+      await db.none(
+        `INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, status, duration_ms, at)
+         VALUES ('we_000000000000000000000001', $1, 1, 200, 1, now() - $2 * interval '1 day')`,
+        [`evt_${String(days).padStart(24, '0')}`, days],
+      );
+      await db.none(
+        `INSERT INTO webhook_resends (endpoint_id, event_id, done_at) VALUES ('we_000000000000000000000001', $1, now() - $2 * interval '1 day')`,
+        [`evt_${String(days).padStart(24, '0')}`, days],
+      );
+      await db.none(
+        `INSERT INTO events (id, tenant_id, type, raw_id, data, created) VALUES ($1, 'acme', 'transaction.dead', 'r', '{}', now() - $2 * interval '1 day')`,
+        [`evt_${String(days).padStart(24, '0')}`, days],
+      );
+    }
+    await db.none("INSERT INTO webhook_resends (endpoint_id, event_id) VALUES ('we_000000000000000000000001', 'evt_waiting')");
+    expect(await deleteOldDeliveries(db, 30)).toBe(1);
+    expect(await deleteOldEvents(db, 30)).toBe(1);
+    expect(await db.map('SELECT event_id FROM webhook_deliveries', [], (r: { event_id: string }) => r.event_id)).toEqual([
+      `evt_${'29'.padStart(24, '0')}`,
+    ]);
+    expect((await db.map('SELECT event_id FROM webhook_resends ORDER BY id', [], (r: { event_id: string }) => r.event_id)).sort()).toEqual(
+      [`evt_${'29'.padStart(24, '0')}`, 'evt_waiting'].sort(),
+    );
+    expect(await db.map('SELECT id FROM events', [], (r: { id: string }) => r.id)).toEqual([`evt_${'29'.padStart(24, '0')}`]);
+  });
+
   it('a receiver down for 60 s: attempts back off, then every event is delivered; the board shows them and resends one', async () => {
     const hook = await receiver();
     const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
@@ -296,11 +329,8 @@ describe.skipIf(!mongoUri)('webhooks', () => {
       `receiver down ${Math.round((upAt - downAt) / 1000)} s: ${failures.length} failed attempts, gaps ${gaps.map((g) => (g / 1000).toFixed(1)).join(', ')} s; the 20 events delivered ${((deliveredAt - upAt) / 1000).toFixed(1)} s after it came back`,
     );
 
-    if (!existsSync(CHROMIUM)) return;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    if (!hasChromium()) return;
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${gateway}/board`);

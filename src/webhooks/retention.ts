@@ -2,22 +2,18 @@
 // delete older ones every ten minutes, ten thousand at a time.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
+import { deleteInChunks } from '../processor/event-retention.js';
 import { runEvery } from '../processor/run-every.js';
 
 const EVERY_MS = 10 * 60_000;
-const CHUNK = 10_000;
 
 /** Deletes the attempts and done resends older than `days`; returns how many attempts. */
 export async function deleteOldDeliveries(db: Database, days: number): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const { rowCount } = await db.result(
-      `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE at < now() - $1 * interval '1 day' LIMIT ${CHUNK})`,
-      [days],
-    );
-    deleted += rowCount;
-    if (rowCount < CHUNK) break;
-  }
+  const deleted = await deleteInChunks(
+    db,
+    `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE at < now() - $1 * interval '1 day' LIMIT $2)`,
+    [days],
+  );
   await db.none(`DELETE FROM webhook_resends WHERE done_at < now() - $1 * interval '1 day'`, [days]);
   return deleted;
 }
