@@ -115,7 +115,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const readiness = createReadiness({
       mongo,
       db,
-      // A gateway and ingestion accept with MongoDB alone; only a processor cannot work without PostgreSQL.
+      // A gateway and ingestion accept with MongoDB alone; a processor or a deliverer cannot work without PostgreSQL.
       postgresRequired: roles.includes('processor') || roles.includes('deliverer'),
       processor: processing?.tracker,
       metrics,
@@ -250,6 +250,7 @@ async function startDelivery(owner: Owner, { settings, logger }: SystemOptions, 
         leaseMs: settings.processor.leaseMs,
         logger,
         onAttempt: (endpointId, ok, delayMs) => {
+          // Endpoint ids bounded as tenant ids are: the first 100 seen keep their own series.
           metrics.webhookAttempts.inc({ endpoint: boundedTenantLabel(labelled, endpointId), outcome: ok ? 'delivered' : 'failed' });
           if (delayMs !== null) metrics.webhookDelay.observe(delayMs / 1000);
         },

@@ -105,7 +105,7 @@ export function createMetrics(): Metrics {
     }),
     webhookAttempts: new Counter({
       name: 'prismo_webhook_attempts_total',
-      help: 'Webhook delivery attempts by endpoint (the first WEBHOOK_ENDPOINT_LABELS seen, then "other") and outcome: delivered, failed',
+      help: 'Webhook delivery attempts by endpoint (the first 100 a deliverer sees, then "other") and outcome: delivered, failed',
       labelNames: ['endpoint', 'outcome'],
       registers,
     }),
@@ -191,8 +191,6 @@ function createWebhookGauges(registers: Registry[]) {
 
 /** At most this many tenants get a label of their own on per-tenant metrics; later ones share "other". */
 export const QUOTA_TENANT_LABELS = 100;
-/** The same bound for webhook endpoints on the attempts counter. */
-export const WEBHOOK_ENDPOINT_LABELS = QUOTA_TENANT_LABELS;
 
 /**
  * The label for a tenant on a per-tenant series: the first QUOTA_TENANT_LABELS tenants seen keep their id for
