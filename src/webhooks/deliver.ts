@@ -239,7 +239,7 @@ const IDLE_MS = 1000;
  * MAX_IN_FLIGHT in delivery) and delivers each on its own, so that an endpoint that answers slowly or never
  * (WEBHOOK_TIMEOUT_MS) holds back no other. An event shows in the feed only once every older transaction
  * has ended, and one of those may record no event (so send no wake): for a second after a wake it looks
- * every 25 ms.
+ * every 25 ms whether the feed's horizon has moved, and claims when it has.
  */
 export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void>; wake(): void } {
   const inFlight = new Set<Promise<unknown>>();
@@ -279,11 +279,24 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
   };
   let hotUntil = 0;
   let lastLook = 0;
+  /** The feed's horizon at the last look: a quick look while it has not moved would find nothing new. */
+  let horizon = '';
+  const look = async (quick: boolean) => {
+    if (quick) {
+      const now = await options.db.one('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h', [], (r: { h: string }) => r.h);
+      if (now === horizon) return;
+      horizon = now;
+    }
+    await tick();
+  };
   const timer = setInterval(() => {
     const now = Date.now();
-    if (now < hotUntil || now - lastLook >= IDLE_MS) {
-      lastLook = now;
-      void tick();
+    const idle = now - lastLook >= IDLE_MS;
+    if (idle || now < hotUntil) {
+      if (idle) lastLook = now;
+      // The claim reads every enabled endpoint; the horizon is one call. Resends and retries due are found
+      // by the look each second.
+      look(!idle).catch(() => undefined);
     }
   }, POLL_MS);
   return {
