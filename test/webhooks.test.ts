@@ -214,6 +214,34 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     expect(((await (await call('GET', '/api/v1/webhook-endpoints')).json()) as { data: unknown[] }).data).toEqual([]);
   });
 
+  it('a resend to an endpoint backing off is sent at once; its failing head event still waits for its time', async () => {
+    const hook = await receiver();
+    hook.answer(500);
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
+    const { call, send, create } = await clients(system.gatewayUrl!);
+    const endpoint = await create(hook.url, ['transaction.processed']);
+    await send(valid(7));
+    await waitFor('a failed attempt', async () =>
+      sys.pg.db.one('SELECT attempts FROM webhook_endpoints WHERE id = $1', [endpoint.id], (r: { attempts: number }) => r.attempts > 0),
+    );
+    await sys.pg.db.none("UPDATE webhook_endpoints SET next_attempt_at = now() + interval '1 hour' WHERE id = $1", [endpoint.id]);
+    const headAttempts = () =>
+      sys.pg.db.one('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND NOT resend', [endpoint.id], (r) => r.n);
+    const before = await headAttempts();
+    const eventId = await sys.pg.db.one('SELECT id FROM events LIMIT 1', [], (r: { id: string }) => r.id);
+    expect((await call('POST', `/api/v1/webhook-endpoints/${endpoint.id}/resends`, { eventId })).status).toBe(202);
+    // The resend's attempt is written, and its turn over (the lease given back): nothing else was tried.
+    await waitFor('the resend attempted and the turn over', async () =>
+      sys.pg.db.one(
+        `SELECT (SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 AND resend) = 1 AND lease_owner IS NULL AS done
+           FROM webhook_endpoints WHERE id = $1`,
+        [endpoint.id],
+        (r: { done: boolean }) => r.done,
+      ),
+    );
+    expect(await headAttempts()).toBe(before);
+  });
+
   it('an endpoint failing past WEBHOOK_DISABLE_AFTER_HOURS is disabled, with an event to the others and a gauge for the alert', async () => {
     const [failing, watcher] = [await receiver(), await receiver()];
     failing.answer(503);

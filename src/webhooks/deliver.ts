@@ -34,6 +34,7 @@ export interface Endpoint {
   cursor_seq: string;
   attempts: number;
   failing_since: Date | null;
+  next_attempt_at: Date | null;
 }
 
 /** Events read and posted per page; the cursor and the attempts are written once per page. */
@@ -62,7 +63,7 @@ async function claimDue(options: DeliveryOptions, limit: number): Promise<Endpoi
                            OR EXISTS (SELECT 1 FROM webhook_resends r WHERE r.endpoint_id = w.id AND r.done_at IS NULL))
                     ORDER BY w.next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
       RETURNING id, tenant_id, url, events, secret, previous_secret, previous_secret_until, cursor_txid::text, cursor_seq::text,
-                attempts, failing_since`,
+                attempts, failing_since, next_attempt_at`,
     [options.worker, options.leaseMs, limit, options.timeoutMs],
   );
 }
@@ -188,7 +189,9 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
   let delivered = 0;
   try {
     await sendResends(options, endpoint);
-    for (;;) {
+    // Claimed for a resend while backing off: the head event waits for its time.
+    const backingOff = endpoint.next_attempt_at !== null && endpoint.next_attempt_at.getTime() > Date.now();
+    while (!backingOff) {
       // A failing endpoint retries its next event alone: the turn ends at the first failure anyway.
       const limit = endpoint.attempts > 0 ? 1 : PAGE;
       const after = { txid: endpoint.cursor_txid, seq: endpoint.cursor_seq };
