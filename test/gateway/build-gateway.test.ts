@@ -8,7 +8,7 @@ import type { Envelope } from '../../src/domain/envelope.js';
 import { TransientError } from '../../src/domain/errors.js';
 import { acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
 import { createStaticVerifier } from '../../src/gateway/api-keys.js';
-import { buildGateway } from '../../src/gateway/build-gateway.js';
+import { buildGateway, type GatewayOptions } from '../../src/gateway/build-gateway.js';
 import type { Ingest } from '../../src/gateway/ingest-port.js';
 import { createTestMongo, createTestPostgres, type TestMongo, type TestPostgres } from '../support/databases.js';
 
@@ -46,6 +46,28 @@ function recordingIngest() {
   return { ingest, accepted, failWith: (error: Error) => (failNext = error) };
 }
 
+/** The gateway on fresh test databases with the product's settings (`http` on top of them) and `options`. */
+async function testGateway(
+  options: Pick<GatewayOptions, 'ingest' | 'apiKeys'> & Partial<GatewayOptions>,
+  http: Partial<GatewayOptions['http']> = {},
+): Promise<{ app: FastifyInstance; pg: TestPostgres; mongo: TestMongo }> {
+  const pg = await createTestPostgres();
+  const mongo = await createTestMongo();
+  const accept = acceptCollections(mongo.db);
+  await ensureAcceptIndexes(accept);
+  const settings = loadSettings({});
+  const app = await buildGateway({
+    db: pg.db,
+    idempotencyRecords: accept.idempotency,
+    admin: { mongo, retention: { processedSeconds: 60, logsSeconds: 60 } },
+    logger: createLogger('silent'),
+    http: { ...settings.http, ...http },
+    gateway: settings.gateway,
+    ...options,
+  });
+  return { app, pg, mongo };
+}
+
 describe('POST /api/v1/transactions', () => {
   let app: FastifyInstance;
   let pg: TestPostgres;
@@ -60,20 +82,11 @@ describe('POST /api/v1/transactions', () => {
     });
 
   beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
-    const accept = acceptCollections(mongo.db);
-    await ensureAcceptIndexes(accept);
-    app = await buildGateway({
-      ingest: stub.ingest,
-      db: pg.db,
-      idempotencyRecords: accept.idempotency,
-      admin: { mongo, retention: { processedSeconds: 60, logsSeconds: 60 } },
-      apiKeys: createStaticVerifier([{ tenantId: 'acme', key: KEY }]),
-      logger: createLogger('silent'),
+    ({ app, pg, mongo } = await testGateway(
+      { ingest: stub.ingest, apiKeys: createStaticVerifier([{ tenantId: 'acme', key: KEY }]) },
       // The product's defaults, with a small body limit to reach.
-      ...(({ http, gateway }) => ({ http: { ...http, bodyLimitBytes: 4096 }, gateway }))(loadSettings({})),
-    });
+      { bodyLimitBytes: 4096 },
+    ));
   });
   afterAll(async () => {
     await app.close();
@@ -229,20 +242,11 @@ describe('POST /api/v1/webhook-endpoints when the URL is looked up', () => {
   let answer: () => Promise<Array<{ address: string; family: number }>> = async () => [];
 
   beforeAll(async () => {
-    pg = await createTestPostgres();
-    mongo = await createTestMongo();
-    const accept = acceptCollections(mongo.db);
-    await ensureAcceptIndexes(accept);
-    app = await buildGateway({
+    ({ app, pg, mongo } = await testGateway({
       ingest: recordingIngest().ingest,
-      db: pg.db,
-      idempotencyRecords: accept.idempotency,
-      admin: { mongo, retention: { processedSeconds: 60, logsSeconds: 60 } },
       apiKeys: createStaticVerifier([{ tenantId: 'acme', key: ADMIN, scopes: ['admin'] }]),
-      logger: createLogger('silent'),
       webhooks: { allowPrivateUrls: false, resolve: () => answer() },
-      ...(({ http, gateway }) => ({ http, gateway }))(loadSettings({})),
-    });
+    }));
   });
   afterAll(async () => {
     await app.close();
