@@ -2,7 +2,7 @@
 // events carry, and clear them once recorded.
 import type { Collection } from 'mongodb';
 import type { ProcessingLog, RawTransaction } from './collections.js';
-import type { RawStatusView } from './status-view.js';
+import { type RawStatusView, toRawStatus } from './status-view.js';
 
 export interface PendingFailureEvent {
   /** The log entry's id: one event per failed or dead outcome. */
@@ -36,16 +36,8 @@ export async function pendingFailureEvents(
       tenantId: entry.tenantId,
       outcome: entry.outcome,
       at: entry.at,
-      document: {
-        id: doc._id.toHexString(),
-        source: doc.source,
-        externalId: doc.externalId,
-        status: entry.outcome,
-        attempts: doc.attempts,
-        lastError: entry.error ?? null,
-        receivedAt: doc.receivedAt.toISOString(),
-        processedAt: null,
-      },
+      // As GET showed it at this outcome, not as the document stands now.
+      document: { ...toRawStatus(doc), status: entry.outcome, lastError: entry.error ?? null, processedAt: null },
     });
   }
   return { events, keys: entries.map((e) => e._id) };

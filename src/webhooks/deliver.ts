@@ -5,6 +5,7 @@ import { type FeedCursor, type FeedEvent, readEvents } from '../db/events-feed.j
 import type { Database } from '../db/postgres.js';
 import type { Resolve } from './address-guard.js';
 import { disableEndpoint } from './disable.js';
+import type { AttemptRow } from './endpoint-view.js';
 import { post } from './post.js';
 
 export interface DeliveryOptions {
@@ -68,15 +69,7 @@ async function claimDue(options: DeliveryOptions, limit: number): Promise<Endpoi
   );
 }
 
-interface Attempt {
-  event_id: string;
-  attempt: number;
-  status: number | null;
-  error: string | null;
-  duration_ms: number;
-  delay_ms: number | null;
-  resend: boolean;
-}
+type Attempt = AttemptRow;
 
 /** Posts one event and keeps the attempt for the next write. */
 async function attempt(options: DeliveryOptions, endpoint: Endpoint, event: Omit<FeedEvent, 'cursor'>, n: number, resend: boolean) {

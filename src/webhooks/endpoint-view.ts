@@ -1,5 +1,5 @@
 // A webhook endpoint as the API shows it (never its secret): the routes answer with it and the
-// webhook_endpoint.disabled event carries it.
+// webhook_endpoint.disabled event carries it; and the row of one delivery attempt, written and listed.
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../domain/events.js';
 
@@ -40,3 +40,15 @@ export const endpointView = (row: EndpointRow): EndpointView => ({
   failingSince: row.failing_since?.toISOString() ?? null,
   lastError: row.last_error,
 });
+
+/** One delivery attempt as webhook_deliveries holds it (besides its id, endpoint and time). */
+export interface AttemptRow {
+  event_id: string;
+  /** The event's attempt number at this endpoint (1 for a resend). */
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  delay_ms: number | null;
+  resend: boolean;
+}

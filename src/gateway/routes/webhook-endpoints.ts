@@ -8,7 +8,13 @@ import { readClassified } from '../../db/postgres-errors.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
 import { checkedAddresses, RefusedAddressError, type Resolve } from '../../webhooks/address-guard.js';
-import { ENDPOINT_COLUMNS as COLUMNS, type EndpointRow, endpointSchema, endpointView as view } from '../../webhooks/endpoint-view.js';
+import {
+  type AttemptRow,
+  ENDPOINT_COLUMNS as COLUMNS,
+  type EndpointRow,
+  endpointSchema,
+  endpointView as view,
+} from '../../webhooks/endpoint-view.js';
 import { newSecret } from '../../webhooks/signature.js';
 
 /** After a rotation the previous secret still signs for this long, so receivers can switch without a gap. */
@@ -206,18 +212,7 @@ const deliverySchema = z.object({
   at: z.string(),
 });
 
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  event_type: (typeof EVENT_TYPES)[number] | null;
-  attempt: number;
-  status: number | null;
-  error: string | null;
-  duration_ms: number;
-  delay_ms: number | null;
-  resend: boolean;
-  at: Date;
-}
+type DeliveryRow = AttemptRow & { id: string; event_type: (typeof EVENT_TYPES)[number] | null; at: Date };
 
 /** GET …/deliveries: the endpoint's attempts, newest first, kept EVENTS_RETENTION_DAYS. */
 function deliveriesRoute(app: App, { db, find }: Helpers): void {
