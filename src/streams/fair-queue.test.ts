@@ -24,17 +24,29 @@ describe('FairQueue', () => {
     expect(queue.length).toBe(40_000 - 500);
   });
 
-  it('tenants with less than a batch waiting share one; backlogs alternate whole batches, by weight', () => {
+  it('tenants with little waiting share a batch; larger lines get batches of their own, by weight', () => {
     const queue = new FairQueue(tenantOf, (tenant) => (tenant === 'a' ? 2 : 1));
     fill(queue, 'a', 1_000);
     fill(queue, 'b', 1_000);
-    fill(queue, 'c', 30);
-    fill(queue, 'd', 40);
-    const batches = Array.from({ length: 5 }, () => countBy(queue.take(100)));
-    expect(batches).toEqual([{ a: 100 }, { a: 100 }, { b: 100 }, { c: 30, d: 40 }, { a: 100 }]);
-    // Express: the small tenants only, never a backlog.
+    fill(queue, 'c', 3);
+    fill(queue, 'd', 4);
+    fill(queue, 'm', 40);
+    const batches = Array.from({ length: 6 }, () => countBy(queue.take(100)));
+    // A tenth of the batch (10) is little: c and d share; m's 40 is a batch of its own.
+    expect(batches).toEqual([{ a: 100 }, { a: 100 }, { b: 100 }, { c: 3, d: 4 }, { m: 40 }, { a: 100 }]);
+    // Express: the small tenants only, never a line longer than the express batch.
     fill(queue, 'e', 3);
-    expect(countBy(queue.takeExpress(50, 100))).toEqual({ e: 3 });
+    fill(queue, 'f', 60);
+    expect(countBy(queue.takeExpress(50))).toEqual({ e: 3 });
+  });
+
+  it("never puts a quiet tenant's item in a batch with hundreds of another tenant's", () => {
+    const queue = new FairQueue(tenantOf);
+    fill(queue, 'b', 300);
+    fill(queue, 'a', 1, 1_000);
+    const batches = [queue.take(500), queue.take(500)].map(countBy);
+    expect(batches).toContainEqual({ b: 300 });
+    expect(batches).toContainEqual({ a: 1 });
   });
 
   it('never loses or repeats an item, and knows its oldest', () => {

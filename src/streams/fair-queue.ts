@@ -9,11 +9,14 @@ export interface BatchQueue<T> {
   oldestAt(): number | undefined;
   take(count: number): T[];
   /**
-   * Up to `count` items of tenants without a backlog (fewer than `backlog` waiting) other than the one
-   * whose turn it is, for an express batch beside the busy slots; none when there are none.
+   * Up to `count` items of tenants with at most `count` waiting, other than the one whose turn it is, for an
+   * express batch beside the busy slots; none when there are none.
    */
-  takeExpress?(count: number, backlog: number): T[];
+  takeExpress?(count: number): T[];
 }
+
+/** The most items a tenant may have waiting and still share a batch with others: a tenth of the batch. */
+export const smallLine = (batchSize: number) => Math.max(1, Math.floor(batchSize / 10));
 
 /** First come, first served. */
 export class FifoQueue<T> implements BatchQueue<T> {
@@ -34,12 +37,13 @@ export class FifoQueue<T> implements BatchQueue<T> {
 
 /**
  * Batches for tenants in turn (keys, weighted): each batch starts with the next tenant in rotation. A tenant
- * with a batch's worth waiting (a backlog) gets a whole batch of its own; one with less shares its batch with
- * the next tenants that also have less than a batch waiting, never with a backlog. So a quiet tenant's few
- * documents ride a small batch of their own, quick to commit, within a turn or two of any other tenant's
- * backlog, and a lone tenant's batches are as full as first come, first served would make them. A tenant
- * of weight w takes w turns in a row. Within a tenant, first come, first served; tenants leave the queue
- * when empty, so a take costs in the tenants waiting, not in those ever seen.
+ * with more than a tenth of a batch waiting gets a batch of its own (up to a whole one); one with less shares
+ * its batch with the next tenants that also have that little waiting, never with a larger line. So a quiet
+ * tenant's few documents ride a small batch, quick to commit, within a turn or two of any other tenant's
+ * backlog (never a batch of hundreds of another tenant's), and a lone tenant's batches are as full as first
+ * come, first served would make them. A tenant of weight w takes w turns in a row. Within a tenant, first
+ * come, first served; tenants leave the queue when empty, so a take costs in the tenants waiting, not in
+ * those ever seen.
  */
 export class FairQueue<T> implements BatchQueue<T> {
   readonly #lines = new Map<string, Array<{ item: T; at: number }>>();
@@ -75,22 +79,23 @@ export class FairQueue<T> implements BatchQueue<T> {
     if (keys.length === 0 || count <= 0) return [];
     const first = this.#next(keys);
     const order = [...keys.slice(first), ...keys.slice(0, first)];
+    const small = smallLine(count);
     const taken: T[] = [];
     for (const [i, key] of order.entries()) {
       const line = this.#lines.get(key)!;
-      // After the tenant whose turn it is, only tenants without a backlog of their own join its batch.
-      if (i > 0 && line.length >= count) continue;
+      // A small batch stays small: only small lines share one, the first tenant's and the others'.
+      if (line.length > small && i > 0) continue;
       this.#shift(key, line, count - taken.length, taken);
-      if (taken.length >= count) break;
+      if (taken.length >= count || (i === 0 && taken.length > small)) break;
     }
     return taken;
   }
 
-  takeExpress(count: number, backlog: number): T[] {
+  takeExpress(count: number): T[] {
     const taken: T[] = [];
     for (const [key, line] of this.#lines) {
-      // Not the tenant whose turn it is (its batch is running), not a backlog.
-      if (line.length >= backlog || key === this.#turn.key) continue;
+      // Not the tenant whose turn it is (its batch is running), not a line longer than the batch.
+      if (line.length > count || key === this.#turn.key) continue;
       this.#shift(key, line, count - taken.length, taken);
       if (taken.length >= count) break;
     }

@@ -75,7 +75,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
         while (busy < concurrency && due()) start(queue.take(maxSize()), false);
         // Every slot busy: a tenant without a backlog need not wait for one (at most one express batch).
         if (busy >= concurrency && !expressBusy && options.express && queue.takeExpress && queue.length > 0) {
-          const batch = queue.takeExpress(options.express.maxSize, maxSize());
+          const batch = queue.takeExpress(options.express.maxSize);
           if (batch.length > 0) start(batch, true);
         }
         arm();

@@ -24,7 +24,7 @@ import {
 import { isPermanent } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import { backoffDelay } from './backoff.js';
-import { FairQueue } from './fair-queue.js';
+import { FairQueue, smallLine } from './fair-queue.js';
 import { groupCommit } from './group-commit.js';
 import { InFlight } from './in-flight.js';
 
@@ -189,7 +189,7 @@ export function pipeline<D extends ClaimedDoc, R>(
     groupCommit(work(false), {
       // With fair share, quiet tenants' documents need not wait for a slot: one small batch beside them,
       // whose claim holds an eighth of the byte budget.
-      ...(options.fair ? { express: { maxSize: Math.max(1, Math.floor(options.batchMaxSize / 10)), work: work(true) } } : {}),
+      ...(options.fair ? { express: { maxSize: smallLine(options.batchMaxSize), work: work(true) } } : {}),
       maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
       maxWaitMs: options.batchMaxWaitMs,
       concurrency: options.concurrency,
