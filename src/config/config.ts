@@ -111,6 +111,8 @@ export const envSchema = z.object({
   /** Batches and the sweep serve tenants in turn (`off`: first come, first served, for comparison). */
   FAIR_SHARE: z.enum(['on', 'off']).default('on'),
   TENANT_WEIGHTS: tenantWeights.default(new Map()),
+  /** While a quiet tenant's express batches run, the slots the other batches keep (BATCH_CONCURRENCY: all). */
+  FAIR_SHARE_BACKLOG_SLOTS: positiveInt.max(16).default(1),
   CHECKPOINT_HEARTBEAT_MS: positiveInt.default(10_000),
   PROCESSOR_GROUP: z.string().min(1).default('default'),
   WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
@@ -177,6 +179,7 @@ function toSettings(env: Env) {
       changeStream: env.CHANGE_STREAM === 'on',
       fairShare: env.FAIR_SHARE === 'on',
       tenantWeights: env.TENANT_WEIGHTS,
+      fairShareBacklogSlots: env.FAIR_SHARE_BACKLOG_SLOTS,
       checkpointHeartbeatMs: env.CHECKPOINT_HEARTBEAT_MS,
       group: env.PROCESSOR_GROUP,
       workerId: env.WORKER_ID,

@@ -46,7 +46,9 @@ export async function startProcessor(
   // With fair share, the tenants holding candidates share the page less a twentieth kept for a tenant
   // arriving, so another's fresh documents always find room (docs/processor.md).
   const inFlight = new InFlight(pageSize, settings.fairShare ? Math.ceil(pageSize / 20) : 0);
-  const fair = settings.fairShare ? { weightOf: (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1 } : undefined;
+  const fair = settings.fairShare
+    ? { weightOf: (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1, backlogSlots: settings.fairShareBacklogSlots }
+    : undefined;
   const leases = new Leases();
   const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
   const slots = new SlotOwner(worker);

@@ -17,7 +17,19 @@ export interface GroupCommitOptions<T, R = unknown> {
    * takeExpress), at most `maxSize` of them, run by `work`: a quiet tenant's documents start at once instead
    * of waiting for a slot that another tenant's backlog keeps busy.
    */
-  express?: { maxSize: number; work: (batch: T[]) => Observable<R> };
+  express?: { maxSize: number; work: (batch: T[]) => Observable<R>; yielding?: Yielding };
+}
+
+/**
+ * While express batches run (a quiet tenant is being served beside a backlog), what the other batches get:
+ * at most `slots` of the slots and `maxSize` items each, until `forMs` after the last express batch began.
+ * On a machine the backlog keeps busy, the quiet tenant's batch then competes with one smaller batch, not
+ * with every slot's full one.
+ */
+export interface Yielding {
+  slots: number;
+  maxSize: number;
+  forMs: number;
 }
 
 /**
@@ -26,10 +38,15 @@ export interface GroupCommitOptions<T, R = unknown> {
  * every window, whatever was in flight).
  */
 export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions<T, R>): OperatorFunction<T, R> {
-  const { maxSize: max, maxWaitMs, concurrency, scheduler } = options;
-  const maxSize = typeof max === 'function' ? max : () => max;
+  const { maxSize: max, maxWaitMs, scheduler } = options;
+  const fullSize = typeof max === 'function' ? max : () => max;
+  const yielding = options.express?.yielding;
   return (source) =>
     new Observable<R>((subscriber) => {
+      let expressAt = Number.NEGATIVE_INFINITY;
+      const yields = () => yielding !== undefined && scheduler.now() - expressAt < yielding.forMs;
+      const slots = () => (yields() ? Math.min(yielding!.slots, options.concurrency) : options.concurrency);
+      const maxSize = () => (yields() ? Math.min(yielding!.maxSize, fullSize()) : fullSize());
       const queue: BatchQueue<T> = options.queue ?? new FifoQueue<T>();
       const running = new Subscription();
       let busy = 0;
@@ -45,7 +62,7 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
       const arm = () => {
         timer?.unsubscribe();
         timer = undefined;
-        if (queue.length === 0 || busy >= concurrency) return; // a finishing batch pumps instead
+        if (queue.length === 0 || busy >= slots()) return; // a finishing batch pumps instead
         const wait = Math.max(0, queue.oldestAt()! + maxWaitMs - scheduler.now());
         timer = scheduler.schedule(() => {
           timer = undefined;
@@ -53,8 +70,10 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
         }, wait);
       };
       const start = (batch: T[], express: boolean) => {
-        if (express) expressBusy = true;
-        else busy++;
+        if (express) {
+          expressBusy = true;
+          expressAt = scheduler.now();
+        } else busy++;
         const slot = new Subscription();
         running.add(slot);
         slot.add(
@@ -72,9 +91,9 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
         );
       };
       const pump = (): void => {
-        while (busy < concurrency && due()) start(queue.take(maxSize()), false);
+        while (busy < slots() && due()) start(queue.take(maxSize()), false);
         // Every slot busy: a tenant without a backlog need not wait for one (at most one express batch).
-        if (busy >= concurrency && !expressBusy && options.express && queue.takeExpress && queue.length > 0) {
+        if (busy >= slots() && !expressBusy && options.express && queue.takeExpress && queue.length > 0) {
           const batch = queue.takeExpress(options.express.maxSize);
           if (batch.length > 0) start(batch, true);
         }

@@ -1,6 +1,6 @@
 // Marble tests of the pipeline on virtual time: the sinks are our own interfaces, recording what they
 // were asked to do, so every property here holds without a database.
-import { map, type ObservableInput, of, throwError } from 'rxjs';
+import { from, map, mergeMap, type ObservableInput, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../domain/errors.js';
@@ -419,6 +419,47 @@ describe('pipeline', () => {
       scheduler.flush();
       expect(base.claimed[1]).toEqual(['a0']);
       expect(express.slice(0, 2)).toEqual([false, true]);
+    });
+  });
+
+  it('with fair share, a backlog yields while a quiet tenant is served: one slot, smaller batches, then all again', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const claims: Array<{ at: number; size: number; express: boolean }> = [];
+      const sinks = {
+        ...base.sinks,
+        claim: (ids: string[], options: { express: boolean }) => {
+          claims.push({ at: scheduler.now(), size: ids.length, express: options.express });
+          return base.sinks.claim(ids, options);
+        },
+        writeBatch: () => cold('100ms (w|)', { w: true }),
+      };
+      // b's 101 fill both slots; a's one document arrives 10 ms later.
+      const backlog = Array.from({ length: 101 }, (_, i) => ofTenant('b', `b${i}`));
+      const source$ = cold('b 9ms a|', { b: backlog, a: [ofTenant('a', 'a0')] }).pipe(mergeMap((list) => from(list)));
+      const fair = { weightOf: () => 1, backlogSlots: 1 };
+      pipeline(
+        { changes$: source$, sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler, { batchMaxSize: 10, maxInFlight: 1_000, concurrency: 2, fair }),
+      ).subscribe();
+      scheduler.flush();
+      expect(claims.slice(0, 3)).toEqual([
+        { at: 0, size: 10, express: false },
+        { at: 0, size: 10, express: false },
+        { at: 10, size: 1, express: true },
+      ]);
+      // Until 3 s after the express batch began: one batch at a time, of a fifth of batchMaxSize.
+      const yielded = claims.slice(3).filter((claim) => claim.at < 3_010);
+      expect(yielded.length).toBeGreaterThan(10);
+      for (const claim of yielded) expect(claim.size).toBeLessThanOrEqual(2);
+      for (const [i, claim] of yielded.entries()) if (i > 0) expect(claim.at - yielded[i - 1]!.at).toBeGreaterThanOrEqual(100);
+      // Then both slots and whole batches again, and nothing is lost.
+      const after = claims.filter((claim) => claim.at >= 3_010);
+      expect(after[0]!.size).toBe(10);
+      expect(after[1]!.at).toBe(after[0]!.at);
+      expect(base.claimed.flat()).toHaveLength(102);
     });
   });
 

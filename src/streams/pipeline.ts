@@ -25,7 +25,7 @@ import { isPermanent } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import { backoffDelay } from './backoff.js';
 import { FairQueue, smallLine } from './fair-queue.js';
-import { groupCommit } from './group-commit.js';
+import { groupCommit, type Yielding } from './group-commit.js';
 import { InFlight } from './in-flight.js';
 
 /** A raw document id that may need processing, and where it was seen. */
@@ -122,7 +122,11 @@ export interface PipelineOptions {
    * Batches serve the tenants with candidates waiting in turn, each a share by its weight (TENANT_WEIGHTS);
    * without it, first come, first served.
    */
-  fair?: { weightOf(tenantId: string): number };
+  fair?: {
+    weightOf(tenantId: string): number;
+    /** While express batches run, the other batches' slots (and a fifth of batchMaxSize each); default all. */
+    backlogSlots?: number;
+  };
   /** A document failing its maxAttempts-th attempt is dead-lettered. */
   maxAttempts: number;
   retryBaseMs: number;
@@ -189,7 +193,7 @@ export function pipeline<D extends ClaimedDoc, R>(
     groupCommit(work(false), {
       // With fair share, quiet tenants' documents need not wait for a slot: one small batch beside them,
       // whose claim holds an eighth of the byte budget.
-      ...(options.fair ? { express: { maxSize: smallLine(options.batchMaxSize), work: work(true) } } : {}),
+      ...(options.fair ? { express: { maxSize: smallLine(options.batchMaxSize), work: work(true), yielding: yieldingOf(options) } } : {}),
       maxSize: sizeLimit ? () => Math.max(1, Math.min(options.batchMaxSize, sizeLimit())) : options.batchMaxSize,
       maxWaitMs: options.batchMaxWaitMs,
       concurrency: options.concurrency,
@@ -199,6 +203,15 @@ export function pipeline<D extends ClaimedDoc, R>(
     }),
   );
 }
+
+/** How long a backlog keeps yielding after the last express batch began. */
+const YIELD_FOR_MS = 3_000;
+
+/** What the other batches keep while a quiet tenant's express batches run: fewer slots and smaller batches. */
+const yieldingOf = (options: PipelineOptions): Yielding | undefined =>
+  options.fair?.backlogSlots === undefined || options.fair.backlogSlots >= options.concurrency
+    ? undefined
+    : { slots: options.fair.backlogSlots, maxSize: Math.max(1, Math.floor(options.batchMaxSize / 5)), forMs: YIELD_FOR_MS };
 
 /** The one place a candidate enters the pipeline's care: once, and only while there is room. */
 const admit = (inFlight: InFlight) =>
