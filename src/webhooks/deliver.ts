@@ -69,14 +69,12 @@ async function claimDue(options: DeliveryOptions, limit: number): Promise<Endpoi
   );
 }
 
-type Attempt = AttemptRow;
-
 /** Posts one event and keeps the attempt for the next write. */
 async function attempt(options: DeliveryOptions, endpoint: Endpoint, event: Omit<FeedEvent, 'cursor'>, n: number, resend: boolean) {
   const outcome = await post(options, endpoint, JSON.stringify(event));
   const delayMs = outcome.ok ? Math.max(0, Date.now() - Date.parse(event.created)) : null;
   options.onAttempt?.(endpoint.id, outcome.ok, delayMs);
-  const row: Attempt = {
+  const row: AttemptRow = {
     event_id: event.id,
     attempt: n,
     status: outcome.status,
@@ -89,7 +87,7 @@ async function attempt(options: DeliveryOptions, endpoint: Endpoint, event: Omit
 }
 
 /** Writes a page's attempts and, after a success, moves the cursor on (never backwards) and clears the failure state. */
-async function checkpoint(options: DeliveryOptions, endpoint: Endpoint, attempts: Attempt[], delivered: FeedCursor | null) {
+async function checkpoint(options: DeliveryOptions, endpoint: Endpoint, attempts: AttemptRow[], delivered: FeedCursor | null) {
   if (attempts.length === 0) return;
   await options.db.tx(async (t) => {
     await t.none(
@@ -134,7 +132,7 @@ async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
   const events = new Map(
     (await readEvents(options.db, { tenantId: endpoint.tenant_id, ids, limit: ids.length })).map(({ cursor: _, ...e }) => [e.id, e]),
   );
-  const attempts: Attempt[] = [];
+  const attempts: AttemptRow[] = [];
   for (const eventId of new Set(ids)) {
     const event = events.get(eventId);
     if (event) attempts.push((await attempt(options, endpoint, event, 1, true)).row);
@@ -155,7 +153,7 @@ async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
 
 /** Posts a page's events in order until one fails or `enough()` (then `cut`); the cursor follows in memory. */
 async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: FeedEvent[], enough: () => boolean) {
-  const attempts: Attempt[] = [];
+  const attempts: AttemptRow[] = [];
   let last: FeedCursor | null = null;
   let delivered = 0;
   for (const { cursor, ...event } of events) {
@@ -213,7 +211,7 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
 }
 
 /** The head event failed: try again after a backoff; an endpoint failing for WEBHOOK_DISABLE_AFTER_HOURS is disabled. */
-async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, failed: Attempt) {
+async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, failed: AttemptRow) {
   const failingSince = endpoint.failing_since ?? new Date();
   const error = failed.error ?? `HTTP ${failed.status}`;
   await options.db.none(
