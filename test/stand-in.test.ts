@@ -69,6 +69,32 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
   const someIds = (step: number, count: number) =>
     Array.from({ length: count }, (_, k) => new ObjectId((k * step).toString(16).padStart(24, '0')));
   const now = new Date(Date.UTC(2026, 10, 25, 0, 30));
+  /**
+   * Distinct values as upstream gives them (ours reads one document per value of an index's first key):
+   * through such an index (tenantId, processed, receivedAt, slot that no document holds), and where ours
+   * falls back to upstream's scan (no index on status, leaseToken's is sparse, a dotted key).
+   */
+  const expectSameDistincts = async () => {
+    const distincts: Array<[keyof RawTransaction | 'payload.tags', Filter<RawTransaction>]> = [
+      ['tenantId', { processed: false }],
+      ['tenantId', {}],
+      ['tenantId', { status: 'dead' }],
+      ['tenantId', { tenantId: 'nobody' }],
+      ['processed', {}],
+      ['processed', { tenantId: 't3', attempts: { $gte: 2 } }],
+      ['receivedAt', { status: 'failed', attempts: 4 }],
+      ['slot', {}],
+      ['status', WAITING],
+      ['leaseToken', {}],
+      ['payload.tags', { processed: false }],
+    ];
+    for (const [key, filter] of distincts) {
+      const found = await both((raw) => raw.distinct(key, filter));
+      expect(found.ours, `distinct ${key} ${JSON.stringify(filter)}`).toEqual(found.upstream);
+    }
+    const waitingTenants = await ours.distinct('tenantId', { processed: false });
+    expect(waitingTenants.length, 'a comparison of something').toBeGreaterThan(1);
+  };
 
   it('finds: the claim and read-back shapes, the sweep, the backlog, equality on arrays and numbers, null and missing', async () => {
     const queries: Array<[string, Document, Document?]> = [
@@ -109,6 +135,7 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     // The claim shape and the read-back find something, so the comparison is not of two empty lists.
     expect((await ours.find({ _id: { $in: someIds(3, 500) }, ...claimableFilter(now) }).toArray()).length).toBeGreaterThan(100);
     expect((await ours.find({ leaseToken: 'token-10' }).toArray()).length).toBeGreaterThan(0);
+    await expectSameDistincts();
   });
 
   it('updates, deletes and the queries after them: the indexes follow every change', async () => {
@@ -135,6 +162,9 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
           status: 'pending',
           leaseToken: 'claim-1',
         }),
+      // A tenant held as null, and one tenant's documents all processed: distinct must skip that tenant.
+      (raw) => raw.insertOne({ ...({} as RawTransaction), _id: new ObjectId('e'.repeat(24)), tenantId: null as never, processed: false }),
+      (raw) => raw.updateMany({ tenantId: 't6' }, { $set: { processed: true, status: 'processed' } }),
     ];
     for (const step of steps) await both(step);
     // Counts of an update by _id $in (ours applies it id by id): repeated and unknown ids, documents that
@@ -179,6 +209,8 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     }
     const newest = await ours.find(claimableFilter(now), { sort: { _id: -1 }, limit: 1 }).toArray();
     expect(ids(newest)).toEqual(['f'.repeat(24)]);
+    await expectSameDistincts();
+    expect(await ours.distinct('tenantId', { processed: false }), 'null held, t6 all processed').toEqual([null, 't0', 't1', 't2', 't3', 't4', 't5']);
   });
 
   it("replies as mongod's do: a find's first batch is 101 documents, and no reply passes 16 MiB", async () => {

@@ -7,6 +7,7 @@ import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.Document;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.HashMap;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.IntPredicate;
 
 /**
  * A non-unique index for the memory backend, kept on the index's first key: a query that constrains that
@@ -29,7 +31,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 final class FirstKeyIndex extends Index<Integer> {
     private final String field;
-    private final Map<Object, Set<Integer>> positionsByValue = new HashMap<>();
+    private final Map<Object, TreeSet<Integer>> positionsByValue = new HashMap<>();
     private final Map<Object, Integer> positionById = new HashMap<>();
     /** Per first-key value, positions by {@code _id}; null unless the second key is {@code _id}. */
     private final Map<Object, ConcurrentSkipListMap<Object, Integer>> positionsInIdOrder;
@@ -135,6 +137,29 @@ final class FirstKeyIndex extends Index<Integer> {
             return List.of();
         }
         return descending ? byId.descendingMap().values() : byId.values();
+    }
+
+    /**
+     * For a distinct on this index's first key: for each value the index holds, the position of one document
+     * holding it that {@code contributes}, looked for from the newest position back (a draining backlog's
+     * waiting documents are its newest, so the walk stops at once, as mongod's distinct scan of a partial
+     * index does); null when this index cannot answer, because it holds another key, a dotted one (not
+     * indexed here) or is sparse (documents without the key are missing from it).
+     */
+    synchronized List<Integer> onePerValue(String key, IntPredicate contributes) {
+        if (!field.equals(key) || field.contains(".") || isSparse()) {
+            return null;
+        }
+        List<Integer> found = new ArrayList<>();
+        for (TreeSet<Integer> positions : positionsByValue.values()) {
+            for (Integer position : positions.descendingSet()) {
+                if (contributes.test(position)) {
+                    found.add(position);
+                    break;
+                }
+            }
+        }
+        return found;
     }
 
     private void addInIdOrder(Object value, Document document, Integer position) {

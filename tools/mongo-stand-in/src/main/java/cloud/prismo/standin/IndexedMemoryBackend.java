@@ -9,7 +9,10 @@ import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.Utils;
+import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
@@ -25,6 +28,8 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import java.util.List;
@@ -266,6 +271,46 @@ public final class IndexedMemoryBackend extends MemoryBackend {
             result.put("n", matched);
             result.put("nModified", modified.size());
             return result;
+        }
+
+        /**
+         * A distinct on a key a secondary index holds first reads, per value, one document that holds it and
+         * meets the query, as mongod's distinct scan reads one index key per value; upstream matches every
+         * document of the collection. The sweep asks for the tenants with documents waiting every 250 ms
+         * while several wait ({@code distinct('tenantId', {processed: false})}), which upstream answered
+         * from all 200,000 documents of a backlog each time (120-300 ms of a core). The chosen document
+         * gives its values as upstream's loop does (each element of an array, nothing when the key is
+         * missing), so the answer is the same set.
+         */
+        @Override
+        public synchronized Document handleDistinct(Document query) {
+            String key = (String) query.get("key");
+            Document filter = (Document) query.getOrDefault("query", new Document());
+            for (Index<Integer> index : getIndexes()) {
+                if (!(index instanceof FirstKeyIndex firstKey)) {
+                    continue;
+                }
+                List<Integer> positions = firstKey.onePerValue(key, position -> {
+                    Document document = getDocument(position);
+                    return !(Utils.getSubdocumentValueCollectionAware(document, key) instanceof Missing) && documentMatchesQuery(document, filter);
+                });
+                if (positions == null) {
+                    continue;
+                }
+                Set<Object> values = new TreeSet<>(ValueComparator.ascWithoutListHandling());
+                for (Integer position : positions) {
+                    Object value = Utils.getSubdocumentValueCollectionAware(getDocument(position), key);
+                    if (value instanceof Collection<?> elements) {
+                        values.addAll(elements);
+                    } else {
+                        values.add(value);
+                    }
+                }
+                Document result = new Document("values", values);
+                Utils.markOkay(result);
+                return result;
+            }
+            return super.handleDistinct(query);
         }
 
         /** For a sort on {@code _id} alone, whether it is descending; null for any other sort or none. */
