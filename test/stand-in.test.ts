@@ -95,6 +95,33 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     const waitingTenants = await ours.distinct('tenantId', { processed: false });
     expect(waitingTenants.length, 'a comparison of something').toBeGreaterThan(1);
   };
+  /**
+   * Aggregates as upstream answers them (ours streams only an index's documents into a leading $match that
+   * one narrows: a quota's count of one tenant's waiting documents), and a self-$lookup ours leaves alone.
+   */
+  const expectSameAggregates = async () => {
+    const pipelines: Document[][] = [
+      [{ $match: { tenantId: 't3', processed: false } }, { $group: { _id: '$status', n: { $sum: 1 } } }, { $sort: { _id: 1 } }],
+      [{ $match: { processed: false, attempts: { $gte: 2 } } }, { $limit: 40 }, { $project: { _id: 1, tenantId: 1 } }],
+      [{ $match: { tenantId: { $in: ['t1', 't5', 'nobody'] } } }, { $count: 'n' }],
+      [{ $match: { $or: [{ tenantId: 't2' }, { status: 'dead' }] } }, { $count: 'n' }],
+      [
+        { $match: { tenantId: 't4', status: 'failed' } },
+        { $limit: 3 },
+        { $lookup: { from: 'raw_transactions', localField: 'tenantId', foreignField: 'tenantId', as: 'same' } },
+        { $project: { n: { $size: '$same' } } },
+      ],
+    ];
+    for (const pipeline of pipelines) {
+      const found = await both((raw) => raw.aggregate(pipeline).toArray());
+      expect(found.ours, JSON.stringify(pipeline)).toEqual(found.upstream);
+      expect(found.ours.length, `${JSON.stringify(pipeline)} answers something`).toBeGreaterThan(0);
+    }
+    for (const [filter, limit] of [[{ tenantId: 't3', processed: false }, 50], [{ tenantId: 't0' }, 100_000]] as const) {
+      const counted = await both((raw) => raw.countDocuments(filter, { limit }));
+      expect(counted.ours, `count ${JSON.stringify(filter)} limit ${limit}`).toBe(counted.upstream);
+    }
+  };
 
   it('finds: the claim and read-back shapes, the sweep, the backlog, equality on arrays and numbers, null and missing', async () => {
     const queries: Array<[string, Document, Document?]> = [
@@ -136,6 +163,7 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     expect((await ours.find({ _id: { $in: someIds(3, 500) }, ...claimableFilter(now) }).toArray()).length).toBeGreaterThan(100);
     expect((await ours.find({ leaseToken: 'token-10' }).toArray()).length).toBeGreaterThan(0);
     await expectSameDistincts();
+    await expectSameAggregates();
   });
 
   it('updates, deletes and the queries after them: the indexes follow every change', async () => {
@@ -210,6 +238,7 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     const newest = await ours.find(claimableFilter(now), { sort: { _id: -1 }, limit: 1 }).toArray();
     expect(ids(newest)).toEqual(['f'.repeat(24)]);
     await expectSameDistincts();
+    await expectSameAggregates();
     expect(await ours.distinct('tenantId', { processed: false }), 'null held, t6 all processed').toEqual([null, 't0', 't1', 't2', 't3', 't4', 't5']);
   });
 

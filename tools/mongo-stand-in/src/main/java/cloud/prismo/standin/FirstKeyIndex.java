@@ -114,6 +114,16 @@ final class FirstKeyIndex extends Index<Integer> {
         return positions;
     }
 
+    /** How many positions {@link #getPositions} would give for the query: what the query planner compares. */
+    synchronized long estimate(Document query) {
+        long count = 0;
+        for (Object value : queriedValues(query)) {
+            Set<Integer> found = positionsByValue.get(normalize(value));
+            count += found == null ? 0 : found.size();
+        }
+        return count;
+    }
+
     /**
      * Whether the query's matches can be walked in {@code _id} order: the second key is {@code _id} and the
      * query holds the first key to one scalar value.
