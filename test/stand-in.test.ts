@@ -153,6 +153,9 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       [{}, { sort: { status: 1 }, limit: 30, skip: 10 }],
       [{}, { sort: { processed: -1, status: 1 }, limit: 7 }],
       [WAITING, { sort: { _id: -1 }, limit: 3, skip: 2 }],
+      // A pass over the backlog continuing after an id (ours walks waiting_by_id from there).
+      [{ ...claimableFilter(now), _id: { $gt: someIds(1, 1501)[1500]! } }, { sort: { _id: 1 }, limit: 60 }],
+      [{ ...claimableFilter(now), _id: { $gt: someIds(1, 2601)[2600]! } }, { sort: { _id: 1 }, limit: 50, skip: 1 }],
     ];
     for (const [filter, options] of limited) {
       const found = await both((raw) => raw.find(filter, options).toArray());
@@ -234,6 +237,12 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     for (const options of sorted) {
       const found = await both((raw) => raw.find(claimableFilter(now), options).toArray());
       expect(ids(found.ours), JSON.stringify(options)).toEqual(ids(found.upstream));
+    }
+    // Continuing after an id, beyond the last one, and after one the deletes removed.
+    for (const after of [someIds(1, 2001)[2000]!, new ObjectId('f'.repeat(24)), someIds(5, 3)[2]!]) {
+      const options = { sort: { _id: 1 as const }, limit: 100 };
+      const found = await both((raw) => raw.find({ ...claimableFilter(now), _id: { $gt: after } }, options).toArray());
+      expect(ids(found.ours), `after ${after}`).toEqual(ids(found.upstream));
     }
     const newest = await ours.find(claimableFilter(now), { sort: { _id: -1 }, limit: 1 }).toArray();
     expect(ids(newest)).toEqual(['f'.repeat(24)]);

@@ -172,6 +172,15 @@ final class FirstKeyIndex extends Index<Integer> {
         return found;
     }
 
+    /** As {@link #positionsInIdOrder}, ascending, from the first {@code _id} above {@code after}. */
+    synchronized Iterable<Integer> positionsInIdOrderAfter(Document query, Object after) {
+        ConcurrentSkipListMap<Object, Integer> byId = positionsInIdOrder.get(normalize(queriedValues(query).iterator().next()));
+        if (byId == null) {
+            return List.of();
+        }
+        return byId.tailMap(after, false).values();
+    }
+
     private void addInIdOrder(Object value, Document document, Integer position) {
         if (positionsInIdOrder != null) {
             positionsInIdOrder.computeIfAbsent(value, v -> new ConcurrentSkipListMap<>(ValueComparator.ascWithoutListHandling()))

@@ -227,6 +227,15 @@ public final class IndexedMemoryBackend extends MemoryBackend {
 
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize, Document fieldSelector) {
+            Object after = idLowerBound(query.get("_id"));
+            if (after != null && Boolean.FALSE.equals(idOrder(orderBy))) {
+                for (Index<Integer> index : getIndexes()) {
+                    if (index instanceof FirstKeyIndex ordered && ordered.walksInIdOrder(query)) {
+                        // a pass over a backlog continuing after the last id it read: the walk starts there
+                        return matchDocuments(query, ordered.positionsInIdOrderAfter(query, after), null, numberToSkip, limit, batchSize, fieldSelector);
+                    }
+                }
+            }
             if (query.containsKey("_id")) {
                 Document byId = new Document("_id", query.get("_id"));
                 for (Index<Integer> index : getIndexes()) {
@@ -404,6 +413,14 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                 return result;
             }
             return super.handleDistinct(query);
+        }
+
+        /** The x of an {@code _id} condition that is exactly {@code {$gt: x}} on an ObjectId; null for any other. */
+        private static Object idLowerBound(Object condition) {
+            if (condition instanceof Document document && document.size() == 1 && document.get("$gt") instanceof ObjectId after) {
+                return after;
+            }
+            return null;
         }
 
         /** For a sort on {@code _id} alone, whether it is descending; null for any other sort or none. */
