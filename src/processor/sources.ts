@@ -85,48 +85,63 @@ export function changes$({
   );
 }
 
-/** How often the sweep asks which tenants have documents waiting while several do, at most. */
-const DISTINCT_EVERY_MS = 250;
+/**
+ * How often a page of the sweep first asks which tenants have documents waiting, at most: each page while a
+ * backlog lasts (they come every 100 ms), each poll otherwise.
+ */
+const DISTINCT_EVERY_MS = 100;
 
 /** How long a tenant seen on the change stream stays among those the sweep asks for on their own. */
 const SIGHTING_MS = 10_000;
 
 export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tenantsSeen, slots }: SourceOptions): Observable<Candidate> {
-  // The tenants known to have documents waiting: a distinct every DISTINCT_EVERY_MS while pages come (on
-  // mongod a distinct scan, one index key per tenant; in the background, the page never waits for it), so
-  // a tenant whose change events stand behind another's backlog in the stream is found within that; and
-  // every tenant the change stream has shown lately, at once.
+  // The tenants known to have documents waiting: a distinct at the head of a page (on mongod a distinct
+  // scan, one index key per tenant, no document read; on the development MongoDB one document per tenant),
+  // so a tenant whose change events stand behind another's backlog in the stream (which stops reading while
+  // the pipeline is full) is found by the next page; and every tenant the change stream has shown lately.
   let distinct: string[] = [];
   let distinctAt = Number.NEGATIVE_INFINITY;
-  let asking = false;
   let page = 0;
-  const knownTenants = () => {
-    // With one tenant waiting (a lone tenant's drain) there is no one to be fair to: once a poll interval.
-    const every =
-      distinct.length > 1 || tenantsSeen.size > 1 ? Math.min(settings.pollIntervalMs, DISTINCT_EVERY_MS) : settings.pollIntervalMs;
-    if (!asking && Date.now() - distinctAt >= every) {
-      asking = true;
-      findWaitingTenants(mongo.raw)
-        .then((tenants) => (distinct = tenants))
-        .catch(() => undefined) // the next page asks again; meanwhile the last list and the stream's tenants serve
-        .finally(() => {
-          asking = false;
-          distinctAt = Date.now();
-        });
+  const knownTenants = async () => {
+    if (Date.now() - distinctAt >= DISTINCT_EVERY_MS) {
+      distinctAt = Date.now();
+      // On failure the last list and the stream's tenants serve; the page's own query reports the outage.
+      distinct = await findWaitingTenants(mongo.raw).catch(() => distinct);
     }
     for (const [tenant, at] of tenantsSeen) if (Date.now() - at >= SIGHTING_MS) tenantsSeen.delete(tenant);
     return [...new Set([...distinct, ...tenantsSeen.keys()])].sort();
   };
-  const fairPage = (limit: number) =>
-    findWaitingFair(mongo.raw, {
+  // Where the pass over a backlog stands: while pages come back full, the next one asks for the documents
+  // after the last it offered (those before are in the pipeline, or processed, or left for the next pass)
+  // instead of reading past them all again; a short page, or a poll interval since the pass began, starts
+  // again from the oldest.
+  let pass: { after: string; since: number } | undefined;
+  const after = () => {
+    if (pass && Date.now() - pass.since >= settings.pollIntervalMs) pass = undefined;
+    return pass?.after;
+  };
+  const advance = (full: boolean, through: string | undefined) => {
+    pass = full && through !== undefined ? { after: through, since: pass?.since ?? Date.now() } : undefined;
+  };
+  const fairPage = async (limit: number) => {
+    const found = await findWaitingFair(mongo.raw, {
       limit,
-      tenants: knownTenants(),
+      tenants: await knownTenants(),
       start: page++,
       roomFor: (tenant) => inFlight.roomFor(tenant),
       slots: slots.slots(),
+      after: after(),
     });
+    advance(found.full, found.through);
+    return found;
+  };
+  const plainPage = async (limit: number) => {
+    const ids = await findWaitingIds(mongo.raw, limit, { slots: slots.slots(), after: after() });
+    advance(ids.length >= limit, ids.at(-1));
+    return ids;
+  };
   return sweep$({
-    findWaiting: (limit) => (fair ? fairPage(limit) : findWaitingIds(mongo.raw, limit, { slots: slots.slots() })),
+    findWaiting: (limit) => (fair ? fairPage(limit) : plainPage(limit)),
     intervalMs: settings.pollIntervalMs,
     pageSize,
     backlogIntervalMs: Math.max(settings.batchMaxWaitMs, 100),

@@ -1,5 +1,5 @@
 // The sweep's queries: the oldest claimable documents, ids only; overall, or tenant by tenant in turn.
-import type { Collection, Filter } from 'mongodb';
+import { type Collection, type Filter, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { claimableFilter } from './states.js';
@@ -13,14 +13,17 @@ export function slotFilter(slots: readonly number[] | undefined): Filter<RawTran
   return { slot: { $in: slots.includes(0) ? [...slots, null] : [...slots] } } as Filter<RawTransaction>;
 }
 
+/** Documents after this id only: where a pass over a backlog stands (undefined: from the oldest). */
+const afterFilter = (after: string | undefined): Filter<RawTransaction> => (after === undefined ? {} : { _id: { $gt: new ObjectId(after) } });
+
 export async function findWaitingIds(
   raw: Collection<RawTransaction>,
   limit: number,
-  { now = new Date(), slots }: { now?: Date; slots?: readonly number[] } = {},
+  { now = new Date(), slots, after }: { now?: Date; slots?: readonly number[]; after?: string } = {},
 ): Promise<string[]> {
   try {
     const docs = await raw
-      .find({ ...claimableFilter(now), ...slotFilter(slots) }, { projection: { _id: 1 }, sort: { _id: 1 }, limit })
+      .find({ ...claimableFilter(now), ...slotFilter(slots), ...afterFilter(after) }, { projection: { _id: 1 }, sort: { _id: 1 }, limit })
       .toArray();
     return docs.map((doc) => doc._id.toHexString());
   } catch (error) {
@@ -53,6 +56,8 @@ export interface FairPageOptions {
   roomFor(tenant: string): number;
   /** This processor's slots when it shares them (slotFilter). */
   slots?: readonly number[];
+  /** The oldest documents after this id only (the pass over a backlog continues); tenants' own queries from their oldest. */
+  after?: string;
   now?: Date;
 }
 
@@ -66,18 +71,26 @@ export interface FairPageOptions {
  */
 export async function findWaitingFair(
   raw: Collection<RawTransaction>,
-  { limit, tenants, start, roomFor, slots, now = new Date() }: FairPageOptions,
-): Promise<{ found: Array<{ id: string; tenantId: string }>; full: boolean }> {
+  { limit, tenants, start, roomFor, slots, after, now = new Date() }: FairPageOptions,
+): Promise<{ found: Array<{ id: string; tenantId: string }>; full: boolean; through?: string }> {
   const waiting = { ...claimableFilter(now), ...slotFilter(slots) };
   try {
-    const oldest = await raw.find(waiting, { projection: { _id: 1, tenantId: 1 }, sort: { _id: 1 }, limit }).toArray();
+    const oldest = await raw.find({ ...waiting, ...afterFilter(after) }, { projection: { _id: 1, tenantId: 1 }, sort: { _id: 1 }, limit }).toArray();
     const kept = new Map<string, number>();
     const found: Array<{ id: string; tenantId: string }> = [];
+    // The oldest documents up to the first one left out for want of room: a pass may continue after it.
+    let through = after;
+    let leftOut = false;
     for (const doc of oldest) {
       const taken = kept.get(doc.tenantId) ?? 0;
       kept.set(doc.tenantId, taken + 1);
-      if (taken < roomFor(doc.tenantId)) found.push({ id: doc._id.toHexString(), tenantId: doc.tenantId });
+      const keep = taken < roomFor(doc.tenantId);
+      if (keep) found.push({ id: doc._id.toHexString(), tenantId: doc.tenantId });
+      leftOut ||= !keep;
+      if (!leftOut) through = doc._id.toHexString();
     }
+    // A short answer reached the end of the backlog: the next pass starts from the oldest.
+    if (oldest.length < limit) through = undefined;
     const first = tenants.length === 0 ? 0 : start % tenants.length;
     const unreached = [...tenants.slice(first), ...tenants.slice(0, first)].filter((tenant) => !kept.has(tenant));
     const asked = unreached.slice(0, TENANTS_PER_PAGE);
@@ -92,7 +105,7 @@ export async function findWaitingFair(
     );
     const full =
       oldest.length >= limit || unreached.length > asked.length || pages.some((page, i) => page.length >= shares[i]! && shares[i]! > 0);
-    return { found: [...found, ...pages.flat()], full };
+    return { found: [...found, ...pages.flat()], full, ...(through === undefined ? {} : { through }) };
   } catch (error) {
     throw classifyMongoError(error);
   }
