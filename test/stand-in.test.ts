@@ -117,7 +117,10 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       expect(found.ours, JSON.stringify(pipeline)).toEqual(found.upstream);
       expect(found.ours.length, `${JSON.stringify(pipeline)} answers something`).toBeGreaterThan(0);
     }
-    for (const [filter, limit] of [[{ tenantId: 't3', processed: false }, 50], [{ tenantId: 't0' }, 100_000]] as const) {
+    for (const [filter, limit] of [
+      [{ tenantId: 't3', processed: false }, 50],
+      [{ tenantId: 't0' }, 100_000],
+    ] as const) {
       const counted = await both((raw) => raw.countDocuments(filter, { limit }));
       expect(counted.ours, `count ${JSON.stringify(filter)} limit ${limit}`).toBe(counted.upstream);
     }
@@ -154,8 +157,14 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       [{}, { sort: { processed: -1, status: 1 }, limit: 7 }],
       [WAITING, { sort: { _id: -1 }, limit: 3, skip: 2 }],
       // A pass over the backlog continuing after an id (ours walks waiting_by_id from there).
-      [{ ...claimableFilter(now), _id: { $gt: someIds(1, 1501)[1500]! } }, { sort: { _id: 1 }, limit: 60 }],
-      [{ ...claimableFilter(now), _id: { $gt: someIds(1, 2601)[2600]! } }, { sort: { _id: 1 }, limit: 50, skip: 1 }],
+      [
+        { ...claimableFilter(now), _id: { $gt: someIds(1, 1501)[1500]! } },
+        { sort: { _id: 1 }, limit: 60 },
+      ],
+      [
+        { ...claimableFilter(now), _id: { $gt: someIds(1, 2601)[2600]! } },
+        { sort: { _id: 1 }, limit: 50, skip: 1 },
+      ],
     ];
     for (const [filter, options] of limited) {
       const found = await both((raw) => raw.find(filter, options).toArray());
@@ -248,7 +257,15 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     expect(ids(newest)).toEqual(['f'.repeat(24)]);
     await expectSameDistincts();
     await expectSameAggregates();
-    expect(await ours.distinct('tenantId', { processed: false }), 'null held, t6 all processed').toEqual([null, 't0', 't1', 't2', 't3', 't4', 't5']);
+    expect(await ours.distinct('tenantId', { processed: false }), 'null held, t6 all processed').toEqual([
+      null,
+      't0',
+      't1',
+      't2',
+      't3',
+      't4',
+      't5',
+    ]);
   });
 
   it("replies as mongod's do: a find's first batch is 101 documents, and no reply passes 16 MiB", async () => {

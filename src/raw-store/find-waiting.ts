@@ -14,7 +14,8 @@ export function slotFilter(slots: readonly number[] | undefined): Filter<RawTran
 }
 
 /** Documents after this id only: where a pass over a backlog stands (undefined: from the oldest). */
-const afterFilter = (after: string | undefined): Filter<RawTransaction> => (after === undefined ? {} : { _id: { $gt: new ObjectId(after) } });
+const afterFilter = (after: string | undefined): Filter<RawTransaction> =>
+  after === undefined ? {} : { _id: { $gt: new ObjectId(after) } };
 
 export async function findWaitingIds(
   raw: Collection<RawTransaction>,
@@ -75,7 +76,9 @@ export async function findWaitingFair(
 ): Promise<{ found: Array<{ id: string; tenantId: string }>; full: boolean; through?: string }> {
   const waiting = { ...claimableFilter(now), ...slotFilter(slots) };
   try {
-    const oldest = await raw.find({ ...waiting, ...afterFilter(after) }, { projection: { _id: 1, tenantId: 1 }, sort: { _id: 1 }, limit }).toArray();
+    const oldest = await raw
+      .find({ ...waiting, ...afterFilter(after) }, { projection: { _id: 1, tenantId: 1 }, sort: { _id: 1 }, limit })
+      .toArray();
     const kept = new Map<string, number>();
     const found: Array<{ id: string; tenantId: string }> = [];
     // The oldest documents up to the first one left out for want of room: a pass may continue after it.
