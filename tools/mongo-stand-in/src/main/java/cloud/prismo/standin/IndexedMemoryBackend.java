@@ -253,7 +253,7 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                     }
                 }
             }
-            FirstKeyIndex narrowest = narrowestIndex(query);
+            FirstKeyIndex narrowest = upstreamIndexAnswers(query) ? null : narrowestIndex(query);
             if (narrowest != null) {
                 return matchDocuments(query, narrowest.getPositions(query), orderBy, numberToSkip, limit, batchSize, fieldSelector);
             }
@@ -281,7 +281,7 @@ public final class IndexedMemoryBackend extends MemoryBackend {
         }
 
         private synchronized List<Document> narrowed(Document filter) {
-            FirstKeyIndex narrowest = narrowestIndex(filter);
+            FirstKeyIndex narrowest = upstreamIndexAnswers(filter) ? null : narrowestIndex(filter);
             if (narrowest == null) {
                 return null;
             }
@@ -290,6 +290,11 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                 documents.add(getDocument(position));
             }
             return documents;
+        }
+
+        /** Whether one of upstream's own indexes (unique ones: a lookup of the query's exact keys) answers the query. */
+        private boolean upstreamIndexAnswers(Document query) {
+            return getIndexes().stream().anyMatch(index -> !(index instanceof FirstKeyIndex) && index.canHandle(query));
         }
 
         /**
@@ -378,8 +383,8 @@ public final class IndexedMemoryBackend extends MemoryBackend {
         /**
          * A distinct on a key a secondary index holds first reads, per value, one document that holds it and
          * meets the query, as mongod's distinct scan reads one index key per value; upstream matches every
-         * document of the collection. The sweep asks for the tenants with documents waiting every 250 ms
-         * while several wait ({@code distinct('tenantId', {processed: false})}), which upstream answered
+         * document of the collection. The sweep asks for the tenants with documents waiting at the head of
+         * each page ({@code distinct('tenantId', {processed: false})}), which upstream answered
          * from all 200,000 documents of a backlog each time (120-300 ms of a core). The chosen document
          * gives its values as upstream's loop does (each element of an array, nothing when the key is
          * missing), so the answer is the same set.
