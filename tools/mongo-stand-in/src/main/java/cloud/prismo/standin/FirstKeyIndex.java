@@ -142,10 +142,7 @@ final class FirstKeyIndex extends Index<Integer> {
      * change under the walk; the map is concurrent all the same.
      */
     synchronized Iterable<Integer> positionsInIdOrder(Document query, boolean descending) {
-        ConcurrentSkipListMap<Object, Integer> byId = positionsInIdOrder.get(normalize(queriedValues(query).iterator().next()));
-        if (byId == null) {
-            return List.of();
-        }
+        ConcurrentSkipListMap<Object, Integer> byId = inIdOrder(query);
         return descending ? byId.descendingMap().values() : byId.values();
     }
 
@@ -174,11 +171,13 @@ final class FirstKeyIndex extends Index<Integer> {
 
     /** As {@link #positionsInIdOrder}, ascending, from the first {@code _id} above {@code after}. */
     synchronized Iterable<Integer> positionsInIdOrderAfter(Document query, Object after) {
+        return inIdOrder(query).tailMap(after, false).values();
+    }
+
+    /** The queried first-key value's positions by {@code _id} (empty when no document holds it). */
+    private ConcurrentSkipListMap<Object, Integer> inIdOrder(Document query) {
         ConcurrentSkipListMap<Object, Integer> byId = positionsInIdOrder.get(normalize(queriedValues(query).iterator().next()));
-        if (byId == null) {
-            return List.of();
-        }
-        return byId.tailMap(after, false).values();
+        return byId != null ? byId : new ConcurrentSkipListMap<>(ValueComparator.ascWithoutListHandling());
     }
 
     private void addInIdOrder(Object value, Document document, Integer position) {

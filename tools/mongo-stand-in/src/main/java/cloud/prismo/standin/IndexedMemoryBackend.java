@@ -253,7 +253,7 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                     }
                 }
             }
-            FirstKeyIndex narrowest = upstreamIndexAnswers(query) ? null : narrowestIndex(query);
+            FirstKeyIndex narrowest = narrowestIndex(query);
             if (narrowest != null) {
                 return matchDocuments(query, narrowest.getPositions(query), orderBy, numberToSkip, limit, batchSize, fieldSelector);
             }
@@ -281,7 +281,7 @@ public final class IndexedMemoryBackend extends MemoryBackend {
         }
 
         private synchronized List<Document> narrowed(Document filter) {
-            FirstKeyIndex narrowest = upstreamIndexAnswers(filter) ? null : narrowestIndex(filter);
+            FirstKeyIndex narrowest = narrowestIndex(filter);
             if (narrowest == null) {
                 return null;
             }
@@ -292,19 +292,18 @@ public final class IndexedMemoryBackend extends MemoryBackend {
             return documents;
         }
 
-        /** Whether one of upstream's own indexes (unique ones: a lookup of the query's exact keys) answers the query. */
-        private boolean upstreamIndexAnswers(Document query) {
-            return getIndexes().stream().anyMatch(index -> !(index instanceof FirstKeyIndex) && index.canHandle(query));
-        }
-
         /**
          * Of the secondary indexes that can narrow the query, the one giving the fewest documents, as mongod's
          * planner prefers the more selective plan; upstream takes the first index created that can. A quota's
          * count of one tenant's waiting documents ({@code {tenantId, processed: false}}) was narrowed by the
          * sweep's index on {@code processed} to every waiting document of every tenant (100-280 ms at a
-         * 200,000 backlog); by {@code waiting_by_tenant} it reads that tenant's alone.
+         * 200,000 backlog); by {@code waiting_by_tenant} it reads that tenant's alone. Null when none can, or
+         * when one of upstream's own indexes (a unique one: a lookup of the query's exact keys) answers it.
          */
         private FirstKeyIndex narrowestIndex(Document query) {
+            if (getIndexes().stream().anyMatch(index -> !(index instanceof FirstKeyIndex) && index.canHandle(query))) {
+                return null;
+            }
             FirstKeyIndex narrowest = null;
             long fewest = Long.MAX_VALUE;
             for (Index<Integer> index : getIndexes()) {
