@@ -36,4 +36,54 @@ describe('TenantQuotas', () => {
     await q.admit('a', 80);
     expect(await refusal(q.admit('a', 30))).toEqual({ slug: 'waiting-quota', retryAfter: '10' });
   });
+
+  describe('how often the unprocessed count is taken again', () => {
+    /** A quota whose counts are recorded (at the clock's time) and take `tookMs` of it. */
+    const counted = (settings: { docsPerSecond: number; maxWaiting: number }, waiting: number, tookMs = 0) => {
+      const counts: number[] = [];
+      const q = new TenantQuotas(
+        { ...settings, batchMax: 1 },
+        {
+          countWaiting: async () => {
+            counts.push(at.now);
+            at.now += tookMs;
+            return waiting;
+          },
+          now: () => at.now,
+        },
+      );
+      /** Admits one document at `ms`, then lets a background count finish. */
+      const admitAt = async (ms: number) => {
+        at.now = ms;
+        await q.admit('a', 1);
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      return { counts, admitAt };
+    };
+
+    it('near the cap every second', async () => {
+      // 100 documents of room at 100/s: the tenant could fill it in a second.
+      const { counts, admitAt } = counted({ docsPerSecond: 100, maxWaiting: 1_000 }, 900);
+      for (const ms of [0, 500, 1_000, 1_500, 2_000]) await admitAt(ms);
+      expect(counts).toEqual([0, 1_000, 2_000]);
+    });
+
+    it('far below it when half the room could be used at the full rate, at most every 10 s', async () => {
+      // 10,000 documents of room at 1,000/s: half of it takes 5 s.
+      const near = counted({ docsPerSecond: 1_000, maxWaiting: 20_000 }, 10_000);
+      for (let ms = 0; ms <= 12_000; ms += 1_000) await near.admitAt(ms);
+      expect(near.counts).toEqual([0, 5_000, 10_000]);
+      // 1,900,000 of room at 50,000/s: 19 s, so the 10 s bound.
+      const far = counted({ docsPerSecond: 50_000, maxWaiting: 2_000_000 }, 100_000);
+      for (let ms = 0; ms <= 21_000; ms += 1_000) await far.admitAt(ms);
+      expect(far.counts).toEqual([0, 10_000, 20_000]);
+    });
+
+    it('never sooner than ten times the last count took', async () => {
+      // At the cap, but each count takes 300 ms: every 3 s (from when the count started).
+      const { counts, admitAt } = counted({ docsPerSecond: 100, maxWaiting: 1_000 }, 1_000, 300);
+      for (let ms = 0; ms <= 7_000; ms += 1_000) await admitAt(ms).catch(() => undefined);
+      expect(counts).toEqual([0, 3_000, 6_000]);
+    });
+  });
 });
