@@ -3,7 +3,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { classifyMongoError, isDuplicateKey } from '../db/mongo-errors.js';
 import type { AcceptCollections, ApiKeyDoc } from './accept-collections.js';
-import { digestOf, keyPrefix, SCOPES, type Scope } from './api-keys.js';
+import { digestHexOf, keyPrefix, SCOPES, type Scope } from './api-keys.js';
 
 /** A key as listings show it: everything but the digest. */
 export type ApiKeyRecord = Omit<ApiKeyDoc, '_id'>;
@@ -44,7 +44,7 @@ export async function createApiKey(
       revokedAt: null,
     };
     try {
-      await collections.apiKeys.insertOne({ _id: digestOf(key).toString('hex'), ...record });
+      await collections.apiKeys.insertOne({ _id: digestHexOf(key), ...record });
       return { key, record };
     } catch (error) {
       if (attempt < 3 && isDuplicateKey(error)) continue;

