@@ -25,6 +25,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     rates: { type: 'string' },
+    repeats: { type: 'string' },
     documents: { type: 'string' },
     million: { type: 'boolean', default: false },
     'payload-kib': { type: 'string' },
@@ -43,6 +44,8 @@ const settings = {
   durationS: number(values.duration, smoke ? 1 : 10),
   connections: number(values.connections, smoke ? 4 : 32),
   rates: (values.rates ?? (smoke ? '50' : '100,500,1000')).split(',').map(Number),
+  /** The e2e scenario's runs of the pipeline at each rate; its verdict is their median. */
+  repeats: number(values.repeats, smoke ? 1 : 3),
   documents: values.million ? 1_000_000 : number(values.documents, smoke ? 1_000 : 200_000),
   floorDocuments: smoke ? 100 : 2_000,
   batchItems: smoke ? 10 : 100,
