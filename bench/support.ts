@@ -121,11 +121,13 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[index]!;
 }
 
-export const median = (values: number[]) =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
+/** The middle value; for an even count the mean of the two middle ones (not the lower: that flatters). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
