@@ -69,6 +69,8 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
   const someIds = (step: number, count: number) =>
     Array.from({ length: count }, (_, k) => new ObjectId((k * step).toString(16).padStart(24, '0')));
   const now = new Date(Date.UTC(2026, 10, 25, 0, 30));
+  /** The documents' receivedAt spans 0:00:00 to 0:09:59 of this day. */
+  const minute = (m: number) => new Date(Date.UTC(2026, 10, 25, 0, m));
   /**
    * Distinct values as upstream gives them (ours reads one document per value of an index's first key):
    * through such an index (tenantId, processed, receivedAt, slot that no document holds), and where ours
@@ -141,6 +143,14 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       ['null matches missing', { leaseToken: null, status: 'failed' }],
       ['$or with _id', { $or: [{ _id: someIds(1, 3)[2]! }, { leaseToken: 'token-30' }] }],
       ['no such _id', { _id: { $in: [new ObjectId()] }, processed: false }],
+      // Date ranges on an index's first key (ours reads the dates in range: a TTL monitor's delete).
+      ['date range', { receivedAt: { $gte: minute(2), $lt: minute(5) } }],
+      ['date range and equality', { tenantId: 't2', receivedAt: { $lt: minute(1) } }],
+      ['date from, inclusive', { receivedAt: { $gte: new Date(Date.UTC(2026, 10, 25, 0, 9, 59)) } }],
+      ['date bounds tightened', { receivedAt: { $lte: minute(4), $lt: minute(3), $gt: minute(1), $gte: minute(1) } }],
+      ['empty date range', { receivedAt: { $gt: minute(3), $lt: minute(3) } }],
+      ['TTL shape', { processed: true, receivedAt: { $lt: minute(3) } }],
+      ['a date bound matches no string', { status: { $lt: minute(3) } }],
     ];
     for (const [name, filter, sort] of queries) {
       const found = await both((raw) => raw.find(filter, sort ? { sort } : {}).toArray());
@@ -153,6 +163,7 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     // documents in the same order, though ours keeps only the best few while it reads.
     const limited: Array<[Document, { sort: Document; limit: number; skip?: number }]> = [
       [claimableFilter(now), { sort: { _id: 1 }, limit: 50 }],
+      [{ receivedAt: { $gte: minute(7) } }, { sort: { receivedAt: 1, _id: 1 }, limit: 40 }],
       [{}, { sort: { status: 1 }, limit: 30, skip: 10 }],
       [{}, { sort: { processed: -1, status: 1 }, limit: 7 }],
       [WAITING, { sort: { _id: -1 }, limit: 3, skip: 2 }],
@@ -205,6 +216,10 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       // A tenant held as null, and one tenant's documents all processed: distinct must skip that tenant.
       (raw) => raw.insertOne({ ...({} as RawTransaction), _id: new ObjectId('e'.repeat(24)), tenantId: null as never, processed: false }),
       (raw) => raw.updateMany({ tenantId: 't6' }, { $set: { processed: true, status: 'processed' } }),
+      // Dates that move (the date order follows) or become another type (they leave it).
+      (raw) => raw.updateMany({ tenantId: 't5', status: 'pending' }, { $set: { receivedAt: new Date(Date.UTC(2026, 10, 24)) } }),
+      (raw) => raw.updateMany({ tenantId: 't4', status: 'failed' }, { $set: { receivedAt: 'yesterday' as never } }),
+      (raw) => raw.deleteMany({ tenantId: 't3', receivedAt: { $lt: new Date(Date.UTC(2026, 10, 25, 0, 2)) } }),
     ];
     for (const step of steps) await both(step);
     // Counts of an update by _id $in (ours applies it id by id): repeated and unknown ids, documents that
@@ -228,6 +243,9 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
       WAITING,
       { leaseToken: 'token-0' },
       { _id: { $in: claimIds }, status: 'failed' },
+      { receivedAt: { $lt: new Date(Date.UTC(2026, 10, 25)) } },
+      { receivedAt: { $gte: new Date(Date.UTC(2026, 10, 25)), $lt: new Date(Date.UTC(2026, 10, 25, 0, 4)) } },
+      { tenantId: 't4', receivedAt: { $gte: new Date(Date.UTC(2026, 10, 24)) } },
     ];
     for (const filter of filters) {
       const found = await both((raw) => raw.find(filter).toArray());

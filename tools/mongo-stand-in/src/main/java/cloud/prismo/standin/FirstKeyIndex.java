@@ -7,14 +7,18 @@ import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.Document;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.IntPredicate;
@@ -28,11 +32,18 @@ import java.util.function.IntPredicate;
  * <p>An index whose second key is {@code _id} ({@code {processed: 1, _id: 1}}, the sweep's) also keeps each
  * value's documents in {@code _id} order, so a query with equality on the first key sorted by {@code _id}
  * walks them in order and stops after its limit, as mongod does, instead of matching and sorting every one.
+ *
+ * <p>Dates are also kept in date order, so a range on the first key with date bounds ({@code $lt},
+ * {@code $lte}, {@code $gt}, {@code $gte}) reads only the dates in range, as mongod's index bounds do. A TTL
+ * monitor asks exactly that every minute ({@code processedAt < now - age}); matched against every document,
+ * it held the collection for 140-230 ms at 200,000 raw documents to delete nothing.
  */
 final class FirstKeyIndex extends Index<Integer> {
     private final String field;
     private final Map<Object, TreeSet<Integer>> positionsByValue = new HashMap<>();
     private final Map<Object, Integer> positionById = new HashMap<>();
+    /** The date values' positions (the sets of positionsByValue), in date order; BSON dates decode as {@link Instant}. */
+    private final TreeMap<Instant, TreeSet<Integer>> positionsByDate = new TreeMap<>();
     /** Per first-key value, positions by {@code _id}; null unless the second key is {@code _id}. */
     private final Map<Object, ConcurrentSkipListMap<Object, Integer>> positionsInIdOrder;
 
@@ -97,15 +108,71 @@ final class FirstKeyIndex extends Index<Integer> {
         return null;
     }
 
+    /**
+     * The dates a query's range on the first key admits, when it is one: only {@code $lt}, {@code $lte},
+     * {@code $gt} and {@code $gte}, each with a date (a date bound matches dates only, as MongoDB compares
+     * within a type); null otherwise. A superset is enough: the whole query is matched afterwards.
+     */
+    private NavigableMap<Instant, TreeSet<Integer>> queriedDates(Document query) {
+        if (field.contains(".") || !(query.get(field) instanceof Document condition) || condition.isEmpty()) {
+            return null;
+        }
+        Instant low = null;
+        Instant high = null;
+        boolean lowIncluded = false;
+        boolean highIncluded = false;
+        for (String operator : condition.keySet()) {
+            if (!(condition.get(operator) instanceof Instant bound)) {
+                return null;
+            }
+            switch (operator) {
+                case "$lt", "$lte" -> {
+                    boolean included = operator.equals("$lte");
+                    if (high == null || bound.isBefore(high) || (bound.equals(high) && !included)) {
+                        high = bound;
+                        highIncluded = included;
+                    }
+                }
+                case "$gt", "$gte" -> {
+                    boolean included = operator.equals("$gte");
+                    if (low == null || bound.isAfter(low) || (bound.equals(low) && !included)) {
+                        low = bound;
+                        lowIncluded = included;
+                    }
+                }
+                default -> {
+                    return null;
+                }
+            }
+        }
+        if (low != null && high != null) {
+            if (low.isAfter(high) || (low.equals(high) && !(lowIncluded && highIncluded))) {
+                return Collections.emptyNavigableMap();
+            }
+            return positionsByDate.subMap(low, lowIncluded, high, highIncluded);
+        }
+        if (high != null) {
+            return positionsByDate.headMap(high, highIncluded);
+        }
+        return positionsByDate.tailMap(low, lowIncluded);
+    }
+
     @Override
     public synchronized boolean canHandle(Document query) {
-        return queriedValues(query) != null;
+        return queriedValues(query) != null || queriedDates(query) != null;
     }
 
     @Override
     public synchronized Iterable<Integer> getPositions(Document query) {
         Set<Integer> positions = new TreeSet<>();
-        for (Object value : queriedValues(query)) {
+        Collection<Object> values = queriedValues(query);
+        if (values == null) {
+            for (TreeSet<Integer> found : queriedDates(query).values()) {
+                positions.addAll(found);
+            }
+            return positions;
+        }
+        for (Object value : values) {
             Set<Integer> found = positionsByValue.get(normalize(value));
             if (found != null) {
                 positions.addAll(found);
@@ -117,7 +184,14 @@ final class FirstKeyIndex extends Index<Integer> {
     /** How many positions {@link #getPositions} would give for the query: what the query planner compares. */
     synchronized long estimate(Document query) {
         long count = 0;
-        for (Object value : queriedValues(query)) {
+        Collection<Object> values = queriedValues(query);
+        if (values == null) {
+            for (TreeSet<Integer> found : queriedDates(query).values()) {
+                count += found.size();
+            }
+            return count;
+        }
+        for (Object value : values) {
             Set<Integer> found = positionsByValue.get(normalize(value));
             count += found == null ? 0 : found.size();
         }
@@ -199,10 +273,32 @@ final class FirstKeyIndex extends Index<Integer> {
         }
     }
 
+    /** A value's position, in the value map and, for a date, in date order (the same set, kept once). */
+    private void index(Object value, Integer position) {
+        TreeSet<Integer> positions = positionsByValue.computeIfAbsent(value, v -> new TreeSet<>());
+        positions.add(position);
+        if (value instanceof Instant date) {
+            positionsByDate.putIfAbsent(date, positions);
+        }
+    }
+
+    private void unindex(Object value, Integer position) {
+        Set<Integer> positions = positionsByValue.get(value);
+        if (positions != null) {
+            positions.remove(position);
+            if (positions.isEmpty()) {
+                positionsByValue.remove(value);
+                if (value instanceof Instant date) {
+                    positionsByDate.remove(date);
+                }
+            }
+        }
+    }
+
     @Override
     public synchronized void add(Document document, Integer position, MongoCollection<Integer> collection) {
         for (Object value : valuesOf(document)) {
-            positionsByValue.computeIfAbsent(value, v -> new TreeSet<>()).add(position);
+            index(value, position);
             addInIdOrder(value, document, position);
         }
         positionById.put(normalize(document.get("_id")), position);
@@ -214,13 +310,7 @@ final class FirstKeyIndex extends Index<Integer> {
         if (position != null) {
             for (Object value : valuesOf(document)) {
                 removeInIdOrder(value, document);
-                Set<Integer> positions = positionsByValue.get(value);
-                if (positions != null) {
-                    positions.remove(position);
-                    if (positions.isEmpty()) {
-                        positionsByValue.remove(value);
-                    }
-                }
+                unindex(value, position);
             }
         }
         return position;
@@ -235,16 +325,10 @@ final class FirstKeyIndex extends Index<Integer> {
         }
         for (Object value : before) {
             removeInIdOrder(value, oldDocument);
-            Set<Integer> positions = positionsByValue.get(value);
-            if (positions != null) {
-                positions.remove(position);
-                if (positions.isEmpty()) {
-                    positionsByValue.remove(value);
-                }
-            }
+            unindex(value, position);
         }
         for (Object value : after) {
-            positionsByValue.computeIfAbsent(value, v -> new TreeSet<>()).add(position);
+            index(value, position);
             addInIdOrder(value, newDocument, position);
         }
     }
@@ -277,6 +361,7 @@ final class FirstKeyIndex extends Index<Integer> {
     @Override
     public synchronized void drop() {
         positionsByValue.clear();
+        positionsByDate.clear();
         positionById.clear();
         if (positionsInIdOrder != null) {
             positionsInIdOrder.clear();

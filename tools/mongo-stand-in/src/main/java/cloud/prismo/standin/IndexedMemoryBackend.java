@@ -148,9 +148,18 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                 MongoCollection<Integer> collection = resolveCollection(ns.substring(getDatabaseName().length() + 1), false);
                 if (collection == null) continue;
                 Instant cutoff = Instant.now().minusMillis((long) (seconds.doubleValue() * 1000));
-                Document selector = new Document(key.keySet().iterator().next(), new Document("$lt", cutoff));
+                String field = key.keySet().iterator().next();
+                Document selector = new Document(field, new Document("$lt", cutoff));
                 if (spec.get("partialFilterExpression") instanceof Document partial) {
-                    selector = new Document("$and", List.of(partial, selector));
+                    // Flat when it can be, so the TTL index's date range narrows the delete (FirstKeyIndex)
+                    // instead of an $and matched against every document.
+                    if (partial.containsKey(field) || partial.keySet().stream().anyMatch(name -> name.startsWith("$"))) {
+                        selector = new Document("$and", List.of(partial, selector));
+                    } else {
+                        Document flat = new Document(partial);
+                        flat.putAll(selector);
+                        selector = flat;
+                    }
                 }
                 collection.deleteDocuments(selector, 0);
             }
