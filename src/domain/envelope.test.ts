@@ -1,5 +1,5 @@
 // The payload storage rule, and the door's rule beside it: both walk the same way (one scan,
-// document order, no recursion), each refusing what its rule names, with the path.
+// document order, recursion no deeper than the depth limit), each refusing what its rule names, with the path.
 import { describe, expect, it } from 'vitest';
 import { envelopeSchema, findUnsafePayloadKey, MAX_PAYLOAD_DEPTH } from './envelope.js';
 import { findUnsafeJson, MAX_JSON_DEPTH } from './refusals.js';
@@ -21,6 +21,8 @@ describe('the payload storage rule', () => {
 
   it('reports the first refusal in document order', () => {
     expect(findUnsafePayloadKey({ a: { $first: 1 }, $second: 2 })?.path).toEqual(['a', '$first']);
+    // The path after a walk through an earlier branch is the later key's alone.
+    expect(findUnsafePayloadKey({ a: { b: [1, { c: [[]] }], f: 'x' }, d: [{}, { $e: 1 }] })?.path).toEqual(['d', 1, '$e']);
   });
 
   it(`refuses nesting deeper than ${MAX_PAYLOAD_DEPTH} levels, and the envelope schema says where`, () => {
