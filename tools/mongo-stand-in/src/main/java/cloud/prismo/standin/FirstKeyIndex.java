@@ -162,21 +162,27 @@ final class FirstKeyIndex extends Index<Integer> {
         return queriedValues(query) != null || queriedDates(query) != null;
     }
 
-    @Override
-    public synchronized Iterable<Integer> getPositions(Document query) {
-        Set<Integer> positions = new TreeSet<>();
+    /** The position sets a query's values or date range on the first key select (the index's own sets). */
+    private Collection<? extends Set<Integer>> queriedPositionSets(Document query) {
         Collection<Object> values = queriedValues(query);
         if (values == null) {
-            for (TreeSet<Integer> found : queriedDates(query).values()) {
-                positions.addAll(found);
-            }
-            return positions;
+            return queriedDates(query).values();
         }
+        List<Set<Integer>> sets = new ArrayList<>();
         for (Object value : values) {
             Set<Integer> found = positionsByValue.get(normalize(value));
             if (found != null) {
-                positions.addAll(found);
+                sets.add(found);
             }
+        }
+        return sets;
+    }
+
+    @Override
+    public synchronized Iterable<Integer> getPositions(Document query) {
+        Set<Integer> positions = new TreeSet<>();
+        for (Set<Integer> found : queriedPositionSets(query)) {
+            positions.addAll(found);
         }
         return positions;
     }
@@ -184,16 +190,8 @@ final class FirstKeyIndex extends Index<Integer> {
     /** How many positions {@link #getPositions} would give for the query: what the query planner compares. */
     synchronized long estimate(Document query) {
         long count = 0;
-        Collection<Object> values = queriedValues(query);
-        if (values == null) {
-            for (TreeSet<Integer> found : queriedDates(query).values()) {
-                count += found.size();
-            }
-            return count;
-        }
-        for (Object value : values) {
-            Set<Integer> found = positionsByValue.get(normalize(value));
-            count += found == null ? 0 : found.size();
+        for (Set<Integer> found : queriedPositionSets(query)) {
+            count += found.size();
         }
         return count;
     }
