@@ -126,11 +126,11 @@ export class TenantQuotas {
    * How old a tenant's count may grow before it is taken again. A count reads every waiting document's key up
    * to the cap, so its cost grows with the backlog (80 ms for 100,000 on the development MongoDB, 280 ms for
    * 300,000): taken every second, a tenant importing a large backlog would cost the database more the larger
-   * its backlog grew, while far from its cap. Between counts this gateway adds what it accepts, so the count can only err high
-   * (documents processed meanwhile) except for other gateways' acceptances: it is taken again before the
-   * tenant, at its full rate, could have used half the room left under the cap (two gateways at full rate
-   * stay under it), at least every countEveryMs, at most every countAtMostEveryMs, and never sooner than ten
-   * times the last count's own duration (at most a tenth of the time spent counting).
+   * its backlog grew, while far from its cap. Between counts this gateway adds what it accepts, so the count
+   * can only err high (documents processed meanwhile) except for other gateways' acceptances: it is taken
+   * again before the tenant, at its full rate, could have used half the room left under the cap (two gateways
+   * at full rate stay under it), at least every countEveryMs, at most every countAtMostEveryMs, and never
+   * sooner than ten times the last count's own duration (at most a tenth of the time spent counting).
    */
   #countDueAfterMs(waiting: Waiting): number {
     const room = Math.max(0, this.settings.maxWaiting - waiting.count - waiting.since);
@@ -138,25 +138,28 @@ export class TenantQuotas {
     return Math.max(this.#countEveryMs, 10 * waiting.tookMs, Math.min(this.#countAtMostEveryMs, halfRoomMs));
   }
 
+  /** A count of the tenant's waiting documents, with when it was started and how long it took. */
+  async #count(tenantId: string): Promise<Omit<Waiting, 'since' | 'refreshing'>> {
+    const at = this.#now();
+    const count = await this.options.countWaiting(tenantId, this.settings.maxWaiting + 1);
+    return { count, at, tookMs: this.#now() - at };
+  }
+
   /** The tenant's count, taken again (in the background) once #countDueAfterMs has passed; the first one awaited. */
   async #waitingOf(tenantId: string): Promise<Waiting> {
     let waiting = this.#waiting.get(tenantId);
     if (!waiting) {
-      const startedAt = this.#now();
-      const count = await this.options.countWaiting(tenantId, this.settings.maxWaiting + 1);
-      waiting = { count, at: startedAt, since: 0, tookMs: this.#now() - startedAt };
+      waiting = { ...(await this.#count(tenantId)), since: 0 };
       this.#waiting.set(tenantId, waiting);
       return waiting;
     }
     if (this.#now() - waiting.at >= this.#countDueAfterMs(waiting) && !waiting.refreshing) {
       const entry = waiting;
-      const startedAt = this.#now();
       const acceptedBefore = entry.since;
-      entry.refreshing = this.options
-        .countWaiting(tenantId, this.settings.maxWaiting + 1)
-        .then((count) => {
+      entry.refreshing = this.#count(tenantId)
+        .then((taken) => {
           // What was accepted while counting may or may not be in the count: kept, to err on the safe side.
-          Object.assign(entry, { count, at: startedAt, since: entry.since - acceptedBefore, tookMs: this.#now() - startedAt });
+          Object.assign(entry, { ...taken, since: entry.since - acceptedBefore });
         })
         .catch(() => undefined)
         .finally(() => (entry.refreshing = undefined));
