@@ -108,7 +108,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   try {
     const { mongo, db } = await openDatabases(owner, options);
     const system: System = { metrics, mongo, db, stop };
-    const ingest = mongo && createMongoIngest(mongo, { onStored: (source) => metrics.rawAccepted.inc({ source }) });
+    const ingest =
+      mongo &&
+      createMongoIngest(mongo, {
+        onStored: (source) => metrics.rawAccepted.inc({ source }),
+        coalesceMaxDocs: settings.ingest.coalesceMaxDocs,
+      });
     const processing = roles.includes('processor') && mongo && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;
     system.processor = processing?.processor;
     if (roles.includes('deliverer') && db) await startDelivery(owner, options, db, metrics);

@@ -1,7 +1,7 @@
 import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { isPermanent, isTransient } from '../domain/errors.js';
-import { classifyChangeStreamError, classifyMongoError } from './mongo-errors.js';
+import { classifyChangeStreamError, classifyMongoError, isDuplicateKey, RefusedWrite } from './mongo-errors.js';
 
 describe('classifyMongoError', () => {
   it('retries what stands between us and a verdict, and fails what the server refused', () => {
@@ -17,6 +17,15 @@ describe('classifyMongoError', () => {
     const epipe = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
     expect(isTransient(classifyMongoError(epipe))).toBe(true);
     expect(isTransient(classifyMongoError(new TypeError('a bug')))).toBe(false);
+  });
+
+  it('classifies one document refused within a bulk write as insertOne would have been', () => {
+    const refused = (code: number) => new RefusedWrite({ index: 0, code, errmsg: 'refused' });
+    expect(isDuplicateKey(refused(11000))).toBe(true);
+    expect(isDuplicateKey(refused(121))).toBe(false);
+    expect(isPermanent(classifyMongoError(refused(11000)))).toBe(true);
+    expect(isPermanent(classifyMongoError(refused(121))), 'document failed validation').toBe(true);
+    expect(isTransient(classifyMongoError(refused(91))), 'shutdown in progress').toBe(true);
   });
 
   it('tells a change stream whose token is unusable from one the server cannot offer, and from the network', () => {

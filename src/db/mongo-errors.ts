@@ -1,12 +1,23 @@
 // MongoDB failures classified at the adapter boundary, for ingestion and the processor alike.
-import { MongoError, MongoServerError } from 'mongodb';
+import { MongoError, MongoServerError, type WriteError } from 'mongodb';
 import { PermanentError, type StreamFailure, TransientError } from '../domain/errors.js';
 
 /** The server's code for a unique index refusing a second document with the same key. */
 export const DUPLICATE_KEY = 11000;
 
-/** A write refused by a unique index (as a whole operation, not one write of a bulk). */
-export const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+/** One document of a bulk write refused by the server, as an error of its own (the others were stored). */
+export class RefusedWrite extends Error {
+  readonly code: number;
+  constructor(readonly writeError: Pick<WriteError, 'index' | 'code' | 'errmsg'>) {
+    super(writeError.errmsg ?? `write error ${writeError.code}`);
+    this.name = 'RefusedWrite';
+    this.code = writeError.code;
+  }
+}
+
+/** A write refused by a unique index: a whole operation's, or one document's of a bulk. */
+export const isDuplicateKey = (error: unknown) =>
+  (error instanceof MongoServerError || error instanceof RefusedWrite) && error.code === DUPLICATE_KEY;
 
 /** Server error codes a retry can outlive: failover, shutdown, network trouble, time limits. */
 const TRANSIENT_SERVER_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
@@ -17,6 +28,12 @@ const TRANSIENT_SERVER_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107,
  * server selection, failover, shutdown, an error without a code) is transient and retried.
  */
 export function classifyMongoError(error: unknown): Error {
+  if (error instanceof RefusedWrite) {
+    if (TRANSIENT_SERVER_CODES.has(error.code)) {
+      return new TransientError('mongo_retryable', 'MongoDB could not complete the operation now', { cause: error });
+    }
+    return new PermanentError('mongo_rejected', 'MongoDB rejected the document', { cause: error });
+  }
   if (error instanceof MongoServerError) {
     const retryable = error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError');
     if (retryable || error.code === undefined || TRANSIENT_SERVER_CODES.has(Number(error.code))) {

@@ -3,7 +3,7 @@
 import type { CamtDocument } from '../domain/camt053-xml.js';
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import { type StatementCollections, tenantFilter } from '../raw-store/collections.js';
-import { insertRaw, insertRawMany } from '../raw-store/insert.js';
+import { createCoalescedInsert, insertRaw, insertRawMany } from '../raw-store/insert.js';
 import { insertStatement } from '../raw-store/insert-statement.js';
 import { type ReplayResult, type ReplaySelectors, replay } from '../raw-store/replay.js';
 import { findStatementStatus, type StatementStatusView } from '../raw-store/statement-status.js';
@@ -12,11 +12,18 @@ import { findRawStatus, type RawStatusView } from '../raw-store/status-view.js';
 /** Ingestion over the raw store; it is what the gateway's ingestion port (gateway/ingest-port.ts) declares. */
 export type MongoIngest = ReturnType<typeof createMongoIngest>;
 
-export function createMongoIngest(store: StatementCollections, { onStored }: { onStored?: (source: string) => void } = {}) {
+export interface MongoIngestOptions {
+  onStored?: (source: string) => void;
+  /** Single documents accepted in one turn of the event loop are stored by one insertMany of at most this many (1: each alone). */
+  coalesceMaxDocs?: number;
+}
+
+export function createMongoIngest(store: StatementCollections, { onStored, coalesceMaxDocs = 1 }: MongoIngestOptions = {}) {
   const { raw } = store;
+  const insertOne = createCoalescedInsert(raw, { maxDocs: coalesceMaxDocs });
   return {
     async accept(tenantId: string, envelope: Envelope): Promise<Accepted> {
-      const accepted = await insertRaw(raw, tenantId, envelope);
+      const accepted = await insertRaw(insertOne, raw, tenantId, envelope);
       if (!accepted.duplicate) onStored?.(envelope.source);
       return accepted;
     },

@@ -2,8 +2,9 @@
 // externalId), plus the payload's digest for a source whose documents are revisions of a provider object.
 import { createHash, randomInt } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import DataLoader from 'dataloader';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
-import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
+import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey, RefusedWrite } from '../db/mongo-errors.js';
 import { type Accepted, type Envelope, REVISED_SOURCES } from '../domain/envelope.js';
 import { type RawTransaction, SLOTS } from './collections.js';
 
@@ -44,10 +45,64 @@ async function existing(raw: Collection<RawTransaction>, keys: string[]): Promis
   return new Map(docs.map((doc) => [doc.dedupKey!, { id: doc._id.toHexString(), duplicate: true, status: doc.status }]));
 }
 
-export async function insertRaw(raw: Collection<RawTransaction>, tenantId: string, envelope: Envelope): Promise<Accepted> {
+/** Stores one raw document and resolves with its id, or rejects with the server's error for that document. */
+export type InsertOne = (doc: RawTransaction) => Promise<ObjectId>;
+
+/**
+ * Single documents stored together: those handed over in one turn of the event loop (at most `maxDocs`)
+ * go to MongoDB as one unordered insertMany, each settling with its own outcome (a duplicate key refuses
+ * its document only). Under concurrent POSTs this is one round trip and one command for many requests
+ * instead of one each; a request alone in its turn is one insertOne. `maxDocs` 1 (the default,
+ * INGEST_COALESCE_MAX_DOCS): every document its own insertOne, at once, as before.
+ *
+ * Not the default yet: turned on, the MongoDB-cut test (test/accept-path.test.ts) hung in three runs of six;
+ * in the one hang traced, an insertMany of three sent after the cut never settled, where insertOne fails
+ * within serverSelectionTimeoutMS (docs/benchmarks.md, seventh round).
+ */
+export function createCoalescedInsert(raw: Collection<RawTransaction>, { maxDocs }: { maxDocs: number }): InsertOne {
+  if (maxDocs <= 1) return async (doc) => (await raw.insertOne(doc)).insertedId;
+  const loader = new DataLoader<RawTransaction, ObjectId>((docs) => insertTogether(raw, docs), {
+    cache: false,
+    maxBatchSize: maxDocs,
+    // After the poll phase: every request whose body arrived in this turn has reached its insert by then.
+    batchScheduleFn: (dispatch) => setImmediate(dispatch),
+  });
+  return (doc) => loader.load(doc);
+}
+
+async function insertTogether(raw: Collection<RawTransaction>, docs: readonly RawTransaction[]): Promise<Array<ObjectId | Error>> {
+  if (docs.length === 1) {
+    try {
+      return [(await raw.insertOne(docs[0]!)).insertedId];
+    } catch (error) {
+      return [error instanceof Error ? error : new Error(String(error))];
+    }
+  }
+  for (const doc of docs) doc._id ??= new ObjectId();
+  try {
+    await raw.insertMany(docs as RawTransaction[], { ordered: false });
+  } catch (error) {
+    // Refusals of single documents settle those alone; anything else (network, write concern) is the batch's.
+    if (!(error instanceof MongoBulkWriteError) || error.result.getWriteConcernError()) throw error;
+    const refused = new Map([error.writeErrors].flat().map((writeError) => [writeError.index, writeError] as const));
+    if (refused.size === 0) throw error;
+    return docs.map((doc, index) => {
+      const writeError = refused.get(index);
+      return writeError ? new RefusedWrite(writeError) : doc._id;
+    });
+  }
+  return docs.map((doc) => doc._id);
+}
+
+export async function insertRaw(
+  insert: InsertOne,
+  raw: Collection<RawTransaction>,
+  tenantId: string,
+  envelope: Envelope,
+): Promise<Accepted> {
   const doc = newRawTransaction(tenantId, envelope) as RawTransaction;
   try {
-    const { insertedId } = await raw.insertOne(doc);
+    const insertedId = await insert(doc);
     return { id: insertedId.toHexString(), duplicate: false };
   } catch (error) {
     if (isDuplicateKey(error) && doc.dedupKey) {

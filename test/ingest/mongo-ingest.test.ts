@@ -1,7 +1,8 @@
 // Ingestion over the raw store against a real MongoDB server (or the stand-in).
-import { ObjectId } from 'mongodb';
+import { type CommandStartedEvent, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoIngest } from '../../src/ingest/mongo-ingest.js';
+import type { StatementCollections } from '../../src/raw-store/collections.js';
 import { createTestMongo, mongoUri, type TestMongo } from '../support/databases.js';
 
 describe.skipIf(!mongoUri)('createMongoIngest', () => {
@@ -86,5 +87,63 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
     expect(results[2]).toMatchObject({ duplicate: false });
     expect(results[3]).toEqual({ id: (results[1] as { id: string }).id, duplicate: true, status: 'pending' });
     expect(await mongo.raw.countDocuments({ externalId: { $in: ['b-1', 'b-2'] } })).toBe(2);
+  });
+
+  describe('single documents accepted in one turn of the event loop', () => {
+    let client: MongoClient;
+    let store: StatementCollections;
+    /** The documents of each insert command this client sent, in order. */
+    const inserts: number[] = [];
+    beforeAll(async () => {
+      client = new MongoClient(mongoUri!, { monitorCommands: true });
+      client.on('commandStarted', (event: CommandStartedEvent) => {
+        if (event.commandName === 'insert') inserts.push((event.command.documents as unknown[]).length);
+      });
+      await client.connect();
+      const db = client.db(mongo.dbName);
+      store = { db, raw: db.collection('raw_transactions'), statements: db.collection('statements') };
+    });
+    afterAll(() => client?.close());
+
+    it('are stored by one insertMany, each answered with its own outcome', async () => {
+      const ingest = createMongoIngest(store, { coalesceMaxDocs: 256 });
+      const stored = await ingest.accept('acme', { source: 'generic', externalId: 'co-1', payload: { co: 1 } });
+      inserts.length = 0;
+      const results = await Promise.all([
+        ingest.accept('acme', { source: 'generic', externalId: 'co-1', payload: { co: 1 } }),
+        ingest.accept('acme', { source: 'generic', externalId: 'co-2', payload: { co: 2 } }),
+        ingest.accept('acme', { source: 'generic', payload: { co: 3 } }),
+        ingest.accept('acme', { source: 'generic', externalId: 'co-2', payload: { co: 4 } }),
+        ingest.accept('globex', { source: 'generic', externalId: 'co-1', payload: { co: 5 } }),
+      ]);
+      // One command for the five; the duplicates' lookups are finds, not inserts.
+      expect(inserts).toEqual([5]);
+      expect(results[0]).toEqual({ id: stored.id, duplicate: true, status: 'pending' });
+      expect(results[1]).toMatchObject({ duplicate: false });
+      expect(results[2]).toMatchObject({ duplicate: false });
+      expect(results[3]).toEqual({ id: results[1]!.id, duplicate: true, status: 'pending' });
+      expect(results[4]).toMatchObject({ duplicate: false });
+      const docs = await store.raw.find({ tenantId: { $in: ['acme', 'globex'] }, 'payload.co': { $exists: true } }).toArray();
+      expect(docs.map((doc) => [doc._id.toHexString(), doc.tenantId, doc.payload.co]).sort()).toEqual(
+        [
+          [stored.id, 'acme', 1],
+          [results[1]!.id, 'acme', 2],
+          [results[2]!.id, 'acme', 3],
+          [results[4]!.id, 'globex', 5],
+        ].sort(),
+      );
+    });
+
+    it('at most coalesceMaxDocs to a command; 1 stores each alone', async () => {
+      const envelope = (n: number) => ({ source: 'generic' as const, payload: { n } });
+      inserts.length = 0;
+      const three = createMongoIngest(store, { coalesceMaxDocs: 3 });
+      await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => three.accept('acme', envelope(n))));
+      expect(inserts).toEqual([3, 3, 1]);
+      inserts.length = 0;
+      const alone = createMongoIngest(store, { coalesceMaxDocs: 1 });
+      await Promise.all([1, 2, 3].map((n) => alone.accept('acme', envelope(n))));
+      expect(inserts).toEqual([1, 1, 1]);
+    });
   });
 });
