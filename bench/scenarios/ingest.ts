@@ -1,6 +1,8 @@
 // Ingest: single-transaction POSTs with keep-alive at fixed concurrency (autocannon), against a bare Node
 // http server doing only insertOne of the same document into the same MongoDB; and the batch endpoint
-// against a bare insertMany.
+// against a bare insertMany. The gateway runs twice: as shipped (each POST its own insertOne, as the bare
+// server does) and with concurrent POSTs stored together (INGEST_COALESCE_MAX_DOCS=256, not the default
+// yet: docs/benchmarks.md, seventh round).
 import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
@@ -57,36 +59,46 @@ export async function ingestScenario(
 ): Promise<ScenarioResult> {
   const dbs = await freshDatabases(env, 'ingest');
   const system = await startBenchSystem(env, dbs, ['gateway', 'ingest']);
+  const together = await startBenchSystem(env, dbs, ['gateway', 'ingest'], {
+    INGEST_COALESCE_MAX_DOCS: '256',
+    // Its own PostgreSQL connection name: pg-promise warns of two database objects for one connection.
+    WORKER_ID: 'bench-together',
+  });
   const bare = await startBareServer(dbs.mongo.raw);
   try {
     const single = JSON.stringify(envelopeOf(1));
     const batch = JSON.stringify({ items: Array.from({ length: batchItems }, (_, i) => envelopeOf(i)) });
-    // A-B-B-A with half the duration each: drift on a noisy machine (and MongoDB's growing collections)
-    // hits subject and baseline alike; each figure is the mean of its two runs.
+    // Each subject twice with half the duration each: drift on a noisy machine (and MongoDB's growing
+    // collections) hits subjects and baseline alike; each figure is the mean of its two runs.
     const half = { connections, durationS: Math.max(1, durationS / 2) };
     const batchOptions = { connections: Math.max(2, connections / 8), durationS: Math.max(1, durationS / 2) };
-    const pair = async (a: () => ReturnType<typeof load>, b: () => ReturnType<typeof load>) => {
-      const [a1, b1, b2, a2] = [await a(), await b(), await b(), await a()];
-      const mean = (x: Awaited<ReturnType<typeof load>>, y: Awaited<ReturnType<typeof load>>) => ({
-        rps: (x.rps + y.rps) / 2,
-        p50: (x.p50 + y.p50) / 2,
-        p99: Math.max(x.p99, y.p99),
-        non2xx: x.non2xx + y.non2xx,
-        errors: x.errors + y.errors,
-      });
-      return [mean(a1, a2), mean(b1, b2)] as const;
+    type Run = Awaited<ReturnType<typeof load>>;
+    const mean = (runs: Run[]) => ({
+      rps: runs.reduce((sum, r) => sum + r.rps, 0) / runs.length,
+      p50: runs.reduce((sum, r) => sum + r.p50, 0) / runs.length,
+      p99: Math.max(...runs.map((r) => r.p99)),
+      non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+      errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    });
+    /** Each subject twice, in palindromic order (A-B-C-C-B-A): drift hits every subject alike. */
+    const palindrome = async <T extends Array<() => Promise<Run>>>(...subjects: T) => {
+      const runs = subjects.map((): Run[] => []);
+      for (const i of [...subjects.keys(), ...[...subjects.keys()].reverse()]) runs[i]!.push(await subjects[i]!());
+      return runs.map(mean) as { [K in keyof T]: ReturnType<typeof mean> };
     };
+    const singleUrl = (app: { gatewayUrl?: string }) => `${app.gatewayUrl}/api/v1/transactions`;
     // Unmeasured first: the development MongoDB's JVM and this process's JIT speed up over the first
-    // seconds of load, and only the first run of A-B-B-A would pay for it (a cold gateway run measured
+    // seconds of load, and only the first run would pay for it (a cold gateway run measured
     // 1,637 req/s against 2,559 warm in the same minute).
     const warm = { connections, durationS: Math.max(1, Math.min(3, durationS / 2)) };
-    for (const url of [`${system.gatewayUrl}/api/v1/transactions`, bare.url, `${system.gatewayUrl}/api/v1/transactions`, bare.url])
+    for (const url of [singleUrl(system), singleUrl(together), bare.url, singleUrl(system), singleUrl(together), bare.url])
       await load(url, single, warm);
-    const [gateway, baseline] = await pair(
-      () => load(`${system.gatewayUrl}/api/v1/transactions`, single, half),
+    const [gateway, gatewayTogether, baseline] = await palindrome(
+      () => load(singleUrl(system), single, half),
+      () => load(singleUrl(together), single, half),
       () => load(bare.url, single, half),
     );
-    const [gatewayBatch, baselineBatch] = await pair(
+    const [gatewayBatch, baselineBatch] = await palindrome(
       () => load(`${system.gatewayUrl}/api/v1/transactions/batch`, batch, batchOptions),
       () => load(bare.url, batch, batchOptions),
     );
@@ -95,12 +107,21 @@ export async function ingestScenario(
       measurements: [
         {
           scenario: 'ingest',
-          variant: 'gateway POST (auth, zod, Mongo)',
+          variant: 'gateway POST as shipped (auth, zod, quotas, insertOne)',
           throughput: gateway.rps,
           unit: 'req/s',
           p50Ms: gateway.p50,
           p99Ms: gateway.p99,
           notes: note(gateway),
+        },
+        {
+          scenario: 'ingest',
+          variant: 'gateway POST, stored together (INGEST_COALESCE_MAX_DOCS=256)',
+          throughput: gatewayTogether.rps,
+          unit: 'req/s',
+          p50Ms: gatewayTogether.p50,
+          p99Ms: gatewayTogether.p99,
+          notes: note(gatewayTogether),
         },
         {
           scenario: 'ingest',
@@ -132,12 +153,14 @@ export async function ingestScenario(
       ],
       ratios: [
         { scenario: 'ingest', what: 'gateway / bare insertOne (req/s)', value: gateway.rps / baseline.rps },
+        { scenario: 'ingest', what: 'gateway, POSTs stored together / bare insertOne (req/s)', value: gatewayTogether.rps / baseline.rps },
         { scenario: 'ingest', what: 'gateway batch / bare insertMany (tx/s)', value: gatewayBatch.rps / baselineBatch.rps },
         { scenario: 'ingest', what: 'batch / single (tx/s)', value: (gatewayBatch.rps * batchItems) / gateway.rps },
       ],
     };
   } finally {
     await new Promise((resolve) => bare.server.close(resolve));
+    await together.stop();
     await system.stop();
     await dbs.drop();
   }
