@@ -28,14 +28,10 @@ const TRANSIENT_SERVER_CODES = new Set([6, 7, 50, 89, 91, 189, 262, 9001, 10107,
  * server selection, failover, shutdown, an error without a code) is transient and retried.
  */
 export function classifyMongoError(error: unknown): Error {
-  if (error instanceof RefusedWrite) {
-    if (TRANSIENT_SERVER_CODES.has(error.code)) {
-      return new TransientError('mongo_retryable', 'MongoDB could not complete the operation now', { cause: error });
-    }
-    return new PermanentError('mongo_rejected', 'MongoDB rejected the document', { cause: error });
-  }
-  if (error instanceof MongoServerError) {
-    const retryable = error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError');
+  // One document refused within a bulk write carries no labels, only the server's code.
+  if (error instanceof MongoServerError || error instanceof RefusedWrite) {
+    const retryable =
+      error instanceof MongoServerError && (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError'));
     if (retryable || error.code === undefined || TRANSIENT_SERVER_CODES.has(Number(error.code))) {
       return new TransientError('mongo_retryable', 'MongoDB could not complete the operation now', { cause: error });
     }
