@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role, System } from '../src/cli/system.js';
+import { ACCEPT_PATH_TIMEOUT_MS } from '../src/db/mongo.js';
 import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey, revokeApiKey } from '../src/gateway/api-key-store.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
@@ -315,12 +316,15 @@ describe.skipIf(!mongoUri)('the accept path', () => {
     expect(before.map((a) => a.status)).toEqual(Array(20).fill(202));
 
     proxy.cut();
+    const cutAt = performance.now();
     const during = await Promise.all(
       Array.from({ length: 6 }, (_, n) =>
         send(url, { key, body: generic(600 + n), headers: n % 2 ? { 'idempotency-key': `mongo-cut-${n}` } : {} }),
       ),
     );
-    console.log(`[outage] MongoDB cut: POSTs ${JSON.stringify(during.map((a) => a.status))}`);
+    console.log(
+      `[outage] MongoDB cut: POSTs ${JSON.stringify(during.map((a) => a.status))} in ${Math.round(performance.now() - cutAt)} ms`,
+    );
     for (const answer of during) {
       expect(answer.status).toBe(503);
       expect(answer.headers.get('retry-after')).toBe('1');
@@ -344,4 +348,34 @@ describe.skipIf(!mongoUri)('the accept path', () => {
     const retried = await send(url, { key, body: generic(600), headers: {} });
     expect(retried.status).toBe(202);
   }, 180_000);
+
+  // A partition, not a refusal: the connections stay open and nothing comes back. Only the accept path's
+  // deadline (ACCEPT_PATH_TIMEOUT_MS, the driver's timeoutMS) ends these requests; without it they would
+  // wait for ever, and this test would fail on its own timeout.
+  it(
+    'MongoDB stops answering: POSTs answer 503 with Retry-After within the accept path deadline, never hang',
+    async () => {
+      const { system, proxy } = await proxied(['gateway', 'ingest'], 'mongo');
+      const key = await keyFor('mongosilent');
+      const url = `${system.gatewayUrl}/api/v1/transactions`;
+      expect((await send(url, { key, body: generic(800) })).status).toBe(202);
+
+      proxy.setDelay(10 * ACCEPT_PATH_TIMEOUT_MS);
+      const silentAt = performance.now();
+      const during = await Promise.all([
+        send(url, { key, body: generic(801) }),
+        send(url, { key, body: generic(802), headers: { 'idempotency-key': 'silent-1' } }),
+        send(`${url}/batch`, { key, body: { items: [generic(803), generic(804)] } }),
+      ]);
+      console.log(
+        `[outage] MongoDB silent: ${JSON.stringify(during.map((a) => a.status))} in ${Math.round(performance.now() - silentAt)} ms`,
+      );
+      for (const answer of during) {
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get('retry-after')).toBe('1');
+        expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }
+    },
+    4 * ACCEPT_PATH_TIMEOUT_MS,
+  );
 });

@@ -2,6 +2,7 @@
 // from API_KEYS (bootstrapping, development) and MongoDB's api_keys (made, listed, revoked with the CLI).
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { Collection } from 'mongodb';
+import { withinAcceptDeadline } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { ApiKeyDoc } from './accept-collections.js';
 import { type Scope, STATIC_KEY_SCOPES } from './scopes.js';
@@ -67,7 +68,7 @@ export function createStoredKeyVerifier(apiKeys: Collection<ApiKeyDoc>, { cacheM
       if (cached && cached.until > now()) return cached.principal;
       let doc: ApiKeyDoc | null;
       try {
-        doc = await apiKeys.findOne({ _id: cacheKey, revokedAt: null });
+        doc = await withinAcceptDeadline((bound) => apiKeys.findOne({ _id: cacheKey, revokedAt: null }, bound));
       } catch (error) {
         throw classifyMongoError(error);
       }

@@ -4,6 +4,7 @@ import { createHash, randomInt } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import DataLoader from 'dataloader';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
+import { withinAcceptDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey, RefusedWrite } from '../db/mongo-errors.js';
 import { type Accepted, type Envelope, REVISED_SOURCES } from '../domain/envelope.js';
 import { type RawTransaction, SLOTS } from './collections.js';
@@ -41,7 +42,9 @@ export const randomSlot = () => randomInt(SLOTS);
 
 /** The documents already stored under these dedup keys, as a duplicate's answer: their id and status now. */
 async function existing(raw: Collection<RawTransaction>, keys: string[]): Promise<Map<string, Accepted>> {
-  const docs = await raw.find({ dedupKey: { $in: keys } }, { projection: { _id: 1, dedupKey: 1, status: 1 } }).toArray();
+  const docs = await withinAcceptDeadline((bound) =>
+    raw.find({ dedupKey: { $in: keys } }, { projection: { _id: 1, dedupKey: 1, status: 1 }, ...bound }).toArray(),
+  );
   return new Map(docs.map((doc) => [doc.dedupKey!, { id: doc._id.toHexString(), duplicate: true, status: doc.status }]));
 }
 
@@ -49,23 +52,26 @@ async function existing(raw: Collection<RawTransaction>, keys: string[]): Promis
 export type InsertOne = (doc: RawTransaction) => Promise<ObjectId>;
 
 /**
- * Single documents stored together: those handed over in one turn of the event loop (at most `maxDocs`)
- * go to MongoDB as one unordered insertMany, each settling with its own outcome (a duplicate key refuses
- * its document only). Under concurrent POSTs this is one round trip and one command for many requests
- * instead of one each; a request alone in its turn is one insertOne. `maxDocs` 1 (the default,
- * INGEST_COALESCE_MAX_DOCS): every document its own insertOne, at once, as before.
+ * Single documents stored together: those handed over before the next turn of the event loop's timers (at
+ * most `maxDocs`) go to MongoDB as one unordered insertMany, each settling with its own outcome (a duplicate
+ * key refuses its document only). Under concurrent POSTs this is one round trip and one command for many
+ * requests instead of one each; a request alone is one insertOne. `maxDocs` 1: every document its own
+ * insertOne, at once.
  *
- * Not the default yet: turned on, the MongoDB-cut test (test/accept-path.test.ts) hung in three runs of six;
- * in the one hang traced, an insertMany of three sent after the cut never settled, where insertOne fails
- * within serverSelectionTimeoutMS (docs/benchmarks.md, seventh round).
+ * The batch goes out from a timer, not from setImmediate: a socket the server (or a proxy) ends during the
+ * poll phase is destroyed there but emits 'close' only in the close phase, after the check phase, and
+ * mongodb 7.9.0 hands out such a connection and then waits for a 'drain' its write will never get
+ * (docs/benchmarks.md, eighth round). From setImmediate, a batch sent just after MongoDB went away fell in
+ * that window in most runs; timers run after the close phase. The accept path's deadline
+ * (withinAcceptDeadline) ends whatever window is left.
  */
 export function createCoalescedInsert(raw: Collection<RawTransaction>, { maxDocs }: { maxDocs: number }): InsertOne {
-  if (maxDocs <= 1) return async (doc) => (await raw.insertOne(doc)).insertedId;
+  if (maxDocs <= 1) return async (doc) => (await withinAcceptDeadline((bound) => raw.insertOne(doc, bound))).insertedId;
   const loader = new DataLoader<RawTransaction, ObjectId>((docs) => insertTogether(raw, docs), {
     cache: false,
     maxBatchSize: maxDocs,
-    // After the poll phase: every request whose body arrived in this turn has reached its insert by then.
-    batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    // Every request whose body arrived in this turn has reached its insert by then (see above).
+    batchScheduleFn: (dispatch) => setTimeout(dispatch, 0),
   });
   return (doc) => loader.load(doc);
 }
@@ -73,14 +79,14 @@ export function createCoalescedInsert(raw: Collection<RawTransaction>, { maxDocs
 async function insertTogether(raw: Collection<RawTransaction>, docs: readonly RawTransaction[]): Promise<Array<ObjectId | Error>> {
   if (docs.length === 1) {
     try {
-      return [(await raw.insertOne(docs[0]!)).insertedId];
+      return [(await withinAcceptDeadline((bound) => raw.insertOne(docs[0]!, bound))).insertedId];
     } catch (error) {
       return [error instanceof Error ? error : new Error(String(error))];
     }
   }
   for (const doc of docs) doc._id ??= new ObjectId();
   try {
-    await raw.insertMany(docs as RawTransaction[], { ordered: false });
+    await withinAcceptDeadline((bound) => raw.insertMany(docs as RawTransaction[], { ordered: false, ...bound }));
   } catch (error) {
     // Refusals of single documents settle those alone; anything else (network, write concern) is the batch's.
     if (!(error instanceof MongoBulkWriteError) || error.result.getWriteConcernError()) throw error;
@@ -126,7 +132,7 @@ export async function insertRawMany(
   );
   const failed = new Map<number, unknown>();
   try {
-    await raw.insertMany(docs, { ordered: false, forceServerObjectId: false });
+    await withinAcceptDeadline((bound) => raw.insertMany(docs, { ordered: false, forceServerObjectId: false, ...bound }));
   } catch (error) {
     if (!(error instanceof MongoBulkWriteError)) throw classifyMongoError(error);
     for (const writeError of [error.writeErrors].flat()) failed.set(writeError.index, writeError);

@@ -18,6 +18,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   let down = false;
   let delayMs = 0;
+  // Chunks held back by setDelay, dropped when the proxy closes.
+  const held = new Set<NodeJS.Timeout>();
+  const later = (ms: number, pass: () => void) => {
+    const timer = setTimeout(() => {
+      held.delete(timer);
+      pass();
+    }, ms);
+    held.add(timer);
+  };
   const server: Server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -34,9 +43,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     }
     client.on('data', (chunk: Buffer) => {
       if (delayMs === 0) upstream.write(chunk);
-      else setTimeout(() => upstream.write(chunk), delayMs);
+      else later(delayMs, () => upstream.write(chunk));
     });
-    client.on('end', () => setTimeout(() => upstream.end(), delayMs));
+    client.on('end', () => later(delayMs, () => upstream.end()));
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -56,6 +65,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of held) clearTimeout(timer);
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),

@@ -5,6 +5,7 @@ import canonicalize from 'canonicalize';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Collection } from 'mongodb';
+import { withinAcceptDeadline } from '../../db/mongo.js';
 import { classifyMongoError, isDuplicateKey } from '../../db/mongo-errors.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { IdempotencyDoc } from '../accept-collections.js';
@@ -67,17 +68,20 @@ async function take(records: Records, ttlMs: number, id: string, requestHash: st
     expiresAt: new Date(now.getTime() + ttlMs),
   };
   try {
-    await records.insertOne({ _id: id, ...fresh });
+    await withinAcceptDeadline((bound) => records.insertOne({ _id: id, ...fresh }, bound));
     return true;
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
   }
-  const takenOver = await records.findOneAndUpdate(
-    {
-      _id: id,
-      $or: [{ expiresAt: { $lte: now } }, { state: 'in_flight', createdAt: { $lt: new Date(now.getTime() - ABANDONED_MS) } }],
-    },
-    { $set: fresh },
+  const takenOver = await withinAcceptDeadline((bound) =>
+    records.findOneAndUpdate(
+      {
+        _id: id,
+        $or: [{ expiresAt: { $lte: now } }, { state: 'in_flight', createdAt: { $lt: new Date(now.getTime() - ABANDONED_MS) } }],
+      },
+      { $set: fresh },
+      bound,
+    ),
   );
   return takenOver !== null;
 }
@@ -100,7 +104,7 @@ async function claimOrReplay(records: Records, ttlMs: number, request: FastifyRe
       request.idempotency = { id, owned: true };
       return;
     }
-    first = await records.findOne({ _id: id });
+    first = await withinAcceptDeadline((bound) => records.findOne({ _id: id }, bound));
   } catch (error) {
     throw classifyMongoError(error);
   }
@@ -133,15 +137,18 @@ async function recordAnswer(records: Records, request: FastifyRequest, reply: Fa
   idempotency.owned = false;
   try {
     if (reply.statusCode >= 500 || typeof payload !== 'string') {
-      await records.deleteOne({ _id: idempotency.id, state: 'in_flight' });
+      await withinAcceptDeadline((bound) => records.deleteOne({ _id: idempotency.id, state: 'in_flight' }, bound));
       return payload;
     }
     const headers = Object.fromEntries(
       REPLAYED_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])),
     );
-    await records.updateOne(
-      { _id: idempotency.id, state: 'in_flight' },
-      { $set: { state: 'done', statusCode: reply.statusCode, headers, body: payload } },
+    await withinAcceptDeadline((bound) =>
+      records.updateOne(
+        { _id: idempotency.id, state: 'in_flight' },
+        { $set: { state: 'done', statusCode: reply.statusCode, headers, body: payload } },
+        bound,
+      ),
     );
   } catch (error) {
     // The answer stands (the work is done); the key stays in flight and is taken over once abandoned.
