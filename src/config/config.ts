@@ -77,8 +77,8 @@ export const envSchema = z.object({
   /** A camt.053 file (POST /api/v1/statements); a month of a busy account runs to tens of MB. */
   STATEMENT_BODY_LIMIT_BYTES: positiveInt.default(32 * 1_048_576),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
-  /** Single POSTs stored together: those accepted in one turn of the event loop, up to this many per insertMany (1: one insertOne each, the default). */
-  INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(1),
+  /** Single POSTs stored together: those accepted before the next timers turn of the event loop, up to this many per insertMany (1: one insertOne each). */
+  INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(256),
   IDEMPOTENCY_TTL_MS: positiveInt.default(86_400_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
   /** Per tenant: documents accepted per second (a token bucket, a second's burst) and documents not yet processed. */
