@@ -20,13 +20,14 @@ export type AcceptBound = OperationOptions & { signal: AbortSignal };
  * Runs one accept-path operation with an AbortSignal that fires after ACCEPT_PATH_TIMEOUT_MS, its reason a
  * MongoOperationTimeoutError (a MongoError, so classified as MongoDB unavailable: a 503).
  *
- * Without it nothing bounds a command once written: the driver's `timeoutMS` is a no-op in mongodb 7
- * (resolveOptions drops it) and socketTimeoutMS is unset, so a server that stops answering (a network
- * partition) holds the request for ever; and mongodb 7.9.0 can hand out a connection whose socket the
- * server has just ended (destroyed, its 'close' not yet emitted), write to it, and wait for a 'drain' that
- * never comes (docs/benchmarks.md, eighth round). The signal ends each stage: server selection, checkout,
- * the wait for 'drain', the read. The driver types `signal` on reads only, but every operation's options
- * reach the connection, writes included; test/accept-path.test.ts ("MongoDB stops answering") holds it to that.
+ * Without it nothing of ours bounds a command once written: the driver's `timeoutMS` is a no-op in
+ * mongodb 7 (resolveOptions drops it) and socketTimeoutMS is unset, so a server that stops answering (a
+ * network partition) holds the request until the driver's monitor gives up on it (70 s in
+ * test/accept-path.test.ts); and mongodb 7.9.0 can hand out a connection whose socket the server has just
+ * ended (destroyed, its 'close' not yet emitted), write to it, and wait for a 'drain' that never comes
+ * (docs/benchmarks.md, eighth round). The signal ends each stage: server selection, checkout, the wait for
+ * 'drain', the read. The driver types `signal` on reads only, but every operation's options reach the
+ * connection, writes included; that test ("MongoDB stops answering") holds it to that.
  */
 export async function withinAcceptDeadline<T>(operation: (bound: AcceptBound) => Promise<T>): Promise<T> {
   const controller = new AbortController();
