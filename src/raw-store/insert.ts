@@ -66,8 +66,9 @@ export type InsertOne = (doc: RawTransaction) => Promise<ObjectId>;
  * (withinAcceptDeadline) ends whatever window is left.
  */
 export function createCoalescedInsert(raw: Collection<RawTransaction>, { maxDocs }: { maxDocs: number }): InsertOne {
-  if (maxDocs <= 1) return async (doc) => (await withinAcceptDeadline((bound) => raw.insertOne(doc, bound))).insertedId;
-  const loader = new DataLoader<RawTransaction, ObjectId>((docs) => insertTogether(raw, docs), {
+  const insertAlone: InsertOne = async (doc) => (await withinAcceptDeadline((bound) => raw.insertOne(doc, bound))).insertedId;
+  if (maxDocs <= 1) return insertAlone;
+  const loader = new DataLoader<RawTransaction, ObjectId>((docs) => insertTogether(raw, insertAlone, docs), {
     cache: false,
     maxBatchSize: maxDocs,
     // Every request whose body arrived in this turn has reached its insert by then (see above).
@@ -76,10 +77,14 @@ export function createCoalescedInsert(raw: Collection<RawTransaction>, { maxDocs
   return (doc) => loader.load(doc);
 }
 
-async function insertTogether(raw: Collection<RawTransaction>, docs: readonly RawTransaction[]): Promise<Array<ObjectId | Error>> {
+async function insertTogether(
+  raw: Collection<RawTransaction>,
+  insertAlone: InsertOne,
+  docs: readonly RawTransaction[],
+): Promise<Array<ObjectId | Error>> {
   if (docs.length === 1) {
     try {
-      return [(await withinAcceptDeadline((bound) => raw.insertOne(docs[0]!, bound))).insertedId];
+      return [await insertAlone(docs[0]!)];
     } catch (error) {
       return [error instanceof Error ? error : new Error(String(error))];
     }
