@@ -14,7 +14,7 @@ export type MongoIngest = ReturnType<typeof createMongoIngest>;
 
 export interface MongoIngestOptions {
   onStored?: (source: string) => void;
-  /** Single documents accepted in one turn of the event loop are stored by one insertMany of at most this many (1: each alone). */
+  /** Single documents accepted before the next timers turn of the event loop are stored by one insertMany of at most this many (1: each alone). */
   coalesceMaxDocs?: number;
 }
 
