@@ -209,7 +209,7 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
   let again = false;
   let stopped = false;
   let warned = false;
-  /** Due endpoints were left for want of a tenant's share: a slot given back claims again at once. */
+  /** Due endpoints were left for want of a share, or a claim was skipped with no slot free: a slot given back claims again. */
   let leftBehind = false;
   /** Counts wake()s: a turn that began before one claims again when it ends, as the endpoint was leased then. */
   let wakes = 0;
@@ -223,7 +223,7 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
       .finally(() => {
         slots.release(endpoint.tenant_id);
         inFlight.delete(delivery);
-        if (leftBehind) setImmediate(() => void tick());
+        if (leftBehind || again) setImmediate(() => void tick());
       });
     inFlight.add(delivery);
   };
