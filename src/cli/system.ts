@@ -25,10 +25,10 @@ import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
-import { systemResolve } from '../webhooks/address-guard.js';
 import { startDeliverer } from '../webhooks/deliver.js';
 import { listenForEvents } from '../webhooks/listen.js';
 import { startDeliveryRetention } from '../webhooks/retention.js';
+import { createSystemResolve } from '../webhooks/system-resolve.js';
 import { StartupError } from './context.js';
 
 export type Role = 'gateway' | 'ingest' | 'processor' | 'deliverer';
@@ -249,8 +249,9 @@ async function startDelivery(owner: Owner, { settings, logger }: SystemOptions, 
         worker: settings.processor.workerId,
         allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false,
         allowedHosts: settings.webhooks.allowedHosts,
-        resolve: systemResolve,
+        resolve: createSystemResolve({ timeoutMs: settings.webhooks.dnsTimeoutMs }),
         timeoutMs: settings.webhooks.timeoutMs,
+        concurrency: settings.webhooks.concurrency,
         disableAfterMs: settings.webhooks.disableAfterMs,
         leaseMs: settings.processor.leaseMs,
         logger,
@@ -307,7 +308,12 @@ async function startGateway(
       ops,
       admin: { mongo, retention: settings.mongo.retention },
       onQuotaRefused: (tenantId, quota) => metrics.quotaRefusals.inc({ tenant: boundedTenantLabel(labelled, tenantId), quota }),
-      webhooks: { allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false, allowedHosts: settings.webhooks.allowedHosts },
+      webhooks: {
+        allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false,
+        allowedHosts: settings.webhooks.allowedHosts,
+        resolve: createSystemResolve({ timeoutMs: settings.webhooks.dnsTimeoutMs }),
+        maxEndpointsPerTenant: settings.webhooks.maxEndpointsPerTenant,
+      },
     });
   return owner.listen('gateway', build, settings.gateway.port);
 }

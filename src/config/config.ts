@@ -127,8 +127,14 @@ export const envSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
   /** When set, the only hosts webhook URLs may name (comma-separated, e.g. hooks.example.com,127.0.0.1): others are refused before any lookup. */
   WEBHOOK_ALLOWED_HOSTS: z.string().min(1).optional(),
-  /** A webhook delivery not answered in this long failed. */
+  /** One deadline for a whole delivery attempt (lookup, connection, the answer's head and body): past it, failed. */
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  /** A webhook host name's lookup (at creation and at each send) waits this long at most. */
+  WEBHOOK_DNS_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
+  /** Endpoints in delivery at once per deliverer, shared between tenants (each its share: docs/api.md, "Webhooks"). */
+  WEBHOOK_CONCURRENCY: positiveInt.max(1_000).default(50),
+  /** The most webhook endpoints one tenant may have (enabled or not). */
+  WEBHOOK_MAX_ENDPOINTS: positiveInt.max(1_000).default(16),
   /** An endpoint failing for this long is disabled. */
   WEBHOOK_DISABLE_AFTER_HOURS: positiveInt.default(72),
   /** How long GET /api/v1/events keeps events for clients to re-read. */
@@ -194,6 +200,9 @@ function toSettings(env: Env) {
         .map((host) => host.trim().toLowerCase())
         .filter(Boolean),
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      dnsTimeoutMs: env.WEBHOOK_DNS_TIMEOUT_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      maxEndpointsPerTenant: env.WEBHOOK_MAX_ENDPOINTS,
       disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
     },
     reconcile: {

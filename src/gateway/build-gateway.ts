@@ -1,14 +1,15 @@
 // Builds the public API from its plugins. main and the tests both call this, so what is tested is what runs.
 import rateLimit from '@fastify/rate-limit';
 import type { Collection } from 'mongodb';
-import type { Settings } from '../config/config.js';
+import { loadSettings, type Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
 import type { MongoCollections, Retention } from '../raw-store/collections.js';
 import { countUnprocessed } from '../raw-store/count-unprocessed.js';
-import { type Resolve, systemResolve } from '../webhooks/address-guard.js';
+import type { Resolve } from '../webhooks/address-guard.js';
+import { createSystemResolve } from '../webhooks/system-resolve.js';
 import type { IdempotencyDoc } from './accept-collections.js';
 import type { ApiKeyVerifier } from './api-keys.js';
 import { boardPage } from './board/board-page.js';
@@ -42,8 +43,11 @@ export interface GatewayOptions {
   admin: { mongo: MongoCollections; retention: Retention };
   /** A quota refusal, for the metrics and the board. */
   onQuotaRefused?: (tenantId: string, quota: QuotaKind) => void;
-  /** Webhook URLs: whether private addresses are allowed, and how host names resolve (tests give their own). */
-  webhooks?: { allowPrivateUrls: boolean; allowedHosts?: readonly string[]; resolve?: Resolve };
+  /**
+   * Webhook URLs: whether private addresses are allowed, how host names resolve (tests give their own), the
+   * endpoints a tenant may have; unset, the settings' defaults.
+   */
+  webhooks?: { allowPrivateUrls: boolean; allowedHosts?: readonly string[]; resolve?: Resolve; maxEndpointsPerTenant?: number };
 }
 
 export async function buildGateway({ http, gateway, ...options }: GatewayOptions): Promise<HttpApp> {
@@ -100,11 +104,14 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     admit,
   });
   await app.register(eventsRoutes, { db: options.db });
+  // The schema's defaults, for a caller (a test) that gives no webhook settings.
+  const webhookDefaults = loadSettings({}).webhooks;
   await app.register(webhookEndpointRoutes, {
     db: options.db,
     allowPrivateUrls: options.webhooks?.allowPrivateUrls ?? false,
     allowedHosts: options.webhooks?.allowedHosts,
-    resolve: options.webhooks?.resolve ?? systemResolve,
+    resolve: options.webhooks?.resolve ?? createSystemResolve({ timeoutMs: webhookDefaults.dnsTimeoutMs }),
+    maxEndpointsPerTenant: options.webhooks?.maxEndpointsPerTenant ?? webhookDefaults.maxEndpointsPerTenant,
   });
   await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });
   await app.register(boardPage);

@@ -89,7 +89,11 @@ const responses = {
     PROBLEM_EXAMPLES.PayloadTooLarge,
   ),
   UnsupportedMediaType: problem('The body is not application/json', [], PROBLEM_EXAMPLES.UnsupportedMediaType),
-  UnprocessableContent: problem('This Idempotency-Key was used with a different request', [], PROBLEM_EXAMPLES.UnprocessableContent),
+  UnprocessableContent: problem(
+    'This Idempotency-Key was used with a different request; or a webhook URL refused, or the tenant at WEBHOOK_MAX_ENDPOINTS',
+    [],
+    PROBLEM_EXAMPLES.UnprocessableContent,
+  ),
   TooManyRequests: problem(
     'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota or /problems/waiting-quota)',
     ['Retry-After'],

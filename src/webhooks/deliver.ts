@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import { type FeedCursor, type FeedEvent, readEvents } from '../db/events-feed.js';
 import type { Database } from '../db/postgres.js';
 import type { Resolve } from './address-guard.js';
+import { claimDue, type Endpoint, WAITING_SQL } from './claim.js';
 import { disableEndpoint } from './disable.js';
 import type { AttemptRow } from './endpoint-view.js';
 import { post } from './post.js';
+import { TenantSlots } from './tenant-slots.js';
 
 export interface DeliveryOptions {
   db: Database;
@@ -15,27 +17,14 @@ export interface DeliveryOptions {
   allowedHosts?: readonly string[];
   resolve: Resolve;
   timeoutMs: number;
+  /** WEBHOOK_CONCURRENCY: endpoints in delivery at once, shared between tenants (tenant-slots). */
+  concurrency: number;
   disableAfterMs: number;
   /** How long a deliverer holds an endpoint without renewing; a killed deliverer's endpoints wait this long. */
   leaseMs: number;
   logger: Logger;
   /** Each attempt's outcome, for the metrics; `delayMs` from the event's recording to its 2xx. */
   onAttempt?: (endpointId: string, ok: boolean, delayMs: number | null) => void;
-}
-
-export interface Endpoint {
-  id: string;
-  tenant_id: string;
-  url: string;
-  events: string[];
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_until: Date | null;
-  cursor_txid: string;
-  cursor_seq: string;
-  attempts: number;
-  failing_since: Date | null;
-  next_attempt_at: Date | null;
 }
 
 /** Events read and posted per page; the cursor and the attempts are written once per page. */
@@ -45,29 +34,6 @@ const CHECKPOINT_MS = 250;
 
 /** Backoff before the n-th retry: 1 s doubling to an hour, with ±50 % jitter so endpoints do not retry in step. */
 export const backoffMs = (attempts: number) => Math.min(3_600_000, 1000 * 2 ** Math.min(attempts - 1, 12)) * (0.5 + Math.random());
-
-/** At most this many endpoints in delivery at once per deliverer. */
-const MAX_IN_FLIGHT = 50;
-
-/** An event the feed shows beyond the endpoint's cursor, of a type it takes (the index events_feed_idx). */
-const WAITING_SQL = `EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w.tenant_id AND e.type = ANY(w.events)
-                              AND (e.txid, e.seq) > (w.cursor_txid, w.cursor_seq)
-                              AND e.txid < pg_snapshot_xmin(pg_current_snapshot()))`;
-
-/** Leases up to `limit` endpoints with an event waiting (and due after a failure), or with a resend asked for. */
-async function claimDue(options: DeliveryOptions, limit: number): Promise<Endpoint[]> {
-  return options.db.any<Endpoint>(
-    `UPDATE webhook_endpoints SET lease_owner = $1, lease_until = clock_timestamp() + ($2 + $4) * interval '1 millisecond'
-      WHERE id IN (SELECT w.id FROM webhook_endpoints w
-                    WHERE w.enabled AND (w.lease_until IS NULL OR w.lease_until < clock_timestamp())
-                      AND (((w.next_attempt_at IS NULL OR w.next_attempt_at <= clock_timestamp()) AND ${WAITING_SQL})
-                           OR EXISTS (SELECT 1 FROM webhook_resends r WHERE r.endpoint_id = w.id AND r.done_at IS NULL))
-                    ORDER BY w.next_attempt_at NULLS FIRST LIMIT $3 FOR UPDATE SKIP LOCKED)
-      RETURNING id, tenant_id, url, events, secret, previous_secret, previous_secret_until, cursor_txid::text, cursor_seq::text,
-                attempts, failing_since, next_attempt_at`,
-    [options.worker, options.leaseMs, limit, options.timeoutMs],
-  );
-}
 
 /** Posts one event and keeps the attempt for the next write. */
 async function attempt(options: DeliveryOptions, endpoint: Endpoint, event: Omit<FeedEvent, 'cursor'>, n: number, resend: boolean) {
@@ -230,38 +196,49 @@ const IDLE_MS = 1000;
 
 /**
  * Every second, and at once when events are recorded (wake()), leases the endpoints with work (up to
- * MAX_IN_FLIGHT in delivery) and delivers each on its own, so that an endpoint that answers slowly or never
- * (WEBHOOK_TIMEOUT_MS) holds back no other. An event shows in the feed only once every older transaction
+ * WEBHOOK_CONCURRENCY in delivery, each tenant up to its share: tenant-slots) and delivers each on its own,
+ * so that an endpoint that answers slowly or never (WEBHOOK_TIMEOUT_MS) holds back no other, and one
+ * tenant's endpoints no other tenant's. An event shows in the feed only once every older transaction
  * has ended, and one of those may record no event (so send no wake): for a second after a wake it looks
  * every 25 ms whether the feed's horizon has moved, and claims when it has.
  */
 export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void>; wake(): void } {
   const inFlight = new Set<Promise<unknown>>();
+  const slots = new TenantSlots(options.concurrency);
   let claiming = false;
   let again = false;
   let stopped = false;
   let warned = false;
+  /** Due endpoints were left for want of a share, or a claim was skipped with no slot free: a slot given back claims again. */
+  let leftBehind = false;
   /** Counts wake()s: a turn that began before one claims again when it ends, as the endpoint was leased then. */
   let wakes = 0;
+  const serve = (endpoint: Endpoint) => {
+    const seen = wakes;
+    const delivery = deliverEndpoint(options, endpoint, () => stopped)
+      .then((delivered) => (delivered > 0 || wakes !== seen) && setImmediate(() => void tick()))
+      .catch((error: Error) =>
+        options.logger.warn({ component: 'webhooks', endpoint: endpoint.id, err: error }, 'webhook delivery interrupted; retried'),
+      )
+      .finally(() => {
+        slots.release(endpoint.tenant_id);
+        inFlight.delete(delivery);
+        if (leftBehind || again) setImmediate(() => void tick());
+      });
+    inFlight.add(delivery);
+  };
   const tick = async () => {
     if (stopped) return;
-    if (claiming || inFlight.size >= MAX_IN_FLIGHT) {
+    if (claiming || slots.free <= 0) {
       again = true;
       return;
     }
     claiming = true;
     again = false;
     try {
-      for (const endpoint of await claimDue(options, MAX_IN_FLIGHT - inFlight.size)) {
-        const seen = wakes;
-        const delivery = deliverEndpoint(options, endpoint, () => stopped)
-          .then((delivered) => (delivered > 0 || wakes !== seen) && setImmediate(() => void tick()))
-          .catch((error: Error) =>
-            options.logger.warn({ component: 'webhooks', endpoint: endpoint.id, err: error }, 'webhook delivery interrupted; retried'),
-          );
-        inFlight.add(delivery);
-        void delivery.finally(() => inFlight.delete(delivery));
-      }
+      const claimed = await claimDue(options, slots);
+      leftBehind = claimed.leftBehind;
+      for (const endpoint of claimed.leased) serve(endpoint);
       warned = false;
     } catch (error) {
       if (!warned) options.logger.warn({ component: 'webhooks', err: error }, 'webhook delivery paused: cannot read endpoints');

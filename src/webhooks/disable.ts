@@ -1,9 +1,10 @@
 // An endpoint that failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled, and the tenant is told: a
-// webhook_endpoint.disabled event (to its other endpoints and the feed), a warning, the metrics' gauge.
+// webhook_endpoint.disabled event (to its other endpoints and the feed: the URL's origin only), a warning,
+// the metrics' gauge.
 import type { Logger } from 'pino';
 import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import type { Database } from '../db/postgres.js';
-import { ENDPOINT_COLUMNS, type EndpointRow, endpointView } from './endpoint-view.js';
+import { disabledEndpointView, ENDPOINT_COLUMNS, type EndpointRow } from './endpoint-view.js';
 
 /** Disables it unless already disabled, and records the event in the same transaction (once per failing spell). */
 export async function disableEndpoint(
@@ -26,7 +27,7 @@ export async function disableEndpoint(
         tenant_id: endpoint.tenant_id,
         type,
         raw_id: endpoint.id,
-        data: endpointView(row),
+        data: disabledEndpointView(row),
       },
     ]);
     return true;

@@ -1,5 +1,6 @@
-// A webhook endpoint as the API shows it (never its secret): the routes answer with it and the
-// webhook_endpoint.disabled event carries it; and the row of one delivery attempt, written and listed.
+// A webhook endpoint as the API shows it (never its secret): the routes answer with it (admin only) and the
+// webhook_endpoint.disabled event carries it with its URL's origin alone (the feed is readable with
+// transactions:read); and the row of one delivery attempt, written and listed.
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../domain/events.js';
 
@@ -40,6 +41,24 @@ export const endpointView = (row: EndpointRow): EndpointView => ({
   failingSince: row.failing_since?.toISOString() ?? null,
   lastError: row.last_error,
 });
+
+/**
+ * The endpoint as the webhook_endpoint.disabled event carries it: its URL cut to the origin (scheme, host,
+ * port), so no user name, password, path or query (a token a receiver put there) reaches a reader of events.
+ */
+export const disabledEndpointSchema = endpointSchema.extend({
+  url: z.string().describe("The endpoint URL's origin only (scheme, host, port); GET /api/v1/webhook-endpoints (admin) has the whole URL"),
+});
+
+export const originOf = (url: string): string => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+};
+
+export const disabledEndpointView = (row: EndpointRow): EndpointView => ({ ...endpointView(row), url: originOf(row.url) });
 
 /** One delivery attempt as webhook_deliveries holds it (besides its id, endpoint and time). */
 export interface AttemptRow {

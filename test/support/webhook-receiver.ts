@@ -1,9 +1,9 @@
 // A webhook receiver on 127.0.0.1 for the suites and the benchmark: records what it receives, verifies
 // signatures with node:crypto alone (as docs/api.md shows a receiver doing), and can fail, stall, stop and
-// come back on the same port.
+// come back on the same port; and a hostile one that drips its answer's head a line at a time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 
 /** What a receiver does with Prismo-Signature, with node:crypto alone (docs/api.md shows the same). */
 export function verifySignature(header: string, body: string, secret: string, toleranceSeconds = 300): boolean {
@@ -83,5 +83,51 @@ export async function startReceiver(): Promise<Receiver> {
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     },
     close: stop,
+  };
+}
+
+export interface DrippingReceiver {
+  /** The receiver's base URL; any path is served the same way. */
+  url: string;
+  /** Each connection: when it opened and (once the client gave up) closed, in performance.now() ms. */
+  connections: Array<{ openedAt: number; closedAt?: number }>;
+  open(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A hostile receiver on 127.0.0.1: answers `HTTP/1.1 200 OK` at once, then one header line every `everyMs`,
+ * never ending the head, so that a client bounded by an idle timeout waits for ever.
+ */
+export async function startDrippingReceiver(everyMs = 2000): Promise<DrippingReceiver> {
+  const connections: DrippingReceiver['connections'] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    const connection: { openedAt: number; closedAt?: number } = { openedAt: performance.now() };
+    connections.push(connection);
+    sockets.add(socket);
+    let line = 0;
+    let timer: NodeJS.Timeout | undefined;
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 OK\r\n');
+      timer = setInterval(() => socket.write(`X-Drip-${++line}: ${line}\r\n`), everyMs);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      sockets.delete(socket);
+      connection.closedAt = performance.now();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections,
+    open: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -9,7 +9,7 @@ import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
-import { endpointSchema } from '../../webhooks/endpoint-view.js';
+import { disabledEndpointSchema } from '../../webhooks/endpoint-view.js';
 
 /** One of EVENT_TYPES, as a pattern: the OpenAPI document then says what `type` takes. */
 const TYPE = EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|');
@@ -42,8 +42,8 @@ export const EVENT_DATA_SCHEMAS = {
   'transaction.dead': rawStatusSchema,
   /** The upload as GET /api/v1/statements/{id} shows it, without its entries. */
   'statement.processed': statementStatusSchema,
-  /** The endpoint as GET /api/v1/webhook-endpoints lists it, disabled. */
-  'webhook_endpoint.disabled': endpointSchema,
+  /** The endpoint as GET /api/v1/webhook-endpoints lists it, disabled, its URL cut to the origin. */
+  'webhook_endpoint.disabled': disabledEndpointSchema,
 } as const satisfies Record<(typeof EVENT_TYPES)[number], z.ZodType>;
 
 export const eventSchema = z.object({
@@ -55,7 +55,7 @@ export const eventSchema = z.object({
    * removal's, or the row's own), the statement upload, or the webhook endpoint.
    */
   documentId: z.string(),
-  data: z.union([transactionDetailSchema, rawStatusSchema, statementStatusSchema, endpointSchema]),
+  data: z.union([transactionDetailSchema, rawStatusSchema, statementStatusSchema, disabledEndpointSchema]),
 });
 
 type Query = z.infer<typeof eventsQuery>;

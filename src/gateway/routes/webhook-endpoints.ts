@@ -1,5 +1,6 @@
 // /api/v1/webhook-endpoints: where the tenant's events are pushed (admin scope). The signing secret is shown
-// once, at creation and at rotation; a URL that reaches a private address is refused (webhooks/address-guard).
+// once, at creation and at rotation; a URL that reaches a private address or carries credentials is refused
+// (webhooks/address-guard), and a tenant has at most WEBHOOK_MAX_ENDPOINTS endpoints.
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -7,7 +8,7 @@ import type { Database } from '../../db/postgres.js';
 import { readClassified } from '../../db/postgres-errors.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
-import { checkedAddresses, RefusedAddressError, type Resolve } from '../../webhooks/address-guard.js';
+import { checkedAddresses, credentialsOf, RefusedAddressError, type Resolve } from '../../webhooks/address-guard.js';
 import {
   type AttemptRow,
   ENDPOINT_COLUMNS as COLUMNS,
@@ -33,6 +34,8 @@ export interface WebhookRouteOptions {
   allowPrivateUrls: boolean;
   allowedHosts?: readonly string[];
   resolve: Resolve;
+  /** WEBHOOK_MAX_ENDPOINTS: a tenant's endpoints, enabled or not; one more is a 422. */
+  maxEndpointsPerTenant: number;
 }
 
 type App = Parameters<FastifyPluginAsyncZod>[0];
@@ -40,6 +43,7 @@ type App = Parameters<FastifyPluginAsyncZod>[0];
 /** What every route here uses: the database, the URL check, the tenant's endpoint or a 404. */
 interface Helpers {
   db: Database;
+  maxEndpoints: number;
   checkUrl(url: string): Promise<void>;
   find(tenantId: string, id: string): Promise<EndpointRow>;
 }
@@ -47,6 +51,10 @@ interface Helpers {
 export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, options) => {
   const { db } = options;
   const checkUrl = async (url: string) => {
+    if (credentialsOf(new URL(url))) {
+      const detail = 'The URL must not carry a user name or password: the receiver can check the Prismo-Signature header instead.';
+      throw new HttpProblem(422, 'webhook-url-refused', detail, { errors: [{ path: 'body.url', message: detail }] });
+    }
     try {
       await checkedAddresses(new URL(url).hostname, {
         allowPrivate: options.allowPrivateUrls,
@@ -72,7 +80,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
     if (!row) throw new HttpProblem(404, 'not-found', `No webhook endpoint ${id}.`);
     return row;
   };
-  const helpers = { db, checkUrl, find };
+  const helpers = { db, maxEndpoints: options.maxEndpointsPerTenant, checkUrl, find };
   createRoute(app, helpers);
   listRoute(app, helpers);
   updateRoute(app, helpers);
@@ -82,13 +90,13 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
 };
 
 /** POST: a new endpoint, its secret in the answer only. */
-function createRoute(app: App, { db, checkUrl }: Helpers): void {
+function createRoute(app: App, { db, maxEndpoints, checkUrl }: Helpers): void {
   app.post(
     '/api/v1/webhook-endpoints',
     {
       onRequest: app.authorize('admin'),
       schema: {
-        summary: 'Creates a webhook endpoint; the answer carries its signing secret, shown this once',
+        summary: `Creates a webhook endpoint (at most ${maxEndpoints} per tenant); the answer carries its signing secret, shown this once`,
         body: z.strictObject({ url: urlSchema, events: eventsSchema, enabled: z.boolean().default(true) }),
         response: { 201: endpointSchema.extend({ secret: z.string() }) },
       },
@@ -96,14 +104,38 @@ function createRoute(app: App, { db, checkUrl }: Helpers): void {
     async (request, reply) => {
       await checkUrl(request.body.url);
       const secret = newSecret();
-      // The cursor starts at the feed's horizon: the endpoint receives the events recorded from now on.
       const row = await readClassified(() =>
-        db.one<EndpointRow>(
-          `INSERT INTO webhook_endpoints (id, tenant_id, url, events, enabled, secret, cursor_txid)
-           VALUES ($1, $2, $3, $4::text[], $5, $6, pg_snapshot_xmin(pg_current_snapshot())) RETURNING ${COLUMNS}`,
-          [`we_${randomBytes(12).toString('hex')}`, request.tenantId, request.body.url, request.body.events, request.body.enabled, secret],
-        ),
+        db.tx(async (t) => {
+          // Creations of one tenant in turn, so that two at once cannot both pass the count.
+          await t.any("SELECT pg_advisory_xact_lock(hashtextextended('webhook-endpoints:' || $1::text, 0))", [request.tenantId]);
+          const count = await t.one(
+            'SELECT count(*)::int AS n FROM webhook_endpoints WHERE tenant_id = $1',
+            [request.tenantId],
+            (r) => r.n,
+          );
+          if (count >= maxEndpoints) return null;
+          // The cursor starts at the feed's horizon: the endpoint receives the events recorded from now on.
+          return t.one<EndpointRow>(
+            `INSERT INTO webhook_endpoints (id, tenant_id, url, events, enabled, secret, cursor_txid)
+             VALUES ($1, $2, $3, $4::text[], $5, $6, pg_snapshot_xmin(pg_current_snapshot())) RETURNING ${COLUMNS}`,
+            [
+              `we_${randomBytes(12).toString('hex')}`,
+              request.tenantId,
+              request.body.url,
+              request.body.events,
+              request.body.enabled,
+              secret,
+            ],
+          );
+        }),
       );
+      if (!row)
+        // 422, not 409: the contract's 409 on this route is an Idempotency-Key in flight, which a retry settles.
+        throw new HttpProblem(
+          422,
+          'webhook-endpoint-limit',
+          `A tenant has at most ${maxEndpoints} webhook endpoints (WEBHOOK_MAX_ENDPOINTS): delete one first.`,
+        );
       return reply.code(201).send({ ...view(row), secret });
     },
   );
