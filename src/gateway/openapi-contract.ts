@@ -91,7 +91,7 @@ const responses = {
   UnsupportedMediaType: problem('The body is not application/json', [], PROBLEM_EXAMPLES.UnsupportedMediaType),
   UnprocessableContent: problem('This Idempotency-Key was used with a different request', [], PROBLEM_EXAMPLES.UnprocessableContent),
   TooManyRequests: problem(
-    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota or /problems/waiting-quota)',
+    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota or /problems/daily-bytes-quota)',
     ['Retry-After'],
     PROBLEM_EXAMPLES.TooManyRequests,
   ),
