@@ -106,8 +106,16 @@ export const envSchema = z.object({
    * How long MongoDB keeps uploaded statements (their document, their file in GridFS) and dead raw documents
    * (from when they died); 30 days each by default, 0: for ever. A statement's dead entries must outlive it.
    */
-  RETENTION_STATEMENTS_SECONDS: z.coerce.number().int().min(0).default(30 * 86_400),
-  RETENTION_DEAD_SECONDS: z.coerce.number().int().min(0).default(30 * 86_400),
+  RETENTION_STATEMENTS_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 86_400),
+  RETENTION_DEAD_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 86_400),
   POLL_INTERVAL_MS: positiveInt.default(5000),
   BATCH_MAX_WAIT_MS: positiveInt.default(20),
   BATCH_MAX_SIZE: positiveInt.max(10_000).default(500),

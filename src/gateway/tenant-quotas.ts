@@ -169,7 +169,10 @@ export class TenantQuotas {
     const counts = this.#refusals.get(tenantId);
     if (counts) counts[quota]++;
     else if (this.#refusals.size < REFUSALS_KEPT)
-      this.#refusals.set(tenantId, { ...(Object.fromEntries(QUOTA_KINDS.map((kind) => [kind, 0])) as Record<QuotaKind, number>), [quota]: 1 });
+      this.#refusals.set(tenantId, {
+        ...(Object.fromEntries(QUOTA_KINDS.map((kind) => [kind, 0])) as Record<QuotaKind, number>),
+        [quota]: 1,
+      });
   }
 
   #refill(tenantId: string): Bucket {

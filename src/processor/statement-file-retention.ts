@@ -6,8 +6,9 @@ import { ensureStatementFileIndexes, removeExpiredStatementFiles } from '../raw-
 import { runEvery } from './run-every.js';
 
 /**
- * Every ten minutes, or twice per retention when that is shorter (at most every second). Every processor
- * runs it, as events retention: the deletes are idempotent, and a round that finds nothing is one indexed find.
+ * At start, then every ten minutes, or twice per retention when that is shorter (at most every second). Every
+ * processor runs it, as events retention: the deletes are idempotent, and a round that finds nothing is one
+ * indexed find.
  */
 export const sweepEveryMs = (retentionSeconds: number) => Math.min(600_000, Math.max(1_000, retentionSeconds * 500));
 
@@ -15,9 +16,17 @@ export async function startStatementFileRetention(db: Db, retentionSeconds: numb
   // 0: kept for ever.
   if (retentionSeconds === 0) return { stop: async () => undefined };
   await ensureStatementFileIndexes(db);
-  return runEvery(sweepEveryMs(retentionSeconds), () =>
+  const sweep = () =>
     removeExpiredStatementFiles(db, new Date(Date.now() - retentionSeconds * 1000))
       .then((removed) => removed > 0 && logger.info({ component: 'retention', removed }, 'expired statement files removed'))
-      .catch((error: Error) => logger.warn({ component: 'retention', err: error }, 'removing expired statement files failed; next time')),
-  );
+      .catch((error: Error) => logger.warn({ component: 'retention', err: error }, 'removing expired statement files failed; next time'));
+  // Once at start too: a processor restarted more often than every ten minutes still sweeps.
+  const first = sweep();
+  const every = runEvery(sweepEveryMs(retentionSeconds), sweep);
+  return {
+    async stop() {
+      await every.stop();
+      await first;
+    },
+  };
 }

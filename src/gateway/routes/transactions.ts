@@ -171,7 +171,9 @@ function acceptBatch(
           problem: { type: '/problems/document-too-large', title: 'Content Too Large', status: 413, detail: oversizedDetail(bytes) },
         };
       });
-      const valid = parsed.flatMap((result, index) => ('envelope' in result ? [{ index, envelope: result.envelope, bytes: result.bytes }] : []));
+      const valid = parsed.flatMap((result, index) =>
+        'envelope' in result ? [{ index, envelope: result.envelope, bytes: result.bytes }] : [],
+      );
       // The quotas count what would be stored: the request is refused whole (429) or admitted whole.
       if (valid.length > 0)
         await admit(
