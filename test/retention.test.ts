@@ -2,6 +2,7 @@
 // (TTL indexes, and the processors' sweep of GridFS), and nothing a client relies on goes with them. The
 // development MongoDB expires documents through TTL indexes like mongod (its monitor runs every second under
 // the tests), so the documents really go.
+import { calculateObjectSize } from 'bson';
 import { type Db, ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMongoIndexes } from '../src/raw-store/collections.js';
@@ -86,6 +87,9 @@ describe.skipIf(!mongoUri)('retention', () => {
     const url = system.gatewayUrl!;
     const oldStatement = await upload(url, statementOf('STMT-OLD'));
     const freshStatement = await upload(url, statementOf('STMT-FRESH'));
+    // Each entry's raw document carries its payload's bytes (the waiting-bytes quota sums them).
+    const entries = await mongo.raw.find({ statementId: { $exists: true } }).toArray();
+    expect(entries.map((entry) => entry.bytes)).toEqual(entries.map((entry) => calculateObjectSize(entry.payload)));
     const files = filesOf(mongo.db);
     const oldFile = (await mongo.statements.findOne({ _id: new ObjectId(oldStatement) }))!.fileId!;
     expect(await chunksOf(mongo.db).countDocuments({ files_id: oldFile })).toBeGreaterThan(0);

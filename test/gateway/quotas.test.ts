@@ -165,6 +165,7 @@ describe.skipIf(!mongoUri)('tenant quotas', () => {
     );
     expect((await post(two, KEY_B, '/api/v1/transactions/batch', sent)).status).toBe(207);
     expect(await sys.mongo.raw.countDocuments({ tenantId: 'tenant-a' })).toBe(15);
+    expect(await (await fetch(`${two}/metrics`)).text()).toMatch(/prismo_quota_refusals_total\{tenant="tenant-a",quota="daily-bytes"\} 1/);
   });
 
   it('a statement counts its file bytes, and one with no entries counts too', async () => {
