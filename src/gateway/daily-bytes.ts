@@ -134,6 +134,8 @@ export class DailyBytes {
     const due = [...this.#entries.entries()].filter(([, e]) => !e.first && (e.pending > 0 || e.touched));
     for (const [key, entry] of this.#entries) if (entry.day !== today && entry.pending === 0 && !entry.first) this.#entries.delete(key);
     if (due.length === 0) return;
+    // A round that fails is sent again whole with the next: an answer lost after MongoDB applied the adds
+    // counts them twice, which errs towards refusing, never towards letting more through.
     const sent = due.map(([, entry]) => entry.pending);
     const totals = await this.add(due.map(([, entry], i) => ({ tenantId: entry.tenantId, day: entry.day, bytes: sent[i]! })));
     due.forEach(([key, entry], i) => {
