@@ -155,7 +155,8 @@ describe.skipIf(!mongoUri)('the board', () => {
     expect(overview.processors[0].worker).toBe('processor 1');
     const [report] = await mongo.processors.find({}).toArray();
     expect((await call('/api/v1/admin/board/overview', keys.operator)).body.processors[0].worker).toBe(report!._id);
-    expect(overview.retention).toEqual({ processedSeconds: 30 * 86_400, logsSeconds: 30 * 86_400 });
+    const month = 30 * 86_400;
+    expect(overview.retention).toEqual({ processedSeconds: month, logsSeconds: month, statementsSeconds: month, deadSeconds: month });
     const { timeline } = overview;
     expect(timeline.accepted).toHaveLength(90);
     expect(timeline.accepted.reduce((a: number, b: number) => a + b, 0)).toBe(8);

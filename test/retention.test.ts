@@ -1,7 +1,9 @@
-// Retention: MongoDB forgets processed raw documents and old logs (TTL indexes), and nothing a client relies
-// on goes with them. The development MongoDB expires documents through TTL indexes like mongod (its
-// monitor runs every second under the tests), so the documents really go.
-import { ObjectId } from 'mongodb';
+// Retention: MongoDB forgets processed raw documents and old logs, dead documents, statements and their files
+// (TTL indexes, and the processors' sweep of GridFS), and nothing a client relies on goes with them. The
+// development MongoDB expires documents through TTL indexes like mongod (its monitor runs every second under
+// the tests), so the documents really go.
+import { calculateObjectSize } from 'bson';
+import { type Db, ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMongoIndexes } from '../src/raw-store/collections.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
@@ -17,6 +19,8 @@ describe.skipIf(!mongoUri)('retention', () => {
     BATCH_MAX_WAIT_MS: '10',
     RETENTION_PROCESSED_SECONDS: '3600',
     RETENTION_LOGS_SECONDS: '7200',
+    RETENTION_STATEMENTS_SECONDS: '3600',
+    RETENTION_DEAD_SECONDS: '3600',
   });
   let pg: TestPostgres;
   let mongo: TestMongo;
@@ -41,6 +45,15 @@ describe.skipIf(!mongoUri)('retention', () => {
       body: (await response.json()) as { status: string; transaction: { id: string } | null } & Record<string, unknown>,
     };
   };
+  const upload = async (url: string, xml: string) => {
+    const response = await fetch(`${url}/api/v1/statements`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/xml' },
+      body: xml,
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { id: string }).id;
+  };
   const processed = (id: string) => async () => (await mongo.raw.findOne({ _id: new ObjectId(id) }))?.processed;
 
   it('TTL indexes: processed raw documents (partial: failed and dead stay) and logs, with the configured ages', async () => {
@@ -55,6 +68,65 @@ describe.skipIf(!mongoUri)('retention', () => {
     const changed = (await mongo.raw.listIndexes().toArray()).filter((index) => index.name === 'retention');
     expect(changed).toHaveLength(1);
     expect(changed[0]).toMatchObject({ expireAfterSeconds: 60, partialFilterExpression: { processed: true } });
+  });
+
+  it('TTL indexes: dead raw documents from when they died, statements from when they were received; 0 keeps them for ever', async () => {
+    await sys.start(['gateway', 'ingest']);
+    const deadIndex = (await mongo.raw.listIndexes().toArray()).find((index) => index.name === 'dead_retention');
+    expect(deadIndex).toMatchObject({ key: { deadAt: 1 }, expireAfterSeconds: 3600, partialFilterExpression: { status: 'dead' } });
+    const statementIndex = (await mongo.statements.listIndexes().toArray()).find((index) => index.name === 'retention');
+    expect(statementIndex).toMatchObject({ key: { receivedAt: 1 }, expireAfterSeconds: 3600 });
+
+    await ensureMongoIndexes(mongo, { processedSeconds: 60, logsSeconds: 7200, statementsSeconds: 0, deadSeconds: 0 });
+    expect((await mongo.raw.listIndexes().toArray()).map((index) => index.name)).not.toContain('dead_retention');
+    expect((await mongo.statements.listIndexes().toArray()).map((index) => index.name)).not.toContain('retention');
+  });
+
+  it('expired statements, their files and chunks and dead documents are removed, fresh ones kept; a removed statement is 404', async () => {
+    const system = await sys.start(['gateway', 'ingest'], { MAX_ATTEMPTS: '1' });
+    const url = system.gatewayUrl!;
+    const oldStatement = await upload(url, statementOf('STMT-OLD'));
+    const freshStatement = await upload(url, statementOf('STMT-FRESH'));
+    // Each entry's raw document carries its payload's bytes (the waiting-bytes quota sums them).
+    const entries = await mongo.raw.find({ statementId: { $exists: true } }).toArray();
+    expect(entries.map((entry) => entry.bytes)).toEqual(entries.map((entry) => calculateObjectSize(entry.payload)));
+    const files = filesOf(mongo.db);
+    const oldFile = (await mongo.statements.findOne({ _id: new ObjectId(oldStatement) }))!.fileId!;
+    expect(await chunksOf(mongo.db).countDocuments({ files_id: oldFile })).toBeGreaterThan(0);
+    // Received two hours ago: past the retention of an hour.
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    await mongo.statements.updateOne({ _id: new ObjectId(oldStatement) }, { $set: { receivedAt: twoHoursAgo } });
+    await files.updateOne({ _id: oldFile }, { $set: { uploadDate: twoHoursAgo } });
+    const noDate = (id: string) => ({ source: 'generic', externalId: id, payload: { account: 'acc-1', amount: '1.00', currency: 'EUR' } });
+    const [oldDead, freshDead] = [await post(url, noDate('dead-old')), await post(url, noDate('dead-fresh'))];
+
+    // A processor: the entries are processed, the two documents dead (with when), and the sweep runs at its start.
+    await sys.start(['processor'], { MAX_ATTEMPTS: '1' });
+    const deadAt = async (id: string) => (await mongo.raw.findOne({ _id: new ObjectId(id), status: 'dead' }))?.deadAt;
+    await waitFor('both dead', async () => (await deadAt(oldDead)) !== undefined && (await deadAt(freshDead)) !== undefined);
+    expect(Date.now() - (await deadAt(freshDead))!.getTime()).toBeLessThan(60_000);
+    await mongo.raw.updateOne({ _id: new ObjectId(oldDead) }, { $set: { deadAt: twoHoursAgo } });
+
+    await waitFor(
+      'the old statement, its file, its chunks and the old dead document removed',
+      async () => {
+        const left = await Promise.all([
+          mongo.statements.countDocuments({ _id: new ObjectId(oldStatement) }),
+          files.countDocuments({ _id: oldFile }),
+          chunksOf(mongo.db).countDocuments({ files_id: oldFile }),
+          mongo.raw.countDocuments({ _id: new ObjectId(oldDead) }),
+        ]);
+        return left.every((n) => n === 0);
+      },
+      { timeoutMs: 30_000 },
+    );
+    const freshFile = (await mongo.statements.findOne({ _id: new ObjectId(freshStatement) }))?.fileId;
+    expect(freshFile).toBeTruthy();
+    expect(await files.countDocuments({ _id: freshFile! })).toBe(1);
+    expect(await chunksOf(mongo.db).countDocuments({ files_id: freshFile! })).toBeGreaterThan(0);
+    expect(await mongo.raw.findOne({ _id: new ObjectId(freshDead) })).toMatchObject({ status: 'dead' });
+    expect((await fetch(`${url}/api/v1/statements/${oldStatement}`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${url}/api/v1/statements/${freshStatement}`, { headers: auth })).status).toBe(200);
   });
 
   it('processed documents and logs expire, dead ones stay; the transaction is still read by id, and resending its externalId adds no row', async () => {
@@ -112,3 +184,26 @@ describe.skipIf(!mongoUri)('retention', () => {
     expect((await get(url, '0123456789abcdef01234567')).status).toBe(404);
   });
 });
+
+const filesOf = (db: Db) => db.collection<{ _id: ObjectId; uploadDate: Date }>('statement_files.files');
+const chunksOf = (db: Db) => db.collection<{ files_id: ObjectId }>('statement_files.chunks');
+
+/** A camt.053 file of one statement with one booked entry. */
+const statementOf = (stmtId: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>${stmtId}</MsgId><CreDtTm>2026-11-28T18:00:00+01:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>${stmtId}</Id>
+      <Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
+      <Ntry>
+        <Amt Ccy="EUR">250.00</Amt>
+        <CdtDbtInd>DBIT</CdtDbtInd>
+        <Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-11-28</Dt></BookgDt>
+        <ValDt><Dt>2026-11-28</Dt></ValDt>
+        <AcctSvcrRef>${stmtId}-0001</AcctSvcrRef>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>`;

@@ -23,6 +23,7 @@ import { ProcessorEvents } from '../processor/events.js';
 import { startFailureEventRelay } from '../processor/relay-failure-events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
+import { startStatementFileRetention } from '../processor/statement-file-retention.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { startDeliverer } from '../webhooks/deliver.js';
@@ -222,6 +223,11 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     async () => startEventRetention(db, settings.events.retentionDays, logger),
     (retention) => retention.stop(),
   );
+  await owner.own(
+    'statement-file-retention',
+    () => startStatementFileRetention(mongo.db, settings.mongo.retention.statementsSeconds, logger),
+    (retention) => retention.stop(),
+  );
   if (settings.reconcile.intervalMs > 0)
     await owner.own(
       'reconciliation',
@@ -301,6 +307,7 @@ async function startGateway(
         createStoredKeyVerifier(accept.apiKeys, { cacheMs: settings.gateway.apiKeyCacheMs }),
       ),
       idempotencyRecords: accept.idempotency,
+      tenantUsage: accept.usage,
       db,
       logger,
       http: settings.http,

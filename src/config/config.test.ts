@@ -28,6 +28,17 @@ describe('loadSettings', () => {
     expect(lines.find((l) => l.startsWith('MONGODB_URI:'))).not.toContain('http://nope');
   });
 
+  it('refuses statements kept longer than their dead entries: GET would take a removed dead entry for a processed one', () => {
+    expect(loadSettings({}).mongo.retention).toMatchObject({ statementsSeconds: 2_592_000, deadSeconds: 2_592_000 });
+    expect(() => loadSettings({ RETENTION_STATEMENTS_SECONDS: '7200', RETENTION_DEAD_SECONDS: '3600' })).toThrow(
+      /RETENTION_STATEMENTS_SECONDS: must be at most RETENTION_DEAD_SECONDS \(3600\)/,
+    );
+    expect(() => loadSettings({ RETENTION_STATEMENTS_SECONDS: '0' })).toThrow(/RETENTION_STATEMENTS_SECONDS/);
+    // Dead documents kept for ever: statements may go at any age, or be kept too.
+    expect(loadSettings({ RETENTION_STATEMENTS_SECONDS: '0', RETENTION_DEAD_SECONDS: '0' }).mongo.retention.statementsSeconds).toBe(0);
+    expect(loadSettings({ RETENTION_STATEMENTS_SECONDS: '60', RETENTION_DEAD_SECONDS: '0' }).mongo.retention.deadSeconds).toBe(0);
+  });
+
   it('parses API_KEYS into tenants without echoing the keys on error', () => {
     const config = loadSettings({ API_KEYS: 'acme:0123456789abcdef, globex:fedcba9876543210' });
     expect(config.gateway.apiKeys).toEqual([

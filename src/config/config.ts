@@ -84,6 +84,12 @@ export const envSchema = z.object({
   /** Per tenant: documents accepted per second (a token bucket, a second's burst) and documents not yet processed. */
   TENANT_DOCS_PER_SECOND: positiveInt.default(50_000),
   TENANT_MAX_UNPROCESSED: positiveInt.default(2_000_000),
+  /**
+   * Per tenant, in bytes (payloads as stored, BSON; a statement: its file as sent): accepted per UTC day (a
+   * counter in MongoDB shared by the gateways), and stored in documents not yet processed (docs/api.md).
+   */
+  TENANT_MAX_BYTES_PER_DAY: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
+  TENANT_MAX_WAITING_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(4 * 1_073_741_824),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
@@ -96,6 +102,20 @@ export const envSchema = z.object({
   /** How long MongoDB keeps processed raw documents, and processing_logs entries; 30 days each by default. */
   RETENTION_PROCESSED_SECONDS: positiveInt.default(30 * 86_400),
   RETENTION_LOGS_SECONDS: positiveInt.default(30 * 86_400),
+  /**
+   * How long MongoDB keeps uploaded statements (their document, their file in GridFS) and dead raw documents
+   * (from when they died); 30 days each by default, 0: for ever. A statement's dead entries must outlive it.
+   */
+  RETENTION_STATEMENTS_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 86_400),
+  RETENTION_DEAD_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 86_400),
   POLL_INTERVAL_MS: positiveInt.default(5000),
   BATCH_MAX_WAIT_MS: positiveInt.default(20),
   BATCH_MAX_SIZE: positiveInt.max(10_000).default(500),
@@ -171,7 +191,13 @@ function toSettings(env: Env) {
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       batchIngestMax: env.BATCH_INGEST_MAX,
-      quotas: { docsPerSecond: env.TENANT_DOCS_PER_SECOND, maxWaiting: env.TENANT_MAX_UNPROCESSED, batchMax: env.BATCH_INGEST_MAX },
+      quotas: {
+        docsPerSecond: env.TENANT_DOCS_PER_SECOND,
+        maxWaiting: env.TENANT_MAX_UNPROCESSED,
+        batchMax: env.BATCH_INGEST_MAX,
+        maxBytesPerDay: env.TENANT_MAX_BYTES_PER_DAY,
+        maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
+      },
     },
     ingest: { port: env.INGEST_PORT, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS },
     processor: {
@@ -213,7 +239,12 @@ function toSettings(env: Env) {
     mongo: {
       uri: env.MONGODB_URI,
       dbName: env.MONGODB_DB,
-      retention: { processedSeconds: env.RETENTION_PROCESSED_SECONDS, logsSeconds: env.RETENTION_LOGS_SECONDS },
+      retention: {
+        processedSeconds: env.RETENTION_PROCESSED_SECONDS,
+        logsSeconds: env.RETENTION_LOGS_SECONDS,
+        statementsSeconds: env.RETENTION_STATEMENTS_SECONDS,
+        deadSeconds: env.RETENTION_DEAD_SECONDS,
+      },
     },
     postgres: { url: env.DATABASE_URL, poolMax: env.PG_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },
     ops: { port: env.OPS_PORT },
@@ -247,7 +278,20 @@ export function parseEnv(env: Record<string, string | undefined> = process.env):
       }),
     );
   }
+  const crossed = crossCheck(result.data);
+  if (crossed.length > 0) throw new ConfigError(crossed);
   return result.data;
+}
+
+/** Rules between variables, one line each like the others. */
+function crossCheck(env: Env): string[] {
+  const { RETENTION_STATEMENTS_SECONDS: statements, RETENTION_DEAD_SECONDS: dead } = env;
+  // A statement's dead entries must outlive it: GET /api/v1/statements/{id} takes a missing entry for a processed one.
+  if (dead > 0 && (statements === 0 || statements > dead))
+    return [
+      `RETENTION_STATEMENTS_SECONDS: must be at most RETENTION_DEAD_SECONDS (${dead}) and not 0 (for ever) while dead documents expire, so that a statement's dead entries outlive it (got ${JSON.stringify(String(statements))})`,
+    ];
+  return [];
 }
 
 /** The validated environment as nested settings (see parseEnv for the errors). */

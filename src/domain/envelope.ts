@@ -55,13 +55,16 @@ export const MONGODB_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 /** What a payload may weigh as stored: MongoDB's cap less room for the raw document's own fields (keys, lease, errors). */
 export const MAX_STORED_PAYLOAD_BYTES = MONGODB_MAX_DOCUMENT_BYTES - 64 * 1024;
 
+/** A payload's size as MongoDB stores it (BSON): what the byte quotas count of a document (docs/api.md). */
+export const storedPayloadBytes = (payload: Record<string, unknown>): number => calculateObjectSize(payload);
+
 /**
  * A payload's size as MongoDB stores it (BSON) when that is more than a raw document can hold, else
  * undefined. A JSON body's length does not bound it: BSON names every array element, so `[0,0,…]` grows
  * up to eight times. Such a payload is refused at the door (413); any stored one the processor takes.
  */
 export function oversizedPayload(payload: Record<string, unknown>): number | undefined {
-  const bytes = calculateObjectSize(payload);
+  const bytes = storedPayloadBytes(payload);
   return bytes > MAX_STORED_PAYLOAD_BYTES ? bytes : undefined;
 }
 

@@ -29,6 +29,18 @@ export interface IdempotencyDoc {
   expiresAt: Date;
 }
 
+/** Bytes a tenant had accepted in a UTC day, shared by every gateway (daily-bytes.ts). */
+export interface TenantUsageDoc {
+  /** [tenantId, day] as JSON. */
+  _id: string;
+  tenantId: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  bytes: number;
+  /** MongoDB's TTL monitor removes the counter after this: the day after its day. */
+  expiresAt: Date;
+}
+
 /** One-off facts about this database, e.g. that the keys kept in PostgreSQL before were imported. */
 export interface MetaDoc {
   _id: string;
@@ -40,6 +52,7 @@ export interface AcceptCollections {
   apiKeys: Collection<ApiKeyDoc>;
   idempotency: Collection<IdempotencyDoc>;
   meta: Collection<MetaDoc>;
+  usage: Collection<TenantUsageDoc>;
 }
 
 export function acceptCollections(db: Db): AcceptCollections {
@@ -47,6 +60,7 @@ export function acceptCollections(db: Db): AcceptCollections {
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
     meta: db.collection<MetaDoc>('prismo_meta'),
+    usage: db.collection<TenantUsageDoc>('tenant_usage'),
   };
 }
 
@@ -56,4 +70,5 @@ export async function ensureAcceptIndexes(collections: AcceptCollections): Promi
   await collections.apiKeys.createIndex({ tenantId: 1 }, { name: 'tenant' });
   // Expiry is the server's job: no sweeper. Expired records still present are treated as absent.
   await collections.idempotency.createIndex({ expiresAt: 1 }, { name: 'ttl', expireAfterSeconds: 0 });
+  await collections.usage.createIndex({ expiresAt: 1 }, { name: 'ttl', expireAfterSeconds: 0 });
 }

@@ -10,9 +10,10 @@ import type { MongoCollections, Retention } from '../raw-store/collections.js';
 import { countUnprocessed } from '../raw-store/count-unprocessed.js';
 import type { Resolve } from '../webhooks/address-guard.js';
 import { createSystemResolve } from '../webhooks/system-resolve.js';
-import type { IdempotencyDoc } from './accept-collections.js';
+import type { IdempotencyDoc, TenantUsageDoc } from './accept-collections.js';
 import type { ApiKeyVerifier } from './api-keys.js';
 import { boardPage } from './board/board-page.js';
+import { addTenantBytes, DailyBytes } from './daily-bytes.js';
 import { guideRoutes } from './guide.js';
 import type { Ingest } from './ingest-port.js';
 import { authPlugin } from './plugins/auth.js';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   apiKeys: ApiKeyVerifier;
   /** MongoDB: the idempotency records (the accept path needs MongoDB alone). */
   idempotencyRecords: Collection<IdempotencyDoc>;
+  /** MongoDB: each tenant's bytes accepted per day, shared by every gateway (TENANT_MAX_BYTES_PER_DAY). */
+  tenantUsage: Collection<TenantUsageDoc>;
   /** PostgreSQL: the structured transactions the read routes return. */
   db: Database;
   logger: Logger;
@@ -84,11 +87,15 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
       ),
   });
   await app.register(idempotencyPlugin, { records: options.idempotencyRecords, ttlMs: gateway.idempotencyTtlMs });
+  const dailyBytes = new DailyBytes((adds) => addTenantBytes(options.tenantUsage, adds));
+  // What this gateway accepted in its last second is written before it goes.
+  app.addHook('onClose', async () => dailyBytes.stop().catch(() => undefined));
   const quotas = new TenantQuotas(gateway.quotas, {
     countWaiting: (tenantId, limit) => countUnprocessed(options.admin.mongo.raw, tenantId, limit),
+    dailyBytes,
     onRefused: options.onQuotaRefused,
   });
-  const admit = (tenantId: string, documents: number) => quotas.admit(tenantId, documents);
+  const admit = (tenantId: string, documents: number, bytes: number) => quotas.admit(tenantId, documents, bytes);
   await app.register(transactionsRoutes, {
     ingest: options.ingest,
     db: options.db,

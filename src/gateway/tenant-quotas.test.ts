@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpProblem } from '../http/problem.js';
-import { TenantQuotas } from './tenant-quotas.js';
+import { type DailyBytesPort, TenantQuotas } from './tenant-quotas.js';
+
+/** Bytes per tenant, as one gateway alone would count them. */
+const dailyBytes = (): DailyBytesPort => {
+  const totals = new Map<string, number>();
+  return {
+    today: async (tenantId) => totals.get(tenantId) ?? 0,
+    charge: (tenantId, bytes) => totals.set(tenantId, (totals.get(tenantId) ?? 0) + bytes),
+  };
+};
+const BYTE_LIMITS = { maxBytesPerDay: 1e12, maxWaitingBytes: 1e12 };
 
 describe('TenantQuotas', () => {
   const at = { now: 0 };
-  const quotas = (waiting = 0) =>
-    new TenantQuotas({ docsPerSecond: 100, maxWaiting: 1_000, batchMax: 50 }, { countWaiting: async () => waiting, now: () => at.now });
+  const quotas = (waiting = 0, bytes = { ...BYTE_LIMITS, waiting: 0 }) =>
+    new TenantQuotas(
+      { docsPerSecond: 100, maxWaiting: 1_000, batchMax: 50, ...bytes },
+      { countWaiting: async () => ({ documents: waiting, bytes: bytes.waiting }), dailyBytes: dailyBytes(), now: () => at.now },
+    );
   const refusal = (promise: Promise<void>) =>
     promise.then(
       () => undefined,
@@ -15,26 +28,43 @@ describe('TenantQuotas', () => {
   it('a bucket of one second per tenant, refilled with time; the Retry-After is when it holds the request', async () => {
     at.now = 0;
     const q = quotas();
-    await q.admit('a', 100);
-    expect(await refusal(q.admit('a', 50))).toEqual({ slug: 'rate-quota', retryAfter: '1' });
-    await q.admit('b', 100); // another tenant's own bucket
+    await q.admit('a', 100, 100);
+    expect(await refusal(q.admit('a', 50, 100))).toEqual({ slug: 'rate-quota', retryAfter: '1' });
+    await q.admit('b', 100, 100); // another tenant's own bucket
     at.now = 600;
-    await q.admit('a', 50);
-    expect(q.view().refusals.get('a')).toEqual({ rate: 1, waiting: 0 });
+    await q.admit('a', 50, 100);
+    expect(q.view().refusals.get('a')).toEqual({ rate: 1, waiting: 0, 'waiting-bytes': 0, 'daily-bytes': 0 });
   });
 
   it('a request larger than the whole bucket passes once it is full, and empties it', async () => {
     at.now = 0;
     const q = quotas();
-    await q.admit('a', 700);
-    expect(await refusal(q.admit('a', 1))).toMatchObject({ slug: 'rate-quota' });
+    await q.admit('a', 700, 100);
+    expect(await refusal(q.admit('a', 1, 100))).toMatchObject({ slug: 'rate-quota' });
   });
 
   it('counts what it accepted on top of the last count of unprocessed documents', async () => {
     at.now = 0;
     const q = quotas(900);
-    await q.admit('a', 80);
-    expect(await refusal(q.admit('a', 30))).toEqual({ slug: 'waiting-quota', retryAfter: '10' });
+    await q.admit('a', 80, 100);
+    expect(await refusal(q.admit('a', 30, 100))).toEqual({ slug: 'waiting-quota', retryAfter: '10' });
+  });
+
+  it('counts the bytes accepted since the last count on top of its waiting bytes', async () => {
+    at.now = 0;
+    const q = quotas(0, { ...BYTE_LIMITS, maxWaitingBytes: 10_000, waiting: 9_000 });
+    await q.admit('a', 1, 600);
+    expect(await refusal(q.admit('a', 1, 600))).toEqual({ slug: 'waiting-bytes-quota', retryAfter: '10' });
+    await q.admit('b', 1, 600); // another tenant's own count (the same figure here, from the fake)
+    expect(q.view().refusals.get('a')).toMatchObject({ 'waiting-bytes': 1 });
+  });
+
+  it('refuses bytes over the day until the next UTC day, whose start says the Retry-After', async () => {
+    at.now = Date.parse('2026-12-07T23:59:00.500Z');
+    const q = quotas(0, { ...BYTE_LIMITS, maxBytesPerDay: 1_000, waiting: 0 });
+    await q.admit('a', 1, 1_000);
+    expect(await refusal(q.admit('a', 1, 1))).toEqual({ slug: 'daily-bytes-quota', retryAfter: '60' });
+    await q.admit('b', 1, 1_000);
   });
 
   describe('how often the unprocessed count is taken again', () => {
@@ -42,20 +72,21 @@ describe('TenantQuotas', () => {
     const counted = (settings: { docsPerSecond: number; maxWaiting: number }, waiting: number, tookMs = 0) => {
       const counts: number[] = [];
       const q = new TenantQuotas(
-        { ...settings, batchMax: 1 },
+        { ...settings, ...BYTE_LIMITS, batchMax: 1 },
         {
           countWaiting: async () => {
             counts.push(at.now);
             at.now += tookMs;
-            return waiting;
+            return { documents: waiting, bytes: 0 };
           },
+          dailyBytes: dailyBytes(),
           now: () => at.now,
         },
       );
       /** Admits one document at `ms`, then lets a background count finish. */
       const admitAt = async (ms: number) => {
         at.now = ms;
-        await q.admit('a', 1);
+        await q.admit('a', 1, 100);
         await new Promise((resolve) => setImmediate(resolve));
       };
       return { counts, admitAt };

@@ -66,7 +66,7 @@ export function createMetrics(): Metrics {
     }),
     quotaRefusals: new Counter({
       name: 'prismo_quota_refusals_total',
-      help: 'Requests refused with 429 by a tenant quota (rate: documents per second; waiting: documents not yet processed)',
+      help: 'Requests refused with 429 by a tenant quota (rate: documents per second; waiting: documents not yet processed; waiting-bytes: their bytes; daily-bytes: bytes accepted per UTC day)',
       labelNames: ['tenant', 'quota'],
       registers,
     }),

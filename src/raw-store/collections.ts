@@ -18,6 +18,11 @@ export interface RawTransaction {
   /** Present only with an externalId: [tenantId, source, externalId] as JSON, unique (sparse index). */
   dedupKey?: string;
   payload: Record<string, unknown>;
+  /**
+   * The payload's size as stored (BSON bytes), stamped at insert: the waiting-bytes quota sums it
+   * (count-unprocessed.ts). Absent on documents of earlier releases: they count 0.
+   */
+  bytes?: number;
   receivedAt: Date;
   processed: boolean;
   status: RawStatus;
@@ -28,6 +33,8 @@ export interface RawTransaction {
   leaseToken?: string | null;
   lastError?: string | null;
   processedAt?: Date;
+  /** When it was last marked dead: retention removes it RETENTION_DEAD_SECONDS later (unless replayed meanwhile). */
+  deadAt?: Date;
   /** An entry of an uploaded camt.053 file: the statements document it came with. */
   statementId?: ObjectId;
   /** Payloads an operator replaced (the board's correction), oldest first, with who and when. */
@@ -150,11 +157,19 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
  */
 export const tenantFilter = (tenantId?: string | null): { tenantId?: string } => (tenantId == null ? {} : { tenantId });
 
-/** How long MongoDB keeps what is done with: processed raw documents and processing_logs entries. */
+/**
+ * How long MongoDB keeps what is done with: processed raw documents and processing_logs entries; statements
+ * (their document and file) and dead raw documents, 0 or absent: for ever.
+ */
 export interface Retention {
   processedSeconds: number;
   logsSeconds: number;
+  statementsSeconds?: number;
+  deadSeconds?: number;
 }
+
+/** The GridFS bucket holding uploaded statement files as sent. */
+export const STATEMENT_FILES_BUCKET = 'statement_files';
 
 /**
  * Indexes the sweep, the claim and the log lookups rely on, and the TTL indexes of retention;
@@ -197,10 +212,14 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
     // external ids stay de-duplicated in PostgreSQL (transactions_tenant_source_external_key).
     await ensureTtlIndex(mongo.raw, 'retention', 'processedAt', retention.processedSeconds, { processed: true });
     await ensureTtlIndex(mongo.logs, 'retention', 'at', retention.logsSeconds);
+    // Dead documents from when they died (a replay takes them out of the partial index); statements from
+    // when they were received, their files by the processors' sweep (processor/statement-file-retention.ts).
+    await ensureTtlIndex(mongo.raw, 'dead_retention', 'deadAt', retention.deadSeconds ?? 0, { status: 'dead' });
+    await ensureTtlIndex(mongo.statements, 'retention', 'receivedAt', retention.statementsSeconds ?? 0);
   }
 }
 
-/** A TTL index with this expiry; one with another expiry (the setting changed) is replaced. */
+/** A TTL index with this expiry (0: none, kept for ever); one with another expiry (the setting changed) is replaced. */
 async function ensureTtlIndex<T extends Document>(
   collection: Collection<T>,
   name: string,
@@ -210,7 +229,7 @@ async function ensureTtlIndex<T extends Document>(
 ): Promise<void> {
   const existing = (await collection.listIndexes().toArray()).find((index) => index.name === name);
   if (existing && existing.expireAfterSeconds !== expireAfterSeconds) await collection.dropIndex(name);
-  if (existing?.expireAfterSeconds === expireAfterSeconds) return;
+  if (existing?.expireAfterSeconds === expireAfterSeconds || expireAfterSeconds === 0) return;
   await collection.createIndex(
     { [field]: 1 },
     { name, expireAfterSeconds, ...(partialFilterExpression ? { partialFilterExpression } : {}) },

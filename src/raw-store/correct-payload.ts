@@ -2,6 +2,7 @@
 // `corrections` with who and when, and the document put back in line like a replay.
 import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
+import { storedPayloadBytes } from '../domain/envelope.js';
 import { type RawTransaction, tenantFilter } from './collections.js';
 import { NO_LEASE, REPLAYABLE_STATUSES } from './states.js';
 
@@ -50,7 +51,7 @@ export async function correctPayload(
     const { modifiedCount } = await raw.updateOne(
       { _id, tenantId: doc.tenantId, processed: false, status: doc.status, attempts: doc.attempts },
       {
-        $set: { payload, status: 'pending', attempts: 0, ...NO_LEASE },
+        $set: { payload, bytes: storedPayloadBytes(payload), status: 'pending', attempts: 0, ...NO_LEASE },
         $push: { corrections: { at, by, previous: doc.payload } },
       },
     );

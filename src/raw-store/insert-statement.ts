@@ -3,7 +3,7 @@
 import { GridFSBucket, type ObjectId } from 'mongodb';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
 import { type CamtDocument, type CamtStatement, entryPayloads } from '../domain/camt053-xml.js';
-import type { Accepted } from '../domain/envelope.js';
+import { type Accepted, storedPayloadBytes } from '../domain/envelope.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
 import { randomSlot } from './insert.js';
 
@@ -30,6 +30,7 @@ function entryDocuments(
     externalId: null,
     dedupKey: entryDedupKeyOf(tenantId, stmt, index),
     payload,
+    bytes: storedPayloadBytes(payload),
     receivedAt,
     processed: false,
     status: 'pending',

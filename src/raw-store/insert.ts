@@ -6,7 +6,7 @@ import DataLoader from 'dataloader';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { withinAcceptDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey, RefusedWrite } from '../db/mongo-errors.js';
-import { type Accepted, type Envelope, REVISED_SOURCES } from '../domain/envelope.js';
+import { type Accepted, type Envelope, REVISED_SOURCES, storedPayloadBytes } from '../domain/envelope.js';
 import { type RawTransaction, SLOTS } from './collections.js';
 
 /**
@@ -29,6 +29,7 @@ export function newRawTransaction(tenantId: string, envelope: Envelope, received
     externalId: envelope.externalId ?? null,
     ...(envelope.externalId ? { dedupKey: dedupKeyOf(tenantId, envelope.source, envelope.externalId, envelope.payload) } : {}),
     payload: envelope.payload,
+    bytes: storedPayloadBytes(envelope.payload),
     receivedAt,
     processed: false,
     status: 'pending',

@@ -12,7 +12,7 @@ export interface FailedDoc {
   retryAt: Date;
 }
 
-export async function markFailed(raw: Collection<RawTransaction>, failures: FailedDoc[]): Promise<void> {
+export async function markFailed(raw: Collection<RawTransaction>, failures: FailedDoc[], now = new Date()): Promise<void> {
   const operations: Array<AnyBulkWriteOperation<RawTransaction>> = failures.map((failure) => ({
     updateOne: {
       filter: { _id: new ObjectId(failure.id), processed: false },
@@ -23,6 +23,8 @@ export async function markFailed(raw: Collection<RawTransaction>, failures: Fail
           leaseOwner: null,
           leaseToken: null,
           leaseUntil: failure.outcome === 'dead' ? null : failure.retryAt,
+          // Dead documents' retention counts from here (RETENTION_DEAD_SECONDS, collections.ts).
+          ...(failure.outcome === 'dead' ? { deadAt: now } : {}),
         },
         $inc: { attempts: 1 },
       },

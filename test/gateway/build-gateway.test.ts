@@ -59,6 +59,7 @@ async function testGateway(
   const app = await buildGateway({
     db: pg.db,
     idempotencyRecords: accept.idempotency,
+    tenantUsage: accept.usage,
     admin: { mongo, retention: { processedSeconds: 60, logsSeconds: 60 } },
     logger: createLogger('silent'),
     http: { ...settings.http, ...http },

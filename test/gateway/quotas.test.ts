@@ -1,6 +1,8 @@
-// Tenant quotas at the door, on real servers: over its rate or its cap of unprocessed documents a tenant gets
-// 429 with Retry-After and a problem naming the quota; another tenant is unaffected; nothing accepted is lost;
-// the refusals are counted per tenant in the metrics and on the board's overview.
+// Tenant quotas at the door, on real servers: over its rate, its cap of unprocessed documents or of their
+// bytes, or its bytes of the day, a tenant gets 429 with Retry-After and a problem naming the quota; another
+// tenant is unaffected; nothing accepted is lost; the refusals are counted per tenant in the metrics and on
+// the board's overview.
+import { calculateObjectSize } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
 import { createApiKey } from '../../src/gateway/api-key-store.js';
@@ -81,6 +83,115 @@ describe.skipIf(!mongoUri)('tenant quotas', () => {
     };
     expect(board.quotas.maxUnprocessed).toBe(150);
     expect(board.tenants.find((t) => t.tenantId === 'tenant-a')!.refused.waiting).toBeGreaterThanOrEqual(1);
-    expect(board.tenants.find((t) => t.tenantId === 'tenant-b')?.refused ?? { rate: 0, waiting: 0 }).toEqual({ rate: 0, waiting: 0 });
+    const none = { rate: 0, waiting: 0, 'waiting-bytes': 0, 'daily-bytes': 0 };
+    expect(board.tenants.find((t) => t.tenantId === 'tenant-b')?.refused ?? none).toEqual(none);
+  });
+
+  /** The tenant's i-th transaction with a note of `pad` characters: its payload weighs about that many bytes more. */
+  const padded = (tenant: string, i: number, pad: number) => {
+    const item = envelope(tenant, i);
+    return { ...item, payload: { ...item.payload, note: 'x'.repeat(pad) } };
+  };
+  const problemOf = async (response: Response) => ({
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    ...((await response.json()) as { type: string; detail: string }),
+  });
+
+  it('over its cap of waiting bytes a tenant gets 429 waiting-bytes-quota; each stored document carries its payload bytes', async () => {
+    // Ten documents of about 1 KiB wait; the cap is 12,000 bytes.
+    const system = await sys.start(['gateway', 'ingest'], { TENANT_MAX_WAITING_BYTES: '12000' });
+    const url = system.gatewayUrl!;
+    const first = { items: Array.from({ length: 10 }, (_, i) => padded('tenant-a', i, 1_000)) };
+    expect((await post(url, KEY_A, '/api/v1/transactions/batch', first)).status).toBe(207);
+    const stored = await sys.mongo.raw.find({ tenantId: 'tenant-a' }).toArray();
+    expect(stored.map((doc) => doc.bytes)).toEqual(stored.map((doc) => calculateObjectSize(doc.payload)));
+    const waiting = stored.reduce((sum, doc) => sum + doc.bytes!, 0);
+    expect(waiting).toBeGreaterThan(10_000);
+
+    // Three more would pass the cap: refused whole, nothing stored; a single one too.
+    const over = await post(url, KEY_A, '/api/v1/transactions/batch', { items: [10, 11, 12].map((i) => padded('tenant-a', i, 1_000)) });
+    expect(over.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = await problemOf(over);
+    expect(problem).toMatchObject({ status: 429, retryAfter: '10', type: '/problems/waiting-bytes-quota' });
+    expect(problem.detail).toContain('TENANT_MAX_WAITING_BYTES');
+    expect((await problemOf(await post(url, KEY_A, '/api/v1/transactions', padded('tenant-a', 13, 2_000)))).type).toBe(
+      '/problems/waiting-bytes-quota',
+    );
+    expect(await sys.mongo.raw.countDocuments({ tenantId: 'tenant-a' })).toBe(10);
+    // Another gateway knows nothing it accepted: it sums the stored documents' bytes, and refuses as well.
+    const other = (await sys.start(['gateway', 'ingest'], { TENANT_MAX_WAITING_BYTES: '12000' })).gatewayUrl!;
+    expect((await problemOf(await post(other, KEY_A, '/api/v1/transactions', padded('tenant-a', 13, 2_000)))).type).toBe(
+      '/problems/waiting-bytes-quota',
+    );
+    // Small documents still fit; the other tenant has its own bytes.
+    expect((await post(url, KEY_A, '/api/v1/transactions', envelope('tenant-a', 14))).status).toBe(202);
+    expect((await post(url, KEY_B, '/api/v1/transactions/batch', first)).status).toBe(207);
+
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/prismo_quota_refusals_total\{tenant="tenant-a",quota="waiting-bytes"\} 2/);
+    expect(metrics).not.toMatch(/prismo_quota_refusals_total\{tenant="tenant-b"/);
+  });
+
+  it("over its bytes of the day a tenant gets 429 daily-bytes-quota until the UTC day ends, from every gateway; the other tenant's day is its own", async () => {
+    const env = { TENANT_MAX_BYTES_PER_DAY: '20000' };
+    const one = (await sys.start(['gateway', 'ingest'], env)).gatewayUrl!;
+    const two = (await sys.start(['gateway', 'ingest'], env)).gatewayUrl!;
+    const sent = { items: Array.from({ length: 15 }, (_, i) => padded('tenant-a', i, 1_000)) };
+    expect((await post(one, KEY_A, '/api/v1/transactions/batch', sent)).status).toBe(207);
+    const charged = (await sys.mongo.raw.find({ tenantId: 'tenant-a' }).toArray()).reduce((sum, doc) => sum + doc.bytes!, 0);
+    // The first gateway writes its count within a second, into one counter per tenant and day...
+    const usage = sys.mongo.db.collection<{ tenantId: string; day: string; bytes: number }>('tenant_usage');
+    const today = new Date().toISOString().slice(0, 10);
+    await waitFor(
+      'the day counted in MongoDB',
+      async () => (await usage.findOne({ tenantId: 'tenant-a', day: today }))?.bytes === charged,
+      {
+        timeoutMs: 5_000,
+      },
+    );
+    // ...which the second one reads: 15 KB accepted, 6 KB more would pass the day's 20 KB.
+    const over = await post(two, KEY_A, '/api/v1/transactions/batch', {
+      items: [20, 21, 22, 23, 24, 25].map((i) => padded('tenant-a', i, 1_000)),
+    });
+    const problem = await problemOf(over);
+    expect(problem).toMatchObject({ status: 429, type: '/problems/daily-bytes-quota' });
+    expect(problem.detail).toContain('TENANT_MAX_BYTES_PER_DAY');
+    const untilMidnight = (Date.parse(`${today}T00:00:00Z`) + 86_400_000 - Date.now()) / 1000;
+    expect(Math.abs(Number(problem.retryAfter) - untilMidnight)).toBeLessThan(5);
+    // The first gateway refuses too, whatever it counted itself; the other tenant is admitted by both.
+    expect((await problemOf(await post(one, KEY_A, '/api/v1/transactions', padded('tenant-a', 30, 6_000)))).type).toBe(
+      '/problems/daily-bytes-quota',
+    );
+    expect((await post(two, KEY_B, '/api/v1/transactions/batch', sent)).status).toBe(207);
+    expect(await sys.mongo.raw.countDocuments({ tenantId: 'tenant-a' })).toBe(15);
+    expect(await (await fetch(`${two}/metrics`)).text()).toMatch(/prismo_quota_refusals_total\{tenant="tenant-a",quota="daily-bytes"\} 1/);
+  });
+
+  it('a statement counts its file bytes, and one with no entries counts too', async () => {
+    const system = await sys.start(['gateway', 'ingest'], { TENANT_MAX_BYTES_PER_DAY: '700' });
+    const url = system.gatewayUrl!;
+    const upload = (key: string, body: string) =>
+      fetch(`${url}/api/v1/statements`, { method: 'POST', headers: { 'content-type': 'application/xml', 'x-api-key': key }, body });
+    const empty = emptyStatement('EMPTY-1');
+    expect(Buffer.byteLength(empty)).toBeGreaterThan(350);
+    expect((await upload(KEY_A, empty)).status).toBe(202);
+    // The second file (of another statement) would pass the day's 700 bytes: no entry, still refused.
+    const again = await problemOf(await upload(KEY_A, emptyStatement('EMPTY-2')));
+    expect(again).toMatchObject({ status: 429, type: '/problems/daily-bytes-quota' });
+    expect(await sys.mongo.statements.countDocuments({ tenantId: 'tenant-a' })).toBe(1);
+    expect((await upload(KEY_B, emptyStatement('EMPTY-2'))).status).toBe(202);
   });
 });
+
+/** A camt.053 file whose statement has no entry. */
+const emptyStatement = (stmtId: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>${stmtId}</MsgId><CreDtTm>2026-11-28T18:00:00+01:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>${stmtId}</Id>
+      <Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy><Nm>Acme GmbH</Nm></Acct>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>`;

@@ -39,7 +39,7 @@ export interface StatementsRouteOptions {
   db: Database;
   publicBaseUrl?: string;
   bodyLimitBytes: number;
-  /** The tenant's quotas, for the file's entries (tenant-quotas.ts). */
+  /** The tenant's quotas, for the file's entries and its bytes as sent (tenant-quotas.ts). */
   admit: Admit;
 }
 
@@ -81,7 +81,8 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
     async (request, reply) => {
       const file = parseOrRefuse(request.body);
       const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
-      if (entries > 0) await admit(request.tenantId, entries);
+      // A file with no entries is still stored (its statements document, the file): it counts as one document.
+      await admit(request.tenantId, Math.max(1, entries), Buffer.byteLength(request.body, 'utf8'));
       const { id, duplicate } = await ingest.acceptStatement(request.tenantId, request.body, file);
       const statusUrl = `${publicBaseUrl}/api/v1/statements/${id}`;
       request.log.info({ statementId: id, tenantId: request.tenantId, version: file.version, entries, duplicate }, 'statement accepted');

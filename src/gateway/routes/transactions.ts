@@ -3,7 +3,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
-import { type Accepted, type Envelope, envelopeSchema, oversizedDetail, oversizedPayload } from '../../domain/envelope.js';
+import {
+  type Accepted,
+  type Envelope,
+  envelopeSchema,
+  MAX_STORED_PAYLOAD_BYTES,
+  oversizedDetail,
+  storedPayloadBytes,
+} from '../../domain/envelope.js';
 import { transactionIdSchema } from '../../domain/ids.js';
 import { findUnsafeJson } from '../../domain/refusals.js';
 import { checkEnvelope } from '../../http/envelope-check.js';
@@ -118,9 +125,9 @@ function acceptOne(app: App, { ingest, statusUrlOf, admit }: { ingest: Ingest; s
       },
     },
     async (request, reply) => {
-      const oversized = oversizedPayload(request.body.payload);
-      if (oversized !== undefined) throw new HttpProblem(413, 'document-too-large', oversizedDetail(oversized));
-      await admit(request.tenantId, 1);
+      const bytes = storedPayloadBytes(request.body.payload);
+      if (bytes > MAX_STORED_PAYLOAD_BYTES) throw new HttpProblem(413, 'document-too-large', oversizedDetail(bytes));
+      await admit(request.tenantId, 1, bytes);
       const accepted = await ingest.accept(request.tenantId, request.body);
       const statusUrl = statusUrlOf(accepted.id);
       const { id, duplicate } = accepted;
@@ -154,18 +161,26 @@ function acceptBatch(
     async (request, reply) => {
       // Each item is checked on its own: unsafe JSON, then the envelope, then money no mapper could hold,
       // then whether MongoDB can store it.
-      const parsed = request.body.items.map((item, index): { envelope: Envelope } | { problem: ItemProblem } => {
+      const parsed = request.body.items.map((item, index): { envelope: Envelope; bytes: number } | { problem: ItemProblem } => {
         const unsafe = findUnsafeJson(item, ['items', index]);
         const checked = unsafe ? { problem: validationProblem([unsafe]) } : checkEnvelope(item, `items.${index}`);
-        const oversized = 'envelope' in checked ? oversizedPayload(checked.envelope.payload) : undefined;
-        if (oversized === undefined) return checked;
+        if (!('envelope' in checked)) return checked;
+        const bytes = storedPayloadBytes(checked.envelope.payload);
+        if (bytes <= MAX_STORED_PAYLOAD_BYTES) return { envelope: checked.envelope, bytes };
         return {
-          problem: { type: '/problems/document-too-large', title: 'Content Too Large', status: 413, detail: oversizedDetail(oversized) },
+          problem: { type: '/problems/document-too-large', title: 'Content Too Large', status: 413, detail: oversizedDetail(bytes) },
         };
       });
-      const valid = parsed.flatMap((result, index) => ('envelope' in result ? [{ index, envelope: result.envelope }] : []));
+      const valid = parsed.flatMap((result, index) =>
+        'envelope' in result ? [{ index, envelope: result.envelope, bytes: result.bytes }] : [],
+      );
       // The quotas count what would be stored: the request is refused whole (429) or admitted whole.
-      if (valid.length > 0) await admit(request.tenantId, valid.length);
+      if (valid.length > 0)
+        await admit(
+          request.tenantId,
+          valid.length,
+          valid.reduce((sum, v) => sum + v.bytes, 0),
+        );
       const stored = await ingest.acceptMany(
         request.tenantId,
         valid.map((v) => v.envelope),

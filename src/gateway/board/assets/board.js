@@ -119,13 +119,15 @@
     );
     if (o.processors.length === 0) processors.append(row(['no processor has reported in the last 30 s', '', '', '', '', '']));
     $('tenants').tBodies[0].replaceChildren(
-      ...o.tenants.map((t) => row([t.tenantId, rate(t.acceptedPerSecond), rate(t.processedPerSecond), t.backlog, `${t.refused.rate} / ${t.refused.waiting}`])),
+      ...o.tenants.map((t) => row([t.tenantId, rate(t.acceptedPerSecond), rate(t.processedPerSecond), t.backlog, `${t.refused.rate} / ${t.refused.waiting} / ${t.refused['waiting-bytes']} / ${t.refused['daily-bytes']}`])),
     );
-    $('quotas').textContent = `Quotas per tenant: ${o.quotas.docsPerSecond} documents accepted per second, ${o.quotas.maxUnprocessed} not yet processed; refusals counted by this gateway since it started.`;
+    $('quotas').textContent = `Quotas per tenant: ${o.quotas.docsPerSecond} documents accepted per second, ${o.quotas.maxUnprocessed} not yet processed holding at most ${o.quotas.maxWaitingBytes} bytes, ${o.quotas.maxBytesPerDay} bytes accepted per day (UTC); refusals counted by this gateway since it started.`;
     const days = (s) => (s % 86400 === 0 ? `${s / 86400} days` : `${s} s`);
     $('retention').textContent = `Retention: processed raw documents are removed ${days(o.retention.processedSeconds)} after processing, processing logs ${days(
       o.retention.logsSeconds,
-    )} after they are written; failed and dead documents are kept until replayed.`;
+    )} after they are written; dead documents ${o.retention.deadSeconds ? `${days(o.retention.deadSeconds)} after they died` : 'until replayed'}, statements and their files ${
+      o.retention.statementsSeconds ? `${days(o.retention.statementsSeconds)} after they were received` : 'for ever'
+    }.`;
     drawCharts(o.timeline);
   }
 

@@ -44,11 +44,12 @@ const overviewSchema = z.object({
       processedPerSecond: z.number(),
       backlog: z.number(),
       /** Requests this gateway refused with 429 since it started, by quota. */
-      refused: z.object({ rate: z.number(), waiting: z.number() }),
+      refused: z.object({ rate: z.number(), waiting: z.number(), 'waiting-bytes': z.number(), 'daily-bytes': z.number() }),
     }),
   ),
-  quotas: z.object({ docsPerSecond: z.number(), maxUnprocessed: z.number() }),
-  retention: z.object({ processedSeconds: z.number(), logsSeconds: z.number() }),
+  quotas: z.object({ docsPerSecond: z.number(), maxUnprocessed: z.number(), maxWaitingBytes: z.number(), maxBytesPerDay: z.number() }),
+  /** Seconds; statements and dead documents 0: kept for ever. */
+  retention: z.object({ processedSeconds: z.number(), logsSeconds: z.number(), statementsSeconds: z.number(), deadSeconds: z.number() }),
   timeline: z.object({
     start: z.number(),
     bucketSeconds: z.number(),
@@ -119,7 +120,7 @@ export function overviewRoute(
           seenAgeSeconds: age(p.seenAt)!,
         })),
         ...tenantsWithRefusals(status.tenants, quotas(), tenantId),
-        retention,
+        retention: { ...retention, statementsSeconds: retention.statementsSeconds ?? 0, deadSeconds: retention.deadSeconds ?? 0 },
         timeline,
       };
     },
@@ -129,13 +130,13 @@ export function overviewRoute(
 /** The tenants' figures with this gateway's quota refusals, a tenant refused but idle included (one tenant's only, for its admin). */
 function tenantsWithRefusals(
   tenants: Array<{ tenantId: string; acceptedPerSecond: number; processedPerSecond: number; backlog: number }>,
-  { docsPerSecond, maxUnprocessed, refusals }: ReturnType<QuotaView>,
+  { refusals, ...limits }: ReturnType<QuotaView>,
   only: string | undefined,
 ) {
-  const none = { rate: 0, waiting: 0 };
+  const none = { rate: 0, waiting: 0, 'waiting-bytes': 0, 'daily-bytes': 0 };
   const listed = tenants.map((t) => ({ ...t, refused: { ...(refusals.get(t.tenantId) ?? none) } }));
   const idle = [...refusals.entries()]
     .filter(([tenantId]) => (only === undefined || tenantId === only) && !tenants.some((t) => t.tenantId === tenantId))
     .map(([tenantId, refused]) => ({ tenantId, acceptedPerSecond: 0, processedPerSecond: 0, backlog: 0, refused: { ...refused } }));
-  return { tenants: [...listed, ...idle], quotas: { docsPerSecond, maxUnprocessed } };
+  return { tenants: [...listed, ...idle], quotas: limits };
 }
