@@ -94,7 +94,7 @@ describe('parseCamt053', () => {
     ]);
     // Repeated, they become a list like any other name; nothing reached any prototype.
     const twice = parseCamt053(statementFile({ inside: entry('Q', '<__proto__>1</__proto__><__proto__>2</__proto__>') }));
-    expect((twice.statements[0]!.entries[0] as Record<string, unknown>).__proto__).toEqual(['1', '2']);
+    expect(Object.getOwnPropertyDescriptor(twice.statements[0]!.entries[0], '__proto__')?.value).toEqual(['1', '2']);
     expect(Object.getPrototypeOf(ext)).toBeNull();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype.toString.call({})).toBe('[object Object]');
