@@ -3,9 +3,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
-import { type CamtDocument, CamtXmlError, parseCamt053 } from '../../domain/camt053-xml.js';
 import { transactionIdSchema } from '../../domain/ids.js';
 import { HttpProblem } from '../../http/problem.js';
+import { createStatementParser, type StatementParsing } from '../../http/statement-parser.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { RAW_STATUSES } from '../../raw-store/states.js';
 import type { Ingest } from '../ingest-port.js';
@@ -24,6 +24,7 @@ const acceptedSchema = z.object({
 });
 
 const statementViewSchema = statementStatusSchema.extend({
+  /** One page of the entries, in the file's order. */
   entries: z.array(
     z.object({
       index: z.number().int(),
@@ -32,6 +33,15 @@ const statementViewSchema = statementStatusSchema.extend({
       transaction: transactionDetailSchema.nullable(),
     }),
   ),
+  has_more: z.boolean(),
+  /** The `starting_after` of the next page: the index of this page's last entry; null on the last page. */
+  next_starting_after: z.number().int().nullable(),
+});
+
+/** Entries by cursor, as GET /api/v1/transactions pages: `limit`, and the index of the last entry read. */
+const entriesPageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  starting_after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 export interface StatementsRouteOptions {
@@ -39,24 +49,15 @@ export interface StatementsRouteOptions {
   db: Database;
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** How many entries a file may hold, and how many files are parsed at once (http/statement-parser.ts). */
+  parsing: StatementParsing;
   /** The tenant's quotas, for the file's entries (tenant-quotas.ts). */
   admit: Admit;
 }
 
-/** The file's statements, or a 400 naming where the file stops being camt.053. */
-function parseOrRefuse(xml: string): CamtDocument {
-  try {
-    return parseCamt053(xml);
-  } catch (error) {
-    if (!(error instanceof CamtXmlError)) throw error;
-    throw new HttpProblem(400, 'invalid-statement', `The statement file was refused at ${error.message.replace(/\.+$/, '')}.`, {
-      errors: [{ path: `body (line ${error.line}, column ${error.column})`, message: error.reason }],
-    });
-  }
-}
-
 export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = async (app, options) => {
   const { ingest, db, publicBaseUrl = '', bodyLimitBytes, admit } = options;
+  const parseOrRefuse = createStatementParser(options.parsing);
   // In this plugin only: every other route stays JSON-only.
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: bodyLimitBytes }, (_request, body, done) => done(null, body));
 
@@ -79,7 +80,7 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
       },
     },
     async (request, reply) => {
-      const file = parseOrRefuse(request.body);
+      const file = await parseOrRefuse(request.body);
       const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
       if (entries > 0) await admit(request.tenantId, entries);
       const { id, duplicate } = await ingest.acceptStatement(request.tenantId, request.body, file);
@@ -98,25 +99,38 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
     {
       onRequest: app.authorize('transactions:read'),
       schema: {
-        summary: "A statement's progress, and each entry's transaction once processed",
+        summary: "A statement's progress, and a page of its entries with each one's transaction once processed",
         params: z.object({ id: transactionIdSchema }),
+        querystring: entriesPageSchema,
         response: { 200: statementViewSchema },
       },
     },
     async (request) => {
       const status = await ingest.statementStatus(request.tenantId, request.params.id);
       if (!status) throw new HttpProblem(404, 'not-found', `No statement ${request.params.id}.`);
-      const processed = status.entries.flatMap((e) => (e.status === 'processed' && e.rawId ? [e.rawId] : []));
-      const transactions = await getTransactions(db, request.tenantId, processed);
       const { entries, ...rest } = status;
+      const { limit, starting_after: after } = request.query;
+      if (after !== undefined && after >= entries.length) {
+        throw new HttpProblem(404, 'not-found', `Statement ${request.params.id} has no entry ${after}.`, {
+          errors: [{ path: 'querystring.starting_after', message: `no such entry (the statement has ${entries.length})` }],
+        });
+      }
+      const start = after === undefined ? 0 : after + 1;
+      const page = entries.slice(start, start + limit);
+      const hasMore = start + limit < entries.length;
+      // Only this page's rows are read: a statement of 40,000 entries costs a page, not the whole file.
+      const processed = page.flatMap((e) => (e.status === 'processed' && e.rawId ? [e.rawId] : []));
+      const transactions = await getTransactions(db, request.tenantId, processed);
       return {
         ...rest,
-        entries: entries.map(({ index, status: entryStatus, rawId, lastError }) => ({
+        entries: page.map(({ index, status: entryStatus, rawId, lastError }) => ({
           index,
           status: entryStatus,
           lastError,
           transaction: (rawId && transactions.get(rawId)) || null,
         })),
+        has_more: hasMore,
+        next_starting_after: hasMore ? page.at(-1)!.index : null,
       };
     },
   );
