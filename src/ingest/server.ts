@@ -70,6 +70,12 @@ export async function buildIngestServer({
   return app;
 }
 
+/** A page of a statement's entries; without `limit`, every entry. */
+const entriesPageSchema = z.object({
+  start: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(0).optional(),
+});
+
 /** A camt.053 file as the gateway received (and checked) it, parsed here again; a statement's progress. */
 function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number, parsing: StatementParsing): void {
   const parse = createStatementParser(parsing);
@@ -89,9 +95,11 @@ function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number
   );
   app.get(
     '/internal/v1/statements/:tenantId/:id',
-    { schema: { params: z.object({ tenantId: tenantIdSchema, id: transactionIdSchema }) } },
+    { schema: { params: z.object({ tenantId: tenantIdSchema, id: transactionIdSchema }), querystring: entriesPageSchema } },
     async (request) => {
-      const status = await ingest.statementStatus(request.params.tenantId, request.params.id);
+      const { start, limit } = request.query;
+      const page = limit === undefined ? undefined : { start, limit };
+      const status = await ingest.statementStatus(request.params.tenantId, request.params.id, page);
       if (!status) throw new HttpProblem(404, 'not-found', `No statement ${request.params.id}.`);
       return status;
     },
