@@ -67,6 +67,10 @@ describe('parseCamt053', () => {
     ['siblings with text', (n: number) => statementFile({ inside: '<Ustrd>x</Ustrd>'.repeat(n) })],
     ['many entries', (n: number) => statementFile({ inside: entry('R').repeat(n / 4) })],
     ['deep and wide trees', (n: number) => statementFile({ inside: `${'<A>'.repeat(50)}${'<B>y</B>'.repeat(n)}${'</A>'.repeat(50)}` })],
+    [
+      'one element with many attributes',
+      (n: number) => statementFile({ inside: `<Ext ${Array.from({ length: n }, (_, i) => `a${i}="x"`).join(' ')}/>` }),
+    ],
     ['long texts', (n: number) => statementFile({ inside: `<AddtlStmtInf>${'z'.repeat(400)}</AddtlStmtInf>`.repeat(n / 8) })],
   ])('parses %s in time linear in the file', (_shape, shape) => {
     // Main's renderer copied each child list again per child: 4x the siblings took 16x the time (18 s at 40,000).
