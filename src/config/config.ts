@@ -80,7 +80,9 @@ export const envSchema = z.object({
    * Entries (<Ntry>) one statement upload may hold; past it, 413. The design's ceiling: the entries' de-duplication
    * keys are looked up in one `$in` query, which MongoDB caps at 16 MiB (up to ~400 bytes a key).
    */
-  STATEMENT_MAX_ENTRIES: positiveInt.max(40_000).default(40_000),
+  STATEMENT_MAX_ENTRIES: positiveInt
+    .max(40_000, 'must be at most 40000, the most the design holds (one $in query over the entries, 16 MiB)')
+    .default(40_000),
   /** Statement files parsed at once per service (in slices that let other requests run); the rest wait. */
   STATEMENT_PARSE_CONCURRENCY: positiveInt.max(64).default(2),
   /** Statement files waiting for a parse, per service; one more is a 503 with Retry-After. */
