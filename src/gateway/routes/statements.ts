@@ -58,11 +58,17 @@ export interface StatementsRouteOptions {
 }
 
 export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = async (app, options) => {
-  const { ingest, db, publicBaseUrl = '', bodyLimitBytes, admit } = options;
-  const parseOrRefuse = createStatementParser(options.parsing);
   // In this plugin only: every other route stays JSON-only.
-  app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: bodyLimitBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: options.bodyLimitBytes }, (_request, body, done) => done(null, body));
+  upload(app, options);
+  readOne(app, options);
+};
 
+type App = Parameters<FastifyPluginAsyncZod>[0];
+
+/** POST /api/v1/statements: the file parsed (bounded, in slices), admitted by the quotas, stored. */
+function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, parsing }: StatementsRouteOptions): void {
+  const parseOrRefuse = createStatementParser(parsing);
   app.post(
     '/api/v1/statements',
     {
@@ -95,7 +101,10 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
         .send({ id, status, statusUrl, ...(duplicate ? { duplicate } : {}) });
     },
   );
+}
 
+/** GET /api/v1/statements/{id}: the statement's status and a page of its entries. */
+function readOne(app: App, { ingest, db }: StatementsRouteOptions): void {
   app.get(
     '/api/v1/statements/:id',
     {
@@ -136,4 +145,4 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
       };
     },
   );
-};
+}
