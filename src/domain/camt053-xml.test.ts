@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CamtTooManyEntriesError, CamtXmlError, parseCamt053, parseCamt053InSlices } from './camt053-xml.js';
+import {
+  CamtLimitError,
+  CamtTooManyEntriesError,
+  CamtXmlError,
+  MAX_ENTRY_CHARS,
+  MAX_SHARED_CHARS,
+  parseCamt053,
+  parseCamt053InSlices,
+} from './camt053-xml.js';
 
 const NS = 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.04';
 
@@ -191,5 +199,25 @@ describe('parseCamt053InSlices', () => {
     await expect(parseCamt053InSlices(statementFile({ inside: entry('A').repeat(3) }), { maxEntries: 2 })).rejects.toBeInstanceOf(
       CamtTooManyEntriesError,
     );
+  });
+});
+
+describe('what one entry and the parts outside the entries may span', () => {
+  it('refuses an entry spanning more than MAX_ENTRY_CHARS of the file, as it reads', () => {
+    const details = '<TxDtls><AddtlTxInf>x</AddtlTxInf></TxDtls>';
+    const fits = entry('BIG', details.repeat(Math.floor((MAX_ENTRY_CHARS - 200) / details.length)));
+    expect(parseCamt053(statementFile({ inside: fits + entry('NEXT') })).statements[0]!.entries).toHaveLength(2);
+    const refused = refusal(statementFile({ inside: entry('BIG', details.repeat(Math.ceil(MAX_ENTRY_CHARS / details.length) + 10)) }));
+    expect(refused).toBeInstanceOf(CamtLimitError);
+    expect(refused.reason).toMatch(/entry 1 \(<Ntry>\) spans more than 8388608 characters/);
+  });
+
+  it('refuses parts outside the entries spanning more than MAX_SHARED_CHARS, however many entries there are', () => {
+    const balance = '<Bal><Amt Ccy="EUR">1.00</Amt></Bal>';
+    const many = (n: number) => `${entry('A')}${balance.repeat(n)}${entry('B')}`;
+    expect(() => parseCamt053(statementFile({ inside: many(Math.floor((MAX_SHARED_CHARS - 1000) / balance.length)) }))).not.toThrow();
+    const refused = refusal(statementFile({ inside: many(Math.ceil(MAX_SHARED_CHARS / balance.length)) }));
+    expect(refused).toBeInstanceOf(CamtLimitError);
+    expect(refused.reason).toMatch(/outside its entries .* spans more than 4194304 characters/);
   });
 });

@@ -43,8 +43,16 @@ export class CamtXmlError extends Error {
   }
 }
 
+/** A file larger in some part than the design can store: refused (413) as soon as the part passes its limit. */
+export class CamtLimitError extends CamtXmlError {
+  constructor(reason: string, line: number, column: number, path?: string) {
+    super(reason, line, column, path);
+    this.name = 'CamtLimitError';
+  }
+}
+
 /** A file holding more entries than one statement upload may: refused as soon as the entry past the limit opens. */
-export class CamtTooManyEntriesError extends CamtXmlError {
+export class CamtTooManyEntriesError extends CamtLimitError {
   constructor(
     readonly maxEntries: number,
     line: number,
@@ -59,6 +67,14 @@ export interface CamtParseOptions {
   /** Entries (<Ntry>, over all the file's statements) past which the file is refused; unbounded when absent. */
   maxEntries?: number;
 }
+
+/**
+ * Characters of the file one entry (<Ntry>) may span: its raw document must stay under MongoDB's 16 MiB, and a
+ * rendering takes no more room than its XML (every name is written twice there, once in BSON).
+ */
+export const MAX_ENTRY_CHARS = 8 * 1024 * 1024;
+/** Characters of the file outside its entries (header, accounts, balances): the statements document holds them. */
+export const MAX_SHARED_CHARS = 4 * 1024 * 1024;
 
 /** Whitespace a leaf may carry after its text before the text counts as too long even untrimmed. */
 const TRAILING_SLACK = 1024;
@@ -106,6 +122,9 @@ class CamtReader {
   private readonly parser = new SaxesParser({ xmlns: true, position: true });
   private readonly stack: Open[] = [];
   private entries = 0;
+  /** Where the entry being read began in the file, and how much of the file the entries read so far span. */
+  private entryStart: number | undefined;
+  private entriesSpan = 0;
   private result: Tree | undefined;
   private rootNamespace = '';
 
@@ -157,6 +176,7 @@ class CamtReader {
     if (stack.length >= MAX_XML_DEPTH) this.fail(`elements nest deeper than ${MAX_XML_DEPTH} levels`, this.pathTo(tag.local));
     if (stack.length === 0) this.rootNamespace = tag.uri;
     if (tag.local === 'Ntry' && stack.length === 3 && stack[2]!.name === 'Stmt') this.countEntry();
+    this.checkSpans();
     const parent = stack.at(-1);
     if (parent) {
       parent.hasChild = true;
@@ -177,6 +197,29 @@ class CamtReader {
     const max = this.options.maxEntries;
     this.entries++;
     if (max !== undefined && this.entries > max) throw new CamtTooManyEntriesError(max, this.parser.line, this.parser.column + 1);
+    this.entryStart = this.parser.position;
+  }
+
+  /** Refuses an entry, or the parts outside the entries, once they span more of the file than can be stored. */
+  private checkSpans(): void {
+    const at = this.parser.position;
+    const { line, column } = this.parser;
+    if (this.entryStart !== undefined && at - this.entryStart > MAX_ENTRY_CHARS) {
+      throw new CamtLimitError(
+        `entry ${this.entries} (<Ntry>) spans more than ${MAX_ENTRY_CHARS} characters of the file, the most one entry can hold`,
+        line,
+        column + 1,
+        this.pathTo(),
+      );
+    }
+    if (this.entryStart === undefined && at - this.entriesSpan > MAX_SHARED_CHARS) {
+      throw new CamtLimitError(
+        `the file outside its entries (header, accounts, balances, …) spans more than ${MAX_SHARED_CHARS} characters, the most a statement can hold`,
+        line,
+        column + 1,
+        this.pathTo(),
+      );
+    }
   }
 
   private attributesOf(tag: SaxesTagNS): Record<string, string> | undefined {
@@ -199,6 +242,7 @@ class CamtReader {
 
   private addText(text: string): void {
     const top = this.stack.at(-1);
+    this.checkSpans();
     if (!top || top.hasChild) return;
     top.text += top.text === '' ? text.trimStart() : text;
     // Refused while reading: a text far past its limit is never held whole beside the file.
@@ -230,6 +274,10 @@ class CamtReader {
         element.attributes.value = text;
         value = element.attributes;
       } else value = text;
+    }
+    if (this.stack.length === 4 && element.name === 'Ntry' && this.stack[2]!.name === 'Stmt') {
+      this.entriesSpan += this.parser.position - this.entryStart!;
+      this.entryStart = undefined;
     }
     this.stack.pop();
     const parent = this.stack.at(-1);

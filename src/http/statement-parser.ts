@@ -1,7 +1,7 @@
 // Statement files as the gateway and the ingestion service parse them: in slices that let the event loop run,
 // a bounded number at once with a bounded queue behind them, and every refusal as the problem a client reads.
 import pLimit from 'p-limit';
-import { type CamtDocument, CamtTooManyEntriesError, CamtXmlError, parseCamt053InSlices } from '../domain/camt053-xml.js';
+import { type CamtDocument, CamtLimitError, CamtTooManyEntriesError, CamtXmlError, parseCamt053InSlices } from '../domain/camt053-xml.js';
 import { HttpProblem } from './problem.js';
 
 export interface StatementParsing {
@@ -25,6 +25,11 @@ async function parseOrRefuse(xml: string, maxEntries: number): Promise<CamtDocum
         `A statement upload holds at most ${error.maxEntries} entries (<Ntry>); this file holds more (the entry at line ${error.line} is one too many). Send the statements in several files.`,
         { errors: [{ path: 'body', message: `more than ${error.maxEntries} entries` }] },
       );
+    }
+    if (error instanceof CamtLimitError) {
+      throw new HttpProblem(413, 'statement-too-large', `The statement file was refused at ${error.message}.`, {
+        errors: [{ path: `body${(error.path ?? '').replaceAll('/', '.')}`, message: error.reason }],
+      });
     }
     if (!(error instanceof CamtXmlError)) throw error;
     const where = `line ${error.line}, column ${error.column}`;

@@ -199,6 +199,16 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
     expect(await sys.mongo.db.collection('raw_transactions').countDocuments()).toBe(50);
   });
 
+  it('a file whose parts outside its entries pass 4 MiB is a 413 naming the limit, before MongoDB could refuse its statement', async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const balances = '<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1.00</Amt></Bal>'.repeat(60_000);
+    const refused = await postStatement(statementFile({ inside: entry(1) + balances }));
+    expect(refused.status).toBe(413);
+    expect(refused.contentType).toMatch(/^application\/problem\+json/);
+    expect(refused.body.detail).toMatch(/outside its entries .* spans more than 4194304 characters/);
+    expect(await sys.mongo.db.collection('raw_transactions').countDocuments()).toBe(0);
+  });
+
   it('uploads past the parse queue wait or are a 503 with Retry-After, never a pile of parses', async () => {
     system = await sys.start(['gateway', 'ingest'], { STATEMENT_PARSE_CONCURRENCY: '1', STATEMENT_PARSE_QUEUE: '1' });
     const xml = statementFile({ inside: '<Ustrd/>'.repeat(200_000) });
