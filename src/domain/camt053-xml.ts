@@ -69,8 +69,8 @@ export interface CamtParseOptions {
 }
 
 /**
- * Characters of the file one entry (<Ntry>) may span: its raw document must stay under MongoDB's 16 MiB, and a
- * rendering takes no more room than its XML (every name is written twice there, once in BSON).
+ * Characters of the file one entry (<Ntry>) may span: its raw document must stay under MongoDB's 16 MiB, and its
+ * rendering takes no more room than its XML (which writes every name twice where BSON writes it once).
  */
 export const MAX_ENTRY_CHARS = 8 * 1024 * 1024;
 /** Characters of the file outside its entries (header, accounts, balances): the statements document holds them. */
