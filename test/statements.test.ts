@@ -138,6 +138,34 @@ describe.skipIf(!mongoUri)('POST /api/v1/statements', () => {
     expect((await post('<Document/>')).status).toBe(400);
   });
 
+  it("GET pages a statement's entries by cursor, as /api/v1/transactions pages", async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    // Five entries told apart by their AcctSvcrRef.
+    const one = oneEntry('PAGED', 'BOOK');
+    const ntry = one.slice(one.indexOf('<Ntry>'), one.indexOf('</Ntry>') + '</Ntry>'.length);
+    const file = one.replace(ntry, Array.from({ length: 5 }, (_, i) => ntry.replace('0001', `000${i}`)).join(''));
+    const { id } = (await (await post(file)).json()) as { id: string };
+    const page = async (query: string) => {
+      const response = await fetch(`${system.gatewayUrl}/api/v1/statements/${id}?${query}`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      const body = (await response.json()) as {
+        entries?: Array<{ index: number }>;
+        has_more?: boolean;
+        next_starting_after?: number | null;
+      };
+      return { status: response.status, body, indexes: body.entries?.map((e) => e.index) };
+    };
+    expect(await page('')).toMatchObject({ indexes: [0, 1, 2, 3, 4], body: { has_more: false, next_starting_after: null } });
+    expect(await page('limit=2')).toMatchObject({ indexes: [0, 1], body: { has_more: true, next_starting_after: 1 } });
+    expect(await page('limit=2&starting_after=1')).toMatchObject({ indexes: [2, 3], body: { has_more: true, next_starting_after: 3 } });
+    expect(await page('limit=2&starting_after=3')).toMatchObject({ indexes: [4], body: { has_more: false, next_starting_after: null } });
+    const past = await page('starting_after=5');
+    expect(past.status).toBe(404);
+    expect(past.body).toMatchObject({ errors: [{ path: 'querystring.starting_after' }] });
+    expect((await page('limit=1001')).status).toBe(400);
+  });
+
   it('refuses hostile and malformed XML with a 400 naming line and column, and files over the limit with 413', async () => {
     system = await sys.start(['gateway', 'ingest'], { STATEMENT_BODY_LIMIT_BYTES: '65536' });
     const xxe = `<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<Document>&xxe;</Document>`;

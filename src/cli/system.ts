@@ -133,8 +133,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     };
     if (roles.includes('ingest') && ingest) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
-      const { statementBodyLimitBytes } = settings.http;
-      const build = () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, ops });
+      const { statementBodyLimitBytes, statementParsing } = settings.http;
+      const build = () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, statementParsing, ops });
       system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port);
     }
     if (roles.includes('gateway') && mongo && ingest && db)

@@ -39,6 +39,18 @@ describe('loadSettings', () => {
     expect(loadSettings({ RETENTION_STATEMENTS_SECONDS: '60', RETENTION_DEAD_SECONDS: '0' }).mongo.retention.deadSeconds).toBe(0);
   });
 
+  it("bounds statement parsing: entries at most the design's 40,000, two parses at once and sixteen waiting by default", () => {
+    expect(loadSettings({}).http.statementParsing).toEqual({ maxEntries: 40_000, concurrency: 2, queueMax: 16 });
+    expect(loadSettings({ STATEMENT_MAX_ENTRIES: '500', STATEMENT_PARSE_QUEUE: '0' }).http.statementParsing).toMatchObject({
+      maxEntries: 500,
+      queueMax: 0,
+    });
+    expect(() => loadSettings({ STATEMENT_MAX_ENTRIES: '40001' })).toThrow(
+      /STATEMENT_MAX_ENTRIES: must be at most 40000, the most the design holds/,
+    );
+    expect(() => loadSettings({ STATEMENT_PARSE_CONCURRENCY: '0' })).toThrow(/STATEMENT_PARSE_CONCURRENCY/);
+  });
+
   it('parses API_KEYS into tenants without echoing the keys on error', () => {
     const config = loadSettings({ API_KEYS: 'acme:0123456789abcdef, globex:fedcba9876543210' });
     expect(config.gateway.apiKeys).toEqual([

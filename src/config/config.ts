@@ -76,6 +76,17 @@ export const envSchema = z.object({
   BATCH_BODY_LIMIT_BYTES: positiveInt.default(16 * 1_048_576),
   /** A camt.053 file (POST /api/v1/statements); a month of a busy account runs to tens of MB. */
   STATEMENT_BODY_LIMIT_BYTES: positiveInt.default(32 * 1_048_576),
+  /**
+   * Entries (<Ntry>) one statement upload may hold; past it, 413. The design's ceiling: the entries' de-duplication
+   * keys are looked up in one `$in` query, which MongoDB caps at 16 MiB (up to ~400 bytes a key).
+   */
+  STATEMENT_MAX_ENTRIES: positiveInt
+    .max(40_000, 'must be at most 40000, the most the design holds (one $in query over the entries, 16 MiB)')
+    .default(40_000),
+  /** Statement files parsed at once per service (in slices that let other requests run); the rest wait. */
+  STATEMENT_PARSE_CONCURRENCY: positiveInt.max(64).default(2),
+  /** Statement files waiting for a parse, per service; one more is a 503 with Retry-After. */
+  STATEMENT_PARSE_QUEUE: z.coerce.number().int().min(0).default(16),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
   /** Single POSTs stored together: those accepted before the next timers turn of the event loop, up to this many per insertMany (1: one insertOne each). */
   INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(256),
@@ -179,6 +190,11 @@ function toSettings(env: Env) {
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       batchBodyLimitBytes: env.BATCH_BODY_LIMIT_BYTES,
       statementBodyLimitBytes: env.STATEMENT_BODY_LIMIT_BYTES,
+      statementParsing: {
+        maxEntries: env.STATEMENT_MAX_ENTRIES,
+        concurrency: env.STATEMENT_PARSE_CONCURRENCY,
+        queueMax: env.STATEMENT_PARSE_QUEUE,
+      },
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     },
     gateway: {

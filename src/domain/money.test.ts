@@ -1,7 +1,7 @@
 import currencyCodes from 'currency-codes';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { currencyExponent, formatMinor, parseMajorAmount, parseMinorAmount } from './money.js';
+import { currencyExponent, formatMinor, MAX_AMOUNT_DIGITS, parseMajorAmount, parseMinorAmount } from './money.js';
 
 // Every ISO 4217 code but the two that name no money (tested below).
 const moneyCodes = currencyCodes.codes().filter((code) => code !== 'XXX' && code !== 'XTS');
@@ -19,6 +19,26 @@ describe('money', () => {
   it('keeps amounts beyond 2^53 minor units exact when sent as strings', () => {
     expect(parseMajorAmount('123456789012345678901.23', 'USD')).toBe(12345678901234567890123n);
     expect(parseMinorAmount('9007199254740993')).toBe(9007199254740993n);
+  });
+
+  it('takes amounts of up to 40 digits, a sign and a point aside, and refuses longer ones', () => {
+    const forty = '9'.repeat(MAX_AMOUNT_DIGITS);
+    expect(parseMinorAmount(`-${forty}`)).toBe(-BigInt(forty));
+    expect(parseMajorAmount(`-${forty.slice(2)}.99`, 'USD')).toBe(-BigInt(forty));
+    expect(() => parseMinorAmount(`${forty}9`)).toThrow(/at most 40 digits/);
+    expect(() => parseMajorAmount(`${forty.slice(1)}.99`, 'USD')).toThrow(/at most 40 digits/);
+    expect(() => parseMajorAmount(`1.${'0'.repeat(40)}`, 'USD')).toThrow(/at most 40 digits/);
+  });
+
+  it('refuses a million-digit amount by its length, in microseconds, never reaching BigInt', () => {
+    const million = '7'.repeat(1_000_000);
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      expect(() => parseMajorAmount(million, 'EUR')).toThrow(/at most 40 digits/);
+      expect(() => parseMinorAmount(`-${million}`)).toThrow(/at most 40 digits/);
+    }
+    // BigInt of one such string alone takes tens of milliseconds; 200 refusals take well under one.
+    expect((performance.now() - started) / 200).toBeLessThan(0.5);
   });
 
   it('rejects what cannot be represented exactly instead of rounding', () => {

@@ -28,13 +28,29 @@ export function currencyExponent(currency: string): number {
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
 /**
- * Parses a major-unit amount ("12.34", 12.34, "-5") into signed minor units. Strings are exact at any
- * size; a JSON number is taken by its shortest decimal rendering and must be a safe magnitude. An amount
+ * The most digits an amount string may hold (docs/api.md, "Limits"): far past any money (PostgreSQL's bigint
+ * holds 19), and checked by length before any pattern or BigInt work, so a million-digit amount costs nothing.
+ */
+export const MAX_AMOUNT_DIGITS = 40;
+
+/** Refuses an amount string longer than MAX_AMOUNT_DIGITS digits (a sign and a point aside) by its length alone. */
+function refuseLongAmount(text: string): void {
+  if (text.length <= MAX_AMOUNT_DIGITS) return;
+  // Past 40 digits plus a sign and a point, nothing need be read; just under, the few characters are counted.
+  const digits = text.length > MAX_AMOUNT_DIGITS + 2 ? text.length : text.replace(/[-.]/g, '').length;
+  if (digits > MAX_AMOUNT_DIGITS)
+    throw new MoneyError(`an amount has at most ${MAX_AMOUNT_DIGITS} digits; this one is ${text.length} characters long`);
+}
+
+/**
+ * Parses a major-unit amount ("12.34", 12.34, "-5") into signed minor units. Strings are exact up to
+ * MAX_AMOUNT_DIGITS digits (longer ones are refused); a JSON number is taken by its shortest decimal rendering and must be a safe magnitude. An amount
  * with more significant decimals than the currency allows is an error, not a rounding.
  */
 export function parseMajorAmount(value: string | number, currency: string): bigint {
   const exponent = currencyExponent(currency);
   const text = typeof value === 'number' ? numberToDecimal(value) : value;
+  refuseLongAmount(text);
   const match = DECIMAL.exec(text);
   if (!match)
     throw new MoneyError(`${JSON.stringify(text.slice(0, 64))} is not a decimal amount (digits, an optional "-" and "." and nothing else)`);
@@ -53,7 +69,7 @@ export function parseMajorAmount(value: string | number, currency: string): bigi
 export const MAX_MINOR = 2n ** 63n - 1n;
 
 /**
- * Minor units PostgreSQL can store, else a MoneyError. Parsing stays exact at any size; mappers check this
+ * Minor units PostgreSQL can store, else a MoneyError. Parsing stays exact to MAX_AMOUNT_DIGITS; mappers check this
  * where they read the field, so the error names the payload's path (mapping.ts, atField).
  */
 export function storableMinor(minor: bigint): bigint {
@@ -69,6 +85,7 @@ export function parseMinorAmount(value: string | number): bigint {
     if (!Number.isInteger(value)) throw new MoneyError('minor units are a whole number; send a fractional amount as "amount"');
     return BigInt(value);
   }
+  refuseLongAmount(value);
   if (!/^-?\d+$/.test(value))
     throw new MoneyError(`${JSON.stringify(value.slice(0, 64))} is not an integer amount of minor units (digits and an optional "-")`);
   return BigInt(value);

@@ -108,6 +108,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     db: options.db,
     publicBaseUrl: gateway.publicBaseUrl,
     bodyLimitBytes: http.statementBodyLimitBytes,
+    parsing: http.statementParsing,
     admit,
   });
   await app.register(eventsRoutes, { db: options.db });

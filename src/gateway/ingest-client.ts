@@ -4,7 +4,7 @@
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import { TransientError } from '../domain/errors.js';
 import type { ReplayResult } from '../raw-store/replay.js';
-import type { StatementStatusView } from '../raw-store/statement-status.js';
+import type { EntriesPage, StatementStatusView } from '../raw-store/statement-status.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
 import type { Ingest } from './ingest-port.js';
 
@@ -68,7 +68,10 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
         throw new Error(`ingestion service refused a statement the gateway accepted: ${response.status} ${await response.text()}`);
       return (await response.json()) as Accepted;
     },
-    statementStatus: (tenantId: string, id: string) =>
-      read<StatementStatusView>(`/internal/v1/statements/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`, 'a statement'),
+    statementStatus: (tenantId: string, id: string, page?: EntriesPage) =>
+      read<StatementStatusView>(
+        `/internal/v1/statements/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}${page ? `?start=${page.start}&limit=${page.limit}` : ''}`,
+        'a statement',
+      ),
   };
 }

@@ -3,7 +3,7 @@
 import type { CamtDocument } from '../domain/camt053-xml.js';
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import type { ReplayResult, ReplaySelectors } from '../raw-store/replay.js';
-import type { StatementStatusView } from '../raw-store/statement-status.js';
+import type { EntriesPage, StatementStatusView } from '../raw-store/statement-status.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
 
 export interface Ingest {
@@ -16,7 +16,7 @@ export interface Ingest {
   status(tenantId: string, id: string): Promise<RawStatusView | undefined>;
   /** Stores a camt.053 file (`xml` as sent, `file` as the gateway parsed it) and one raw document per entry. */
   acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted>;
-  /** The statement's entries' progress, or undefined when the tenant has no such statement. */
-  statementStatus(tenantId: string, id: string): Promise<StatementStatusView | undefined>;
+  /** The statement's progress and a page of its entries' (all when no page), or undefined when the tenant has no such statement. */
+  statementStatus(tenantId: string, id: string, page?: EntriesPage): Promise<StatementStatusView | undefined>;
   close?(): Promise<void>;
 }

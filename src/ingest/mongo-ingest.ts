@@ -6,7 +6,7 @@ import { type StatementCollections, tenantFilter } from '../raw-store/collection
 import { createCoalescedInsert, insertRaw, insertRawMany } from '../raw-store/insert.js';
 import { insertStatement } from '../raw-store/insert-statement.js';
 import { type ReplayResult, type ReplaySelectors, replay } from '../raw-store/replay.js';
-import { findStatementStatus, type StatementStatusView } from '../raw-store/statement-status.js';
+import { type EntriesPage, findStatementStatus, type StatementStatusView } from '../raw-store/statement-status.js';
 import { findRawStatus, type RawStatusView } from '../raw-store/status-view.js';
 
 /** Ingestion over the raw store; it is what the gateway's ingestion port (gateway/ingest-port.ts) declares. */
@@ -42,6 +42,7 @@ export function createMongoIngest(store: StatementCollections, { onStored, coale
       if (!accepted.duplicate) for (const stmt of file.statements) for (const _ of stmt.entries) onStored?.('iso20022');
       return accepted;
     },
-    statementStatus: (tenantId: string, id: string): Promise<StatementStatusView | undefined> => findStatementStatus(store, tenantId, id),
+    statementStatus: (tenantId: string, id: string, page?: EntriesPage): Promise<StatementStatusView | undefined> =>
+      findStatementStatus(store, tenantId, id, page),
   };
 }

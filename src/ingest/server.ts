@@ -2,11 +2,11 @@
 // already-authenticated envelopes here, and this service stores them through the raw store.
 import { z } from 'zod';
 import type { Logger } from '../config/logger.js';
-import { type CamtDocument, CamtXmlError, parseCamt053 } from '../domain/camt053-xml.js';
 import { envelopeSchema } from '../domain/envelope.js';
 import { tenantIdSchema, transactionIdSchema } from '../domain/ids.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
+import { createStatementParser, type StatementParsing } from '../http/statement-parser.js';
 import { RAW_STATUSES } from '../raw-store/collections.js';
 import { replaySelectorsSchema } from '../raw-store/replay.js';
 import { rawStatusSchema } from '../raw-store/status-view.js';
@@ -19,12 +19,15 @@ export async function buildIngestServer({
   logger,
   bodyLimitBytes,
   statementBodyLimitBytes,
+  statementParsing,
   ops,
 }: {
   ingest: MongoIngest;
   logger: Logger;
   bodyLimitBytes: number;
   statementBodyLimitBytes: number;
+  /** How many entries a statement file may hold and how many are parsed at once (http/statement-parser.ts). */
+  statementParsing: StatementParsing;
   /** /healthz, /readyz and /metrics, mounted by the caller (cli/). */
   ops?: (app: HttpApp) => Promise<void>;
 }): Promise<HttpApp> {
@@ -61,14 +64,21 @@ export async function buildIngestServer({
       return status;
     },
   );
-  addStatementRoutes(app, ingest, statementBodyLimitBytes);
+  addStatementRoutes(app, ingest, statementBodyLimitBytes, statementParsing);
   if (ops) await ops(app);
   else app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }
 
+/** A page of a statement's entries; without `limit`, every entry. */
+const entriesPageSchema = z.object({
+  start: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(0).optional(),
+});
+
 /** A camt.053 file as the gateway received (and checked) it, parsed here again; a statement's progress. */
-function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number): void {
+function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number, parsing: StatementParsing): void {
+  const parse = createStatementParser(parsing);
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: bodyLimit }, (_request, body, done) =>
     done(null, body),
   );
@@ -79,21 +89,17 @@ function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number
       schema: { params: z.object({ tenantId: tenantIdSchema }), body: z.string(), response: { 201: acceptedSchema } },
     },
     async (request, reply) => {
-      let file: CamtDocument;
-      try {
-        file = parseCamt053(request.body);
-      } catch (error) {
-        if (error instanceof CamtXmlError) throw new HttpProblem(400, 'invalid-statement', error.message);
-        throw error;
-      }
+      const file = await parse(request.body);
       return reply.code(201).send(await ingest.acceptStatement(request.params.tenantId, request.body, file));
     },
   );
   app.get(
     '/internal/v1/statements/:tenantId/:id',
-    { schema: { params: z.object({ tenantId: tenantIdSchema, id: transactionIdSchema }) } },
+    { schema: { params: z.object({ tenantId: tenantIdSchema, id: transactionIdSchema }), querystring: entriesPageSchema } },
     async (request) => {
-      const status = await ingest.statementStatus(request.params.tenantId, request.params.id);
+      const { start, limit } = request.query;
+      const page = limit === undefined ? undefined : { start, limit };
+      const status = await ingest.statementStatus(request.params.tenantId, request.params.id, page);
       if (!status) throw new HttpProblem(404, 'not-found', `No statement ${request.params.id}.`);
       return status;
     },

@@ -15,7 +15,8 @@ const PAGE = 100;
 export async function recordStatementEvents(mongo: MongoConnection, db: Database): Promise<number> {
   const pending = await pendingStatementEvents(mongo, PAGE);
   for (const { id, tenantId } of pending) {
-    const status = await findStatementStatus(mongo, tenantId, id.toHexString());
+    // Its status is all the event needs: no entry is read.
+    const status = await findStatementStatus(mongo, tenantId, id.toHexString(), { start: 0, limit: 0 });
     if (status?.status === 'pending') continue;
     if (status?.status === 'processed') {
       const { entries: _entries, ...data } = status;

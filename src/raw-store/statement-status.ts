@@ -1,4 +1,5 @@
-// What a client may see of an uploaded statement: its entries' progress, in the file's order.
+// What a client may see of an uploaded statement: its status, and its entries' progress in the file's order,
+// a page at a time (a statement may hold tens of thousands).
 import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { classifyMongoError } from '../db/mongo-errors.js';
@@ -18,33 +19,71 @@ export type StatementStatusView = z.infer<typeof statementStatusSchema> & {
   entries: Array<{ index: number; rawId: string | null; status: (typeof RAW_STATUSES)[number]; lastError: string | null }>;
 };
 
-/** The tenant's statement and its entries' raw documents' progress, or undefined when the tenant has none such. */
+/** Which of a statement's entries to read: `limit` of them from the `start`-th, in the file's order. */
+export interface EntriesPage {
+  start: number;
+  limit: number;
+}
+
+/** Every entry: for callers that want them all (a statement's whole progress). */
+export const ALL_ENTRIES: EntriesPage = { start: 0, limit: Number.POSITIVE_INFINITY };
+
+type EntryIds = Array<ObjectId | null>;
+
+/**
+ * The statement's status from its entries' statuses: a distinct over their ids, so a statement of tens of
+ * thousands of entries answers with at most five values, not with every entry's document.
+ */
+async function overallStatus(store: StatementCollections, tenantId: string, ids: EntryIds): Promise<StatementStatusView['status']> {
+  const known = ids.filter((rawId): rawId is ObjectId => rawId !== null);
+  const statuses = new Set(await store.raw.distinct('status', { _id: { $in: known }, tenantId }));
+  // An entry retention removed was processed: it adds no status here.
+  if (statuses.has('pending') || statuses.has('failed')) return 'pending';
+  return statuses.has('dead') ? 'failed' : 'processed';
+}
+
+/** The page's entries with their raw documents' progress. */
+async function entriesOf(store: StatementCollections, tenantId: string, ids: EntryIds, page: EntriesPage) {
+  const pageIds = ids.slice(page.start, page.start + page.limit);
+  const known = pageIds.filter((rawId): rawId is ObjectId => rawId !== null);
+  const raws =
+    known.length === 0
+      ? []
+      : await store.raw.find({ _id: { $in: known }, tenantId }, { projection: { _id: 1, status: 1, lastError: 1 } }).toArray();
+  const byId = new Map(raws.map((r) => [r._id.toHexString(), r]));
+  return pageIds.map((rawId, i) => {
+    const raw = rawId ? byId.get(rawId.toHexString()) : undefined;
+    // An entry retention removed was processed: its row says the rest.
+    return {
+      index: page.start + i,
+      rawId: rawId?.toHexString() ?? null,
+      status: raw?.status ?? 'processed',
+      lastError: raw?.lastError ?? null,
+    };
+  });
+}
+
+/**
+ * The tenant's statement, its status, and one page of its entries' raw documents' progress (all of them by
+ * default), or undefined when the tenant has none such.
+ */
 export async function findStatementStatus(
   store: StatementCollections,
   tenantId: string,
   id: string,
+  page: EntriesPage = ALL_ENTRIES,
 ): Promise<StatementStatusView | undefined> {
   try {
     const doc = await store.statements.findOne({ _id: new ObjectId(id), tenantId, complete: true });
     if (!doc) return undefined;
     const ids = doc.entryIds ?? (await entryIdsOf(store, tenantId, doc.statements));
-    const known = ids.filter((rawId): rawId is ObjectId => rawId !== null);
-    const raws = await store.raw.find({ _id: { $in: known }, tenantId }, { projection: { _id: 1, status: 1, lastError: 1 } }).toArray();
-    const byId = new Map(raws.map((r) => [r._id.toHexString(), r]));
-    const entries = ids.map((rawId, index) => {
-      const raw = rawId ? byId.get(rawId.toHexString()) : undefined;
-      // An entry retention removed was processed: its row says the rest.
-      return { index, rawId: rawId?.toHexString() ?? null, status: raw?.status ?? 'processed', lastError: raw?.lastError ?? null };
-    });
-    const waiting = entries.some((e) => e.status === 'pending' || e.status === 'failed');
-    const status = waiting ? 'pending' : entries.some((e) => e.status === 'dead') ? 'failed' : 'processed';
     return {
       id,
-      status,
+      status: await overallStatus(store, tenantId, ids),
       version: doc.version,
       receivedAt: doc.receivedAt.toISOString(),
       statements: doc.statements.map((s) => ({ id: s.id, account: s.accountRef, entries: s.entryCount })),
-      entries,
+      entries: await entriesOf(store, tenantId, ids, page),
     };
   } catch (error) {
     throw classifyMongoError(error);

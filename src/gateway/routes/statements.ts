@@ -3,9 +3,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
-import { type CamtDocument, CamtXmlError, parseCamt053 } from '../../domain/camt053-xml.js';
 import { transactionIdSchema } from '../../domain/ids.js';
 import { HttpProblem } from '../../http/problem.js';
+import { createStatementParser, type StatementParsing } from '../../http/statement-parser.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { RAW_STATUSES } from '../../raw-store/states.js';
 import type { Ingest } from '../ingest-port.js';
@@ -13,6 +13,8 @@ import type { Admit } from '../tenant-quotas.js';
 import { getTransactions, transactionDetailSchema } from '../transactions-query.js';
 
 const XML_TYPES = ['application/xml', 'text/xml'];
+/** A statement's status without its entries. */
+const NO_ENTRIES = { start: 0, limit: 0 };
 
 const acceptedSchema = z.object({
   id: z.string(),
@@ -24,6 +26,7 @@ const acceptedSchema = z.object({
 });
 
 const statementViewSchema = statementStatusSchema.extend({
+  /** One page of the entries, in the file's order. */
   entries: z.array(
     z.object({
       index: z.number().int(),
@@ -32,6 +35,15 @@ const statementViewSchema = statementStatusSchema.extend({
       transaction: transactionDetailSchema.nullable(),
     }),
   ),
+  has_more: z.boolean(),
+  /** The `starting_after` of the next page: the index of this page's last entry; null on the last page. */
+  next_starting_after: z.number().int().nullable(),
+});
+
+/** Entries by cursor, as GET /api/v1/transactions pages: `limit`, and the index of the last entry read. */
+const entriesPageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  starting_after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 export interface StatementsRouteOptions {
@@ -39,27 +51,24 @@ export interface StatementsRouteOptions {
   db: Database;
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** How many entries a file may hold, and how many files are parsed at once (http/statement-parser.ts). */
+  parsing: StatementParsing;
   /** The tenant's quotas, for the file's entries and its bytes as sent (tenant-quotas.ts). */
   admit: Admit;
 }
 
-/** The file's statements, or a 400 naming where the file stops being camt.053. */
-function parseOrRefuse(xml: string): CamtDocument {
-  try {
-    return parseCamt053(xml);
-  } catch (error) {
-    if (!(error instanceof CamtXmlError)) throw error;
-    throw new HttpProblem(400, 'invalid-statement', `The statement file was refused at ${error.message.replace(/\.+$/, '')}.`, {
-      errors: [{ path: `body (line ${error.line}, column ${error.column})`, message: error.reason }],
-    });
-  }
-}
-
 export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = async (app, options) => {
-  const { ingest, db, publicBaseUrl = '', bodyLimitBytes, admit } = options;
   // In this plugin only: every other route stays JSON-only.
-  app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: bodyLimitBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(XML_TYPES, { parseAs: 'string', bodyLimit: options.bodyLimitBytes }, (_request, body, done) => done(null, body));
+  upload(app, options);
+  readOne(app, options);
+};
 
+type App = Parameters<FastifyPluginAsyncZod>[0];
+
+/** POST /api/v1/statements: the file parsed (bounded, in slices), admitted by the quotas, stored. */
+function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, parsing }: StatementsRouteOptions): void {
+  const parseOrRefuse = createStatementParser(parsing);
   app.post(
     '/api/v1/statements',
     {
@@ -79,46 +88,62 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
       },
     },
     async (request, reply) => {
-      const file = parseOrRefuse(request.body);
+      const file = await parseOrRefuse(request.body);
       const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
       // A file with no entries is still stored (its statements document, the file): it counts as one document.
       await admit(request.tenantId, Math.max(1, entries), Buffer.byteLength(request.body, 'utf8'));
       const { id, duplicate } = await ingest.acceptStatement(request.tenantId, request.body, file);
       const statusUrl = `${publicBaseUrl}/api/v1/statements/${id}`;
       request.log.info({ statementId: id, tenantId: request.tenantId, version: file.version, entries, duplicate }, 'statement accepted');
-      const status = duplicate ? ((await ingest.statementStatus(request.tenantId, id))?.status ?? 'pending') : 'pending';
+      const status = duplicate ? ((await ingest.statementStatus(request.tenantId, id, NO_ENTRIES))?.status ?? 'pending') : 'pending';
       return reply
         .code(202)
         .header('Location', statusUrl)
         .send({ id, status, statusUrl, ...(duplicate ? { duplicate } : {}) });
     },
   );
+}
 
+/** GET /api/v1/statements/{id}: the statement's status and a page of its entries. */
+function readOne(app: App, { ingest, db }: StatementsRouteOptions): void {
   app.get(
     '/api/v1/statements/:id',
     {
       onRequest: app.authorize('transactions:read'),
       schema: {
-        summary: "A statement's progress, and each entry's transaction once processed",
+        summary: "A statement's progress, and a page of its entries with each one's transaction once processed",
         params: z.object({ id: transactionIdSchema }),
+        querystring: entriesPageSchema,
         response: { 200: statementViewSchema },
       },
     },
     async (request) => {
-      const status = await ingest.statementStatus(request.tenantId, request.params.id);
+      const { limit, starting_after: after } = request.query;
+      const start = after === undefined ? 0 : after + 1;
+      // Only the page's entries are read, from MongoDB and PostgreSQL: a statement of 40,000 costs a page.
+      const status = await ingest.statementStatus(request.tenantId, request.params.id, { start, limit });
       if (!status) throw new HttpProblem(404, 'not-found', `No statement ${request.params.id}.`);
-      const processed = status.entries.flatMap((e) => (e.status === 'processed' && e.rawId ? [e.rawId] : []));
+      const { entries: page, ...rest } = status;
+      const total = rest.statements.reduce((n, s) => n + s.entries, 0);
+      if (after !== undefined && after >= total) {
+        throw new HttpProblem(404, 'not-found', `Statement ${request.params.id} has no entry ${after}.`, {
+          errors: [{ path: 'querystring.starting_after', message: `no such entry (the statement has ${total})` }],
+        });
+      }
+      const hasMore = start + limit < total;
+      const processed = page.flatMap((e) => (e.status === 'processed' && e.rawId ? [e.rawId] : []));
       const transactions = await getTransactions(db, request.tenantId, processed);
-      const { entries, ...rest } = status;
       return {
         ...rest,
-        entries: entries.map(({ index, status: entryStatus, rawId, lastError }) => ({
+        entries: page.map(({ index, status: entryStatus, rawId, lastError }) => ({
           index,
           status: entryStatus,
           lastError,
           transaction: (rawId && transactions.get(rawId)) || null,
         })),
+        has_more: hasMore,
+        next_starting_after: hasMore ? page.at(-1)!.index : null,
       };
     },
   );
-};
+}

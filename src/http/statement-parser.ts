@@ -1,0 +1,60 @@
+// Statement files as the gateway and the ingestion service parse them: in slices that let the event loop run,
+// a bounded number at once with a bounded queue behind them, and every refusal as the problem a client reads.
+import pLimit from 'p-limit';
+import { type CamtDocument, CamtLimitError, CamtTooManyEntriesError, CamtXmlError, parseCamt053InSlices } from '../domain/camt053-xml.js';
+import { HttpProblem } from './problem.js';
+
+export interface StatementParsing {
+  /** Entries one file may hold (STATEMENT_MAX_ENTRIES); the entry past it is a 413. */
+  maxEntries: number;
+  /** Files parsed at once (STATEMENT_PARSE_CONCURRENCY); the rest wait their turn. */
+  concurrency: number;
+  /** Files waiting for a turn (STATEMENT_PARSE_QUEUE); one more is a 503 with Retry-After. */
+  queueMax: number;
+}
+
+/** The file's statements, or a 400 (413 for too many entries) naming where the file stops being acceptable. */
+async function parseOrRefuse(xml: string, maxEntries: number): Promise<CamtDocument> {
+  try {
+    return await parseCamt053InSlices(xml, { maxEntries });
+  } catch (error) {
+    if (error instanceof CamtTooManyEntriesError) {
+      throw new HttpProblem(
+        413,
+        'too-many-entries',
+        `A statement upload holds at most ${error.maxEntries} entries (<Ntry>); this file holds more (the entry at line ${error.line} is one too many). Send the statements in several files.`,
+        { errors: [{ path: 'body', message: `more than ${error.maxEntries} entries` }] },
+      );
+    }
+    if (error instanceof CamtLimitError) {
+      throw new HttpProblem(413, 'statement-too-large', `The statement file was refused at ${error.message}.`, {
+        errors: [{ path: `body${(error.path ?? '').replaceAll('/', '.')}`, message: error.reason }],
+      });
+    }
+    if (!(error instanceof CamtXmlError)) throw error;
+    const where = `line ${error.line}, column ${error.column}`;
+    throw new HttpProblem(400, 'invalid-statement', `The statement file was refused at ${error.message.replace(/\.+$/, '')}.`, {
+      errors: [
+        error.path
+          ? { path: `body${error.path.replaceAll('/', '.')}`, message: `${error.reason} (${where})` }
+          : { path: `body (${where})`, message: error.reason },
+      ],
+    });
+  }
+}
+
+/** A parse function for a service's statement route: at most `concurrency` at once, `queueMax` waiting. */
+export function createStatementParser({ maxEntries, concurrency, queueMax }: StatementParsing): (xml: string) => Promise<CamtDocument> {
+  const slots = pLimit(concurrency);
+  return async (xml) => {
+    if (slots.pendingCount >= queueMax) {
+      throw new HttpProblem(
+        503,
+        'statement-parsing-busy',
+        `${concurrency} statement files are being read and ${queueMax} wait their turn: send this one again shortly.`,
+        { headers: { 'retry-after': '2' } },
+      );
+    }
+    return slots(() => parseOrRefuse(xml, maxEntries));
+  };
+}

@@ -1,0 +1,232 @@
+// Issue 42, part 1: what one client sends to be parsed never holds the event loop every other client shares.
+// Each hostile upload runs while /healthz is probed every 50 ms, on the real gateway and ingestion service.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { System } from '../../src/cli/system.js';
+import { mongoUri } from '../support/databases.js';
+import { useSystem } from '../support/system.js';
+
+const API_KEY = 'hostile-parse-key-0123456789';
+const auth = { authorization: `Bearer ${API_KEY}` };
+const PROBE_EVERY_MS = 50;
+/** The issue's bar: no probe may wait this long while a hostile request is served. */
+const PROBE_BAR_MS = 250;
+
+/**
+ * Probes `url` every PROBE_EVERY_MS until stopped. A probe's wait runs from when it was due, not from when a
+ * busy loop got round to sending it, so a blocked loop shows in full.
+ */
+function probeHealth(url: string): { stop(): Promise<{ worstMs: number; probes: number }> } {
+  const started = performance.now();
+  const waits: Array<Promise<number>> = [];
+  let stopped = false;
+  const tick = (k: number) => {
+    if (stopped) return;
+    const due = started + k * PROBE_EVERY_MS;
+    waits.push(
+      fetch(`${url}/healthz`).then(async (response) => {
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`/healthz answered ${response.status}`);
+        return performance.now() - due;
+      }),
+    );
+    setTimeout(() => tick(k + 1), Math.max(0, started + (k + 1) * PROBE_EVERY_MS - performance.now()));
+  };
+  tick(0);
+  return {
+    async stop() {
+      stopped = true;
+      const all = await Promise.all(waits);
+      return { worstMs: Math.max(...all), probes: all.length };
+    },
+  };
+}
+
+/** A camt.053 file with one statement: `account` inside <Acct>, `inside` after it in <Stmt>. */
+const statementFile = ({ account = '<Ccy>EUR</Ccy>', inside = '' } = {}) => `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>HOSTILE-1</MsgId><CreDtTm>2026-11-28T18:00:00+01:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>HOSTILE-1</Id>
+      <Acct><Id><IBAN>DE89370400440532013000</IBAN></Id>${account}</Acct>${inside}
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>`;
+
+const entry = (n: number) =>
+  `<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-11-28</Dt></BookgDt><AcctSvcrRef>R-${n}</AcctSvcrRef></Ntry>`;
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  body: { detail?: string; errors?: Array<{ path: string; message: string }> };
+  ms: number;
+}
+
+async function answerOf(response: Promise<Response>): Promise<Answer> {
+  const started = performance.now();
+  const res = await response;
+  const body = (await res.json()) as Answer['body'];
+  return { status: res.status, contentType: res.headers.get('content-type'), body, ms: performance.now() - started };
+}
+
+describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold the event loop', () => {
+  const sys = useSystem({ API_KEYS: `acme:${API_KEY}` });
+  let system: System;
+  let probe: ReturnType<typeof probeHealth> | undefined;
+  afterEach(async () => {
+    await probe?.stop();
+    probe = undefined;
+  });
+
+  const postStatement = (xml: string) =>
+    answerOf(
+      fetch(`${system.gatewayUrl}/api/v1/statements`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/xml' },
+        body: xml,
+      }),
+    );
+
+  /** Runs `attack` while probing, and says how long the worst probe waited. */
+  async function whileProbing<T>(attack: () => Promise<T>): Promise<{ result: T; worstMs: number }> {
+    probe = probeHealth(system.gatewayUrl!);
+    const result = await attack();
+    const { worstMs, probes } = await probe.stop();
+    probe = undefined;
+    expect(probes).toBeGreaterThan(0);
+    return { result, worstMs };
+  }
+
+  it('a statement with 40,000 sibling elements is answered promptly, and /healthz never waits 250 ms meanwhile', async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const xml = statementFile({ inside: '<Ustrd/>'.repeat(40_000) });
+    expect(xml.length).toBeGreaterThan(300 * 1024);
+    const { result, worstMs } = await whileProbing(() => postStatement(xml));
+    // Accepted or refused, it is prompt; this file has no entries and 40,000 stray <Ustrd>: a 202 of nothing.
+    expect([202, 400]).toContain(result.status);
+    console.info(`40,000 siblings: ${result.status} after ${result.ms.toFixed(0)} ms, worst /healthz wait ${worstMs.toFixed(0)} ms`);
+    expect(result.ms).toBeLessThan(2_000);
+    expect(worstMs).toBeLessThan(PROBE_BAR_MS);
+  });
+
+  it('eight single POSTs with million-digit amounts at once are each a 400 problem, and /healthz never waits 250 ms', async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const body = (i: number) =>
+      JSON.stringify({
+        source: 'generic',
+        externalId: `million-${i}`,
+        payload: { account: 'acc-1', amount: '9'.repeat(1_000_000), currency: 'EUR', occurredAt: '2026-11-28T12:00:00Z' },
+      });
+    const bodies = Array.from({ length: 8 }, (_, i) => body(i));
+    const { result, worstMs } = await whileProbing(() =>
+      Promise.all(
+        bodies.map((b) =>
+          answerOf(
+            fetch(`${system.gatewayUrl}/api/v1/transactions`, {
+              method: 'POST',
+              headers: { ...auth, 'content-type': 'application/json' },
+              body: b,
+            }),
+          ),
+        ),
+      ),
+    );
+    for (const answer of result) {
+      expect(answer.status).toBe(400);
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect(answer.body.errors).toEqual([{ path: 'payload.amount', message: expect.stringMatching(/at most 40 digits/) }]);
+    }
+    console.info(
+      `8 x million-digit amounts: slowest ${Math.max(...result.map((a) => a.ms)).toFixed(0)} ms, worst /healthz wait ${worstMs.toFixed(0)} ms`,
+    );
+    expect(worstMs).toBeLessThan(PROBE_BAR_MS);
+  });
+
+  it('an <Acct><Nm> of 300,000 characters is a 400 naming the path and the schema limit', async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const xml = statementFile({
+      account: `<Nm>${'N'.repeat(300_000)}</Nm>`,
+      inside: Array.from({ length: 200 }, (_, i) => entry(i)).join(''),
+    });
+    const { result, worstMs } = await whileProbing(() => postStatement(xml));
+    expect(result.status).toBe(400);
+    expect(result.contentType).toMatch(/^application\/problem\+json/);
+    expect(result.body.errors).toEqual([
+      {
+        path: 'body.Document.BkToCstmrStmt.Stmt.Acct.Nm',
+        message: expect.stringMatching(/<Nm> holds 300000 characters; camt.053 allows at most 70 there \(line 7, column \d+\)/),
+      },
+    ]);
+    expect(result.body.detail).toMatch(/^The statement file was refused at line 7, column \d+: <Nm> holds 300000 characters/);
+    expect(worstMs).toBeLessThan(PROBE_BAR_MS);
+    // Nothing of it was stored.
+    expect(await sys.mongo.db.collection('raw_transactions').countDocuments()).toBe(0);
+  });
+
+  it('the ingestion service parses as the gateway does: 40,000 siblings and a long account name never hold its loop', async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const ingest = (xml: string) =>
+      answerOf(
+        fetch(`${system.ingestUrl}/internal/v1/statements/acme`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/xml' },
+          body: xml,
+        }),
+      );
+    probe = probeHealth(system.ingestUrl!);
+    const siblings = await ingest(statementFile({ inside: '<Ustrd/>'.repeat(40_000) }));
+    const longName = await ingest(
+      statementFile({ account: `<Nm>${'N'.repeat(300_000)}</Nm>` }).replace('HOSTILE-1</Id>', 'HOSTILE-2</Id>'),
+    );
+    const { worstMs } = await probe.stop();
+    probe = undefined;
+    expect(siblings.status).toBe(201);
+    expect(longName.status).toBe(400);
+    expect(longName.body.errors?.[0]?.path).toBe('body.Document.BkToCstmrStmt.Stmt.Acct.Nm');
+    expect(worstMs).toBeLessThan(PROBE_BAR_MS);
+  });
+
+  it('a statement with more entries than STATEMENT_MAX_ENTRIES is a 413 saying the maximum, and stores nothing', async () => {
+    system = await sys.start(['gateway', 'ingest'], { STATEMENT_MAX_ENTRIES: '50' });
+    const entries = (n: number) => Array.from({ length: n }, (_, i) => entry(i)).join('');
+    const refused = await postStatement(statementFile({ inside: entries(51) }));
+    expect(refused.status).toBe(413);
+    expect(refused.contentType).toMatch(/^application\/problem\+json/);
+    expect(refused.body.detail).toMatch(/at most 50 entries/);
+    expect(await sys.mongo.db.collection('raw_transactions').countDocuments()).toBe(0);
+    expect((await postStatement(statementFile({ inside: entries(50) }))).status).toBe(202);
+    expect(await sys.mongo.db.collection('raw_transactions').countDocuments()).toBe(50);
+  });
+
+  it('a file whose parts outside its entries pass 4 MiB is a 413 naming the limit, before MongoDB could refuse its statement', async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const balances = '<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1.00</Amt></Bal>'.repeat(60_000);
+    const refused = await postStatement(statementFile({ inside: entry(1) + balances }));
+    expect(refused.status).toBe(413);
+    expect(refused.contentType).toMatch(/^application\/problem\+json/);
+    expect(refused.body.detail).toMatch(/outside its entries .* spans more than 4194304 characters/);
+    expect(await sys.mongo.db.collection('raw_transactions').countDocuments()).toBe(0);
+  });
+
+  it('uploads past the parse queue wait or are a 503 with Retry-After, never a pile of parses', async () => {
+    system = await sys.start(['gateway', 'ingest'], { STATEMENT_PARSE_CONCURRENCY: '1', STATEMENT_PARSE_QUEUE: '1' });
+    const xml = statementFile({ inside: '<Ustrd/>'.repeat(200_000) });
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        fetch(`${system.gatewayUrl}/api/v1/statements`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/xml' },
+          body: xml,
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    // One parses, one waits; the others were refused as they arrived (how many arrive together depends on the machine).
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 503 || s === 202)).toBe(true);
+    const busy = answers.find((a) => a.status === 503)!;
+    expect(busy.headers.get('retry-after')).toBe('2');
+    expect(((await busy.json()) as { detail: string }).detail).toMatch(/1 statement files are being read and 1 wait their turn/);
+  });
+});
