@@ -179,7 +179,7 @@ async function openDatabases(owner: Owner, { settings, roles, mongoUri, database
   const applicationName = `prismo-${roles.join('+')}-${settings.processor.workerId}`;
   const db = await owner.own(
     'postgresql',
-    async () => connectPostgres(databaseUrl, { max: settings.postgres.poolMax, applicationName }),
+    async () => connectPostgres(databaseUrl, { max: settings.postgres.poolMax, applicationName, timeouts: settings.postgres.timeouts }),
     (pool) => pool.$pool.end(),
   );
   return { mongo, db };

@@ -3,13 +3,24 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../config/logger.js';
+import { PG_KEEPALIVE_DELAY_MS } from './postgres.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
-/** Runs pending migrations; returns the names applied this time (empty when already current). */
-export async function migrate(databaseUrl: string, logger?: Logger): Promise<string[]> {
+/**
+ * Runs pending migrations; returns the names applied this time (empty when already current). No
+ * statement_timeout here: a migration may rewrite a large table, and waits its turn on the advisory lock
+ * behind another service's; it runs once per release, watched by whoever deploys it. The connection has its
+ * deadline (PG_CONNECT_TIMEOUT_MS) and keep-alive, so a server that is away or vanishes still fails it.
+ */
+export async function migrate(databaseUrl: string, logger?: Logger, connectMs = 5_000): Promise<string[]> {
   const applied = await runner({
-    databaseUrl,
+    databaseUrl: {
+      connectionString: databaseUrl,
+      connectionTimeoutMillis: connectMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
+    },
     dir: MIGRATIONS_DIR,
     direction: 'up',
     migrationsTable: 'pgmigrations',
