@@ -18,7 +18,11 @@ export async function migrateDatabase(
   logger: Logger,
   connectMs?: number,
 ): Promise<string[]> {
-  const db = connectPostgres(databaseUrl, { max: 1, applicationName: 'prismo-migrate', ...(connectMs ? { timeouts: { statementMs: 0, connectMs } } : {}) });
+  const db = connectPostgres(databaseUrl, {
+    max: 1,
+    applicationName: 'prismo-migrate',
+    ...(connectMs ? { timeouts: { statementMs: 0, connectMs } } : {}),
+  });
   try {
     // A table that no longer exists cannot even be named in a query: ask which exist, then count those.
     const tables = await db.map<string>(

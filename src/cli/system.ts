@@ -196,6 +196,8 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
   events.on('mode-changed', tracker.modeChanged);
   events.on('stream-restarted', tracker.streamRestarted);
   events.on('stream-reconnecting', tracker.streamReconnecting);
+  events.on('stage-retry', tracker.stageRetry);
+  events.on('stage-retry-ended', tracker.stageRetryEnded);
   const { workerId, group } = settings.processor;
   await owner.own(
     'processor-reports',

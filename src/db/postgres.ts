@@ -37,10 +37,7 @@ export const PG_QUERY_TIMEOUT_MARGIN_MS = 5_000;
 /** Tooling's and tests' connections, which pass no timeouts: the connection deadline services had before. */
 const TOOLING_CONNECT_MS = 5_000;
 
-export function connectPostgres(
-  url: string,
-  options: { max?: number; applicationName?: string; timeouts?: PgTimeouts } = {},
-): Database {
+export function connectPostgres(url: string, options: { max?: number; applicationName?: string; timeouts?: PgTimeouts } = {}): Database {
   const statementMs = options.timeouts?.statementMs ?? 0;
   const db = pgp({
     connectionString: url,

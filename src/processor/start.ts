@@ -81,6 +81,7 @@ export async function startProcessor(
       fair,
       batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
       onRetry: (stage, error, attempt, delayMs) => events.emit('stage-retry', { stage, error, attempt, delayMs }),
+      onRetryEnded: (stage, outcome) => events.emit('stage-retry-ended', { stage, ...outcome }),
     },
   );
 

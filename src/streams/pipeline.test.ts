@@ -5,7 +5,15 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError, UnavailableError } from '../domain/errors.js';
 import { InFlight } from './in-flight.js';
-import { type BatchOutcome, type Candidate, type ClaimedDoc, type Failure, type PipelineOptions, pipeline, type Sinks } from './pipeline.js';
+import {
+  type BatchOutcome,
+  type Candidate,
+  type ClaimedDoc,
+  type Failure,
+  type PipelineOptions,
+  pipeline,
+  type Sinks,
+} from './pipeline.js';
 
 interface Doc extends ClaimedDoc {
   poison?: boolean;
@@ -308,7 +316,11 @@ describe('pipeline', () => {
         writeBatch: (rows: string[]): ObservableInput<unknown> =>
           rows.includes('2') ? throwError(() => new TransientError('pg_P0001', 'PostgreSQL: raised by a trigger')) : of(true),
       };
-      pipeline({ changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') }, sinks, baseOptions(scheduler)).subscribe();
+      pipeline(
+        { changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler),
+      ).subscribe();
       scheduler.flush();
       expect(base.calls).toContain('processed:1');
       expect(base.calls).toContain('failed:2=dead');
