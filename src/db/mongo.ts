@@ -16,6 +16,11 @@ export async function connectMongoClient(uri: string): Promise<MongoClient> {
 export const MONGO_DEADLINES_MS = {
   /** The accept path: the key lookup, the idempotency record, the waiting-documents count, the insert. */
   accept: 10_000,
+  /**
+   * One batch stage of the processor (a claim, a mark, its logs, a checkpoint): aborted, the stage is
+   * retried like any outage, and each of these operations is safe to repeat (docs/processor.md).
+   */
+  processor: 30_000,
   /** The board's and the admin routes' reads (and a payload correction): a person waits for the page. */
   board: 5_000,
   /** One read of reconciliation (a count, a page of up to a thousand documents, a distinct). */
@@ -64,5 +69,30 @@ export async function readWithin<T>(ms: number, operation: (bound: Bound) => Pro
     return await withinDeadline(ms, operation);
   } catch (error) {
     throw classifyMongoError(error);
+  }
+}
+
+/**
+ * Iterates a cursor opened with `bound`, each wait for the server (its first batch, each getMore) within
+ * `ms`: a deadline per step, not per cursor, so a long walk (reconciliation's) is bounded where it waits and
+ * never cut for being long. The time the caller spends between documents is not counted.
+ */
+export async function* iterateWithin<T>(ms: number, open: (bound: Bound) => AsyncIterable<T>): AsyncGenerator<T> {
+  const controller = new AbortController();
+  const iterator = open({ signal: controller.signal })[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const timer = setTimeout(() => controller.abort(new MongoOperationTimeoutError(`MongoDB did not answer within ${ms} ms`)), ms);
+      let next: IteratorResult<T>;
+      try {
+        next = await iterator.next();
+      } finally {
+        clearTimeout(timer);
+      }
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
   }
 }

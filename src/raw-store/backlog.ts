@@ -72,7 +72,10 @@ export async function pipelineStatus(
 }
 
 /** The two counts a drain is followed by: still waiting, and processed so far. */
-export async function drainProgress(mongo: Pick<MongoCollections, 'raw'>): Promise<{ backlog: number; processed: number }> {
-  const [backlog, processed] = await Promise.all([mongo.raw.countDocuments(WAITING), mongo.raw.countDocuments({ processed: true })]);
+export async function drainProgress(mongo: Pick<MongoCollections, 'raw'>, bound?: Bound): Promise<{ backlog: number; processed: number }> {
+  const [backlog, processed] = await Promise.all([
+    mongo.raw.countDocuments(WAITING, bound),
+    mongo.raw.countDocuments({ processed: true }, bound),
+  ]);
   return { backlog, processed };
 }
