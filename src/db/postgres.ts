@@ -4,10 +4,13 @@ import pgPromise from 'pg-promise';
 
 export const pgp = pgPromise({
   capSQL: true,
-  // A query the server never answered (query_timeout) leaves its connection mid-protocol: mark it broken so
-  // the pool destroys it instead of lending it again (pg-promise does this itself for its connectivity errors).
+  // A query the server never answered (query_timeout) leaves its connection mid-protocol: end it now, so the
+  // ROLLBACK queued behind it fails at once instead of waiting as long again, and mark it broken so the pool
+  // destroys it instead of lending it again (pg-promise does the latter itself for its connectivity errors).
   error(error: unknown, context) {
-    if (isReadTimeout(error) && context.client) Object.assign(context.client, { $connectionError: error });
+    if (!isReadTimeout(error) || !context.client) return;
+    Object.assign(context.client, { $connectionError: error });
+    (context.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   },
 });
 pgp.pg.types.setTypeParser(20, (value: string) => BigInt(value));

@@ -3,7 +3,7 @@
 // Retry-After within their deadline, instead of holding the request (issue 42, item 7).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MONGO_DEADLINES_MS } from '../../src/db/mongo.js';
-import { connectPostgres } from '../../src/db/postgres.js';
+import { connectPostgres, PG_QUERY_TIMEOUT_MARGIN_MS } from '../../src/db/postgres.js';
 import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
 import { createApiKey } from '../../src/gateway/api-key-store.js';
 import { mongoUri, type TestPostgres } from '../support/databases.js';
@@ -73,6 +73,35 @@ describe.skipIf(!mongoUri)('time bounds', () => {
 
     for (const release of locks.splice(0)) await release();
     expect((await timed(url, key)).status).toBe(200);
+  });
+
+  it('a PostgreSQL that stops answering: a read answers 503 at the statement limit plus the query margin, the connection discarded', async () => {
+    const target = new URL(pg.url.replace(/^[a-z]+:/, 'http:'));
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    sys.defer(() => proxy.close());
+    const { gatewayUrl } = await sys.start(
+      ['gateway', 'ingest'],
+      { WORKER_ID: 'bounds-pg-silent' },
+      { databaseUrl: throughProxy(pg.url, proxy) },
+    );
+    const key = await keyFor('pgsilent');
+    const url = `${gatewayUrl}/api/v1/transactions?limit=5`;
+    expect((await timed(url, key)).status).toBe(200);
+
+    const limitMs = STATEMENT_TIMEOUT_MS + PG_QUERY_TIMEOUT_MARGIN_MS;
+    proxy.setDelay(60_000);
+    const silent = await timed(url, key);
+    console.log(`[bounds] PostgreSQL silent, statement_timeout ${STATEMENT_TIMEOUT_MS} ms: ${silent.status} in ${silent.ms} ms`);
+    expect(silent.status).toBe(503);
+    expect(silent.retryAfter).toBe('1');
+    expect(silent.ms).toBeGreaterThanOrEqual(limitMs - 50);
+    expect(silent.ms).toBeLessThan(limitMs + 3_000);
+
+    // The connection that went silent was dropped, not lent again: with the proxy answering, reads succeed at once.
+    proxy.setDelay(0);
+    const again = await timed(url, key);
+    expect(again.status).toBe(200);
+    expect(again.ms).toBeLessThan(STATEMENT_TIMEOUT_MS);
   });
 
   it(
