@@ -117,12 +117,21 @@ describe.skipIf(!mongoUri)('faults', () => {
     );
     const duringOutage = (await rows()).n;
     expect(duringOutage).toBeLessThan(600);
+    // The outage is no document's: the write stage retries without charging attempts, and says so.
+    expect(await counted(system.metrics.stageRetries, { stage: 'write' })).toBeGreaterThan(0);
+    const readiness = (await (await fetch(`${system.gatewayUrl}/readyz`)).json()) as { checks: Record<string, { detail?: string }> };
+    expect(readiness.checks.stages?.detail).toMatch(/write retrying for \d+ s/);
     pgProxy.restore();
 
     await waitFor('600 processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 600, { timeoutMs: 60_000 });
     expect(statuses.filter((s) => s === 202)).toHaveLength(600);
     expect(await rows()).toEqual({ n: 600, d: 600 });
     expect(await mongo.raw.countDocuments({ status: { $in: ['failed', 'dead'] } })).toBe(0);
+    expect(await mongo.raw.countDocuments({ attempts: { $gt: 0 } })).toBe(0);
+    await waitFor('the write stage no longer retrying', async () => {
+      const after = (await (await fetch(`${system.gatewayUrl}/readyz`)).json()) as { checks: Record<string, { detail?: string }> };
+      return after.checks.stages?.detail === undefined;
+    });
     await report('postgres-outage', statuses.filter((s) => s === 202).length);
   });
 

@@ -8,9 +8,21 @@ import { importAcceptStateFromPostgres } from '../gateway/import-from-postgres.j
 import { connectMongo } from '../raw-store/collections.js';
 import { StartupError } from './context.js';
 
-/** Applies pending migrations; returns their names. Needs `mongo` only while the old key tables hold rows. */
-export async function migrateDatabase(databaseUrl: string, mongo: { uri?: string; dbName: string }, logger: Logger): Promise<string[]> {
-  const db = connectPostgres(databaseUrl, { max: 1, applicationName: 'prismo-migrate' });
+/**
+ * Applies pending migrations; returns their names. Needs `mongo` only while the old key tables hold rows.
+ * Without a statement timeout (db/migrate.ts says why), with the connection deadline of the settings.
+ */
+export async function migrateDatabase(
+  databaseUrl: string,
+  mongo: { uri?: string; dbName: string },
+  logger: Logger,
+  connectMs?: number,
+): Promise<string[]> {
+  const db = connectPostgres(databaseUrl, {
+    max: 1,
+    applicationName: 'prismo-migrate',
+    ...(connectMs ? { timeouts: { statementMs: 0, connectMs } } : {}),
+  });
   try {
     // A table that no longer exists cannot even be named in a query: ask which exist, then count those.
     const tables = await db.map<string>(
@@ -39,5 +51,5 @@ export async function migrateDatabase(databaseUrl: string, mongo: { uri?: string
   } finally {
     await db.$pool.end();
   }
-  return migrate(databaseUrl, logger);
+  return migrate(databaseUrl, logger, connectMs);
 }

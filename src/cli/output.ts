@@ -1,6 +1,8 @@
 // What the CLI prints for people: a status table, and progress that is a live line on a terminal and
 // plain lines otherwise (logs, CI).
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MONGO_DEADLINES_MS, readWithin } from '../db/mongo.js';
 import { drainProgress, type PipelineStatus } from '../raw-store/backlog.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 
@@ -49,7 +51,7 @@ export async function watchDrain(
 ): Promise<void> {
   let previous: { backlog: number; processed: number; at: number } | undefined;
   for (;;) {
-    const { backlog, processed } = await drainProgress(mongo);
+    const { backlog, processed } = await readWithin(MONGO_DEADLINES_MS.command, (bound) => drainProgress(mongo, bound));
     const at = Date.now();
     const rate = previous ? ((processed - previous.processed) * 1000) / (at - previous.at) : 0;
     const eta = rate > 0 ? `${Math.ceil(backlog / rate)} s to empty` : backlog ? 'no progress' : 'empty';

@@ -96,7 +96,7 @@ export function hostOf(url: string): string {
 /** Fails start-up with one line naming the variable and host when a configured server does not answer. */
 export async function checkReachable(mongoUri: string | undefined, databaseUrl: string | undefined, settings: Settings): Promise<void> {
   if (databaseUrl) {
-    const db = connectPostgres(databaseUrl, { max: 1 });
+    const db = connectPostgres(databaseUrl, { max: 1, timeouts: settings.postgres.timeouts });
     try {
       await db.one('SELECT 1');
     } catch (error) {

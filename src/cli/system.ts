@@ -180,7 +180,7 @@ async function openDatabases(owner: Owner, { settings, roles, mongoUri, database
   const applicationName = `prismo-${roles.join('+')}-${settings.processor.workerId}`;
   const db = await owner.own(
     'postgresql',
-    async () => connectPostgres(databaseUrl, { max: settings.postgres.poolMax, applicationName }),
+    async () => connectPostgres(databaseUrl, { max: settings.postgres.poolMax, applicationName, timeouts: settings.postgres.timeouts }),
     (pool) => pool.$pool.end(),
   );
   return { mongo, db };
@@ -197,6 +197,8 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
   events.on('mode-changed', tracker.modeChanged);
   events.on('stream-restarted', tracker.streamRestarted);
   events.on('stream-reconnecting', tracker.streamReconnecting);
+  events.on('stage-retry', tracker.stageRetry);
+  events.on('stage-retry-ended', tracker.stageRetryEnded);
   const { workerId, group } = settings.processor;
   await owner.own(
     'processor-reports',

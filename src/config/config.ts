@@ -110,6 +110,10 @@ export const envSchema = z.object({
     .default('prismo'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   PG_POOL_MAX: positiveInt.default(10),
+  /** The longest one PostgreSQL statement of a service may run (statement_timeout); 0: no limit. Migrations have none. */
+  PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** How long opening a PostgreSQL connection may take. */
+  PG_CONNECT_TIMEOUT_MS: positiveInt.max(600_000).default(5_000),
   /** How long MongoDB keeps processed raw documents, and processing_logs entries; 30 days each by default. */
   RETENTION_PROCESSED_SECONDS: positiveInt.default(30 * 86_400),
   RETENTION_LOGS_SECONDS: positiveInt.default(30 * 86_400),
@@ -262,7 +266,12 @@ function toSettings(env: Env) {
         deadSeconds: env.RETENTION_DEAD_SECONDS,
       },
     },
-    postgres: { url: env.DATABASE_URL, poolMax: env.PG_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },
+    postgres: {
+      url: env.DATABASE_URL,
+      poolMax: env.PG_POOL_MAX,
+      embeddedPort: env.EMBEDDED_PG_PORT,
+      timeouts: { statementMs: env.PG_STATEMENT_TIMEOUT_MS, connectMs: env.PG_CONNECT_TIMEOUT_MS },
+    },
     ops: { port: env.OPS_PORT },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     dataDir: env.DATA_DIR,

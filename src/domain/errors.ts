@@ -23,7 +23,20 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * A TransientError that says the dependency itself is away: down, unreachable, refusing connections, not
+ * answering within its deadline. Nothing about the documents in hand, so the processor retries the stage
+ * without charging them an attempt; any other failure of a write is charged to the documents it concerns.
+ */
+export class UnavailableError extends TransientError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'UnavailableError';
+  }
+}
+
 export const isTransient = (error: unknown): error is TransientError => error instanceof TransientError;
+export const isUnavailable = (error: unknown): error is UnavailableError => error instanceof UnavailableError;
 export const isPermanent = (error: unknown): error is PermanentError => error instanceof PermanentError;
 
 /**

@@ -1,6 +1,8 @@
 // Creating, listing and revoking API keys, kept in MongoDB (the accept path's only database). A key is
 // shown once, at creation; afterwards only its digest and prefix exist anywhere readable.
+
 import { randomBytes, randomInt } from 'node:crypto';
+import type { Bound } from '../db/mongo.js';
 import { classifyMongoError, isDuplicateKey } from '../db/mongo-errors.js';
 import type { AcceptCollections, ApiKeyDoc } from './accept-collections.js';
 import { digestHexOf, keyPrefix, SCOPES, type Scope } from './api-keys.js';
@@ -30,6 +32,7 @@ export async function createApiKey(
   tenantId: string,
   scopes: Scope[],
   label: string | null = null,
+  bound?: Bound,
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = `pk_${randomBytes(32).toString('base64url')}`;
   // The unique index on id makes a repeated id (one in 900 million) a duplicate-key error: draw again.
@@ -44,7 +47,7 @@ export async function createApiKey(
       revokedAt: null,
     };
     try {
-      await collections.apiKeys.insertOne({ _id: digestHexOf(key), ...record });
+      await collections.apiKeys.insertOne({ _id: digestHexOf(key), ...record }, bound);
       return { key, record };
     } catch (error) {
       if (attempt < 3 && isDuplicateKey(error)) continue;
@@ -53,8 +56,12 @@ export async function createApiKey(
   }
 }
 
-export async function listApiKeys(collections: Pick<AcceptCollections, 'apiKeys'>, tenantId?: string): Promise<ApiKeyRecord[]> {
-  const docs = await collections.apiKeys.find(tenantId ? { tenantId } : {}).toArray();
+export async function listApiKeys(
+  collections: Pick<AcceptCollections, 'apiKeys'>,
+  tenantId?: string,
+  bound?: Bound,
+): Promise<ApiKeyRecord[]> {
+  const docs = await collections.apiKeys.find(tenantId ? { tenantId } : {}, bound).toArray();
   // Oldest first; ids break ties (keys imported together share their creation time).
   return docs
     .map(({ _id, ...record }) => record)
@@ -62,7 +69,7 @@ export async function listApiKeys(collections: Pick<AcceptCollections, 'apiKeys'
 }
 
 /** Revokes by id; returns false when there is no such unrevoked key. */
-export async function revokeApiKey(collections: Pick<AcceptCollections, 'apiKeys'>, id: string): Promise<boolean> {
-  const result = await collections.apiKeys.updateOne({ id, revokedAt: null }, { $set: { revokedAt: new Date() } });
+export async function revokeApiKey(collections: Pick<AcceptCollections, 'apiKeys'>, id: string, bound?: Bound): Promise<boolean> {
+  const result = await collections.apiKeys.updateOne({ id, revokedAt: null }, { $set: { revokedAt: new Date() } }, bound);
   return result.modifiedCount === 1;
 }

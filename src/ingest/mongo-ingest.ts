@@ -1,5 +1,6 @@
 // Ingestion over the raw store: what the ingestion service serves, and what the gateway calls directly
 // when both run in one process.
+import { MONGO_DEADLINES_MS } from '../db/mongo.js';
 import type { CamtDocument } from '../domain/camt053-xml.js';
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import { type StatementCollections, tenantFilter } from '../raw-store/collections.js';
@@ -35,7 +36,8 @@ export function createMongoIngest(store: StatementCollections, { onStored, coale
       return results;
     },
     replay: (tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult> =>
-      replay(raw, { ...selectors, ...tenantFilter(tenantId) }),
+      // Asked from the board (POST /api/v1/admin/replay): each step within the board's deadline.
+      replay(raw, { ...selectors, ...tenantFilter(tenantId) }, { stepDeadlineMs: MONGO_DEADLINES_MS.board }),
     status: (tenantId: string, id: string): Promise<RawStatusView | undefined> => findRawStatus(raw, tenantId, id),
     async acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted> {
       const accepted = await insertStatement(store, tenantId, file, xml);

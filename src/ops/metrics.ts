@@ -15,6 +15,8 @@ export interface Metrics {
   sweepHits: Counter;
   streamRestarts: Counter;
   streamReconnects: Counter;
+  /** Retries of a batch stage that is not about one document (the database away, ...): no cap, so watched here. */
+  stageRetries: Counter<'stage'>;
   /** Webhook delivery attempts by endpoint (bounded like tenants) and outcome: delivered, failed. */
   webhookAttempts: Counter<'endpoint' | 'outcome'>;
   /** From an event's recording (in the transaction that commits it) to the receiver's 2xx. */
@@ -27,6 +29,8 @@ export interface Metrics {
     dead: Gauge;
     streamLag: Gauge;
     resumeTokenAge: Gauge;
+    /** How long a batch stage has been retrying without success (0 when none is). */
+    stageRetrying: Gauge<'stage'>;
     /** Reconciliation's stored results (PostgreSQL): every service with DATABASE_URL reports the same. */
     reconciliationMismatches: Gauge<'kind'>;
     reconciliationLastDay: Gauge;
@@ -103,6 +107,12 @@ export function createMetrics(): Metrics {
       help: 'Change stream reconnects after errors',
       registers,
     }),
+    stageRetries: new Counter({
+      name: 'prismo_stage_retries_total',
+      help: 'Retries of a batch stage (claim, write, mark-processed, mark-failed, log, checkpoint) that charge no document: a dependency away',
+      labelNames: ['stage'],
+      registers,
+    }),
     webhookAttempts: new Counter({
       name: 'prismo_webhook_attempts_total',
       help: 'Webhook delivery attempts by endpoint (the first 100 a deliverer sees, then "other") and outcome: delivered, failed',
@@ -138,6 +148,12 @@ function createGauges(registers: Registry[]): Metrics['gauges'] {
     resumeTokenAge: new Gauge({
       name: 'prismo_resume_token_age_seconds',
       help: 'Now minus when the resume token was last stored',
+      registers,
+    }),
+    stageRetrying: new Gauge({
+      name: 'prismo_stage_retrying_seconds',
+      help: 'How long a batch stage has been retrying without success (0 when it is not)',
+      labelNames: ['stage'],
       registers,
     }),
     reconciliationMismatches: new Gauge({

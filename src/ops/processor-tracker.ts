@@ -14,14 +14,35 @@ export interface BatchFigures {
   durationMs: number;
 }
 
+/** A batch stage retrying (the database away, ...): since when, how many retries, the last error's code. */
+export interface StageRetrying {
+  since: Date;
+  retries: number;
+  code: string;
+  /** Retry sequences of this stage still open (one per batch retrying it). */
+  open: number;
+}
+
 export interface ProcessorView {
   mode: FeedMode;
   lastEventAt: Date | null;
   lastCheckpointAt: Date | null;
+  /** The stages retrying now, by name; a stage leaves when every batch retrying it has stopped. */
+  retrying: Map<string, StageRetrying>;
 }
 
+/** The stages a batch goes through, each with a series of its own from the start. */
+export const BATCH_STAGES = ['claim', 'write', 'mark-processed', 'mark-failed', 'log', 'checkpoint'] as const;
+
+/** A classified error's code (never its message: /readyz is unauthenticated), else its class. */
+const codeOf = (error: unknown) => {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : error instanceof Error ? error.name : 'unknown';
+};
+
 export function createProcessorTracker(metrics: Metrics) {
-  const view: ProcessorView = { mode: 'change-stream+sweep', lastEventAt: null, lastCheckpointAt: null };
+  const view: ProcessorView = { mode: 'change-stream+sweep', lastEventAt: null, lastCheckpointAt: null, retrying: new Map() };
+  for (const stage of BATCH_STAGES) metrics.stageRetries.inc({ stage }, 0);
   return {
     view: (): Readonly<ProcessorView> => view,
     started({ mode, lastCheckpointAt }: { mode: FeedMode; lastCheckpointAt: Date | null }) {
@@ -50,6 +71,19 @@ export function createProcessorTracker(metrics: Metrics) {
     },
     streamReconnecting() {
       metrics.streamReconnects.inc();
+    },
+    stageRetry({ stage, error, attempt }: { stage: string; error: unknown; attempt: number }) {
+      metrics.stageRetries.inc({ stage });
+      const retrying = view.retrying.get(stage) ?? { since: new Date(), retries: 0, code: '', open: 0 };
+      view.retrying.set(stage, retrying);
+      // The first retry of a batch's call opens its sequence; stageRetryEnded closes it.
+      if (attempt === 1) retrying.open += 1;
+      retrying.retries += 1;
+      retrying.code = codeOf(error);
+    },
+    stageRetryEnded({ stage }: { stage: string }) {
+      const retrying = view.retrying.get(stage);
+      if (retrying && --retrying.open <= 0) view.retrying.delete(stage);
     },
   };
 }

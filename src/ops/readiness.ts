@@ -9,7 +9,7 @@ import { MISMATCH_KINDS } from '../reconcile/reconcile.js';
 import { reconciliationFigures } from '../reconcile/results.js';
 import { deliveryFigures } from '../webhooks/figures.js';
 import type { Metrics } from './metrics.js';
-import type { ProcessorView } from './processor-tracker.js';
+import { BATCH_STAGES, type ProcessorView } from './processor-tracker.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -24,6 +24,22 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * A batch stage retrying this long without success makes the processor not ready: short blips pass unseen,
+ * an outage or a stuck dependency shows (the stage retries without a cap, so nothing else would stop it).
+ */
+export const STAGE_STUCK_MS = 10_000;
+
+/** The processor's batch stages: ok unless one has retried for STAGE_STUCK_MS; the detail names each retrying. */
+function stagesCheck(view: Readonly<ProcessorView>, now: number): { ok: boolean; detail?: string } {
+  if (view.retrying.size === 0) return { ok: true };
+  const stages = [...view.retrying].map(([stage, r]) => ({ stage, ms: now - r.since.getTime(), retries: r.retries, code: r.code }));
+  return {
+    ok: stages.every((s) => s.ms < STAGE_STUCK_MS),
+    detail: stages.map((s) => `${s.stage} retrying for ${Math.round(s.ms / 1000)} s (${s.retries} retries, last ${s.code})`).join('; '),
+  };
+}
 
 async function probe(run: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> {
   let timer: NodeJS.Timeout | undefined;
@@ -85,6 +101,7 @@ export function createReadiness({
             }).then((result) => (result.ok ? result : { ok: false, detail: 'migrations pending: run `prismo migrate`' }))
           : { ok: false, detail: 'PostgreSQL unreachable' };
       }
+      if (processor) checks.stages = stagesCheck(processor.view(), Date.now());
       const required = Object.entries(checks).filter(([name]) => postgresRequired || (name !== 'postgresql' && name !== 'migrations'));
       return {
         ready: required.every(([, c]) => c.ok),
@@ -96,7 +113,11 @@ export function createReadiness({
     async refreshGauges() {
       const now = Date.now();
       if (processor) {
-        const { lastEventAt, lastCheckpointAt } = processor.view();
+        const { lastEventAt, lastCheckpointAt, retrying } = processor.view();
+        for (const stage of new Set([...BATCH_STAGES, ...retrying.keys()])) {
+          const since = retrying.get(stage)?.since;
+          metrics.gauges.stageRetrying.set({ stage }, since ? (now - since.getTime()) / 1000 : 0);
+        }
         if (lastEventAt) metrics.gauges.streamLag.set((now - lastEventAt.getTime()) / 1000);
         if (lastCheckpointAt) metrics.gauges.resumeTokenAge.set((now - lastCheckpointAt.getTime()) / 1000);
       }

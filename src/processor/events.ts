@@ -19,7 +19,10 @@ export interface ProcessorEventMap {
   'stream-restarted': [{ error: unknown; lastCheckpointAt: Date | null }];
   'heartbeat-failed': [{ error: unknown }];
   'sweep-failed': [{ error: unknown }];
+  /** A batch stage failed for a reason that is no document's (the database away): retried without a cap. */
   'stage-retry': [{ stage: string; error: unknown; attempt: number; delayMs: number }];
+  /** A stage that was retried stopped retrying: it succeeded (`recovered`), or its batch ended otherwise. */
+  'stage-retry-ended': [{ stage: string; retries: number; retriedMs: number; recovered: boolean }];
   'pipeline-failed': [{ error: unknown }];
   /** The group's live members changed: this processor's share of the hash slots now (all of them alone). */
   'slots-changed': [{ members: number; slots: number }];

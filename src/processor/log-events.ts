@@ -36,6 +36,12 @@ export function logProcessorEvents(events: ProcessorEvents, logger: Logger): voi
   events.on('stage-retry', ({ stage, error, attempt, delayMs }) =>
     logger.warn({ err: error, stage, attempt, delayMs }, 'transient failure; retrying the batch stage'),
   );
+  events.on('stage-retry-ended', ({ stage, retries, retriedMs, recovered }) =>
+    (recovered ? logger.info.bind(logger) : logger.warn.bind(logger))(
+      { stage, retries, retriedMs },
+      recovered ? 'the batch stage succeeded after retrying' : 'the batch stage stopped retrying without success',
+    ),
+  );
   events.on('pipeline-failed', ({ error }) => logger.error({ err: error }, 'processor pipeline failed'));
   events.on('slots-changed', ({ members, slots }) => logger.info({ members, slots }, 'hash slots shared out'));
   events.on('membership-failed', ({ error }) =>

@@ -1,6 +1,7 @@
 // Where a batch's effects go: the raw store (claim, mark, log, checkpoint) and PostgreSQL (the rows).
 // Each sink is one call of an adapter; the leases it takes and gives up are kept by Leases for the shutdown.
 import type { ProcessorSettings } from '../config/config.js';
+import { MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import type { Mapped } from '../domain/transaction.js';
 import { type ClaimedRaw, claimBatch } from '../raw-store/claim.js';
@@ -18,6 +19,9 @@ import { rawInputOf, transformRaw } from './transform/index.js';
 /** An express batch (fair share's one batch beside the slots) holds this fraction of the byte budget. */
 export const EXPRESS_BYTES_DIVISOR = 8;
 
+/** Each MongoDB call of a batch stage has this long: a server that stops answering cannot hold a slot for ever. */
+const DEADLINE_MS = MONGO_DEADLINES_MS.processor;
+
 export interface SinkOptions {
   mongo: MongoCollections;
   db: Database;
@@ -34,7 +38,9 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
   return {
     claim: async (ids, { express }) => {
       const maxBytes = express ? Math.floor(sizer.maxBytes / EXPRESS_BYTES_DIVISOR) : sizer.maxBytes;
-      const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes });
+      const docs = await withinDeadline(DEADLINE_MS, (bound) =>
+        claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes }, bound),
+      );
       leases.hold(docs.map((doc) => doc.id));
       if (!express) sizer.observe(docs.map((doc) => doc.bytes));
       return docs;
@@ -42,39 +48,34 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
     transform: (doc) => transformRaw(rawInputOf(doc.raw)),
     writeBatch: (rows) => writeTransactions(db, rows),
     markProcessed: async (docs) => {
-      await markProcessed(
-        mongo.raw,
-        docs.map((doc) => doc.id),
-      );
+      const ids = docs.map((doc) => doc.id);
+      await withinDeadline(DEADLINE_MS, (bound) => markProcessed(mongo.raw, ids, new Date(), bound));
       leases.release(docs.map((doc) => doc.id));
     },
     markFailed: async (failures) => {
       const now = Date.now();
-      await markFailed(
-        mongo.raw,
-        failures.map(({ doc, error, outcome }) => ({
-          id: doc.id,
-          outcome,
-          error,
-          retryAt: new Date(now + backoffDelay(doc.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs })),
-        })),
-      );
+      const marks = failures.map(({ doc, error, outcome }) => ({
+        id: doc.id,
+        outcome,
+        error,
+        retryAt: new Date(now + backoffDelay(doc.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs })),
+        leaseToken: doc.raw.leaseToken,
+      }));
+      await withinDeadline(DEADLINE_MS, (bound) => markFailed(mongo.raw, marks, bound));
       leases.release(failures.map(({ doc }) => doc.id));
     },
-    log: (entries) =>
-      writeLogs(
-        mongo.logs,
-        entries.map(({ doc, outcome, batchId, durationMs, latencyMs, error }) => ({
-          rawId: doc.id,
-          tenantId: doc.raw.tenantId,
-          outcome,
-          batchId,
-          durationMs,
-          latencyMs,
-          error,
-        })),
-        worker,
-      ),
+    log: (entries) => {
+      const logs = entries.map(({ doc, outcome, batchId, durationMs, latencyMs, error }) => ({
+        rawId: doc.id,
+        tenantId: doc.raw.tenantId,
+        outcome,
+        batchId,
+        durationMs,
+        latencyMs,
+        error,
+      }));
+      return withinDeadline(DEADLINE_MS, (bound) => writeLogs(mongo.logs, logs, worker, new Date(), bound));
+    },
     checkpoint: saveCheckpoint,
   };
 }

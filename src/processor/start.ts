@@ -4,6 +4,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Subject, type Subscription, takeUntil } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
+import { MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import { loadCheckpoint, saveCheckpoint } from '../raw-store/checkpoint.js';
 import type { MongoCollections } from '../raw-store/collections.js';
@@ -81,6 +82,7 @@ export async function startProcessor(
       fair,
       batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
       onRetry: (stage, error, attempt, delayMs) => events.emit('stage-retry', { stage, error, attempt, delayMs }),
+      onRetryEnded: (stage, outcome) => events.emit('stage-retry-ended', { stage, ...outcome }),
     },
   );
 
@@ -110,7 +112,9 @@ async function checkpoints(mongo: MongoCollections, settings: ProcessorSettings,
   const checkpoint = settings.changeStream ? await loadCheckpoint(mongo.checkpoints, settings.group) : undefined;
   let lastAt = checkpoint?.at ?? null;
   const save = async (token: unknown) => {
-    await saveCheckpoint(mongo.checkpoints, settings.group, token, settings.workerId);
+    await withinDeadline(MONGO_DEADLINES_MS.processor, (bound) =>
+      saveCheckpoint(mongo.checkpoints, settings.group, token, settings.workerId, bound),
+    );
     lastAt = new Date();
     events.emit('checkpoint', { at: lastAt });
   };

@@ -1,6 +1,8 @@
 // The change stream's resume token, one document per processor group, stored after each committed batch
 // so a restarted processor resumes after the last event it fully handled.
+
 import type { Collection } from 'mongodb';
+import type { Bound } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { ProcessorCheckpoint } from './collections.js';
 
@@ -9,9 +11,10 @@ export async function saveCheckpoint(
   group: string,
   resumeToken: unknown,
   worker: string,
+  bound?: Bound,
 ): Promise<void> {
   try {
-    await checkpoints.updateOne({ _id: group }, { $set: { resumeToken, worker, at: new Date() } }, { upsert: true });
+    await checkpoints.updateOne({ _id: group }, { $set: { resumeToken, worker, at: new Date() } }, { upsert: true, ...bound });
   } catch (error) {
     throw classifyMongoError(error);
   }

@@ -1,7 +1,9 @@
 // Leases raw documents to one worker, at most a byte budget of them: one updateMany sets a fresh token on
 // those still claimable, then the documents carrying it are read back.
+
 import { randomUUID } from 'node:crypto';
 import { BSON, type Collection, type FindCursor, ObjectId } from 'mongodb';
+import type { Bound } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { claimableFilter, NO_LEASE } from './states.js';
@@ -33,6 +35,8 @@ export async function claimBatch(
   raw: Collection<RawTransaction>,
   ids: string[],
   { worker, leaseMs, maxBytes = Number.POSITIVE_INFINITY }: ClaimOptions,
+  /** A deadline for the claim's operations (db/mongo.ts): aborted after the update, its documents wait out their lease. */
+  bound?: Bound,
 ): Promise<ClaimedRaw[]> {
   const leaseToken = randomUUID();
   const now = new Date();
@@ -42,11 +46,12 @@ export async function claimBatch(
     await raw.updateMany(
       { _id: { $in: ids.map((id) => new ObjectId(id)) }, ...claimableFilter(now) },
       { $set: { leaseOwner: worker, leaseUntil: new Date(now.getTime() + leaseMs), leaseToken } },
+      { ...bound },
     );
     // raw: each document arrives as its BSON bytes, so its size is known before it is decoded. One reply
     // for all the ids (the server cuts it at 16 MiB): the caller sized `ids` to the budget, and a default
     // first batch of 101 documents would cost a 500-id claim of small documents a second round trip.
-    const cursor = raw.find({ leaseToken }, { raw: true, batchSize: ids.length }) as unknown as FindCursor<Uint8Array>;
+    const cursor = raw.find({ leaseToken }, { raw: true, batchSize: ids.length, ...bound }) as unknown as FindCursor<Uint8Array>;
     let bytes = 0;
     for await (const document of cursor) {
       if (taken.length > 0 && bytes + document.byteLength > maxBytes) {

@@ -1,6 +1,7 @@
 // An operator's fix for a failed or dead document's wrong payload: replaced, the old one kept in
 // `corrections` with who and when, and the document put back in line like a replay.
 import { type Collection, ObjectId } from 'mongodb';
+import type { Bound } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import { storedPayloadBytes } from '../domain/envelope.js';
 import { type RawTransaction, tenantFilter } from './collections.js';
@@ -31,6 +32,8 @@ export async function correctPayload(
     by: string;
     at?: Date;
   },
+  /** A deadline for each operation (db/mongo.ts, withinDeadline). */
+  bound?: Bound,
 ): Promise<CorrectionResult> {
   const _id = new ObjectId(id);
   const scope = tenantFilter(tenantId);
@@ -38,7 +41,7 @@ export async function correctPayload(
   try {
     doc = await raw.findOne(
       { _id, ...scope },
-      { projection: { tenantId: 1, source: 1, externalId: 1, payload: 1, status: 1, attempts: 1 } },
+      { projection: { tenantId: 1, source: 1, externalId: 1, payload: 1, status: 1, attempts: 1 }, ...bound },
     );
   } catch (error) {
     throw classifyMongoError(error);
@@ -54,9 +57,10 @@ export async function correctPayload(
         $set: { payload, bytes: storedPayloadBytes(payload), status: 'pending', attempts: 0, ...NO_LEASE },
         $push: { corrections: { at, by, previous: doc.payload } },
       },
+      { ...bound },
     );
     if (modifiedCount === 0) {
-      const now = await raw.findOne({ _id, ...scope }, { projection: { status: 1 } });
+      const now = await raw.findOne({ _id, ...scope }, { projection: { status: 1 }, ...bound });
       return now ? { outcome: 'not-correctable', status: now.status } : { outcome: 'not-found' };
     }
     return { outcome: 'corrected', tenantId: doc.tenantId };

@@ -1,6 +1,7 @@
 // Everything MongoDB knows of one raw document, for the board: what was sent, where it stands, and every
 // outcome logged for it, oldest first.
 import { type Collection, ObjectId } from 'mongodb';
+import type { Bound } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import { type ProcessingLog, type RawTransaction, tenantFilter } from './collections.js';
 import { type RawStatusView, toRawStatus } from './status-view.js';
@@ -28,12 +29,13 @@ export async function findDocumentDetail(
   /** The tenant whose document it must be; null: any tenant's (an operator). */
   tenantId: string | null,
   id: string,
+  bound?: Bound,
 ): Promise<DocumentDetail | undefined> {
   try {
     const rawId = new ObjectId(id);
     const [doc, logs] = await Promise.all([
-      collections.raw.findOne({ _id: rawId, ...tenantFilter(tenantId) }),
-      collections.logs.find({ rawId }).sort({ at: 1, _id: 1 }).limit(500).toArray(),
+      collections.raw.findOne({ _id: rawId, ...tenantFilter(tenantId) }, { ...bound }),
+      collections.logs.find({ rawId }, bound).sort({ at: 1, _id: 1 }).limit(500).toArray(),
     ]);
     if (!doc) return undefined;
     return {

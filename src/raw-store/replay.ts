@@ -2,6 +2,7 @@
 // sweep picks them up, their earlier outcomes stay in processing_logs; in chunks, reporting progress.
 import type { Collection } from 'mongodb';
 import { z } from 'zod';
+import { MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { selectionFilter, selectionSchema } from './selection.js';
@@ -16,10 +17,17 @@ export interface ReplayResult {
   dryRun: boolean;
 }
 
+interface ReplayOptions {
+  chunkSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** The deadline of each step (the count, each chunk's find and update); a replay has as many steps as chunks. */
+  stepDeadlineMs?: number;
+}
+
 export async function replay(
   raw: Collection<RawTransaction>,
   selectors: ReplaySelectors,
-  options: { chunkSize?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: ReplayOptions = {},
 ): Promise<ReplayResult> {
   try {
     return await replayChunks(raw, selectors, options);
@@ -31,19 +39,23 @@ export async function replay(
 async function replayChunks(
   raw: Collection<RawTransaction>,
   selectors: ReplaySelectors,
-  { chunkSize = 1_000, onProgress }: { chunkSize?: number; onProgress?: (done: number, total: number) => void },
+  { chunkSize = 1_000, onProgress, stepDeadlineMs = MONGO_DEADLINES_MS.command }: ReplayOptions,
 ): Promise<ReplayResult> {
   const filter = selectionFilter(selectors);
-  const matched = await raw.countDocuments(filter);
+  const step = <T>(operation: Parameters<typeof withinDeadline<T>>[1]) => withinDeadline(stepDeadlineMs, operation);
+  const matched = await step((bound) => raw.countDocuments(filter, bound));
   if (selectors.dryRun || matched === 0) return { matched, replayed: 0, dryRun: selectors.dryRun };
   let replayed = 0;
   for (;;) {
     // Each chunk leaves the filter once replayed, so the next find moves on.
-    const chunk = await raw.find(filter, { projection: { _id: 1 }, limit: chunkSize }).toArray();
+    const chunk = await step((bound) => raw.find(filter, { projection: { _id: 1 }, limit: chunkSize, ...bound }).toArray());
     if (chunk.length === 0) break;
-    const { modifiedCount } = await raw.updateMany(
-      { ...filter, _id: { $in: chunk.map((doc) => doc._id) } },
-      { $set: { status: 'pending', attempts: 0, ...NO_LEASE } },
+    const { modifiedCount } = await step((bound) =>
+      raw.updateMany(
+        { ...filter, _id: { $in: chunk.map((doc) => doc._id) } },
+        { $set: { status: 'pending', attempts: 0, ...NO_LEASE } },
+        bound,
+      ),
     );
     replayed += modifiedCount;
     onProgress?.(replayed, matched);

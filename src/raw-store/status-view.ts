@@ -1,6 +1,8 @@
 // What a client may see of a raw document: its progress, never its lease or internal fields.
+
 import { type Collection, ObjectId } from 'mongodb';
 import { z } from 'zod';
+import { withinAcceptDeadline } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
 import { RAW_STATUSES } from './states.js';
@@ -34,7 +36,8 @@ export function toRawStatus(doc: RawTransaction): RawStatusView {
 /** The tenant's raw document's progress, or undefined when the tenant has no such document. */
 export async function findRawStatus(raw: Collection<RawTransaction>, tenantId: string, id: string): Promise<RawStatusView | undefined> {
   try {
-    const doc = await raw.findOne({ _id: new ObjectId(id), tenantId });
+    // A client's GET waits for it: the accept path's deadline.
+    const doc = await withinAcceptDeadline((bound) => raw.findOne({ _id: new ObjectId(id), tenantId }, bound));
     return doc ? toRawStatus(doc) : undefined;
   } catch (error) {
     throw classifyMongoError(error);

@@ -1,6 +1,8 @@
 // The last minutes of the pipeline in buckets, from the data itself (documents received, outcomes logged), so
 // any gateway can draw the board's charts without keeping samples, and a restart loses nothing.
+
 import type { Document } from 'mongodb';
+import type { Bound } from '../db/mongo.js';
 import { type MongoCollections, tenantFilter } from './collections.js';
 
 export interface Timeline {
@@ -35,7 +37,8 @@ export async function pipelineTimeline(
     bucketSeconds = 10,
     tenantId,
     now = new Date(),
-  }: { backlogNow: number; minutes?: number; bucketSeconds?: number; tenantId?: string; now?: Date },
+    bound,
+  }: { backlogNow: number; minutes?: number; bucketSeconds?: number; tenantId?: string; now?: Date; bound?: Bound },
 ): Promise<Timeline> {
   const bucketMs = bucketSeconds * 1000;
   const buckets = Math.ceil((minutes * 60) / bucketSeconds);
@@ -45,11 +48,12 @@ export async function pipelineTimeline(
   const scope = tenantFilter(tenantId);
   const [received, outcomes] = await Promise.all([
     mongo.raw
-      .aggregate<{ _id: { bucket: number }; n: number }>(bucketed({ receivedAt: { $gte: since }, ...scope }, 'receivedAt', bucketMs))
+      .aggregate<{ _id: { bucket: number }; n: number }>(bucketed({ receivedAt: { $gte: since }, ...scope }, 'receivedAt', bucketMs), bound)
       .toArray(),
     mongo.logs
       .aggregate<{ _id: { bucket: number; outcome: string }; n: number }>(
         bucketed({ at: { $gte: since }, ...scope }, 'at', bucketMs, { outcome: '$outcome' }),
+        bound,
       )
       .toArray(),
   ]);

@@ -1,7 +1,9 @@
 // One processing_logs entry per document outcome, written after the outcome is recorded. Entries have
 // deterministic ids, so an insert retried after a lost acknowledgement adds nothing twice. A failed or dead
 // entry waits there for its event to be recorded in PostgreSQL, which may be the store that failed.
+
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
+import type { Bound } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY } from '../db/mongo-errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import type { ProcessingLog } from './collections.js';
@@ -21,6 +23,7 @@ export async function writeLogs(
   entries: ProcessingLogEntry[],
   worker: string,
   at = new Date(),
+  bound?: Bound,
 ): Promise<void> {
   if (entries.length === 0) return;
   try {
@@ -38,7 +41,7 @@ export async function writeLogs(
         ...(entry.error ? { error: entry.error } : {}),
         ...(entry.outcome === 'processed' ? {} : { eventPending: true as const }),
       })),
-      { ordered: false },
+      { ordered: false, ...bound },
     );
   } catch (error) {
     const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];

@@ -1,6 +1,8 @@
 // Checks that what was accepted is what was written: the raw documents of a range of days against the rows,
 // per tenant, source and UTC day, listing every document or row that does not add up (docs/operations.md).
+
 import { ObjectId } from 'mongodb';
+import { type Bound, iterateWithin, MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import { isRemoval, type Mapped, type Transaction } from '../domain/transaction.js';
 import { compareKeys } from '../processor/revision-plan.js';
@@ -127,7 +129,8 @@ async function checkDocuments(mongo: MongoCollections, db: Database, options: Re
   };
   let chunk: RawTransaction[] = [];
   // batchSize: a server may answer a getMore with up to 16 MiB of documents, all held at once otherwise.
-  for await (const doc of mongo.raw.find(filter, { sort: { receivedAt: 1, _id: 1 }, batchSize: CHUNK })) {
+  const documents = (bound: Bound) => mongo.raw.find(filter, { sort: { receivedAt: 1, _id: 1 }, batchSize: CHUNK, ...bound });
+  for await (const doc of iterateWithin(MONGO_DEADLINES_MS.reconcile, documents)) {
     chunk.push(doc);
     if (chunk.length < CHUNK) continue;
     options.signal?.throwIfAborted();
@@ -261,7 +264,10 @@ async function revisionDocuments(mongo: MongoCollections, db: Database, rows: Pl
   const known = new Map(chunk.map((doc) => [doc._id.toHexString(), doc]));
   const missing = [...new Set(links.map((link) => link.raw_id))].filter((id) => !known.has(id) && isObjectIdHex(id));
   if (missing.length)
-    for await (const doc of mongo.raw.find({ _id: { $in: missing.map((id) => new ObjectId(id)) } })) known.set(doc._id.toHexString(), doc);
+    for await (const doc of iterateWithin(MONGO_DEADLINES_MS.reconcile, (bound) =>
+      mongo.raw.find({ _id: { $in: missing.map((id) => new ObjectId(id)) } }, bound),
+    ))
+      known.set(doc._id.toHexString(), doc);
   for (const [rowId, rawId] of objects) byRow.set(rowId, known.has(rawId) ? [known.get(rawId)!] : []);
   for (const link of links) {
     const doc = known.get(link.raw_id);
@@ -342,9 +348,11 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
     after = rows.at(-1)!.id;
     const ids = rows.map((row) => row.raw_id).filter(isObjectIdHex);
     const found = new Set(
-      (await mongo.raw.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }, { projection: { _id: 1 } }).toArray()).map((d) =>
-        d._id.toHexString(),
-      ),
+      (
+        await withinDeadline(MONGO_DEADLINES_MS.reconcile, (bound) =>
+          mongo.raw.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }, { projection: { _id: 1 }, ...bound }).toArray(),
+        )
+      ).map((d) => d._id.toHexString()),
     );
     for (const row of rows) {
       const summary = summaryOf(dayOf(row.received_at), row.tenant_id, row.source);

@@ -3,9 +3,17 @@
 import { from, map, mergeMap, type ObservableInput, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, TransientError } from '../domain/errors.js';
+import { PermanentError, TransientError, UnavailableError } from '../domain/errors.js';
 import { InFlight } from './in-flight.js';
-import { type BatchOutcome, type Candidate, type ClaimedDoc, type PipelineOptions, pipeline, type Sinks } from './pipeline.js';
+import {
+  type BatchOutcome,
+  type Candidate,
+  type ClaimedDoc,
+  type Failure,
+  type PipelineOptions,
+  pipeline,
+  type Sinks,
+} from './pipeline.js';
 
 interface Doc extends ClaimedDoc {
   poison?: boolean;
@@ -236,21 +244,25 @@ describe('pipeline', () => {
     });
   });
 
-  it('retries a transient write failure with exponential backoff, then commits', () => {
+  it('retries a write while the database is unavailable, with exponential backoff, charging no attempt, then commits', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
       const base = recordingSinks();
       let failuresLeft = 2;
       const retries: Array<[string, number, number]> = [];
+      const ended: Array<[string, number, boolean]> = [];
       const sinks = {
         ...base.sinks,
         writeBatch: (rows: string[]): ObservableInput<unknown> => {
           base.calls.push(`write:${rows.join(',')}`);
-          if (failuresLeft-- > 0) return throwError(() => new TransientError('pg_unavailable', 'connection refused'));
+          if (failuresLeft-- > 0) return throwError(() => new UnavailableError('pg_unavailable', 'connection refused'));
           return of(true);
         },
       };
-      const options = baseOptions(scheduler, { onRetry: (stage, _error, attempt, delayMs) => retries.push([stage, attempt, delayMs]) });
+      const options = baseOptions(scheduler, {
+        onRetry: (stage, _error, attempt, delayMs) => retries.push([stage, attempt, delayMs]),
+        onRetryEnded: (stage, { retries: count, recovered }) => ended.push([stage, count, recovered]),
+      });
       const out$ = pipeline({ changes$: cold('a 199ms |', { a: stream('1') }), sweep$: cold('|') }, sinks, options).pipe(map(summary));
       // random() = 0 gives the lower bound of each jittered delay: 100/2 after the first failure, 200/2 after the second.
       expectObservable(out$).toBe('160ms a 39ms |', { a: '1/1/0/0' });
@@ -261,6 +273,57 @@ describe('pipeline', () => {
       ]);
       expect(base.calls.filter((call) => call.startsWith('write'))).toHaveLength(3);
       expect(base.calls.filter((call) => call.startsWith('processed'))).toEqual(['processed:1']);
+      expect(base.calls.filter((call) => call.startsWith('failed'))).toEqual([]);
+      expect(ended).toEqual([['write', 2, true]]);
+    });
+  });
+
+  it('a plain Error from the write is charged to the document it concerns: split out, failed, the others commit', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      const reasons: string[] = [];
+      const retries: string[] = [];
+      const sinks = {
+        ...base.sinks,
+        writeBatch: (rows: string[]): ObservableInput<unknown> => {
+          base.calls.push(`write:${rows.join(',')}`);
+          return rows.includes('3') ? throwError(() => new Error('writer bug on 3')) : of(true);
+        },
+        markFailed: (failures: Array<Failure<Doc>>) => {
+          reasons.push(...failures.map((f) => `${f.doc.id}:${f.outcome}:${f.error}`));
+          return base.sinks.markFailed(failures);
+        },
+      };
+      const outcomes: BatchOutcome[] = [];
+      const changes$ = cold('(abcd)|', { a: stream('1'), b: stream('2'), c: stream('3'), d: stream('4') });
+      const options = baseOptions(scheduler, { batchMaxSize: 4, onRetry: (stage) => retries.push(stage) });
+      pipeline({ changes$, sweep$: cold('|') }, sinks, options).subscribe((o) => outcomes.push(o));
+      scheduler.flush();
+      expect(base.calls).toContain('processed:1,2,4');
+      expect(reasons).toEqual(['3:failed:writer bug on 3']);
+      expect(retries).toEqual([]);
+      expect(outcomes.map(summary)).toEqual(['4/3/1/0']);
+    });
+  });
+
+  it('a write that keeps failing for one document, a TransientError not saying the database is away, ends dead at maxAttempts', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks({ docs: { '2': { attempts: 2 } } });
+      const sinks = {
+        ...base.sinks,
+        writeBatch: (rows: string[]): ObservableInput<unknown> =>
+          rows.includes('2') ? throwError(() => new TransientError('pg_P0001', 'PostgreSQL: raised by a trigger')) : of(true),
+      };
+      pipeline(
+        { changes$: cold('(ab)|', { a: stream('1'), b: stream('2') }), sweep$: cold('|') },
+        sinks,
+        baseOptions(scheduler),
+      ).subscribe();
+      scheduler.flush();
+      expect(base.calls).toContain('processed:1');
+      expect(base.calls).toContain('failed:2=dead');
     });
   });
 

@@ -21,7 +21,7 @@ import {
   throwError,
   timer,
 } from 'rxjs';
-import { isPermanent } from '../domain/errors.js';
+import { isPermanent, isUnavailable } from '../domain/errors.js';
 import type { Outcome } from '../domain/outcome.js';
 import { backoffDelay } from './backoff.js';
 import { FairQueue, smallLine } from './fair-queue.js';
@@ -90,7 +90,8 @@ export interface Sources {
 
 /**
  * The side effects, each called in one visible place. Each returns an ObservableInput: real adapters
- * return promises, marble tests cold observables. Errors other than PermanentError are retried.
+ * return promises, marble tests cold observables. Errors other than PermanentError are retried, except the
+ * write's: there only an UnavailableError is retried, any other failure is charged to its documents.
  */
 export interface Sinks<D extends ClaimedDoc, R> {
   /**
@@ -100,7 +101,10 @@ export interface Sinks<D extends ClaimedDoc, R> {
   claim(ids: string[], options: { express: boolean }): ObservableInput<D[]>;
   /** Maps a raw document to its row; throws for a document that cannot be transformed. */
   transform(doc: D): R;
-  /** Writes all rows in one transaction, idempotently; a PermanentError means some row is unacceptable. */
+  /**
+   * Writes all rows in one transaction, idempotently; an UnavailableError means the database is away (the
+   * write is retried), any other error that some row failed (the batch is split to find it).
+   */
   writeBatch(rows: R[]): ObservableInput<unknown>;
   markProcessed(docs: D[]): ObservableInput<unknown>;
   markFailed(failures: Array<Failure<D>>): ObservableInput<unknown>;
@@ -142,6 +146,8 @@ export interface PipelineOptions {
   scheduler?: SchedulerLike;
   random?: () => number;
   onRetry?: (stage: string, error: unknown, attempt: number, delayMs: number) => void;
+  /** A stage that was retried has stopped retrying: it succeeded (`recovered`), gave up, or was unsubscribed. */
+  onRetryEnded?: (stage: string, outcome: { retries: number; retriedMs: number; recovered: boolean }) => void;
 }
 
 /** A write split until its unacceptable rows stand alone: what committed, and what failed. */
@@ -217,19 +223,39 @@ const yieldingOf = (options: PipelineOptions): Yielding | undefined =>
 const admit = (inFlight: InFlight) =>
   concatMap((candidate: Candidate) => (inFlight.admit(candidate.id, candidate.tenantId) ? of(candidate) : EMPTY));
 
-/** Runs one sink call, retrying everything but a PermanentError with backoff and jitter. */
-function withRetry<D extends ClaimedDoc, R, T>(run: Run<D, R>, stage: string, call: () => ObservableInput<T>): Observable<T> {
+/**
+ * Runs one sink call, retrying with backoff and jitter, without a cap, every error `retryable` accepts (all
+ * but a PermanentError, unless the stage says otherwise): such a retry is about the stage, not about one
+ * document, so it charges no attempt. onRetry and onRetryEnded make it visible (readiness, metrics).
+ */
+function withRetry<D extends ClaimedDoc, R, T>(
+  run: Run<D, R>,
+  stage: string,
+  call: () => ObservableInput<T>,
+  retryable: (error: unknown) => boolean = (error) => !isPermanent(error),
+): Observable<T> {
   const { options, scheduler } = run;
-  return defer(call).pipe(
-    retry({
-      delay: (error, attempt) => {
-        if (isPermanent(error)) return throwError(() => error);
-        const delayMs = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, random: options.random });
-        options.onRetry?.(stage, error, attempt, delayMs);
-        return timer(delayMs, scheduler);
-      },
-    }),
-  );
+  return defer(() => {
+    let retries = 0;
+    let since = 0;
+    let recovered = false;
+    return defer(call).pipe(
+      retry({
+        delay: (error, attempt) => {
+          if (!retryable(error)) return throwError(() => error);
+          if (retries === 0) since = scheduler.now();
+          retries = attempt;
+          const delayMs = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, random: options.random });
+          options.onRetry?.(stage, error, attempt, delayMs);
+          return timer(delayMs, scheduler);
+        },
+      }),
+      tap({ complete: () => (recovered = true) }),
+      finalize(() => {
+        if (retries > 0) options.onRetryEnded?.(stage, { retries, retriedMs: scheduler.now() - since, recovered });
+      }),
+    );
+  });
 }
 
 /**
@@ -288,14 +314,18 @@ function transformAll<D extends ClaimedDoc, R>(run: Run<D, R>, docs: D[]) {
   return { items, failures };
 }
 
-/** Writes rows; when the database rejects the batch, halves it until the unacceptable rows stand alone. */
+/**
+ * Writes rows. The database unavailable (isUnavailable) is the stage's trouble: retried as long as it lasts,
+ * charging no document. Any other failure, whatever its class (a row refused, a trigger's exception, a plain
+ * Error of the writer's), is some document's: the batch is halved until the failing documents stand alone, and
+ * each is charged an attempt (dead at maxAttempts), so no document is retried for ever and the others commit.
+ */
 function writeIsolating<D extends ClaimedDoc, R>(run: Run<D, R>, items: Array<{ doc: D; row: R }>): Observable<Isolated<D>> {
   if (items.length === 0) return of({ written: [], failures: [] });
-  return withRetry(run, 'write', () => run.sinks.writeBatch(items.map((item) => item.row))).pipe(
+  return withRetry(run, 'write', () => run.sinks.writeBatch(items.map((item) => item.row)), isUnavailable).pipe(
     map((): Isolated<D> => ({ written: items.map((item) => item.doc), failures: [] })),
     catchError((error: unknown) => {
-      if (!isPermanent(error)) return throwError(() => error);
-      if (items.length === 1) return of({ written: [], failures: [failureOf(run.options.maxAttempts, items[0]!.doc, error.message)] });
+      if (items.length === 1) return of({ written: [], failures: [failureOf(run.options.maxAttempts, items[0]!.doc, messageOf(error))] });
       const middle = Math.ceil(items.length / 2);
       return concat(writeIsolating(run, items.slice(0, middle)), writeIsolating(run, items.slice(middle))).pipe(
         reduce((all, part) => ({ written: [...all.written, ...part.written], failures: [...all.failures, ...part.failures] })),

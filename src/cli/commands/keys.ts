@@ -1,4 +1,5 @@
 // prismo keys create|list|revoke: API keys kept (hashed) in PostgreSQL.
+import { MONGO_DEADLINES_MS, readWithin } from '../../db/mongo.js';
 import { isTenantId } from '../../domain/ids.js';
 import { acceptCollections, ensureAcceptIndexes } from '../../gateway/accept-collections.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../../gateway/api-key-store.js';
@@ -20,20 +21,24 @@ export const keysCommand: Command = async ({ settings, args, values, cleanups })
     } catch (error) {
       throw new StartupError((error as Error).message);
     }
-    const { key, record } = await createApiKey(db, values.tenant, scopes, values.label ?? null);
+    const tenantId = values.tenant;
+    const { key, record } = await readWithin(MONGO_DEADLINES_MS.command, (bound) =>
+      createApiKey(db, tenantId, scopes, values.label ?? null, bound),
+    );
     console.log(
       `created key ${record.id} for tenant ${record.tenantId} with scopes ${record.scopes.join(',')}; it is shown only now:\n${key}`,
     );
   } else if (action === 'list') {
     console.log(['id', 'tenant', 'prefix', 'scopes', 'state', 'label'].join('\t'));
-    for (const k of await listApiKeys(db, values.tenant)) {
+    for (const k of await readWithin(MONGO_DEADLINES_MS.command, (bound) => listApiKeys(db, values.tenant, bound))) {
       const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
       console.log([k.id, k.tenantId, k.prefix, k.scopes.join(','), state, k.label ?? ''].join('\t'));
     }
   } else if (action === 'revoke') {
     const id = args[1];
     if (!id || !/^\d+$/.test(id)) throw new StartupError('keys revoke needs the key id (see keys list)');
-    if (!(await revokeApiKey(db, id))) throw new StartupError(`no active key ${id}`);
+    if (!(await readWithin(MONGO_DEADLINES_MS.command, (bound) => revokeApiKey(db, id, bound))))
+      throw new StartupError(`no active key ${id}`);
     console.log(`revoked key ${id}`);
   } else {
     throw new StartupError('keys needs create, list or revoke (prismo keys --help)');

@@ -6,7 +6,12 @@ import { resolvePostgres } from '../resolve.js';
 
 export const migrateCommand: Command = async ({ settings, logger, cleanups }) => {
   const { url } = await resolvePostgres(settings, logger, cleanups);
-  const applied = await migrateDatabase(url, { uri: settings.mongo.uri, dbName: settings.mongo.dbName }, logger);
+  const applied = await migrateDatabase(
+    url,
+    { uri: settings.mongo.uri, dbName: settings.mongo.dbName },
+    logger,
+    settings.postgres.timeouts.connectMs,
+  );
   logger.info({ applied }, applied.length ? 'migrations applied' : 'database already current');
   return 'done';
 };

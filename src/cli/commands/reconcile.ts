@@ -37,7 +37,7 @@ export const reconcileCommand: Command = async ({ settings, logger, values, clea
   const request = requestOf(values, now);
   const { mongo } = await connectRunningMongo(settings, 'reconcile', cleanups);
   const { url } = await resolvePostgres(settings, logger, cleanups);
-  const db = connectPostgres(url, { max: 2 });
+  const db = connectPostgres(url, { max: 2, applicationName: 'prismo-reconcile', timeouts: settings.postgres.timeouts });
   cleanups.push(() => db.$pool.end());
   const result = await runReconciliation(
     mongo,

@@ -27,7 +27,8 @@ export async function runServices(context: CommandContext, roles: Role[], server
   // A deliverer needs PostgreSQL alone (and waits for the processor's migrations, saying so on /readyz).
   const needsMongo = roles.some((role) => role !== 'deliverer');
   await checkReachable(needsMongo ? mongoUri : undefined, processes || roles.includes('deliverer') ? databaseUrl : undefined, settings);
-  if (processes && databaseUrl) await migrateDatabase(databaseUrl, { uri: mongoUri, dbName: settings.mongo.dbName }, logger);
+  if (processes && databaseUrl)
+    await migrateDatabase(databaseUrl, { uri: mongoUri, dbName: settings.mongo.dbName }, logger, settings.postgres.timeouts.connectMs);
 
   const system = await startSystem({
     settings,

@@ -1,6 +1,7 @@
 // POST /api/v1/admin/documents/:id/payload: an operator's correction of a failed or dead document.
 import type { Collection } from 'mongodb';
 import { z } from 'zod';
+import { MONGO_DEADLINES_MS, withinDeadline } from '../../../db/mongo.js';
 import { oversizedDetail, oversizedPayload } from '../../../domain/envelope.js';
 import { checkEnvelope } from '../../../http/envelope-check.js';
 import { HttpProblem } from '../../../http/problem.js';
@@ -25,20 +26,26 @@ export function correctPayloadRoute(app: App, { raw }: { raw: Collection<RawTran
     async (request) => {
       const keyId = request.principal.keyId;
       const { id } = request.params;
-      const result = await correctPayload(raw, {
-        tenantId: tenantScopeOf(request.principal),
-        id,
-        by: keyId,
-        // The corrected payload passes the same door as a new submission.
-        prepare: ({ source, externalId }) => {
-          const checked = checkEnvelope({ source, ...(externalId ? { externalId } : {}), payload: request.body.payload }, '');
-          if ('problem' in checked)
-            throw new HttpProblem(400, 'validation-error', checked.problem.detail, { errors: checked.problem.errors });
-          const oversized = oversizedPayload(checked.envelope.payload);
-          if (oversized !== undefined) throw new HttpProblem(413, 'document-too-large', oversizedDetail(oversized));
-          return checked.envelope.payload;
-        },
-      });
+      const result = await withinDeadline(MONGO_DEADLINES_MS.board, (bound) =>
+        correctPayload(
+          raw,
+          {
+            tenantId: tenantScopeOf(request.principal),
+            id,
+            by: keyId,
+            // The corrected payload passes the same door as a new submission.
+            prepare: ({ source, externalId }) => {
+              const checked = checkEnvelope({ source, ...(externalId ? { externalId } : {}), payload: request.body.payload }, '');
+              if ('problem' in checked)
+                throw new HttpProblem(400, 'validation-error', checked.problem.detail, { errors: checked.problem.errors });
+              const oversized = oversizedPayload(checked.envelope.payload);
+              if (oversized !== undefined) throw new HttpProblem(413, 'document-too-large', oversizedDetail(oversized));
+              return checked.envelope.payload;
+            },
+          },
+          bound,
+        ),
+      );
       if (result.outcome === 'not-found') throw new HttpProblem(404, 'not-found', `No document ${id}.`);
       if (result.outcome === 'not-correctable') {
         throw new HttpProblem(409, 'not-correctable', `Only failed or dead documents can be corrected; this one is ${result.status}.`);

@@ -1,5 +1,6 @@
 // GET /api/v1/admin/documents/:id: one raw document, its logged outcomes, corrections and row once processed.
 import { z } from 'zod';
+import { MONGO_DEADLINES_MS, readWithin } from '../../../db/mongo.js';
 import type { Database } from '../../../db/postgres.js';
 import { HttpProblem } from '../../../http/problem.js';
 import type { MongoCollections } from '../../../raw-store/collections.js';
@@ -44,7 +45,7 @@ export function documentRoute(app: App, { mongo, db }: { mongo: MongoCollections
     },
     async (request) => {
       const scope = tenantScopeOf(request.principal);
-      const detail = await findDocumentDetail(mongo, scope, request.params.id);
+      const detail = await readWithin(MONGO_DEADLINES_MS.board, (bound) => findDocumentDetail(mongo, scope, request.params.id, bound));
       if (!detail) throw new HttpProblem(404, 'not-found', `No document ${request.params.id}.`);
       const { tenantId } = detail.document;
       request.log.info(

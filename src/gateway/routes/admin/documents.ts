@@ -2,6 +2,7 @@
 
 import type { Collection } from 'mongodb';
 import { z } from 'zod';
+import { MONGO_DEADLINES_MS, readWithin } from '../../../db/mongo.js';
 import { transactionIdSchema } from '../../../domain/ids.js';
 import type { RawTransaction } from '../../../raw-store/collections.js';
 import { listDocuments } from '../../../raw-store/list-documents.js';
@@ -35,10 +36,8 @@ export function documentsRoute(app: App, { raw }: { raw: Collection<RawTransacti
     async (request) => {
       const { tenant, status, limit, before, ...filters } = request.query;
       const tenantId = tenantScopeOf(request.principal, tenant) ?? undefined;
-      const page = await listDocuments(
-        raw,
-        { ...filters, tenantId, statuses: status ? [status] : [...REPLAYABLE_STATUSES] },
-        { limit, before },
+      const page = await readWithin(MONGO_DEADLINES_MS.board, (bound) =>
+        listDocuments(raw, { ...filters, tenantId, statuses: status ? [status] : [...REPLAYABLE_STATUSES] }, { limit, before }, bound),
       );
       return { data: page.data, next_before: page.nextBefore };
     },

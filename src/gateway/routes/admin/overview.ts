@@ -1,5 +1,6 @@
 // GET /api/v1/admin/board/overview: the board's figures for the key's tenant (an operator's: any or all).
 import { z } from 'zod';
+import { MONGO_DEADLINES_MS, readWithin } from '../../../db/mongo.js';
 import { FEED_MODES } from '../../../domain/feed-mode.js';
 import { pipelineStatus } from '../../../raw-store/backlog.js';
 import type { MongoCollections, Retention } from '../../../raw-store/collections.js';
@@ -81,11 +82,14 @@ export function overviewRoute(
       const tenantId = tenantScopeOf(request.principal, request.query.tenant) ?? undefined;
       const operator = tenantScopeOf(request.principal) === null;
       const now = new Date();
-      const [status, processors] = await Promise.all([
-        pipelineStatus(mongo, { tenantId, windowSeconds: 60, now }),
-        runningProcessors(mongo.processors, freshSeconds, now),
-      ]);
-      const timeline = await pipelineTimeline(mongo, { tenantId, backlogNow: status.backlog, now });
+      // One deadline for the page's reads: the board waits for it, never for a MongoDB that does not answer.
+      const { status, processors, timeline } = await readWithin(MONGO_DEADLINES_MS.board, async (bound) => {
+        const [status, processors] = await Promise.all([
+          pipelineStatus(mongo, { tenantId, windowSeconds: 60, now, bound }),
+          runningProcessors(mongo.processors, freshSeconds, now, bound),
+        ]);
+        return { status, processors, timeline: await pipelineTimeline(mongo, { tenantId, backlogNow: status.backlog, now, bound }) };
+      });
       const age = (at: Date | null) => (at ? (now.getTime() - at.getTime()) / 1000 : null);
       const streaming = processors.filter((p) => p.mode === 'change-stream+sweep');
       const freshest = (ages: Array<number | null>) => {
