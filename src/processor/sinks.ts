@@ -7,6 +7,8 @@ import { type ClaimedRaw, claimBatch } from '../raw-store/claim.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { markFailed } from '../raw-store/mark-failed.js';
 import { markProcessed } from '../raw-store/mark-processed.js';
+import { releaseLeases } from '../raw-store/release-leases.js';
+import { resolveStatementParts } from '../raw-store/statement-parts.js';
 import { writeLogs } from '../raw-store/write-logs.js';
 import { backoffDelay } from '../streams/backoff.js';
 import type { Sinks } from '../streams/pipeline.js';
@@ -36,6 +38,19 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
       const maxBytes = express ? Math.floor(sizer.maxBytes / EXPRESS_BYTES_DIVISOR) : sizer.maxBytes;
       const docs = await claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes });
       leases.hold(docs.map((doc) => doc.id));
+      try {
+        // Statement entries are stored without their account: the batch's statements give it back, in one query.
+        await resolveStatementParts(
+          mongo.statements,
+          docs.map((doc) => doc.raw),
+        );
+      } catch (error) {
+        // The claim is retried: it can take these again only once their leases are given back.
+        const taken = docs.map((doc) => doc.id);
+        await releaseLeases(mongo.raw, taken, worker).catch(() => undefined);
+        leases.release(taken);
+        throw error;
+      }
       if (!express) sizer.observe(docs.map((doc) => doc.bytes));
       return docs;
     },

@@ -2,7 +2,8 @@
 // outcome logged for it, oldest first.
 import { type Collection, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import { type ProcessingLog, type RawTransaction, tenantFilter } from './collections.js';
+import { type ProcessingLog, type RawTransaction, type StatementFile, tenantFilter } from './collections.js';
+import { resolveStatementParts } from './statement-parts.js';
 import { type RawStatusView, toRawStatus } from './status-view.js';
 
 export interface DocumentDetail {
@@ -24,7 +25,7 @@ export interface DocumentDetail {
 }
 
 export async function findDocumentDetail(
-  collections: { raw: Collection<RawTransaction>; logs: Collection<ProcessingLog> },
+  collections: { raw: Collection<RawTransaction>; logs: Collection<ProcessingLog>; statements: Collection<StatementFile> },
   /** The tenant whose document it must be; null: any tenant's (an operator). */
   tenantId: string | null,
   id: string,
@@ -36,6 +37,8 @@ export async function findDocumentDetail(
       collections.logs.find({ rawId }).sort({ at: 1, _id: 1 }).limit(500).toArray(),
     ]);
     if (!doc) return undefined;
+    // A statement entry shows as its mapper reads it (and as a correction would replace it): its account beside it.
+    await resolveStatementParts(collections.statements, [doc]);
     return {
       document: {
         ...toRawStatus(doc),
