@@ -24,6 +24,7 @@ import { startFailureEventRelay } from '../processor/relay-failure-events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
+import { ensureStatementFileIndexes } from '../raw-store/statement-files.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { systemResolve } from '../webhooks/address-guard.js';
 import { startDeliverer } from '../webhooks/deliver.js';
@@ -113,6 +114,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       createMongoIngest(mongo, {
         onStored: (source) => metrics.rawAccepted.inc({ source }),
         coalesceMaxDocs: settings.ingest.coalesceMaxDocs,
+        statementTimeoutMs: settings.ingest.statementTimeoutMs,
       });
     const processing = roles.includes('processor') && mongo && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;
     system.processor = processing?.processor;
@@ -169,6 +171,7 @@ async function openDatabases(owner: Owner, { settings, roles, mongoUri, database
       (connection) => connection.close(),
     );
     await ensureMongoIndexes(mongo, settings.mongo.retention);
+    await ensureStatementFileIndexes(mongo.db);
   }
   if (roles.every((role) => role === 'ingest')) return { mongo, db: undefined };
   if (!databaseUrl) {

@@ -76,6 +76,8 @@ export const envSchema = z.object({
   BATCH_BODY_LIMIT_BYTES: positiveInt.default(16 * 1_048_576),
   /** A camt.053 file (POST /api/v1/statements); a month of a busy account runs to tens of MB. */
   STATEMENT_BODY_LIMIT_BYTES: positiveInt.default(32 * 1_048_576),
+  /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */
+  STATEMENT_STORE_TIMEOUT_MS: positiveInt.default(30_000),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
   /** Single POSTs stored together: those accepted before the next timers turn of the event loop, up to this many per insertMany (1: one insertOne each). */
   INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(256),
@@ -167,7 +169,7 @@ function toSettings(env: Env) {
       batchIngestMax: env.BATCH_INGEST_MAX,
       quotas: { docsPerSecond: env.TENANT_DOCS_PER_SECOND, maxWaiting: env.TENANT_MAX_UNPROCESSED, batchMax: env.BATCH_INGEST_MAX },
     },
-    ingest: { port: env.INGEST_PORT, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS },
+    ingest: { port: env.INGEST_PORT, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS, statementTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS },
     processor: {
       pollIntervalMs: env.POLL_INTERVAL_MS,
       batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,

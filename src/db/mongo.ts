@@ -42,3 +42,21 @@ export async function withinAcceptDeadline<T>(operation: (bound: AcceptBound) =>
     clearTimeout(timer);
   }
 }
+
+/**
+ * withinAcceptDeadline with a deadline of the caller's: one AbortSignal shared by every operation `operation`
+ * runs, fired after `timeoutMs` with a MongoOperationTimeoutError saying `what` (a 503, as above). For work of
+ * many operations that answers one caller, such as storing an uploaded statement (STATEMENT_STORE_TIMEOUT_MS).
+ */
+export async function withinMongoDeadline<T>(timeoutMs: number, what: string, operation: (bound: AcceptBound) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new MongoOperationTimeoutError(`${what}: MongoDB did not finish within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  try {
+    return await operation({ signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
