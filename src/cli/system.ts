@@ -23,6 +23,7 @@ import { ProcessorEvents } from '../processor/events.js';
 import { startFailureEventRelay } from '../processor/relay-failure-events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
+import { startStatementFileSweep } from '../processor/statement-file-sweep.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { ensureStatementFileIndexes } from '../raw-store/statement-files.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
@@ -219,6 +220,11 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     'statement-events',
     async () => startStatementEvents(mongo, db, logger),
     (chore) => chore.stop(),
+  );
+  await owner.own(
+    'statement-file-sweep',
+    async () => startStatementFileSweep(mongo, logger),
+    (sweep) => sweep.stop(),
   );
   await owner.own(
     'event-retention',

@@ -20,7 +20,10 @@ export interface MongoIngestOptions {
   statementTimeoutMs?: number;
 }
 
-export function createMongoIngest(store: StatementCollections, { onStored, coalesceMaxDocs = 1, statementTimeoutMs }: MongoIngestOptions = {}) {
+export function createMongoIngest(
+  store: StatementCollections,
+  { onStored, coalesceMaxDocs = 1, statementTimeoutMs }: MongoIngestOptions = {},
+) {
   const { raw } = store;
   const insertOne = createCoalescedInsert(raw, { maxDocs: coalesceMaxDocs });
   return {

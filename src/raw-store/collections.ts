@@ -113,6 +113,8 @@ export interface StatementFile {
   eventPending?: true;
   /** While a send stores the upload (or the sweep removes a failed one's file): who, and until when at most. */
   storing?: { token: string; until: Date } | null;
+  /** Incomplete, and its file removed by the sweep (remove-abandoned-files.ts); a later send clears it. */
+  abandoned?: true;
 }
 
 /** What storing and reading statements needs. */

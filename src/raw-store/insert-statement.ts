@@ -91,12 +91,13 @@ export async function insertStatement(
     return await withinMongoDeadline(timeoutMs, 'storing a statement', async (bound) => {
       const found = await store.statements.findOne({ key }, bound);
       if (found?.complete) return { id: found._id.toHexString(), duplicate: true };
-      const doc = found ? await takeLease(store, found, file, lease, bound) : await createStatement(store, tenantId, key, file, lease, bound);
+      const doc = found
+        ? await takeLease(store, found, file, lease, bound)
+        : await createStatement(store, tenantId, key, file, lease, bound);
       if (doc.complete) return { id: doc._id.toHexString(), duplicate: true };
       leased = doc._id;
       const fileId = await storeStatementFile(store.db, doc._id, xml, bound);
-      for (const stmt of file.statements)
-        await insertEntries(store.raw, entryDocuments(tenantId, doc, stmt, partOf(doc, stmt)), bound);
+      for (const stmt of file.statements) await insertEntries(store.raw, entryDocuments(tenantId, doc, stmt, partOf(doc, stmt)), bound);
       // The entries' ids, kept with the statement: its entries still read their rows once retention removed them.
       const entryIds = await entryIdsOf(store, tenantId, doc.statements, bound);
       // eventPending: its statement.processed event is recorded once every entry is (processor/statement-events.ts).
@@ -183,7 +184,7 @@ async function takeLease(
   const accounts = Object.fromEntries(file.statements.map((stmt) => [`statements.${partOf(doc, stmt)}.account`, stmt.account]));
   const { matchedCount } = await store.statements.updateOne(
     { _id: doc._id, complete: false, $or: [{ storing: null }, { 'storing.until': { $lte: new Date() } }] },
-    { $set: { storing: lease, ...accounts } },
+    { $set: { storing: lease, ...accounts }, $unset: { abandoned: '' } },
     bound,
   );
   if (matchedCount === 1) return { ...doc, storing: lease };

@@ -135,7 +135,9 @@ describe.skipIf(!mongoUri)('hostile statements: storage and time', () => {
     const target = new URL(mongoUri!.replace(/^[a-z]+:/, 'http:'));
     const proxy = await startTcpProxy(target.hostname, Number(target.port));
     sys.defer(() => proxy.close());
-    const { gatewayUrl } = await sys.start(['gateway', 'ingest'], { STATEMENT_STORE_TIMEOUT_MS: '5000' }, { mongoUri: throughProxy(mongoUri!, proxy) });
+    const env = { STATEMENT_STORE_TIMEOUT_MS: '5000' };
+    const cutOff = await sys.start(['gateway', 'ingest'], env, { mongoUri: throughProxy(mongoUri!, proxy) });
+    const gatewayUrl = cutOff.gatewayUrl;
     // Some 6 MiB: 24 GridFS chunks, written 16 to a command, so the cut falls between two of its writes.
     const xml = statementXml('STOR-CUT', 20, { padding: 6 * 1_048_576 });
     const chunks = sys.mongo.db.collection(`${FILES_BUCKET}.chunks`);
@@ -145,21 +147,30 @@ describe.skipIf(!mongoUri)('hostile statements: storage and time', () => {
     proxy.setDelay(400);
     const answering = post(gatewayUrl!, xml);
     const warmFiles = await files.countDocuments({});
-    await waitFor('the first chunks of the file stored', async () => (await chunks.countDocuments({})) > 1, { intervalMs: 5 });
+    const warmChunks = await chunks.countDocuments({});
+    await waitFor('the first chunks of the file stored', async () => (await chunks.countDocuments({})) > warmChunks, { intervalMs: 5 });
     proxy.cut();
     const answer = await answering;
     expect(answer.status).toBe(503);
     expect(answer.headers.get('retry-after')).toBeTruthy();
+    // Half a file: chunks stored, no files document.
     expect(await files.countDocuments({})).toBe(warmFiles);
+    expect(await chunks.countDocuments({})).toBeGreaterThan(warmChunks);
     expect(await sys.mongo.statements.countDocuments({ complete: true, key: /STOR-CUT/ })).toBe(0);
 
-    proxy.setDelay(0);
-    proxy.restore();
+    // Sent again through another gateway: the cut one's MongoDB client may never recover (mongodb 7.9.0's monitor
+    // can keep a connection the cut destroyed, and the server stays unknown; see the report of issue 42).
+    await cutOff.stop();
+    const { gatewayUrl: againUrl } = await sys.start(['gateway', 'ingest'], env);
     // The failed send's lease on the statement lapses at its deadline at the latest: a retry until then is a 503 too.
-    const retried = await waitFor('the retried upload accepted', async () => {
-      const again = await post(gatewayUrl!, xml);
-      return again.status === 202 ? ((await again.json()) as { id: string }) : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    const retried = await waitFor(
+      'the retried upload accepted',
+      async () => {
+        const again = await post(againUrl!, xml);
+        return again.status === 202 ? ((await again.json()) as { id: string }) : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     const doc = await sys.mongo.statements.findOne({ key: /STOR-CUT/ });
     expect(doc).toMatchObject({ complete: true });
     expect(doc!._id.toHexString()).toBe(retried.id);
@@ -173,7 +184,8 @@ describe.skipIf(!mongoUri)('hostile statements: storage and time', () => {
     expect(await chunks.countDocuments({ files_id: doc!._id })).toBe(Math.ceil(Buffer.byteLength(xml) / (255 * 1024)));
     // And it is the file as sent, read back with the driver's own GridFS reader.
     const read: Buffer[] = [];
-    for await (const part of new GridFSBucket(sys.mongo.db, { bucketName: FILES_BUCKET }).openDownloadStream(doc!._id)) read.push(part as Buffer);
+    for await (const part of new GridFSBucket(sys.mongo.db, { bucketName: FILES_BUCKET }).openDownloadStream(doc!._id))
+      read.push(part as Buffer);
     expect(Buffer.concat(read).toString('utf8') === xml).toBe(true);
     expect(await sys.mongo.raw.countDocuments({ statementId: doc!._id })).toBe(20);
   }, 60_000);
