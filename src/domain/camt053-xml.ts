@@ -153,11 +153,11 @@ export function parseCamt053(xml: string): CamtDocument {
 }
 
 /** An entry as stored (docs/model.md): the Ntry and its place in the statement, without the statement's account. */
-export interface EntryPart {
+export type EntryPart = {
   Ntry: XmlValue;
   /** index: the entry's place; refOccurrence: the how-manieth entry of the statement with its AcctSvcrRef. */
   statement: { id: string; index: number; refOccurrence: number };
-}
+};
 
 /**
  * Each entry of a statement as it is stored: the entry and its place (index; the how-manieth entry of the

@@ -38,7 +38,7 @@ function entryDocuments(
     source: 'iso20022',
     externalId: null,
     dedupKey: entryDedupKeyOf(tenantId, stmt, index),
-    payload: payload as unknown as Record<string, unknown>,
+    payload,
     receivedAt: statementDoc.receivedAt,
     processed: false,
     status: 'pending',
