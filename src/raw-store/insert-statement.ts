@@ -2,7 +2,7 @@
 // parts, once) and one raw document per entry; the same statements sent again add nothing, and a send cut
 // half-way is completed by the next, which replaces a partial file rather than adding a copy.
 import { randomUUID } from 'node:crypto';
-import type { ObjectId, OperationOptions } from 'mongodb';
+import { ObjectId, type OperationOptions } from 'mongodb';
 import { withinMongoDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
 import { type CamtDocument, type CamtStatement, entryParts } from '../domain/camt053-xml.js';
@@ -31,9 +31,11 @@ function entryDocuments(
   statementDoc: Pick<StatementFile, '_id' | 'receivedAt'>,
   stmt: CamtStatement,
   statementPart: number,
-): Array<Omit<RawTransaction, '_id'>> {
+): RawTransaction[] {
   // The account is not in them: it is the statement's, stored once in its statements document.
   return entryParts(stmt).map((payload, index) => ({
+    // Given here, so the statement knows its entries' ids without reading them back.
+    _id: new ObjectId(),
     tenantId,
     source: 'iso20022',
     externalId: null,
@@ -49,22 +51,33 @@ function entryDocuments(
   }));
 }
 
-/** Inserts what is missing; entries already stored (an earlier, interrupted send) are left as they are. */
+/**
+ * Inserts what is missing; entries already stored (an earlier, interrupted send) are left as they are.
+ * Returns the ids of the entries in file order: those inserted now as given, the others read by their key.
+ */
 async function insertEntries(
-  raw: StatementCollections['raw'],
-  docs: Array<Omit<RawTransaction, '_id'>>,
+  store: StatementCollections,
+  docs: RawTransaction[],
   bound: OperationOptions,
-): Promise<void> {
+): Promise<Array<ObjectId | null>> {
+  const earlier = new Set<number>();
   for (let i = 0; i < docs.length; i += CHUNK) {
     try {
-      await raw.insertMany(docs.slice(i, i + CHUNK) as RawTransaction[], { ...bound, ordered: false });
+      await store.raw.insertMany(docs.slice(i, i + CHUNK), { ...bound, ordered: false });
     } catch (error) {
       const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-      const all = writeErrors === undefined ? [] : [writeErrors].flat();
+      const all = (writeErrors === undefined ? [] : [writeErrors].flat()) as Array<{ code?: unknown; index?: number }>;
       // A bulk write's errors are WriteErrors, not server errors: their code says which were duplicates.
-      if (all.length === 0 || !all.every((e) => (e as { code?: unknown }).code === DUPLICATE_KEY)) throw error;
+      if (all.length === 0 || !all.every((e) => e.code === DUPLICATE_KEY)) throw error;
+      for (const e of all) earlier.add(i + e.index!);
     }
   }
+  if (earlier.size === 0) return docs.map((doc) => doc._id);
+  const keys = [...earlier].map((index) => docs[index]!.dedupKey!);
+  const found = await store.raw.find({ dedupKey: { $in: keys } }, { ...bound, projection: { _id: 1, dedupKey: 1 } }).toArray();
+  const byKey = new Map(found.map((r) => [r.dedupKey!, r._id]));
+  // An entry that was a duplicate and is gone since (retention) is what entryIds calls null.
+  return docs.map((doc, index) => (earlier.has(index) ? (byKey.get(doc.dedupKey!) ?? null) : doc._id));
 }
 
 export interface InsertStatementOptions {
@@ -97,9 +110,13 @@ export async function insertStatement(
       if (doc.complete) return { id: doc._id.toHexString(), duplicate: true };
       leased = doc._id;
       const fileId = await storeStatementFile(store.db, doc._id, xml, bound);
-      for (const stmt of file.statements) await insertEntries(store.raw, entryDocuments(tenantId, doc, stmt, partOf(doc, stmt)), bound);
-      // The entries' ids, kept with the statement: its entries still read their rows once retention removed them.
-      const entryIds = await entryIdsOf(store, tenantId, doc.statements, bound);
+      // The entries' ids, kept with the statement in its order: its entries still read their rows once retention removed them.
+      const byPart: Array<Array<ObjectId | null>> = [];
+      for (const stmt of file.statements) {
+        const part = partOf(doc, stmt);
+        byPart[part] = await insertEntries(store, entryDocuments(tenantId, doc, stmt, part), bound);
+      }
+      const entryIds = doc.statements.flatMap((_, part) => byPart[part] ?? []);
       // eventPending: its statement.processed event is recorded once every entry is (processor/statement-events.ts).
       const { matchedCount } = await store.statements.updateOne(
         { _id: doc._id, 'storing.token': lease.token },
