@@ -25,7 +25,7 @@ import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
 import { startStatementFileSweep } from '../processor/statement-file-sweep.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
-import { ensureStatementFileIndexes } from '../raw-store/statement-files.js';
+import { ensureGridFsIndexes } from '../raw-store/statement-files.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { systemResolve } from '../webhooks/address-guard.js';
 import { startDeliverer } from '../webhooks/deliver.js';
@@ -172,7 +172,7 @@ async function openDatabases(owner: Owner, { settings, roles, mongoUri, database
       (connection) => connection.close(),
     );
     await ensureMongoIndexes(mongo, settings.mongo.retention);
-    await ensureStatementFileIndexes(mongo.db);
+    await ensureGridFsIndexes(mongo.db);
   }
   if (roles.every((role) => role === 'ingest')) return { mongo, db: undefined };
   if (!databaseUrl) {

@@ -31,7 +31,7 @@ export const statementFileCollections = (db: Db) => ({
 });
 
 /** GridFS's indexes: one chunk per (file, n), which also keeps a stale write of a failed send from doubling one. */
-export async function ensureStatementFileIndexes(db: Db): Promise<void> {
+export async function ensureGridFsIndexes(db: Db): Promise<void> {
   const { files, chunks } = statementFileCollections(db);
   await chunks.createIndex({ files_id: 1, n: 1 }, { name: 'files_id_1_n_1', unique: true });
   await files.createIndex({ filename: 1, uploadDate: 1 }, { name: 'filename_1_uploadDate_1' });
