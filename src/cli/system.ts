@@ -303,7 +303,7 @@ async function startGateway(
   await ensureAcceptIndexes(accept);
   const build = () =>
     buildGateway({
-      ingest: remote ? createHttpIngest(remote) : ingest,
+      ingest: remote ? createHttpIngest(remote, { statementTimeoutMs: settings.ingest.statementTimeoutMs + 1_000 }) : ingest,
       apiKeys: combineVerifiers(
         createStaticVerifier(keys),
         createStoredKeyVerifier(accept.apiKeys, { cacheMs: settings.gateway.apiKeyCacheMs }),
