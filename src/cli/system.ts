@@ -24,7 +24,9 @@ import { startFailureEventRelay } from '../processor/relay-failure-events.js';
 import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
 import { startStatementFileRetention } from '../processor/statement-file-retention.js';
+import { startStatementFileSweep } from '../processor/statement-file-sweep.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
+import { ensureGridFsIndexes } from '../raw-store/statement-files.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { startDeliverer } from '../webhooks/deliver.js';
 import { listenForEvents } from '../webhooks/listen.js';
@@ -114,6 +116,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       createMongoIngest(mongo, {
         onStored: (source) => metrics.rawAccepted.inc({ source }),
         coalesceMaxDocs: settings.ingest.coalesceMaxDocs,
+        statementTimeoutMs: settings.ingest.statementTimeoutMs,
       });
     const processing = roles.includes('processor') && mongo && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;
     system.processor = processing?.processor;
@@ -170,6 +173,7 @@ async function openDatabases(owner: Owner, { settings, roles, mongoUri, database
       (connection) => connection.close(),
     );
     await ensureMongoIndexes(mongo, settings.mongo.retention);
+    await ensureGridFsIndexes(mongo.db);
   }
   if (roles.every((role) => role === 'ingest')) return { mongo, db: undefined };
   if (!databaseUrl) {
@@ -219,6 +223,11 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
     'statement-events',
     async () => startStatementEvents(mongo, db, logger),
     (chore) => chore.stop(),
+  );
+  await owner.own(
+    'statement-file-sweep',
+    async () => startStatementFileSweep(mongo, logger),
+    (sweep) => sweep.stop(),
   );
   await owner.own(
     'event-retention',
@@ -303,7 +312,7 @@ async function startGateway(
   await ensureAcceptIndexes(accept);
   const build = () =>
     buildGateway({
-      ingest: remote ? createHttpIngest(remote) : ingest,
+      ingest: remote ? createHttpIngest(remote, { statementTimeoutMs: settings.ingest.statementTimeoutMs + 1_000 }) : ingest,
       apiKeys: combineVerifiers(
         createStaticVerifier(keys),
         createStoredKeyVerifier(accept.apiKeys, { cacheMs: settings.gateway.apiKeyCacheMs }),

@@ -28,15 +28,19 @@ describe('loadSettings', () => {
     expect(lines.find((l) => l.startsWith('MONGODB_URI:'))).not.toContain('http://nope');
   });
 
-  it('refuses statements kept longer than their dead entries: GET would take a removed dead entry for a processed one', () => {
+  it('refuses statements kept shorter than their entries: an entry reads its account from its statement', () => {
     expect(loadSettings({}).mongo.retention).toMatchObject({ statementsSeconds: 2_592_000, deadSeconds: 2_592_000 });
-    expect(() => loadSettings({ RETENTION_STATEMENTS_SECONDS: '7200', RETENTION_DEAD_SECONDS: '3600' })).toThrow(
-      /RETENTION_STATEMENTS_SECONDS: must be at most RETENTION_DEAD_SECONDS \(3600\)/,
+    expect(() => loadSettings({ RETENTION_STATEMENTS_SECONDS: '3600', RETENTION_DEAD_SECONDS: '7200' })).toThrow(
+      /RETENTION_STATEMENTS_SECONDS: must be at least RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS \(2592000\)/,
     );
-    expect(() => loadSettings({ RETENTION_STATEMENTS_SECONDS: '0' })).toThrow(/RETENTION_STATEMENTS_SECONDS/);
-    // Dead documents kept for ever: statements may go at any age, or be kept too.
-    expect(loadSettings({ RETENTION_STATEMENTS_SECONDS: '0', RETENTION_DEAD_SECONDS: '0' }).mongo.retention.statementsSeconds).toBe(0);
-    expect(loadSettings({ RETENTION_STATEMENTS_SECONDS: '60', RETENTION_DEAD_SECONDS: '0' }).mongo.retention.deadSeconds).toBe(0);
+    expect(() => loadSettings({ RETENTION_STATEMENTS_SECONDS: '7200', RETENTION_DEAD_SECONDS: '0' })).toThrow(/0, for ever/);
+    // Kept for ever, a statement outlives anything.
+    expect(loadSettings({ RETENTION_STATEMENTS_SECONDS: '0' }).mongo.retention.statementsSeconds).toBe(0);
+    expect(loadSettings({ RETENTION_STATEMENTS_SECONDS: '0', RETENTION_DEAD_SECONDS: '0' }).mongo.retention.deadSeconds).toBe(0);
+    expect(
+      loadSettings({ RETENTION_STATEMENTS_SECONDS: '7200', RETENTION_DEAD_SECONDS: '3600', RETENTION_PROCESSED_SECONDS: '7200' }).mongo
+        .retention,
+    ).toMatchObject({ statementsSeconds: 7200 });
   });
 
   it("bounds statement parsing: entries at most the design's 40,000, two parses at once and sixteen waiting by default", () => {

@@ -87,6 +87,8 @@ export const envSchema = z.object({
   STATEMENT_PARSE_CONCURRENCY: positiveInt.max(64).default(2),
   /** Statement files waiting for a parse, per service; one more is a 503 with Retry-After. */
   STATEMENT_PARSE_QUEUE: z.coerce.number().int().min(0).default(16),
+  /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */
+  STATEMENT_STORE_TIMEOUT_MS: positiveInt.default(30_000),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
   /** Single POSTs stored together: those accepted before the next timers turn of the event loop, up to this many per insertMany (1: one insertOne each). */
   INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(256),
@@ -119,7 +121,8 @@ export const envSchema = z.object({
   RETENTION_LOGS_SECONDS: positiveInt.default(30 * 86_400),
   /**
    * How long MongoDB keeps uploaded statements (their document, their file in GridFS) and dead raw documents
-   * (from when they died); 30 days each by default, 0: for ever. A statement's dead entries must outlive it.
+   * (from when they died); 30 days each by default, 0: for ever. A statement must outlive its entries (it holds
+   * their account): at least RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS.
    */
   RETENTION_STATEMENTS_SECONDS: z.coerce
     .number()
@@ -219,7 +222,7 @@ function toSettings(env: Env) {
         maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
       },
     },
-    ingest: { port: env.INGEST_PORT, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS },
+    ingest: { port: env.INGEST_PORT, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS, statementTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS },
     processor: {
       pollIntervalMs: env.POLL_INTERVAL_MS,
       batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
@@ -310,11 +313,13 @@ export function parseEnv(env: Record<string, string | undefined> = process.env):
 
 /** Rules between variables, one line each like the others. */
 function crossCheck(env: Env): string[] {
-  const { RETENTION_STATEMENTS_SECONDS: statements, RETENTION_DEAD_SECONDS: dead } = env;
-  // A statement's dead entries must outlive it: GET /api/v1/statements/{id} takes a missing entry for a processed one.
-  if (dead > 0 && (statements === 0 || statements > dead))
+  const { RETENTION_STATEMENTS_SECONDS: statements, RETENTION_DEAD_SECONDS: dead, RETENTION_PROCESSED_SECONDS: processed } = env;
+  // Entries are stored without their account, which their statement holds: a statement outlives its entries,
+  // so the processor (a replay), reconciliation and the board can still map them.
+  const longest = dead === 0 ? 0 : Math.max(dead, processed);
+  if (statements !== 0 && (longest === 0 || statements < longest))
     return [
-      `RETENTION_STATEMENTS_SECONDS: must be at most RETENTION_DEAD_SECONDS (${dead}) and not 0 (for ever) while dead documents expire, so that a statement's dead entries outlive it (got ${JSON.stringify(String(statements))})`,
+      `RETENTION_STATEMENTS_SECONDS: must be at least RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS (${longest === 0 ? '0, for ever' : longest}), so that a statement outlives its entries, which read their account from it (got ${JSON.stringify(String(statements))})`,
     ];
   return [];
 }

@@ -17,6 +17,8 @@ describe('classifyMongoError', () => {
     const epipe = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
     expect(isTransient(classifyMongoError(epipe))).toBe(true);
     expect(isTransient(classifyMongoError(new TypeError('a bug')))).toBe(false);
+    // An insertMany cut mid-write: the bulk write error carries the socket's code, not a server's.
+    expect(isTransient(classifyMongoError(server({ code: 'EPIPE' }))), 'a bulk write cut by the network').toBe(true);
   });
 
   it('classifies one document refused within a bulk write as insertOne would have been', () => {

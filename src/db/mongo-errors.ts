@@ -32,7 +32,9 @@ export function classifyMongoError(error: unknown): Error {
   if (error instanceof MongoServerError || error instanceof RefusedWrite) {
     const retryable =
       error instanceof MongoServerError && (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError'));
-    if (retryable || error.code === undefined || TRANSIENT_SERVER_CODES.has(Number(error.code))) {
+    // A bulk write cut by the network carries the socket's code (EPIPE, ECONNRESET): no server's verdict.
+    const networkCode = typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
+    if (retryable || error.code === undefined || networkCode || TRANSIENT_SERVER_CODES.has(Number(error.code))) {
       return new TransientError('mongo_retryable', 'MongoDB could not complete the operation now', { cause: error });
     }
     return new PermanentError('mongo_rejected', 'MongoDB rejected the document', { cause: error });

@@ -46,12 +46,14 @@ export type AcceptBound = Bound;
  * ended (destroyed, its 'close' not yet emitted), write to it, and wait for a 'drain' that never comes
  * (docs/benchmarks.md, eighth round). The signal ends each stage: server selection, checkout, the wait for
  * 'drain', the read. The driver types `signal` on reads only, but every operation's options reach the
- * connection, writes included; that test ("MongoDB stops answering") holds it to that.
+ * connection, writes included; that test ("MongoDB stops answering") holds it to that. Work of many
+ * operations that answers one caller (storing an uploaded statement) shares one `bound`, so one deadline.
  */
-export async function withinDeadline<T>(ms: number, operation: (bound: Bound) => Promise<T>): Promise<T> {
+export async function withinDeadline<T>(ms: number, operation: (bound: Bound) => Promise<T>, what?: string): Promise<T> {
   const controller = new AbortController();
   const bound: Bound = { signal: controller.signal };
-  const timer = setTimeout(() => controller.abort(new MongoOperationTimeoutError(`MongoDB did not answer within ${ms} ms`)), ms);
+  const reason = `${what ? `${what}: ` : ''}MongoDB did not answer within ${ms} ms`;
+  const timer = setTimeout(() => controller.abort(new MongoOperationTimeoutError(reason)), ms);
   try {
     return await operation(bound);
   } finally {

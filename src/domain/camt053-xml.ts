@@ -353,16 +353,34 @@ function documentOf(tree: Tree): CamtDocument {
   return { version: `camt.053.001.${version[1]}`, messageId: text(child(child(message, 'GrpHdr'), 'MsgId')), statements };
 }
 
+/** An entry as stored (docs/model.md): the Ntry and its place in the statement, without the statement's account. */
+export type EntryPart = {
+  Ntry: XmlValue;
+  /** index: the entry's place; refOccurrence: the how-manieth entry of the statement with its AcctSvcrRef. */
+  statement: { id: string; index: number; refOccurrence: number };
+};
+
 /**
- * Each entry of a statement as the iso20022 mapper takes it: the statement's account beside the entry, and
- * the entry's place (index; the how-manieth entry of the statement with its AcctSvcrRef, so repeats stay apart).
+ * Each entry of a statement as it is stored: the entry and its place (index; the how-manieth entry of the
+ * statement with its AcctSvcrRef, so repeats stay apart). The account is the statement's, stored once with it.
  */
-export function entryPayloads(stmt: CamtStatement): Array<Record<string, unknown>> {
+export function entryParts(stmt: CamtStatement): EntryPart[] {
   const seen = new Map<string, number>();
   return stmt.entries.map((entry, index) => {
     const ref = typeof entry === 'object' && typeof entry.AcctSvcrRef === 'string' ? entry.AcctSvcrRef : '';
     const refOccurrence = (seen.get(ref) ?? 0) + 1;
     seen.set(ref, refOccurrence);
-    return { Acct: stmt.account, Ntry: entry, statement: { id: stmt.id, index, refOccurrence } };
+    return { Ntry: entry, statement: { id: stmt.id, index, refOccurrence } };
   });
+}
+
+/** An entry as the iso20022 mapper takes it: its statement's account beside it (the entry alone does not say whose). */
+export const withAccount = (part: EntryPart | Record<string, unknown>, account: XmlValue): Record<string, unknown> => ({
+  Acct: account,
+  ...part,
+});
+
+/** Each entry of a statement as the iso20022 mapper takes it (entryParts, each with the account). */
+export function entryPayloads(stmt: CamtStatement): Array<Record<string, unknown>> {
+  return entryParts(stmt).map((part) => withAccount(part, stmt.account));
 }

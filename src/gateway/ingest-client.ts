@@ -8,17 +8,27 @@ import type { EntriesPage, StatementStatusView } from '../raw-store/statement-st
 import type { RawStatusView } from '../raw-store/status-view.js';
 import type { Ingest } from './ingest-port.js';
 
-export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): Ingest {
+/**
+ * `timeoutMs` bounds every call but a statement's, which waits `statementTimeoutMs`: the ingestion service's
+ * own deadline for storing one (STATEMENT_STORE_TIMEOUT_MS) and a second more, so its 503 comes through.
+ */
+export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000, statementTimeoutMs = 31_000 } = {}): Ingest {
   const base = baseUrl.replace(/\/+$/, '');
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    waitMs = timeoutMs,
+  ): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': contentType },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(waitMs),
       });
     } catch (error) {
       throw new TransientError('ingest_unreachable', `ingestion service at ${base} is unreachable`, { cause: error });
@@ -63,7 +73,8 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): I
       read<RawStatusView>(`/internal/v1/raw/${encodeURIComponent(tenantId)}/${encodeURIComponent(id)}`, 'a status'),
     // The file as sent: the ingestion service parses it again rather than receive its far larger rendering.
     async acceptStatement(tenantId, xml) {
-      const response = await call('POST', `/internal/v1/statements/${encodeURIComponent(tenantId)}`, xml, 'application/xml');
+      const path = `/internal/v1/statements/${encodeURIComponent(tenantId)}`;
+      const response = await call('POST', path, xml, 'application/xml', statementTimeoutMs);
       if (response.status !== 201)
         throw new Error(`ingestion service refused a statement the gateway accepted: ${response.status} ${await response.text()}`);
       return (await response.json()) as Accepted;

@@ -17,9 +17,14 @@ export interface MongoIngestOptions {
   onStored?: (source: string) => void;
   /** Single documents accepted before the next timers turn of the event loop are stored by one insertMany of at most this many (1: each alone). */
   coalesceMaxDocs?: number;
+  /** The deadline of storing one uploaded statement, every operation included (STATEMENT_STORE_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
 }
 
-export function createMongoIngest(store: StatementCollections, { onStored, coalesceMaxDocs = 1 }: MongoIngestOptions = {}) {
+export function createMongoIngest(
+  store: StatementCollections,
+  { onStored, coalesceMaxDocs = 1, statementTimeoutMs }: MongoIngestOptions = {},
+) {
   const { raw } = store;
   const insertOne = createCoalescedInsert(raw, { maxDocs: coalesceMaxDocs });
   return {
@@ -40,7 +45,7 @@ export function createMongoIngest(store: StatementCollections, { onStored, coale
       replay(raw, { ...selectors, ...tenantFilter(tenantId) }, { stepDeadlineMs: MONGO_DEADLINES_MS.board }),
     status: (tenantId: string, id: string): Promise<RawStatusView | undefined> => findRawStatus(raw, tenantId, id),
     async acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted> {
-      const accepted = await insertStatement(store, tenantId, file, xml);
+      const accepted = await insertStatement(store, tenantId, file, xml, { timeoutMs: statementTimeoutMs });
       if (!accepted.duplicate) for (const stmt of file.statements) for (const _ of stmt.entries) onStored?.('iso20022');
       return accepted;
     },

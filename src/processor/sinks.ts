@@ -8,6 +8,8 @@ import { type ClaimedRaw, claimBatch } from '../raw-store/claim.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { markFailed } from '../raw-store/mark-failed.js';
 import { markProcessed } from '../raw-store/mark-processed.js';
+import { releaseLeases } from '../raw-store/release-leases.js';
+import { resolveStatementParts } from '../raw-store/statement-parts.js';
 import { writeLogs } from '../raw-store/write-logs.js';
 import { backoffDelay } from '../streams/backoff.js';
 import type { Sinks } from '../streams/pipeline.js';
@@ -42,6 +44,22 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
         claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes }, bound),
       );
       leases.hold(docs.map((doc) => doc.id));
+      try {
+        // Statement entries are stored without their account: the batch's statements give it back, in one query.
+        await withinDeadline(DEADLINE_MS, (bound) =>
+          resolveStatementParts(
+            mongo.statements,
+            docs.map((doc) => doc.raw),
+            bound,
+          ),
+        );
+      } catch (error) {
+        // The claim is retried: it can take these again only once their leases are given back.
+        const taken = docs.map((doc) => doc.id);
+        await releaseLeases(mongo.raw, taken, worker).catch(() => undefined);
+        leases.release(taken);
+        throw error;
+      }
       if (!express) sizer.observe(docs.map((doc) => doc.bytes));
       return docs;
     },

@@ -37,6 +37,12 @@ export interface RawTransaction {
   deadAt?: Date;
   /** An entry of an uploaded camt.053 file: the statements document it came with. */
   statementId?: ObjectId;
+  /**
+   * Which of that document's `statements` the entry is in: its account is stored there, once, and put back
+   * beside the entry for the mapper (statement-parts.ts). Absent on entries of earlier releases, which carry
+   * their account in `payload.Acct`.
+   */
+  statementPart?: number;
   /** Payloads an operator replaced (the board's correction), oldest first, with who and when. */
   corrections?: Array<{ at: Date; by: string; previous: Record<string, unknown> }>;
   /**
@@ -101,7 +107,8 @@ export interface StatementFile {
   key: string;
   version: string;
   messageId: string | null;
-  statements: Array<{ id: string; accountRef: string; entryCount: number; balances: unknown[] }>;
+  /** Each Stmt's shared parts, once: its account (Acct, servicer included; absent on uploads of earlier releases) and balances. */
+  statements: Array<{ id: string; accountRef: string; entryCount: number; balances: unknown[]; account?: unknown }>;
   receivedAt: Date;
   /** The file in the statement_files GridFS bucket; null until stored. */
   fileId: ObjectId | null;
@@ -111,6 +118,10 @@ export interface StatementFile {
   entryIds?: Array<ObjectId | null>;
   /** Set once complete, until every entry is settled and its statement.processed event recorded (or not due). */
   eventPending?: true;
+  /** While a send stores the upload (or the sweep removes a failed one's file): who, and until when at most. */
+  storing?: { token: string; until: Date } | null;
+  /** Incomplete, and its file removed by the sweep (remove-abandoned-files.ts); a later send clears it. */
+  abandoned?: true;
 }
 
 /** What storing and reading statements needs. */

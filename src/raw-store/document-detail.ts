@@ -3,7 +3,8 @@
 import { type Collection, ObjectId } from 'mongodb';
 import type { Bound } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import { type ProcessingLog, type RawTransaction, tenantFilter } from './collections.js';
+import { type ProcessingLog, type RawTransaction, type StatementFile, tenantFilter } from './collections.js';
+import { resolveStatementParts } from './statement-parts.js';
 import { type RawStatusView, toRawStatus } from './status-view.js';
 
 export interface DocumentDetail {
@@ -25,7 +26,7 @@ export interface DocumentDetail {
 }
 
 export async function findDocumentDetail(
-  collections: { raw: Collection<RawTransaction>; logs: Collection<ProcessingLog> },
+  collections: { raw: Collection<RawTransaction>; logs: Collection<ProcessingLog>; statements: Collection<StatementFile> },
   /** The tenant whose document it must be; null: any tenant's (an operator). */
   tenantId: string | null,
   id: string,
@@ -38,6 +39,8 @@ export async function findDocumentDetail(
       collections.logs.find({ rawId }, bound).sort({ at: 1, _id: 1 }).limit(500).toArray(),
     ]);
     if (!doc) return undefined;
+    // A statement entry shows as its mapper reads it (and as a correction would replace it): its account beside it.
+    await resolveStatementParts(collections.statements, [doc], bound);
     return {
       document: {
         ...toRawStatus(doc),

@@ -1,14 +1,22 @@
-// Stores an uploaded camt.053 file (as sent, in GridFS), its statements document and one raw document per
-// entry; the same statements sent again add nothing, and a send cut half-way is completed by the next.
-import { GridFSBucket, type ObjectId } from 'mongodb';
+// Stores an uploaded camt.053 file (as sent, in GridFS), its statements document (each statement's shared
+// parts, once) and one raw document per entry; the same statements sent again add nothing, and a send cut
+// half-way is completed by the next, which replaces a partial file rather than adding a copy.
+import { randomUUID } from 'node:crypto';
+import { ObjectId, type OperationOptions } from 'mongodb';
+import { withinDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
-import { type CamtDocument, type CamtStatement, entryPayloads } from '../domain/camt053-xml.js';
+import { type CamtDocument, type CamtStatement, entryParts } from '../domain/camt053-xml.js';
 import { type Accepted, storedPayloadBytes } from '../domain/envelope.js';
+import { TransientError } from '../domain/errors.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
 import { randomSlot } from './insert.js';
+import { storeStatementFile } from './statement-files.js';
 
 /** Entries inserted per bulk write. */
 const CHUNK = 1_000;
+/** STATEMENT_STORE_TIMEOUT_MS's default, for callers without settings. */
+export const STATEMENT_STORE_TIMEOUT_MS = 30_000;
+const RELEASE_TIMEOUT_MS = 2_000;
 
 /** A statement's identity: its account and Stmt/Id, whatever the file's version. */
 const statementKeyOf = (stmt: Pick<CamtStatement, 'accountRef' | 'id'>) => [stmt.accountRef, stmt.id] as const;
@@ -20,54 +28,109 @@ const entryDedupKeyOf = (tenantId: string, stmt: Pick<CamtStatement, 'accountRef
 /** The raw documents of a statement's entries (docs/model.md), keyed by the statement and their place in it. */
 function entryDocuments(
   tenantId: string,
-  statementDocId: ObjectId,
+  statementDoc: Pick<StatementFile, '_id' | 'receivedAt'>,
   stmt: CamtStatement,
-  receivedAt: Date,
-): Array<Omit<RawTransaction, '_id'>> {
-  return entryPayloads(stmt).map((payload, index) => ({
+  statementPart: number,
+): RawTransaction[] {
+  // The account is not in them: it is the statement's, stored once in its statements document.
+  return entryParts(stmt).map((payload, index) => ({
+    // Given here, so the statement knows its entries' ids without reading them back.
+    _id: new ObjectId(),
     tenantId,
     source: 'iso20022',
     externalId: null,
     dedupKey: entryDedupKeyOf(tenantId, stmt, index),
     payload,
     bytes: storedPayloadBytes(payload),
-    receivedAt,
+    receivedAt: statementDoc.receivedAt,
     processed: false,
     status: 'pending',
     attempts: 0,
     slot: randomSlot(),
-    statementId: statementDocId,
+    statementId: statementDoc._id,
+    statementPart,
   }));
 }
 
-/** Inserts what is missing; entries already stored (an earlier, interrupted send) are left as they are. */
-async function insertEntries(raw: StatementCollections['raw'], docs: Array<Omit<RawTransaction, '_id'>>): Promise<void> {
+/**
+ * Inserts what is missing; entries already stored (an earlier, interrupted send) are left as they are.
+ * Returns the ids of the entries in file order: those inserted now as given, the others read by their key.
+ */
+async function insertEntries(
+  store: StatementCollections,
+  docs: RawTransaction[],
+  bound: OperationOptions,
+): Promise<Array<ObjectId | null>> {
+  const earlier = new Set<number>();
   for (let i = 0; i < docs.length; i += CHUNK) {
     try {
-      await raw.insertMany(docs.slice(i, i + CHUNK) as RawTransaction[], { ordered: false });
+      await store.raw.insertMany(docs.slice(i, i + CHUNK), { ...bound, ordered: false });
     } catch (error) {
       const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-      const all = writeErrors === undefined ? [] : [writeErrors].flat();
+      const all = (writeErrors === undefined ? [] : [writeErrors].flat()) as Array<{ code?: unknown; index?: number }>;
       // A bulk write's errors are WriteErrors, not server errors: their code says which were duplicates.
-      if (all.length === 0 || !all.every((e) => (e as { code?: unknown }).code === DUPLICATE_KEY)) throw error;
+      if (all.length === 0 || !all.every((e) => e.code === DUPLICATE_KEY)) throw error;
+      for (const e of all) earlier.add(i + e.index!);
     }
   }
+  if (earlier.size === 0) return docs.map((doc) => doc._id);
+  const keys = [...earlier].map((index) => docs[index]!.dedupKey!);
+  const found = await store.raw.find({ dedupKey: { $in: keys } }, { ...bound, projection: { _id: 1, dedupKey: 1 } }).toArray();
+  const byKey = new Map(found.map((r) => [r.dedupKey!, r._id]));
+  // An entry that was a duplicate and is gone since (retention) is what entryIds calls null.
+  return docs.map((doc, index) => (earlier.has(index) ? (byKey.get(doc.dedupKey!) ?? null) : doc._id));
 }
 
-export async function insertStatement(store: StatementCollections, tenantId: string, file: CamtDocument, xml: string): Promise<Accepted> {
+export interface InsertStatementOptions {
+  /** One deadline for all of it (STATEMENT_STORE_TIMEOUT_MS): the file, every entry, the completion. */
+  timeoutMs?: number;
+}
+
+/**
+ * Stores the upload under one deadline: past it, a 503 (a TransientError) and nothing marked complete. The
+ * statements document is marked complete only once its file is whole and every entry stored; until then the
+ * send holds the document's `storing` lease (until the deadline), so two sends never write one file at once.
+ */
+export async function insertStatement(
+  store: StatementCollections,
+  tenantId: string,
+  file: CamtDocument,
+  xml: string,
+  { timeoutMs = STATEMENT_STORE_TIMEOUT_MS }: InsertStatementOptions = {},
+): Promise<Accepted> {
   const key = JSON.stringify([tenantId, ...file.statements.map(statementKeyOf).sort()]);
+  const lease = { token: randomUUID(), until: new Date(Date.now() + timeoutMs) };
+  let leased: ObjectId | undefined;
   try {
-    let doc = await store.statements.findOne({ key });
-    if (doc?.complete) return { id: doc._id.toHexString(), duplicate: true };
-    if (!doc) doc = await createStatement(store, tenantId, key, file);
-    if (!doc.fileId) doc.fileId = await storeFile(store, doc._id, xml);
-    for (const stmt of file.statements) await insertEntries(store.raw, entryDocuments(tenantId, doc._id, stmt, doc.receivedAt));
-    // The entries' ids, kept with the statement: its entries still read their rows once retention removed them.
-    const entryIds = await entryIdsOf(store, tenantId, doc.statements);
-    // eventPending: its statement.processed event is recorded once every entry is (processor/statement-events.ts).
-    await store.statements.updateOne({ _id: doc._id }, { $set: { complete: true, fileId: doc.fileId, entryIds, eventPending: true } });
-    return { id: doc._id.toHexString(), duplicate: false };
+    return await withinDeadline(timeoutMs, async (bound) => {
+      const found = await store.statements.findOne({ key }, bound);
+      if (found?.complete) return { id: found._id.toHexString(), duplicate: true };
+      const doc = found
+        ? await takeLease(store, found, file, lease, bound)
+        : await createStatement(store, tenantId, key, file, lease, bound);
+      if (doc.complete) return { id: doc._id.toHexString(), duplicate: true };
+      leased = doc._id;
+      const fileId = await storeStatementFile(store.db, doc._id, xml, bound);
+      // The entries' ids, kept with the statement in its order: its entries still read their rows once retention removed them.
+      const byPart: Array<Array<ObjectId | null>> = [];
+      for (const stmt of file.statements) {
+        const part = partOf(doc, stmt);
+        byPart[part] = await insertEntries(store, entryDocuments(tenantId, doc, stmt, part), bound);
+      }
+      const entryIds = doc.statements.flatMap((_, part) => byPart[part] ?? []);
+      // eventPending: its statement.processed event is recorded once every entry is (processor/statement-events.ts).
+      const { matchedCount } = await store.statements.updateOne(
+        { _id: doc._id, 'storing.token': lease.token },
+        { $set: { complete: true, fileId, entryIds, eventPending: true }, $unset: { storing: '' } },
+        bound,
+      );
+      if (matchedCount === 0) throw new TransientError('statement_lease_lost', 'the statement was taken over by another send');
+      leased = undefined;
+      return { id: doc._id.toHexString(), duplicate: false };
+    });
   } catch (error) {
+    // Another send may store it at once, rather than once the lease runs out; if MongoDB is gone, it does then.
+    if (leased) void releaseLease(store, leased, lease.token);
     throw classifyMongoError(error);
   }
 }
@@ -77,43 +140,89 @@ export async function entryIdsOf(
   store: StatementCollections,
   tenantId: string,
   statements: StatementFile['statements'],
+  options: OperationOptions = {},
 ): Promise<Array<ObjectId | null>> {
   const keys = statements.flatMap((stmt) => Array.from({ length: stmt.entryCount }, (_, i) => entryDedupKeyOf(tenantId, stmt, i)));
-  const found = await store.raw.find({ dedupKey: { $in: keys }, tenantId }, { projection: { _id: 1, dedupKey: 1 } }).toArray();
+  const found = await store.raw.find({ dedupKey: { $in: keys }, tenantId }, { ...options, projection: { _id: 1, dedupKey: 1 } }).toArray();
   const byKey = new Map(found.map((r) => [r.dedupKey!, r._id]));
   return keys.map((key) => byKey.get(key) ?? null);
 }
 
-async function createStatement(store: StatementCollections, tenantId: string, key: string, file: CamtDocument): Promise<StatementFile> {
+type Lease = NonNullable<StatementFile['storing']>;
+
+/** The first send creates the statements document, its shared parts in it, and holds its lease. */
+async function createStatement(
+  store: StatementCollections,
+  tenantId: string,
+  key: string,
+  file: CamtDocument,
+  lease: Lease,
+  bound: OperationOptions,
+): Promise<StatementFile> {
   const doc = {
     tenantId,
     key,
     version: file.version,
     messageId: file.messageId,
-    statements: file.statements.map((s) => ({ id: s.id, accountRef: s.accountRef, entryCount: s.entries.length, balances: s.balances })),
+    statements: file.statements.map((s) => ({
+      id: s.id,
+      accountRef: s.accountRef,
+      entryCount: s.entries.length,
+      balances: s.balances,
+      account: s.account,
+    })),
     receivedAt: new Date(),
     fileId: null,
     complete: false,
+    storing: lease,
   };
   try {
-    const { insertedId } = await store.statements.insertOne(doc as StatementFile);
+    const { insertedId } = await store.statements.insertOne(doc as StatementFile, bound);
     return { ...doc, _id: insertedId };
   } catch (error) {
     // Sent twice at once: the other send created it.
     if (!isDuplicateKey(error)) throw error;
-    const existing = await store.statements.findOne({ key });
+    const existing = await store.statements.findOne({ key }, bound);
     if (!existing) throw error;
-    return existing;
+    return existing.complete ? existing : takeLease(store, existing, file, lease, bound);
   }
 }
 
-/** The file as sent, in GridFS under the statement's id. */
-async function storeFile(store: StatementCollections, statementId: ObjectId, xml: string): Promise<ObjectId> {
-  const bucket = new GridFSBucket(store.db, { bucketName: 'statement_files' });
-  const upload = bucket.openUploadStream(`${statementId.toHexString()}.xml`, { metadata: { statementId, contentType: 'application/xml' } });
-  await new Promise<void>((resolve, reject) => {
-    upload.once('error', reject);
-    upload.end(Buffer.from(xml, 'utf8'), () => resolve());
-  });
-  return upload.id;
+/**
+ * A later send of an incomplete upload takes its lease, unless another send holds it now (a 503: retry). It
+ * stores each statement's account (an upload of an earlier release has none) before any entry that needs it.
+ */
+async function takeLease(
+  store: StatementCollections,
+  doc: StatementFile,
+  file: CamtDocument,
+  lease: Lease,
+  bound: OperationOptions,
+): Promise<StatementFile> {
+  const accounts = Object.fromEntries(file.statements.map((stmt) => [`statements.${partOf(doc, stmt)}.account`, stmt.account]));
+  const { matchedCount } = await store.statements.updateOne(
+    { _id: doc._id, complete: false, $or: [{ storing: null }, { 'storing.until': { $lte: new Date() } }] },
+    { $set: { storing: lease, ...accounts }, $unset: { abandoned: '' } },
+    bound,
+  );
+  if (matchedCount === 1) return { ...doc, storing: lease };
+  const now = await store.statements.findOne({ _id: doc._id }, bound);
+  if (now?.complete) return now;
+  throw new TransientError('statement_busy', 'the same statements are being stored by another request');
+}
+
+/** Where the statement stands in the statements document (by account and Stmt/Id: a later send may order them otherwise). */
+function partOf(doc: Pick<StatementFile, 'statements'>, stmt: CamtStatement): number {
+  const part = doc.statements.findIndex((s) => s.accountRef === stmt.accountRef && s.id === stmt.id);
+  if (part < 0) throw new Error(`statement ${stmt.id} of ${stmt.accountRef} is not in its statements document`);
+  return part;
+}
+
+/** Gives the lease back after a failure, under a deadline of its own; a failure here only means waiting it out. */
+async function releaseLease(store: StatementCollections, id: ObjectId, token: string): Promise<void> {
+  await withinDeadline(
+    RELEASE_TIMEOUT_MS,
+    (bound) => store.statements.updateOne({ _id: id, 'storing.token': token }, { $unset: { storing: '' } }, bound),
+    'releasing a statement',
+  ).catch(() => undefined);
 }

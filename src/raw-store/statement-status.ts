@@ -16,7 +16,14 @@ export const statementStatusSchema = z.object({
   statements: z.array(z.object({ id: z.string(), account: z.string(), entries: z.number().int() })),
 });
 export type StatementStatusView = z.infer<typeof statementStatusSchema> & {
-  entries: Array<{ index: number; rawId: string | null; status: (typeof RAW_STATUSES)[number]; lastError: string | null }>;
+  entries: Array<{
+    index: number;
+    rawId: string | null;
+    status: (typeof RAW_STATUSES)[number];
+    lastError: string | null;
+    /** Its raw document is gone (retention): processed if its row exists, else it was dead. */
+    removed?: boolean;
+  }>;
 };
 
 /** Which of a statement's entries to read: `limit` of them from the `start`-th, in the file's order. */
@@ -53,12 +60,13 @@ async function entriesOf(store: StatementCollections, tenantId: string, ids: Ent
   const byId = new Map(raws.map((r) => [r._id.toHexString(), r]));
   return pageIds.map((rawId, i) => {
     const raw = rawId ? byId.get(rawId.toHexString()) : undefined;
-    // An entry retention removed was processed: its row says the rest.
+    // An entry retention removed was processed, or dead: its row (or none) says which (routes/statements.ts).
     return {
       index: page.start + i,
       rawId: rawId?.toHexString() ?? null,
       status: raw?.status ?? 'processed',
       lastError: raw?.lastError ?? null,
+      ...(rawId && !raw ? { removed: true } : {}),
     };
   });
 }

@@ -8,6 +8,7 @@ import { isRemoval, type Mapped, type Transaction } from '../domain/transaction.
 import { compareKeys } from '../processor/revision-plan.js';
 import { rawInputOf, transformRaw } from '../processor/transform/index.js';
 import type { MongoCollections, RawTransaction } from '../raw-store/collections.js';
+import { resolveStatementParts } from '../raw-store/statement-parts.js';
 
 export const MISMATCH_KINDS = [
   'processed-without-row',
@@ -149,6 +150,8 @@ async function checkDocumentChunk(
   out: Mismatch[],
 ) {
   const now = options.now ?? new Date();
+  // Statement entries are stored without their account; mapped again, they read it from their statements.
+  await withinDeadline(MONGO_DEADLINES_MS.reconcile, (bound) => resolveStatementParts(mongo.statements, docs, bound));
   const ids = docs.map((doc) => doc._id.toHexString());
   const rows = new Map(await db.map(ROWS_SQL, [ids], (row: PlainRow) => [row.raw_id, row] as const));
   const explainedBy = await explanations(db, ids);
@@ -263,11 +266,15 @@ async function revisionDocuments(mongo: MongoCollections, db: Database, rows: Pl
   );
   const known = new Map(chunk.map((doc) => [doc._id.toHexString(), doc]));
   const missing = [...new Set(links.map((link) => link.raw_id))].filter((id) => !known.has(id) && isObjectIdHex(id));
-  if (missing.length)
+  if (missing.length) {
+    const more: RawTransaction[] = [];
     for await (const doc of iterateWithin(MONGO_DEADLINES_MS.reconcile, (bound) =>
       mongo.raw.find({ _id: { $in: missing.map((id) => new ObjectId(id)) } }, bound),
     ))
-      known.set(doc._id.toHexString(), doc);
+      more.push(doc);
+    await withinDeadline(MONGO_DEADLINES_MS.reconcile, (bound) => resolveStatementParts(mongo.statements, more, bound));
+    for (const doc of more) known.set(doc._id.toHexString(), doc);
+  }
   for (const [rowId, rawId] of objects) byRow.set(rowId, known.has(rawId) ? [known.get(rawId)!] : []);
   for (const link of links) {
     const doc = known.get(link.raw_id);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { connectPostgres, type Database, withDatabase } from '../../src/db/postgres.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../../src/raw-store/collections.js';
+import { ensureGridFsIndexes } from '../../src/raw-store/statement-files.js';
 
 if (inject('pgServerUrl') === undefined) {
   throw new Error('this suite needs the databases of the integration project (npm test), not the unit project');
@@ -51,6 +52,7 @@ export async function createTestMongo(): Promise<TestMongo> {
   const dbName = uniqueName('prismo');
   const connection = await connectMongo(mongoUri, dbName);
   await ensureMongoIndexes(connection);
+  await ensureGridFsIndexes(connection.db);
   return {
     ...connection,
     dbName,

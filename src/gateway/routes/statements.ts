@@ -15,6 +15,7 @@ import { getTransactions, transactionDetailSchema } from '../transactions-query.
 const XML_TYPES = ['application/xml', 'text/xml'];
 /** A statement's status without its entries. */
 const NO_ENTRIES = { start: 0, limit: 0 };
+const REMOVED_DEAD = 'dead, and removed after RETENTION_DEAD_SECONDS';
 
 const acceptedSchema = z.object({
   id: z.string(),
@@ -135,12 +136,12 @@ function readOne(app: App, { ingest, db }: StatementsRouteOptions): void {
       const transactions = await getTransactions(db, request.tenantId, processed);
       return {
         ...rest,
-        entries: page.map(({ index, status: entryStatus, rawId, lastError }) => ({
-          index,
-          status: entryStatus,
-          lastError,
-          transaction: (rawId && transactions.get(rawId)) || null,
-        })),
+        entries: page.map(({ index, status: entryStatus, rawId, lastError, removed }) => {
+          const transaction = (rawId && transactions.get(rawId)) || null;
+          // Retention removed its raw document and it has no row: it was dead (RETENTION_DEAD_SECONDS).
+          if (removed && !transaction) return { index, status: 'dead' as const, lastError: REMOVED_DEAD, transaction };
+          return { index, status: entryStatus, lastError, transaction };
+        }),
         has_more: hasMore,
         next_starting_after: hasMore ? page.at(-1)!.index : null,
       };
