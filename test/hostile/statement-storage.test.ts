@@ -17,7 +17,7 @@ const API_KEY = 'statement-storage-key-0123456789';
 function statementXml(id: string, entries: number, { accountName = 'N'.repeat(70), padding = 0 } = {}): string {
   const entry = (i: number) => `
       <Ntry>
-        <NtryRef>${i}</NtryRef>
+        <NtryRef>${i}</NtryRef>${padding > 0 ? `<!--${' '.repeat(Math.ceil(padding / entries))}-->` : ''}
         <Amt Ccy="EUR">${(100 + i).toFixed(2)}</Amt>
         <CdtDbtInd>${i % 3 === 0 ? 'DBIT' : 'CRDT'}</CdtDbtInd>
         <Sts><Cd>BOOK</Cd></Sts>
@@ -57,7 +57,7 @@ function statementXml(id: string, entries: number, { accountName = 'N'.repeat(70
         (_, i) => entry(i),
       ).join('')}
     </Stmt>
-  </BkToCstmrStmt>${padding > 0 ? `\n<!--${' '.repeat(padding)}-->` : ''}
+  </BkToCstmrStmt>
 </Document>
 `;
 }
