@@ -51,6 +51,9 @@ export function sendProblem(
     instance: request.url.split('?')[0] ?? request.url,
     ...rest,
   };
+  // Refused before its body was read (a 401, 404, 413 or 429 at the door): close the connection, so what the
+  // client still sends is dropped with it instead of read, and no one keeps a socket busy with a refused body.
+  if (!request.raw.complete) reply.header('connection', 'close');
   return reply.code(problem.status).type('application/problem+json').send(body);
 }
 
@@ -112,9 +115,13 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: 
 export const problemPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(toProblem);
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` }),
-    );
+    const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` });
+    // Answered in onRequest: Fastify's 404 route would otherwise read and parse the body first (up to the
+    // server's largest limit) only to say there is no such route. Fastify runs every lifecycle hook given here
+    // (lib/four-oh-four.js); its types name only preValidation and preHandler.
+    const earlyNotFound = { onRequest: async (request: FastifyRequest, reply: FastifyReply) => notFound(request, reply) };
+    app.setNotFoundHandler(earlyNotFound as Parameters<FastifyInstance['setNotFoundHandler']>[0], notFound);
   },
   { name: 'problem' },
 );
