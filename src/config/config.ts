@@ -81,6 +81,8 @@ export const envSchema = z.object({
   INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(256),
   IDEMPOTENCY_TTL_MS: positiveInt.default(86_400_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
+  /** Per client address: requests without a valid API key (missing, unknown, revoked) before 429. */
+  UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: positiveInt.default(120),
   /** Per tenant: documents accepted per second (a token bucket, a second's burst) and documents not yet processed. */
   TENANT_DOCS_PER_SECOND: positiveInt.default(50_000),
   TENANT_MAX_UNPROCESSED: positiveInt.default(2_000_000),
@@ -164,6 +166,7 @@ function toSettings(env: Env) {
       apiKeyCacheMs: env.API_KEY_CACHE_MS,
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      unauthenticatedPerMinute: env.UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
       batchIngestMax: env.BATCH_INGEST_MAX,
       quotas: { docsPerSecond: env.TENANT_DOCS_PER_SECOND, maxWaiting: env.TENANT_MAX_UNPROCESSED, batchMax: env.BATCH_INGEST_MAX },
     },

@@ -64,8 +64,8 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   const answerOtherMethods = collectMethods(app);
   await app.register(strictInputPlugin);
   await app.register(openapiPlugin);
-  await app.register(authPlugin, { apiKeys: options.apiKeys });
-  // Per API key, after authentication (so it is the key, not the address, that is limited).
+  // Per API key, after authentication (so it is the key, not the address, that is limited); registered
+  // first, as the auth plugin limits requests without a valid key per address with the same store.
   await app.register(rateLimit, {
     hook: 'preHandler',
     max: gateway.rateLimitPerMinute,
@@ -79,6 +79,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
         `At most ${context.max} requests per minute per API key; retry after ${Math.ceil(context.ttl / 1000)} s.`,
       ),
   });
+  await app.register(authPlugin, { apiKeys: options.apiKeys, unauthenticatedPerMinute: gateway.unauthenticatedPerMinute });
   await app.register(idempotencyPlugin, { records: options.idempotencyRecords, ttlMs: gateway.idempotencyTtlMs });
   const quotas = new TenantQuotas(gateway.quotas, {
     countWaiting: (tenantId, limit) => countUnprocessed(options.admin.mongo.raw, tenantId, limit),

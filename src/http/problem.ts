@@ -51,10 +51,28 @@ export function sendProblem(
     instance: request.url.split('?')[0] ?? request.url,
     ...rest,
   };
-  // Refused before its body was read (a 401, 404, 413 or 429 at the door): close the connection, so what the
-  // client still sends is dropped with it instead of read, and no one keeps a socket busy with a refused body.
-  if (!request.raw.complete) reply.header('connection', 'close');
+  if (!request.raw.complete) closeAfterUnreadBody(request, reply);
   return reply.code(problem.status).type('application/problem+json').send(body);
+}
+
+/** How long a refused request's body is still taken in (and dropped unread) before its connection is cut. */
+const LINGER_MS = 1_000;
+
+/**
+ * Refused before its body was read (a 401, 404, 413 or 429 at the door): the answer is sent, then the
+ * connection is closed, so the body is never read into memory and no one keeps a socket busy with it.
+ * Closing at once would make most clients (still sending) lose the answer to a reset, so for a moment what
+ * still arrives is discarded unread (Node dumps an unread request) and the client can read its answer first.
+ */
+function closeAfterUnreadBody(request: FastifyRequest, reply: FastifyReply) {
+  const socket = request.raw.socket;
+  // Fastify asks for `Connection: close` on a 413, which makes Node destroy the socket the moment the answer
+  // is written: the lingering close below ends it instead.
+  reply.removeHeader('connection');
+  reply.raw.once('finish', () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
 }
 
 /** One line naming every offending path: what a validation problem's `detail` says. */

@@ -5,6 +5,8 @@ import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { acceptCollections } from '../../src/gateway/accept-collections.js';
+import { createApiKey, revokeApiKey } from '../../src/gateway/api-key-store.js';
 import { mongoUri } from '../support/databases.js';
 import { peakRssMiB, rssMiB } from '../support/peak-rss.js';
 import { useSystem } from '../support/system.js';
@@ -74,7 +76,9 @@ function sendLargeBody(base: string, path: string, bytes: number, headers: Recor
   return new Promise((resolve) => {
     const req = request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(bytes), ...headers },
+      headers: Object.fromEntries(
+        Object.entries({ 'content-type': 'application/json', 'content-length': String(bytes), ...headers }).filter(([, v]) => v !== ''),
+      ),
     });
     let settled = false;
     const settle = (value: number | string) => {
@@ -152,5 +156,61 @@ describe('bodies nobody asked for', () => {
     expect(statuses).toEqual([404, 404, 401, 401]);
     expect(grown).toBeLessThan(64);
     expect(longest).toBeLessThan(250);
+  });
+
+  it('with a key: over the route limit is 413 before reading; without the scope, 403 unread; chunked to nowhere, 404', async () => {
+    const gateway = await startGatewayProcess();
+    const reader = await createApiKey(acceptCollections(system.mongo.db), 'edge', ['transactions:read']);
+    for (let i = 0; i < 3; i++) await (await fetch(new URL('/healthz', gateway.gatewayUrl))).text();
+    const before = await rssMiB(gateway.pid);
+    const probe = probeHealth(gateway.gatewayUrl);
+    const statuses = await Promise.all([
+      // BATCH_BODY_LIMIT_BYTES is 16 MiB, BODY_LIMIT_BYTES 1 MiB: refused by Content-Length alone.
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/transactions/batch', 24 * MiB, { authorization: `Bearer ${KEY}` }),
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/transactions', 24 * MiB, { authorization: `Bearer ${KEY}` }),
+      // The statement route's 32 MiB applies only once the key may write.
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/statements', 24 * MiB, {
+        authorization: `Bearer ${reader.key}`,
+        'content-type': 'application/xml',
+      }),
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/nope', 24 * MiB, { 'content-length': '', 'transfer-encoding': 'chunked' }),
+    ]);
+    const longest = await probe.stop();
+    const grown = (await peakRssMiB(gateway.pid)) - before;
+    console.log(
+      `24 MiB bodies with keys: ${JSON.stringify(statuses)}, RSS +${grown.toFixed(1)} MiB, longest /healthz ${longest.toFixed(0)} ms`,
+    );
+    expect(statuses).toEqual([413, 413, 403, 404]);
+    expect(grown).toBeLessThan(64);
+    expect(longest).toBeLessThan(250);
+  });
+});
+
+describe('keys at the door', () => {
+  it('a flood of wrong keys from one address gets 429 with Retry-After, while valid keys still work and stay cached', async () => {
+    const gateway = await startGatewayProcess({ UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: '20', API_KEY_CACHE_MS: '600000' });
+    const accept = acceptCollections(system.mongo.db);
+    const stored = await createApiKey(accept, 'edge', ['transactions:read']);
+    const list = (key: string) =>
+      fetch(new URL('/api/v1/transactions', gateway.gatewayUrl), { headers: { authorization: `Bearer ${key}` } });
+    expect((await list(stored.key)).status).toBe(200);
+
+    const answers = [];
+    for (let i = 0; i < 200; i++) answers.push(await list(`pk_made-up-${i}-0123456789abcdef`));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.slice(20)).toEqual(Array(180).fill(429));
+    const refused = answers[199]!;
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
+    // No key at all counts the same.
+    expect((await fetch(new URL('/api/v1/transactions', gateway.gatewayUrl))).status).toBe(429);
+
+    // From the same address, during the flood: the static key, and the stored one from the cache. Revoked in
+    // MongoDB now, the stored key still answering 200 shows it was not evicted by the 200 made-up keys.
+    expect((await list(KEY)).status).toBe(200);
+    expect(await revokeApiKey(accept, stored.record.id)).toBe(true);
+    expect((await list(stored.key)).status).toBe(200);
   });
 });
