@@ -349,7 +349,7 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
     expect(away.status).toBe(503);
     expect(away.headers.get('retry-after')).toMatch(/^\d+$/);
 
-    const metrics = await (await fetch(`${gateway}/metrics`)).text();
+    const metrics = await (await fetch(`${system.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="processed-without-row"\} 1$/m);
     expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="waiting-too-long"\} 0$/m);
     expect(metrics).toMatch(/^prismo_reconciliation_last_run_timestamp_seconds \d/m);

@@ -67,9 +67,13 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   INGEST_PORT: port.default(3001),
-  /** /healthz, /readyz and /metrics of a processor running without the gateway or ingestion. */
+  /** /healthz, /readyz and /metrics of every process (the gateway's and ingestion's public ports serve no /metrics). */
   OPS_PORT: port.default(9464),
   INGEST_URL: url(['http:', 'https:']).optional(),
+  /** The credential the gateway sends the ingestion service and the ingestion service requires (docs/operations.md, "Ports"). */
+  INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Where the ingestion service listens: loopback unless the gateway runs on another host or container. */
+  INGEST_HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
   API_KEYS: apiKeys.optional(),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
@@ -170,7 +174,7 @@ function toSettings(env: Env) {
       batchIngestMax: env.BATCH_INGEST_MAX,
       quotas: { docsPerSecond: env.TENANT_DOCS_PER_SECOND, maxWaiting: env.TENANT_MAX_UNPROCESSED, batchMax: env.BATCH_INGEST_MAX },
     },
-    ingest: { port: env.INGEST_PORT, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS },
+    ingest: { port: env.INGEST_PORT, host: env.INGEST_HOST, token: env.INGEST_TOKEN, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS },
     processor: {
       pollIntervalMs: env.POLL_INTERVAL_MS,
       batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
@@ -236,7 +240,7 @@ export function parseEnv(env: Record<string, string | undefined> = process.env):
       result.error.issues.map((issue) => {
         const name = issue.path.join('.');
         const value = env[name];
-        const shown = name === 'API_KEYS' || name.endsWith('_URI') || name.endsWith('_URL') ? '' : ` (got ${JSON.stringify(value)})`;
+        const shown = name === 'API_KEYS' || name === 'INGEST_TOKEN' || name.endsWith('_URI') || name.endsWith('_URL') ? '' : ` (got ${JSON.stringify(value)})`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );

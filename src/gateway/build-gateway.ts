@@ -36,7 +36,7 @@ export interface GatewayOptions {
   logger: Logger;
   http: Settings['http'];
   gateway: Settings['gateway'];
-  /** /healthz, /readyz and /metrics, mounted by the caller (cli/) so the gateway need not know ops. */
+  /** /healthz and /readyz, mounted by the caller (cli/) so the gateway need not know ops; /metrics is on the ops port. */
   ops?: (app: HttpApp) => Promise<void>;
   /** What the admin routes read and correct: the raw store's collections, and how long it keeps them. */
   admin: { mongo: MongoCollections; retention: Retention };

@@ -8,20 +8,26 @@ import type { StatementStatusView } from '../raw-store/statement-status.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
 import type { Ingest } from './ingest-port.js';
 
-export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000 } = {}): Ingest {
+export function createHttpIngest(baseUrl: string, { token, timeoutMs = 5_000 }: { token: string; timeoutMs?: number }): Ingest {
   const base = baseUrl.replace(/\/+$/, '');
+  // INGEST_TOKEN: the ingestion service answers nobody else.
+  const authorization = `Bearer ${token}`;
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': contentType },
+        headers: body === undefined ? { authorization } : { authorization, 'content-type': contentType },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new TransientError('ingest_unreachable', `ingestion service at ${base} is unreachable`, { cause: error });
+    }
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new Error('the ingestion service refused INGEST_TOKEN: give the gateway and ingestion the same one');
     }
     if (response.status >= 500) {
       await response.body?.cancel();

@@ -10,6 +10,7 @@ import { createApiKey, revokeApiKey } from '../../src/gateway/api-key-store.js';
 import { mongoUri } from '../support/databases.js';
 import { peakRssMiB, rssMiB } from '../support/peak-rss.js';
 import { useSystem } from '../support/system.js';
+import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
 
 const CLI = fileURLToPath(new URL('../../bin/prismo.js', import.meta.url));
 const KEY = 'edge-key-0123456789abcdef';
@@ -212,5 +213,84 @@ describe('keys at the door', () => {
     expect((await list(KEY)).status).toBe(200);
     expect(await revokeApiKey(accept, stored.record.id)).toBe(true);
     expect((await list(stored.key)).status).toBe(200);
+  });
+});
+
+describe('internal and operational ports', () => {
+  const TOKEN = 'edge-ingest-token-0123456789';
+  const envelope = { source: 'generic', payload: { account: 'a', amount: '1.00', currency: 'EUR', occurredAt: '2026-01-01T00:00:00Z' } };
+
+  it('the ingestion service refuses a request without INGEST_TOKEN or with a wrong one (401), and stores with it', async () => {
+    const gateway = await startGatewayProcess();
+    const store = (headers: Record<string, string>) =>
+      fetch(new URL('/internal/v1/raw', gateway.ingestUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ tenantId: 'qa-b', envelope }),
+      });
+    const wrong: Array<Record<string, string>> = [{}, { authorization: 'Bearer not-the-token-0123456789' }, { authorization: TOKEN }];
+    for (const headers of wrong) {
+      const refused = await store(headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const replay = await fetch(new URL('/internal/v1/replay', gateway.ingestUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId: null, selectors: {} }),
+    });
+    expect(replay.status).toBe(401);
+    expect(await system.mongo.raw.countDocuments({ tenantId: 'qa-b' })).toBe(0);
+    expect((await store({ authorization: `Bearer ${TOKEN}` })).status).toBe(201);
+    expect(await system.mongo.raw.countDocuments({ tenantId: 'qa-b' })).toBe(1);
+    // Its health checks answer anyone who reaches the port.
+    expect((await fetch(new URL('/healthz', gateway.ingestUrl))).status).toBe(200);
+  });
+
+  it('/metrics is not served on the API or ingestion port, only on the ops port', async () => {
+    const gateway = await startGatewayProcess();
+    expect(
+      (
+        await fetch(new URL('/api/v1/transactions', gateway.gatewayUrl), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify(envelope),
+        })
+      ).status,
+    ).toBe(202);
+    expect((await fetch(new URL('/metrics', gateway.gatewayUrl))).status).toBe(404);
+    expect((await fetch(new URL('/metrics', gateway.gatewayUrl), { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(404);
+    expect((await fetch(new URL('/metrics', gateway.ingestUrl), { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    expect(gateway.opsUrl).toBeDefined();
+    const scraped = await fetch(new URL('/metrics', gateway.opsUrl));
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^prismo_raw_accepted_total\{source="generic"\} 1$/m);
+    expect((await fetch(new URL('/readyz', gateway.gatewayUrl))).status).toBe(200);
+  });
+
+  it('/readyz asked 200 times checks the databases a few times, not 200', async () => {
+    const target = new URL(system.pg.url);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    system.defer(() => proxy.close());
+    const running = await system.start(['gateway', 'ingest'], {}, { databaseUrl: throughProxy(system.pg.url, proxy) });
+    const readyz = async () => {
+      const response = await fetch(`${running.gatewayUrl}/readyz`);
+      expect(response.status).toBe(200);
+      await response.text();
+    };
+    await readyz();
+    // One check's queries, once the cached report has expired.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    let before = proxy.chunksFromClients;
+    await readyz();
+    const perCheck = proxy.chunksFromClients - before;
+    expect(perCheck).toBeGreaterThan(0);
+    before = proxy.chunksFromClients;
+    const started = performance.now();
+    for (let i = 0; i < 200; i += 20) await Promise.all(Array.from({ length: 20 }, readyz));
+    const seconds = (performance.now() - started) / 1000;
+    const checks = (proxy.chunksFromClients - before) / perCheck;
+    console.log(`/readyz x200 in ${seconds.toFixed(2)} s: ${checks} database checks (${perCheck} queries each)`);
+    expect(checks).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
   });
 });
