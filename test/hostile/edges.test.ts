@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acceptCollections } from '../../src/gateway/accept-collections.js';
 import { createApiKey, revokeApiKey } from '../../src/gateway/api-key-store.js';
+import { hasChromium, launchChromium } from '../support/browser.js';
 import { mongoUri } from '../support/databases.js';
 import { peakRssMiB, rssMiB } from '../support/peak-rss.js';
 import { useSystem } from '../support/system.js';
@@ -292,5 +293,45 @@ describe('internal and operational ports', () => {
     const checks = (proxy.chunksFromClients - before) / perCheck;
     console.log(`/readyz x200 in ${seconds.toFixed(2)} s: ${checks} database checks (${perCheck} queries each)`);
     expect(checks).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+  });
+});
+
+describe('pages that must not be framed', () => {
+  it('/docs, its assets, /guide and /board carry a Content-Security-Policy with frame-ancestors none', async () => {
+    const running = await system.start(['gateway', 'ingest']);
+    const csp = async (path: string) => {
+      const response = await fetch(`${running.gatewayUrl}${path}`);
+      expect(response.status, path).toBe(200);
+      const page = await response.text();
+      return { header: response.headers.get('content-security-policy') ?? '', page };
+    };
+    const docs = await csp('/docs/');
+    expect(docs.header).toContain("frame-ancestors 'none'");
+    expect(docs.header).not.toContain('unsafe-inline');
+    // Everything the page loads is its own (the policy allows nothing else), and none of it is inline.
+    expect([...docs.page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).filter((u) => /^(https?:)?\/\//.test(u))).toEqual([]);
+    expect(docs.page).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(docs.page).not.toMatch(/<style/);
+    expect((await csp('/guide/api.md')).header).toContain("frame-ancestors 'none'");
+    expect((await csp('/board')).header).toContain("frame-ancestors 'none'");
+  });
+
+  it.skipIf(!hasChromium())('/docs still renders under its policy in Chromium, with no violation reported', async () => {
+    const running = await system.start(['gateway', 'ingest']);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      await page.goto(`${running.gatewayUrl}/docs/`);
+      await page.waitForSelector('.swagger-ui .info .title', { timeout: 15_000 });
+      expect(await page.textContent('.swagger-ui .info .title')).toContain('Prismo Cloud transactions API');
+      expect(await page.locator('.opblock').count()).toBeGreaterThan(5);
+      expect(violations).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
