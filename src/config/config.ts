@@ -240,7 +240,10 @@ export function parseEnv(env: Record<string, string | undefined> = process.env):
       result.error.issues.map((issue) => {
         const name = issue.path.join('.');
         const value = env[name];
-        const shown = name === 'API_KEYS' || name === 'INGEST_TOKEN' || name.endsWith('_URI') || name.endsWith('_URL') ? '' : ` (got ${JSON.stringify(value)})`;
+        const shown =
+          name === 'API_KEYS' || name === 'INGEST_TOKEN' || name.endsWith('_URI') || name.endsWith('_URL')
+            ? ''
+            : ` (got ${JSON.stringify(value)})`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
