@@ -51,12 +51,16 @@ export function sendProblem(
     instance: request.url.split('?')[0] ?? request.url,
     ...rest,
   };
-  if (!request.raw.complete) closeAfterUnreadBody(request, reply);
+  if (hasUnreadBody(request)) closeAfterUnreadBody(request, reply);
   return reply.code(problem.status).type('application/problem+json').send(body);
 }
 
 /** How long a refused request's body is still taken in (and dropped unread) before its connection is cut. */
 const LINGER_MS = 1_000;
+
+/** A body was announced and not (yet) all received. A request without one is complete only once its handler has begun. */
+const hasUnreadBody = (request: FastifyRequest) =>
+  !request.raw.complete && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
 
 /**
  * Refused before its body was read (a 401, 404, 413 or 429 at the door): the answer is sent, then the
