@@ -30,6 +30,8 @@ export interface ApiKeyVerifier {
    * cached), else undefined: what the door may let through while an address is over its failure budget.
    */
   known?(presented: string): Principal | undefined;
+  /** Whether the key was valid at its last lookup, however long ago: looked up again even while its address is limited. */
+  recognised?(presented: string): boolean;
 }
 
 export const digestOf = (key: string) => createHash('sha256').update(key, 'utf8').digest();
@@ -63,17 +65,19 @@ export const UNKNOWN_KEYS_CACHED = 1_000;
 /** How many valid keys are remembered at most (a bound, not a working size: installations hold far fewer). */
 const VALID_KEYS_CACHED = 100_000;
 
-/** A time-bounded cache holding at most `max` entries, the oldest inserted dropped first. */
+/**
+ * A cache holding at most `max` entries, the oldest inserted dropped first. `get` answers while an entry is
+ * fresh; an expired one is kept (for `has`) until it is replaced, deleted or pushed out.
+ */
 function boundedCache<T>(max: number, now: () => number) {
   const entries = new Map<string, { value: T; until: number }>();
   return {
     get(key: string): { value: T } | undefined {
       const entry = entries.get(key);
-      if (!entry) return undefined;
-      if (entry.until > now()) return entry;
-      entries.delete(key);
-      return undefined;
+      return entry && entry.until > now() ? entry : undefined;
     },
+    has: (key: string) => entries.has(key),
+    delete: (key: string) => entries.delete(key),
     set(key: string, value: T, ttlMs: number) {
       entries.delete(key);
       if (entries.size >= max) entries.delete(entries.keys().next().value as string);
@@ -94,6 +98,7 @@ export function createStoredKeyVerifier(apiKeys: Collection<ApiKeyDoc>, { cacheM
   const unknown = boundedCache<true>(UNKNOWN_KEYS_CACHED, now);
   return {
     known: (presented) => valid.get(digestHexOf(presented))?.value,
+    recognised: (presented) => valid.has(digestHexOf(presented)),
     async verify(presented) {
       const cacheKey = digestHexOf(presented);
       const cached = valid.get(cacheKey);
@@ -106,6 +111,7 @@ export function createStoredKeyVerifier(apiKeys: Collection<ApiKeyDoc>, { cacheM
         throw classifyMongoError(error);
       }
       if (!doc) {
+        valid.delete(cacheKey);
         unknown.set(cacheKey, true, cacheMs);
         return undefined;
       }
@@ -126,6 +132,7 @@ export function combineVerifiers(...verifiers: ApiKeyVerifier[]): ApiKeyVerifier
       }
       return undefined;
     },
+    recognised: (presented) => verifiers.some((verifier) => verifier.recognised?.(presented)),
     async verify(presented) {
       for (const verifier of verifiers) {
         const principal = await verifier.verify(presented);

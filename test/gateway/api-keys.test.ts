@@ -46,10 +46,13 @@ describe.skipIf(!mongoUri)('API keys', () => {
 
     expect(await revokeApiKey(accept, record.id)).toBe(true);
     expect(await revokeApiKey(accept, record.id)).toBe(false);
-    // Cached until the cache time passes, then refused.
+    // Cached until the cache time passes, then refused; recognised (looked up again) until that lookup fails.
     expect(await verifier.verify(key)).toBeDefined();
     now += 1_001;
+    expect(verifier.known?.(key)).toBeUndefined();
+    expect(verifier.recognised?.(key)).toBe(true);
     expect(await verifier.verify(key)).toBeUndefined();
+    expect(verifier.recognised?.(key)).toBe(false);
 
     const listed = await listApiKeys(accept, 'acme');
     expect(listed.find((k) => k.id === record.id)).toMatchObject({ tenantId: 'acme', label: 'reporting', scopes: ['transactions:read'] });
@@ -66,8 +69,10 @@ describe.skipIf(!mongoUri)('API keys', () => {
     expect(await revokeApiKey(accept, record.id)).toBe(true);
     expect(verifier.known?.(key)).toMatchObject({ tenantId: 'initech' });
     expect(await verifier.verify(key)).toMatchObject({ tenantId: 'initech' });
-    // An unknown key is not known without a lookup.
+    // An unknown key is not known without a lookup, nor recognised; the valid one is.
     expect(verifier.known?.('pk_made-up-0-0123456789')).toBeUndefined();
+    expect(verifier.recognised?.('pk_made-up-0-0123456789')).toBe(false);
+    expect(verifier.recognised?.(key)).toBe(true);
   });
 
   it('static and stored keys combine; the first that knows a key answers', async () => {

@@ -219,6 +219,28 @@ describe('keys at the door', () => {
   });
 });
 
+describe('keys at the door, cache expired', () => {
+  it('while an address is limited, a key valid at its last lookup is looked up again; a key never seen waits', async () => {
+    const gateway = await startGatewayProcess({ UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: '5', API_KEY_CACHE_MS: '0' });
+    const accept = acceptCollections(system.mongo.db);
+    const [seen, unseen] = [
+      await createApiKey(accept, 'edge', ['transactions:read']),
+      await createApiKey(accept, 'edge', ['transactions:read']),
+    ];
+    const list = (key: string) =>
+      fetch(new URL('/api/v1/transactions', gateway.gatewayUrl), { headers: { authorization: `Bearer ${key}` } });
+    expect((await list(seen.key)).status).toBe(200);
+    const flood = [];
+    for (let i = 0; i < 10; i++) flood.push((await list(`pk_made-up-${i}-0123456789abcdef`)).status);
+    expect(flood).toEqual([401, 401, 401, 401, 401, 429, 429, 429, 429, 429]);
+    // Nothing is cached (API_KEY_CACHE_MS=0): the seen key is looked up again and passes, revoked it is refused.
+    expect((await list(seen.key)).status).toBe(200);
+    expect((await list(unseen.key)).status).toBe(429);
+    expect(await revokeApiKey(accept, seen.record.id)).toBe(true);
+    expect((await list(seen.key)).status).toBe(429);
+  });
+});
+
 describe('internal and operational ports', () => {
   const TOKEN = 'edge-ingest-token-0123456789';
   const envelope = { source: 'generic', payload: { account: 'a', amount: '1.00', currency: 'EUR', occurredAt: '2026-01-01T00:00:00Z' } };

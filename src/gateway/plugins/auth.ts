@@ -43,10 +43,11 @@ export const authPlugin = fp(
     app.decorateRequest('principal', null as unknown as Principal);
     app.decorate('verifyApiKey', async (request: FastifyRequest) => {
       const key = presentedKey(request);
-      // A key known without a lookup (static, or valid and cached) passes whatever its address did.
+      // A key known without a lookup (static, or valid and cached) passes whatever its address did; one that
+      // was valid when last looked up is looked up again (many clients may share an address behind a proxy).
       let principal = key ? apiKeys.known?.(key) : undefined;
       if (!principal) {
-        door.check(request);
+        if (!key || !apiKeys.recognised?.(key)) door.check(request);
         principal = key ? await apiKeys.verify(key) : undefined;
       }
       if (!principal) {
@@ -76,7 +77,7 @@ const BLOCKED_ADDRESSES = 10_000;
  * Requests that fail authentication, per client address (UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE), counted in
  * @fastify/rate-limit's store (an LRU of at most 5,000 addresses). Once an address is over, its requests are
  * refused with 429 before any key lookup until its window ends, so a flood of missing or made-up keys costs
- * neither MongoDB nor the key cache; a key known without a lookup still passes.
+ * neither MongoDB nor the key cache; a key known without a lookup, or valid when last looked up, still passes.
  */
 function limitAtTheDoor(app: FastifyInstance, perMinute: number) {
   const count = app.createRateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: (request) => request.ip, allowList: () => false });
