@@ -50,7 +50,9 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   const app = await createHttpApp({
     logger: options.logger,
     component: 'gateway',
-    bodyLimit: Math.max(http.bodyLimitBytes, http.batchBodyLimitBytes, http.statementBodyLimitBytes),
+    // The small limit wherever a route does not say otherwise (the batch and statement routes do), so nothing
+    // unforeseen reads up to the largest route's limit.
+    bodyLimit: http.bodyLimitBytes,
     requestTimeout: http.requestTimeoutMs,
     // Found and refused with their path by the strict-input plugin instead.
     onProtoPoisoning: 'ignore',
