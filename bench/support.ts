@@ -107,6 +107,8 @@ export function startBenchSystem(env: BenchEnv, dbs: Databases, roles: Role[], k
     HOST: '127.0.0.1',
     PORT: '0',
     INGEST_PORT: '0',
+    // Every process runs an ops server now: several systems of one run must not share 9464.
+    OPS_PORT: '0',
     API_KEYS: `bench:${BENCH_API_KEY}`,
     MONGODB_DB: dbs.mongoDb,
     LOG_LEVEL: 'silent',

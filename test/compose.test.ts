@@ -16,6 +16,7 @@ const compose = parse(readFileSync(fileURLToPath(new URL('../docker-compose.yml'
     {
       healthcheck?: unknown;
       environment?: Record<string, string>;
+      ports?: string[];
       command?: string[];
       profiles?: string[];
       deploy?: { resources?: { limits?: { memory?: string } } };
@@ -59,6 +60,22 @@ describe('docker-compose.yml', () => {
       expect(services[name]!.healthcheck, name).toBeDefined();
     expect(services.processor!.environment!.MONGODB_URI).toContain('replicaSet=rs0');
     expect(services.gateway!.environment!.INGEST_URL).toBe('http://ingest:3001');
+  });
+
+  it('publishes the API port alone; ingestion requires the INGEST_TOKEN the gateway is given; /metrics is scraped on ops ports', () => {
+    const services = compose.services;
+    const published = Object.entries(services).flatMap(([name, service]) => (service.ports ?? []).map((port) => `${name} ${port}`));
+    expect(published.filter((entry) => /^(gateway|ingest|processor|deliverer) /.test(entry))).toEqual(['gateway 3000:3000']);
+    const required = '${INGEST_TOKEN:?set INGEST_TOKEN to a random secret of at least 16 characters}';
+    expect(services.ingest!.environment!.INGEST_TOKEN).toBe(required);
+    expect(services.gateway!.environment!.INGEST_TOKEN).toBe(required);
+    const prometheus = parse(readFileSync(fileURLToPath(new URL('../ops/prometheus.yml', import.meta.url)), 'utf8')) as {
+      scrape_configs: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }>; dns_sd_configs?: Array<{ port: number }> }>;
+    };
+    const ports = prometheus.scrape_configs.map(
+      (c) => c.static_configs?.[0]?.targets[0]?.split(':')[1] ?? String(c.dns_sd_configs?.[0]?.port),
+    );
+    expect(ports).toEqual(['9464', '9464', '9464', '9464']);
   });
 
   it('offers a three-member replica set under the full profile, and two processor replicas', () => {

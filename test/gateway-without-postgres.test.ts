@@ -36,6 +36,7 @@ describe.skipIf(!mongoUri)('a gateway started while PostgreSQL is down', () => {
         HOST: '127.0.0.1',
         PORT: '0',
         INGEST_PORT: '0',
+        OPS_PORT: '0',
         LOG_LEVEL: 'info',
         LOG_FORMAT: 'json',
       },

@@ -251,7 +251,7 @@ describe.skipIf(!mongoUri)('operations', () => {
       expect((await post({ source: 'generic' })).status).toBe(400);
       await waitFor('all outcomes', async () => (await mongo.logs.countDocuments({})) === 43);
 
-      const text = await (await fetch(`${system.gatewayUrl}/metrics`)).text();
+      const text = await (await fetch(`${system.opsUrl}/metrics`)).text();
       const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1]);
       expect(value('prismo_raw_accepted_total{source="generic"}')).toBe(await mongo.raw.countDocuments({}));
       expect(value('prismo_documents_total{outcome="processed"}')).toBe(await mongo.raw.countDocuments({ processed: true }));

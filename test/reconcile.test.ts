@@ -333,6 +333,11 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
     const globex = await get(keys.globex);
     expect(globex.body.days.map((d) => [d.tenantId, d.mismatches])).toEqual([['globex', 0]]);
     expect(globex.body.mismatches).toEqual([]);
+    // lastRun: each tenant's own figures from the run; the installation's (6 documents) only for an operator.
+    expect(acme.body.lastRun).toMatchObject({ mode: 'full', days: 1, documents: 3, mismatches: 1, error: null });
+    expect(globex.body.lastRun).toMatchObject({ mode: 'full', days: 1, documents: 3, mismatches: 0, error: null });
+    expect((await get(keys.operator)).body.lastRun).toMatchObject({ mode: 'full', days: 2, documents: 6, mismatches: 1 });
+    expect((await get(keys.operator, '?tenant=globex')).body.lastRun).toMatchObject({ documents: 3, mismatches: 0 });
     expect((await get(keys.globex, '?tenant=acme')).status).toBe(403);
     expect((await get(keys.operator)).body.days.map((d) => d.tenantId).sort()).toEqual(['acme', 'globex']);
     expect((await get(keys.operator, '?tenant=globex&from=2026-02-30')).status).toBe(400);
@@ -349,7 +354,7 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
     expect(away.status).toBe(503);
     expect(away.headers.get('retry-after')).toMatch(/^\d+$/);
 
-    const metrics = await (await fetch(`${gateway}/metrics`)).text();
+    const metrics = await (await fetch(`${system.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="processed-without-row"\} 1$/m);
     expect(metrics).toMatch(/^prismo_reconciliation_mismatches\{kind="waiting-too-long"\} 0$/m);
     expect(metrics).toMatch(/^prismo_reconciliation_last_run_timestamp_seconds \d/m);

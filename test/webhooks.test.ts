@@ -181,7 +181,7 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     expect(listed.data[0]!.failingSince).toBeNull();
 
     // /metrics: the attempts by outcome, the delay's count, the endpoint healthy with nothing pending.
-    const metrics = await (await fetch(`${gateway}/metrics`)).text();
+    const metrics = await (await fetch(`${system.opsUrl}/metrics`)).text();
     const value = (pattern: string) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(metrics)?.[1]);
     expect(value(`prismo_webhook_attempts_total\\{endpoint="${endpoint.id}",outcome="failed"\\}`)).toBe(failed.length);
     expect(value(`prismo_webhook_attempts_total\\{endpoint="${endpoint.id}",outcome="delivered"\\}`)).toBe(4);
@@ -274,7 +274,7 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     // A disabled endpoint refuses a resend until it is enabled again.
     const resend = await call('POST', `/api/v1/webhook-endpoints/${bad.id}/resends`, { eventId: told.id });
     expect(resend.status).toBe(409);
-    const metrics = await (await fetch(`${system.gatewayUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${system.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^prismo_webhook_endpoints\{state="disabled_by_failure"\} 1$/m);
     // Disabled: no attempt more. A healthy endpoint created now receives the next event; by then the
     // deliverers have had their turn, and neither the disabled endpoint nor the watcher got anything.

@@ -47,8 +47,8 @@ const HELP: Record<string, string> = {
   serve: `prismo serve --role <gateway|ingest|processor|deliverer|all>[,...]
   Runs services for a scaled deployment. gateway: MONGODB_URI (API keys, idempotency; the raw documents
   too unless INGEST_URL), DATABASE_URL (reads). ingest: MONGODB_URI. processor: MONGODB_URI, DATABASE_URL.
-  deliverer (webhooks): DATABASE_URL alone. A processor or deliverer without gateway or ingest answers
-  /healthz, /readyz, /metrics on OPS_PORT.`,
+  deliverer (webhooks): DATABASE_URL alone. ingest, and a gateway with INGEST_URL: INGEST_TOKEN. Every
+  process answers /healthz, /readyz, /metrics on OPS_PORT (keep it private; /metrics is served nowhere else).`,
   process: `prismo process
   The processor alone: same as serve --role processor.`,
   migrate: `prismo migrate

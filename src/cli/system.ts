@@ -1,5 +1,6 @@
 // The composition root: builds the services a process runs from the settings and wires the ports between them;
 // the CLI and the end-to-end tests both start the system here, so what the tests run is what ships.
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Settings } from '../config/config.js';
@@ -51,7 +52,7 @@ export interface SystemOptions {
 export interface System {
   gatewayUrl?: string;
   ingestUrl?: string;
-  /** The processor's own /healthz, /readyz, /metrics when it runs without the gateway or ingestion. */
+  /** This process's /healthz, /readyz and /metrics on OPS_PORT: the only place /metrics is served. */
   opsUrl?: string;
   processor?: Processor;
   metrics: Metrics;
@@ -81,13 +82,13 @@ function createOwner(root: FastifyInstance, settings: Settings, logger: Logger) 
     return value;
   };
   /** Builds an HTTP service and listens; returns its address. */
-  const listen = async (name: string, build: () => Promise<HttpApp>, port: number) =>
+  const listen = async (name: string, build: () => Promise<HttpApp>, port: number, host = settings.http.host) =>
     addressOf(
       await own(
         name,
         async () => {
           const app = await build();
-          await app.listen({ host: settings.http.host, port });
+          await app.listen({ host, port });
           return app;
         },
         (app) => app.close(),
@@ -131,31 +132,46 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       mongoNotice: options.mongoNotice,
       webhooks: roles.includes('deliverer'),
     });
+    // The public and internal ports answer /healthz and /readyz (cached) but never /metrics, whose labels name
+    // tenants and endpoints: that is on the ops port alone, which must not be published.
     const ops = async (app: HttpApp) => {
-      await app.register(opsRoutes, { metrics, readiness });
+      await app.register(opsRoutes, { metrics, readiness, scrape: false });
     };
+    const ingestToken = resolveIngestToken(settings, roles);
     if (roles.includes('ingest') && ingest) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
       const { statementBodyLimitBytes, statementParsing } = settings.http;
-      const build = () => buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, statementParsing, ops });
-      system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port);
+      const build = () =>
+        buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, statementParsing, token: ingestToken, ops });
+      system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port, settings.ingest.host);
     }
     if (roles.includes('gateway') && mongo && ingest && db)
-      system.gatewayUrl = await startGateway(owner, options, { mongo, db, ingest, ops, metrics });
-    // A processor or a deliverer without an HTTP service still answers health checks and scrapes.
-    if (!roles.includes('gateway') && !roles.includes('ingest')) {
-      const build = async () => {
-        const app = await createHttpApp({ logger, component: 'ops' });
-        await ops(app);
-        return app;
-      };
-      system.opsUrl = await owner.listen('ops-server', build, settings.ops.port);
-    }
+      system.gatewayUrl = await startGateway(owner, options, { mongo, db, ingest, ingestToken, ops, metrics });
+    const buildOps = async () => {
+      const app = await createHttpApp({ logger, component: 'ops' });
+      await app.register(opsRoutes, { metrics, readiness });
+      return app;
+    };
+    system.opsUrl = await owner.listen('ops-server', buildOps, settings.ops.port);
     return system;
   } catch (error) {
     await root.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * INGEST_TOKEN, required where the ingestion service and the gateway run apart. Where both run in this process
+ * the gateway stores in-process and nobody needs the port: without a token, one of its own that no one knows.
+ */
+function resolveIngestToken(settings: Settings, roles: Role[]): string {
+  if (settings.ingest.token) return settings.ingest.token;
+  const apart = roles.includes('ingest') !== roles.includes('gateway');
+  if (apart && (roles.includes('ingest') || settings.gateway.ingestUrl))
+    throw new StartupError(
+      'INGEST_TOKEN is not set: the ingestion service answers only requests carrying it; give the gateway and ingestion the same secret (at least 16 characters)',
+    );
+  return randomBytes(32).toString('base64url');
 }
 
 /**
@@ -300,9 +316,17 @@ async function startGateway(
     mongo,
     db,
     ingest,
+    ingestToken,
     ops,
     metrics,
-  }: { mongo: MongoConnection; db: Database; ingest: Ingest; ops: (app: HttpApp) => Promise<void>; metrics: Metrics },
+  }: {
+    mongo: MongoConnection;
+    db: Database;
+    ingest: Ingest;
+    ingestToken: string;
+    ops: (app: HttpApp) => Promise<void>;
+    metrics: Metrics;
+  },
 ): Promise<string> {
   const keys = apiKeys ?? settings.gateway.apiKeys ?? [];
   // The tenants with a quota series of their own (ops/metrics.ts bounds them).
@@ -312,7 +336,9 @@ async function startGateway(
   await ensureAcceptIndexes(accept);
   const build = () =>
     buildGateway({
-      ingest: remote ? createHttpIngest(remote, { statementTimeoutMs: settings.ingest.statementTimeoutMs + 1_000 }) : ingest,
+      ingest: remote
+        ? createHttpIngest(remote, { token: ingestToken, statementTimeoutMs: settings.ingest.statementTimeoutMs + 1_000 })
+        : ingest,
       apiKeys: combineVerifiers(
         createStaticVerifier(keys),
         createStoredKeyVerifier(accept.apiKeys, { cacheMs: settings.gateway.apiKeyCacheMs }),

@@ -67,9 +67,13 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   INGEST_PORT: port.default(3001),
-  /** /healthz, /readyz and /metrics of a processor running without the gateway or ingestion. */
+  /** /healthz, /readyz and /metrics of every process (the gateway's and ingestion's public ports serve no /metrics). */
   OPS_PORT: port.default(9464),
   INGEST_URL: url(['http:', 'https:']).optional(),
+  /** The credential the gateway sends the ingestion service and the ingestion service requires (docs/operations.md, "Ports"). */
+  INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Where the ingestion service listens: loopback unless the gateway runs on another host or container. */
+  INGEST_HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
   API_KEYS: apiKeys.optional(),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
@@ -94,6 +98,8 @@ export const envSchema = z.object({
   INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(256),
   IDEMPOTENCY_TTL_MS: positiveInt.default(86_400_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
+  /** Per client address: requests without a valid API key (missing, unknown, revoked) before 429. */
+  UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: positiveInt.default(120),
   /** Per tenant: documents accepted per second (a token bucket, a second's burst) and documents not yet processed. */
   TENANT_DOCS_PER_SECOND: positiveInt.default(50_000),
   TENANT_MAX_UNPROCESSED: positiveInt.default(2_000_000),
@@ -213,6 +219,7 @@ function toSettings(env: Env) {
       apiKeyCacheMs: env.API_KEY_CACHE_MS,
       idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      unauthenticatedPerMinute: env.UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
       batchIngestMax: env.BATCH_INGEST_MAX,
       quotas: {
         docsPerSecond: env.TENANT_DOCS_PER_SECOND,
@@ -222,7 +229,13 @@ function toSettings(env: Env) {
         maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
       },
     },
-    ingest: { port: env.INGEST_PORT, coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS, statementTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS },
+    ingest: {
+      port: env.INGEST_PORT,
+      host: env.INGEST_HOST,
+      token: env.INGEST_TOKEN,
+      coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS,
+      statementTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS,
+    },
     processor: {
       pollIntervalMs: env.POLL_INTERVAL_MS,
       batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
@@ -301,7 +314,10 @@ export function parseEnv(env: Record<string, string | undefined> = process.env):
       result.error.issues.map((issue) => {
         const name = issue.path.join('.');
         const value = env[name];
-        const shown = name === 'API_KEYS' || name.endsWith('_URI') || name.endsWith('_URL') ? '' : ` (got ${JSON.stringify(value)})`;
+        const shown =
+          name === 'API_KEYS' || name === 'INGEST_TOKEN' || name.endsWith('_URI') || name.endsWith('_URL')
+            ? ''
+            : ` (got ${JSON.stringify(value)})`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );

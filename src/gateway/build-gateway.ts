@@ -40,7 +40,7 @@ export interface GatewayOptions {
   logger: Logger;
   http: Settings['http'];
   gateway: Settings['gateway'];
-  /** /healthz, /readyz and /metrics, mounted by the caller (cli/) so the gateway need not know ops. */
+  /** /healthz and /readyz, mounted by the caller (cli/) so the gateway need not know ops; /metrics is on the ops port. */
   ops?: (app: HttpApp) => Promise<void>;
   /** What the admin routes read and correct: the raw store's collections, and how long it keeps them. */
   admin: { mongo: MongoCollections; retention: Retention };
@@ -57,7 +57,9 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   const app = await createHttpApp({
     logger: options.logger,
     component: 'gateway',
-    bodyLimit: Math.max(http.bodyLimitBytes, http.batchBodyLimitBytes, http.statementBodyLimitBytes),
+    // The small limit wherever a route does not say otherwise (the batch and statement routes do), so nothing
+    // unforeseen reads up to the largest route's limit.
+    bodyLimit: http.bodyLimitBytes,
     requestTimeout: http.requestTimeoutMs,
     // Found and refused with their path by the strict-input plugin instead.
     onProtoPoisoning: 'ignore',
@@ -71,8 +73,8 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   const answerOtherMethods = collectMethods(app);
   await app.register(strictInputPlugin);
   await app.register(openapiPlugin);
-  await app.register(authPlugin, { apiKeys: options.apiKeys });
-  // Per API key, after authentication (so it is the key, not the address, that is limited).
+  // Per API key, after authentication (so it is the key, not the address, that is limited); registered
+  // first, as the auth plugin limits requests without a valid key per address with the same store.
   await app.register(rateLimit, {
     hook: 'preHandler',
     max: gateway.rateLimitPerMinute,
@@ -86,6 +88,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
         `At most ${context.max} requests per minute per API key; retry after ${Math.ceil(context.ttl / 1000)} s.`,
       ),
   });
+  await app.register(authPlugin, { apiKeys: options.apiKeys, unauthenticatedPerMinute: gateway.unauthenticatedPerMinute });
   await app.register(idempotencyPlugin, { records: options.idempotencyRecords, ttlMs: gateway.idempotencyTtlMs });
   const dailyBytes = new DailyBytes((adds) => addTenantBytes(options.tenantUsage, adds));
   // What this gateway accepted in its last second is written before it goes.

@@ -31,6 +31,10 @@ export async function guideRoutes(app: FastifyInstance): Promise<void> {
         `No guide ${request.params.page}; there are ${GUIDE_PAGES.map((p) => `${p}.md`).join(', ')}.`,
       );
     }
-    return reply.type('text/plain; charset=utf-8').send(await readFile(join(dir, `${name}.md`), 'utf8'));
+    // Plain text, never sniffed as HTML, never framed.
+    return reply
+      .headers({ 'content-security-policy': "default-src 'none'; frame-ancestors 'none'", 'x-content-type-options': 'nosniff' })
+      .type('text/plain; charset=utf-8')
+      .send(await readFile(join(dir, `${name}.md`), 'utf8'));
   });
 }

@@ -9,11 +9,16 @@ import type { RawStatusView } from '../raw-store/status-view.js';
 import type { Ingest } from './ingest-port.js';
 
 /**
- * `timeoutMs` bounds every call but a statement's, which waits `statementTimeoutMs`: the ingestion service's
+ * `token` is INGEST_TOKEN, sent with every call. `timeoutMs` bounds every call but a statement's, which waits `statementTimeoutMs`: the ingestion service's
  * own deadline for storing one (STATEMENT_STORE_TIMEOUT_MS) and a second more, so its 503 comes through.
  */
-export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000, statementTimeoutMs = 31_000 } = {}): Ingest {
+export function createHttpIngest(
+  baseUrl: string,
+  { token, timeoutMs = 5_000, statementTimeoutMs = 31_000 }: { token: string; timeoutMs?: number; statementTimeoutMs?: number },
+): Ingest {
   const base = baseUrl.replace(/\/+$/, '');
+  // INGEST_TOKEN: the ingestion service answers nobody else.
+  const authorization = `Bearer ${token}`;
 
   async function call(
     method: 'GET' | 'POST',
@@ -26,12 +31,16 @@ export function createHttpIngest(baseUrl: string, { timeoutMs = 5_000, statement
     try {
       response = await fetch(`${base}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': contentType },
+        headers: body === undefined ? { authorization } : { authorization, 'content-type': contentType },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
         signal: AbortSignal.timeout(waitMs),
       });
     } catch (error) {
       throw new TransientError('ingest_unreachable', `ingestion service at ${base} is unreachable`, { cause: error });
+    }
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new Error('the ingestion service refused INGEST_TOKEN: give the gateway and ingestion the same one');
     }
     if (response.status >= 500) {
       await response.body?.cancel();

@@ -51,7 +51,32 @@ export function sendProblem(
     instance: request.url.split('?')[0] ?? request.url,
     ...rest,
   };
+  if (hasUnreadBody(request)) closeAfterUnreadBody(request, reply);
   return reply.code(problem.status).type('application/problem+json').send(body);
+}
+
+/** How long a refused request's body is still taken in (and dropped unread) before its connection is cut. */
+const LINGER_MS = 1_000;
+
+/** A body was announced and not (yet) all received. A request without one is complete only once its handler has begun. */
+const hasUnreadBody = (request: FastifyRequest) =>
+  !request.raw.complete && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
+
+/**
+ * Refused before its body was read (a 401, 404, 413 or 429 at the door): the answer is sent, then the
+ * connection is closed, so the body is never read into memory and no one keeps a socket busy with it.
+ * Closing at once would make most clients (still sending) lose the answer to a reset, so for a moment what
+ * still arrives is discarded unread (Node dumps an unread request) and the client can read its answer first.
+ */
+function closeAfterUnreadBody(request: FastifyRequest, reply: FastifyReply) {
+  const socket = request.raw.socket;
+  // Fastify asks for `Connection: close` on a 413, which makes Node destroy the socket the moment the answer
+  // is written: the lingering close below ends it instead.
+  reply.removeHeader('connection');
+  reply.raw.once('finish', () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
 }
 
 /** One line naming every offending path: what a validation problem's `detail` says. */
@@ -112,9 +137,13 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: 
 export const problemPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(toProblem);
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` }),
-    );
+    const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}` });
+    // Answered in onRequest: Fastify's 404 route would otherwise read and parse the body first (up to the
+    // server's largest limit) only to say there is no such route. Fastify runs every lifecycle hook given here
+    // (lib/four-oh-four.js); its types name only preValidation and preHandler.
+    const earlyNotFound = { onRequest: async (request: FastifyRequest, reply: FastifyReply) => notFound(request, reply) };
+    app.setNotFoundHandler(earlyNotFound as Parameters<FastifyInstance['setNotFoundHandler']>[0], notFound);
   },
   { name: 'problem' },
 );

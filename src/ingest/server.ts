@@ -1,5 +1,5 @@
 // Ingestion as its own service, so it scales apart from the gateway: the gateway's HTTP client posts
-// already-authenticated envelopes here, and this service stores them through the raw store.
+// already-authenticated envelopes here (with INGEST_TOKEN), and this service stores them through the raw store.
 import { z } from 'zod';
 import type { Logger } from '../config/logger.js';
 import { envelopeSchema } from '../domain/envelope.js';
@@ -10,6 +10,7 @@ import { createStatementParser, type StatementParsing } from '../http/statement-
 import { RAW_STATUSES } from '../raw-store/collections.js';
 import { replaySelectorsSchema } from '../raw-store/replay.js';
 import { rawStatusSchema } from '../raw-store/status-view.js';
+import { requireInternalToken } from './internal-token.js';
 import type { MongoIngest } from './mongo-ingest.js';
 
 const acceptedSchema = z.object({ id: z.string(), duplicate: z.boolean(), status: z.enum(RAW_STATUSES).optional() });
@@ -20,18 +21,22 @@ export async function buildIngestServer({
   bodyLimitBytes,
   statementBodyLimitBytes,
   statementParsing,
+  token,
   ops,
 }: {
   ingest: MongoIngest;
   logger: Logger;
+  /** INGEST_TOKEN: every request but /healthz and /readyz must carry it, or is refused (401) before its body is read. */
+  token: string;
   bodyLimitBytes: number;
   statementBodyLimitBytes: number;
   /** How many entries a statement file may hold and how many are parsed at once (http/statement-parser.ts). */
   statementParsing: StatementParsing;
-  /** /healthz, /readyz and /metrics, mounted by the caller (cli/). */
+  /** /healthz and /readyz, mounted by the caller (cli/); /metrics is on the ops port. */
   ops?: (app: HttpApp) => Promise<void>;
 }): Promise<HttpApp> {
   const app = await createHttpApp({ logger, component: 'ingest', bodyLimit: bodyLimitBytes });
+  app.addHook('onRequest', requireInternalToken(token));
 
   app.post(
     '/internal/v1/raw',

@@ -1,5 +1,5 @@
-// /healthz (the process answers), /readyz (its dependencies answer) and /metrics (Prometheus) for any of
-// the services, registered on its own Fastify app or on the small ops server the processor runs.
+// /healthz (the process answers), /readyz (its dependencies answer, checked at most once a second) and
+// /metrics (Prometheus): the first two on every service's port, /metrics on the ops server (OPS_PORT) alone.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Metrics } from './metrics.js';
@@ -8,10 +8,12 @@ import type { Readiness } from './readiness.js';
 export interface OpsRoutesOptions {
   metrics: Metrics;
   readiness: Readiness;
+  /** Serve /metrics: on the ops port only (OPS_PORT), never on a public one, as its labels name tenants. */
+  scrape?: boolean;
 }
 
 export const opsRoutes = fp(
-  async (app: FastifyInstance, { metrics, readiness }: OpsRoutesOptions) => {
+  async (app: FastifyInstance, { metrics, readiness, scrape = true }: OpsRoutesOptions) => {
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       if (route === '/metrics') return;
@@ -23,6 +25,7 @@ export const opsRoutes = fp(
       const report = await readiness.check();
       return reply.code(report.ready ? 200 : 503).send(report);
     });
+    if (!scrape) return;
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
       await readiness.refreshGauges();
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

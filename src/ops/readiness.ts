@@ -24,6 +24,29 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+/**
+ * How long a readiness report is reused: /readyz answers anyone who reaches the port, so however often it is
+ * asked, the databases are checked at most about once a second (callers arriving during a check share it).
+ */
+export const READINESS_CACHE_MS = 1_000;
+
+/** `run`'s answer, reused for `ms` after it settled; calls while it runs share the one in flight. */
+function cached<T>(ms: number, run: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    if (inFlight) return inFlight;
+    if (last && Date.now() - last.at < ms) return last.value;
+    const value = run();
+    inFlight = value;
+    const settle = () => {
+      last = { at: Date.now(), value };
+      inFlight = undefined;
+    };
+    value.then(settle, settle);
+    return value;
+  };
+}
 
 /**
  * A batch stage retrying this long without success makes the processor not ready: short blips pass unseen,
@@ -83,32 +106,9 @@ export function createReadiness({
   /** A deliverer: /metrics reports the webhook endpoints' gauges. */
   webhooks?: boolean;
 }): Readiness {
+  const check = cached(READINESS_CACHE_MS, () => checkNow({ mongo, db, mongoNotice, postgresRequired, processor }));
   return {
-    async check() {
-      const checks: ReadinessReport['checks'] = {};
-      if (mongo) {
-        checks.mongodb = await probe(() => mongo.db.command({ ping: 1 }));
-        if (mongoNotice && checks.mongodb.ok) checks.mongodb.detail = mongoNotice;
-      }
-      if (db) {
-        checks.postgresql = await probe(() => db.one('SELECT 1'));
-        checks.migrations = checks.postgresql.ok
-          ? await probe(async () => {
-              const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, ''));
-              const applied = new Set((await db.any<{ name: string }>('SELECT name FROM pgmigrations')).map((r) => r.name));
-              const pending = files.filter((f) => !applied.has(f));
-              if (pending.length) throw new Error(`pending: ${pending.join(', ')}`);
-            }).then((result) => (result.ok ? result : { ok: false, detail: 'migrations pending: run `prismo migrate`' }))
-          : { ok: false, detail: 'PostgreSQL unreachable' };
-      }
-      if (processor) checks.stages = stagesCheck(processor.view(), Date.now());
-      const required = Object.entries(checks).filter(([name]) => postgresRequired || (name !== 'postgresql' && name !== 'migrations'));
-      return {
-        ready: required.every(([, c]) => c.ok),
-        checks,
-        ...(processor ? { processor: processor.view().mode } : {}),
-      };
-    },
+    check,
 
     async refreshGauges() {
       const now = Date.now();
@@ -134,6 +134,45 @@ export function createReadiness({
         // MongoDB unreachable: the gauges keep their last values and /readyz says why.
       }
     },
+  };
+}
+
+/** The checks themselves: MongoDB answers; PostgreSQL answers and its migrations are current. */
+async function checkNow({
+  mongo,
+  db,
+  mongoNotice,
+  postgresRequired,
+  processor,
+}: {
+  mongo?: MongoConnection;
+  db?: Database;
+  mongoNotice?: string;
+  postgresRequired: boolean;
+  processor?: { view(): Readonly<ProcessorView> };
+}): Promise<ReadinessReport> {
+  const checks: ReadinessReport['checks'] = {};
+  if (mongo) {
+    checks.mongodb = await probe(() => mongo.db.command({ ping: 1 }));
+    if (mongoNotice && checks.mongodb.ok) checks.mongodb.detail = mongoNotice;
+  }
+  if (db) {
+    checks.postgresql = await probe(() => db.one('SELECT 1'));
+    checks.migrations = checks.postgresql.ok
+      ? await probe(async () => {
+          const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, ''));
+          const applied = new Set((await db.any<{ name: string }>('SELECT name FROM pgmigrations')).map((r) => r.name));
+          const pending = files.filter((f) => !applied.has(f));
+          if (pending.length) throw new Error(`pending: ${pending.join(', ')}`);
+        }).then((result) => (result.ok ? result : { ok: false, detail: 'migrations pending: run `prismo migrate`' }))
+      : { ok: false, detail: 'PostgreSQL unreachable' };
+  }
+  if (processor) checks.stages = stagesCheck(processor.view(), Date.now());
+  const required = Object.entries(checks).filter(([name]) => postgresRequired || (name !== 'postgresql' && name !== 'migrations'));
+  return {
+    ready: required.every(([, c]) => c.ok),
+    checks,
+    ...(processor ? { processor: processor.view().mode } : {}),
   };
 }
 

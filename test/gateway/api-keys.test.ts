@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AcceptCollections, acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
 import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../../src/gateway/api-key-store.js';
-import { combineVerifiers, createStaticVerifier, createStoredKeyVerifier, digestOf } from '../../src/gateway/api-keys.js';
+import {
+  combineVerifiers,
+  createStaticVerifier,
+  createStoredKeyVerifier,
+  digestOf,
+  UNKNOWN_KEYS_CACHED,
+} from '../../src/gateway/api-keys.js';
 import { importAcceptStateFromPostgres } from '../../src/gateway/import-from-postgres.js';
 import { createTestMongo, createTestPostgres, mongoUri, type TestMongo, type TestPostgres } from '../support/databases.js';
 import { createLegacyKeyTables } from '../support/legacy-key-tables.js';
@@ -40,14 +46,33 @@ describe.skipIf(!mongoUri)('API keys', () => {
 
     expect(await revokeApiKey(accept, record.id)).toBe(true);
     expect(await revokeApiKey(accept, record.id)).toBe(false);
-    // Cached until the cache time passes, then refused.
+    // Cached until the cache time passes, then refused; recognised (looked up again) until that lookup fails.
     expect(await verifier.verify(key)).toBeDefined();
     now += 1_001;
+    expect(verifier.known?.(key)).toBeUndefined();
+    expect(verifier.recognised?.(key)).toBe(true);
     expect(await verifier.verify(key)).toBeUndefined();
+    expect(verifier.recognised?.(key)).toBe(false);
 
     const listed = await listApiKeys(accept, 'acme');
     expect(listed.find((k) => k.id === record.id)).toMatchObject({ tenantId: 'acme', label: 'reporting', scopes: ['transactions:read'] });
     expect(listed.find((k) => k.id === record.id)?.revokedAt).toBeInstanceOf(Date);
+  });
+
+  it('a flood of unknown keys never evicts a valid key from the cache', async () => {
+    const { key, record } = await createApiKey(accept, 'initech', ['transactions:read']);
+    const verifier = createStoredKeyVerifier(accept.apiKeys, { cacheMs: 600_000 });
+    expect(await verifier.verify(key)).toMatchObject({ tenantId: 'initech' });
+    expect(verifier.known?.(key)).toMatchObject({ tenantId: 'initech' });
+    for (let i = 0; i < 3 * UNKNOWN_KEYS_CACHED; i++) expect(await verifier.verify(`pk_made-up-${i}-0123456789`)).toBeUndefined();
+    // Revoked in MongoDB: answered from the cache still, so it was never evicted.
+    expect(await revokeApiKey(accept, record.id)).toBe(true);
+    expect(verifier.known?.(key)).toMatchObject({ tenantId: 'initech' });
+    expect(await verifier.verify(key)).toMatchObject({ tenantId: 'initech' });
+    // An unknown key is not known without a lookup, nor recognised; the valid one is.
+    expect(verifier.known?.('pk_made-up-0-0123456789')).toBeUndefined();
+    expect(verifier.recognised?.('pk_made-up-0-0123456789')).toBe(false);
+    expect(verifier.recognised?.(key)).toBe(true);
   });
 
   it('static and stored keys combine; the first that knows a key answers', async () => {

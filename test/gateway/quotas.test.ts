@@ -49,7 +49,7 @@ describe.skipIf(!mongoUri)('tenant quotas', () => {
     expect(await sys.mongo.raw.countDocuments({ tenantId: 'tenant-a' })).toBe(101);
     expect(await sys.mongo.raw.countDocuments({ tenantId: 'tenant-b' })).toBe(100);
 
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetch(`${system.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/prismo_quota_refusals_total\{tenant="tenant-a",quota="rate"\} [1-9]/);
     expect(metrics).not.toMatch(/prismo_quota_refusals_total\{tenant="tenant-b"/);
   });

@@ -170,7 +170,8 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
       answerOf(
         fetch(`${system.ingestUrl}/internal/v1/statements/acme`, {
           method: 'POST',
-          headers: { 'content-type': 'application/xml' },
+          // The fixture's INGEST_TOKEN (test/support/system.ts): the ingestion service answers nobody else.
+          headers: { 'content-type': 'application/xml', authorization: 'Bearer test-ingest-token-0123456789' },
           body: xml,
         }),
       );

@@ -62,6 +62,8 @@ export function useSystem(env: Record<string, string> = {}, { resetAfterEach = t
         PORT: '0',
         INGEST_PORT: '0',
         OPS_PORT: '0',
+        // The gateway and an ingestion service started apart by a suite reach each other with it.
+        INGEST_TOKEN: 'test-ingest-token-0123456789',
         MONGODB_DB: harness.mongo.dbName,
         LOG_LEVEL: 'silent',
         // The scheduled reconciliation runs where a suite asks for it (test/reconcile.test.ts), not in every one.

@@ -11,6 +11,8 @@ export interface TcpProxy {
   restore(): void;
   /** Holds every chunk from clients for this long before passing it on (0: none). */
   setDelay(ms: number): void;
+  /** How many chunks clients have sent through it so far (a query is one): what a suite counts requests by. */
+  readonly chunksFromClients: number;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   let down = false;
   let delayMs = 0;
+  let chunksFromClients = 0;
   // Chunks held back by setDelay, dropped when the proxy closes.
   const held = new Set<NodeJS.Timeout>();
   const later = (ms: number, pass: () => void) => {
@@ -42,6 +45,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       });
     }
     client.on('data', (chunk: Buffer) => {
+      chunksFromClients++;
       if (delayMs === 0) upstream.write(chunk);
       else later(delayMs, () => upstream.write(chunk));
     });
@@ -62,6 +66,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     setDelay(ms) {
       delayMs = ms;
+    },
+    get chunksFromClients() {
+      return chunksFromClients;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -39,7 +39,7 @@ export async function runServices(context: CommandContext, roles: Role[], server
     apiKeys: servers.apiKeys,
     mongoNotice: started?.mongo.notice,
   });
-  logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl }, 'prismo is running');
+  logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl, ops: system.opsUrl }, 'prismo is running');
   if (started && system.gatewayUrl) {
     const file = runtimeFile(settings);
     await writeFile(file, `${JSON.stringify({ pid: process.pid, mongoUri, mongoNotice: started.mongo.notice })}\n`, { mode: 0o600 });
@@ -52,7 +52,7 @@ export async function runServices(context: CommandContext, roles: Role[], server
         '',
         `  prismo is ready`,
         `  API         ${system.gatewayUrl}/api/v1/transactions   (docs: ${system.gatewayUrl}/docs)`,
-        `  health      ${system.gatewayUrl}/readyz, ${system.gatewayUrl}/metrics`,
+        `  health      ${system.gatewayUrl}/readyz, ${system.opsUrl}/metrics   (the ops port: keep it private)`,
         `  board       ${system.gatewayUrl}/board   (an admin key: npx prismo keys create --tenant dev --scopes admin)`,
         `  API keys    ${keys}`,
         `  PostgreSQL  ${started.postgres.description}`,

@@ -1,5 +1,5 @@
-// Authentication as @fastify/auth strategies, and scopes: a request without a valid key (401) or the scope
-// (403) is refused before its body is read.
+// Authentication as @fastify/auth strategies, and scopes: a request without a valid key (401), over its
+// address's budget for such requests (429) or without the scope (403) is refused before its body is read.
 import fastifyAuth from '@fastify/auth';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -36,14 +36,26 @@ const unauthorized = (detail: string) =>
  * with app.auth([...]) in onRequest and then require a scope.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, options: { apiKeys: ApiKeyVerifier }) => {
+  async (app: FastifyInstance, options: { apiKeys: ApiKeyVerifier; unauthenticatedPerMinute: number }) => {
+    const { apiKeys } = options;
+    const door = limitAtTheDoor(app, options.unauthenticatedPerMinute);
     app.decorateRequest('tenantId', '');
     app.decorateRequest('principal', null as unknown as Principal);
     app.decorate('verifyApiKey', async (request: FastifyRequest) => {
       const key = presentedKey(request);
-      if (!key) throw unauthorized('Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".');
-      const principal = await options.apiKeys.verify(key);
-      if (!principal) throw unauthorized('The API key is not valid.');
+      // A key known without a lookup (static, or valid and cached) passes whatever its address did; one that
+      // was valid when last looked up is looked up again (many clients may share an address behind a proxy).
+      let principal = key ? apiKeys.known?.(key) : undefined;
+      if (!principal) {
+        if (!key || !apiKeys.recognised?.(key)) door.check(request);
+        principal = key ? await apiKeys.verify(key) : undefined;
+      }
+      if (!principal) {
+        throw (
+          (await door.failed(request)) ??
+          unauthorized(key ? 'The API key is not valid.' : 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".')
+        );
+      }
       request.principal = principal;
       request.tenantId = principal.tenantId;
     });
@@ -55,8 +67,46 @@ export const authPlugin = fp(
       },
     ]);
   },
-  { name: 'auth', dependencies: ['problem'] },
+  { name: 'auth', dependencies: ['problem', '@fastify/rate-limit'] },
 );
+
+/** Addresses over their budget remembered at most (the oldest forgotten first). */
+const BLOCKED_ADDRESSES = 10_000;
+
+/**
+ * Requests that fail authentication, per client address (UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE), counted in
+ * @fastify/rate-limit's store (an LRU of at most 5,000 addresses). Once an address is over, its requests are
+ * refused with 429 before any key lookup until its window ends, so a flood of missing or made-up keys costs
+ * neither MongoDB nor the key cache; a key known without a lookup, or valid when last looked up, still passes.
+ */
+function limitAtTheDoor(app: FastifyInstance, perMinute: number) {
+  const count = app.createRateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: (request) => request.ip, allowList: () => false });
+  const blockedUntil = new Map<string, number>();
+  const refusal = (seconds: number) =>
+    new HttpProblem(
+      429,
+      'rate-limited',
+      `At most ${perMinute} requests per minute per address without a valid API key; retry after ${seconds} s.`,
+      { headers: { 'Retry-After': String(seconds) } },
+    );
+  return {
+    /** Throws 429 while the address is over its budget. */
+    check(request: FastifyRequest) {
+      const until = blockedUntil.get(request.ip);
+      if (until === undefined) return;
+      if (until > Date.now()) throw refusal(Math.ceil((until - Date.now()) / 1000));
+      blockedUntil.delete(request.ip);
+    },
+    /** Counts a failed authentication; the 429 to answer instead of the 401 once the address is over. */
+    async failed(request: FastifyRequest): Promise<HttpProblem | undefined> {
+      const outcome = await count(request);
+      if (outcome.isAllowed || !outcome.isExceeded) return undefined;
+      if (blockedUntil.size >= BLOCKED_ADDRESSES) blockedUntil.delete(blockedUntil.keys().next().value as string);
+      blockedUntil.set(request.ip, Date.now() + outcome.ttl);
+      return refusal(outcome.ttlInSeconds);
+    },
+  };
+}
 
 /**
  * The tenant an admin request acts on: the key's own; for an operator key the one it asks for, or every

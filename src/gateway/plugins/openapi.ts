@@ -8,6 +8,15 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { completeContract } from '../openapi-contract.js';
 import { webhooksContract } from '../webhooks-contract.js';
 
+/**
+ * The /docs page's Content-Security-Policy: swagger-ui's page loads its scripts and styles from /docs/static
+ * (no inline code), so everything may come from this origin alone; the page is never framed (clickjacking).
+ * Its own default would allow framing by the same origin and upgrade requests to https, which a plain-http
+ * development gateway cannot serve.
+ */
+export const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; script-src-attr 'none'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 export const openapiPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(swagger, {
@@ -43,7 +52,7 @@ export const openapiPlugin = fp(
             } as typeof documentObject.openapiObject)
           : documentObject.swaggerObject,
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   },
   { name: 'openapi' },

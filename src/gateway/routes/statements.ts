@@ -73,7 +73,15 @@ function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, p
   app.post(
     '/api/v1/statements',
     {
-      onRequest: app.authorize('transactions:write'),
+      onRequest: [
+        ...app.authorize('transactions:write'),
+        // The wrong media type is refused before the body is read: the route's large limit is for XML only.
+        async (request) => {
+          const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+          if (!type || !XML_TYPES.includes(type))
+            throw new HttpProblem(415, 'unsupported-media-type', 'A statement is a camt.053 XML file: send it as application/xml.');
+        },
+      ],
       // A JSON body would fail the string schema as a 400; the truth is that it is the wrong media type.
       preValidation: async (request) => {
         if (typeof request.body !== 'string')

@@ -5,7 +5,7 @@ import type { Database } from '../../../db/postgres.js';
 import { readClassified } from '../../../db/postgres-errors.js';
 import { SOURCES } from '../../../domain/envelope.js';
 import { MISMATCH_KINDS } from '../../../reconcile/reconcile.js';
-import { lastRun, readReconciliation } from '../../../reconcile/results.js';
+import { lastRun, lastRunOfTenant, readReconciliation } from '../../../reconcile/results.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
 import { type App, noStore, tenantQuery } from './admin-route.js';
 
@@ -96,7 +96,11 @@ export function reconciliationRoute(app: App, { db }: { db: Database }): void {
       const from = clampDay(request.query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10));
       // PostgreSQL unreachable is a 503 with Retry-After, as for every read (readClassified), never a 500.
       const [stored, run] = await readClassified(() =>
-        Promise.all([readReconciliation(db, { tenantId, source, from, to, limit }), lastRun(db)]),
+        // The caller's tenant's last run; the installation's only for an operator asking for every tenant.
+        Promise.all([
+          readReconciliation(db, { tenantId, source, from, to, limit }),
+          tenantId === undefined ? lastRun(db) : lastRunOfTenant(db, tenantId),
+        ]),
       );
       return {
         ...stored,
