@@ -128,7 +128,7 @@ describe.skipIf(!mongoUri)('tenant quotas', () => {
     expect((await post(url, KEY_A, '/api/v1/transactions', envelope('tenant-a', 14))).status).toBe(202);
     expect((await post(url, KEY_B, '/api/v1/transactions/batch', first)).status).toBe(207);
 
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetch(`${system.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/prismo_quota_refusals_total\{tenant="tenant-a",quota="waiting-bytes"\} 2/);
     expect(metrics).not.toMatch(/prismo_quota_refusals_total\{tenant="tenant-b"/);
   });
@@ -136,7 +136,8 @@ describe.skipIf(!mongoUri)('tenant quotas', () => {
   it("over its bytes of the day a tenant gets 429 daily-bytes-quota until the UTC day ends, from every gateway; the other tenant's day is its own", async () => {
     const env = { TENANT_MAX_BYTES_PER_DAY: '20000' };
     const one = (await sys.start(['gateway', 'ingest'], env)).gatewayUrl!;
-    const two = (await sys.start(['gateway', 'ingest'], env)).gatewayUrl!;
+    const second = await sys.start(['gateway', 'ingest'], env);
+    const two = second.gatewayUrl!;
     const sent = { items: Array.from({ length: 15 }, (_, i) => padded('tenant-a', i, 1_000)) };
     expect((await post(one, KEY_A, '/api/v1/transactions/batch', sent)).status).toBe(207);
     const charged = (await sys.mongo.raw.find({ tenantId: 'tenant-a' }).toArray()).reduce((sum, doc) => sum + doc.bytes!, 0);
@@ -165,7 +166,9 @@ describe.skipIf(!mongoUri)('tenant quotas', () => {
     );
     expect((await post(two, KEY_B, '/api/v1/transactions/batch', sent)).status).toBe(207);
     expect(await sys.mongo.raw.countDocuments({ tenantId: 'tenant-a' })).toBe(15);
-    expect(await (await fetch(`${two}/metrics`)).text()).toMatch(/prismo_quota_refusals_total\{tenant="tenant-a",quota="daily-bytes"\} 1/);
+    expect(await (await fetch(`${second.opsUrl}/metrics`)).text()).toMatch(
+      /prismo_quota_refusals_total\{tenant="tenant-a",quota="daily-bytes"\} 1/,
+    );
   });
 
   it('a statement counts its file bytes, and one with no entries counts too', async () => {

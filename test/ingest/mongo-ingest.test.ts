@@ -1,4 +1,5 @@
 // Ingestion over the raw store against a real MongoDB server (or the stand-in).
+import { calculateObjectSize } from 'bson';
 import { type CommandStartedEvent, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoIngest } from '../../src/ingest/mongo-ingest.js';
@@ -29,6 +30,8 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
       status: 'pending',
       attempts: 0,
       slot: expect.any(Number),
+      // What the waiting-bytes quota sums: the payload as MongoDB stores it (BSON).
+      bytes: calculateObjectSize(payload),
     });
     // One of the 64 hash slots processors share (processor/slot-owner.ts).
     expect(stored.slot).toBeGreaterThanOrEqual(0);
