@@ -232,9 +232,9 @@ describe.skipIf(!mongoUri)('retention', () => {
     });
     expect(found.mismatches).toEqual([]);
     expect(found.days.reduce((sum, day) => sum + day.processed, 0)).toBe(2);
-    expect(found.days.flatMap((day) => day.sums)).toEqual([
-      expect.objectContaining({ currency: 'EUR', direction: 'debit', rowsMinor: '50000', documentsMinor: '50000' }),
-    ]);
+    const sums = found.days.flatMap((day) => day.sums);
+    const total = (side: 'rowsMinor' | 'documentsMinor') => sums.reduce((sum, day) => sum + BigInt(day[side]), 0n);
+    expect([total('rowsMinor'), total('documentsMinor')]).toEqual([50_000n, 50_000n]);
   });
 
   it('processed documents and logs expire, dead ones stay; the transaction is still read by id, and resending its externalId adds no row', async () => {
