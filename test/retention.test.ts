@@ -5,7 +5,9 @@
 import { calculateObjectSize } from 'bson';
 import { type Db, ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createMongoIngest } from '../src/ingest/mongo-ingest.js';
 import { ensureMongoIndexes } from '../src/raw-store/collections.js';
+import { reconcile } from '../src/reconcile/reconcile.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 
@@ -70,12 +72,37 @@ describe.skipIf(!mongoUri)('retention', () => {
     expect(changed[0]).toMatchObject({ expireAfterSeconds: 60, partialFilterExpression: { processed: true } });
   });
 
-  it('TTL indexes: dead raw documents from when they died, statements from when they were received; 0 keeps them for ever', async () => {
+  it('TTL indexes: dead raw documents from when they died, statements from their last entry (retainFrom); 0 keeps them for ever', async () => {
     await sys.start(['gateway', 'ingest']);
     const deadIndex = (await mongo.raw.listIndexes().toArray()).find((index) => index.name === 'dead_retention');
     expect(deadIndex).toMatchObject({ key: { deadAt: 1 }, expireAfterSeconds: 3600, partialFilterExpression: { status: 'dead' } });
-    const statementIndex = (await mongo.statements.listIndexes().toArray()).find((index) => index.name === 'retention');
-    expect(statementIndex).toMatchObject({ key: { receivedAt: 1 }, expireAfterSeconds: 3600 });
+    const statementIndex = () => mongo.statements.listIndexes().toArray();
+    expect((await statementIndex()).find((index) => index.name === 'retention')).toMatchObject({
+      key: { retainFrom: 1 },
+      expireAfterSeconds: 3600,
+    });
+
+    // An earlier release's: the index on receivedAt, a statement without retainFrom. The start replaces the
+    // index and gives the statement its receivedAt, so it is not kept for ever.
+    await mongo.statements.dropIndex('retention');
+    await mongo.statements.createIndex({ receivedAt: 1 }, { name: 'retention', expireAfterSeconds: 3600 });
+    const receivedAt = new Date(Date.now() - 60_000);
+    const { insertedId } = await mongo.statements.insertOne({
+      _id: new ObjectId(),
+      tenantId: 'acme',
+      key: 'earlier-release',
+      version: '001.02',
+      messageId: null,
+      statements: [],
+      receivedAt,
+      fileId: null,
+      complete: true,
+    });
+    await ensureMongoIndexes(mongo, { processedSeconds: 3600, logsSeconds: 7200, statementsSeconds: 3600, deadSeconds: 3600 });
+    expect((await statementIndex()).filter((index) => index.name === 'retention')).toEqual([
+      expect.objectContaining({ key: { retainFrom: 1 }, expireAfterSeconds: 3600 }),
+    ]);
+    expect((await mongo.statements.findOne({ _id: insertedId }))?.retainFrom).toEqual(receivedAt);
 
     await ensureMongoIndexes(mongo, { processedSeconds: 60, logsSeconds: 7200, statementsSeconds: 0, deadSeconds: 0 });
     expect((await mongo.raw.listIndexes().toArray()).map((index) => index.name)).not.toContain('dead_retention');
@@ -93,9 +120,8 @@ describe.skipIf(!mongoUri)('retention', () => {
     const files = filesOf(mongo.db);
     const oldFile = (await mongo.statements.findOne({ _id: new ObjectId(oldStatement) }))!.fileId!;
     expect(await chunksOf(mongo.db).countDocuments({ files_id: oldFile })).toBeGreaterThan(0);
-    // Received two hours ago: past the retention of an hour.
+    // Uploaded two hours ago: past the retention of an hour (the processor's sweep at its start sees it).
     const twoHoursAgo = new Date(Date.now() - 7_200_000);
-    await mongo.statements.updateOne({ _id: new ObjectId(oldStatement) }, { $set: { receivedAt: twoHoursAgo } });
     await files.updateOne({ _id: oldFile }, { $set: { uploadDate: twoHoursAgo } });
     const noDate = (id: string) => ({ source: 'generic', externalId: id, payload: { account: 'acc-1', amount: '1.00', currency: 'EUR' } });
     const [oldDead, freshDead] = [await post(url, noDate('dead-old')), await post(url, noDate('dead-fresh'))];
@@ -106,6 +132,11 @@ describe.skipIf(!mongoUri)('retention', () => {
     await waitFor('both dead', async () => (await deadAt(oldDead)) !== undefined && (await deadAt(freshDead)) !== undefined);
     expect(Date.now() - (await deadAt(freshDead))!.getTime()).toBeLessThan(60_000);
     await mongo.raw.updateOne({ _id: new ObjectId(oldDead) }, { $set: { deadAt: twoHoursAgo } });
+    // The old statement's entry settled two hours ago (its retention too): the statement is kept an hour from then.
+    const oldEntry = { statementId: new ObjectId(oldStatement) };
+    await waitFor('the old entry processed', async () => (await mongo.raw.findOne(oldEntry))?.processed === true);
+    await mongo.raw.updateOne(oldEntry, { $set: { processedAt: twoHoursAgo } });
+    await mongo.statements.updateOne({ _id: new ObjectId(oldStatement) }, { $set: { retainFrom: twoHoursAgo } });
 
     await waitFor(
       'the old statement, its file, its chunks and the old dead document removed',
@@ -127,6 +158,83 @@ describe.skipIf(!mongoUri)('retention', () => {
     expect(await mongo.raw.findOne({ _id: new ObjectId(freshDead) })).toMatchObject({ status: 'dead' });
     expect((await fetch(`${url}/api/v1/statements/${oldStatement}`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${url}/api/v1/statements/${freshStatement}`, { headers: auth })).status).toBe(200);
+  });
+
+  it('a statement outlives its entries: a dead entry replayed at the end of its retention is processed, a processed one reconciles', async () => {
+    const system = await sys.start(['gateway', 'ingest'], { MAX_ATTEMPTS: '1' });
+    const url = system.gatewayUrl!;
+    const [dying, settling] = [await upload(url, statementOf('STMT-DIES')), await upload(url, statementOf('STMT-SETTLES'))];
+    const entryOf = async (statement: string) => (await mongo.raw.findOne({ statementId: new ObjectId(statement) }))!;
+    const statementOfId = async (statement: string) => (await mongo.statements.findOne({ _id: new ObjectId(statement) }))!;
+    const dead = await entryOf(dying);
+    // Stored without its account, which its statement holds.
+    expect(dead.payload.Acct).toBeUndefined();
+    // An entry its mapper refuses (no amount) dies at its first attempt.
+    const amount = (dead.payload.Ntry as Record<string, unknown>).Amt;
+    await mongo.raw.updateOne({ _id: dead._id }, { $unset: { 'payload.Ntry.Amt': '' } });
+    await sys.start(['processor'], { MAX_ATTEMPTS: '1' });
+    await waitFor('one entry dead, the other processed', async () => {
+      const [a, b] = [await entryOf(dying), await entryOf(settling)];
+      return a.status === 'dead' && b.processed;
+    });
+    // Each statement's retention starts again when its entry dies or is processed, from the same time.
+    expect((await statementOfId(dying)).retainFrom).toEqual((await entryOf(dying)).deadAt);
+    expect((await statementOfId(settling)).retainFrom).toEqual((await entryOf(settling)).processedAt);
+
+    // Both received two hours ago: retention counted from receipt (an hour) would have removed both statements.
+    // The dead entry died 59 minutes ago, its statement with it: a minute of its retention left.
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    const diedAt = new Date(Date.now() - 3_540_000);
+    for (const statement of [dying, settling]) {
+      await mongo.statements.updateOne({ _id: new ObjectId(statement) }, { $set: { receivedAt: twoHoursAgo } });
+      await mongo.raw.updateOne({ statementId: new ObjectId(statement) }, { $set: { receivedAt: twoHoursAgo } });
+    }
+    await mongo.raw.updateOne({ _id: dead._id }, { $set: { deadAt: diedAt } });
+    await mongo.statements.updateOne({ _id: new ObjectId(dying) }, { $set: { retainFrom: diedAt } });
+    // A statement whose last entry went two hours ago: once the TTL monitor removed it, it has seen the others.
+    const { insertedId: gone } = await mongo.statements.insertOne({
+      _id: new ObjectId(),
+      tenantId: 'acme',
+      key: 'long-settled',
+      version: '001.08',
+      messageId: null,
+      statements: [],
+      receivedAt: twoHoursAgo,
+      retainFrom: twoHoursAgo,
+      fileId: null,
+      complete: true,
+    });
+    await waitFor('the long-settled statement removed', async () => (await mongo.statements.countDocuments({ _id: gone })) === 0, {
+      timeoutMs: 30_000,
+    });
+    expect(await mongo.statements.countDocuments({ _id: { $in: [new ObjectId(dying), new ObjectId(settling)] } })).toBe(2);
+
+    // The operator fixes the entry and replays it (as the ingestion service does): its statement is kept from now.
+    await mongo.raw.updateOne({ _id: dead._id }, { $set: { 'payload.Ntry.Amt': amount } });
+    const replayedAt = Date.now();
+    const ingest = createMongoIngest({ db: mongo.db, raw: mongo.raw, statements: mongo.statements });
+    expect(await ingest.replay('acme', { ids: [dead._id.toHexString()], statuses: ['dead'], dryRun: false })).toMatchObject({
+      replayed: 1,
+    });
+    expect((await statementOfId(dying)).retainFrom!.getTime()).toBeGreaterThanOrEqual(replayedAt);
+    await waitFor('the replayed entry processed', processed(dead._id.toHexString()));
+    const transaction = (await get(url, dead._id.toHexString())).body.transaction;
+    expect(transaction).toMatchObject({ id: dead._id.toHexString(), account: 'DE89370400440532013000' });
+    expect((await statementOfId(dying)).retainFrom).toEqual((await entryOf(dying)).processedAt);
+
+    // Reconciliation maps both entries again from their statements' accounts: no mismatch, both counted.
+    const found = await reconcile(mongo, pg.db, {
+      tenantId: 'acme',
+      from: new Date(twoHoursAgo.getTime() - 60_000),
+      to: new Date(Date.now() + 60_000),
+      waitingThresholdMs: 3_600_000,
+      retentionSeconds: 3600,
+    });
+    expect(found.mismatches).toEqual([]);
+    expect(found.days.reduce((sum, day) => sum + day.processed, 0)).toBe(2);
+    const sums = found.days.flatMap((day) => day.sums);
+    const total = (side: 'rowsMinor' | 'documentsMinor') => sums.reduce((sum, day) => sum + BigInt(day[side]), 0n);
+    expect([total('rowsMinor'), total('documentsMinor')]).toEqual([50_000n, 50_000n]);
   });
 
   it('processed documents and logs expire, dead ones stay; the transaction is still read by id, and resending its externalId adds no row', async () => {

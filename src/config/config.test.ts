@@ -29,7 +29,18 @@ describe('loadSettings', () => {
   });
 
   it('refuses statements kept shorter than their entries: an entry reads its account from its statement', () => {
-    expect(loadSettings({}).mongo.retention).toMatchObject({ statementsSeconds: 2_592_000, deadSeconds: 2_592_000 });
+    // Equal is enough: a statement is kept that long after its last entry settled, died or was replayed.
+    expect(loadSettings({}).mongo.retention).toEqual({
+      processedSeconds: 2_592_000,
+      logsSeconds: 2_592_000,
+      statementsSeconds: 2_592_000,
+      deadSeconds: 2_592_000,
+    });
+    expect(() =>
+      loadSettings({ RETENTION_STATEMENTS_SECONDS: '7199', RETENTION_DEAD_SECONDS: '7200', RETENTION_PROCESSED_SECONDS: '60' }),
+    ).toThrow(
+      /RETENTION_STATEMENTS_SECONDS: must be at least .* \(7200\), so that a statement, kept that long after its last entry settled, died or was replayed, outlives its entries, .*\(got "7199"\)/,
+    );
     expect(() => loadSettings({ RETENTION_STATEMENTS_SECONDS: '3600', RETENTION_DEAD_SECONDS: '7200' })).toThrow(
       /RETENTION_STATEMENTS_SECONDS: must be at least RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS \(2592000\)/,
     );

@@ -126,9 +126,10 @@ export const envSchema = z.object({
   RETENTION_PROCESSED_SECONDS: positiveInt.default(30 * 86_400),
   RETENTION_LOGS_SECONDS: positiveInt.default(30 * 86_400),
   /**
-   * How long MongoDB keeps uploaded statements (their document, their file in GridFS) and dead raw documents
-   * (from when they died); 30 days each by default, 0: for ever. A statement must outlive its entries (it holds
-   * their account): at least RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS.
+   * How long MongoDB keeps uploaded statements (their document from when its last entry settled, died or was
+   * replayed; their file in GridFS from its upload) and dead raw documents (from when they died); 30 days each
+   * by default, 0: for ever. A statement must outlive its entries (it holds their account): at least
+   * RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS.
    */
   RETENTION_STATEMENTS_SECONDS: z.coerce
     .number()
@@ -330,12 +331,14 @@ export function parseEnv(env: Record<string, string | undefined> = process.env):
 /** Rules between variables, one line each like the others. */
 function crossCheck(env: Env): string[] {
   const { RETENTION_STATEMENTS_SECONDS: statements, RETENTION_DEAD_SECONDS: dead, RETENTION_PROCESSED_SECONDS: processed } = env;
-  // Entries are stored without their account, which their statement holds: a statement outlives its entries,
-  // so the processor (a replay), reconciliation and the board can still map them.
+  // Entries are stored without their account, which their statement holds. A statement's retention starts
+  // again whenever one of its entries settles, dies or is replayed (retain-statements.ts), so when it is at
+  // least as long as theirs it outlives every entry: the processor (a replay), reconciliation and the board
+  // can still map them.
   const longest = dead === 0 ? 0 : Math.max(dead, processed);
   if (statements !== 0 && (longest === 0 || statements < longest))
     return [
-      `RETENTION_STATEMENTS_SECONDS: must be at least RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS (${longest === 0 ? '0, for ever' : longest}), so that a statement outlives its entries, which read their account from it (got ${JSON.stringify(String(statements))})`,
+      `RETENTION_STATEMENTS_SECONDS: must be at least RETENTION_PROCESSED_SECONDS and RETENTION_DEAD_SECONDS (${longest === 0 ? '0, for ever' : longest}), so that a statement, kept that long after its last entry settled, died or was replayed, outlives its entries, which read their account from it (got ${JSON.stringify(String(statements))})`,
     ];
   return [];
 }

@@ -42,7 +42,7 @@ export function createMongoIngest(
     },
     replay: (tenantId: string | null, selectors: Omit<ReplaySelectors, 'tenantId'>): Promise<ReplayResult> =>
       // Asked from the board (POST /api/v1/admin/replay): each step within the board's deadline.
-      replay(raw, { ...selectors, ...tenantFilter(tenantId) }, { stepDeadlineMs: MONGO_DEADLINES_MS.board }),
+      replay(raw, { ...selectors, ...tenantFilter(tenantId) }, { stepDeadlineMs: MONGO_DEADLINES_MS.board, statements: store.statements }),
     status: (tenantId: string, id: string): Promise<RawStatusView | undefined> => findRawStatus(raw, tenantId, id),
     async acceptStatement(tenantId: string, xml: string, file: CamtDocument): Promise<Accepted> {
       const accepted = await insertStatement(store, tenantId, file, xml, { timeoutMs: statementTimeoutMs });

@@ -9,6 +9,7 @@ import type { MongoCollections } from '../raw-store/collections.js';
 import { markFailed } from '../raw-store/mark-failed.js';
 import { markProcessed } from '../raw-store/mark-processed.js';
 import { releaseLeases } from '../raw-store/release-leases.js';
+import { retainStatements } from '../raw-store/retain-statements.js';
 import { resolveStatementParts } from '../raw-store/statement-parts.js';
 import { writeLogs } from '../raw-store/write-logs.js';
 import { backoffDelay } from '../streams/backoff.js';
@@ -34,6 +35,8 @@ export interface SinkOptions {
   sizer: BatchSizer;
   saveCheckpoint(resumeToken: unknown): Promise<void>;
 }
+
+const rawOf = (docs: ClaimedRaw[]) => docs.map((doc) => doc.raw);
 
 export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
   const worker = settings.workerId;
@@ -67,11 +70,17 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
     writeBatch: (rows) => writeTransactions(db, rows),
     markProcessed: async (docs) => {
       const ids = docs.map((doc) => doc.id);
-      await withinDeadline(DEADLINE_MS, (bound) => markProcessed(mongo.raw, ids, new Date(), bound));
+      // Their statements first, from the same time: an entry's retention never ends after its statement's.
+      const at = new Date();
+      await withinDeadline(DEADLINE_MS, (bound) => retainStatements(mongo.statements, rawOf(docs), at, bound));
+      await withinDeadline(DEADLINE_MS, (bound) => markProcessed(mongo.raw, ids, at, bound));
       leases.release(docs.map((doc) => doc.id));
     },
     markFailed: async (failures) => {
-      const now = Date.now();
+      const at = new Date();
+      const now = at.getTime();
+      // A failed entry is retried, a dead one may be replayed: each needs its statement (its account) kept.
+      await withinDeadline(DEADLINE_MS, (bound) => retainStatements(mongo.statements, rawOf(failures.map(({ doc }) => doc)), at, bound));
       const marks = failures.map(({ doc, error, outcome }) => ({
         id: doc.id,
         outcome,
@@ -79,7 +88,7 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
         retryAt: new Date(now + backoffDelay(doc.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs })),
         leaseToken: doc.raw.leaseToken,
       }));
-      await withinDeadline(DEADLINE_MS, (bound) => markFailed(mongo.raw, marks, bound));
+      await withinDeadline(DEADLINE_MS, (bound) => markFailed(mongo.raw, marks, bound, at));
       leases.release(failures.map(({ doc }) => doc.id));
     },
     log: (entries) => {

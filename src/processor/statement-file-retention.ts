@@ -1,5 +1,5 @@
-// Statement files (GridFS) go with their statements after RETENTION_STATEMENTS_SECONDS. A TTL index removes
-// the statements documents; chunks have no date a TTL index could read, so processors sweep the files.
+// Statement files (GridFS) go RETENTION_STATEMENTS_SECONDS after their upload (the statements documents by a
+// TTL index, once their entries are gone); chunks have no date a TTL index could read, so processors sweep.
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { ensureStatementFileIndexes, removeExpiredStatementFiles } from '../raw-store/remove-expired-statement-files.js';

@@ -1,6 +1,6 @@
 // The three collections the raw store owns, their document shapes and their indexes. Every query on
 // them lives in this folder, one file per state transition.
-import type { Collection, Db, Document, MongoClient, ObjectId } from 'mongodb';
+import type { Collection, Db, Document, Filter, MongoClient, ObjectId } from 'mongodb';
 import { connectMongoClient } from '../db/mongo.js';
 import type { FeedMode } from '../domain/feed-mode.js';
 import type { Outcome } from '../domain/outcome.js';
@@ -110,6 +110,12 @@ export interface StatementFile {
   /** Each Stmt's shared parts, once: its account (Acct, servicer included; absent on uploads of earlier releases) and balances. */
   statements: Array<{ id: string; accountRef: string; entryCount: number; balances: unknown[]; account?: unknown }>;
   receivedAt: Date;
+  /**
+   * Retention (RETENTION_STATEMENTS_SECONDS) counts from here: when it was received, moved forward each time
+   * one of its entries is processed, fails, dies or is replayed (retain-statements.ts), so it outlives every
+   * entry that reads its account from it. Set from receivedAt at start on statements of earlier releases.
+   */
+  retainFrom?: Date;
   /** The file in the statement_files GridFS bucket; null until stored. */
   fileId: ObjectId | null;
   /** True once every entry's raw document is stored. */
@@ -224,25 +230,51 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
     await ensureTtlIndex(mongo.raw, 'retention', 'processedAt', retention.processedSeconds, { processed: true });
     await ensureTtlIndex(mongo.logs, 'retention', 'at', retention.logsSeconds);
     // Dead documents from when they died (a replay takes them out of the partial index); statements from
-    // when they were received, their files by the processors' sweep (processor/statement-file-retention.ts).
+    // when their last entry settled, died or was replayed (retainFrom), their files from their upload by the
+    // processors' sweep (processor/statement-file-retention.ts).
     await ensureTtlIndex(mongo.raw, 'dead_retention', 'deadAt', retention.deadSeconds ?? 0, { status: 'dead' });
-    await ensureTtlIndex(mongo.statements, 'retention', 'receivedAt', retention.statementsSeconds ?? 0);
+    if (await ensureTtlIndex(mongo.statements, 'retention', 'retainFrom', retention.statementsSeconds ?? 0))
+      await retainFromReceipt(mongo.statements);
   }
 }
 
-/** A TTL index with this expiry (0: none, kept for ever); one with another expiry (the setting changed) is replaced. */
+/**
+ * Statements of earlier releases have no retainFrom, which the TTL index would keep for ever: theirs is
+ * when they were received (their entries carry their account). Found through that index (a missing field
+ * is indexed as null), so a start with none to set reads nothing.
+ */
+async function retainFromReceipt(statements: Collection<StatementFile>): Promise<void> {
+  // null matches a missing field (the driver's types allow only a Date here).
+  const without = { retainFrom: null } as unknown as Filter<StatementFile>;
+  for (;;) {
+    const page = await statements.find(without, { projection: { _id: 1, receivedAt: 1 }, limit: 1_000 }).toArray();
+    if (page.length === 0) return;
+    await statements.bulkWrite(
+      page.map((doc) => ({ updateOne: { filter: { ...without, _id: doc._id }, update: { $set: { retainFrom: doc.receivedAt } } } })),
+      { ordered: false },
+    );
+    if (page.length < 1_000) return;
+  }
+}
+
+/**
+ * A TTL index with this expiry (0: none, kept for ever); one with another expiry (the setting changed) or on
+ * another field (an earlier release's) is replaced. True when the index is there.
+ */
 async function ensureTtlIndex<T extends Document>(
   collection: Collection<T>,
   name: string,
   field: string,
   expireAfterSeconds: number,
   partialFilterExpression?: Document,
-): Promise<void> {
+): Promise<boolean> {
   const existing = (await collection.listIndexes().toArray()).find((index) => index.name === name);
-  if (existing && existing.expireAfterSeconds !== expireAfterSeconds) await collection.dropIndex(name);
-  if (existing?.expireAfterSeconds === expireAfterSeconds || expireAfterSeconds === 0) return;
+  const same = existing?.expireAfterSeconds === expireAfterSeconds && existing?.key?.[field] === 1;
+  if (existing && !same) await collection.dropIndex(name);
+  if (same || expireAfterSeconds === 0) return same;
   await collection.createIndex(
     { [field]: 1 },
     { name, expireAfterSeconds, ...(partialFilterExpression ? { partialFilterExpression } : {}) },
   );
+  return true;
 }

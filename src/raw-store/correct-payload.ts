@@ -4,7 +4,8 @@ import { type Collection, ObjectId } from 'mongodb';
 import type { Bound } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import { storedPayloadBytes } from '../domain/envelope.js';
-import { type RawTransaction, tenantFilter } from './collections.js';
+import { type RawTransaction, type StatementFile, tenantFilter } from './collections.js';
+import { retainStatements } from './retain-statements.js';
 import { NO_LEASE, REPLAYABLE_STATUSES } from './states.js';
 
 export type CorrectionResult =
@@ -25,23 +26,26 @@ export async function correctPayload(
     prepare,
     by,
     at = new Date(),
+    statements,
   }: {
     tenantId: string | null;
     id: string;
     prepare(document: Pick<RawTransaction, 'source' | 'externalId'>): Record<string, unknown>;
     by: string;
     at?: Date;
+    /** The statement of a corrected entry, kept from now like a replayed one's (retain-statements.ts). */
+    statements?: Collection<StatementFile>;
   },
   /** A deadline for each operation (db/mongo.ts, withinDeadline). */
   bound?: Bound,
 ): Promise<CorrectionResult> {
   const _id = new ObjectId(id);
   const scope = tenantFilter(tenantId);
-  let doc: Pick<RawTransaction, 'tenantId' | 'source' | 'externalId' | 'payload' | 'status' | 'attempts'> | null;
+  let doc: Pick<RawTransaction, 'tenantId' | 'source' | 'externalId' | 'payload' | 'status' | 'attempts' | 'statementId'> | null;
   try {
     doc = await raw.findOne(
       { _id, ...scope },
-      { projection: { tenantId: 1, source: 1, externalId: 1, payload: 1, status: 1, attempts: 1 }, ...bound },
+      { projection: { tenantId: 1, source: 1, externalId: 1, payload: 1, status: 1, attempts: 1, statementId: 1 }, ...bound },
     );
   } catch (error) {
     throw classifyMongoError(error);
@@ -49,6 +53,7 @@ export async function correctPayload(
   if (!doc) return { outcome: 'not-found' };
   const payload = prepare(doc);
   if (!(REPLAYABLE_STATUSES as readonly string[]).includes(doc.status)) return { outcome: 'not-correctable', status: doc.status };
+  if (statements) await retainStatements(statements, [doc], at, bound);
   try {
     // The filter repeats what was read, so a document that moved on meanwhile is not overwritten.
     const { modifiedCount } = await raw.updateOne(

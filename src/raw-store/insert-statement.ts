@@ -159,6 +159,7 @@ async function createStatement(
   lease: Lease,
   bound: OperationOptions,
 ): Promise<StatementFile> {
+  const receivedAt = new Date();
   const doc = {
     tenantId,
     key,
@@ -171,7 +172,8 @@ async function createStatement(
       balances: s.balances,
       account: s.account,
     })),
-    receivedAt: new Date(),
+    receivedAt,
+    retainFrom: receivedAt,
     fileId: null,
     complete: false,
     storing: lease,
@@ -202,7 +204,8 @@ async function takeLease(
   const accounts = Object.fromEntries(file.statements.map((stmt) => [`statements.${partOf(doc, stmt)}.account`, stmt.account]));
   const { matchedCount } = await store.statements.updateOne(
     { _id: doc._id, complete: false, $or: [{ storing: null }, { 'storing.until': { $lte: new Date() } }] },
-    { $set: { storing: lease, ...accounts }, $unset: { abandoned: '' } },
+    // Its entries are stored from now: their statement is kept from now too (retain-statements.ts).
+    { $set: { storing: lease, ...accounts }, $unset: { abandoned: '' }, $max: { retainFrom: new Date() } },
     bound,
   );
   if (matchedCount === 1) return { ...doc, storing: lease };

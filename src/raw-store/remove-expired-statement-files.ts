@@ -1,5 +1,6 @@
-// Statement files as sent (GridFS) are kept as long as their statements: chunks have no date, so their files
-// are found by upload date and removed chunks first, so that an interrupted run leaves no chunk unowned.
+// Statement files as sent (GridFS) are kept RETENTION_STATEMENTS_SECONDS from upload (nothing reads them back:
+// entries map from the statements document). Chunks have no date, so their files are found by upload date
+// and removed chunks first, so that an interrupted run leaves no chunk unowned.
 import type { Db, ObjectId } from 'mongodb';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import { STATEMENT_FILES_BUCKET } from './collections.js';
@@ -17,7 +18,8 @@ export async function ensureStatementFileIndexes(db: Db): Promise<void> {
 
 /**
  * Removes the statement files uploaded before `before`, with their chunks; returns how many files. A file
- * is uploaded after its statement document is created, so it goes a sweep after the statement (TTL index).
+ * is uploaded after its statement document is created, so it goes no earlier than a statement whose entries
+ * all settled at once (TTL index on retainFrom).
  */
 export async function removeExpiredStatementFiles(db: Db, before: Date): Promise<number> {
   let removed = 0;

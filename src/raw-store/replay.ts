@@ -4,7 +4,8 @@ import type { Collection } from 'mongodb';
 import { z } from 'zod';
 import { MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
-import type { RawTransaction } from './collections.js';
+import type { RawTransaction, StatementFile } from './collections.js';
+import { retainStatements } from './retain-statements.js';
 import { selectionFilter, selectionSchema } from './selection.js';
 import { NO_LEASE } from './states.js';
 
@@ -18,6 +19,11 @@ export interface ReplayResult {
 }
 
 interface ReplayOptions {
+  /**
+   * The statements of replayed entries, kept from the replay on (retain-statements.ts): a dead entry replayed
+   * at the end of its retention still finds its account when it is claimed.
+   */
+  statements?: Collection<StatementFile>;
   chunkSize?: number;
   onProgress?: (done: number, total: number) => void;
   /** The deadline of each step (the count, each chunk's find and update); a replay has as many steps as chunks. */
@@ -39,7 +45,7 @@ export async function replay(
 async function replayChunks(
   raw: Collection<RawTransaction>,
   selectors: ReplaySelectors,
-  { chunkSize = 1_000, onProgress, stepDeadlineMs = MONGO_DEADLINES_MS.command }: ReplayOptions,
+  { chunkSize = 1_000, onProgress, stepDeadlineMs = MONGO_DEADLINES_MS.command, statements }: ReplayOptions,
 ): Promise<ReplayResult> {
   const filter = selectionFilter(selectors);
   const step = <T>(operation: Parameters<typeof withinDeadline<T>>[1]) => withinDeadline(stepDeadlineMs, operation);
@@ -48,8 +54,9 @@ async function replayChunks(
   let replayed = 0;
   for (;;) {
     // Each chunk leaves the filter once replayed, so the next find moves on.
-    const chunk = await step((bound) => raw.find(filter, { projection: { _id: 1 }, limit: chunkSize, ...bound }).toArray());
+    const chunk = await step((bound) => raw.find(filter, { projection: { _id: 1, statementId: 1 }, limit: chunkSize, ...bound }).toArray());
     if (chunk.length === 0) break;
+    if (statements) await step((bound) => retainStatements(statements, chunk, new Date(), bound));
     const { modifiedCount } = await step((bound) =>
       raw.updateMany(
         { ...filter, _id: { $in: chunk.map((doc) => doc._id) } },

@@ -25,7 +25,7 @@ export const replayCommand: Command = async ({ settings, values, cleanups }) => 
     );
   const { mongo } = await connectRunningMongo(settings, 'replay', cleanups);
   const progress = progressReporter('replayed');
-  const result = await replay(mongo.raw, parsed.data, { onProgress: progress.update });
+  const result = await replay(mongo.raw, parsed.data, { onProgress: progress.update, statements: mongo.statements });
   progress.done();
   console.log(
     result.dryRun

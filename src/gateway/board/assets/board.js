@@ -125,8 +125,10 @@
     const days = (s) => (s % 86400 === 0 ? `${s / 86400} days` : `${s} s`);
     $('retention').textContent = `Retention: processed raw documents are removed ${days(o.retention.processedSeconds)} after processing, processing logs ${days(
       o.retention.logsSeconds,
-    )} after they are written; dead documents ${o.retention.deadSeconds ? `${days(o.retention.deadSeconds)} after they died` : 'until replayed'}, statements and their files ${
-      o.retention.statementsSeconds ? `${days(o.retention.statementsSeconds)} after they were received` : 'for ever'
+    )} after they are written; dead documents ${o.retention.deadSeconds ? `${days(o.retention.deadSeconds)} after they died` : 'until replayed'}, statements ${
+      o.retention.statementsSeconds
+        ? `${days(o.retention.statementsSeconds)} after their last entry settled, died or was replayed (their files that long after upload)`
+        : 'and their files for ever'
     }.`;
     drawCharts(o.timeline);
   }

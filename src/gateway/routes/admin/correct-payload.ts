@@ -5,13 +5,16 @@ import { MONGO_DEADLINES_MS, withinDeadline } from '../../../db/mongo.js';
 import { oversizedDetail, oversizedPayload } from '../../../domain/envelope.js';
 import { checkEnvelope } from '../../../http/envelope-check.js';
 import { HttpProblem } from '../../../http/problem.js';
-import type { RawTransaction } from '../../../raw-store/collections.js';
+import type { RawTransaction, StatementFile } from '../../../raw-store/collections.js';
 import { correctPayload } from '../../../raw-store/correct-payload.js';
 import { RAW_STATUSES } from '../../../raw-store/states.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
 import { type App, idParams, jsonObject } from './admin-route.js';
 
-export function correctPayloadRoute(app: App, { raw }: { raw: Collection<RawTransaction> }): void {
+export function correctPayloadRoute(
+  app: App,
+  { raw, statements }: { raw: Collection<RawTransaction>; statements: Collection<StatementFile> },
+): void {
   app.post(
     '/api/v1/admin/documents/:id/payload',
     {
@@ -33,6 +36,7 @@ export function correctPayloadRoute(app: App, { raw }: { raw: Collection<RawTran
             tenantId: tenantScopeOf(request.principal),
             id,
             by: keyId,
+            statements,
             // The corrected payload passes the same door as a new submission.
             prepare: ({ source, externalId }) => {
               const checked = checkEnvelope({ source, ...(externalId ? { externalId } : {}), payload: request.body.payload }, '');

@@ -29,6 +29,6 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRouteOptions> = async (app,
   overviewRoute(app, { mongo, retention, freshSeconds: options.processorFreshSeconds ?? 30, quotas: options.quotas });
   documentsRoute(app, { raw: mongo.raw });
   documentRoute(app, { mongo, db });
-  correctPayloadRoute(app, { raw: mongo.raw });
+  correctPayloadRoute(app, { raw: mongo.raw, statements: mongo.statements });
   reconciliationRoute(app, { db });
 };
