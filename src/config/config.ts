@@ -116,7 +116,7 @@ export const envSchema = z.object({
   OPS_PORT: port.default(9464),
   /** Where the ops port listens, apart from HOST: /metrics names tenants, so loopback unless Prometheus is elsewhere. */
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Which proxies' X-Forwarded-For gives the gateway a client's address (docs/operations.md, "Ports"); false: none. */
+  /** Which proxies' X-Forwarded-For gives the gateway a client's address (docs/operations.md, "Behind a reverse proxy"); false: none. */
   TRUST_PROXY: trustProxy.default(false),
   INGEST_URL: url(['http:', 'https:']).optional(),
   /** The credential the gateway sends the ingestion service and the ingestion service requires (docs/operations.md, "Ports"). */
