@@ -78,6 +78,25 @@ describe('docker-compose.yml', () => {
     expect(ports).toEqual(['9464', '9464', '9464', '9464']);
   });
 
+  it('serves each ops port on the compose network, where Prometheus scrapes it and health checks reach it', () => {
+    const services = compose.services;
+    const prometheus = parse(readFileSync(fileURLToPath(new URL('../ops/prometheus.yml', import.meta.url)), 'utf8')) as {
+      scrape_configs: Array<{ job_name: string }>;
+    };
+    const scraped = prometheus.scrape_configs.map((c) => c.job_name.replace(/^prismo-/, ''));
+    expect(scraped.sort()).toEqual(['deliverer', 'gateway', 'ingest', 'processor']);
+    for (const name of scraped) {
+      // OPS_HOST defaults to loopback, which Prometheus in another container could not reach.
+      expect(services[name]!.environment!.OPS_HOST, name).toBe('0.0.0.0');
+      const env = parseEnv(Object.fromEntries(Object.entries(services[name]!.environment!).filter(([, v]) => !v.includes('${'))));
+      expect(env.OPS_HOST, name).toBe('0.0.0.0');
+      // Health checks ask 127.0.0.1 on the port their service listens on: the ops port (on OPS_HOST) or the API's.
+      const check = JSON.stringify(services[name]!.healthcheck);
+      const port = /127\.0\.0\.1:(\d+)\//.exec(check)?.[1];
+      expect([String(env.OPS_PORT), String(env.PORT), String(env.INGEST_PORT)], `${name} health check`).toContain(port);
+    }
+  });
+
   it('offers a three-member replica set under the full profile, and two processor replicas', () => {
     const members = Object.entries(compose.services).filter(([, service]) => service.command?.includes('--replSet'));
     expect(members.map(([name]) => name).sort()).toEqual(['mongo', 'mongo2', 'mongo3']);

@@ -152,7 +152,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       await app.register(opsRoutes, { metrics, readiness });
       return app;
     };
-    system.opsUrl = await owner.listen('ops-server', buildOps, settings.ops.port);
+    // On OPS_HOST, not HOST: publishing the API (HOST=0.0.0.0) must not publish /metrics with it.
+    system.opsUrl = await owner.listen('ops-server', buildOps, settings.ops.port, settings.ops.host);
     return system;
   } catch (error) {
     await root.close().catch(() => undefined);

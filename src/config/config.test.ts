@@ -1,3 +1,4 @@
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadSettings } from './config.js';
 
@@ -64,6 +65,45 @@ describe('loadSettings', () => {
       /STATEMENT_MAX_ENTRIES: must be at most 40000, the most the design holds/,
     );
     expect(() => loadSettings({ STATEMENT_PARSE_CONCURRENCY: '0' })).toThrow(/STATEMENT_PARSE_CONCURRENCY/);
+  });
+
+  it('believes X-Forwarded-For only from the proxies TRUST_PROXY names; never from everyone, nor by hop count', () => {
+    expect(loadSettings({}).gateway.trustProxy).toBe(false);
+    expect(loadSettings({ TRUST_PROXY: 'false' }).gateway.trustProxy).toBe(false);
+    expect(loadSettings({ TRUST_PROXY: '10.0.0.0/8, fd00::/8,127.0.0.1 , ::1, loopback' }).gateway.trustProxy).toEqual([
+      '10.0.0.0/8',
+      'fd00::/8',
+      '127.0.0.1',
+      '::1',
+      'loopback',
+    ]);
+    // What passes here is what Fastify's proxy-addr compiles (it throws at start-up on what it cannot read).
+    const trustProxy = loadSettings({ TRUST_PROXY: '10.0.0.0/8,fd00::/8,127.0.0.1,::1,::ffff:10.1.2.3,loopback,uniquelocal' }).gateway
+      .trustProxy;
+    expect(() => Fastify({ trustProxy })).not.toThrow();
+    expect(() => loadSettings({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY: must not be true: .* any client picks its own address/);
+    expect(() => loadSettings({ TRUST_PROXY: '1' })).toThrow(/TRUST_PROXY: must not be a hop count: .* give the addresses or CIDRs/);
+    for (const wrong of [
+      '0.0.0.0/0',
+      '::/0',
+      '10.0.0.0/33',
+      'fd00::/129',
+      '10.0.0/8',
+      '10.0.0.0/8/1',
+      'proxy.example.com',
+      '0x7f.1',
+      'fe80::1%eth0',
+      ',',
+    ])
+      expect(() => loadSettings({ TRUST_PROXY: wrong }), wrong).toThrow(
+        /TRUST_PROXY: must be false, or comma-separated proxy addresses or CIDRs/,
+      );
+  });
+
+  it('listens for ops on OPS_HOST, loopback by default whatever HOST says', () => {
+    expect(loadSettings({ HOST: '0.0.0.0' }).ops).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadSettings({ HOST: '0.0.0.0' }).http.host).toBe('0.0.0.0');
+    expect(loadSettings({ OPS_HOST: '0.0.0.0', OPS_PORT: '9100' }).ops).toEqual({ port: 9100, host: '0.0.0.0' });
   });
 
   it('parses API_KEYS into tenants without echoing the keys on error', () => {

@@ -1,6 +1,7 @@
 // The one place that reads process.env: every variable validated at start-up (a wrong one stops the service
 // with one line naming it) and translated once into nested camelCase settings; defaults live only here.
 import { hostname } from 'node:os';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { isTenantId } from '../domain/ids.js';
 
@@ -41,6 +42,50 @@ const tenantWeights = z.string().transform((value, ctx) => {
   return weights;
 });
 
+/** proxy-addr's (Fastify's) names for ranges, accepted in TRUST_PROXY beside addresses. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** One TRUST_PROXY entry: a range name, an address, or a CIDR (prefix 1 to the address's width; /0 is everyone). */
+function isProxyRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const width = ipaddr.IPv4.isValidFourPartDecimal(address) ? 32 : ipaddr.IPv6.isValid(address) && !address.includes('%') ? 128 : 0;
+  if (width === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= width);
+}
+
+/**
+ * TRUST_PROXY: whose X-Forwarded-For the gateway believes when it reads a client's address (Fastify's
+ * trustProxy): `false`, or the proxies' addresses. Never `true` nor a hop count: either believes a client
+ * that reaches the port directly, whatever address it claims.
+ */
+const trustProxy = z.string().transform((value, ctx): false | string[] => {
+  const text = value.trim();
+  if (text === 'false') return false;
+  const refuse = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const instead = 'give the addresses or CIDRs of the proxies in front of the gateway (e.g. 10.0.0.0/8,fd00::/8)';
+  if (text === 'true')
+    return refuse(
+      `must not be true: that believes every X-Forwarded-For entry, so any client picks its own address (and escapes the per-address limit) by sending one; ${instead}`,
+    );
+  if (/^[0-9]+$/.test(text))
+    return refuse(
+      `must not be a hop count: a client that reaches the port without the proxy would be believed whatever address it claims (Fastify ignores hop counts for this reason); ${instead}`,
+    );
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0 || !entries.every(isProxyRange))
+    return refuse(
+      'must be false, or comma-separated proxy addresses or CIDRs (e.g. 10.0.0.0/8,fd00::/8; also loopback, linklocal, uniquelocal), no /0',
+    );
+  return entries;
+});
+
 const apiKeys = z.string().transform((value, ctx) => {
   const pairs = value
     .split(',')
@@ -69,6 +114,10 @@ export const envSchema = z.object({
   INGEST_PORT: port.default(3001),
   /** /healthz, /readyz and /metrics of every process (the gateway's and ingestion's public ports serve no /metrics). */
   OPS_PORT: port.default(9464),
+  /** Where the ops port listens, apart from HOST: /metrics names tenants, so loopback unless Prometheus is elsewhere. */
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Which proxies' X-Forwarded-For gives the gateway a client's address (docs/operations.md, "Behind a reverse proxy"); false: none. */
+  TRUST_PROXY: trustProxy.default(false),
   INGEST_URL: url(['http:', 'https:']).optional(),
   /** The credential the gateway sends the ingestion service and the ingestion service requires (docs/operations.md, "Ports"). */
   INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -213,6 +262,7 @@ function toSettings(env: Env) {
     },
     gateway: {
       port: env.PORT,
+      trustProxy: env.TRUST_PROXY,
       publicBaseUrl: env.PUBLIC_BASE_URL,
       /** A separately running ingestion service; unset, the gateway stores through the raw store itself. */
       ingestUrl: env.INGEST_URL,
@@ -289,7 +339,7 @@ function toSettings(env: Env) {
       embeddedPort: env.EMBEDDED_PG_PORT,
       timeouts: { statementMs: env.PG_STATEMENT_TIMEOUT_MS, connectMs: env.PG_CONNECT_TIMEOUT_MS },
     },
-    ops: { port: env.OPS_PORT },
+    ops: { port: env.OPS_PORT, host: env.OPS_HOST },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     dataDir: env.DATA_DIR,
   };

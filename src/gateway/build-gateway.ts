@@ -61,6 +61,9 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     // unforeseen reads up to the largest route's limit.
     bodyLimit: http.bodyLimitBytes,
     requestTimeout: http.requestTimeoutMs,
+    // request.ip, which the limit on requests without a valid key counts by, is the client's behind the proxies
+    // TRUST_PROXY names, not the last proxy's (whose one address every client would share).
+    trustProxy: gateway.trustProxy,
     // Found and refused with their path by the strict-input plugin instead.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',

@@ -16,7 +16,7 @@ export async function createHttpApp({
   ...options
 }: { logger: Logger; component: string } & Pick<
   FastifyServerOptions,
-  'bodyLimit' | 'requestTimeout' | 'onProtoPoisoning' | 'onConstructorPoisoning'
+  'bodyLimit' | 'requestTimeout' | 'onProtoPoisoning' | 'onConstructorPoisoning' | 'trustProxy'
 >): Promise<HttpApp> {
   const app = Fastify({
     // Prototype-poisoning keys in a body are a client error, never silently stripped. A service that

@@ -1,5 +1,5 @@
 // Issue 42, items 2 and 6, as a hostile client tries them against a real gateway in a process of its own:
-// bodies nobody asked for, wrong-key floods, the internal and operational ports from the public side.
+// bodies nobody asked for, wrong-key floods (behind a proxy too), the internal and operational ports from the public side.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -241,6 +241,52 @@ describe('keys at the door, cache expired', () => {
   });
 });
 
+describe('clients behind a proxy', () => {
+  /** A request without a key, from the test (127.0.0.1), relaying `forwardedFor` as a proxy would. */
+  const anonymous = async (base: string, forwardedFor?: string) => {
+    const response = await fetch(new URL('/api/v1/transactions', base), {
+      headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+    });
+    await response.text();
+    return response.status;
+  };
+
+  it('with TRUST_PROXY naming the proxy, clients it forwards are limited apart, an IPv6 one by its /64', async () => {
+    const running = await system.start(['gateway', 'ingest'], { TRUST_PROXY: '127.0.0.1', UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: '3' });
+    const base = running.gatewayUrl!;
+    const a = [];
+    for (let i = 0; i < 4; i++) a.push(await anonymous(base, '203.0.113.5'));
+    expect(a).toEqual([401, 401, 401, 429]);
+    // Another client behind the same proxy has its own budget.
+    expect(await anonymous(base, '203.0.113.6')).toBe(401);
+    // The proxy appends the address it saw: an entry the client wrote in front changes nothing.
+    expect(await anonymous(base, '198.51.100.9, 203.0.113.5')).toBe(429);
+    // Written as IPv4-mapped IPv6, the same client.
+    expect(await anonymous(base, '::ffff:203.0.113.5')).toBe(429);
+    // One IPv6 host taking a new address in its /64 for every request counts once; the next /64 is another client.
+    const v6 = [];
+    for (let i = 1; i <= 4; i++) v6.push(await anonymous(base, `2001:db8:1:2::${i.toString(16)}`));
+    expect(v6).toEqual([401, 401, 401, 429]);
+    expect(await anonymous(base, '2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe(429);
+    expect(await anonymous(base, '2001:db8:1:3::1')).toBe(401);
+    // The proxy's own requests (no header) are its own.
+    expect(await anonymous(base)).toBe(401);
+  });
+
+  it('without TRUST_PROXY, or from a peer it does not name, X-Forwarded-For is not believed: every client shares the limit', async () => {
+    const settings: Array<Record<string, string>> = [{}, { TRUST_PROXY: '::1' }];
+    for (const env of settings) {
+      const running = await system.start(['gateway', 'ingest'], { ...env, UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: '3' });
+      const base = running.gatewayUrl!;
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push(await anonymous(base, '203.0.113.5'));
+      statuses.push(await anonymous(base, '203.0.113.6'), await anonymous(base, '2001:db8:9::1'), await anonymous(base));
+      expect(statuses, JSON.stringify(env)).toEqual([401, 401, 401, 429, 429, 429]);
+      await system.stop();
+    }
+  });
+});
+
 describe('internal and operational ports', () => {
   const TOKEN = 'edge-ingest-token-0123456789';
   const envelope = { source: 'generic', payload: { account: 'a', amount: '1.00', currency: 'EUR', occurredAt: '2026-01-01T00:00:00Z' } };
@@ -316,6 +362,18 @@ describe('internal and operational ports', () => {
     expect(scraped.status).toBe(200);
     expect(await scraped.text()).toMatch(/^prismo_raw_accepted_total\{source="generic"\} 1$/m);
     expect((await fetch(new URL('/readyz', gateway.gatewayUrl))).status).toBe(200);
+  });
+
+  it('the ops port listens on OPS_HOST (loopback by default), not on HOST that publishes the API', async () => {
+    const apart = await system.start(['gateway', 'ingest'], { HOST: '::1' });
+    expect(new URL(apart.gatewayUrl!).hostname).toBe('[::1]');
+    expect(new URL(apart.opsUrl!).hostname).toBe('127.0.0.1');
+    expect((await fetch(new URL('/metrics', apart.opsUrl))).status).toBe(200);
+    expect((await fetch(new URL('/metrics', apart.gatewayUrl))).status).toBe(404);
+    await system.stop();
+    const told = await system.start(['deliverer'], { OPS_HOST: '::1' });
+    expect(new URL(told.opsUrl!).hostname).toBe('[::1]');
+    expect((await fetch(new URL('/metrics', told.opsUrl))).status).toBe(200);
   });
 
   it('/readyz asked 200 times checks the databases a few times, not 200', async () => {

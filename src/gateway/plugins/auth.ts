@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import { HttpProblem } from '../../http/problem.js';
 import type { ApiKeyVerifier, Principal, Scope } from '../api-keys.js';
 import { grants } from '../scopes.js';
+import { clientAddressKey } from './client-address-key.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,9 +79,11 @@ const BLOCKED_ADDRESSES = 10_000;
  * @fastify/rate-limit's store (an LRU of at most 5,000 addresses). Once an address is over, its requests are
  * refused with 429 before any key lookup until its window ends, so a flood of missing or made-up keys costs
  * neither MongoDB nor the key cache; a key known without a lookup, or valid when last looked up, still passes.
+ * The address is the client's as TRUST_PROXY lets Fastify read it (request.ip), an IPv6 one counted by its /64.
  */
 function limitAtTheDoor(app: FastifyInstance, perMinute: number) {
-  const count = app.createRateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: (request) => request.ip, allowList: () => false });
+  const addressOf = (request: FastifyRequest) => clientAddressKey(request.ip);
+  const count = app.createRateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: addressOf, allowList: () => false });
   const blockedUntil = new Map<string, number>();
   const refusal = (seconds: number) =>
     new HttpProblem(
@@ -92,17 +95,18 @@ function limitAtTheDoor(app: FastifyInstance, perMinute: number) {
   return {
     /** Throws 429 while the address is over its budget. */
     check(request: FastifyRequest) {
-      const until = blockedUntil.get(request.ip);
+      const address = addressOf(request);
+      const until = blockedUntil.get(address);
       if (until === undefined) return;
       if (until > Date.now()) throw refusal(Math.ceil((until - Date.now()) / 1000));
-      blockedUntil.delete(request.ip);
+      blockedUntil.delete(address);
     },
     /** Counts a failed authentication; the 429 to answer instead of the 401 once the address is over. */
     async failed(request: FastifyRequest): Promise<HttpProblem | undefined> {
       const outcome = await count(request);
       if (outcome.isAllowed || !outcome.isExceeded) return undefined;
       if (blockedUntil.size >= BLOCKED_ADDRESSES) blockedUntil.delete(blockedUntil.keys().next().value as string);
-      blockedUntil.set(request.ip, Date.now() + outcome.ttl);
+      blockedUntil.set(addressOf(request), Date.now() + outcome.ttl);
       return refusal(outcome.ttlInSeconds);
     },
   };
