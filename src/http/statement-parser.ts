@@ -65,7 +65,7 @@ export function createStatementParser({ maxEntries, concurrency, queueMax, perTe
     new HttpProblem(
       503,
       'statement-parsing-busy',
-      `${concurrency} statement files are being read and ${queueMax} wait their turn: send this one again shortly.`,
+      `${concurrency} statement files are being read and ${queueMax} wait their turn (or are on their way): send this one again shortly.`,
       { headers: { 'retry-after': String(STATEMENT_RETRY_AFTER_S) } },
     );
   const places = new StatementPlaces(concurrency + queueMax, perTenant, busy);
