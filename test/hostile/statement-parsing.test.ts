@@ -289,4 +289,24 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
     expect(ingestStatuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(ingestStatuses.every((s) => s === 201 || s === 429)).toBe(true);
   });
+
+  it("a gateway apart from its ingestion service passes on the service's 429 for a tenant at its share, never a 500", async () => {
+    const ingest = await sys.start(['ingest'], { STATEMENT_PARSE_PER_TENANT: '1' });
+    system = await sys.start(['gateway'], { INGEST_URL: ingest.ingestUrl!, STATEMENT_PARSE_PER_TENANT: '4' });
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, (_, i) =>
+        fetch(`${system.gatewayUrl}/api/v1/statements`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/xml' },
+          body: statementFile({ inside: '<Ustrd/>'.repeat(200_000) }).replace('HOSTILE-1</Id>', `HOSTILE-R${i}</Id>`),
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    console.info(`gateway apart, ingestion's share 1: ${JSON.stringify(statuses)}`);
+    expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);
+    const over = answers.find((a) => a.status === 429);
+    expect(over?.headers.get('retry-after')).toBe('2');
+    expect(await over?.json()).toMatchObject({ type: '/problems/statement-uploads-quota' });
+  });
 });
