@@ -55,8 +55,10 @@ describe('loadSettings', () => {
     ).toMatchObject({ statementsSeconds: 7200 });
   });
 
-  it("bounds statement parsing: entries at most the design's 40,000, two parses at once and sixteen waiting by default", () => {
-    expect(loadSettings({}).http.statementParsing).toEqual({ maxEntries: 40_000, concurrency: 2, queueMax: 16 });
+  it("bounds statement parsing: entries at most the design's 40,000, two parses at once, sixteen waiting, four a tenant's by default", () => {
+    expect(loadSettings({}).http.statementParsing).toEqual({ maxEntries: 40_000, concurrency: 2, queueMax: 16, perTenant: 4 });
+    expect(loadSettings({ STATEMENT_PARSE_PER_TENANT: '9' }).http.statementParsing.perTenant).toBe(9);
+    expect(() => loadSettings({ STATEMENT_PARSE_PER_TENANT: '0' })).toThrow(/STATEMENT_PARSE_PER_TENANT/);
     expect(loadSettings({ STATEMENT_MAX_ENTRIES: '500', STATEMENT_PARSE_QUEUE: '0' }).http.statementParsing).toMatchObject({
       maxEntries: 500,
       queueMax: 0,

@@ -140,6 +140,11 @@ export const envSchema = z.object({
   STATEMENT_PARSE_CONCURRENCY: positiveInt.max(64).default(2),
   /** Statement files waiting for a parse, per service; one more is a 503 with Retry-After. */
   STATEMENT_PARSE_QUEUE: z.coerce.number().int().min(0).default(16),
+  /**
+   * Statement uploads one tenant may have in progress at once, per service (its body being read, waiting for a
+   * parse, parsed or stored); one more is a 429, so no tenant fills the places the others share.
+   */
+  STATEMENT_PARSE_PER_TENANT: positiveInt.max(1_000).default(4),
   /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */
   STATEMENT_STORE_TIMEOUT_MS: positiveInt.default(30_000),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
@@ -257,6 +262,7 @@ function toSettings(env: Env) {
         maxEntries: env.STATEMENT_MAX_ENTRIES,
         concurrency: env.STATEMENT_PARSE_CONCURRENCY,
         queueMax: env.STATEMENT_PARSE_QUEUE,
+        perTenant: env.STATEMENT_PARSE_PER_TENANT,
       },
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     },

@@ -76,10 +76,12 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   const answerOtherMethods = collectMethods(app);
   await app.register(strictInputPlugin);
   await app.register(openapiPlugin);
-  // Per API key, after authentication (so it is the key, not the address, that is limited); registered
-  // first, as the auth plugin limits requests without a valid key per address with the same store.
+  // Per API key (so it is the key, not the address, that is limited): the auth plugin runs it as the last
+  // onRequest step of every authenticated route, once the key is known and before the body is read (a key over
+  // its limit never has a 16 or 32 MiB body read only to be told 429). Registered first, as the auth plugin
+  // also limits requests without a valid key per address with the same store.
   await app.register(rateLimit, {
-    hook: 'preHandler',
+    global: false,
     max: gateway.rateLimitPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,

@@ -3,6 +3,7 @@
 
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import { TransientError } from '../domain/errors.js';
+import { HttpProblem } from '../http/problem.js';
 import type { ReplayResult } from '../raw-store/replay.js';
 import type { EntriesPage, StatementStatusView } from '../raw-store/statement-status.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
@@ -84,6 +85,13 @@ export function createHttpIngest(
     async acceptStatement(tenantId, xml) {
       const path = `/internal/v1/statements/${encodeURIComponent(tenantId)}`;
       const response = await call('POST', path, xml, 'application/xml', statementTimeoutMs);
+      // The tenant at its share of the ingestion service's statement places (several gateways sending): its 429.
+      if (response.status === 429) {
+        const problem = (await response.json()) as { detail?: string };
+        throw new HttpProblem(429, 'statement-uploads-quota', problem.detail ?? 'Too many statement uploads of this tenant at once.', {
+          headers: { 'Retry-After': response.headers.get('retry-after') ?? '2' },
+        });
+      }
       if (response.status !== 201)
         throw new Error(`ingestion service refused a statement the gateway accepted: ${response.status} ${await response.text()}`);
       return (await response.json()) as Accepted;

@@ -95,7 +95,7 @@ const responses = {
     PROBLEM_EXAMPLES.UnprocessableContent,
   ),
   TooManyRequests: problem(
-    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota or /problems/daily-bytes-quota)',
+    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota, /problems/daily-bytes-quota, or /problems/statement-uploads-quota: too many statement uploads in progress at once)',
     ['Retry-After'],
     PROBLEM_EXAMPLES.TooManyRequests,
   ),

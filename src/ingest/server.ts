@@ -83,7 +83,7 @@ const entriesPageSchema = z.object({
 
 /** A camt.053 file as the gateway received (and checked) it, parsed here again; a statement's progress. */
 function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number, parsing: StatementParsing): void {
-  const parse = createStatementParser(parsing);
+  const parser = createStatementParser(parsing);
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: bodyLimit }, (_request, body, done) =>
     done(null, body),
   );
@@ -91,10 +91,13 @@ function addStatementRoutes(app: HttpApp, ingest: MongoIngest, bodyLimit: number
     '/internal/v1/statements/:tenantId',
     {
       bodyLimit: bodyLimit,
+      // The tenant's share of the places, as the gateway gives it, taken before the body is read (the internal
+      // token was checked first): several gateways sending one tenant's files never fill this service's queue.
+      onRequest: async (request, reply) => parser.admit((request.params as { tenantId: string }).tenantId, reply.raw),
       schema: { params: z.object({ tenantId: tenantIdSchema }), body: z.string(), response: { 201: acceptedSchema } },
     },
     async (request, reply) => {
-      const file = await parse(request.body);
+      const file = await parser.parse(request.body);
       return reply.code(201).send(await ingest.acceptStatement(request.params.tenantId, request.body, file));
     },
   );

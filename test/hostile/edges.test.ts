@@ -190,6 +190,42 @@ describe('bodies nobody asked for', () => {
   });
 });
 
+describe('a key over its rate', () => {
+  it('its 15 and 30 MiB bodies are refused with 429 before they are read: RSS grows < 64 MiB, /healthz never waits 250 ms', async () => {
+    const gateway = await startGatewayProcess({ RATE_LIMIT_PER_MINUTE: '2' });
+    const auth = { authorization: `Bearer ${KEY}` };
+    for (let i = 0; i < 3; i++) await (await fetch(new URL('/healthz', gateway.gatewayUrl))).text();
+    // The key's two requests of the minute.
+    for (let i = 0; i < 2; i++)
+      expect((await fetch(new URL('/api/v1/transactions', gateway.gatewayUrl), { headers: auth })).status).toBe(200);
+    const before = await rssMiB(gateway.pid);
+    const probe = probeHealth(gateway.gatewayUrl);
+    // Each under its route's body limit (16 and 32 MiB), so only the rate can refuse it.
+    const xml = { ...auth, 'content-type': 'application/xml' };
+    const statuses = await Promise.all([
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/transactions/batch', 15 * MiB, auth),
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/transactions/batch', 15 * MiB, auth),
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/statements', 30 * MiB, xml),
+      sendLargeBody(gateway.gatewayUrl, '/api/v1/statements', 30 * MiB, xml),
+    ]);
+    const longest = await probe.stop();
+    const grown = (await peakRssMiB(gateway.pid)) - before;
+    console.log(
+      `over its rate, 2 x 15 + 2 x 30 MiB: ${JSON.stringify(statuses)}, RSS +${grown.toFixed(1)} MiB, longest /healthz ${longest.toFixed(0)} ms`,
+    );
+    expect(statuses).toEqual([429, 429, 429, 429]);
+    expect(grown).toBeLessThan(64);
+    expect(longest).toBeLessThan(250);
+
+    const refused = await fetch(new URL('/api/v1/statements', gateway.gatewayUrl), { method: 'POST', headers: xml, body: '<Document/>' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('x-ratelimit-limit')).toBe('2');
+    expect(await refused.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
+  });
+});
+
 describe('keys at the door', () => {
   it('a flood of wrong keys from one address gets 429 with Retry-After, while valid keys still work and stay cached', async () => {
     const gateway = await startGatewayProcess({ UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: '20', API_KEY_CACHE_MS: '600000' });

@@ -231,4 +231,82 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
     expect(busy.headers.get('retry-after')).toBe('2');
     expect(((await busy.json()) as { detail: string }).detail).toMatch(/1 statement files are being read and 1 wait their turn/);
   });
+
+  it("a tenant filling its share of the parse places gets 429s before its bodies are read; another tenant's upload still goes through", async () => {
+    const OTHER_KEY = 'hostile-parse-other-0123456789';
+    system = await sys.start(['gateway', 'ingest'], {
+      API_KEYS: `acme:${API_KEY},globex:${OTHER_KEY}`,
+      STATEMENT_PARSE_CONCURRENCY: '1',
+      STATEMENT_PARSE_QUEUE: '3',
+      STATEMENT_PARSE_PER_TENANT: '2',
+    });
+    const heavy = (id: string) => statementFile({ inside: '<Ustrd/>'.repeat(200_000) }).replace('HOSTILE-1</Id>', `${id}</Id>`);
+    const small = (id: string) => statementFile({ inside: entry(1) }).replace('HOSTILE-1</Id>', `${id}</Id>`);
+    const headers = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/xml' });
+
+    /** Six heavy uploads of acme sent at once and, once the first is answered (while acme's others parse), one small of globex. */
+    async function flood(post: (tenant: 'acme' | 'globex', xml: string) => Promise<Response>, tag: string) {
+      const a = Array.from({ length: 6 }, (_, i) => post('acme', heavy(`${tag}-A${i}`)));
+      await Promise.race(a);
+      const b = await post('globex', small(`${tag}-B`));
+      return { a: await Promise.all(a), b };
+    }
+
+    const viaGateway = await flood(
+      (tenant, xml) =>
+        fetch(`${system.gatewayUrl}/api/v1/statements`, {
+          method: 'POST',
+          headers: headers(tenant === 'acme' ? API_KEY : OTHER_KEY),
+          body: xml,
+        }),
+      'GW',
+    );
+    const statuses = viaGateway.a.map((r) => r.status);
+    console.info(`gateway: acme ${JSON.stringify(statuses)}, globex ${viaGateway.b.status}`);
+    expect(viaGateway.b.status).toBe(202);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);
+    const over = viaGateway.a.find((r) => r.status === 429)!;
+    expect(over.headers.get('retry-after')).toBe('2');
+    expect(await over.json()).toMatchObject({
+      type: '/problems/statement-uploads-quota',
+      detail: expect.stringMatching(/at most 2 at once \(STATEMENT_PARSE_PER_TENANT\)/),
+    });
+
+    // The ingestion service gives each tenant (named in its path) the same share.
+    const viaIngest = await flood(
+      (tenant, xml) =>
+        fetch(`${system.ingestUrl}/internal/v1/statements/${tenant}`, {
+          method: 'POST',
+          headers: headers('test-ingest-token-0123456789'),
+          body: xml,
+        }),
+      'IN',
+    );
+    const ingestStatuses = viaIngest.a.map((r) => r.status);
+    console.info(`ingestion: acme ${JSON.stringify(ingestStatuses)}, globex ${viaIngest.b.status}`);
+    expect(viaIngest.b.status).toBe(201);
+    expect(ingestStatuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(ingestStatuses.every((s) => s === 201 || s === 429)).toBe(true);
+  });
+
+  it("a gateway apart from its ingestion service passes on the service's 429 for a tenant at its share, never a 500", async () => {
+    const ingest = await sys.start(['ingest'], { STATEMENT_PARSE_PER_TENANT: '1' });
+    system = await sys.start(['gateway'], { INGEST_URL: ingest.ingestUrl!, STATEMENT_PARSE_PER_TENANT: '4' });
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, (_, i) =>
+        fetch(`${system.gatewayUrl}/api/v1/statements`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/xml' },
+          body: statementFile({ inside: '<Ustrd/>'.repeat(200_000) }).replace('HOSTILE-1</Id>', `HOSTILE-R${i}</Id>`),
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    console.info(`gateway apart, ingestion's share 1: ${JSON.stringify(statuses)}`);
+    expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);
+    const over = answers.find((a) => a.status === 429);
+    expect(over?.headers.get('retry-after')).toBe('2');
+    expect(await over?.json()).toMatchObject({ type: '/problems/statement-uploads-quota' });
+  });
 });

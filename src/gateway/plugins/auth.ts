@@ -1,5 +1,6 @@
-// Authentication as @fastify/auth strategies, and scopes: a request without a valid key (401), over its
-// address's budget for such requests (429) or without the scope (403) is refused before its body is read.
+// Authentication as @fastify/auth strategies, scopes and the per-key rate limit: a request without a valid key
+// (401), over its address's budget for such requests (429), without the scope (403) or over its key's rate
+// (429) is refused before its body is read.
 import fastifyAuth from '@fastify/auth';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -61,11 +62,14 @@ export const authPlugin = fp(
       request.tenantId = principal.tenantId;
     });
     await app.register(fastifyAuth);
+    // RATE_LIMIT_PER_MINUTE, as the gateway registered @fastify/rate-limit (per key; 429 with Retry-After).
+    const perKey = app.rateLimit() as unknown as onRequestAsyncHookHandler;
     app.decorate('authorize', (scope: Scope): onRequestAsyncHookHandler[] => [
       app.auth([app.verifyApiKey]) as onRequestAsyncHookHandler,
       async (request) => {
         if (!grants(request.principal.scopes, scope)) throw new HttpProblem(403, 'forbidden', `This API key lacks the "${scope}" scope.`);
       },
+      perKey,
     ]);
   },
   { name: 'auth', dependencies: ['problem', '@fastify/rate-limit'] },

@@ -69,7 +69,7 @@ type App = Parameters<FastifyPluginAsyncZod>[0];
 
 /** POST /api/v1/statements: the file parsed (bounded, in slices), admitted by the quotas, stored. */
 function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, parsing }: StatementsRouteOptions): void {
-  const parseOrRefuse = createStatementParser(parsing);
+  const parser = createStatementParser(parsing);
   app.post(
     '/api/v1/statements',
     {
@@ -81,6 +81,9 @@ function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, p
           if (!type || !XML_TYPES.includes(type))
             throw new HttpProblem(415, 'unsupported-media-type', 'A statement is a camt.053 XML file: send it as application/xml.');
         },
+        // A place among the uploads in progress, before the body is read: a full queue (503) or a tenant at its
+        // share (429) costs the client its bytes, not this service its memory.
+        async (request, reply) => parser.admit(request.tenantId, reply.raw),
       ],
       // A JSON body would fail the string schema as a 400; the truth is that it is the wrong media type.
       preValidation: async (request) => {
@@ -97,7 +100,7 @@ function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, p
       },
     },
     async (request, reply) => {
-      const file = await parseOrRefuse(request.body);
+      const file = await parser.parse(request.body);
       const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
       // A file with no entries is still stored (its statements document, the file): it counts as one document.
       await admit(request.tenantId, Math.max(1, entries), Buffer.byteLength(request.body, 'utf8'));

@@ -1,0 +1,64 @@
+// Places for statement uploads in progress (the body being read, waiting for its parse, parsed, stored), taken
+// before the body is read: so many per service in all, and at most a share of them per tenant, so no tenant fills them.
+import type { ServerResponse } from 'node:http';
+import { HttpProblem } from './problem.js';
+
+/** What a refused upload is told to wait: a parse of the largest file takes about this long. */
+export const STATEMENT_RETRY_AFTER_S = 2;
+
+/** The places' one owner: how many are held in all, and by each tenant. */
+export class StatementPlaces {
+  readonly #held = new Map<string, number>();
+  #inUse = 0;
+
+  /** `busy` is the 503 to answer when every place is taken. */
+  constructor(
+    readonly places: number,
+    readonly perTenant: number,
+    private readonly busy: () => HttpProblem,
+  ) {}
+
+  get inUse(): number {
+    return this.#inUse;
+  }
+
+  heldBy(tenantId: string): number {
+    return this.#held.get(tenantId) ?? 0;
+  }
+
+  /**
+   * A place for one upload of the tenant, and the function that gives it back (once, however often called).
+   * A tenant holding its share is refused with 429 (its own doing, whatever the others do); a service whose
+   * places are all taken, with 503.
+   */
+  take(tenantId: string): () => void {
+    const held = this.heldBy(tenantId);
+    if (held >= this.perTenant) {
+      throw new HttpProblem(
+        429,
+        'statement-uploads-quota',
+        `Tenant ${tenantId} has ${held} statement uploads in progress (being sent, parsed or stored); at most ${this.perTenant} at once (STATEMENT_PARSE_PER_TENANT). Retry once one is answered.`,
+        { headers: { 'Retry-After': String(STATEMENT_RETRY_AFTER_S) } },
+      );
+    }
+    if (this.#inUse >= this.places) throw this.busy();
+    this.#held.set(tenantId, held + 1);
+    this.#inUse++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const left = this.heldBy(tenantId) - 1;
+      if (left > 0) this.#held.set(tenantId, left);
+      else this.#held.delete(tenantId);
+      this.#inUse--;
+    };
+  }
+
+  /** take(), the place given back when `response` closes: answered, or its connection dropped. */
+  holdUntilAnswered(tenantId: string, response: ServerResponse): void {
+    const give = this.take(tenantId);
+    if (response.closed) give();
+    else response.once('close', give);
+  }
+}
