@@ -1,4 +1,4 @@
-import { MongoError, MongoInvalidArgumentError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { BSON, MongoError, MongoInvalidArgumentError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { isDocumentTooLarge, isPermanent, isTransient } from '../domain/errors.js';
 import { classifyChangeStreamError, classifyMongoError, isDuplicateKey, RefusedWrite } from './mongo-errors.js';
@@ -50,6 +50,21 @@ describe('classifyMongoError', () => {
       expect(classified.cause).toBe(error);
     }
     expect(classifyMongoError(driver).message).toMatch(/larger than the maximum size 16777216/);
+    // Over 17 MiB the driver's measuring serialization overflows bson's buffer first: a RangeError, made here by bson itself.
+    const overflow = (() => {
+      try {
+        // The review's entry: 500-character CJK texts, 21 MiB of them (the first text past the buffer's end throws).
+        BSON.serialize({ texts: Array.from({ length: 15_000 }, () => '中'.repeat(500)) });
+      } catch (error) {
+        return error;
+      }
+      throw new Error('bson serialized 21 MiB into its 17 MiB buffer');
+    })();
+    expect(overflow).toBeInstanceOf(RangeError);
+    expect(isDocumentTooLarge(classifyMongoError(overflow))).toBe(true);
+    // Another RangeError is a bug, as before.
+    const bug = new RangeError('Invalid array length');
+    expect(classifyMongoError(bug)).toBe(bug);
     // Other arguments the driver refuses are not about size: still its own trouble, as before.
     expect(isDocumentTooLarge(classifyMongoError(new MongoInvalidArgumentError('Invalid projection')))).toBe(false);
   });

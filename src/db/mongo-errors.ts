@@ -28,11 +28,21 @@ const TOO_LARGE_SERVER_CODES = new Set([10334, 17419, 17420]);
 const DRIVER_TOO_LARGE = /larger than the maximum size|exceeds the max bson object size/i;
 
 /**
+ * The driver measures a bulk write's documents by serializing each into bson's 17 MiB buffer, so one larger
+ * than that fails there, before the driver's own size check: a RangeError from bson's serializer, not a
+ * MongoError (seen with a 21.6 MiB entry: "The value of "offset" is out of range").
+ */
+const bsonOverflow = (error: unknown) =>
+  error instanceof RangeError &&
+  (error as RangeError & { code?: unknown }).code === 'ERR_OUT_OF_RANGE' &&
+  /\bserializeInto\b/.test(error.stack ?? '');
+
+/**
  * A document MongoDB cannot hold (over 16 MiB of BSON), refused by the driver before it is sent (insertMany
  * checks each document's size) or by the server: the sender's to fix, so never retried.
  */
 function tooLarge(error: unknown): DocumentTooLargeError | undefined {
-  const driverRefused = error instanceof MongoInvalidArgumentError && DRIVER_TOO_LARGE.test(error.message);
+  const driverRefused = (error instanceof MongoInvalidArgumentError && DRIVER_TOO_LARGE.test(error.message)) || bsonOverflow(error);
   const serverRefused =
     (error instanceof MongoServerError || error instanceof RefusedWrite) && TOO_LARGE_SERVER_CODES.has(Number(error.code));
   if (!driverRefused && !serverRefused) return undefined;
