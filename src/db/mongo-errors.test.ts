@@ -1,6 +1,6 @@
-import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { BSON, MongoError, MongoInvalidArgumentError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { isPermanent, isTransient } from '../domain/errors.js';
+import { isDocumentTooLarge, isPermanent, isTransient } from '../domain/errors.js';
 import { classifyChangeStreamError, classifyMongoError, isDuplicateKey, RefusedWrite } from './mongo-errors.js';
 
 describe('classifyMongoError', () => {
@@ -28,6 +28,45 @@ describe('classifyMongoError', () => {
     expect(isPermanent(classifyMongoError(refused(11000)))).toBe(true);
     expect(isPermanent(classifyMongoError(refused(121))), 'document failed validation').toBe(true);
     expect(isTransient(classifyMongoError(refused(91))), 'shutdown in progress').toBe(true);
+  });
+
+  it("takes a document too large to store for the sender's error, never for one a retry can outlive", () => {
+    // What mongodb 7's insertMany throws before sending a document over the server's maxBsonObjectSize.
+    const driver = new MongoInvalidArgumentError('Document is larger than the maximum size 16777216');
+    for (const error of [
+      driver,
+      new MongoInvalidArgumentError('Client bulk write operation ops of length 17000000 exceeds the max bson object size of 16777216'),
+      new MongoServerError({
+        message: 'BSONObj size: 17000000 (0x1036640) is invalid. Size must be between 0 and 16793600(16MB)',
+        code: 10334,
+      }),
+      new MongoServerError({ message: 'Resulting document after update is larger than 16777216', code: 17419 }),
+      new RefusedWrite({ index: 3, code: 10334, errmsg: 'object to insert too large' }),
+    ]) {
+      const classified = classifyMongoError(error);
+      expect(isTransient(classified), error.message).toBe(false);
+      expect(isPermanent(classified), error.message).toBe(true);
+      expect(isDocumentTooLarge(classified), error.message).toBe(true);
+      expect(classified.cause).toBe(error);
+    }
+    expect(classifyMongoError(driver).message).toMatch(/larger than the maximum size 16777216/);
+    // Over 17 MiB the driver's measuring serialization overflows bson's buffer first: a RangeError, made here by bson itself.
+    const overflow = (() => {
+      try {
+        // The review's entry: 500-character CJK texts, 21 MiB of them (the first text past the buffer's end throws).
+        BSON.serialize({ texts: Array.from({ length: 15_000 }, () => '中'.repeat(500)) });
+      } catch (error) {
+        return error;
+      }
+      throw new Error('bson serialized 21 MiB into its 17 MiB buffer');
+    })();
+    expect(overflow).toBeInstanceOf(RangeError);
+    expect(isDocumentTooLarge(classifyMongoError(overflow))).toBe(true);
+    // Another RangeError is a bug, as before.
+    const bug = new RangeError('Invalid array length');
+    expect(classifyMongoError(bug)).toBe(bug);
+    // Other arguments the driver refuses are not about size: still its own trouble, as before.
+    expect(isDocumentTooLarge(classifyMongoError(new MongoInvalidArgumentError('Invalid projection')))).toBe(false);
   });
 
   it('tells a change stream whose token is unusable from one the server cannot offer, and from the network', () => {

@@ -3,8 +3,8 @@ import {
   CamtLimitError,
   CamtTooManyEntriesError,
   CamtXmlError,
-  MAX_ENTRY_CHARS,
-  MAX_SHARED_CHARS,
+  MAX_ENTRY_BYTES,
+  MAX_SHARED_BYTES,
   parseCamt053,
   parseCamt053InSlices,
 } from './camt053-xml.js';
@@ -202,22 +202,66 @@ describe('parseCamt053InSlices', () => {
   });
 });
 
-describe('what one entry and the parts outside the entries may span', () => {
-  it('refuses an entry spanning more than MAX_ENTRY_CHARS of the file, as it reads', () => {
+describe('what one entry and the parts outside the entries may span, in UTF-8 bytes', () => {
+  const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+
+  it('refuses an entry spanning more than MAX_ENTRY_BYTES of the file, as it reads', () => {
     const details = '<TxDtls><AddtlTxInf>x</AddtlTxInf></TxDtls>';
-    const fits = entry('BIG', details.repeat(Math.floor((MAX_ENTRY_CHARS - 200) / details.length)));
+    const fits = entry('BIG', details.repeat(Math.floor((MAX_ENTRY_BYTES - 200) / details.length)));
     expect(parseCamt053(statementFile({ inside: fits + entry('NEXT') })).statements[0]!.entries).toHaveLength(2);
-    const refused = refusal(statementFile({ inside: entry('BIG', details.repeat(Math.ceil(MAX_ENTRY_CHARS / details.length) + 10)) }));
+    const refused = refusal(statementFile({ inside: entry('BIG', details.repeat(Math.ceil(MAX_ENTRY_BYTES / details.length) + 10)) }));
     expect(refused).toBeInstanceOf(CamtLimitError);
-    expect(refused.reason).toMatch(/entry 1 \(<Ntry>\) spans more than 8388608 characters/);
+    expect(refused.reason).toMatch(/entry 1 \(<Ntry>\) spans more than 8388608 bytes of the file \(UTF-8\)/);
   });
 
-  it('refuses parts outside the entries spanning more than MAX_SHARED_CHARS, however many entries there are', () => {
+  it('counts a CJK character as the three bytes it takes, not as one UTF-16 unit: an entry of 2.9 M characters and 8 MiB is refused', () => {
+    // The review's file: legal texts (AddtlNtryInf holds 500 characters), an entry far under 8 M characters.
+    const info = `<AddtlNtryInf>${'中'.repeat(500)}</AddtlNtryInf>`;
+    const big = entry('CJK', info.repeat(Math.ceil(MAX_ENTRY_BYTES / utf8(info)) + 10));
+    expect(big.length).toBeLessThan(MAX_ENTRY_BYTES / 2);
+    const refused = refusal(statementFile({ inside: big + entry('NEXT') }));
+    expect(refused).toBeInstanceOf(CamtLimitError);
+    expect(refused.reason).toMatch(/entry 1 \(<Ntry>\) spans more than 8388608 bytes/);
+    expect(refused.path).toMatch(/^\/Document\/BkToCstmrStmt\/Stmt\/Ntry/);
+  });
+
+  it('counts bytes exactly, surrogate pairs included: an entry of emoji just under the limit passes, sliced or whole', async () => {
+    // 😀 is two UTF-16 units and four bytes: a bound of three bytes a unit would refuse this entry at 2/3 of it.
+    const info = `<AddtlNtryInf>${'😀'.repeat(500)}</AddtlNtryInf>`;
+    const fits = entry('EMOJI', info.repeat(Math.floor((MAX_ENTRY_BYTES - 200) / utf8(info))));
+    expect(utf8(fits)).toBeGreaterThan(MAX_ENTRY_BYTES - utf8(info) - 200);
+    const xml = statementFile({ inside: fits + entry('NEXT') });
+    expect(parseCamt053(xml).statements[0]!.entries).toHaveLength(2);
+    // Its slices (16 Ki units) cut surrogate pairs in two: the count holds across them.
+    expect((await parseCamt053InSlices(xml)).statements[0]!.entries).toHaveLength(2);
+    const over = statementFile({ inside: entry('EMOJI', info.repeat(Math.ceil(MAX_ENTRY_BYTES / utf8(info)) + 1)) });
+    await expect(parseCamt053InSlices(over)).rejects.toBeInstanceOf(CamtLimitError);
+  });
+
+  it('refuses parts outside the entries spanning more than MAX_SHARED_BYTES, however many entries there are', () => {
     const balance = '<Bal><Amt Ccy="EUR">1.00</Amt></Bal>';
     const many = (n: number) => `${entry('A')}${balance.repeat(n)}${entry('B')}`;
-    expect(() => parseCamt053(statementFile({ inside: many(Math.floor((MAX_SHARED_CHARS - 1000) / balance.length)) }))).not.toThrow();
-    const refused = refusal(statementFile({ inside: many(Math.ceil(MAX_SHARED_CHARS / balance.length)) }));
+    expect(() => parseCamt053(statementFile({ inside: many(Math.floor((MAX_SHARED_BYTES - 1000) / balance.length)) }))).not.toThrow();
+    const refused = refusal(statementFile({ inside: many(Math.ceil(MAX_SHARED_BYTES / balance.length)) }));
     expect(refused).toBeInstanceOf(CamtLimitError);
-    expect(refused.reason).toMatch(/outside its entries .* spans more than 4194304 characters/);
+    expect(refused.reason).toMatch(/outside its entries .* spans more than 4194304 bytes \(UTF-8\)/);
+  });
+
+  it('counts the shared parts in bytes too: CJK statements of 1.5 M characters and 4 MiB are refused, with entries between them', async () => {
+    const stmt = (i: number) =>
+      `<Stmt><Id>${'账'.repeat(30)}${i}</Id><Acct><Id><Othr><Id>${'户'.repeat(30)}${i}</Id></Othr></Id><Nm>${'名'.repeat(70)}</Nm></Acct>${
+        i % 100 === 0 ? entry(`E${i}`) : ''
+      }</Stmt>`;
+    const file = (n: number) =>
+      `<Document xmlns="${NS}"><BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId></GrpHdr>${Array.from({ length: n }, (_, i) => stmt(i)).join('')}</BkToCstmrStmt></Document>`;
+    const per = utf8(stmt(1));
+    const fits = file(Math.floor((MAX_SHARED_BYTES - 100_000) / per));
+    expect(parseCamt053(fits).statements.length).toBeGreaterThan(1000);
+    const over = file(Math.ceil(MAX_SHARED_BYTES / per) + 10);
+    expect(over.length).toBeLessThan(MAX_SHARED_BYTES / 2);
+    const refused = refusal(over);
+    expect(refused).toBeInstanceOf(CamtLimitError);
+    expect(refused.reason).toMatch(/outside its entries .* spans more than 4194304 bytes/);
+    await expect(parseCamt053InSlices(over)).rejects.toBeInstanceOf(CamtLimitError);
   });
 });

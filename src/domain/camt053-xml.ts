@@ -69,12 +69,15 @@ export interface CamtParseOptions {
 }
 
 /**
- * Characters of the file one entry (<Ntry>) may span: its raw document must stay under MongoDB's 16 MiB, and its
- * rendering takes no more room than its XML (which writes every name twice where BSON writes it once).
+ * Bytes of the file (UTF-8, as sent) one entry (<Ntry>) may span: its raw document must stay under MongoDB's
+ * 16 MiB. Counted in bytes, not characters: a CJK character is one UTF-16 unit but three bytes, in the file
+ * and in BSON alike. Most renderings take less room than their XML (which writes every name twice where BSON
+ * writes it once); one of many tiny repeated elements takes more (BSON names each array item), so the stored
+ * size is checked again before anything is stored (raw-store/insert-statement.ts).
  */
-export const MAX_ENTRY_CHARS = 8 * 1024 * 1024;
-/** Characters of the file outside its entries (header, accounts, balances): the statements document holds them. */
-export const MAX_SHARED_CHARS = 4 * 1024 * 1024;
+export const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
+/** Bytes of the file outside its entries (header, accounts, balances): the statements document holds them. */
+export const MAX_SHARED_BYTES = 4 * 1024 * 1024;
 
 /** Whitespace a leaf may carry after its text before the text counts as too long even untrimmed. */
 const TRAILING_SLACK = 1024;
@@ -115,6 +118,38 @@ function codePoints(text: string): number {
 }
 
 /**
+ * UTF-8 byte offsets of positions in a file read in chunks (saxes counts positions in UTF-16 units). Each
+ * part of the file is counted once, as the parser moves forward, so the cost stays linear in the file.
+ */
+class Utf8Offsets {
+  private chunk = '';
+  /** Where the chunk starts in the file, in UTF-16 units. */
+  private chunkStart = 0;
+  /** How far the file is counted (UTF-16 units), and its bytes up to there. */
+  private counted = 0;
+  private countedBytes = 0;
+
+  /** The parser moves on to `chunk`: what is left of the one before is counted first. */
+  next(chunk: string): void {
+    this.at(this.chunkStart + this.chunk.length);
+    this.chunkStart += this.chunk.length;
+    this.chunk = chunk;
+  }
+
+  /** The UTF-8 bytes of the file before `position` (a UTF-16 index); positions only move forward. */
+  at(position: number): number {
+    const from = this.counted - this.chunkStart;
+    const to = Math.min(position - this.chunkStart, this.chunk.length);
+    if (to > from) {
+      // A surrogate pair cut by a chunk's end counts 3 + 3 rather than 4: a bound, never an undercount.
+      this.countedBytes += Buffer.byteLength(this.chunk.slice(from, to), 'utf8');
+      this.counted = this.chunkStart + to;
+    }
+    return this.countedBytes;
+  }
+}
+
+/**
  * Reads a camt.053 file written to it in one piece or in chunks into its element tree's rendering, refusing
  * DTDs, excessive depth, texts longer than the schema allows and more entries than allowed as it reads.
  */
@@ -122,7 +157,8 @@ class CamtReader {
   private readonly parser = new SaxesParser({ xmlns: true, position: true });
   private readonly stack: Open[] = [];
   private entries = 0;
-  /** Where the entry being read began in the file, and how much of the file the entries read so far span. */
+  private readonly bytes = new Utf8Offsets();
+  /** Where the entry being read began in the file, and how much of the file the entries read so far span (UTF-8 bytes). */
   private entryStart: number | undefined;
   private entriesSpan = 0;
   private result: Tree | undefined;
@@ -137,7 +173,13 @@ class CamtReader {
   }
 
   write(chunk: string): void {
+    this.bytes.next(chunk);
     this.guard(() => this.parser.write(chunk));
+  }
+
+  /** Where the parser stands in the file, in UTF-8 bytes. */
+  private byteOffset(): number {
+    return this.bytes.at(this.parser.position);
   }
 
   finish(): Tree {
@@ -197,24 +239,24 @@ class CamtReader {
     const max = this.options.maxEntries;
     this.entries++;
     if (max !== undefined && this.entries > max) throw new CamtTooManyEntriesError(max, this.parser.line, this.parser.column + 1);
-    this.entryStart = this.parser.position;
+    this.entryStart = this.byteOffset();
   }
 
   /** Refuses an entry, or the parts outside the entries, once they span more of the file than can be stored. */
   private checkSpans(): void {
-    const at = this.parser.position;
+    const at = this.byteOffset();
     const { line, column } = this.parser;
-    if (this.entryStart !== undefined && at - this.entryStart > MAX_ENTRY_CHARS) {
+    if (this.entryStart !== undefined && at - this.entryStart > MAX_ENTRY_BYTES) {
       throw new CamtLimitError(
-        `entry ${this.entries} (<Ntry>) spans more than ${MAX_ENTRY_CHARS} characters of the file, the most one entry can hold`,
+        `entry ${this.entries} (<Ntry>) spans more than ${MAX_ENTRY_BYTES} bytes of the file (UTF-8), the most one entry can hold`,
         line,
         column + 1,
         this.pathTo(),
       );
     }
-    if (this.entryStart === undefined && at - this.entriesSpan > MAX_SHARED_CHARS) {
+    if (this.entryStart === undefined && at - this.entriesSpan > MAX_SHARED_BYTES) {
       throw new CamtLimitError(
-        `the file outside its entries (header, accounts, balances, …) spans more than ${MAX_SHARED_CHARS} characters, the most a statement can hold`,
+        `the file outside its entries (header, accounts, balances, …) spans more than ${MAX_SHARED_BYTES} bytes (UTF-8), the most a statement can hold`,
         line,
         column + 1,
         this.pathTo(),
@@ -276,7 +318,7 @@ class CamtReader {
       } else value = text;
     }
     if (this.stack.length === 4 && element.name === 'Ntry' && this.stack[2]!.name === 'Stmt') {
-      this.entriesSpan += this.parser.position - this.entryStart!;
+      this.entriesSpan += this.byteOffset() - this.entryStart!;
       this.entryStart = undefined;
     }
     this.stack.pop();

@@ -3,7 +3,7 @@
 
 import type { Accepted, Envelope } from '../domain/envelope.js';
 import { TransientError } from '../domain/errors.js';
-import { HttpProblem } from '../http/problem.js';
+import { HttpProblem, type Problem } from '../http/problem.js';
 import type { ReplayResult } from '../raw-store/replay.js';
 import type { EntriesPage, StatementStatusView } from '../raw-store/statement-status.js';
 import type { RawStatusView } from '../raw-store/status-view.js';
@@ -61,6 +61,13 @@ export function createHttpIngest(
     return (await response.json()) as T;
   }
 
+  /** The ingestion service's problem, answered to the client as it is. */
+  async function passedOn(response: Response): Promise<HttpProblem> {
+    const problem = (await response.json()) as Problem;
+    const slug = problem.type.replace(/^\/problems\//, '');
+    return new HttpProblem(response.status, slug, problem.detail, problem.errors ? { errors: problem.errors } : {});
+  }
+
   return {
     async accept(tenantId: string, envelope: Envelope): Promise<Accepted> {
       const response = await call('POST', '/internal/v1/raw', { tenantId, envelope });
@@ -92,6 +99,8 @@ export function createHttpIngest(
           headers: { 'Retry-After': response.headers.get('retry-after') ?? '2' },
         });
       }
+      // A file the ingestion service found too large to store (document-too-large): the client's answer, as it said it.
+      if (response.status === 413) throw await passedOn(response);
       if (response.status !== 201)
         throw new Error(`ingestion service refused a statement the gateway accepted: ${response.status} ${await response.text()}`);
       return (await response.json()) as Accepted;

@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ZodError } from 'zod';
-import { isTransient } from '../domain/errors.js';
+import { isDocumentTooLarge, isTransient } from '../domain/errors.js';
 
 export interface FieldError {
   path: string;
@@ -115,6 +115,8 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest, reply: 
     });
     return sendProblem(request, reply, { status: 400, slug: 'validation-error', detail: detailOf(errors), errors });
   }
+  // A document MongoDB cannot hold, however it was found out: the client's to shrink, never a retry.
+  if (isDocumentTooLarge(error)) return sendProblem(request, reply, { status: 413, slug: 'document-too-large', detail: error.message });
   if (isTransient(error)) {
     request.log.warn({ err: error, code: error.code }, 'dependency unavailable');
     reply.header('Retry-After', '1');

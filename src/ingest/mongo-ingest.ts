@@ -49,6 +49,7 @@ export function createMongoIngest(
       if (!accepted.duplicate) for (const stmt of file.statements) for (const _ of stmt.entries) onStored?.('iso20022');
       return accepted;
     },
+    // A client waits for it (a GET, or a duplicate upload's status): the accept path's deadline (findStatementStatus's default).
     statementStatus: (tenantId: string, id: string, page?: EntriesPage): Promise<StatementStatusView | undefined> =>
       findStatementStatus(store, tenantId, id, page),
   };

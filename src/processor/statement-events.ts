@@ -2,6 +2,7 @@
 // batches of their own, so the processors look at the waiting statements every few seconds.
 import type { Logger } from 'pino';
 import { eventIdOf, insertEvents } from '../db/events-outbox.js';
+import { MONGO_DEADLINES_MS } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import type { MongoConnection } from '../raw-store/collections.js';
 import { clearPendingStatementEvent, pendingStatementEvents } from '../raw-store/pending-statement-events.js';
@@ -16,7 +17,13 @@ export async function recordStatementEvents(mongo: MongoConnection, db: Database
   const pending = await pendingStatementEvents(mongo, PAGE);
   for (const { id, tenantId } of pending) {
     // Its status is all the event needs: no entry is read.
-    const status = await findStatementStatus(mongo, tenantId, id.toHexString(), { start: 0, limit: 0 });
+    const status = await findStatementStatus(
+      mongo,
+      tenantId,
+      id.toHexString(),
+      { start: 0, limit: 0 },
+      { deadlineMs: MONGO_DEADLINES_MS.processor },
+    );
     if (status?.status === 'pending') continue;
     if (status?.status === 'processed') {
       const { entries: _entries, ...data } = status;

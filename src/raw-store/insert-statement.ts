@@ -2,12 +2,14 @@
 // parts, once) and one raw document per entry; the same statements sent again add nothing, and a send cut
 // half-way is completed by the next, which replaces a partial file rather than adding a copy.
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
+import { calculateObjectSize } from 'bson';
 import { ObjectId, type OperationOptions } from 'mongodb';
 import { withinDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
-import { type CamtDocument, type CamtStatement, entryParts } from '../domain/camt053-xml.js';
-import { type Accepted, storedPayloadBytes } from '../domain/envelope.js';
-import { TransientError } from '../domain/errors.js';
+import { type CamtDocument, type CamtStatement, type EntryPart, entryParts } from '../domain/camt053-xml.js';
+import { type Accepted, MAX_STORED_PAYLOAD_BYTES, storedPayloadBytes } from '../domain/envelope.js';
+import { DocumentTooLargeError, TransientError } from '../domain/errors.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
 import { randomSlot } from './insert.js';
 import { storeStatementFile } from './statement-files.js';
@@ -25,15 +27,39 @@ const statementKeyOf = (stmt: Pick<CamtStatement, 'accountRef' | 'id'>) => [stmt
 const entryDedupKeyOf = (tenantId: string, stmt: Pick<CamtStatement, 'accountRef' | 'id'>, index: number) =>
   JSON.stringify([tenantId, 'camt.053', ...statementKeyOf(stmt), index]);
 
+/** An entry as stored, with its size as stored (BSON): measured once, checked before anything is stored, stamped as `bytes`. */
+type SizedPart = { payload: EntryPart; bytes: number };
+
+/** How long measuring entries may hold the event loop before other work runs (the parser's slices are as long). */
+const SLICE_MS = 10;
+
+/** Each statement's entries as stored, with their sizes: in slices, as 40,000 entries take some 230 ms to measure. */
+async function sizedPartsOf(file: CamtDocument): Promise<SizedPart[][]> {
+  const all: SizedPart[][] = [];
+  let sliceStart = performance.now();
+  for (const stmt of file.statements) {
+    const sized: SizedPart[] = [];
+    for (const payload of entryParts(stmt)) {
+      sized.push({ payload, bytes: storedPayloadBytes(payload) });
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      await setImmediate();
+      sliceStart = performance.now();
+    }
+    all.push(sized);
+  }
+  return all;
+}
+
 /** The raw documents of a statement's entries (docs/model.md), keyed by the statement and their place in it. */
 function entryDocuments(
   tenantId: string,
   statementDoc: Pick<StatementFile, '_id' | 'receivedAt'>,
   stmt: CamtStatement,
+  parts: SizedPart[],
   statementPart: number,
 ): RawTransaction[] {
   // The account is not in them: it is the statement's, stored once in its statements document.
-  return entryParts(stmt).map((payload, index) => ({
+  return parts.map(({ payload, bytes }, index) => ({
     // Given here, so the statement knows its entries' ids without reading them back.
     _id: new ObjectId(),
     tenantId,
@@ -41,7 +67,7 @@ function entryDocuments(
     externalId: null,
     dedupKey: entryDedupKeyOf(tenantId, stmt, index),
     payload,
-    bytes: storedPayloadBytes(payload),
+    bytes,
     receivedAt: statementDoc.receivedAt,
     processed: false,
     status: 'pending',
@@ -100,22 +126,23 @@ export async function insertStatement(
 ): Promise<Accepted> {
   const key = JSON.stringify([tenantId, ...file.statements.map(statementKeyOf).sort()]);
   const lease = { token: randomUUID(), until: new Date(Date.now() + timeoutMs) };
+  const sizedParts = await sizedPartsOf(file);
+  const fresh = statementsDocument(tenantId, key, file, lease);
+  refuseOversized(file, sizedParts, fresh);
   let leased: ObjectId | undefined;
   try {
     return await withinDeadline(timeoutMs, async (bound) => {
       const found = await store.statements.findOne({ key }, bound);
       if (found?.complete) return { id: found._id.toHexString(), duplicate: true };
-      const doc = found
-        ? await takeLease(store, found, file, lease, bound)
-        : await createStatement(store, tenantId, key, file, lease, bound);
+      const doc = found ? await takeLease(store, found, file, lease, bound) : await createStatement(store, key, fresh, file, lease, bound);
       if (doc.complete) return { id: doc._id.toHexString(), duplicate: true };
       leased = doc._id;
       const fileId = await storeStatementFile(store.db, doc._id, xml, bound);
       // The entries' ids, kept with the statement in its order: its entries still read their rows once retention removed them.
       const byPart: Array<Array<ObjectId | null>> = [];
-      for (const stmt of file.statements) {
+      for (const [i, stmt] of file.statements.entries()) {
         const part = partOf(doc, stmt);
-        byPart[part] = await insertEntries(store, entryDocuments(tenantId, doc, stmt, part), bound);
+        byPart[part] = await insertEntries(store, entryDocuments(tenantId, doc, stmt, sizedParts[i]!, part), bound);
       }
       const entryIds = doc.statements.flatMap((_, part) => byPart[part] ?? []);
       // eventPending: its statement.processed event is recorded once every entry is (processor/statement-events.ts).
@@ -139,7 +166,7 @@ export async function insertStatement(
 export async function entryIdsOf(
   store: StatementCollections,
   tenantId: string,
-  statements: StatementFile['statements'],
+  statements: Array<Pick<StatementFile['statements'][number], 'id' | 'accountRef' | 'entryCount'>>,
   options: OperationOptions = {},
 ): Promise<Array<ObjectId | null>> {
   const keys = statements.flatMap((stmt) => Array.from({ length: stmt.entryCount }, (_, i) => entryDedupKeyOf(tenantId, stmt, i)));
@@ -150,34 +177,73 @@ export async function entryIdsOf(
 
 type Lease = NonNullable<StatementFile['storing']>;
 
-/** The first send creates the statements document, its shared parts in it, and holds its lease. */
-async function createStatement(
-  store: StatementCollections,
+/** The statements document the first send creates: the statements' shared parts, once, and its lease. */
+const statementsDocument = (
   tenantId: string,
   key: string,
   file: CamtDocument,
   lease: Lease,
+  now = new Date(),
+): Omit<StatementFile, '_id'> => ({
+  tenantId,
+  key,
+  version: file.version,
+  messageId: file.messageId,
+  statements: file.statements.map((s) => ({
+    id: s.id,
+    accountRef: s.accountRef,
+    entryCount: s.entries.length,
+    balances: s.balances,
+    account: s.account,
+  })),
+  receivedAt: now,
+  // Retention counts from here, moved on as its entries settle (raw-store/retain-statements.ts).
+  retainFrom: now,
+  fileId: null,
+  complete: false,
+  storing: lease,
+});
+
+/**
+ * Refuses (413) an upload one of whose documents MongoDB could not store, before anything of it is stored: an
+ * entry's payload over what a raw document holds (as a single POST's is), or the statements document as it
+ * will be once complete (its entries' ids in it) over MongoDB's 16 MiB, less the same room. The parser's
+ * limits on what the file spans keep most such files out; these are the sizes MongoDB counts, whatever the
+ * file's shape (BSON names every item of a list, so a list of tiny elements grows when stored).
+ */
+function refuseOversized(file: CamtDocument, sizedParts: SizedPart[][], doc: Omit<StatementFile, '_id'>): void {
+  const atMost = `at most ${MAX_STORED_PAYLOAD_BYTES} (MongoDB stores 16 MiB per document)`;
+  for (const [part, parts] of sizedParts.entries()) {
+    const index = parts.findIndex(({ bytes }) => bytes > MAX_STORED_PAYLOAD_BYTES);
+    if (index < 0) continue;
+    throw new DocumentTooLargeError(
+      `Entry ${index + 1} (<Ntry>) of statement ${file.statements[part]!.id} is ${parts[index]!.bytes} bytes as stored (BSON); one entry's document can hold ${atMost}.`,
+    );
+  }
+  const entries = sizedParts.reduce((n, parts) => n + parts.length, 0);
+  // As complete: a file id, every entry's id (none is larger than an ObjectId), the flags set on the way.
+  const bytes = calculateObjectSize({
+    ...doc,
+    fileId: new ObjectId(),
+    entryIds: new Array<ObjectId>(entries).fill(new ObjectId()),
+    eventPending: true,
+  });
+  if (bytes > MAX_STORED_PAYLOAD_BYTES) {
+    throw new DocumentTooLargeError(
+      `The file's statements (their identifications, accounts and balances) and their ${entries} entries' ids come to ${bytes} bytes as stored (BSON); the statements document of one upload can hold ${atMost}. Send the statements in several files.`,
+    );
+  }
+}
+
+/** The first send creates the statements document, its shared parts in it, and holds its lease. */
+async function createStatement(
+  store: StatementCollections,
+  key: string,
+  doc: Omit<StatementFile, '_id'>,
+  file: CamtDocument,
+  lease: Lease,
   bound: OperationOptions,
 ): Promise<StatementFile> {
-  const receivedAt = new Date();
-  const doc = {
-    tenantId,
-    key,
-    version: file.version,
-    messageId: file.messageId,
-    statements: file.statements.map((s) => ({
-      id: s.id,
-      accountRef: s.accountRef,
-      entryCount: s.entries.length,
-      balances: s.balances,
-      account: s.account,
-    })),
-    receivedAt,
-    retainFrom: receivedAt,
-    fileId: null,
-    complete: false,
-    storing: lease,
-  };
   try {
     const { insertedId } = await store.statements.insertOne(doc as StatementFile, bound);
     return { ...doc, _id: insertedId };

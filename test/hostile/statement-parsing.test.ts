@@ -206,7 +206,7 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
     const refused = await postStatement(statementFile({ inside: entry(1) + balances }));
     expect(refused.status).toBe(413);
     expect(refused.contentType).toMatch(/^application\/problem\+json/);
-    expect(refused.body.detail).toMatch(/outside its entries .* spans more than 4194304 characters/);
+    expect(refused.body.detail).toMatch(/outside its entries .* spans more than 4194304 bytes \(UTF-8\)/);
     expect(await sys.mongo.db.collection('raw_transactions').countDocuments()).toBe(0);
   });
 

@@ -1,10 +1,15 @@
 // What one statement upload may cost everyone else in MongoDB and in time: storage that follows what was sent
 // (a statement's shared parts once, not once per entry), a GridFS upload cut half-way that answers 503 and
 // leaves, after the retry, one whole file and no stray chunks, and a frozen MongoDB that answers 503 within
-// the upload's deadline (STATEMENT_STORE_TIMEOUT_MS) instead of holding the request.
-import { BSON, GridFSBucket, type ObjectId } from 'mongodb';
+// the upload's deadline (STATEMENT_STORE_TIMEOUT_MS) instead of holding the request. A file whose documents
+// MongoDB could not hold (its texts multi-byte, or its lists of tiny elements) is a 413 before anything is
+// stored, never a 503 the client retries for ever; a statement's GET has a deadline too.
+import { BSON, GridFSBucket, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { ACCEPT_PATH_TIMEOUT_MS } from '../../src/db/mongo.js';
+import { classifyMongoError } from '../../src/db/mongo-errors.js';
 import { parseCamt053 } from '../../src/domain/camt053-xml.js';
+import { isDocumentTooLarge } from '../../src/domain/errors.js';
 import { STATEMENT_FILES_BUCKET as FILES_BUCKET } from '../../src/raw-store/collections.js';
 import { insertStatement } from '../../src/raw-store/insert-statement.js';
 import { mongoUri, type TestMongo, waitFor } from '../support/databases.js';
@@ -79,6 +84,20 @@ async function storedBytes(mongo: TestMongo, statementId: ObjectId) {
 }
 
 const mib = (bytes: number) => (bytes / 1_048_576).toFixed(2);
+
+/** A camt.053 file of one statement whose one entry holds `inside` beside its usual fields. */
+const oneEntryXml = (id: string, inside: string) => statementXml(id, 1).replace('<AcctSvcrRef>', `${inside}<AcctSvcrRef>`);
+
+/** Whether anything of an upload reached MongoDB: statements documents, raw documents, GridFS files or chunks. */
+async function storedAnything(mongo: TestMongo) {
+  return {
+    statements: await mongo.statements.countDocuments({}),
+    raw: await mongo.raw.countDocuments({}),
+    files: await mongo.db.collection(`${FILES_BUCKET}.files`).countDocuments({}),
+    chunks: await mongo.db.collection(`${FILES_BUCKET}.chunks`).countDocuments({}),
+  };
+}
+const NOTHING = { statements: 0, raw: 0, files: 0, chunks: 0 };
 
 describe.skipIf(!mongoUri)('hostile statements: storage and time', () => {
   const sys = useSystem({ API_KEYS: `stor:${API_KEY}` });
@@ -214,4 +233,127 @@ describe.skipIf(!mongoUri)('hostile statements: storage and time', () => {
     // The deadline, plus what a loaded shared machine adds to one request.
     expect(tookMs).toBeLessThan(deadlineMs + 1_500);
   }, 30_000);
+
+  it("the review's file: one entry of 7.9 M CJK characters (22 MiB, under the body limit) is a 413 naming the limit; nothing stored", async () => {
+    const { gatewayUrl } = await sys.start(['gateway', 'ingest']);
+    // Legal texts (AddtlNtryInf holds 500 characters): 7.9 M UTF-16 units, under the 8 Mi the parser counted.
+    const info = `<AddtlNtryInf>${'中'.repeat(500)}</AddtlNtryInf>`;
+    const xml = oneEntryXml('STOR-CJK', info.repeat(Math.floor(7_900_000 / info.length)));
+    const fileBytes = Buffer.byteLength(xml);
+    expect(xml.length).toBeLessThan(8 * 1_048_576);
+    expect(fileBytes).toBeLessThan(32 * 1_048_576);
+    const startedAt = performance.now();
+    const answer = await post(gatewayUrl!, xml);
+    const problem = (await answer.json()) as { type: string; detail: string };
+    console.log(
+      `[statement-storage] one entry of ${xml.length} UTF-16 units, ${mib(fileBytes)} MiB: ${answer.status} ${problem.type} in ${Math.round(performance.now() - startedAt)} ms`,
+    );
+    expect(answer.status).toBe(413);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(problem.type).toBe('/problems/statement-too-large');
+    expect(problem.detail).toMatch(/entry 1 \(<Ntry>\) spans more than 8388608 bytes of the file \(UTF-8\)/);
+    expect(await storedAnything(sys.mongo)).toEqual(NOTHING);
+  }, 60_000);
+
+  it('CJK statement ids and accounts outside the entries: counted in bytes too, 413 before anything is stored', async () => {
+    const { gatewayUrl } = await sys.start(['gateway', 'ingest']);
+    // Many statements, each with an id and an account at their schema limits (35 characters), in CJK.
+    const stmt = (i: number) =>
+      `<Stmt><Id>${'账'.repeat(28)}${String(i).padStart(7, '0')}</Id><Acct><Id><Othr><Id>${'户'.repeat(28)}${String(i).padStart(7, '0')}</Id></Othr></Id><Nm>${'名'.repeat(70)}</Nm></Acct></Stmt>`;
+    const count = Math.ceil((4 * 1_048_576) / Buffer.byteLength(stmt(0))) + 100;
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr>${Array.from({ length: count }, (_, i) => stmt(i)).join('')}</BkToCstmrStmt></Document>`;
+    expect(xml.length).toBeLessThan(4 * 1_048_576);
+    const answer = await post(gatewayUrl!, xml);
+    const problem = (await answer.json()) as { type: string; detail: string };
+    console.log(
+      `[statement-storage] ${count} CJK statements, ${xml.length} UTF-16 units, ${mib(Buffer.byteLength(xml))} MiB: ${answer.status} ${problem.type}`,
+    );
+    expect(answer.status).toBe(413);
+    expect(problem.detail).toMatch(/outside its entries .* spans more than 4194304 bytes \(UTF-8\)/);
+    expect(await storedAnything(sys.mongo)).toEqual(NOTHING);
+  }, 60_000);
+
+  it('an entry within the file limits that MongoDB could not hold (2 M tiny elements: 7.6 MiB of XML, 27 MB of BSON) is a 413 document-too-large, through an ingestion service apart too', async () => {
+    const ingest = await sys.start(['ingest']);
+    const { gatewayUrl } = await sys.start(['gateway'], { INGEST_URL: ingest.ingestUrl! });
+    // BSON names each item of a list ("1999999"), where the file wrote <a/>: the stored entry is 3.5 times the XML.
+    const xml = oneEntryXml('STOR-TINY', '<a/>'.repeat(2_000_000));
+    expect(Buffer.byteLength(xml)).toBeLessThan(8 * 1_048_576);
+    const answer = await post(gatewayUrl!, xml);
+    const problem = (await answer.json()) as { type: string; detail: string };
+    console.log(
+      `[statement-storage] 2 M tiny elements in one entry, ${mib(Buffer.byteLength(xml))} MiB: ${answer.status} ${problem.type}: ${problem.detail}`,
+    );
+    expect(answer.status).toBe(413);
+    expect(problem.type).toBe('/problems/document-too-large');
+    expect(problem.detail).toMatch(
+      /^Entry 1 \(<Ntry>\) of statement STOR-TINY is \d+ bytes as stored \(BSON\); one entry's document can hold at most 16711680/,
+    );
+    expect(await storedAnything(sys.mongo)).toEqual(NOTHING);
+  }, 60_000);
+
+  it('a statements document MongoDB could not hold is refused before anything is stored; so is what the driver itself refuses', async () => {
+    // Built past the parser, which keeps the parts outside the entries to 4 MiB of the file: storage must not depend on it.
+    const xml = statementXml('STOR-SHARED', 3);
+    const file = parseCamt053(xml);
+    (file.statements[0]!.account as Record<string, unknown>).Nm = '名'.repeat(6 * 1_048_576);
+    const refused = await insertStatement(sys.mongo, 'stor', file, xml).catch((error: unknown) => error);
+    expect(isDocumentTooLarge(refused), String(refused)).toBe(true);
+    expect((refused as Error).message).toMatch(/statements document of one upload can hold at most 16711680/);
+    expect(await storedAnything(sys.mongo)).toEqual(NOTHING);
+    // The driver's own refusals, through the real driver: a document over 16 MiB (its size check), and one over
+    // 17 MiB as the review's entry was (its measuring serialization overflows first: a RangeError). Neither is a retry.
+    for (const payload of [{ text: 'x'.repeat(17 * 1_048_576) }, { texts: Array.from({ length: 15_000 }, () => '中'.repeat(500)) }]) {
+      const driverRefusal = await sys.mongo.raw.insertMany([{ _id: new ObjectId(), payload } as never]).catch((error: unknown) => error);
+      const classified = classifyMongoError(driverRefusal);
+      console.log(
+        `[statement-storage] the driver's refusal: ${(driverRefusal as Error).name}: ${(driverRefusal as Error).message} -> ${classified.name}`,
+      );
+      expect(isDocumentTooLarge(classified)).toBe(true);
+    }
+    expect(await sys.mongo.raw.countDocuments({})).toBe(0);
+  }, 60_000);
+
+  it("a statement's GET reads a page without its accounts and balances, and answers 503 within its deadline when MongoDB freezes", async () => {
+    const target = new URL(mongoUri!.replace(/^[a-z]+:/, 'http:'));
+    const proxy = await startTcpProxy(target.hostname, Number(target.port));
+    sys.defer(() => proxy.close());
+    const { gatewayUrl } = await sys.start(['gateway', 'ingest'], {}, { mongoUri: throughProxy(mongoUri!, proxy) });
+    // 40,000 entries (the most an upload holds), stored past the HTTP route to spare the test the upload's parse.
+    // And some 3 MiB of balances beside them, which the view never shows.
+    const balance = (i: number) =>
+      `<Bal><Tp><CdOrPrtry><Cd>ITBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">${i}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-01</Dt></Dt></Bal>`;
+    const balances = Array.from({ length: 20_000 }, (_, i) => balance(i)).join('');
+    const xml = statementXml('STOR-GET', 40_000).replace('</Bal>', `</Bal>${balances}`);
+    const { id } = await insertStatement(sys.mongo, 'stor', parseCamt053(xml), xml, { timeoutMs: 120_000 });
+    const get = (query: string) =>
+      fetch(`${gatewayUrl}/api/v1/statements/${id}?${query}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const startedAt = performance.now();
+      const answer = await get(`limit=100&starting_after=${20_000 + i * 100}`);
+      expect(answer.status).toBe(200);
+      const view = (await answer.json()) as { status: string; statements: unknown[]; entries: Array<{ index: number }> };
+      times.push(performance.now() - startedAt);
+      expect(view.entries.map((e) => e.index)).toEqual(Array.from({ length: 100 }, (_, k) => 20_001 + i * 100 + k));
+      expect(view).toMatchObject({
+        status: 'pending',
+        statements: [{ id: 'STOR-GET', account: 'DE89370400440532013000', entries: 40_000 }],
+      });
+    }
+    console.log(`[statement-storage] GET of a 40,000-entry statement, a page of 100: ${times.map(Math.round).join(', ')} ms`);
+
+    proxy.setDelay(600_000);
+    const startedAt = performance.now();
+    const frozen = await get('limit=100');
+    const tookMs = performance.now() - startedAt;
+    console.log(
+      `[statement-storage] GET with MongoDB frozen: ${frozen.status} in ${Math.round(tookMs)} ms (deadline ${ACCEPT_PATH_TIMEOUT_MS} ms)`,
+    );
+    expect(frozen.status).toBe(503);
+    expect(frozen.headers.get('retry-after')).toBe('1');
+    expect(tookMs).toBeGreaterThanOrEqual(ACCEPT_PATH_TIMEOUT_MS - 50);
+    expect(tookMs).toBeLessThan(ACCEPT_PATH_TIMEOUT_MS + 1_500);
+  }, 120_000);
 });
