@@ -61,11 +61,15 @@ export function createHttpIngest(
     return (await response.json()) as T;
   }
 
-  /** The ingestion service's problem, answered to the client as it is. */
+  /** The ingestion service's problem, answered to the client as it is (its Retry-After included). */
   async function passedOn(response: Response): Promise<HttpProblem> {
     const problem = (await response.json()) as Problem;
     const slug = problem.type.replace(/^\/problems\//, '');
-    return new HttpProblem(response.status, slug, problem.detail, problem.errors ? { errors: problem.errors } : {});
+    const retryAfter = response.headers.get('retry-after');
+    return new HttpProblem(response.status, slug, problem.detail, {
+      ...(problem.errors ? { errors: problem.errors } : {}),
+      ...(retryAfter ? { headers: { 'Retry-After': retryAfter } } : {}),
+    });
   }
 
   return {
@@ -92,15 +96,9 @@ export function createHttpIngest(
     async acceptStatement(tenantId, xml) {
       const path = `/internal/v1/statements/${encodeURIComponent(tenantId)}`;
       const response = await call('POST', path, xml, 'application/xml', statementTimeoutMs);
-      // The tenant at its share of the ingestion service's statement places (several gateways sending): its 429.
-      if (response.status === 429) {
-        const problem = (await response.json()) as { detail?: string };
-        throw new HttpProblem(429, 'statement-uploads-quota', problem.detail ?? 'Too many statement uploads of this tenant at once.', {
-          headers: { 'Retry-After': response.headers.get('retry-after') ?? '2' },
-        });
-      }
-      // A file the ingestion service found too large to store (document-too-large): the client's answer, as it said it.
-      if (response.status === 413) throw await passedOn(response);
+      // The client's own answers, as the service gave them: the tenant at its share of the service's statement
+      // places (several gateways sending), 429; a file too large to store (document-too-large), 413.
+      if (response.status === 429 || response.status === 413) throw await passedOn(response);
       if (response.status !== 201)
         throw new Error(`ingestion service refused a statement the gateway accepted: ${response.status} ${await response.text()}`);
       return (await response.json()) as Accepted;
