@@ -2,7 +2,7 @@
 // TTL index, once their entries are gone); chunks have no date a TTL index could read, so processors sweep.
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import { ensureStatementFileIndexes, removeExpiredStatementFiles } from '../raw-store/remove-expired-statement-files.js';
+import { removeExpiredStatementFiles } from '../raw-store/remove-expired-statement-files.js';
 import { runEvery } from './run-every.js';
 
 /**
@@ -15,7 +15,6 @@ export const sweepEveryMs = (retentionSeconds: number) => Math.min(600_000, Math
 export async function startStatementFileRetention(db: Db, retentionSeconds: number, logger: Logger): Promise<{ stop(): Promise<void> }> {
   // 0: kept for ever.
   if (retentionSeconds === 0) return { stop: async () => undefined };
-  await ensureStatementFileIndexes(db);
   const sweep = () =>
     removeExpiredStatementFiles(db, new Date(Date.now() - retentionSeconds * 1000))
       .then((removed) => removed > 0 && logger.info({ component: 'retention', removed }, 'expired statement files removed'))

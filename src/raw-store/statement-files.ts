@@ -30,11 +30,16 @@ export const statementFileCollections = (db: Db) => ({
   chunks: db.collection<ChunkDoc>(`${STATEMENT_FILES_BUCKET}.chunks`),
 });
 
-/** GridFS's indexes: one chunk per (file, n), which also keeps a stale write of a failed send from doubling one. */
+/**
+ * The bucket's indexes: GridFS's own (one chunk per (file, n), which also keeps a stale write of a failed send
+ * from doubling one), and the upload date the retention sweep finds expired files by
+ * (remove-expired-statement-files.ts).
+ */
 export async function ensureGridFsIndexes(db: Db): Promise<void> {
   const { files, chunks } = statementFileCollections(db);
   await chunks.createIndex({ files_id: 1, n: 1 }, { name: 'files_id_1_n_1', unique: true });
   await files.createIndex({ filename: 1, uploadDate: 1 }, { name: 'filename_1_uploadDate_1' });
+  await files.createIndex({ uploadDate: 1 }, { name: 'by_upload' });
 }
 
 /**
