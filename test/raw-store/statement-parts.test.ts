@@ -11,7 +11,7 @@ import { resolveStatementParts } from '../../src/raw-store/statement-parts.js';
 import { createTestMongo, mongoUri, type TestMongo } from '../support/databases.js';
 
 const xml = readFileSync(
-  fileURLToPath(new URL('../../../shared/vendor-samples/camt053/iso20022-business-sample.camt.053.001.04.xml', import.meta.url)),
+  fileURLToPath(new URL('../../src/processor/transform/vendor/camt053/iso20022-business-sample.camt.053.001.04.xml', import.meta.url)),
   'utf8',
 );
 

@@ -1,5 +1,5 @@
 // The camt.053 statements ISO 20022, PostFinance and the Finnish banks' federation published
-// (../shared/vendor-samples/camt053, SOURCES.md), read and mapped as an upload is: every row stated here was
+// (copied from shared/vendor-samples/camt053 into ./vendor/camt053, with SOURCES.md), read and mapped as an upload is: every row stated here was
 // read off the XML by hand, and each file's opening balance plus its entries must give its closing balance.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { parseMajorAmount } from '../../domain/money.js';
 import type { Transaction } from '../../domain/transaction.js';
 import { transformRaw } from './index.js';
 
-const SAMPLES = fileURLToPath(new URL('../../../../shared/vendor-samples/camt053/', import.meta.url));
+const SAMPLES = fileURLToPath(new URL('./vendor/camt053/', import.meta.url));
 
 /** Each entry of the file as the processor maps it. */
 function mapFile(name: string) {
