@@ -163,6 +163,11 @@ export const envSchema = z.object({
    */
   TENANT_MAX_BYTES_PER_DAY: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
   TENANT_MAX_WAITING_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(4 * 1_073_741_824),
+  /**
+   * Per tenant, in bytes: what its uploaded statements keep stored (their files in GridFS and their statements
+   * documents, as stored), until retention (RETENTION_STATEMENTS_SECONDS) or the abandoned-file sweep removes them.
+   */
+  TENANT_MAX_STORED_STATEMENT_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
@@ -284,6 +289,7 @@ function toSettings(env: Env) {
         batchMax: env.BATCH_INGEST_MAX,
         maxBytesPerDay: env.TENANT_MAX_BYTES_PER_DAY,
         maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
+        maxStoredStatementBytes: env.TENANT_MAX_STORED_STATEMENT_BYTES,
       },
     },
     ingest: {
