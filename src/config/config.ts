@@ -290,6 +290,8 @@ function toSettings(env: Env) {
         maxBytesPerDay: env.TENANT_MAX_BYTES_PER_DAY,
         maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
         maxStoredStatementBytes: env.TENANT_MAX_STORED_STATEMENT_BYTES,
+        // Its check is part of storing an upload: under the same deadline as the rest.
+        statementStoreTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS,
       },
     },
     ingest: {

@@ -118,8 +118,8 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   const statementQuota = new StatementQuota(
     { ...gateway.quotas, retentionSeconds: statementsSeconds },
     {
-      storedBytes: (tenantId) => storedStatementBytes(statements, tenantId),
-      nextRelease: (tenantId) => nextStatementRelease(statements, tenantId, statementsSeconds),
+      storedBytes: (tenantId) => storedStatementBytes(statements, tenantId, gateway.quotas.statementStoreTimeoutMs),
+      nextRelease: (tenantId) => nextStatementRelease(statements, tenantId, statementsSeconds, gateway.quotas.statementStoreTimeoutMs),
     },
     { onRefused: options.onQuotaRefused },
   );

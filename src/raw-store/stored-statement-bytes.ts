@@ -2,18 +2,18 @@
 // now (files in GridFS and statements documents, as stamped on each statements document), and when retention
 // frees the first of them, for the refusal's Retry-After.
 import type { Collection } from 'mongodb';
-import { withinAcceptDeadline } from '../db/mongo.js';
+import { withinDeadline } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { StatementFile } from './collections.js';
 
 /**
  * The sum of the tenant's statements' `fileBytes` and `bytes` (files removed count 0; uploads of earlier
  * releases, which carry neither, count 0). Walks the keys of `stored_bytes_by_tenant` of this tenant only.
- * Asked before each upload is stored, so within the accept path's deadline.
+ * Asked before each upload is stored, within the upload's deadline (STATEMENT_STORE_TIMEOUT_MS).
  */
-export async function storedStatementBytes(statements: Collection<StatementFile>, tenantId: string): Promise<number> {
+export async function storedStatementBytes(statements: Collection<StatementFile>, tenantId: string, timeoutMs: number): Promise<number> {
   try {
-    const [sum] = await withinAcceptDeadline((bound) =>
+    const [sum] = await withinDeadline(timeoutMs, (bound) =>
       statements
         .aggregate<{ files: number; documents: number }>(
           [
@@ -40,13 +40,14 @@ export async function nextStatementRelease(
   statements: Collection<StatementFile>,
   tenantId: string,
   retentionSeconds: number,
+  timeoutMs: number,
 ): Promise<Date | undefined> {
   try {
     const [file, doc] = await Promise.all([
-      withinAcceptDeadline((bound) =>
+      withinDeadline(timeoutMs, (bound) =>
         statements.findOne({ tenantId, fileBytes: { $gt: 0 } }, { ...bound, sort: { receivedAt: 1 }, projection: { receivedAt: 1 } }),
       ),
-      withinAcceptDeadline((bound) =>
+      withinDeadline(timeoutMs, (bound) =>
         statements.findOne({ tenantId, bytes: { $gt: 0 } }, { ...bound, sort: { retainFrom: 1 }, projection: { retainFrom: 1 } }),
       ),
     ]);
