@@ -158,7 +158,7 @@ export const envSchema = z.object({
   TENANT_DOCS_PER_SECOND: positiveInt.default(50_000),
   TENANT_MAX_UNPROCESSED: positiveInt.default(2_000_000),
   /**
-   * Per tenant, in bytes (payloads as stored, BSON; a statement: its file as sent): accepted per UTC day (a
+   * Per tenant, in bytes (payloads as stored, BSON; a statement upload: its file, statements document and entries as stored): accepted per UTC day (a
    * counter in MongoDB shared by the gateways), and stored in documents not yet processed (docs/api.md).
    */
   TENANT_MAX_BYTES_PER_DAY: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
