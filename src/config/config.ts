@@ -158,11 +158,16 @@ export const envSchema = z.object({
   TENANT_DOCS_PER_SECOND: positiveInt.default(50_000),
   TENANT_MAX_UNPROCESSED: positiveInt.default(2_000_000),
   /**
-   * Per tenant, in bytes (payloads as stored, BSON; a statement: its file as sent): accepted per UTC day (a
+   * Per tenant, in bytes (payloads as stored, BSON; a statement upload: its file, statements document and entries as stored): accepted per UTC day (a
    * counter in MongoDB shared by the gateways), and stored in documents not yet processed (docs/api.md).
    */
   TENANT_MAX_BYTES_PER_DAY: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
   TENANT_MAX_WAITING_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(4 * 1_073_741_824),
+  /**
+   * Per tenant, in bytes: what its uploaded statements keep stored (their files in GridFS and their statements
+   * documents, as stored), until retention (RETENTION_STATEMENTS_SECONDS) or the abandoned-file sweep removes them.
+   */
+  TENANT_MAX_STORED_STATEMENT_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
@@ -284,6 +289,9 @@ function toSettings(env: Env) {
         batchMax: env.BATCH_INGEST_MAX,
         maxBytesPerDay: env.TENANT_MAX_BYTES_PER_DAY,
         maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
+        maxStoredStatementBytes: env.TENANT_MAX_STORED_STATEMENT_BYTES,
+        // Its check is part of storing an upload: under the same deadline as the rest.
+        statementStoreTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS,
       },
     },
     ingest: {

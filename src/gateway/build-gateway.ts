@@ -8,6 +8,7 @@ import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { HttpProblem } from '../http/problem.js';
 import type { MongoCollections, Retention } from '../raw-store/collections.js';
 import { countUnprocessed } from '../raw-store/count-unprocessed.js';
+import { nextStatementRelease, storedStatementBytes } from '../raw-store/stored-statement-bytes.js';
 import type { Resolve } from '../webhooks/address-guard.js';
 import { createSystemResolve } from '../webhooks/system-resolve.js';
 import type { IdempotencyDoc, TenantUsageDoc } from './accept-collections.js';
@@ -26,6 +27,7 @@ import { eventsRoutes } from './routes/events.js';
 import { statementsRoutes } from './routes/statements.js';
 import { transactionsRoutes } from './routes/transactions.js';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
+import { type STORED_STATEMENT_QUOTA, StatementQuota } from './statement-quota.js';
 import { type QuotaKind, TenantQuotas } from './tenant-quotas.js';
 
 export interface GatewayOptions {
@@ -45,7 +47,7 @@ export interface GatewayOptions {
   /** What the admin routes read and correct: the raw store's collections, and how long it keeps them. */
   admin: { mongo: MongoCollections; retention: Retention };
   /** A quota refusal, for the metrics and the board. */
-  onQuotaRefused?: (tenantId: string, quota: QuotaKind) => void;
+  onQuotaRefused?: (tenantId: string, quota: QuotaKind | typeof STORED_STATEMENT_QUOTA) => void;
   /**
    * Webhook URLs: whether private addresses are allowed, how host names resolve (tests give their own), the
    * endpoints a tenant may have; unset, the settings' defaults.
@@ -111,7 +113,18 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     batchIngestMax: gateway.batchIngestMax,
     admit,
   });
+  const { statements } = options.admin.mongo;
+  const statementsSeconds = options.admin.retention.statementsSeconds ?? 0;
+  const statementQuota = new StatementQuota(
+    { ...gateway.quotas, retentionSeconds: statementsSeconds },
+    {
+      storedBytes: (tenantId) => storedStatementBytes(statements, tenantId, gateway.quotas.statementStoreTimeoutMs),
+      nextRelease: (tenantId) => nextStatementRelease(statements, tenantId, statementsSeconds, gateway.quotas.statementStoreTimeoutMs),
+    },
+    { onRefused: options.onQuotaRefused },
+  );
   await app.register(statementsRoutes, {
+    statementQuota,
     ingest: options.ingest,
     db: options.db,
     publicBaseUrl: gateway.publicBaseUrl,

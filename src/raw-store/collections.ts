@@ -128,6 +128,13 @@ export interface StatementFile {
   storing?: { token: string; until: Date } | null;
   /** Incomplete, and its file removed by the sweep (remove-abandoned-files.ts); a later send clears it. */
   abandoned?: true;
+  /**
+   * What the upload stores, in bytes, for TENANT_MAX_STORED_STATEMENT_BYTES (stored-statement-bytes.ts): its
+   * file in GridFS (0 once retention or the abandoned-file sweep removed it) and this document once complete.
+   * Stamped before anything else is stored; absent (0) on uploads of earlier releases.
+   */
+  fileBytes?: number;
+  bytes?: number;
 }
 
 /** What storing and reading statements needs. */
@@ -163,7 +170,7 @@ export async function connectMongo(uri: string, dbName: string): Promise<MongoCo
     checkpoints: db.collection<ProcessorCheckpoint>('processor_checkpoints'),
     processors: db.collection<ProcessorReport>('processor_reports'),
     members: db.collection<ProcessorMember>('processor_members'),
-    statements: db.collection<StatementFile>('statements'),
+    statements: db.collection<StatementFile>(STATEMENTS_COLLECTION),
     close: () => client.close(),
   };
 }
@@ -184,6 +191,9 @@ export interface Retention {
   statementsSeconds?: number;
   deadSeconds?: number;
 }
+
+/** The uploads' statements documents. */
+export const STATEMENTS_COLLECTION = 'statements';
 
 /** The GridFS bucket holding uploaded statement files as sent. */
 export const STATEMENT_FILES_BUCKET = 'statement_files';
@@ -223,6 +233,8 @@ export async function ensureMongoIndexes(mongo: MongoCollections, retention?: Re
   await mongo.statements.createIndex({ key: 1 }, { name: 'statement', unique: true });
   // Statements whose entries are not all settled yet: sparse, so it holds only those.
   await mongo.statements.createIndex({ eventPending: 1 }, { name: 'events_to_record', sparse: true });
+  // The stored-statement quota's sum over one tenant's statements reads these keys only (stored-statement-bytes.ts).
+  await mongo.statements.createIndex({ tenantId: 1, fileBytes: 1, bytes: 1 }, { name: 'stored_bytes_by_tenant' });
   if (retention) {
     // The server deletes a processed document once processedAt is older than the retention (its monitor runs
     // every 60 s). Partial on processed: failed and dead documents stay until replayed or purged. Their

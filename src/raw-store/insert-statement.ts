@@ -2,16 +2,23 @@
 // parts, once) and one raw document per entry; the same statements sent again add nothing, and a send cut
 // half-way is completed by the next, which replaces a partial file rather than adding a copy.
 import { randomUUID } from 'node:crypto';
-import { setImmediate } from 'node:timers/promises';
-import { calculateObjectSize } from 'bson';
 import { ObjectId, type OperationOptions } from 'mongodb';
 import { withinDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey } from '../db/mongo-errors.js';
-import { type CamtDocument, type CamtStatement, type EntryPart, entryParts } from '../domain/camt053-xml.js';
-import { type Accepted, MAX_STORED_PAYLOAD_BYTES, storedPayloadBytes } from '../domain/envelope.js';
+import type { CamtDocument, CamtStatement } from '../domain/camt053-xml.js';
+import { type Accepted, MAX_STORED_PAYLOAD_BYTES } from '../domain/envelope.js';
 import { DocumentTooLargeError, TransientError } from '../domain/errors.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
 import { randomSlot } from './insert.js';
+import {
+  completeDocumentBytes,
+  type Lease,
+  type SizedPart,
+  sizedPartsOf,
+  statementKeyOf,
+  statementsDocument,
+  uploadKeyOf,
+} from './measure-statement.js';
 import { storeStatementFile } from './statement-files.js';
 
 /** Entries inserted per bulk write. */
@@ -20,35 +27,9 @@ const CHUNK = 1_000;
 export const STATEMENT_STORE_TIMEOUT_MS = 30_000;
 const RELEASE_TIMEOUT_MS = 2_000;
 
-/** A statement's identity: its account and Stmt/Id, whatever the file's version. */
-const statementKeyOf = (stmt: Pick<CamtStatement, 'accountRef' | 'id'>) => [stmt.accountRef, stmt.id] as const;
-
 /** The de-duplication key of a statement's entry: the statement and the entry's place in it. */
 const entryDedupKeyOf = (tenantId: string, stmt: Pick<CamtStatement, 'accountRef' | 'id'>, index: number) =>
   JSON.stringify([tenantId, 'camt.053', ...statementKeyOf(stmt), index]);
-
-/** An entry as stored, with its size as stored (BSON): measured once, checked before anything is stored, stamped as `bytes`. */
-type SizedPart = { payload: EntryPart; bytes: number };
-
-/** How long measuring entries may hold the event loop before other work runs (the parser's slices are as long). */
-const SLICE_MS = 10;
-
-/** Each statement's entries as stored, with their sizes: in slices, as 40,000 entries take some 230 ms to measure. */
-async function sizedPartsOf(file: CamtDocument): Promise<SizedPart[][]> {
-  const all: SizedPart[][] = [];
-  let sliceStart = performance.now();
-  for (const stmt of file.statements) {
-    const sized: SizedPart[] = [];
-    for (const payload of entryParts(stmt)) {
-      sized.push({ payload, bytes: storedPayloadBytes(payload) });
-      if (performance.now() - sliceStart < SLICE_MS) continue;
-      await setImmediate();
-      sliceStart = performance.now();
-    }
-    all.push(sized);
-  }
-  return all;
-}
 
 /** The raw documents of a statement's entries (docs/model.md), keyed by the statement and their place in it. */
 function entryDocuments(
@@ -124,17 +105,19 @@ export async function insertStatement(
   xml: string,
   { timeoutMs = STATEMENT_STORE_TIMEOUT_MS }: InsertStatementOptions = {},
 ): Promise<Accepted> {
-  const key = JSON.stringify([tenantId, ...file.statements.map(statementKeyOf).sort()]);
+  const key = uploadKeyOf(tenantId, file);
   const lease = { token: randomUUID(), until: new Date(Date.now() + timeoutMs) };
   const sizedParts = await sizedPartsOf(file);
-  const fresh = statementsDocument(tenantId, key, file, lease);
+  const fresh = statementsDocument(tenantId, file, xml, lease);
   refuseOversized(file, sizedParts, fresh);
   let leased: ObjectId | undefined;
   try {
     return await withinDeadline(timeoutMs, async (bound) => {
       const found = await store.statements.findOne({ key }, bound);
       if (found?.complete) return { id: found._id.toHexString(), duplicate: true };
-      const doc = found ? await takeLease(store, found, file, lease, bound) : await createStatement(store, key, fresh, file, lease, bound);
+      const doc = found
+        ? await takeLease(store, found, file, fresh, lease, bound)
+        : await createStatement(store, key, fresh, file, lease, bound);
       if (doc.complete) return { id: doc._id.toHexString(), duplicate: true };
       leased = doc._id;
       const fileId = await storeStatementFile(store.db, doc._id, xml, bound);
@@ -175,35 +158,6 @@ export async function entryIdsOf(
   return keys.map((key) => byKey.get(key) ?? null);
 }
 
-type Lease = NonNullable<StatementFile['storing']>;
-
-/** The statements document the first send creates: the statements' shared parts, once, and its lease. */
-const statementsDocument = (
-  tenantId: string,
-  key: string,
-  file: CamtDocument,
-  lease: Lease,
-  now = new Date(),
-): Omit<StatementFile, '_id'> => ({
-  tenantId,
-  key,
-  version: file.version,
-  messageId: file.messageId,
-  statements: file.statements.map((s) => ({
-    id: s.id,
-    accountRef: s.accountRef,
-    entryCount: s.entries.length,
-    balances: s.balances,
-    account: s.account,
-  })),
-  receivedAt: now,
-  // Retention counts from here, moved on as its entries settle (raw-store/retain-statements.ts).
-  retainFrom: now,
-  fileId: null,
-  complete: false,
-  storing: lease,
-});
-
 /**
  * Refuses (413) an upload one of whose documents MongoDB could not store, before anything of it is stored: an
  * entry's payload over what a raw document holds (as a single POST's is), or the statements document as it
@@ -221,13 +175,7 @@ function refuseOversized(file: CamtDocument, sizedParts: SizedPart[][], doc: Omi
     );
   }
   const entries = sizedParts.reduce((n, parts) => n + parts.length, 0);
-  // As complete: a file id, every entry's id (none is larger than an ObjectId), the flags set on the way.
-  const bytes = calculateObjectSize({
-    ...doc,
-    fileId: new ObjectId(),
-    entryIds: new Array<ObjectId>(entries).fill(new ObjectId()),
-    eventPending: true,
-  });
+  const bytes = doc.bytes ?? completeDocumentBytes(doc, entries);
   if (bytes > MAX_STORED_PAYLOAD_BYTES) {
     throw new DocumentTooLargeError(
       `The file's statements (their identifications, accounts and balances) and their ${entries} entries' ids come to ${bytes} bytes as stored (BSON); the statements document of one upload can hold ${atMost}. Send the statements in several files.`,
@@ -252,7 +200,7 @@ async function createStatement(
     if (!isDuplicateKey(error)) throw error;
     const existing = await store.statements.findOne({ key }, bound);
     if (!existing) throw error;
-    return existing.complete ? existing : takeLease(store, existing, file, lease, bound);
+    return existing.complete ? existing : takeLease(store, existing, file, doc, lease, bound);
   }
 }
 
@@ -264,14 +212,17 @@ async function takeLease(
   store: StatementCollections,
   doc: StatementFile,
   file: CamtDocument,
+  fresh: Pick<StatementFile, 'fileBytes' | 'bytes'>,
   lease: Lease,
   bound: OperationOptions,
 ): Promise<StatementFile> {
   const accounts = Object.fromEntries(file.statements.map((stmt) => [`statements.${partOf(doc, stmt)}.account`, stmt.account]));
+  // This send's file is written again if the sweep removed it: the stored-statement quota counts it again.
+  const { fileBytes, bytes } = fresh;
   const { matchedCount } = await store.statements.updateOne(
     { _id: doc._id, complete: false, $or: [{ storing: null }, { 'storing.until': { $lte: new Date() } }] },
     // Its entries are stored from now: their statement is kept from now too (retain-statements.ts).
-    { $set: { storing: lease, ...accounts }, $unset: { abandoned: '' }, $max: { retainFrom: new Date() } },
+    { $set: { storing: lease, fileBytes, bytes, ...accounts }, $unset: { abandoned: '' }, $max: { retainFrom: new Date() } },
     bound,
   );
   if (matchedCount === 1) return { ...doc, storing: lease };

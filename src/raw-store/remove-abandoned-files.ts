@@ -30,7 +30,10 @@ export async function removeAbandonedFiles(
       const { matchedCount } = await store.statements.updateOne({ _id, ...filter }, { $set: { storing: lease } });
       if (matchedCount === 0) continue;
       await removeStatementFiles(store.db, _id);
-      await store.statements.updateOne({ _id, 'storing.token': token }, { $set: { abandoned: true }, $unset: { storing: '' } });
+      await store.statements.updateOne(
+        { _id, 'storing.token': token },
+        { $set: { abandoned: true, fileBytes: 0 }, $unset: { storing: '' } },
+      );
       removed++;
     }
   } catch (error) {

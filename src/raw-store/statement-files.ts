@@ -1,6 +1,7 @@
 // An uploaded statement's file as sent, in the statement_files GridFS bucket, written here rather than by
 // the driver's upload stream: its writes take no AbortSignal (and its timeoutMS is a no-op in mongodb 7), so
 // a stalled server would hold the upload past any deadline. The layout is GridFS's, so GridFSBucket reads it.
+import { calculateObjectSize } from 'bson';
 import { Binary, type Db, type Document, ObjectId, type OperationOptions } from 'mongodb';
 import { STATEMENT_FILES_BUCKET } from './collections.js';
 
@@ -90,3 +91,18 @@ export async function removeStatementFiles(db: Db, statementId: ObjectId, option
 }
 
 const chunkCount = (length: number, chunkSize: number) => Math.ceil(length / chunkSize);
+
+/** What a file of `length` bytes takes in the bucket (BSON): its bytes, each chunk document's own fields, its files document. */
+export function storedFileBytes(length: number): number {
+  const id = new ObjectId();
+  const chunk = calculateObjectSize({ _id: id, files_id: id, n: 0, data: new Binary(Buffer.alloc(0)) });
+  const file = calculateObjectSize({
+    _id: id,
+    length,
+    chunkSize: CHUNK_BYTES,
+    uploadDate: new Date(),
+    filename: `${id.toHexString()}.xml`,
+    metadata: { statementId: id, contentType: 'application/xml' },
+  });
+  return length + chunkCount(length, CHUNK_BYTES) * chunk + file;
+}

@@ -4,8 +4,10 @@
 // the board's overview.
 import { calculateObjectSize } from 'bson';
 import { describe, expect, it } from 'vitest';
+import { parseCamt053 } from '../../src/domain/camt053-xml.js';
 import { acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
 import { createApiKey } from '../../src/gateway/api-key-store.js';
+import { measureStatement } from '../../src/raw-store/measure-statement.js';
 import { mongoUri, waitFor } from '../support/databases.js';
 import { useSystem } from '../support/system.js';
 import { postAs, tenantEnvelope } from '../support/tenants.js';
@@ -171,15 +173,19 @@ describe.skipIf(!mongoUri)('tenant quotas', () => {
     );
   });
 
-  it('a statement counts its file bytes, and one with no entries counts too', async () => {
-    const system = await sys.start(['gateway', 'ingest'], { TENANT_MAX_BYTES_PER_DAY: '700' });
+  it('a statement counts every byte it stores (its file in GridFS, its statements document), and one with no entries counts too', async () => {
+    const empty = emptyStatement('EMPTY-1');
+    const stores = await measureStatement('tenant-a', parseCamt053(empty), empty);
+    // Its file is not all it stores: the GridFS chunk and files documents, and the statements document.
+    expect(stores.file).toBeGreaterThan(Buffer.byteLength(empty));
+    expect(stores.document).toBeGreaterThan(200);
+    const perUpload = stores.file + stores.document + stores.entries;
+    const system = await sys.start(['gateway', 'ingest'], { TENANT_MAX_BYTES_PER_DAY: String(Math.floor(perUpload * 1.5)) });
     const url = system.gatewayUrl!;
     const upload = (key: string, body: string) =>
       fetch(`${url}/api/v1/statements`, { method: 'POST', headers: { 'content-type': 'application/xml', 'x-api-key': key }, body });
-    const empty = emptyStatement('EMPTY-1');
-    expect(Buffer.byteLength(empty)).toBeGreaterThan(350);
     expect((await upload(KEY_A, empty)).status).toBe(202);
-    // The second file (of another statement) would pass the day's 700 bytes: no entry, still refused.
+    // The second upload (of another statement) would pass the day's bytes: no entry, still refused.
     const again = await problemOf(await upload(KEY_A, emptyStatement('EMPTY-2')));
     expect(again).toMatchObject({ status: 429, type: '/problems/daily-bytes-quota' });
     expect(await sys.mongo.statements.countDocuments({ tenantId: 'tenant-a' })).toBe(1);

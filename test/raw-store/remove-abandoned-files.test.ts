@@ -41,11 +41,17 @@ describe.skipIf(!mongoUri)('removeAbandonedFiles', () => {
     expect(await files.countDocuments({ _id: { $in: [complete, busy] } })).toBe(2);
     expect(await chunks.countDocuments({ files_id: failed })).toBe(0);
     expect(await chunks.countDocuments({ files_id: { $in: [complete, busy] } })).toBe(2);
+    // Its file's bytes no longer count against the tenant's stored statements (TENANT_MAX_STORED_STATEMENT_BYTES).
+    const fileBytes = async (id: typeof failed) => (await mongo.statements.findOne({ _id: id }))?.fileBytes;
+    expect(await fileBytes(failed)).toBe(0);
+    expect(await fileBytes(complete)).toBeGreaterThan(Buffer.byteLength(xml));
     // Once swept, not looked at again; sent again, it is stored whole.
     expect(await removeAbandonedFiles(mongo, { olderThan: later })).toBe(0);
     expect(await insertStatement(mongo, 'failed', parseCamt053(xml), xml)).toEqual({ id: failed.toHexString(), duplicate: false });
     expect(await mongo.statements.findOne({ _id: failed })).toMatchObject({ complete: true, fileId: failed });
     expect((await mongo.statements.findOne({ _id: failed }))?.abandoned).toBeUndefined();
+    // Written again, counted again.
+    expect(await fileBytes(failed)).toBe(await fileBytes(complete));
     expect(await chunks.countDocuments({ files_id: failed })).toBe(1);
   });
 });

@@ -6,9 +6,11 @@ import type { Database } from '../../db/postgres.js';
 import { transactionIdSchema } from '../../domain/ids.js';
 import { HttpProblem } from '../../http/problem.js';
 import { createStatementParser, type StatementParsing } from '../../http/statement-parser.js';
+import { measureStatement } from '../../raw-store/measure-statement.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { RAW_STATUSES } from '../../raw-store/states.js';
 import type { Ingest } from '../ingest-port.js';
+import { type StatementQuota, storedBytesOf } from '../statement-quota.js';
 import type { Admit } from '../tenant-quotas.js';
 import { getTransactions, transactionDetailSchema } from '../transactions-query.js';
 
@@ -54,8 +56,10 @@ export interface StatementsRouteOptions {
   bodyLimitBytes: number;
   /** How many entries a file may hold, and how many files are parsed at once (http/statement-parser.ts). */
   parsing: StatementParsing;
-  /** The tenant's quotas, for the file's entries and its bytes as sent (tenant-quotas.ts). */
+  /** The tenant's quotas, for the file's entries and every byte it stores (tenant-quotas.ts). */
   admit: Admit;
+  /** The bytes of the tenant's statements kept (statement-quota.ts). */
+  statementQuota: StatementQuota;
 }
 
 export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = async (app, options) => {
@@ -68,8 +72,9 @@ export const statementsRoutes: FastifyPluginAsyncZod<StatementsRouteOptions> = a
 type App = Parameters<FastifyPluginAsyncZod>[0];
 
 /** POST /api/v1/statements: the file parsed (bounded, in slices), admitted by the quotas, stored. */
-function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, parsing }: StatementsRouteOptions): void {
+function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, parsing, statementQuota }: StatementsRouteOptions): void {
   const parser = createStatementParser(parsing);
+  const admitAndStore = admitAndStoreWith({ ingest, admit, statementQuota });
   app.post(
     '/api/v1/statements',
     {
@@ -102,9 +107,7 @@ function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, p
     async (request, reply) => {
       const file = await parser.parse(request.body);
       const entries = file.statements.reduce((n, s) => n + s.entries.length, 0);
-      // A file with no entries is still stored (its statements document, the file): it counts as one document.
-      await admit(request.tenantId, Math.max(1, entries), Buffer.byteLength(request.body, 'utf8'));
-      const { id, duplicate } = await ingest.acceptStatement(request.tenantId, request.body, file);
+      const { id, duplicate } = await admitAndStore(request.tenantId, request.body, file, entries);
       const statusUrl = `${publicBaseUrl}/api/v1/statements/${id}`;
       request.log.info({ statementId: id, tenantId: request.tenantId, version: file.version, entries, duplicate }, 'statement accepted');
       const status = duplicate ? ((await ingest.statementStatus(request.tenantId, id, NO_ENTRIES))?.status ?? 'pending') : 'pending';
@@ -115,6 +118,25 @@ function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, p
     },
   );
 }
+
+/**
+ * Every byte the upload will store (its file, its statements document, its entries) measured, then charged
+ * before any is stored: kept bytes against the stored-statement quota, all of them against the per-day and
+ * waiting quotas. A file with no entries counts as one document.
+ */
+const admitAndStoreWith =
+  ({ ingest, admit, statementQuota }: Pick<StatementsRouteOptions, 'ingest' | 'admit' | 'statementQuota'>) =>
+  async (tenantId: string, xml: string, file: Parameters<Ingest['acceptStatement']>[2], entries: number) => {
+    const bytes = await measureStatement(tenantId, file, xml);
+    const release = await statementQuota.reserve(tenantId, bytes);
+    try {
+      await admit(tenantId, Math.max(1, entries), storedBytesOf(bytes));
+      return await ingest.acceptStatement(tenantId, xml, file);
+    } finally {
+      // Stored (its statements document in MongoDB's sum from now) or failed: either way no longer held here.
+      release();
+    }
+  };
 
 /** GET /api/v1/statements/{id}: the statement's status and a page of its entries. */
 function readOne(app: App, { ingest, db }: StatementsRouteOptions): void {
