@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import { type Database, pgp } from '../db/postgres.js';
 import { readClassified as read } from '../db/postgres-errors.js';
-import { type Row, SELECT, type TransactionView, toView } from '../db/transaction-view.js';
 import { textSchema, transactionIdSchema } from '../domain/ids.js';
 import { statuses } from '../domain/transaction.js';
+import { type Row, SELECT, type TransactionView, toView } from '../pg-store/transaction-view.js';
 
 export {
   getTransaction,
@@ -15,7 +15,7 @@ export {
   type TransactionView,
   transactionDetailSchema,
   transactionViewSchema,
-} from '../db/transaction-view.js';
+} from '../pg-store/transaction-view.js';
 
 export const listFiltersSchema = z.strictObject({
   account: textSchema.min(1).max(128).optional(),

@@ -51,7 +51,9 @@ describe('pg-store owns the SQL on its tables', () => {
     expect(hits(`DELETE FROM reconciliation_days WHERE x\nUPDATE\n  transactions t SET`)).toEqual(['reconciliation_days', 'transactions']);
     expect(hits('INSERT INTO transaction_revisions (a) VALUES (1)')).toEqual(['transaction_revisions']);
     expect(hits("new UnnestInsert<Row>('accounts', [")).toEqual(['accounts']);
-    expect(hits("the events from the feed; SELECT name FROM pgmigrations; FROM raw_transactions; { component: 'events' }; 'transactions:read'")).toEqual([]);
+    expect(
+      hits("the events from the feed; SELECT name FROM pgmigrations; FROM raw_transactions; { component: 'events' }; 'transactions:read'"),
+    ).toEqual([]);
   });
 
   it('no file in src/ outside pg-store/ and db/migrations/ holds SQL on them', () => {

@@ -3,9 +3,9 @@ import type { Database, Task } from '../db/postgres.js';
 import { classifyPgError } from '../db/postgres-errors.js';
 import { normalizeName } from '../domain/names.js';
 import { isRemoval, type Mapped, type Removal, type Transaction } from '../domain/transaction.js';
-import { recordEvents } from './record-events.js';
-import { type TransactionRow, transactionInsert } from './transaction-rows.js';
-import { UnnestInsert } from './unnest-insert.js';
+import { recordEvents } from '../pg-store/record-events.js';
+import { type TransactionRow, transactionInsert } from '../pg-store/transaction-insert.js';
+import { UnnestInsert } from '../pg-store/unnest-insert.js';
 import { writeRevisions } from './write-revisions.js';
 
 type AccountRow = { tenant_id: string; external_ref: string };

@@ -2,8 +2,8 @@
 // webhook_endpoint.disabled event (to its other endpoints and the feed: the URL's origin only), a warning,
 // the metrics' gauge.
 import type { Logger } from 'pino';
-import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import type { Database } from '../db/postgres.js';
+import { eventIdOf, insertEvents } from '../pg-store/insert-events.js';
 import { disabledEndpointView, ENDPOINT_COLUMNS, type EndpointRow } from './endpoint-view.js';
 
 /** Disables it unless already disabled, and records the event in the same transaction (once per failing spell). */

@@ -1,10 +1,10 @@
 // A transaction as the API shows it, read from its row: the GET routes' answers and the events' data (the
 // processor records those in the batch's own transaction), so both read one definition.
 import { z } from 'zod';
+import type { Database, Task } from '../db/postgres.js';
+import { readClassified as read } from '../db/postgres-errors.js';
 import { formatMinor } from '../domain/money.js';
 import { type Direction, directions, statuses, type TransactionStatus } from '../domain/transaction.js';
-import type { Database, Task } from './postgres.js';
-import { readClassified as read } from './postgres-errors.js';
 
 export const transactionViewSchema = z.object({
   id: z.string(),

@@ -1,8 +1,9 @@
 // Reading the events table in the feed's order, for GET /api/v1/events and for webhook delivery: an event
 // shows once every transaction older than its own has ended, and a plain row's event reads the row.
+
+import type { Database } from '../db/postgres.js';
+import { readClassified } from '../db/postgres-errors.js';
 import type { EventType } from '../domain/events.js';
-import type { Database } from './postgres.js';
-import { readClassified } from './postgres-errors.js';
 import { ROW_COLUMNS, type Row, toView } from './transaction-view.js';
 
 /** A place in the feed: after this event. */
