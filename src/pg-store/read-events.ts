@@ -4,7 +4,8 @@
 import type { Database } from '../db/postgres.js';
 import { readClassified } from '../db/postgres-errors.js';
 import type { EventType } from '../domain/events.js';
-import { ROW_COLUMNS, type Row, toView } from './transaction-view.js';
+import type { TransactionViewRow as Row } from './rows.js';
+import { ROW_COLUMNS, toView } from './transaction-view.js';
 
 /** A place in the feed: after this event. */
 export interface FeedCursor {

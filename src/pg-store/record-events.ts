@@ -4,8 +4,9 @@
 import type { Task } from '../db/postgres.js';
 import type { EventType } from '../domain/events.js';
 import { isRemoval, type Mapped } from '../domain/transaction.js';
+import { getTransactions } from './get-transactions.js';
 import { EVENT_ID_SQL, eventIdOf, insertEvents } from './insert-events.js';
-import { getTransactions, type TransactionDetail } from './transaction-view.js';
+import type { TransactionDetail } from './transaction-view.js';
 
 /**
  * A batch of plain rows in one statement: the processed event of each row written under its document's own

@@ -38,7 +38,7 @@ function sources(dir: string): string[] {
 }
 
 /** Each file's statements on the tables, as `file: TABLE`. */
-export function offenders(files: string[]): string[] {
+function offenders(files: string[]): string[] {
   return files.flatMap((file) =>
     [...readFileSync(file, 'utf8').matchAll(STATEMENT)].map((m) => `${relative(SRC, file)}: ${m[0].replace(/\s+/g, ' ')}`),
   );
