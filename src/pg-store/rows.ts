@@ -228,3 +228,29 @@ export interface RunView {
 }
 
 export type RunMode = 'full' | 'incremental' | 'range';
+
+/** What reconciliation compares and sums: the same four fields of a row and of a document mapped again. */
+export interface Amounted {
+  direction: string;
+  amount: string;
+  currency: string;
+  status: string;
+}
+
+/** A row as reconciliation reads it for a document: its amount as text, its provider reference if any. */
+export interface ReconciledRow extends Amounted {
+  id: string;
+  raw_id: string;
+  provider_ref: string | null;
+}
+
+/** A row as reconciliation's pass over the rows of a range reads it. */
+export type RangeRow = Amounted & { id: string; raw_id: string; tenant_id: string; source: string; received_at: Date; created_at: Date };
+
+/** Reconciliation's filter: received in [from, to), of a tenant and a source, or all. */
+export interface RangeFilter {
+  from: Date;
+  to: Date;
+  tenantId?: string;
+  source?: string;
+}

@@ -1,7 +1,6 @@
 // /api/v1/webhook-endpoints: where the tenant's events are pushed (admin scope). The signing secret is shown
 // once, at creation and at rotation; a URL that reaches a private address or carries credentials is refused
 // (webhooks/address-guard), and a tenant has at most WEBHOOK_MAX_ENDPOINTS endpoints.
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
