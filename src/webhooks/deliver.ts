@@ -2,6 +2,7 @@
 // feed's order, signed; a failure backs off that endpoint alone, disabled after WEBHOOK_DISABLE_AFTER_HOURS.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
+import { feedHorizon } from '../pg-store/feed-horizon.js';
 import { finishResends } from '../pg-store/finish-resends.js';
 import { type FeedCursor, type FeedEvent, readEvents } from '../pg-store/read-events.js';
 import { readResends } from '../pg-store/read-resends.js';
@@ -229,7 +230,7 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
   let horizon = '';
   const look = async (quick: boolean) => {
     if (quick) {
-      const now = await options.db.one('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h', [], (r: { h: string }) => r.h);
+      const now = await feedHorizon(options.db);
       if (now === horizon) return;
       horizon = now;
     }
