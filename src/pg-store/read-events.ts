@@ -87,10 +87,3 @@ export async function readEvents(db: Database, filter: FeedFilter): Promise<Feed
     cursor: { txid: row.txid, seq: row.seq },
   }));
 }
-
-/** Where an event of this tenant stands in the feed, or null. */
-export async function cursorOf(db: Database, tenantId: string, eventId: string): Promise<FeedCursor | null> {
-  return readClassified(() =>
-    db.oneOrNone<FeedCursor>('SELECT txid::text, seq::text FROM events WHERE tenant_id = $1 AND id = $2', [tenantId, eventId]),
-  );
-}
