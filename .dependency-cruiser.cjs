@@ -27,6 +27,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(raw-store|domain|db)/' },
     },
     {
+      name: 'pg-store-below-services',
+      comment: "pg-store/ owns PostgreSQL's tables (every statement on them, their row types); services call it, never the other way round.",
+      severity: 'error',
+      from: { path: '^src/pg-store/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(pg-store|domain|db|config)/' },
+    },
+    {
       name: 'http-below-services',
       comment: 'http/ is the base every HTTP service starts from; it knows no service.',
       severity: 'error',

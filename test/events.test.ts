@@ -2,10 +2,10 @@
 // transaction, and the feed lists them oldest first by cursor, by type, to their tenant only.
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { eventIdOf } from '../src/db/events-outbox.js';
 import { EVENT_TYPES, type EventType } from '../src/domain/events.js';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
+import { eventIdOf } from '../src/pg-store/insert-events.js';
 import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'json' };
 import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import { mongoUri, waitFor } from './support/databases.js';

@@ -9,9 +9,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { insertEvents } from '../../src/db/events-outbox.js';
 import { acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
 import { createApiKey } from '../../src/gateway/api-key-store.js';
+import { insertEvents } from '../../src/pg-store/insert-events.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
 import { waitFor } from '../../test/support/wait-for.js';

@@ -3,11 +3,11 @@
 import { readdir } from 'node:fs/promises';
 import { MIGRATIONS_DIR } from '../db/migrate.js';
 import type { Database } from '../db/postgres.js';
+import { deliveryFigures } from '../pg-store/delivery-figures.js';
+import { reconciliationFigures } from '../pg-store/reconciliation-figures.js';
 import { backlogFigures } from '../raw-store/backlog.js';
 import type { MongoConnection } from '../raw-store/collections.js';
 import { MISMATCH_KINDS } from '../reconcile/reconcile.js';
-import { reconciliationFigures } from '../reconcile/results.js';
-import { deliveryFigures } from '../webhooks/figures.js';
 import type { Metrics } from './metrics.js';
 import { BATCH_STAGES, type ProcessorView } from './processor-tracker.js';
 

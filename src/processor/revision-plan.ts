@@ -1,35 +1,14 @@
 // Decides what a batch's revisions of provider objects do to their rows, before any row is written: each
 // object's revisions in revision-key order against the row as it stands, a stale one never moving it back.
 import canonicalize from 'canonicalize';
-import type { Direction, Transaction, TransactionStatus } from '../domain/transaction.js';
+import type { Transaction } from '../domain/transaction.js';
+import type { CurrentRow, RowFields } from '../pg-store/rows.js';
+
+/** The row's shapes are pg-store's (defined once, in pg-store/rows.ts). */
+export type { CurrentRow, RowFields };
 
 /** How one raw document's revision ended; kept in transaction_revisions.outcome. */
 export type RevisionOutcome = 'created' | 'updated' | 'unchanged' | 'stale' | 'after-void' | 'superseded';
-
-/** A row's fields as the planner compares them, with the party ids the batch's upserts resolved. */
-export interface RowFields {
-  accountId: bigint;
-  account: string;
-  counterpartyId: bigint | null;
-  counterparty: string | null;
-  direction: Direction;
-  amountMinor: bigint;
-  currency: string;
-  status: TransactionStatus;
-  description: string | null;
-  category: string | null;
-  occurredAt: Date;
-  bookedAt: Date | null;
-  supersedes: string | null;
-  metadata: Record<string, unknown>;
-}
-
-/** A provider object's row as it is in PostgreSQL now. */
-export interface CurrentRow extends RowFields {
-  id: bigint;
-  rawId: string;
-  revisionKey: bigint[] | null;
-}
 
 /** A revision to plan: the mapped snapshot and the fields it would give its row. */
 export interface Revision {

@@ -5,58 +5,18 @@ import { ObjectId } from 'mongodb';
 import { type Bound, iterateWithin, MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import { isRemoval, type Mapped, type Transaction } from '../domain/transaction.js';
+import { findDuplicateObjects } from '../pg-store/find-duplicate-objects.js';
+import { readDocumentRows } from '../pg-store/read-document-rows.js';
+import { type Explanation, readExplanations } from '../pg-store/read-explanations.js';
+import { readRangeRows } from '../pg-store/read-range-rows.js';
+import { readRevisionLinks } from '../pg-store/read-revision-links.js';
+import type { Amounted, DaySummary, Mismatch, ReconciledRow } from '../pg-store/rows.js';
 import { compareKeys } from '../processor/revision-plan.js';
 import { rawInputOf, transformRaw } from '../processor/transform/index.js';
 import type { MongoCollections, RawTransaction } from '../raw-store/collections.js';
 import { resolveStatementParts } from '../raw-store/statement-parts.js';
 
-export const MISMATCH_KINDS = [
-  'processed-without-row',
-  'row-without-processed-document',
-  'differs-from-document',
-  'duplicate-provider-object',
-  'row-without-document',
-  'waiting-too-long',
-] as const;
-export type MismatchKind = (typeof MISMATCH_KINDS)[number];
-
-export interface Mismatch {
-  id: string;
-  kind: MismatchKind;
-  tenantId: string;
-  source: string;
-  /** The UTC day it belongs to: its document's receivedAt, or the row's received_at. */
-  day: string;
-  detail: string;
-}
-
-export interface DaySummary {
-  day: string;
-  tenantId: string;
-  source: string;
-  accepted: number;
-  processed: number;
-  failed: number;
-  dead: number;
-  waiting: number;
-  oldestWaitingAt: string | null;
-  rows: number;
-  /** Processed documents another row accounts for: revisions of a provider object, removals (which void a
-   * row), pending rows replaced by their posted one, external ids resent (aliases). */
-  revisions: number;
-  voids: number;
-  replaced: number;
-  aliases: number;
-  /** Per currency and direction, the live rows' amounts against what their documents say, in minor units. */
-  sums: DaySum[];
-}
-
-export interface DaySum {
-  currency: string;
-  direction: string;
-  rowsMinor: string;
-  documentsMinor: string;
-}
+export { type DaySum, type DaySummary, MISMATCH_KINDS, type Mismatch, type MismatchKind } from '../pg-store/rows.js';
 
 export interface ReconcileOptions {
   tenantId?: string;
@@ -153,7 +113,7 @@ async function checkDocumentChunk(
   // Statement entries are stored without their account; mapped again, they read it from their statements.
   await withinDeadline(MONGO_DEADLINES_MS.reconcile, (bound) => resolveStatementParts(mongo.statements, docs, bound));
   const ids = docs.map((doc) => doc._id.toHexString());
-  const rows = new Map(await db.map(ROWS_SQL, [ids], (row: PlainRow) => [row.raw_id, row] as const));
+  const rows = new Map((await readDocumentRows(db, ids)).map((row) => [row.raw_id, row] as const));
   const explainedBy = await explanations(db, ids);
   const revisionsOf = await revisionDocuments(mongo, db, [...rows.values()], docs);
   for (const doc of docs) {
@@ -214,56 +174,28 @@ function countWaiting(
     });
 }
 
-/** Raw ids a row accounts for besides its own (ROWS_SQL): a replaced pending row's, an alias, a revision, a removal. */
-const EXPLAINED_SQL = `
-  SELECT superseded_raw_id AS raw_id, 'replaced' AS kind FROM transactions WHERE superseded_raw_id = ANY($1::text[])
-  UNION ALL SELECT raw_id, 'aliases' FROM transaction_aliases WHERE raw_id = ANY($1::text[])
-  UNION ALL SELECT raw_id, 'revisions' FROM transaction_revisions WHERE raw_id = ANY($1::text[]) AND outcome <> 'removal'
-  UNION ALL SELECT raw_id, 'voids' FROM transaction_removals WHERE raw_id = ANY($1::text[])`;
-
-type Explanation = 'revisions' | 'voids' | 'replaced' | 'aliases';
 /** A revision and a removal also leave an alias: the first kind here names what a document was. */
 const PRECEDENCE: Explanation[] = ['voids', 'revisions', 'replaced', 'aliases'];
 
 /** What accounts for each of these documents, when a row other than its own does. */
 async function explanations(db: Database, ids: string[]): Promise<Map<string, Explanation>> {
   const byId = new Map<string, Explanation>();
-  for (const { raw_id, kind } of await db.any<{ raw_id: string; kind: Explanation }>(EXPLAINED_SQL, [ids])) {
+  for (const { raw_id, kind } of await readExplanations(db, ids)) {
     const known = byId.get(raw_id);
     if (!known || PRECEDENCE.indexOf(kind) < PRECEDENCE.indexOf(known)) byId.set(raw_id, kind);
   }
   return byId;
 }
 
-/** What reconciliation compares and sums: the same four fields of a row and of a document mapped again. */
-interface Amounted {
-  direction: string;
-  amount: string;
-  currency: string;
-  status: string;
-}
-
-interface PlainRow extends Amounted {
-  id: string;
-  raw_id: string;
-  provider_ref: string | null;
-}
-const ROWS_SQL = `SELECT id::text, raw_id, provider_ref, direction, amount_minor::text AS amount, currency, status
-  FROM transactions WHERE raw_id = ANY($1::text[])`;
-
 /**
  * The documents each provider object's row was built from (its own and its revisions'), by row id: read
  * again from MongoDB, so that the row is compared with its latest revision as today's mappers see it.
  */
-async function revisionDocuments(mongo: MongoCollections, db: Database, rows: PlainRow[], chunk: RawTransaction[]) {
+async function revisionDocuments(mongo: MongoCollections, db: Database, rows: ReconciledRow[], chunk: RawTransaction[]) {
   const byRow = new Map<string, RawTransaction[]>();
   const objects = new Map(rows.filter((row) => row.provider_ref !== null).map((row) => [row.id, row.raw_id]));
   if (objects.size === 0) return byRow;
-  const links = await db.any<{ transaction_id: string; raw_id: string }>(
-    `SELECT transaction_id::text, raw_id FROM transaction_revisions
-      WHERE transaction_id = ANY($1::bigint[]) AND outcome NOT IN ('superseded', 'recorded-before')`,
-    [[...objects.keys()]],
-  );
+  const links = await readRevisionLinks(db, [...objects.keys()]);
   const known = new Map(chunk.map((doc) => [doc._id.toHexString(), doc]));
   const missing = [...new Set(links.map((link) => link.raw_id))].filter((id) => !known.has(id) && isObjectIdHex(id));
   if (missing.length) {
@@ -292,7 +224,7 @@ const isObjectIdHex = (id: string) => id.length === 24 && ObjectId.isValid(id);
  */
 function expectedOf(
   doc: RawTransaction,
-  row: PlainRow | undefined,
+  row: ReconciledRow | undefined,
   revisionsOf: Map<string, RawTransaction[]>,
 ): Amounted | string | undefined {
   const documents = row && row.provider_ref !== null ? (revisionsOf.get(row.id) ?? []) : [doc];
@@ -340,16 +272,7 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
   const retainedUntil = (options.now ?? new Date()).getTime() - options.retentionSeconds * 1000;
   let after = '0';
   for (;;) {
-    const rows = await db.any<
-      { id: string; raw_id: string; tenant_id: string; source: string; received_at: Date; created_at: Date } & Amounted
-    >(
-      `SELECT id::text, raw_id, tenant_id, source, received_at, created_at, direction, amount_minor::text AS amount, currency, status
-         FROM transactions
-        WHERE id > $1::bigint AND received_at >= $2 AND received_at < $3
-          AND ($4::text IS NULL OR tenant_id = $4) AND ($5::text IS NULL OR source = $5)
-        ORDER BY transactions.id LIMIT ${CHUNK}`,
-      [after, options.from, options.to, options.tenantId ?? null, options.source ?? null],
-    );
+    const rows = await readRangeRows(db, options, after, CHUNK);
     if (rows.length === 0) return;
     options.signal?.throwIfAborted();
     after = rows.at(-1)!.id;
@@ -382,14 +305,7 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
 
 /** Two live rows for one provider object (the unique key forbids it; a hand-made fix might not). */
 async function duplicateObjects(db: Database, options: ReconcileOptions): Promise<Mismatch[]> {
-  const groups = await db.any<{ tenant_id: string; source: string; provider_ref: string; raw_ids: string[]; received: Date[] }>(
-    `SELECT tenant_id, source, provider_ref, array_agg(raw_id ORDER BY id) AS raw_ids, array_agg(received_at ORDER BY id) AS received
-       FROM transactions
-      WHERE provider_ref IS NOT NULL AND status <> 'void' AND received_at >= $1 AND received_at < $2
-        AND ($3::text IS NULL OR tenant_id = $3) AND ($4::text IS NULL OR source = $4)
-      GROUP BY tenant_id, source, provider_ref HAVING count(*) > 1`,
-    [options.from, options.to, options.tenantId ?? null, options.source ?? null],
-  );
+  const groups = await findDuplicateObjects(db, options);
   return groups.flatMap((group) =>
     group.raw_ids.slice(1).map((id, i) => ({
       id,

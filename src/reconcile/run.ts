@@ -2,19 +2,16 @@
 // days with new documents or outcomes since the last run (and those still waiting), `range` what was asked.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
+import { daysWithWaiting } from '../pg-store/days-with-waiting.js';
+import { finishRun } from '../pg-store/finish-reconciliation-run.js';
+import { lastRunStarted } from '../pg-store/last-run-started.js';
+import { markRetentionRemoved } from '../pg-store/mark-retention-removed.js';
+import type { RunMode, Scope } from '../pg-store/rows.js';
+import { saveResults } from '../pg-store/save-reconciliation.js';
+import { startRun } from '../pg-store/start-reconciliation-run.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { changedDays } from './changed-days.js';
 import { type DaySummary, type Mismatch, reconcile } from './reconcile.js';
-import {
-  daysWithWaiting,
-  finishRun,
-  lastRunStarted,
-  markRetentionRemoved,
-  type RunMode,
-  type Scope,
-  saveResults,
-  startRun,
-} from './results.js';
 
 export interface RunSettings {
   waitingThresholdMs: number;

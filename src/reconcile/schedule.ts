@@ -2,8 +2,10 @@
 // incremental run (a full one every RECONCILE_FULL_HOURS); the others find the lease held and wait.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
+import { lastRunStarted } from '../pg-store/last-run-started.js';
+import { leaveReconcileLease } from '../pg-store/leave-reconcile-lease.js';
+import { takeReconcileLease } from '../pg-store/take-reconcile-lease.js';
 import type { MongoCollections } from '../raw-store/collections.js';
-import { lastRunStarted, leaveReconcileLease, takeReconcileLease } from './results.js';
 import { type RunSettings, runReconciliation } from './run.js';
 
 export interface ScheduleSettings extends RunSettings {

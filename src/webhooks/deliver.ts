@@ -1,12 +1,19 @@
 // At-least-once delivery: deliverers lease endpoints with events waiting and post each one's events in the
 // feed's order, signed; a failure backs off that endpoint alone, disabled after WEBHOOK_DISABLE_AFTER_HOURS.
 import type { Logger } from 'pino';
-import { type FeedCursor, type FeedEvent, readEvents } from '../db/events-feed.js';
 import type { Database } from '../db/postgres.js';
+import { feedHorizon } from '../pg-store/feed-horizon.js';
+import { finishResends } from '../pg-store/finish-resends.js';
+import { type FeedCursor, type FeedEvent, readEvents } from '../pg-store/read-events.js';
+import { readResends } from '../pg-store/read-resends.js';
+import { recordAttempts } from '../pg-store/record-attempts.js';
+import { recordEndpointFailure } from '../pg-store/record-endpoint-failure.js';
+import { releaseEndpoint } from '../pg-store/release-endpoint.js';
+import type { AttemptRow } from '../pg-store/rows.js';
+import { skipAhead } from '../pg-store/skip-ahead.js';
 import type { Resolve } from './address-guard.js';
-import { claimDue, type Endpoint, WAITING_SQL } from './claim.js';
+import { claimDue, type Endpoint } from './claim.js';
 import { disableEndpoint } from './disable.js';
-import type { AttemptRow } from './endpoint-view.js';
 import { post } from './post.js';
 import { TenantSlots } from './tenant-slots.js';
 
@@ -55,44 +62,12 @@ async function attempt(options: DeliveryOptions, endpoint: Endpoint, event: Omit
 /** Writes a page's attempts and, after a success, moves the cursor on (never backwards) and clears the failure state. */
 async function checkpoint(options: DeliveryOptions, endpoint: Endpoint, attempts: AttemptRow[], delivered: FeedCursor | null) {
   if (attempts.length === 0) return;
-  await options.db.tx(async (t) => {
-    await t.none(
-      `INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, status, error, duration_ms, delay_ms, resend)
-       SELECT $1, a.event_id, a.attempt, a.status, a.error, a.duration_ms, a.delay_ms, a.resend
-         FROM jsonb_to_recordset($2::jsonb)
-           AS a(event_id text, attempt integer, status integer, error text, duration_ms integer, delay_ms integer, resend boolean)`,
-      [endpoint.id, JSON.stringify(attempts)],
-    );
-    // A deliverer whose lease lapsed mid-turn may still finish an older event: the cursor only moves forward.
-    if (delivered)
-      await t.none(
-        `UPDATE webhook_endpoints SET cursor_txid = $2::xid8, cursor_seq = $3, attempts = 0, next_attempt_at = NULL, failing_since = NULL,
-                last_error = NULL WHERE id = $1 AND (cursor_txid, cursor_seq) < ($2::xid8, $3::bigint)`,
-        [endpoint.id, delivered.txid, delivered.seq],
-      );
-  });
-}
-
-/**
- * Caught up: the cursor moves to the feed's last visible event of the tenant if no event the endpoint takes
- * lies between (one statement, one snapshot), so an endpoint taking rare types does not scan the others again.
- */
-async function skipAhead(db: Database, endpoint: Endpoint) {
-  await db.none(
-    `UPDATE webhook_endpoints w SET cursor_txid = last.txid, cursor_seq = last.seq
-       FROM (SELECT txid, seq FROM events WHERE tenant_id = $2 AND txid < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY txid DESC, seq DESC LIMIT 1) last
-      WHERE w.id = $1 AND (w.cursor_txid, w.cursor_seq) < (last.txid, last.seq) AND NOT ${WAITING_SQL}`,
-    [endpoint.id, endpoint.tenant_id],
-  );
+  await recordAttempts(options.db, endpoint.id, attempts, delivered);
 }
 
 /** The resends asked for: each event posted once more, whatever the cursor; a failure is recorded, not retried. */
 async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
-  const waiting = await options.db.any<{ id: string; event_id: string }>(
-    'SELECT id::text, event_id FROM webhook_resends WHERE endpoint_id = $1 AND done_at IS NULL ORDER BY id LIMIT $2',
-    [endpoint.id, PAGE],
-  );
+  const waiting = await readResends(options.db, endpoint.id, PAGE);
   if (waiting.length === 0) return;
   const ids = waiting.map((w) => w.event_id);
   const events = new Map(
@@ -114,7 +89,10 @@ async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
       });
   }
   await checkpoint(options, endpoint, attempts, null);
-  await options.db.none('UPDATE webhook_resends SET done_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [waiting.map((w) => w.id)]);
+  await finishResends(
+    options.db,
+    waiting.map((w) => w.id),
+  );
 }
 
 /** Posts a page's events in order until one fails or `enough()` (then `cut`); the cursor follows in memory. */
@@ -168,10 +146,7 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
       }
     }
   } finally {
-    await db.none('UPDATE webhook_endpoints SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [
-      endpoint.id,
-      options.worker,
-    ]);
+    await releaseEndpoint(db, endpoint.id, options.worker);
   }
   return delivered;
 }
@@ -180,11 +155,12 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
 async function recordFailure(options: DeliveryOptions, endpoint: Endpoint, failed: AttemptRow) {
   const failingSince = endpoint.failing_since ?? new Date();
   const error = failed.error ?? `HTTP ${failed.status}`;
-  await options.db.none(
-    `UPDATE webhook_endpoints SET attempts = $2, failing_since = $3, last_error = $4,
-            next_attempt_at = clock_timestamp() + $5 * interval '1 millisecond' WHERE id = $1`,
-    [endpoint.id, failed.attempt, failingSince, error.slice(0, 500), backoffMs(failed.attempt)],
-  );
+  await recordEndpointFailure(options.db, endpoint.id, {
+    attempts: failed.attempt,
+    failingSince,
+    error: error.slice(0, 500),
+    backoffMs: backoffMs(failed.attempt),
+  });
   [endpoint.attempts, endpoint.failing_since] = [failed.attempt, failingSince];
   if (Date.now() - failingSince.getTime() >= options.disableAfterMs) await disableEndpoint(options, endpoint, error);
 }
@@ -254,7 +230,7 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
   let horizon = '';
   const look = async (quick: boolean) => {
     if (quick) {
-      const now = await options.db.one('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h', [], (r: { h: string }) => r.h);
+      const now = await feedHorizon(options.db);
       if (now === horizon) return;
       horizon = now;
     }

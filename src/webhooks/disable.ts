@@ -2,9 +2,10 @@
 // webhook_endpoint.disabled event (to its other endpoints and the feed: the URL's origin only), a warning,
 // the metrics' gauge.
 import type { Logger } from 'pino';
-import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import type { Database } from '../db/postgres.js';
-import { disabledEndpointView, ENDPOINT_COLUMNS, type EndpointRow } from './endpoint-view.js';
+import { eventIdOf } from '../pg-store/insert-events.js';
+import { markEndpointDisabled } from '../pg-store/mark-endpoint-disabled.js';
+import { disabledEndpointView } from './endpoint-view.js';
 
 /** Disables it unless already disabled, and records the event in the same transaction (once per failing spell). */
 export async function disableEndpoint(
@@ -14,23 +15,13 @@ export async function disableEndpoint(
 ): Promise<void> {
   const since = endpoint.failing_since ?? new Date();
   const reason = `failing since ${since.toISOString()}: ${error.slice(0, 200)}`;
-  const disabled = await db.tx(async (t) => {
-    const row = await t.oneOrNone<EndpointRow>(
-      `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2 WHERE id = $1 AND enabled RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpoint.id, reason],
-    );
-    if (!row) return false;
-    const type = 'webhook_endpoint.disabled';
-    await insertEvents(t, [
-      {
-        id: eventIdOf(type, `${endpoint.id}:${since.toISOString()}`),
-        tenant_id: endpoint.tenant_id,
-        type,
-        raw_id: endpoint.id,
-        data: disabledEndpointView(row),
-      },
-    ]);
-    return true;
-  });
+  const type = 'webhook_endpoint.disabled';
+  const disabled = await markEndpointDisabled(db, endpoint.id, reason, (row) => ({
+    id: eventIdOf(type, `${endpoint.id}:${since.toISOString()}`),
+    tenant_id: endpoint.tenant_id,
+    type,
+    raw_id: endpoint.id,
+    data: disabledEndpointView(row),
+  }));
   if (disabled) logger.warn({ component: 'webhooks', endpoint: endpoint.id, error }, 'webhook endpoint disabled: failing too long');
 }

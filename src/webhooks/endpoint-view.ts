@@ -1,8 +1,9 @@
 // A webhook endpoint as the API shows it (never its secret): the routes answer with it (admin only) and the
 // webhook_endpoint.disabled event carries it with its URL's origin alone (the feed is readable with
-// transactions:read); and the row of one delivery attempt, written and listed.
+// transactions:read), from the row pg-store reads.
 import { z } from 'zod';
-import { EVENT_TYPES, type EventType } from '../domain/events.js';
+import { EVENT_TYPES } from '../domain/events.js';
+import type { EndpointRow } from '../pg-store/rows.js';
 
 export const endpointSchema = z.object({
   id: z.string(),
@@ -17,19 +18,6 @@ export const endpointSchema = z.object({
   lastError: z.string().nullable(),
 });
 export type EndpointView = z.infer<typeof endpointSchema>;
-
-export interface EndpointRow {
-  id: string;
-  url: string;
-  events: EventType[];
-  enabled: boolean;
-  created_at: Date;
-  disabled_reason: string | null;
-  failing_since: Date | null;
-  last_error: string | null;
-}
-
-export const ENDPOINT_COLUMNS = 'id, url, events, enabled, created_at, disabled_reason, failing_since, last_error';
 
 export const endpointView = (row: EndpointRow): EndpointView => ({
   id: row.id,
@@ -59,15 +47,3 @@ export const originOf = (url: string): string => {
 };
 
 export const disabledEndpointView = (row: EndpointRow): EndpointView => ({ ...endpointView(row), url: originOf(row.url) });
-
-/** One delivery attempt as webhook_deliveries holds it (besides its id, endpoint and time). */
-export interface AttemptRow {
-  event_id: string;
-  /** The event's attempt number at this endpoint (1 for a resend). */
-  attempt: number;
-  status: number | null;
-  error: string | null;
-  duration_ms: number;
-  delay_ms: number | null;
-  resend: boolean;
-}

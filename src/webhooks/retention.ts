@@ -2,21 +2,10 @@
 // delete older ones every ten minutes, ten thousand at a time.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
-import { deleteInChunks } from '../processor/event-retention.js';
+import { deleteOldDeliveries } from '../pg-store/delete-old-deliveries.js';
 import { runEvery } from '../processor/run-every.js';
 
 const EVERY_MS = 10 * 60_000;
-
-/** Deletes the attempts and done resends older than `days`; returns how many attempts. */
-export async function deleteOldDeliveries(db: Database, days: number): Promise<number> {
-  const deleted = await deleteInChunks(
-    db,
-    `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE at < now() - $1 * interval '1 day' LIMIT $2)`,
-    [days],
-  );
-  await db.none(`DELETE FROM webhook_resends WHERE done_at < now() - $1 * interval '1 day'`, [days]);
-  return deleted;
-}
 
 export function startDeliveryRetention(db: Database, days: number, logger: Logger): { stop(): Promise<void> } {
   return runEvery(EVERY_MS, () =>

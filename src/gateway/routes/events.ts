@@ -2,11 +2,12 @@
 // older than its own has ended, so a cursor never skips one that commits later (docs/api.md, "Events").
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { cursorOf, type FeedCursor, readEvents } from '../../db/events-feed.js';
 import type { Database } from '../../db/postgres.js';
-import { transactionDetailSchema } from '../../db/transaction-view.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
+import { cursorOf } from '../../pg-store/event-cursor.js';
+import { type FeedCursor, readEvents } from '../../pg-store/read-events.js';
+import { transactionDetailSchema } from '../../pg-store/transaction-view.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
 import { disabledEndpointSchema } from '../../webhooks/endpoint-view.js';

@@ -1,21 +1,22 @@
 // /api/v1/webhook-endpoints: where the tenant's events are pushed (admin scope). The signing secret is shown
 // once, at creation and at rotation; a URL that reaches a private address or carries credentials is refused
 // (webhooks/address-guard), and a tenant has at most WEBHOOK_MAX_ENDPOINTS endpoints.
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
 import { readClassified } from '../../db/postgres-errors.js';
 import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
+import { createEndpoint } from '../../pg-store/create-endpoint.js';
+import { deleteEndpoint } from '../../pg-store/delete-endpoint.js';
+import { findEndpoint } from '../../pg-store/find-endpoint.js';
+import { listDeliveries } from '../../pg-store/list-deliveries.js';
+import { listEndpoints } from '../../pg-store/list-endpoints.js';
+import { requestResend } from '../../pg-store/request-resend.js';
+import type { EndpointRow } from '../../pg-store/rows.js';
+import { updateEndpoint } from '../../pg-store/update-endpoint.js';
 import { checkedAddresses, credentialsOf, RefusedAddressError, type Resolve } from '../../webhooks/address-guard.js';
-import {
-  type AttemptRow,
-  ENDPOINT_COLUMNS as COLUMNS,
-  type EndpointRow,
-  endpointSchema,
-  endpointView as view,
-} from '../../webhooks/endpoint-view.js';
+import { endpointSchema, endpointView as view } from '../../webhooks/endpoint-view.js';
 import { newSecret } from '../../webhooks/signature.js';
 
 /** After a rotation the previous secret still signs for this long, so receivers can switch without a gap. */
@@ -74,9 +75,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
     }
   };
   const find = async (tenantId: string, id: string) => {
-    const row = await readClassified(() =>
-      db.oneOrNone<EndpointRow>(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2`, [tenantId, id]),
-    );
+    const row = await readClassified(() => findEndpoint(db, tenantId, id));
     if (!row) throw new HttpProblem(404, 'not-found', `No webhook endpoint ${id}.`);
     return row;
   };
@@ -105,29 +104,11 @@ function createRoute(app: App, { db, maxEndpoints, checkUrl }: Helpers): void {
       await checkUrl(request.body.url);
       const secret = newSecret();
       const row = await readClassified(() =>
-        db.tx(async (t) => {
-          // Creations of one tenant in turn, so that two at once cannot both pass the count.
-          await t.any("SELECT pg_advisory_xact_lock(hashtextextended('webhook-endpoints:' || $1::text, 0))", [request.tenantId]);
-          const count = await t.one(
-            'SELECT count(*)::int AS n FROM webhook_endpoints WHERE tenant_id = $1',
-            [request.tenantId],
-            (r) => r.n,
-          );
-          if (count >= maxEndpoints) return null;
-          // The cursor starts at the feed's horizon: the endpoint receives the events recorded from now on.
-          return t.one<EndpointRow>(
-            `INSERT INTO webhook_endpoints (id, tenant_id, url, events, enabled, secret, cursor_txid)
-             VALUES ($1, $2, $3, $4::text[], $5, $6, pg_snapshot_xmin(pg_current_snapshot())) RETURNING ${COLUMNS}`,
-            [
-              `we_${randomBytes(12).toString('hex')}`,
-              request.tenantId,
-              request.body.url,
-              request.body.events,
-              request.body.enabled,
-              secret,
-            ],
-          );
-        }),
+        createEndpoint(
+          db,
+          { tenantId: request.tenantId, url: request.body.url, events: request.body.events, enabled: request.body.enabled, secret },
+          maxEndpoints,
+        ),
       );
       if (!row)
         // 422, not 409: the contract's 409 on this route is an Idempotency-Key in flight, which a retry settles.
@@ -153,11 +134,7 @@ function listRoute(app: App, { db }: Helpers): void {
       },
     },
     async (request) => ({
-      data: (
-        await readClassified(() =>
-          db.any<EndpointRow>(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at, id`, [request.tenantId]),
-        )
-      ).map(view),
+      data: (await readClassified(() => listEndpoints(db, request.tenantId))).map(view),
     }),
   );
 }
@@ -187,17 +164,7 @@ function updateRoute(app: App, { db, checkUrl, find }: Helpers): void {
       const secret = rotateSecret ? newSecret() : null;
       // Enabling again clears a disable and the failure state, and retries at once.
       const row = await readClassified(() =>
-        db.one<EndpointRow>(
-          `UPDATE webhook_endpoints SET url = coalesce($3, url), events = coalesce($4::text[], events), enabled = coalesce($5, enabled),
-                  disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
-                  failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END,
-                  attempts = CASE WHEN $5 THEN 0 ELSE attempts END, next_attempt_at = CASE WHEN $5 THEN NULL ELSE next_attempt_at END,
-                  previous_secret = CASE WHEN $6::text IS NULL THEN previous_secret ELSE secret END,
-                  previous_secret_until = CASE WHEN $6::text IS NULL THEN previous_secret_until ELSE now() + $7 * interval '1 hour' END,
-                  secret = coalesce($6, secret)
-            WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-          [request.tenantId, request.params.id, url ?? null, events ?? null, enabled ?? null, secret, ROTATION_OVERLAP_HOURS],
-        ),
+        updateEndpoint(db, request.tenantId, request.params.id, { url, events, enabled, secret, overlapHours: ROTATION_OVERLAP_HOURS }),
       );
       return { ...view(row), ...(secret ? { secret } : {}) };
     },
@@ -218,9 +185,7 @@ function deleteRoute(app: App, { db, find }: Helpers): void {
     },
     async (request, reply) => {
       await find(request.tenantId, request.params.id);
-      await readClassified(() =>
-        db.none('DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2', [request.tenantId, request.params.id]),
-      );
+      await readClassified(() => deleteEndpoint(db, request.tenantId, request.params.id));
       return reply.code(204).send(null);
     },
   );
@@ -244,8 +209,6 @@ const deliverySchema = z.object({
   at: z.string(),
 });
 
-type DeliveryRow = AttemptRow & { id: string; event_type: (typeof EVENT_TYPES)[number] | null; at: Date };
-
 /** GET …/deliveries: the endpoint's attempts, newest first, kept EVENTS_RETENTION_DAYS. */
 function deliveriesRoute(app: App, { db, find }: Helpers): void {
   app.get(
@@ -268,14 +231,7 @@ function deliveriesRoute(app: App, { db, find }: Helpers): void {
     async (request) => {
       await find(request.tenantId, request.params.id);
       const { limit, starting_after: after } = request.query;
-      const rows = await readClassified(() =>
-        db.any<DeliveryRow>(
-          `SELECT d.id::text, d.event_id, e.type AS event_type, d.attempt, d.status, d.error, d.duration_ms, d.delay_ms, d.resend, d.at
-             FROM webhook_deliveries d LEFT JOIN events e ON e.id = d.event_id
-            WHERE d.endpoint_id = $1 AND ($2::bigint IS NULL OR d.id < $2::bigint) ORDER BY d.id DESC LIMIT $3`,
-          [request.params.id, after ?? null, limit + 1],
-        ),
-      );
+      const rows = await readClassified(() => listDeliveries(db, request.params.id, after ?? null, limit + 1));
       const data = rows.slice(0, limit).map((row) => ({
         id: row.id,
         eventId: row.event_id,
@@ -315,14 +271,7 @@ function resendRoute(app: App, { db, find }: Helpers): void {
           `Webhook endpoint ${endpoint.id} is disabled: enable it (PATCH enabled: true) first.`,
         );
       const { eventId } = request.body;
-      const resend = await readClassified(async () => {
-        const event = await db.oneOrNone('SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2', [request.tenantId, eventId]);
-        if (!event) return null;
-        return db.one<{ id: string; requested_at: Date }>(
-          'INSERT INTO webhook_resends (endpoint_id, event_id) VALUES ($1, $2) RETURNING id::text, requested_at',
-          [endpoint.id, eventId],
-        );
-      });
+      const resend = await readClassified(() => requestResend(db, request.tenantId, endpoint.id, eventId));
       if (!resend)
         throw new HttpProblem(404, 'not-found', `No event ${eventId}.`, {
           errors: [{ path: 'body.eventId', message: 'no such event of this tenant (or older than the events kept)' }],

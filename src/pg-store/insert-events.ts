@@ -1,8 +1,8 @@
 // Recording events in the outbox table `events` (docs/api.md, "Events"): deterministic ids, so that recording
 // the same event again (a batch replayed, a relay repeated) adds nothing.
 import { createHash } from 'node:crypto';
+import type { Database, Task } from '../db/postgres.js';
 import type { EventType } from '../domain/events.js';
-import type { Database, Task } from './postgres.js';
 
 /**
  * The same event of the same document (or of the same failed attempt: its log entry's id) has the same id,

@@ -1,10 +1,12 @@
 // Records a batch's events in the batch's own PostgreSQL transaction (the outbox): created, updated and voided
 // rows, each with the transaction as GET /api/v1/transactions/{id} shows it then (docs/api.md, "Events").
-import { EVENT_ID_SQL, eventIdOf, insertEvents } from '../db/events-outbox.js';
+
 import type { Task } from '../db/postgres.js';
-import { getTransactions, type TransactionDetail } from '../db/transaction-view.js';
 import type { EventType } from '../domain/events.js';
 import { isRemoval, type Mapped } from '../domain/transaction.js';
+import { getTransactions } from './get-transactions.js';
+import { EVENT_ID_SQL, eventIdOf, insertEvents } from './insert-events.js';
+import type { TransactionDetail } from './transaction-view.js';
 
 /**
  * A batch of plain rows in one statement: the processed event of each row written under its document's own

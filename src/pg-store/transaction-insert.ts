@@ -1,9 +1,7 @@
 // The transactions table's row as the writer inserts it, one bound array per column.
-import type { Transaction } from '../domain/transaction.js';
+import type { TransactionRow } from './rows.js';
 import { keyText, UnnestInsert } from './unnest-insert.js';
 
-/** A transaction with the account and counterparty ids the batch's upserts resolved. */
-export type TransactionRow = { tx: Transaction; accountId: bigint; counterpartyId: bigint | null };
 export const transactionInsert = new UnnestInsert<TransactionRow>('transactions', [
   ['tenant_id', 'text', (r) => r.tx.tenantId],
   ['raw_id', 'text', (r) => r.tx.rawId],

@@ -1,9 +1,11 @@
 // Reading the events table in the feed's order, for GET /api/v1/events and for webhook delivery: an event
 // shows once every transaction older than its own has ended, and a plain row's event reads the row.
+
+import type { Database } from '../db/postgres.js';
+import { readClassified } from '../db/postgres-errors.js';
 import type { EventType } from '../domain/events.js';
-import type { Database } from './postgres.js';
-import { readClassified } from './postgres-errors.js';
-import { ROW_COLUMNS, type Row, toView } from './transaction-view.js';
+import type { TransactionViewRow as Row } from './rows.js';
+import { ROW_COLUMNS, toView } from './transaction-view.js';
 
 /** A place in the feed: after this event. */
 export interface FeedCursor {
@@ -84,11 +86,4 @@ export async function readEvents(db: Database, filter: FeedFilter): Promise<Feed
     data: row.event_data ?? { ...toView(row as Row), revisions: [] },
     cursor: { txid: row.txid, seq: row.seq },
   }));
-}
-
-/** Where an event of this tenant stands in the feed, or null. */
-export async function cursorOf(db: Database, tenantId: string, eventId: string): Promise<FeedCursor | null> {
-  return readClassified(() =>
-    db.oneOrNone<FeedCursor>('SELECT txid::text, seq::text FROM events WHERE tenant_id = $1 AND id = $2', [tenantId, eventId]),
-  );
 }
