@@ -1,6 +1,6 @@
 // The import rules between folders (docs/architecture.md). `npm run lint` fails when one is broken.
 // Test files may reach across (they build the real system); the rules hold for what ships.
-const services = ['gateway', 'ingest', 'processor', 'ops'];
+const services = ['gateway', 'ingest', 'processor', 'ops', 'webhooks', 'reconcile'];
 const notTest = '\\.test\\.ts$';
 
 module.exports = {
@@ -25,6 +25,22 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/raw-store/', pathNot: notTest },
       to: { path: '^src/', pathNot: '^src/(raw-store|domain|db)/' },
+    },
+    {
+      name: 'mapping-is-pure',
+      comment:
+        'mapping/ maps raw payloads to the canonical transaction and plans revisions, for the processor and reconciliation alike: pure, it knows the domain and nothing else. ' +
+        'pg-store/rows.ts is allowed for the transaction row type revision planning reads (the row types are defined once there).',
+      severity: 'error',
+      from: { path: '^src/mapping/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(mapping|domain)/|^src/pg-store/rows\\.ts$' },
+    },
+    {
+      name: 'schedule-is-generic',
+      comment: 'schedule/ holds timers any service may use (runEvery); it knows no service, store or database.',
+      severity: 'error',
+      from: { path: '^src/schedule/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(schedule|domain)/' },
     },
     {
       name: 'http-below-services',

@@ -7,7 +7,7 @@
 import { ObjectId } from 'mongodb';
 import { BatchSizer } from '../../src/processor/batch-sizer.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
-import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';
+import { rawInputOf, transformRaw } from '../../src/mapping/transform/index.js';
 import { claimBatch } from '../../src/raw-store/claim.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { findWaitingIds } from '../../src/raw-store/find-waiting.js';

@@ -2,7 +2,7 @@
 // ten minutes, ten thousand at a time so that no statement holds many locks or runs long.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 10 * 60_000;
 const CHUNK = 10_000;

@@ -5,7 +5,7 @@ import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import type { Database } from '../db/postgres.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { clearPendingFailureEvents, pendingFailureEvents } from '../raw-store/pending-failure-events.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 1_000;
 const PAGE = 500;

@@ -17,7 +17,7 @@ import type { Sinks } from '../streams/pipeline.js';
 import type { BatchSizer } from './batch-sizer.js';
 import type { Leases } from './leases.js';
 import { writeTransactions } from './transactions-writer.js';
-import { rawInputOf, transformRaw } from './transform/index.js';
+import { rawInputOf, transformRaw } from '../mapping/transform/index.js';
 
 /** An express batch (fair share's one batch beside the slots) holds this fraction of the byte budget. */
 export const EXPRESS_BYTES_DIVISOR = 8;

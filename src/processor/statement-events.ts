@@ -7,7 +7,7 @@ import type { Database } from '../db/postgres.js';
 import type { MongoConnection } from '../raw-store/collections.js';
 import { clearPendingStatementEvent, pendingStatementEvents } from '../raw-store/pending-statement-events.js';
 import { findStatementStatus } from '../raw-store/statement-status.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 5_000;
 const PAGE = 100;

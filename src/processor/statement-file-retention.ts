@@ -3,7 +3,7 @@
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { removeExpiredStatementFiles } from '../raw-store/remove-expired-statement-files.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 /**
  * At start, then every ten minutes, or twice per retention when that is shorter (at most every second). Every

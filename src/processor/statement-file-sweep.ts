@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { StatementCollections } from '../raw-store/collections.js';
 import { removeAbandonedFiles } from '../raw-store/remove-abandoned-files.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 60_000;
 /** An incomplete upload older than this, and not being stored, has its file removed (docs/model.md). */

@@ -2,7 +2,7 @@
 // kept in transaction_revisions; inside the batch's transaction, after the advisory locks on the objects.
 import type { Task } from '../db/postgres.js';
 import type { Direction, TransactionStatus } from '../domain/transaction.js';
-import { type CurrentRow, type ObjectPlan, objectKeyOf, planObject, type Revision, type RowFields } from './revision-plan.js';
+import { type CurrentRow, type ObjectPlan, objectKeyOf, planObject, type Revision, type RowFields } from '../mapping/revision-plan.js';
 import { type TransactionRow, transactionInsert } from './transaction-rows.js';
 import { keyText, UnnestInsert } from './unnest-insert.js';
 

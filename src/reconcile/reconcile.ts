@@ -5,8 +5,8 @@ import { ObjectId } from 'mongodb';
 import { type Bound, iterateWithin, MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import { isRemoval, type Mapped, type Transaction } from '../domain/transaction.js';
-import { compareKeys } from '../processor/revision-plan.js';
-import { rawInputOf, transformRaw } from '../processor/transform/index.js';
+import { compareKeys } from '../mapping/revision-plan.js';
+import { rawInputOf, transformRaw } from '../mapping/transform/index.js';
 import type { MongoCollections, RawTransaction } from '../raw-store/collections.js';
 import { resolveStatementParts } from '../raw-store/statement-parts.js';
 

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
 import { deleteInChunks } from '../processor/event-retention.js';
-import { runEvery } from '../processor/run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 10 * 60_000;
 
