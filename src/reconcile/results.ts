@@ -1,7 +1,7 @@
 // Reconciliation's results in PostgreSQL: each tenant, source and day's last summary with its mismatches (a
 // run replaces what it redid), the history of runs, and the lease that lets one processor run it at a time.
 import type { Database } from '../db/postgres.js';
-import type { DaySummary, Mismatch } from './reconcile.js';
+import type { DaySummary, Mismatch } from '../domain/reconciliation.js';
 
 /** What a run redid: whole UTC days [from, to), of one tenant or all. */
 export interface Scope {

@@ -2,9 +2,10 @@
 // days with new documents or outcomes since the last run (and those still waiting), `range` what was asked.
 import type { Logger } from 'pino';
 import type { Database } from '../db/postgres.js';
+import type { DaySummary, Mismatch } from '../domain/reconciliation.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { changedDays } from './changed-days.js';
-import { type DaySummary, type Mismatch, reconcile } from './reconcile.js';
+import { reconcile } from './reconcile.js';
 import {
   daysWithWaiting,
   finishRun,
