@@ -43,6 +43,15 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(schedule|domain)/' },
     },
     {
+      name: 'webhook-endpoints-below-services',
+      comment:
+        'webhook-endpoints/ is what registering an endpoint (gateway) and calling it (webhooks) agree on: which addresses may be called, how names resolve, secrets and signatures, the endpoint as the API shows it. ' +
+        'It knows the domain only (and pg-store/rows.ts, where the endpoint and attempt rows it shows are typed once).',
+      severity: 'error',
+      from: { path: '^src/webhook-endpoints/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(webhook-endpoints|domain)/|^src/pg-store/rows\\.ts$' },
+    },
+    {
       name: 'http-below-services',
       comment: 'http/ is the base every HTTP service starts from; it knows no service.',
       severity: 'error',

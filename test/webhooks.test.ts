@@ -13,7 +13,7 @@ import { createApiKey } from '../src/gateway/api-key-store.js';
 import { deleteOldEvents } from '../src/processor/event-retention.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
-import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhooks/address-guard.js';
+import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhook-endpoints/address-guard.js';
 import { deleteOldDeliveries } from '../src/webhooks/retention.js';
 import { hasChromium, launchChromium } from './support/browser.js';
 import { mongoUri, waitFor } from './support/databases.js';

@@ -3,10 +3,10 @@
 import type { Logger } from 'pino';
 import { type FeedCursor, type FeedEvent, readEvents } from '../db/events-feed.js';
 import type { Database } from '../db/postgres.js';
-import type { Resolve } from './address-guard.js';
+import type { Resolve } from '../webhook-endpoints/address-guard.js';
+import type { AttemptRow } from '../webhook-endpoints/endpoint-view.js';
 import { claimDue, type Endpoint, WAITING_SQL } from './claim.js';
 import { disableEndpoint } from './disable.js';
-import type { AttemptRow } from './endpoint-view.js';
 import { post } from './post.js';
 import { TenantSlots } from './tenant-slots.js';
 

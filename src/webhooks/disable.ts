@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import type { Database } from '../db/postgres.js';
-import { disabledEndpointView, ENDPOINT_COLUMNS, type EndpointRow } from './endpoint-view.js';
+import { disabledEndpointView, ENDPOINT_COLUMNS, type EndpointRow } from '../webhook-endpoints/endpoint-view.js';
 
 /** Disables it unless already disabled, and records the event in the same transaction (once per failing spell). */
 export async function disableEndpoint(

@@ -9,7 +9,7 @@ import { EVENT_TYPES } from '../../domain/events.js';
 import { HttpProblem } from '../../http/problem.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
-import { disabledEndpointSchema } from '../../webhooks/endpoint-view.js';
+import { disabledEndpointSchema } from '../../webhook-endpoints/endpoint-view.js';
 
 /** One of EVENT_TYPES, as a pattern: the OpenAPI document then says what `type` takes. */
 const TYPE = EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|');
