@@ -11,7 +11,7 @@ import { type CamtDocument, type CamtStatement, type EntryPart, entryParts } fro
 import { type Accepted, MAX_STORED_PAYLOAD_BYTES, storedPayloadBytes } from '../domain/envelope.js';
 import { DocumentTooLargeError, TransientError } from '../domain/errors.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
-import { randomSlot } from './insert.js';
+import { newRawDocument } from './new-raw-document.js';
 import { storeStatementFile } from './statement-files.js';
 
 /** Entries inserted per bulk write. */
@@ -62,19 +62,16 @@ function entryDocuments(
   return parts.map(({ payload, bytes }, index) => ({
     // Given here, so the statement knows its entries' ids without reading them back.
     _id: new ObjectId(),
-    tenantId,
-    source: 'iso20022',
-    externalId: null,
-    dedupKey: entryDedupKeyOf(tenantId, stmt, index),
-    payload,
-    bytes,
-    receivedAt: statementDoc.receivedAt,
-    processed: false,
-    status: 'pending',
-    attempts: 0,
-    slot: randomSlot(),
-    statementId: statementDoc._id,
-    statementPart,
+    ...newRawDocument({
+      tenantId,
+      source: 'iso20022',
+      externalId: null,
+      dedupKey: entryDedupKeyOf(tenantId, stmt, index),
+      payload,
+      bytes,
+      receivedAt: statementDoc.receivedAt,
+      statement: { id: statementDoc._id, part: statementPart },
+    }),
   }));
 }
 
