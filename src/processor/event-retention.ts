@@ -1,6 +1,6 @@
 // Events are kept EVENTS_RETENTION_DAYS for clients to re-read the feed; processors delete older ones every
 // ten minutes, ten thousand at a time so that no statement holds many locks or runs long.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { runEvery } from '../schedule/run-every.js';
 

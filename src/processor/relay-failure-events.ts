@@ -1,6 +1,6 @@
 // transaction.failed and .dead events: a failure is recorded in MongoDB (often because PostgreSQL failed), so
 // its event waits on the outcome's log entry and is copied into PostgreSQL every second once it can be.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import type { Database } from '../db/postgres.js';
 import type { MongoCollections } from '../raw-store/collections.js';

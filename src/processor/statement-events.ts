@@ -1,6 +1,6 @@
 // statement.processed: an uploaded camt.053 file whose every entry is processed. Its entries are processed in
 // batches of their own, so the processors look at the waiting statements every few seconds.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import { MONGO_DEADLINES_MS } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';

@@ -1,6 +1,6 @@
 // One reconciliation run, kept in PostgreSQL: `full` redoes every retained closed day, `incremental` only the
 // days with new documents or outcomes since the last run (and those still waiting), `range` what was asked.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import type { DaySummary, Mismatch } from '../domain/reconciliation.js';
 import type { MongoCollections } from '../raw-store/collections.js';

@@ -1,6 +1,6 @@
 // At-least-once delivery: deliverers lease endpoints with events waiting and post each one's events in the
 // feed's order, signed; a failure backs off that endpoint alone, disabled after WEBHOOK_DISABLE_AFTER_HOURS.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import { type FeedCursor, type FeedEvent, readEvents } from '../db/events-feed.js';
 import type { Database } from '../db/postgres.js';
 import type { Resolve } from '../webhook-endpoints/address-guard.js';

@@ -1,7 +1,7 @@
 // An endpoint that failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled, and the tenant is told: a
 // webhook_endpoint.disabled event (to its other endpoints and the feed: the URL's origin only), a warning,
 // the metrics' gauge.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import { eventIdOf, insertEvents } from '../db/events-outbox.js';
 import type { Database } from '../db/postgres.js';
 import { disabledEndpointView, ENDPOINT_COLUMNS, type EndpointRow } from '../webhook-endpoints/endpoint-view.js';

@@ -1,6 +1,6 @@
 // Delivery attempts and done resends are kept EVENTS_RETENTION_DAYS, like the events they name; deliverers
 // delete older ones every ten minutes, ten thousand at a time.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { deleteInChunks } from '../processor/event-retention.js';
 import { runEvery } from '../schedule/run-every.js';
