@@ -1,6 +1,6 @@
 // The import rules between folders (docs/architecture.md). `npm run lint` fails when one is broken.
 // Test files may reach across (they build the real system); the rules hold for what ships.
-const services = ['gateway', 'ingest', 'processor', 'ops'];
+const services = ['gateway', 'ingest', 'processor', 'ops', 'webhooks', 'reconcile'];
 const notTest = '\\.test\\.ts$';
 
 module.exports = {
@@ -32,6 +32,31 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/pg-store/', pathNot: notTest },
       to: { path: '^src/', pathNot: '^src/(pg-store|domain|db|config)/' },
+    },
+    {
+      name: 'mapping-is-pure',
+      comment:
+        'mapping/ maps raw payloads to the canonical transaction and plans revisions, for the processor and reconciliation alike: pure, it knows the domain and nothing else. ' +
+        'pg-store/rows.ts is allowed for the transaction row type revision planning reads (the row types are defined once there).',
+      severity: 'error',
+      from: { path: '^src/mapping/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(mapping|domain)/|^src/pg-store/rows\\.ts$' },
+    },
+    {
+      name: 'schedule-is-generic',
+      comment: 'schedule/ holds timers any service may use (runEvery); it knows no service, store or database.',
+      severity: 'error',
+      from: { path: '^src/schedule/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(schedule|domain)/' },
+    },
+    {
+      name: 'webhook-endpoints-below-services',
+      comment:
+        'webhook-endpoints/ is what registering an endpoint (gateway) and calling it (webhooks) agree on: which addresses may be called, how names resolve, secrets and signatures, the endpoint as the API shows it. ' +
+        'It knows the domain only (and pg-store/rows.ts, where the endpoint and attempt rows it shows are typed once).',
+      severity: 'error',
+      from: { path: '^src/webhook-endpoints/', pathNot: notTest },
+      to: { path: '^src/', pathNot: '^src/(webhook-endpoints|domain)/|^src/pg-store/rows\\.ts$' },
     },
     {
       name: 'http-below-services',

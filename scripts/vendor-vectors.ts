@@ -1,4 +1,4 @@
-// Regenerates src/processor/transform/vendor/*.json: the vendors' own published example objects that our
+// Regenerates src/mapping/transform/vendor/*.json: the vendors' own published example objects that our
 // mappers read, extracted from their OpenAPI repositories at pinned commits (not copied whole: the files
 // are megabytes). Usage, with git clones of stripe/openapi and plaid/plaid-openapi:
 //   npx tsx scripts/vendor-vectors.ts /path/to/stripe-openapi /path/to/plaid-openapi
@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 
 const STRIPE = { commit: 'f6c2a48fbac2819d1feba8143d942ffc65e1c0d2', file: 'openapi/fixtures3.json' };
 const PLAID = { commit: '26f1a0588c12e765e99c815300d94eae0a3c7dc1', file: '2020-09-14.yml' };
-const OUT = new URL('../src/processor/transform/vendor/', import.meta.url);
+const OUT = new URL('../src/mapping/transform/vendor/', import.meta.url);
 
 const [stripeRepo, plaidRepo] = process.argv.slice(2);
 if (!stripeRepo || !plaidRepo) throw new Error('usage: vendor-vectors.ts <stripe/openapi clone> <plaid/plaid-openapi clone>');

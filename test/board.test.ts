@@ -10,7 +10,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
-import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
+import stripe from '../src/mapping/transform/vendor/stripe.json' with { type: 'json' };
 import { pipelineStatus } from '../src/raw-store/backlog.js';
 import { mongoUri, type TestMongo, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
+import stripe from '../src/mapping/transform/vendor/stripe.json' with { type: 'json' };
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
 import { reconcile } from '../src/reconcile/reconcile.js';

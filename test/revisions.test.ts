@@ -2,8 +2,8 @@
 // is captured and refunded, and a Plaid transaction added, modified and removed, each end as one row.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { System } from '../src/cli/system.js';
-import plaid from '../src/processor/transform/vendor/plaid.json' with { type: 'json' };
-import stripe from '../src/processor/transform/vendor/stripe.json' with { type: 'json' };
+import plaid from '../src/mapping/transform/vendor/plaid.json' with { type: 'json' };
+import stripe from '../src/mapping/transform/vendor/stripe.json' with { type: 'json' };
 import { mongoUri, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 

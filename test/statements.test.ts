@@ -8,7 +8,7 @@ import { mongoUri, type TestPostgres, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 
 const API_KEY = 'statements-key-0123456789';
-const SAMPLES = fileURLToPath(new URL('../src/processor/transform/vendor/camt053/', import.meta.url));
+const SAMPLES = fileURLToPath(new URL('../src/mapping/transform/vendor/camt053/', import.meta.url));
 const iso04 = readFileSync(`${SAMPLES}iso20022-business-sample.camt.053.001.04.xml`, 'utf8');
 
 /** The same statement as camt.053.001.08 renders it: another namespace, Sts as a code element. */

@@ -14,7 +14,7 @@ import { deleteOldDeliveries } from '../src/pg-store/delete-old-deliveries.js';
 import { deleteOldEvents } from '../src/pg-store/delete-old-events.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
-import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhooks/address-guard.js';
+import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhook-endpoints/address-guard.js';
 import { hasChromium, launchChromium } from './support/browser.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';

@@ -5,9 +5,9 @@
 // mark, log, on the same documents, no PostgreSQL and no transform), and the floor, a naive processor that
 // handles one document at a time.
 import { ObjectId } from 'mongodb';
+import { rawInputOf, transformRaw } from '../../src/mapping/transform/index.js';
 import { BatchSizer } from '../../src/processor/batch-sizer.js';
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
-import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';
 import { claimBatch } from '../../src/raw-store/claim.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { findWaitingIds } from '../../src/raw-store/find-waiting.js';

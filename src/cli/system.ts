@@ -19,6 +19,8 @@ import { opsRoutes } from '../ops/ops-routes.js';
 import { startProcessorReports } from '../ops/processor-reports.js';
 import { createProcessorTracker } from '../ops/processor-tracker.js';
 import { createReadiness } from '../ops/readiness.js';
+import { deliveryFigures } from '../pg-store/delivery-figures.js';
+import { reconciliationFigures } from '../pg-store/reconciliation-figures.js';
 import { startEventRetention } from '../processor/event-retention.js';
 import { ProcessorEvents } from '../processor/events.js';
 import { startFailureEventRelay } from '../processor/relay-failure-events.js';
@@ -26,13 +28,14 @@ import { type Processor, startProcessor } from '../processor/start.js';
 import { startStatementEvents } from '../processor/statement-events.js';
 import { startStatementFileRetention } from '../processor/statement-file-retention.js';
 import { startStatementFileSweep } from '../processor/statement-file-sweep.js';
+import { backlogFigures } from '../raw-store/backlog.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { ensureGridFsIndexes } from '../raw-store/statement-files.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
+import { createSystemResolve } from '../webhook-endpoints/system-resolve.js';
 import { startDeliverer } from '../webhooks/deliver.js';
 import { listenForEvents } from '../webhooks/listen.js';
 import { startDeliveryRetention } from '../webhooks/retention.js';
-import { createSystemResolve } from '../webhooks/system-resolve.js';
 import { StartupError } from './context.js';
 
 export type Role = 'gateway' | 'ingest' | 'processor' | 'deliverer';
@@ -130,7 +133,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       processor: processing?.tracker,
       metrics,
       mongoNotice: options.mongoNotice,
-      webhooks: roles.includes('deliverer'),
+      // ops/ reads no store itself: /metrics' figures come from the rooms that own them.
+      figures: {
+        backlog: mongo && (() => backlogFigures(mongo)),
+        reconciliation: db && (() => reconciliationFigures(db)),
+        deliveries: roles.includes('deliverer') && db ? () => deliveryFigures(db) : undefined,
+      },
     });
     // The public and internal ports answer /healthz and /readyz (cached) but never /metrics, whose labels name
     // tenants and endpoints: that is on the ops port alone, which must not be published.

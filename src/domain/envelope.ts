@@ -30,7 +30,7 @@ const payloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ct
 });
 
 /**
- * The sources a processor has a mapper for (processor/transform/index.ts is typed by this list, so the two
+ * The sources a processor has a mapper for (mapping/transform/index.ts is typed by this list, so the two
  * cannot drift). Gateways and processors ship from one image: a release adding a source upgrades the
  * processors first (docs/api.md).
  */

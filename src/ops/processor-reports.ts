@@ -1,6 +1,6 @@
 // Publishes what the processor tracker knows (mode, last change event, last checkpoint) to MongoDB every
 // few seconds, so the board, served by the gateway in another process, can show it.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { reportProcessor, withdrawProcessor } from '../raw-store/report-processor.js';
 import type { ProcessorTracker } from './processor-tracker.js';

@@ -1,13 +1,10 @@
 // /readyz: whether this process can do its job now (MongoDB answers; for a processor, PostgreSQL too and its
 // migrations are current; how the processor is fed), and the scrape-time gauges of /metrics.
 import { readdir } from 'node:fs/promises';
+import type { Db } from 'mongodb';
 import { MIGRATIONS_DIR } from '../db/migrate.js';
 import type { Database } from '../db/postgres.js';
-import { deliveryFigures } from '../pg-store/delivery-figures.js';
-import { reconciliationFigures } from '../pg-store/reconciliation-figures.js';
-import { backlogFigures } from '../raw-store/backlog.js';
-import type { MongoConnection } from '../raw-store/collections.js';
-import { MISMATCH_KINDS } from '../reconcile/reconcile.js';
+import { MISMATCH_KINDS } from '../domain/reconciliation.js';
 import type { Metrics } from './metrics.js';
 import { BATCH_STAGES, type ProcessorView } from './processor-tracker.js';
 
@@ -21,6 +18,27 @@ export interface ReadinessReport {
 export interface Readiness {
   check(): Promise<ReadinessReport>;
   refreshGauges(): Promise<void>;
+}
+
+/**
+ * Where /metrics' scrape-time figures come from: readers of the stores that cli/ wires, so that ops/ reaches
+ * into no other room. Each is given only where this process has what it reads; a reader that fails leaves its
+ * gauges at their last values (/readyz says why).
+ */
+export interface FigureSources {
+  /** The raw store's backlog and dead letters (a process with MongoDB). */
+  backlog?: () => Promise<{ backlog: number; failed: number; dead: number; oldestUnprocessedAgeSeconds: number }>;
+  /** Reconciliation's stored results: mismatches by kind, the last day reconciled, the last run (PostgreSQL). */
+  reconciliation?: () => Promise<{
+    mismatches: ReadonlyMap<string, number>;
+    lastDay: Date | null;
+    lastRun: { finishedAt: Date; seconds: number } | null;
+  }>;
+  /** Webhook delivery: each healthy endpoint's waiting events, most first, and the endpoints by state (a deliverer). */
+  deliveries?: () => Promise<{
+    pending: Array<{ endpointId: string; events: number; oldestAgeSeconds: number }>;
+    states: Record<string, number>;
+  }>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -92,9 +110,10 @@ export function createReadiness({
   metrics,
   mongoNotice,
   postgresRequired = true,
-  webhooks = false,
+  figures = {},
 }: {
-  mongo?: MongoConnection;
+  /** The MongoDB database pinged (the connection itself: ops/ reads no collection). */
+  mongo?: { db: Db };
   db?: Database;
   /** False where PostgreSQL serves reads only (a gateway): reported, but the process stays ready without it. */
   postgresRequired?: boolean;
@@ -103,8 +122,8 @@ export function createReadiness({
   metrics: Metrics;
   /** Said with the MongoDB check, e.g. that it is the development MongoDB and not MongoDB. */
   mongoNotice?: string;
-  /** A deliverer: /metrics reports the webhook endpoints' gauges. */
-  webhooks?: boolean;
+  /** The readers of the scrape-time gauges' figures. */
+  figures?: FigureSources;
 }): Readiness {
   const check = cached(READINESS_CACHE_MS, () => checkNow({ mongo, db, mongoNotice, postgresRequired, processor }));
   return {
@@ -121,11 +140,11 @@ export function createReadiness({
         if (lastEventAt) metrics.gauges.streamLag.set((now - lastEventAt.getTime()) / 1000);
         if (lastCheckpointAt) metrics.gauges.resumeTokenAge.set((now - lastCheckpointAt.getTime()) / 1000);
       }
-      if (db) await refreshReconciliationGauges(db, metrics);
-      if (db && webhooks) await refreshWebhookGauges(db, metrics);
-      if (!mongo) return;
+      if (figures.reconciliation) await refreshReconciliationGauges(figures.reconciliation, metrics);
+      if (figures.deliveries) await refreshWebhookGauges(figures.deliveries, metrics);
+      if (!figures.backlog) return;
       try {
-        const status = await backlogFigures(mongo);
+        const status = await figures.backlog();
         metrics.gauges.backlog.set(status.backlog);
         metrics.gauges.oldestUnprocessedAge.set(status.oldestUnprocessedAgeSeconds);
         metrics.gauges.failed.set(status.failed);
@@ -145,7 +164,7 @@ async function checkNow({
   postgresRequired,
   processor,
 }: {
-  mongo?: MongoConnection;
+  mongo?: { db: Db };
   db?: Database;
   mongoNotice?: string;
   postgresRequired: boolean;
@@ -176,9 +195,9 @@ async function checkNow({
   };
 }
 
-async function refreshReconciliationGauges(db: Database, metrics: Metrics) {
+async function refreshReconciliationGauges(read: NonNullable<FigureSources['reconciliation']>, metrics: Metrics) {
   try {
-    const figures = await reconciliationFigures(db);
+    const figures = await read();
     for (const kind of MISMATCH_KINDS) metrics.gauges.reconciliationMismatches.set({ kind }, figures.mismatches.get(kind) ?? 0);
     if (figures.lastDay) metrics.gauges.reconciliationLastDay.set(figures.lastDay.getTime() / 1000);
     if (figures.lastRun) {
@@ -193,9 +212,9 @@ async function refreshReconciliationGauges(db: Database, metrics: Metrics) {
 /** Per-endpoint series for the 20 endpoints with most waiting, the rest summed as "other": bounded cardinality. */
 const ENDPOINT_SERIES = 20;
 
-async function refreshWebhookGauges(db: Database, metrics: Metrics) {
+async function refreshWebhookGauges(read: NonNullable<FigureSources['deliveries']>, metrics: Metrics) {
   try {
-    const figures = await deliveryFigures(db);
+    const figures = await read();
     const { webhookPending, webhookOldestPending, webhookEndpoints } = metrics.gauges;
     webhookPending.reset();
     webhookOldestPending.reset();

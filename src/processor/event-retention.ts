@@ -1,9 +1,9 @@
 // Events are kept EVENTS_RETENTION_DAYS for clients to re-read the feed; processors delete older ones every
 // ten minutes (pg-store/delete-old-events.ts, ten thousand at a time).
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { deleteOldEvents } from '../pg-store/delete-old-events.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 10 * 60_000;
 

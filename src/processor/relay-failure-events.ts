@@ -1,11 +1,11 @@
 // transaction.failed and .dead events: a failure is recorded in MongoDB (often because PostgreSQL failed), so
 // its event waits on the outcome's log entry and is copied into PostgreSQL every second once it can be.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { eventIdOf, insertEvents } from '../pg-store/insert-events.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { clearPendingFailureEvents, pendingFailureEvents } from '../raw-store/pending-failure-events.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 1_000;
 const PAGE = 500;

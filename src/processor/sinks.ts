@@ -4,6 +4,7 @@ import type { ProcessorSettings } from '../config/config.js';
 import { MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import type { Mapped } from '../domain/transaction.js';
+import { rawInputOf, transformRaw } from '../mapping/transform/index.js';
 import { type ClaimedRaw, claimBatch } from '../raw-store/claim.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { markFailed } from '../raw-store/mark-failed.js';
@@ -17,7 +18,6 @@ import type { Sinks } from '../streams/pipeline.js';
 import type { BatchSizer } from './batch-sizer.js';
 import type { Leases } from './leases.js';
 import { writeTransactions } from './transactions-writer.js';
-import { rawInputOf, transformRaw } from './transform/index.js';
 
 /** An express batch (fair share's one batch beside the slots) holds this fraction of the byte budget. */
 export const EXPRESS_BYTES_DIVISOR = 8;

@@ -1,13 +1,13 @@
 // statement.processed: an uploaded camt.053 file whose every entry is processed. Its entries are processed in
 // batches of their own, so the processors look at the waiting statements every few seconds.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import { MONGO_DEADLINES_MS } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
 import { eventIdOf, insertEvents } from '../pg-store/insert-events.js';
 import type { MongoConnection } from '../raw-store/collections.js';
 import { clearPendingStatementEvent, pendingStatementEvents } from '../raw-store/pending-statement-events.js';
 import { findStatementStatus } from '../raw-store/statement-status.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 5_000;
 const PAGE = 100;

@@ -1,9 +1,9 @@
 // Statement files (GridFS) go RETENTION_STATEMENTS_SECONDS after their upload (the statements documents by a
 // TTL index, once their entries are gone); chunks have no date a TTL index could read, so processors sweep.
 import type { Db } from 'mongodb';
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import { removeExpiredStatementFiles } from '../raw-store/remove-expired-statement-files.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 /**
  * At start, then every ten minutes, or twice per retention when that is shorter (at most every second). Every

@@ -1,9 +1,9 @@
 // Failed uploads a client never sent again: their files are removed after an hour, by one processor or
 // another (each removal under the statement's lease, so two never collide).
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { StatementCollections } from '../raw-store/collections.js';
 import { removeAbandonedFiles } from '../raw-store/remove-abandoned-files.js';
-import { runEvery } from './run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 60_000;
 /** An incomplete upload older than this, and not being stored, has its file removed (docs/model.md). */

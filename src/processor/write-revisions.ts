@@ -2,13 +2,13 @@
 // kept in transaction_revisions; inside the batch's transaction, after the advisory locks on the objects.
 // The planner decides, pg-store's statements write.
 import type { Task } from '../db/postgres.js';
+import { type ObjectPlan, objectKeyOf, planObject, type Revision } from '../mapping/revision-plan.js';
 import { insertObjectRows } from '../pg-store/insert-object-rows.js';
 import { readProviderObjects } from '../pg-store/read-provider-objects.js';
 import { readRevised } from '../pg-store/read-revised.js';
 import { type RevisionRow, recordRevisions } from '../pg-store/record-revisions.js';
 import type { RowFields, TransactionRow } from '../pg-store/rows.js';
 import { updateObjectRows } from '../pg-store/update-object-rows.js';
-import { type ObjectPlan, objectKeyOf, planObject, type Revision } from './revision-plan.js';
 
 const fieldsOf = (row: TransactionRow): RowFields => ({
   accountId: row.accountId,

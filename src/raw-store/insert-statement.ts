@@ -9,7 +9,6 @@ import type { CamtDocument, CamtStatement } from '../domain/camt053-xml.js';
 import { type Accepted, MAX_STORED_PAYLOAD_BYTES } from '../domain/envelope.js';
 import { DocumentTooLargeError, TransientError } from '../domain/errors.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
-import { randomSlot } from './insert.js';
 import {
   completeDocumentBytes,
   type Lease,
@@ -19,6 +18,7 @@ import {
   statementsDocument,
   uploadKeyOf,
 } from './measure-statement.js';
+import { newRawDocument } from './new-raw-document.js';
 import { storeStatementFile } from './statement-files.js';
 
 /** Entries inserted per bulk write. */
@@ -43,19 +43,16 @@ function entryDocuments(
   return parts.map(({ payload, bytes }, index) => ({
     // Given here, so the statement knows its entries' ids without reading them back.
     _id: new ObjectId(),
-    tenantId,
-    source: 'iso20022',
-    externalId: null,
-    dedupKey: entryDedupKeyOf(tenantId, stmt, index),
-    payload,
-    bytes,
-    receivedAt: statementDoc.receivedAt,
-    processed: false,
-    status: 'pending',
-    attempts: 0,
-    slot: randomSlot(),
-    statementId: statementDoc._id,
-    statementPart,
+    ...newRawDocument({
+      tenantId,
+      source: 'iso20022',
+      externalId: null,
+      dedupKey: entryDedupKeyOf(tenantId, stmt, index),
+      payload,
+      bytes,
+      receivedAt: statementDoc.receivedAt,
+      statement: { id: statementDoc._id, part: statementPart },
+    }),
   }));
 }
 

@@ -1,13 +1,14 @@
 // Stores what a client sent, one pending raw document per envelope, de-duplicated on (tenant, source,
 // externalId), plus the payload's digest for a source whose documents are revisions of a provider object.
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import DataLoader from 'dataloader';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { withinAcceptDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey, RefusedWrite } from '../db/mongo-errors.js';
 import { type Accepted, type Envelope, REVISED_SOURCES, storedPayloadBytes } from '../domain/envelope.js';
-import { type RawTransaction, SLOTS } from './collections.js';
+import type { RawTransaction } from './collections.js';
+import { newRawDocument } from './new-raw-document.js';
 
 /**
  * [tenant, source, externalId] as JSON; for a revised source (Stripe, Plaid, camt) also the SHA-256 of the
@@ -22,24 +23,18 @@ export function dedupKeyOf(tenantId: string, source: string, externalId: string,
   return JSON.stringify([tenantId, source, externalId, digest]);
 }
 
+/** The raw document of one envelope, as first stored (new-raw-document.ts). */
 export function newRawTransaction(tenantId: string, envelope: Envelope, receivedAt = new Date()): Omit<RawTransaction, '_id'> {
-  return {
+  return newRawDocument({
     tenantId,
     source: envelope.source,
     externalId: envelope.externalId ?? null,
-    ...(envelope.externalId ? { dedupKey: dedupKeyOf(tenantId, envelope.source, envelope.externalId, envelope.payload) } : {}),
+    dedupKey: envelope.externalId ? dedupKeyOf(tenantId, envelope.source, envelope.externalId, envelope.payload) : undefined,
     payload: envelope.payload,
     bytes: storedPayloadBytes(envelope.payload),
     receivedAt,
-    processed: false,
-    status: 'pending',
-    attempts: 0,
-    slot: randomSlot(),
-  };
+  });
 }
-
-/** A document's hash slot: uniform, so each processor of a group gets its share of any tenant's documents. */
-export const randomSlot = () => randomInt(SLOTS);
 
 /** The documents already stored under these dedup keys, as a duplicate's answer: their id and status now. */
 async function existing(raw: Collection<RawTransaction>, keys: string[]): Promise<Map<string, Accepted>> {

@@ -3,9 +3,8 @@
 import { ObjectId, type OperationOptions } from 'mongodb';
 import { z } from 'zod';
 import { ACCEPT_PATH_TIMEOUT_MS, readWithin } from '../db/mongo.js';
-import type { StatementCollections, StatementFile } from './collections.js';
+import type { RAW_STATUSES, StatementCollections, StatementFile } from './collections.js';
 import { entryIdsOf } from './insert-statement.js';
-import type { RAW_STATUSES } from './states.js';
 
 export const statementStatusSchema = z.object({
   id: z.string(),

@@ -2,8 +2,6 @@
 import type { Filter } from 'mongodb';
 import type { RawTransaction } from './collections.js';
 
-export { RAW_STATUSES, type RawStatus } from './collections.js';
-
 /**
  * Statuses a replay puts back in line. The whole machine:
  *

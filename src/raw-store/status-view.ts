@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { withinAcceptDeadline } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { RawTransaction } from './collections.js';
-import { RAW_STATUSES } from './states.js';
+import { RAW_STATUSES } from './collections.js';
 
 export const rawStatusSchema = z.object({
   id: z.string(),

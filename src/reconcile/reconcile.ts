@@ -1,22 +1,23 @@
 // Checks that what was accepted is what was written: the raw documents of a range of days against the rows,
 // per tenant, source and UTC day, listing every document or row that does not add up (docs/operations.md).
 
-import { ObjectId } from 'mongodb';
-import { type Bound, iterateWithin, MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
+import { MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
 import type { Database } from '../db/postgres.js';
+import type { DaySummary, Mismatch } from '../domain/reconciliation.js';
 import { isRemoval, type Mapped, type Transaction } from '../domain/transaction.js';
+import { compareKeys } from '../mapping/revision-plan.js';
+import { rawInputOf, transformRaw } from '../mapping/transform/index.js';
 import { findDuplicateObjects } from '../pg-store/find-duplicate-objects.js';
 import { readDocumentRows } from '../pg-store/read-document-rows.js';
 import { type Explanation, readExplanations } from '../pg-store/read-explanations.js';
 import { readRangeRows } from '../pg-store/read-range-rows.js';
 import { readRevisionLinks } from '../pg-store/read-revision-links.js';
-import type { Amounted, DaySummary, Mismatch, ReconciledRow } from '../pg-store/rows.js';
-import { compareKeys } from '../processor/revision-plan.js';
-import { rawInputOf, transformRaw } from '../processor/transform/index.js';
+import type { Amounted, ReconciledRow } from '../pg-store/rows.js';
 import type { MongoCollections, RawTransaction } from '../raw-store/collections.js';
+import { existingIds } from '../raw-store/existing-ids.js';
+import { findDocumentsByIds } from '../raw-store/find-by-ids.js';
+import { iterateReceivedBetween } from '../raw-store/received-between.js';
 import { resolveStatementParts } from '../raw-store/statement-parts.js';
-
-export { type DaySum, type DaySummary, MISMATCH_KINDS, type Mismatch, type MismatchKind } from '../pg-store/rows.js';
 
 export interface ReconcileOptions {
   tenantId?: string;
@@ -83,15 +84,8 @@ type SummaryOf = (day: string, tenantId: string, source: string) => DaySummary;
 
 /** The documents of the range, a chunk at a time: counted, and each checked against what PostgreSQL holds. */
 async function checkDocuments(mongo: MongoCollections, db: Database, options: ReconcileOptions, summaryOf: SummaryOf, out: Mismatch[]) {
-  const filter = {
-    receivedAt: { $gte: options.from, $lt: options.to },
-    ...(options.tenantId ? { tenantId: options.tenantId } : {}),
-    ...(options.source ? { source: options.source } : {}),
-  };
   let chunk: RawTransaction[] = [];
-  // batchSize: a server may answer a getMore with up to 16 MiB of documents, all held at once otherwise.
-  const documents = (bound: Bound) => mongo.raw.find(filter, { sort: { receivedAt: 1, _id: 1 }, batchSize: CHUNK, ...bound });
-  for await (const doc of iterateWithin(MONGO_DEADLINES_MS.reconcile, documents)) {
+  for await (const doc of iterateReceivedBetween(mongo.raw, options, { pageSize: CHUNK })) {
     chunk.push(doc);
     if (chunk.length < CHUNK) continue;
     options.signal?.throwIfAborted();
@@ -197,13 +191,9 @@ async function revisionDocuments(mongo: MongoCollections, db: Database, rows: Re
   if (objects.size === 0) return byRow;
   const links = await readRevisionLinks(db, [...objects.keys()]);
   const known = new Map(chunk.map((doc) => [doc._id.toHexString(), doc]));
-  const missing = [...new Set(links.map((link) => link.raw_id))].filter((id) => !known.has(id) && isObjectIdHex(id));
-  if (missing.length) {
-    const more: RawTransaction[] = [];
-    for await (const doc of iterateWithin(MONGO_DEADLINES_MS.reconcile, (bound) =>
-      mongo.raw.find({ _id: { $in: missing.map((id) => new ObjectId(id)) } }, bound),
-    ))
-      more.push(doc);
+  const missing = [...new Set(links.map((link) => link.raw_id))].filter((id) => !known.has(id));
+  const more = await findDocumentsByIds(mongo.raw, missing);
+  if (more.length) {
     await withinDeadline(MONGO_DEADLINES_MS.reconcile, (bound) => resolveStatementParts(mongo.statements, more, bound));
     for (const doc of more) known.set(doc._id.toHexString(), doc);
   }
@@ -214,8 +204,6 @@ async function revisionDocuments(mongo: MongoCollections, db: Database, rows: Re
   }
   return byRow;
 }
-
-const isObjectIdHex = (id: string) => id.length === 24 && ObjectId.isValid(id);
 
 /**
  * What the document says its row should hold, mapped again with today's mappers (never trusting the row):
@@ -276,13 +264,9 @@ async function checkRows(mongo: MongoCollections, db: Database, options: Reconci
     if (rows.length === 0) return;
     options.signal?.throwIfAborted();
     after = rows.at(-1)!.id;
-    const ids = rows.map((row) => row.raw_id).filter(isObjectIdHex);
-    const found = new Set(
-      (
-        await withinDeadline(MONGO_DEADLINES_MS.reconcile, (bound) =>
-          mongo.raw.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }, { projection: { _id: 1 }, ...bound }).toArray(),
-        )
-      ).map((d) => d._id.toHexString()),
+    const found = await existingIds(
+      mongo.raw,
+      rows.map((row) => row.raw_id),
     );
     for (const row of rows) {
       const summary = summaryOf(dayOf(row.received_at), row.tenant_id, row.source);

@@ -1,7 +1,8 @@
 // One reconciliation run, kept in PostgreSQL: `full` redoes every retained closed day, `incremental` only the
 // days with new documents or outcomes since the last run (and those still waiting), `range` what was asked.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
+import type { DaySummary, Mismatch } from '../domain/reconciliation.js';
 import { daysWithWaiting } from '../pg-store/days-with-waiting.js';
 import { finishRun } from '../pg-store/finish-reconciliation-run.js';
 import { lastRunStarted } from '../pg-store/last-run-started.js';
@@ -11,7 +12,7 @@ import { saveResults } from '../pg-store/save-reconciliation.js';
 import { startRun } from '../pg-store/start-reconciliation-run.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { changedDays } from './changed-days.js';
-import { type DaySummary, type Mismatch, reconcile } from './reconcile.js';
+import { reconcile } from './reconcile.js';
 
 export interface RunSettings {
   waitingThresholdMs: number;

@@ -1,6 +1,6 @@
 // The scheduled reconciliation: every RECONCILE_INTERVAL_SECONDS the processor holding the lease runs an
 // incremental run (a full one every RECONCILE_FULL_HOURS); the others find the lease held and wait.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { lastRunStarted } from '../pg-store/last-run-started.js';
 import { leaveReconcileLease } from '../pg-store/leave-reconcile-lease.js';

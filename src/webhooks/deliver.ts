@@ -1,6 +1,6 @@
 // At-least-once delivery: deliverers lease endpoints with events waiting and post each one's events in the
 // feed's order, signed; a failure backs off that endpoint alone, disabled after WEBHOOK_DISABLE_AFTER_HOURS.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { feedHorizon } from '../pg-store/feed-horizon.js';
 import { finishResends } from '../pg-store/finish-resends.js';
@@ -11,7 +11,7 @@ import { recordEndpointFailure } from '../pg-store/record-endpoint-failure.js';
 import { releaseEndpoint } from '../pg-store/release-endpoint.js';
 import type { AttemptRow } from '../pg-store/rows.js';
 import { skipAhead } from '../pg-store/skip-ahead.js';
-import type { Resolve } from './address-guard.js';
+import type { Resolve } from '../webhook-endpoints/address-guard.js';
 import { claimDue, type Endpoint } from './claim.js';
 import { disableEndpoint } from './disable.js';
 import { post } from './post.js';

@@ -1,11 +1,11 @@
 // An endpoint that failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled, and the tenant is told: a
 // webhook_endpoint.disabled event (to its other endpoints and the feed: the URL's origin only), a warning,
 // the metrics' gauge.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { eventIdOf } from '../pg-store/insert-events.js';
 import { markEndpointDisabled } from '../pg-store/mark-endpoint-disabled.js';
-import { disabledEndpointView } from './endpoint-view.js';
+import { disabledEndpointView } from '../webhook-endpoints/endpoint-view.js';
 
 /** Disables it unless already disabled, and records the event in the same transaction (once per failing spell). */
 export async function disableEndpoint(

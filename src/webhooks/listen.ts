@@ -1,6 +1,6 @@
 // Deliverers wake when events are recorded: the events table's trigger notifies `prismo_events` at commit
 // (migration 10) and this connection LISTENs; when it is lost it reconnects, polling covering the gap.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 
 const CHANNEL = 'prismo_events';

@@ -3,8 +3,8 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { checkedAddresses, guardedLookup, type Resolve } from './address-guard.js';
-import { signatureHeader } from './signature.js';
+import { checkedAddresses, guardedLookup, type Resolve } from '../webhook-endpoints/address-guard.js';
+import { signatureHeader } from '../webhook-endpoints/signature.js';
 
 export interface PostOptions {
   allowPrivateUrls: boolean;

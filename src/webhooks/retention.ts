@@ -1,9 +1,9 @@
 // Delivery attempts and done resends are kept EVENTS_RETENTION_DAYS, like the events they name; deliverers
 // delete older ones every ten minutes, ten thousand at a time.
-import type { Logger } from 'pino';
+import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { deleteOldDeliveries } from '../pg-store/delete-old-deliveries.js';
-import { runEvery } from '../processor/run-every.js';
+import { runEvery } from '../schedule/run-every.js';
 
 const EVERY_MS = 10 * 60_000;
 

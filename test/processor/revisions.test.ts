@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Mapped } from '../../src/domain/transaction.js';
 import { getTransaction } from '../../src/gateway/transactions-query.js';
+import { transformRaw } from '../../src/mapping/transform/index.js';
+import plaid from '../../src/mapping/transform/vendor/plaid.json' with { type: 'json' };
+import stripe from '../../src/mapping/transform/vendor/stripe.json' with { type: 'json' };
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
-import { transformRaw } from '../../src/processor/transform/index.js';
-import plaid from '../../src/processor/transform/vendor/plaid.json' with { type: 'json' };
-import stripe from '../../src/processor/transform/vendor/stripe.json' with { type: 'json' };
 import { createTestPostgres, type TestPostgres } from '../support/databases.js';
 
 let pg: TestPostgres;

@@ -7,9 +7,9 @@ import { isPermanent, isTransient } from '../../src/domain/errors.js';
 import { normalizeName } from '../../src/domain/names.js';
 import type { Mapped, Transaction } from '../../src/domain/transaction.js';
 import { getTransaction } from '../../src/gateway/transactions-query.js';
+import { transformRaw } from '../../src/mapping/transform/index.js';
+import plaid from '../../src/mapping/transform/vendor/plaid.json' with { type: 'json' };
 import { writeTransactions } from '../../src/processor/transactions-writer.js';
-import { transformRaw } from '../../src/processor/transform/index.js';
-import plaid from '../../src/processor/transform/vendor/plaid.json' with { type: 'json' };
 import { createTestPostgres, type TestPostgres } from '../support/databases.js';
 
 let pg: TestPostgres;

@@ -10,7 +10,7 @@ import { removeAbandonedFiles } from '../../src/raw-store/remove-abandoned-files
 import { createTestMongo, mongoUri, type TestMongo } from '../support/databases.js';
 
 const xml = readFileSync(
-  fileURLToPath(new URL('../../src/processor/transform/vendor/camt053/iso20022-business-sample.camt.053.001.04.xml', import.meta.url)),
+  fileURLToPath(new URL('../../src/mapping/transform/vendor/camt053/iso20022-business-sample.camt.053.001.04.xml', import.meta.url)),
   'utf8',
 );
 

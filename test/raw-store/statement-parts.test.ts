@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryPayloads, parseCamt053 } from '../../src/domain/camt053-xml.js';
-import { rawInputOf, transformRaw } from '../../src/processor/transform/index.js';
+import { rawInputOf, transformRaw } from '../../src/mapping/transform/index.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { insertStatement } from '../../src/raw-store/insert-statement.js';
 import { resolveStatementParts } from '../../src/raw-store/statement-parts.js';
 import { createTestMongo, mongoUri, type TestMongo } from '../support/databases.js';
 
 const xml = readFileSync(
-  fileURLToPath(new URL('../../src/processor/transform/vendor/camt053/iso20022-business-sample.camt.053.001.04.xml', import.meta.url)),
+  fileURLToPath(new URL('../../src/mapping/transform/vendor/camt053/iso20022-business-sample.camt.053.001.04.xml', import.meta.url)),
   'utf8',
 );
 

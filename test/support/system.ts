@@ -1,10 +1,11 @@
 // The one system fixture every system-level suite uses: its own MongoDB and PostgreSQL databases, the
 // system started through the same composition root as `prismo start`, and a reset that stops what was
 // started and empties every collection and every table (the migrations' own table aside).
-import type { Logger } from 'pino';
+
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type Role, type System, startSystem } from '../../src/cli/system.js';
 import { loadSettings } from '../../src/config/config.js';
+import type { Logger } from '../../src/config/logger.js';
 import { createLogger } from '../../src/config/logger.js';
 import { createTestMongo, createTestPostgres, mongoUri, type TestMongo, type TestPostgres } from './databases.js';
 

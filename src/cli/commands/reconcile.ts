@@ -2,7 +2,7 @@
 // or what the scheduled run does (--mode); exit status 1 when anything does not add up, so a cron job can page.
 import { hostname } from 'node:os';
 import { connectPostgres } from '../../db/postgres.js';
-import type { Mismatch } from '../../reconcile/reconcile.js';
+import type { Mismatch } from '../../domain/reconciliation.js';
 import { type RunRequest, type RunResult, runReconciliation } from '../../reconcile/run.js';
 import { type Command, StartupError } from '../context.js';
 import { connectRunningMongo, resolvePostgres } from '../resolve.js';

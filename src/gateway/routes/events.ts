@@ -10,7 +10,7 @@ import { type FeedCursor, readEvents } from '../../pg-store/read-events.js';
 import { transactionDetailSchema } from '../../pg-store/transaction-view.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
-import { disabledEndpointSchema } from '../../webhooks/endpoint-view.js';
+import { disabledEndpointSchema } from '../../webhook-endpoints/endpoint-view.js';
 
 /** One of EVENT_TYPES, as a pattern: the OpenAPI document then says what `type` takes. */
 const TYPE = EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|');

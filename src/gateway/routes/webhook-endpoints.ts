@@ -1,6 +1,6 @@
 // /api/v1/webhook-endpoints: where the tenant's events are pushed (admin scope). The signing secret is shown
 // once, at creation and at rotation; a URL that reaches a private address or carries credentials is refused
-// (webhooks/address-guard), and a tenant has at most WEBHOOK_MAX_ENDPOINTS endpoints.
+// (webhook-endpoints/address-guard), and a tenant has at most WEBHOOK_MAX_ENDPOINTS endpoints.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
@@ -15,9 +15,9 @@ import { listEndpoints } from '../../pg-store/list-endpoints.js';
 import { requestResend } from '../../pg-store/request-resend.js';
 import type { EndpointRow } from '../../pg-store/rows.js';
 import { updateEndpoint } from '../../pg-store/update-endpoint.js';
-import { checkedAddresses, credentialsOf, RefusedAddressError, type Resolve } from '../../webhooks/address-guard.js';
-import { endpointSchema, endpointView as view } from '../../webhooks/endpoint-view.js';
-import { newSecret } from '../../webhooks/signature.js';
+import { checkedAddresses, credentialsOf, RefusedAddressError, type Resolve } from '../../webhook-endpoints/address-guard.js';
+import { endpointSchema, endpointView as view } from '../../webhook-endpoints/endpoint-view.js';
+import { newSecret } from '../../webhook-endpoints/signature.js';
 
 /** After a rotation the previous secret still signs for this long, so receivers can switch without a gap. */
 export const ROTATION_OVERLAP_HOURS = 24;

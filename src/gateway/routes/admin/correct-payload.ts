@@ -6,8 +6,8 @@ import { oversizedDetail, oversizedPayload } from '../../../domain/envelope.js';
 import { checkEnvelope } from '../../../http/envelope-check.js';
 import { HttpProblem } from '../../../http/problem.js';
 import type { RawTransaction, StatementFile } from '../../../raw-store/collections.js';
+import { RAW_STATUSES } from '../../../raw-store/collections.js';
 import { correctPayload } from '../../../raw-store/correct-payload.js';
-import { RAW_STATUSES } from '../../../raw-store/states.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
 import { type App, idParams, jsonObject } from './admin-route.js';
 

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { Database } from '../../../db/postgres.js';
 import { readClassified } from '../../../db/postgres-errors.js';
 import { SOURCES } from '../../../domain/envelope.js';
+import { MISMATCH_KINDS } from '../../../domain/reconciliation.js';
 import { lastRun, lastRunOfTenant } from '../../../pg-store/last-reconciliation-run.js';
 import { readReconciliation } from '../../../pg-store/read-reconciliation.js';
-import { MISMATCH_KINDS } from '../../../reconcile/reconcile.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
 import { type App, noStore, tenantQuery } from './admin-route.js';
 

@@ -3,7 +3,6 @@
 import { SOURCES, type Source } from '../../domain/envelope.js';
 import { PermanentError } from '../../domain/errors.js';
 import { isRemoval, type Mapped, type RawInput, removalSchema, type SourceMapper, transactionSchema } from '../../domain/transaction.js';
-import type { RawTransaction } from '../../raw-store/collections.js';
 import { mapGeneric } from './generic.js';
 import { mapIso20022 } from './iso20022.js';
 import { mapPlaid } from './plaid.js';
@@ -16,8 +15,14 @@ const mappers: Record<Source, SourceMapper> = {
   iso20022: mapIso20022,
 };
 
+/**
+ * A stored raw document as far as a mapper reads it: its fields and id, typed here rather than imported from
+ * raw-store/ so the mapping stays pure (a RawTransaction is one).
+ */
+export type StoredRaw = Omit<RawInput, 'rawId'> & { _id: { toHexString(): string } };
+
 /** What a mapper reads of a stored raw document. */
-export const rawInputOf = (doc: RawTransaction): RawInput => ({
+export const rawInputOf = (doc: StoredRaw): RawInput => ({
   rawId: doc._id.toHexString(),
   tenantId: doc.tenantId,
   source: doc.source,
