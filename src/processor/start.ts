@@ -20,6 +20,7 @@ import { memoryPlan } from './memory-bound.js';
 import { processorSinks } from './sinks.js';
 import { SlotOwner } from './slot-owner.js';
 import { changes$, type SourceOptions, swept$ } from './sources.js';
+import { TenantsSeen } from './tenants-seen.js';
 
 export interface Processor {
   /** Subscribe before or after start; `started` has already been emitted once this resolves. */
@@ -63,7 +64,7 @@ export async function startProcessor(
     inFlight,
     pageSize,
     fair,
-    tenantsSeen: new Map(),
+    tenantsSeen: new TenantsSeen(),
     saveCheckpoint: save,
     lastCheckpointAt,
   };
