@@ -36,12 +36,13 @@ describe('the sweep cursor', () => {
 describe('the tenants waiting', () => {
   it('asks the store at most once per interval, and keeps the last list when it fails', async () => {
     let now = 0;
-    const answers: Array<() => Promise<string[]>> = [
-      () => Promise.resolve(['a']),
-      () => Promise.reject(new Error('down')),
-    ];
+    const answers: Array<() => Promise<string[]>> = [() => Promise.resolve(['a']), () => Promise.reject(new Error('down'))];
     let asked = 0;
-    const waiting = new WaitingTenants(() => answers[asked++]!(), 100, () => now);
+    const waiting = new WaitingTenants(
+      () => answers[asked++]!(),
+      100,
+      () => now,
+    );
     expect(await waiting.list()).toEqual(['a']);
     now = 50;
     expect(await waiting.list()).toEqual(['a']);

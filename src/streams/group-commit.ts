@@ -143,7 +143,9 @@ class GroupCommit<T, R> {
   #due(): boolean {
     const queue = this.#queue;
     const { scheduler, maxWaitMs } = this.options;
-    return queue.length > 0 && (queue.length >= this.#slots.maxSize() || this.#sourceDone || scheduler.now() - queue.oldestAt()! >= maxWaitMs);
+    return (
+      queue.length > 0 && (queue.length >= this.#slots.maxSize() || this.#sourceDone || scheduler.now() - queue.oldestAt()! >= maxWaitMs)
+    );
   }
 
   #finishIfDone(): void {
