@@ -14,7 +14,7 @@ import type { Ingest } from '../gateway/ingest-port.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { createMongoIngest } from '../ingest/mongo-ingest.js';
 import { buildIngestServer } from '../ingest/server.js';
-import { boundedTenantLabel, createMetrics, type Metrics } from '../ops/metrics.js';
+import { createMetrics, type Metrics, quotaRefusalCounter, webhookAttemptRecorder } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
 import { startProcessorReports } from '../ops/processor-reports.js';
 import { createProcessorTracker } from '../ops/processor-tracker.js';
@@ -216,8 +216,26 @@ async function openDatabases(owner: Owner, { settings, roles, mongoUri, database
 }
 
 /** The processor, its events feeding the tracker that ops reads, and its reports to the board. */
-async function startProcessing(owner: Owner, { settings, logger }: SystemOptions, mongo: MongoConnection, db: Database, metrics: Metrics) {
+async function startProcessing(owner: Owner, options: SystemOptions, mongo: MongoConnection, db: Database, metrics: Metrics) {
+  const { settings, logger } = options;
   const tracker = createProcessorTracker(metrics);
+  const { workerId, group } = settings.processor;
+  await owner.own(
+    'processor-reports',
+    async () => startProcessorReports({ tracker, mongo, workerId, group, logger }),
+    (publisher) => publisher.stop(),
+  );
+  const processor = await owner.own(
+    'processor',
+    () => startProcessor(mongo, db, settings.processor, logger, trackedEvents(tracker)),
+    (running) => running.stop(),
+  );
+  await startProcessorChores(owner, options, mongo, db);
+  return { tracker, processor };
+}
+
+/** The processor's events, each feeding the tracker. */
+function trackedEvents(tracker: ReturnType<typeof createProcessorTracker>): ProcessorEvents {
   const events = new ProcessorEvents();
   events.on('started', tracker.started);
   events.on('batch', tracker.batch);
@@ -228,17 +246,11 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
   events.on('stream-reconnecting', tracker.streamReconnecting);
   events.on('stage-retry', tracker.stageRetry);
   events.on('stage-retry-ended', tracker.stageRetryEnded);
-  const { workerId, group } = settings.processor;
-  await owner.own(
-    'processor-reports',
-    async () => startProcessorReports({ tracker, mongo, workerId, group, logger }),
-    (publisher) => publisher.stop(),
-  );
-  const processor = await owner.own(
-    'processor',
-    () => startProcessor(mongo, db, settings.processor, logger, events),
-    (running) => running.stop(),
-  );
+  return events;
+}
+
+/** What runs beside the processor: event relays, sweeps and retention, and reconciliation when scheduled. */
+async function startProcessorChores(owner: Owner, { settings, logger }: SystemOptions, mongo: MongoConnection, db: Database) {
   await owner.own(
     'failure-events',
     async () => startFailureEventRelay(mongo, db, logger),
@@ -272,17 +284,15 @@ async function startProcessing(owner: Owner, { settings, logger }: SystemOptions
           mongo,
           db,
           settings: { ...settings.reconcile, retentionSeconds: settings.mongo.retention.processedSeconds },
-          worker: workerId,
+          worker: settings.processor.workerId,
           logger,
         }),
       (schedule) => schedule.stop(),
     );
-  return { tracker, processor };
 }
 
 /** The deliverer: webhook delivery woken by the events' notifications, its attempts' retention. */
 async function startDelivery(owner: Owner, { settings, logger }: SystemOptions, db: Database, metrics: Metrics) {
-  const labelled = new Set<string>();
   const deliverer = await owner.own(
     'webhook-delivery',
     async () =>
@@ -297,11 +307,7 @@ async function startDelivery(owner: Owner, { settings, logger }: SystemOptions, 
         disableAfterMs: settings.webhooks.disableAfterMs,
         leaseMs: settings.processor.leaseMs,
         logger,
-        onAttempt: (endpointId, ok, delayMs) => {
-          // Endpoint ids bounded as tenant ids are: the first 100 seen keep their own series.
-          metrics.webhookAttempts.inc({ endpoint: boundedTenantLabel(labelled, endpointId), outcome: ok ? 'delivered' : 'failed' });
-          if (delayMs !== null) metrics.webhookDelay.observe(delayMs / 1000);
-        },
+        onAttempt: webhookAttemptRecorder(metrics),
       }),
     (running) => running.stop(),
   );
@@ -338,8 +344,7 @@ async function startGateway(
   },
 ): Promise<string> {
   const keys = apiKeys ?? settings.gateway.apiKeys ?? [];
-  // The tenants with a quota series of their own (ops/metrics.ts bounds them).
-  const labelled = new Set<string>();
+  const onQuotaRefused = quotaRefusalCounter(metrics);
   const remote = roles.includes('ingest') ? undefined : settings.gateway.ingestUrl;
   const accept = acceptCollections(mongo.db);
   await ensureAcceptIndexes(accept);
@@ -360,7 +365,7 @@ async function startGateway(
       gateway: settings.gateway,
       ops,
       admin: { mongo, retention: settings.mongo.retention },
-      onQuotaRefused: (tenantId, quota) => metrics.quotaRefusals.inc({ tenant: boundedTenantLabel(labelled, tenantId), quota }),
+      onQuotaRefused,
       webhooks: {
         allowPrivateUrls: settings.webhooks.allowPrivateUrls ?? false,
         allowedHosts: settings.webhooks.allowedHosts,

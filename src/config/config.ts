@@ -258,42 +258,8 @@ export type Env = z.infer<typeof envSchema>;
 /** The environment as the services take it: grouped by who reads it, camelCase. */
 function toSettings(env: Env) {
   return {
-    http: {
-      host: env.HOST,
-      bodyLimitBytes: env.BODY_LIMIT_BYTES,
-      batchBodyLimitBytes: env.BATCH_BODY_LIMIT_BYTES,
-      statementBodyLimitBytes: env.STATEMENT_BODY_LIMIT_BYTES,
-      statementParsing: {
-        maxEntries: env.STATEMENT_MAX_ENTRIES,
-        concurrency: env.STATEMENT_PARSE_CONCURRENCY,
-        queueMax: env.STATEMENT_PARSE_QUEUE,
-        perTenant: env.STATEMENT_PARSE_PER_TENANT,
-      },
-      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-    },
-    gateway: {
-      port: env.PORT,
-      trustProxy: env.TRUST_PROXY,
-      publicBaseUrl: env.PUBLIC_BASE_URL,
-      /** A separately running ingestion service; unset, the gateway stores through the raw store itself. */
-      ingestUrl: env.INGEST_URL,
-      apiKeys: env.API_KEYS,
-      apiKeyCacheMs: env.API_KEY_CACHE_MS,
-      idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
-      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
-      unauthenticatedPerMinute: env.UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
-      batchIngestMax: env.BATCH_INGEST_MAX,
-      quotas: {
-        docsPerSecond: env.TENANT_DOCS_PER_SECOND,
-        maxWaiting: env.TENANT_MAX_UNPROCESSED,
-        batchMax: env.BATCH_INGEST_MAX,
-        maxBytesPerDay: env.TENANT_MAX_BYTES_PER_DAY,
-        maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
-        maxStoredStatementBytes: env.TENANT_MAX_STORED_STATEMENT_BYTES,
-        // Its check is part of storing an upload: under the same deadline as the rest.
-        statementStoreTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS,
-      },
-    },
+    http: httpSettings(env),
+    gateway: gatewaySettings(env),
     ingest: {
       port: env.INGEST_PORT,
       host: env.INGEST_HOST,
@@ -301,37 +267,9 @@ function toSettings(env: Env) {
       coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS,
       statementTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS,
     },
-    processor: {
-      pollIntervalMs: env.POLL_INTERVAL_MS,
-      batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
-      batchMaxSize: env.BATCH_MAX_SIZE,
-      batchMaxBytes: env.BATCH_MAX_BYTES,
-      batchConcurrency: env.BATCH_CONCURRENCY,
-      leaseMs: env.LEASE_MS,
-      maxAttempts: env.MAX_ATTEMPTS,
-      retryBaseMs: env.RETRY_BASE_MS,
-      retryMaxMs: env.RETRY_MAX_MS,
-      changeStream: env.CHANGE_STREAM === 'on',
-      fairShare: env.FAIR_SHARE === 'on',
-      tenantWeights: env.TENANT_WEIGHTS,
-      fairShareBacklogSlots: env.FAIR_SHARE_BACKLOG_SLOTS,
-      checkpointHeartbeatMs: env.CHECKPOINT_HEARTBEAT_MS,
-      group: env.PROCESSOR_GROUP,
-      workerId: env.WORKER_ID,
-      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    },
+    processor: processorSettings(env),
     events: { retentionDays: env.EVENTS_RETENTION_DAYS },
-    webhooks: {
-      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === undefined ? undefined : env.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
-      allowedHosts: env.WEBHOOK_ALLOWED_HOSTS?.split(',')
-        .map((host) => host.trim().toLowerCase())
-        .filter(Boolean),
-      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
-      dnsTimeoutMs: env.WEBHOOK_DNS_TIMEOUT_MS,
-      concurrency: env.WEBHOOK_CONCURRENCY,
-      maxEndpointsPerTenant: env.WEBHOOK_MAX_ENDPOINTS,
-      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
-    },
+    webhooks: webhookSettings(env),
     reconcile: {
       intervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
       fullEveryMs: env.RECONCILE_FULL_HOURS * 3_600_000,
@@ -356,6 +294,88 @@ function toSettings(env: Env) {
     ops: { port: env.OPS_PORT, host: env.OPS_HOST },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     dataDir: env.DATA_DIR,
+  };
+}
+
+/** What every HTTP service shares: body limits, statement parsing, request deadlines. */
+function httpSettings(env: Env) {
+  return {
+    host: env.HOST,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    batchBodyLimitBytes: env.BATCH_BODY_LIMIT_BYTES,
+    statementBodyLimitBytes: env.STATEMENT_BODY_LIMIT_BYTES,
+    statementParsing: {
+      maxEntries: env.STATEMENT_MAX_ENTRIES,
+      concurrency: env.STATEMENT_PARSE_CONCURRENCY,
+      queueMax: env.STATEMENT_PARSE_QUEUE,
+      perTenant: env.STATEMENT_PARSE_PER_TENANT,
+    },
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+  };
+}
+
+/** The public API: its port, keys, rate limits and tenant quotas. */
+function gatewaySettings(env: Env) {
+  return {
+    port: env.PORT,
+    trustProxy: env.TRUST_PROXY,
+    publicBaseUrl: env.PUBLIC_BASE_URL,
+    /** A separately running ingestion service; unset, the gateway stores through the raw store itself. */
+    ingestUrl: env.INGEST_URL,
+    apiKeys: env.API_KEYS,
+    apiKeyCacheMs: env.API_KEY_CACHE_MS,
+    idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    unauthenticatedPerMinute: env.UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
+    batchIngestMax: env.BATCH_INGEST_MAX,
+    quotas: {
+      docsPerSecond: env.TENANT_DOCS_PER_SECOND,
+      maxWaiting: env.TENANT_MAX_UNPROCESSED,
+      batchMax: env.BATCH_INGEST_MAX,
+      maxBytesPerDay: env.TENANT_MAX_BYTES_PER_DAY,
+      maxWaitingBytes: env.TENANT_MAX_WAITING_BYTES,
+      maxStoredStatementBytes: env.TENANT_MAX_STORED_STATEMENT_BYTES,
+      // Its check is part of storing an upload: under the same deadline as the rest.
+      statementStoreTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS,
+    },
+  };
+}
+
+/** The processor: batching, leases, retries, fair share and its group. */
+function processorSettings(env: Env) {
+  return {
+    pollIntervalMs: env.POLL_INTERVAL_MS,
+    batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
+    batchMaxSize: env.BATCH_MAX_SIZE,
+    batchMaxBytes: env.BATCH_MAX_BYTES,
+    batchConcurrency: env.BATCH_CONCURRENCY,
+    leaseMs: env.LEASE_MS,
+    maxAttempts: env.MAX_ATTEMPTS,
+    retryBaseMs: env.RETRY_BASE_MS,
+    retryMaxMs: env.RETRY_MAX_MS,
+    changeStream: env.CHANGE_STREAM === 'on',
+    fairShare: env.FAIR_SHARE === 'on',
+    tenantWeights: env.TENANT_WEIGHTS,
+    fairShareBacklogSlots: env.FAIR_SHARE_BACKLOG_SLOTS,
+    checkpointHeartbeatMs: env.CHECKPOINT_HEARTBEAT_MS,
+    group: env.PROCESSOR_GROUP,
+    workerId: env.WORKER_ID,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** Webhook delivery: which hosts it may reach, its deadlines and concurrency. */
+function webhookSettings(env: Env) {
+  return {
+    allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === undefined ? undefined : env.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+    allowedHosts: env.WEBHOOK_ALLOWED_HOSTS?.split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter(Boolean),
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    dnsTimeoutMs: env.WEBHOOK_DNS_TIMEOUT_MS,
+    concurrency: env.WEBHOOK_CONCURRENCY,
+    maxEndpointsPerTenant: env.WEBHOOK_MAX_ENDPOINTS,
+    disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
   };
 }
 

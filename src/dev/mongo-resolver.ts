@@ -64,37 +64,8 @@ export async function startStandIn(
     throw new Error('java or mvn is not installed (Debian: apt-get install openjdk-17-jre-headless maven)');
   }
   const standInDir = join(packageRoot(), 'tools', 'mongo-stand-in');
-  const standInJar = join(standInDir, 'target', 'mongo-stand-in-1.0.0.jar');
-  const sources = Math.max(newestSourceTime(join(standInDir, 'src')), statSync(join(standInDir, 'pom.xml')).mtimeMs);
-  if (!existsSync(standInJar) || statSync(standInJar).mtimeMs < sources) {
-    const build = spawnSync('mvn', ['-q', '-B', '-f', join(standInDir, 'pom.xml'), 'package', '-DskipTests'], { encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`building the stand-in failed: ${(build.stdout + build.stderr).slice(-500)}`);
-  }
-  const classpath = `${standInJar}:${join(standInDir, 'target', 'lib', '*')}`;
-  const javaArgs = [
-    // Enough heap for a 200,000-document drain with its logs and oplog window (the machines have 24 GiB).
-    '-Xmx6g',
-    // Short collector pauses. Everything the stand-in stores lives on its heap and survives, so with G1's
-    // default goal (200 ms) each young pause copied hundreds of MB: pauses of 150-370 ms several times a
-    // second under a drain, which no mongod has and which became every client's tail latency (docs/testing.md).
-    // A 20 ms goal with the young generation allowed down to 1% of the heap keeps most pauses near 20 ms.
-    '-XX:+UseG1GC',
-    '-XX:MaxGCPauseMillis=20',
-    '-XX:+UnlockExperimentalVMOptions',
-    '-XX:G1NewSizePercent=1',
-    '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-    // Clients closing their sockets is routine, not an error worth a stack trace in the test output.
-    '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler=off',
-    // Ignored secondary indexes are a documented gap (docs/testing.md), not news on every run.
-    '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.backend.AbstractMongoDatabase=error',
-    ...(upstream ? ['-Dstandin.upstream=true'] : []),
-    // How often TTL indexes expire documents (mongod's ttlMonitorSleepSecs; 60 s unless asked).
-    ...(ttlMonitorSeconds ? [`-Dstandin.ttlMonitorSeconds=${ttlMonitorSeconds}`] : []),
-    '-cp',
-    classpath,
-    'cloud.prismo.standin.Launcher',
-    '0',
-  ];
+  const standInJar = buildStandIn(standInDir);
+  const javaArgs = standInJavaArgs(standInDir, standInJar, { upstream, ttlMonitorSeconds });
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     javaArgs.push('--data', join(dataDir, 'mongo-stand-in.mv'));
@@ -125,6 +96,50 @@ export async function startStandIn(
       );
     },
   };
+}
+
+/** The stand-in's jar, built first when it is missing or older than its sources. */
+function buildStandIn(standInDir: string): string {
+  const standInJar = join(standInDir, 'target', 'mongo-stand-in-1.0.0.jar');
+  const sources = Math.max(newestSourceTime(join(standInDir, 'src')), statSync(join(standInDir, 'pom.xml')).mtimeMs);
+  if (!existsSync(standInJar) || statSync(standInJar).mtimeMs < sources) {
+    const build = spawnSync('mvn', ['-q', '-B', '-f', join(standInDir, 'pom.xml'), 'package', '-DskipTests'], { encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`building the stand-in failed: ${(build.stdout + build.stderr).slice(-500)}`);
+  }
+  return standInJar;
+}
+
+/** The JVM's arguments: heap, collector and log levels, the backend, and the port (0: any free one). */
+function standInJavaArgs(
+  standInDir: string,
+  standInJar: string,
+  { upstream, ttlMonitorSeconds }: { upstream: boolean; ttlMonitorSeconds?: number },
+): string[] {
+  const classpath = `${standInJar}:${join(standInDir, 'target', 'lib', '*')}`;
+  return [
+    // Enough heap for a 200,000-document drain with its logs and oplog window (the machines have 24 GiB).
+    '-Xmx6g',
+    // Short collector pauses. Everything the stand-in stores lives on its heap and survives, so with G1's
+    // default goal (200 ms) each young pause copied hundreds of MB: pauses of 150-370 ms several times a
+    // second under a drain, which no mongod has and which became every client's tail latency (docs/testing.md).
+    // A 20 ms goal with the young generation allowed down to 1% of the heap keeps most pauses near 20 ms.
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+UnlockExperimentalVMOptions',
+    '-XX:G1NewSizePercent=1',
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+    // Clients closing their sockets is routine, not an error worth a stack trace in the test output.
+    '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler=off',
+    // Ignored secondary indexes are a documented gap (docs/testing.md), not news on every run.
+    '-Dorg.slf4j.simpleLogger.log.de.bwaldvogel.mongo.backend.AbstractMongoDatabase=error',
+    ...(upstream ? ['-Dstandin.upstream=true'] : []),
+    // How often TTL indexes expire documents (mongod's ttlMonitorSleepSecs; 60 s unless asked).
+    ...(ttlMonitorSeconds ? [`-Dstandin.ttlMonitorSeconds=${ttlMonitorSeconds}`] : []),
+    '-cp',
+    classpath,
+    'cloud.prismo.standin.Launcher',
+    '0',
+  ];
 }
 
 async function startTestcontainer(): Promise<ResolvedMongo> {

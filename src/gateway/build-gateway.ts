@@ -56,8 +56,29 @@ export interface GatewayOptions {
 }
 
 export async function buildGateway({ http, gateway, ...options }: GatewayOptions): Promise<HttpApp> {
+  const app = await createGatewayApp(options.logger, http, gateway);
+  const answerOtherMethods = collectMethods(app);
+  await app.register(strictInputPlugin);
+  await app.register(openapiPlugin);
+  await registerAccessPlugins(app, gateway, options);
+  const quotas = tenantQuotas(app, gateway, options);
+  await registerResourceRoutes(app, http, gateway, options, quotas);
+  await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });
+  await app.register(boardPage);
+  await app.register(guideRoutes);
+  answerOtherMethods();
+  if (options.ops) await options.ops(app);
+  else app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  if (options.ingest.close) app.addHook('onClose', async () => options.ingest.close?.());
+  return app;
+}
+
+type Rest = Omit<GatewayOptions, 'http' | 'gateway'>;
+
+/** The HTTP app with the gateway's limits: body sizes per route, request deadline, trusted proxies. */
+async function createGatewayApp(logger: Logger, http: Settings['http'], gateway: Settings['gateway']): Promise<HttpApp> {
   const app = await createHttpApp({
-    logger: options.logger,
+    logger,
     component: 'gateway',
     // The small limit wherever a route does not say otherwise (the batch and statement routes do), so nothing
     // unforeseen reads up to the largest route's limit.
@@ -74,10 +95,11 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= route.url === '/api/v1/transactions/batch' ? http.batchBodyLimitBytes : http.bodyLimitBytes;
   });
+  return app;
+}
 
-  const answerOtherMethods = collectMethods(app);
-  await app.register(strictInputPlugin);
-  await app.register(openapiPlugin);
+/** Rate limits, authentication and idempotency, in the order they must run. */
+async function registerAccessPlugins(app: HttpApp, gateway: Settings['gateway'], options: Rest): Promise<void> {
   // Per API key (so it is the key, not the address, that is limited): the auth plugin runs it as the last
   // onRequest step of every authenticated route, once the key is known and before the body is read (a key over
   // its limit never has a 16 or 32 MiB body read only to be told 429). Registered first, as the auth plugin
@@ -97,14 +119,28 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   });
   await app.register(authPlugin, { apiKeys: options.apiKeys, unauthenticatedPerMinute: gateway.unauthenticatedPerMinute });
   await app.register(idempotencyPlugin, { records: options.idempotencyRecords, ttlMs: gateway.idempotencyTtlMs });
+}
+
+/** Each tenant's quotas, its daily bytes written before the gateway closes. */
+function tenantQuotas(app: HttpApp, gateway: Settings['gateway'], options: Rest): TenantQuotas {
   const dailyBytes = new DailyBytes((adds) => addTenantBytes(options.tenantUsage, adds));
   // What this gateway accepted in its last second is written before it goes.
   app.addHook('onClose', async () => dailyBytes.stop().catch(() => undefined));
-  const quotas = new TenantQuotas(gateway.quotas, {
+  return new TenantQuotas(gateway.quotas, {
     countWaiting: (tenantId, limit) => countUnprocessed(options.admin.mongo.raw, tenantId, limit),
     dailyBytes,
     onRefused: options.onQuotaRefused,
   });
+}
+
+/** The public resources: transactions, statements, events, webhook endpoints. */
+async function registerResourceRoutes(
+  app: HttpApp,
+  http: Settings['http'],
+  gateway: Settings['gateway'],
+  options: Rest,
+  quotas: TenantQuotas,
+): Promise<void> {
   const admit = (tenantId: string, documents: number, bytes: number) => quotas.admit(tenantId, documents, bytes);
   await app.register(transactionsRoutes, {
     ingest: options.ingest,
@@ -142,12 +178,4 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
     resolve: options.webhooks?.resolve ?? createSystemResolve({ timeoutMs: webhookDefaults.dnsTimeoutMs }),
     maxEndpointsPerTenant: options.webhooks?.maxEndpointsPerTenant ?? webhookDefaults.maxEndpointsPerTenant,
   });
-  await app.register(adminRoutes, { ingest: options.ingest, db: options.db, ...options.admin, quotas: () => quotas.view() });
-  await app.register(boardPage);
-  await app.register(guideRoutes);
-  answerOtherMethods();
-  if (options.ops) await options.ops(app);
-  else app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  if (options.ingest.close) app.addHook('onClose', async () => options.ingest.close?.());
-  return app;
 }

@@ -17,60 +17,11 @@ export function createHttpIngest(
   baseUrl: string,
   { token, timeoutMs = 5_000, statementTimeoutMs = 31_000 }: { token: string; timeoutMs?: number; statementTimeoutMs?: number },
 ): Ingest {
-  const base = baseUrl.replace(/\/+$/, '');
   // INGEST_TOKEN: the ingestion service answers nobody else.
-  const authorization = `Bearer ${token}`;
-
-  async function call(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    contentType = 'application/json',
-    waitMs = timeoutMs,
-  ): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetch(`${base}${path}`, {
-        method,
-        headers: body === undefined ? { authorization } : { authorization, 'content-type': contentType },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-        signal: AbortSignal.timeout(waitMs),
-      });
-    } catch (error) {
-      throw new TransientError('ingest_unreachable', `ingestion service at ${base} is unreachable`, { cause: error });
-    }
-    if (response.status === 401) {
-      await response.body?.cancel();
-      throw new Error('the ingestion service refused INGEST_TOKEN: give the gateway and ingestion the same one');
-    }
-    if (response.status >= 500) {
-      await response.body?.cancel();
-      throw new TransientError('ingest_unavailable', `ingestion service answered ${response.status}`);
-    }
-    return response;
-  }
-
-  /** GET of an internal resource; undefined for 404. */
-  async function read<T>(path: string, what: string): Promise<T | undefined> {
-    const response = await call('GET', path);
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for ${what}`);
-    return (await response.json()) as T;
-  }
-
-  /** The ingestion service's problem, answered to the client as it is (its Retry-After included). */
-  async function passedOn(response: Response): Promise<HttpProblem> {
-    const problem = (await response.json()) as Problem;
-    const slug = problem.type.replace(/^\/problems\//, '');
-    const retryAfter = response.headers.get('retry-after');
-    return new HttpProblem(response.status, slug, problem.detail, {
-      ...(problem.errors ? { errors: problem.errors } : {}),
-      ...(retryAfter ? { headers: { 'Retry-After': retryAfter } } : {}),
-    });
-  }
+  const client: Client = { base: baseUrl.replace(/\/+$/, ''), authorization: `Bearer ${token}`, timeoutMs };
+  const call = (method: 'GET' | 'POST', path: string, body?: unknown, contentType?: string, waitMs?: number) =>
+    send(client, method, path, body, contentType, waitMs);
+  const read = <T>(path: string, what: string) => readResource<T>(client, path, what);
 
   return {
     async accept(tenantId: string, envelope: Envelope): Promise<Accepted> {
@@ -109,4 +60,64 @@ export function createHttpIngest(
         'a statement',
       ),
   };
+}
+
+/** Where the ingestion service answers, and how the gateway calls it. */
+interface Client {
+  base: string;
+  authorization: string;
+  timeoutMs: number;
+}
+
+/** One call; unreachable or 5xx is transient, a refused token is a bug of the deployment. */
+async function send(
+  { base, authorization, timeoutMs }: Client,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  waitMs = timeoutMs,
+): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? { authorization } : { authorization, 'content-type': contentType },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(waitMs),
+    });
+  } catch (error) {
+    throw new TransientError('ingest_unreachable', `ingestion service at ${base} is unreachable`, { cause: error });
+  }
+  if (response.status === 401) {
+    await response.body?.cancel();
+    throw new Error('the ingestion service refused INGEST_TOKEN: give the gateway and ingestion the same one');
+  }
+  if (response.status >= 500) {
+    await response.body?.cancel();
+    throw new TransientError('ingest_unavailable', `ingestion service answered ${response.status}`);
+  }
+  return response;
+}
+
+/** GET of an internal resource; undefined for 404. */
+async function readResource<T>(client: Client, path: string, what: string): Promise<T | undefined> {
+  const response = await send(client, 'GET', path);
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (response.status !== 200) throw new Error(`ingestion service answered ${response.status} for ${what}`);
+  return (await response.json()) as T;
+}
+
+/** The ingestion service's problem, answered to the client as it is (its Retry-After included). */
+async function passedOn(response: Response): Promise<HttpProblem> {
+  const problem = (await response.json()) as Problem;
+  const slug = problem.type.replace(/^\/problems\//, '');
+  const retryAfter = response.headers.get('retry-after');
+  return new HttpProblem(response.status, slug, problem.detail, {
+    ...(problem.errors ? { errors: problem.errors } : {}),
+    ...(retryAfter ? { headers: { 'Retry-After': retryAfter } } : {}),
+  });
 }

@@ -49,6 +49,16 @@ export function createMetrics(): Metrics {
   const registers = [registry];
   return {
     registry,
+    ...createHttpMetrics(registers),
+    ...createProcessorMetrics(registers),
+    ...createWebhookMetrics(registers),
+    gauges: createGauges(registers),
+  };
+}
+
+/** The accepting side: HTTP requests, documents stored, quota refusals. */
+function createHttpMetrics(registers: Registry[]) {
+  return {
     httpRequests: new Counter({
       name: 'prismo_http_requests_total',
       help: 'HTTP requests by route and status',
@@ -74,6 +84,12 @@ export function createMetrics(): Metrics {
       labelNames: ['tenant', 'quota'],
       registers,
     }),
+  } as const;
+}
+
+/** The processor's batches, outcomes, sources and retries. */
+function createProcessorMetrics(registers: Registry[]) {
+  return {
     outcomes: new Counter({
       name: 'prismo_documents_total',
       help: 'Raw documents by processing outcome: processed, failed, dead',
@@ -113,6 +129,12 @@ export function createMetrics(): Metrics {
       labelNames: ['stage'],
       registers,
     }),
+  } as const;
+}
+
+/** Webhook delivery attempts and their delay. */
+function createWebhookMetrics(registers: Registry[]) {
+  return {
     webhookAttempts: new Counter({
       name: 'prismo_webhook_attempts_total',
       help: 'Webhook delivery attempts by endpoint (the first 100 a deliverer sees, then "other") and outcome: delivered, failed',
@@ -125,8 +147,7 @@ export function createMetrics(): Metrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
       registers,
     }),
-    gauges: createGauges(registers),
-  };
+  } as const;
 }
 
 /** The gauges computed at scrape time. */
@@ -218,4 +239,24 @@ export function boundedTenantLabel(seen: Set<string>, tenantId: string): string 
   if (seen.size >= QUOTA_TENANT_LABELS) return 'other';
   seen.add(tenantId);
   return tenantId;
+}
+
+/** Counts a tenant's quota refusal; the tenants with a series of their own are this counter's to keep. */
+export function quotaRefusalCounter(metrics: Pick<Metrics, 'quotaRefusals'>): (tenantId: string, quota: string) => void {
+  const labelled = new Set<string>();
+  return (tenantId, quota) => metrics.quotaRefusals.inc({ tenant: boundedTenantLabel(labelled, tenantId), quota });
+}
+
+/**
+ * Counts a webhook delivery attempt and observes its delay; endpoint ids are bounded as tenant ids are (the
+ * first 100 seen keep their own series).
+ */
+export function webhookAttemptRecorder(
+  metrics: Pick<Metrics, 'webhookAttempts' | 'webhookDelay'>,
+): (endpointId: string, ok: boolean, delayMs: number | null) => void {
+  const labelled = new Set<string>();
+  return (endpointId, ok, delayMs) => {
+    metrics.webhookAttempts.inc({ endpoint: boundedTenantLabel(labelled, endpointId), outcome: ok ? 'delivered' : 'failed' });
+    if (delayMs !== null) metrics.webhookDelay.observe(delayMs / 1000);
+  };
 }

@@ -14,7 +14,7 @@ import { retainStatements } from '../raw-store/retain-statements.js';
 import { resolveStatementParts } from '../raw-store/statement-parts.js';
 import { writeLogs } from '../raw-store/write-logs.js';
 import { backoffDelay } from '../streams/backoff.js';
-import type { Sinks } from '../streams/pipeline.js';
+import type { Failure, Sinks } from '../streams/pipeline.js';
 import type { BatchSizer } from './batch-sizer.js';
 import type { Leases } from './leases.js';
 import { writeTransactions } from './transactions-writer.js';
@@ -38,34 +38,11 @@ export interface SinkOptions {
 
 const rawOf = (docs: ClaimedRaw[]) => docs.map((doc) => doc.raw);
 
-export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpoint }: SinkOptions): Sinks<ClaimedRaw, Mapped> {
+export function processorSinks(options: SinkOptions): Sinks<ClaimedRaw, Mapped> {
+  const { mongo, db, settings, leases, saveCheckpoint } = options;
   const worker = settings.workerId;
   return {
-    claim: async (ids, { express }) => {
-      const maxBytes = express ? Math.floor(sizer.maxBytes / EXPRESS_BYTES_DIVISOR) : sizer.maxBytes;
-      const docs = await withinDeadline(DEADLINE_MS, (bound) =>
-        claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes }, bound),
-      );
-      leases.hold(docs.map((doc) => doc.id));
-      try {
-        // Statement entries are stored without their account: the batch's statements give it back, in one query.
-        await withinDeadline(DEADLINE_MS, (bound) =>
-          resolveStatementParts(
-            mongo.statements,
-            docs.map((doc) => doc.raw),
-            bound,
-          ),
-        );
-      } catch (error) {
-        // The claim is retried: it can take these again only once their leases are given back.
-        const taken = docs.map((doc) => doc.id);
-        await releaseLeases(mongo.raw, taken, worker).catch(() => undefined);
-        leases.release(taken);
-        throw error;
-      }
-      if (!express) sizer.observe(docs.map((doc) => doc.bytes));
-      return docs;
-    },
+    claim: (ids, { express }) => claimDocs(options, ids, express),
     transform: (doc) => transformRaw(rawInputOf(doc.raw)),
     writeBatch: (rows) => writeTransactions(db, rows),
     markProcessed: async (docs) => {
@@ -76,21 +53,7 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
       await withinDeadline(DEADLINE_MS, (bound) => markProcessed(mongo.raw, ids, at, bound));
       leases.release(docs.map((doc) => doc.id));
     },
-    markFailed: async (failures) => {
-      const at = new Date();
-      const now = at.getTime();
-      // A failed entry is retried, a dead one may be replayed: each needs its statement (its account) kept.
-      await withinDeadline(DEADLINE_MS, (bound) => retainStatements(mongo.statements, rawOf(failures.map(({ doc }) => doc)), at, bound));
-      const marks = failures.map(({ doc, error, outcome }) => ({
-        id: doc.id,
-        outcome,
-        error,
-        retryAt: new Date(now + backoffDelay(doc.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs })),
-        leaseToken: doc.raw.leaseToken,
-      }));
-      await withinDeadline(DEADLINE_MS, (bound) => markFailed(mongo.raw, marks, bound, at));
-      leases.release(failures.map(({ doc }) => doc.id));
-    },
+    markFailed: (failures) => markFailedDocs(options, failures),
     log: (entries) => {
       const logs = entries.map(({ doc, outcome, batchId, durationMs, latencyMs, error }) => ({
         rawId: doc.id,
@@ -105,4 +68,49 @@ export function processorSinks({ mongo, db, settings, leases, sizer, saveCheckpo
     },
     checkpoint: saveCheckpoint,
   };
+}
+
+/** Claims the documents within the byte budget, and gives their statements' accounts back to entries. */
+async function claimDocs({ mongo, settings, leases, sizer }: SinkOptions, ids: string[], express: boolean): Promise<ClaimedRaw[]> {
+  const worker = settings.workerId;
+  const maxBytes = express ? Math.floor(sizer.maxBytes / EXPRESS_BYTES_DIVISOR) : sizer.maxBytes;
+  const docs = await withinDeadline(DEADLINE_MS, (bound) =>
+    claimBatch(mongo.raw, ids, { worker, leaseMs: settings.leaseMs, maxBytes }, bound),
+  );
+  leases.hold(docs.map((doc) => doc.id));
+  try {
+    // Statement entries are stored without their account: the batch's statements give it back, in one query.
+    await withinDeadline(DEADLINE_MS, (bound) =>
+      resolveStatementParts(
+        mongo.statements,
+        docs.map((doc) => doc.raw),
+        bound,
+      ),
+    );
+  } catch (error) {
+    // The claim is retried: it can take these again only once their leases are given back.
+    const taken = docs.map((doc) => doc.id);
+    await releaseLeases(mongo.raw, taken, worker).catch(() => undefined);
+    leases.release(taken);
+    throw error;
+  }
+  if (!express) sizer.observe(docs.map((doc) => doc.bytes));
+  return docs;
+}
+
+/** Marks the documents failed (retried after a backoff) or dead, keeping their statements. */
+async function markFailedDocs({ mongo, settings, leases }: SinkOptions, failures: Array<Failure<ClaimedRaw>>): Promise<void> {
+  const at = new Date();
+  const now = at.getTime();
+  // A failed entry is retried, a dead one may be replayed: each needs its statement (its account) kept.
+  await withinDeadline(DEADLINE_MS, (bound) => retainStatements(mongo.statements, rawOf(failures.map(({ doc }) => doc)), at, bound));
+  const marks = failures.map(({ doc, error, outcome }) => ({
+    id: doc.id,
+    outcome,
+    error,
+    retryAt: new Date(now + backoffDelay(doc.attempts + 1, { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs })),
+    leaseToken: doc.raw.leaseToken,
+  }));
+  await withinDeadline(DEADLINE_MS, (bound) => markFailed(mongo.raw, marks, bound, at));
+  leases.release(failures.map(({ doc }) => doc.id));
 }

@@ -1,7 +1,7 @@
 // Where candidates come from: the change stream on raw_transactions (resuming after the stored token)
 // and the polling sweep over the raw store, both reporting through the processor's events.
 
-import { filter, type Observable, Subject, tap } from 'rxjs';
+import { concatMap, EMPTY, type Observable, of, Subject } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import { classifyChangeStreamError } from '../db/mongo-errors.js';
 import type { MongoCollections } from '../raw-store/collections.js';
@@ -13,6 +13,8 @@ import type { Candidate } from '../streams/pipeline.js';
 import { sweep$ } from '../streams/sweep.js';
 import type { ProcessorEvents } from './events.js';
 import type { SlotOwner } from './slot-owner.js';
+import { SweepCursor, WaitingTenants } from './sweep-cursor.js';
+import type { TenantsSeen } from './tenants-seen.js';
 
 export interface SourceOptions {
   mongo: MongoCollections;
@@ -29,7 +31,7 @@ export interface SourceOptions {
   /** The sweep reaches every tenant with documents waiting, not only the oldest documents' (fair share). */
   fair: { weightOf(tenantId: string): number } | undefined;
   /** Tenants the change stream has shown, and when last: the sweep asks for theirs on their own at once. */
-  tenantsSeen: Map<string, number>;
+  tenantsSeen: Pick<TenantsSeen, 'see' | 'recent'>;
   /** This processor's share of the hash slots: the stream passes on its own documents, the sweep asks for them. */
   slots: Pick<SlotOwner, 'owns' | 'slots'>;
   saveCheckpoint(resumeToken: unknown): Promise<void>;
@@ -75,13 +77,14 @@ export function changes$({
       }
     },
   }).pipe(
-    tap((candidate) => {
+    // The stream's one place of side effects: report the sighting and remember the tenant; then pass on only
+    // this processor's slots (another processor sees the same event and claims the document; claiming it here
+    // too would only race it, a claim that gets nothing).
+    concatMap((candidate) => {
       if (candidate.at) events.emit('change-seen', { at: candidate.at });
-      if (candidate.tenantId !== undefined) tenantsSeen.set(candidate.tenantId, Date.now());
+      if (candidate.tenantId !== undefined) tenantsSeen.see(candidate.tenantId);
+      return slots.owns(candidate.slot) ? of(candidate) : EMPTY;
     }),
-    // Another processor's slot: it sees the same event and claims the document; claiming it here too
-    // would only race it (a claim that gets nothing).
-    filter((candidate) => slots.owns(candidate.slot)),
   );
 }
 
@@ -91,53 +94,31 @@ export function changes$({
  */
 const DISTINCT_EVERY_MS = 100;
 
-/** How long a tenant seen on the change stream stays among those the sweep asks for on their own. */
-const SIGHTING_MS = 10_000;
-
 export function swept$({ mongo, settings, events, inFlight, pageSize, fair, tenantsSeen, slots }: SourceOptions): Observable<Candidate> {
   // The tenants known to have documents waiting: a distinct at the head of a page (on mongod a distinct
   // scan, one index key per tenant, no document read; on the development MongoDB one document per tenant),
   // so a tenant whose change events stand behind another's backlog in the stream (which stops reading while
   // the pipeline is full) is found by the next page; and every tenant the change stream has shown lately.
-  let distinct: string[] = [];
-  let distinctAt = Number.NEGATIVE_INFINITY;
-  let page = 0;
-  const knownTenants = async () => {
-    if (Date.now() - distinctAt >= DISTINCT_EVERY_MS) {
-      distinctAt = Date.now();
-      // On failure the last list and the stream's tenants serve; the page's own query reports the outage.
-      distinct = await findWaitingTenants(mongo.raw).catch(() => distinct);
-    }
-    for (const [tenant, at] of tenantsSeen) if (Date.now() - at >= SIGHTING_MS) tenantsSeen.delete(tenant);
-    return [...new Set([...distinct, ...tenantsSeen.keys()])].sort();
-  };
-  // Where the pass over a backlog stands: while pages come back full, the next one asks for the documents
-  // after the last it offered (those before are in the pipeline, or processed, or left for the next pass)
-  // instead of reading past them all again; a short page, or a poll interval since the pass began, starts
+  const waiting = new WaitingTenants(() => findWaitingTenants(mongo.raw), DISTINCT_EVERY_MS);
+  const knownTenants = async () => [...new Set([...(await waiting.list()), ...tenantsSeen.recent()])].sort();
+  // Where the pass over a backlog stands; a short page, or a poll interval since the pass began, starts
   // again from the oldest.
-  let pass: { after: string; since: number } | undefined;
-  const after = () => {
-    if (pass && Date.now() - pass.since >= settings.pollIntervalMs) pass = undefined;
-    return pass?.after;
-  };
-  const advance = (full: boolean, through: string | undefined) => {
-    pass = full && through !== undefined ? { after: through, since: pass?.since ?? Date.now() } : undefined;
-  };
+  const cursor = new SweepCursor(settings.pollIntervalMs);
   const fairPage = async (limit: number) => {
     const found = await findWaitingFair(mongo.raw, {
       limit,
       tenants: await knownTenants(),
-      start: page++,
+      start: cursor.nextPage(),
       roomFor: (tenant) => inFlight.roomFor(tenant),
       slots: slots.slots(),
-      after: after(),
+      after: cursor.after(),
     });
-    advance(found.full, found.through);
+    cursor.advance(found.full, found.through);
     return found;
   };
   const plainPage = async (limit: number) => {
-    const ids = await findWaitingIds(mongo.raw, limit, { slots: slots.slots(), after: after() });
-    advance(ids.length >= limit, ids.at(-1));
+    const ids = await findWaitingIds(mongo.raw, limit, { slots: slots.slots(), after: cursor.after() });
+    cursor.advance(ids.length >= limit, ids.at(-1));
     return ids;
   };
   return sweep$({

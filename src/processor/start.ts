@@ -1,7 +1,7 @@
 // The processor's lifecycle: load the checkpoint, wire sources and sinks to the pure pipeline, report through
 // its events, and stop() with a drain that takes no new work, commits what it holds and gives leases back.
 import { getHeapStatistics } from 'node:v8';
-import { Subject, type Subscription, takeUntil } from 'rxjs';
+import { type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
 import type { ProcessorSettings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { MONGO_DEADLINES_MS, withinDeadline } from '../db/mongo.js';
@@ -10,7 +10,7 @@ import { loadCheckpoint, saveCheckpoint } from '../raw-store/checkpoint.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { releaseLeases } from '../raw-store/release-leases.js';
 import { InFlight } from '../streams/in-flight.js';
-import { pipeline } from '../streams/pipeline.js';
+import { type BatchOutcome, pipeline } from '../streams/pipeline.js';
 import { BatchSizer } from './batch-sizer.js';
 import { ProcessorEvents } from './events.js';
 import { Leases } from './leases.js';
@@ -20,6 +20,7 @@ import { memoryPlan } from './memory-bound.js';
 import { processorSinks } from './sinks.js';
 import { SlotOwner } from './slot-owner.js';
 import { changes$, type SourceOptions, swept$ } from './sources.js';
+import { TenantsSeen } from './tenants-seen.js';
 
 export interface Processor {
   /** Subscribe before or after start; `started` has already been emitted once this resolves. */
@@ -41,18 +42,7 @@ export async function startProcessor(
 
   const { checkpoint, save, lastCheckpointAt } = await checkpoints(mongo, settings, events);
 
-  const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
-  // The processor's state, each with one owner: the candidates in the pipeline, the leases this worker
-  // holds, and the byte budget that sizes batches.
-  // With fair share, the tenants holding candidates share the page less a twentieth kept for a tenant
-  // arriving, so another's fresh documents always find room (docs/processor.md).
-  const inFlight = new InFlight(pageSize, settings.fairShare ? Math.ceil(pageSize / 20) : 0);
-  const fair = settings.fairShare
-    ? { weightOf: (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1, backlogSlots: settings.fairShareBacklogSlots }
-    : undefined;
-  const leases = new Leases();
-  const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
-  const slots = new SlotOwner(worker);
+  const { pageSize, inFlight, fair, leases, sizer, slots } = processorState(settings);
   const membership = await joinGroup({ mongo, group: settings.group, owner: slots, events });
   const sources: SourceOptions = {
     slots,
@@ -63,7 +53,7 @@ export async function startProcessor(
     inFlight,
     pageSize,
     fair,
-    tenantsSeen: new Map(),
+    tenantsSeen: new TenantsSeen(),
     saveCheckpoint: save,
     lastCheckpointAt,
   };
@@ -85,7 +75,38 @@ export async function startProcessor(
       onRetryEnded: (stage, outcome) => events.emit('stage-retry-ended', { stage, ...outcome }),
     },
   );
+  const { done, subscription } = runPipeline(outcomes$, events);
+  events.emit('started', {
+    mode: settings.changeStream ? 'change-stream+sweep' : 'sweep-only',
+    resumed: checkpoint !== undefined,
+    lastCheckpointAt: lastCheckpointAt(),
+    pageSize,
+    memory: memoryPlan(settings, getHeapStatistics().heap_size_limit),
+  });
 
+  return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events, membership }) };
+}
+
+/**
+ * The processor's state, each with one owner: the candidates in the pipeline, the leases this worker holds,
+ * the byte budget that sizes batches, and its share of the hash slots.
+ */
+function processorState(settings: ProcessorSettings) {
+  const pageSize = settings.batchMaxSize * (settings.batchConcurrency + 2);
+  // With fair share, the tenants holding candidates share the page less a twentieth kept for a tenant
+  // arriving, so another's fresh documents always find room (docs/processor.md).
+  const inFlight = new InFlight(pageSize, settings.fairShare ? Math.ceil(pageSize / 20) : 0);
+  const fair = settings.fairShare
+    ? { weightOf: (tenantId: string) => settings.tenantWeights.get(tenantId) ?? 1, backlogSlots: settings.fairShareBacklogSlots }
+    : undefined;
+  const leases = new Leases();
+  const sizer = new BatchSizer(settings.batchMaxSize, settings.batchMaxBytes);
+  const slots = new SlotOwner(settings.workerId);
+  return { pageSize, inFlight, fair, leases, sizer, slots };
+}
+
+/** Runs the pipeline, each outcome reported as an event; `done` resolves when it ends, however it ends. */
+function runPipeline(outcomes$: Observable<BatchOutcome>, events: ProcessorEvents) {
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
   const subscription = outcomes$.subscribe({
@@ -96,15 +117,7 @@ export async function startProcessor(
     },
     complete: () => finished(),
   });
-  events.emit('started', {
-    mode: settings.changeStream ? 'change-stream+sweep' : 'sweep-only',
-    resumed: checkpoint !== undefined,
-    lastCheckpointAt: lastCheckpointAt(),
-    pageSize,
-    memory: memoryPlan(settings, getHeapStatistics().heap_size_limit),
-  });
-
-  return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events, membership }) };
+  return { done, subscription };
 }
 
 /** The stored resume token, and how this worker stores the next one (reported through its events). */

@@ -1,5 +1,16 @@
 // The change-stream source: insert events on raw_transactions as candidates carrying their resume token.
-import { asyncScheduler, defer, EMPTY, interval, Observable, retry, type SchedulerLike, timer } from 'rxjs';
+import {
+  asyncScheduler,
+  defer,
+  EMPTY,
+  interval,
+  Observable,
+  retry,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+  timer,
+} from 'rxjs';
 import type { StreamFailure } from '../domain/errors.js';
 import { backoffDelay } from './backoff.js';
 import type { Candidate } from './pipeline.js';
@@ -78,79 +89,118 @@ export const TOKEN_ATTEMPTS = 3;
  */
 export function changeStream$(options: ChangeStreamOptions): Observable<Candidate> {
   const scheduler = options.scheduler ?? asyncScheduler;
-  let resumeToken = options.resumeToken;
+  // Where the next attachment resumes: after the last event read, or the last token the heartbeat stored.
+  const position: Position = { resumeToken: options.resumeToken };
+  return defer(() => attach$(options, scheduler, position)).pipe(
+    retry({ resetOnSuccess: true, delay: (error, attempt) => reconnectDelay$(options, scheduler, position, error, attempt) }),
+  );
+}
 
-  const attach$ = new Observable<Candidate>((subscriber) => {
-    const stream = options.open(resumeToken);
+interface Position {
+  resumeToken: unknown;
+}
+
+/** One attachment to the stream: reads while there is room, beats while idle, closes the stream on teardown. */
+function attach$(options: ChangeStreamOptions, scheduler: SchedulerLike, position: Position): Observable<Candidate> {
+  return new Observable<Candidate>((subscriber) => {
+    const stream = options.open(position.resumeToken);
     let closed = false;
-    const roomFreed = () =>
-      new Promise<void>((resolve) => {
-        const poll = scheduler.schedule(function wait() {
-          if (!closed && (options.room?.() ?? 1) <= 0) return void this.schedule(undefined, options.roomPollMs ?? 5);
-          // Done waiting: no longer the subscriber's to tear down (episodes of backpressure must not pile up).
-          subscriber.remove(poll);
-          resolve();
-        }, options.roomPollMs ?? 5);
-        subscriber.add(poll);
-      });
-    const pull = async () => {
-      for (let read = 1; !closed; read++) {
-        if ((options.room?.() ?? 1) <= 0) {
-          await roomFreed();
-          continue;
-        }
-        // The driver hands out a buffered batch of events in microtasks: without a turn of the event loop
-        // now and then, reading through a long batch (another tenant's backlog, dropped at its cap) would
-        // hold up the batches' own I/O until the whole batch was read.
-        if (read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-        const change = await stream.next();
-        if (closed) return;
-        resumeToken = change._id;
-        subscriber.next(candidateOf(change));
-      }
-    };
-    pull().catch((error: unknown) => {
+    const isClosed = () => closed;
+    readEvents(options, scheduler, subscriber, stream, position, isClosed).catch((error: unknown) => {
       if (!closed) subscriber.error(error);
     });
-    let lastBeat: string | undefined;
-    const heartbeat = options.heartbeat;
-    const beats = heartbeat
-      ? interval(heartbeat.intervalMs, scheduler).subscribe(() => {
-          const token = stream.resumeToken;
-          const key = token == null ? undefined : JSON.stringify(token);
-          if (key === undefined || key === lastBeat || !heartbeat.isIdle()) return;
-          lastBeat = key;
-          resumeToken = token;
-          heartbeat.save(token).catch((error: unknown) => options.onEvent?.({ kind: 'heartbeat-failed', error }));
-        })
-      : undefined;
+    const beats = options.heartbeat && beat(options, options.heartbeat, scheduler, stream, position);
     return () => {
       closed = true;
       beats?.unsubscribe();
       stream.close().catch(() => undefined);
     };
   });
+}
 
-  return defer(() => attach$).pipe(
-    retry({
-      resetOnSuccess: true,
-      delay: (error, attempt) => {
-        const failure = options.classify(error);
-        if (failure === 'unsupported') {
-          options.onEvent?.({ kind: 'unsupported', error });
-          return EMPTY;
-        }
-        // Servers name an unusable token; some test servers only fail again and again. Either way, resuming
-        // after it is given up: the stream restarts from now and the sweep covers the gap.
-        if (failure === 'token-unusable' || (resumeToken !== undefined && attempt >= TOKEN_ATTEMPTS && failure !== 'network')) {
-          resumeToken = undefined;
-          options.onEvent?.({ kind: 'history-lost', error });
-          return timer(0, scheduler);
-        }
-        const delayMs = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
-        options.onEvent?.({ kind: 'reconnecting', error, attempt, delayMs });
-        return timer(delayMs, scheduler);
-      },
-    }),
-  );
+/** Pulls events one by one while the pipeline has room, until the attachment closes. */
+async function readEvents(
+  options: ChangeStreamOptions,
+  scheduler: SchedulerLike,
+  subscriber: Subscriber<Candidate>,
+  stream: InsertEventStream,
+  position: Position,
+  isClosed: () => boolean,
+): Promise<void> {
+  for (let read = 1; !isClosed(); read++) {
+    if ((options.room?.() ?? 1) <= 0) {
+      await roomFreed(options, scheduler, subscriber, isClosed);
+      continue;
+    }
+    // The driver hands out a buffered batch of events in microtasks: without a turn of the event loop
+    // now and then, reading through a long batch (another tenant's backlog, dropped at its cap) would
+    // hold up the batches' own I/O until the whole batch was read.
+    if (read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    const change = await stream.next();
+    if (isClosed()) return;
+    position.resumeToken = change._id;
+    subscriber.next(candidateOf(change));
+  }
+}
+
+/** Resolves once the pipeline has room again (or the attachment closed). */
+function roomFreed(
+  options: ChangeStreamOptions,
+  scheduler: SchedulerLike,
+  subscriber: Subscriber<Candidate>,
+  isClosed: () => boolean,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const poll = scheduler.schedule(function wait() {
+      if (!isClosed() && (options.room?.() ?? 1) <= 0) return void this.schedule(undefined, options.roomPollMs ?? 5);
+      // Done waiting: no longer the subscriber's to tear down (episodes of backpressure must not pile up).
+      subscriber.remove(poll);
+      resolve();
+    }, options.roomPollMs ?? 5);
+    subscriber.add(poll);
+  });
+}
+
+/** Stores the stream's latest token each interval while nothing is in flight and the token has moved. */
+function beat(
+  options: ChangeStreamOptions,
+  heartbeat: NonNullable<ChangeStreamOptions['heartbeat']>,
+  scheduler: SchedulerLike,
+  stream: InsertEventStream,
+  position: Position,
+): Subscription {
+  let lastBeat: string | undefined;
+  return interval(heartbeat.intervalMs, scheduler).subscribe(() => {
+    const token = stream.resumeToken;
+    const key = token == null ? undefined : JSON.stringify(token);
+    if (key === undefined || key === lastBeat || !heartbeat.isIdle()) return;
+    lastBeat = key;
+    position.resumeToken = token;
+    heartbeat.save(token).catch((error: unknown) => options.onEvent?.({ kind: 'heartbeat-failed', error }));
+  });
+}
+
+/** After a failure: give up (no change streams), restart from now (the token is unusable), or back off. */
+function reconnectDelay$(
+  options: ChangeStreamOptions,
+  scheduler: SchedulerLike,
+  position: Position,
+  error: unknown,
+  attempt: number,
+): Observable<unknown> {
+  const failure = options.classify(error);
+  if (failure === 'unsupported') {
+    options.onEvent?.({ kind: 'unsupported', error });
+    return EMPTY;
+  }
+  // Servers name an unusable token; some test servers only fail again and again. Either way, resuming
+  // after it is given up: the stream restarts from now and the sweep covers the gap.
+  if (failure === 'token-unusable' || (position.resumeToken !== undefined && attempt >= TOKEN_ATTEMPTS && failure !== 'network')) {
+    position.resumeToken = undefined;
+    options.onEvent?.({ kind: 'history-lost', error });
+    return timer(0, scheduler);
+  }
+  const delayMs = backoffDelay(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs });
+  options.onEvent?.({ kind: 'reconnecting', error, attempt, delayMs });
+  return timer(delayMs, scheduler);
 }

@@ -1,6 +1,6 @@
 // Adaptive batching (group commit): a batch leaves when a slot is free and either `maxSize` items wait or the
 // oldest has waited `maxWaitMs`.
-import { Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
+import { Observable, type OperatorFunction, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { type BatchQueue, FifoQueue } from './fair-queue.js';
 
 export interface GroupCommitOptions<T, R = unknown> {
@@ -38,84 +38,160 @@ export interface Yielding {
  * every window, whatever was in flight).
  */
 export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions<T, R>): OperatorFunction<T, R> {
-  const { maxSize: max, maxWaitMs, scheduler } = options;
-  const fullSize = typeof max === 'function' ? max : () => max;
-  const yielding = options.express?.yielding;
-  return (source) =>
-    new Observable<R>((subscriber) => {
-      let expressAt = Number.NEGATIVE_INFINITY;
-      const yields = () => yielding !== undefined && scheduler.now() - expressAt < yielding.forMs;
-      const slots = () => (yields() ? Math.min(yielding!.slots, options.concurrency) : options.concurrency);
-      const maxSize = () => (yields() ? Math.min(yielding!.maxSize, fullSize()) : fullSize());
-      const queue: BatchQueue<T> = options.queue ?? new FifoQueue<T>();
-      const running = new Subscription();
-      let busy = 0;
-      let expressBusy = false;
-      let sourceDone = false;
-      let timer: Subscription | undefined;
+  return (source) => new Observable<R>((subscriber) => new GroupCommit(work, options, subscriber).run(source));
+}
 
-      const due = () => queue.length > 0 && (queue.length >= maxSize() || sourceDone || scheduler.now() - queue.oldestAt()! >= maxWaitMs);
-      const finishIfDone = () => {
-        if (sourceDone && busy === 0 && !expressBusy && queue.length === 0) subscriber.complete();
-      };
-      /** While the oldest waits and a slot is free, wake up when it has waited long enough. */
-      const arm = () => {
-        timer?.unsubscribe();
-        timer = undefined;
-        if (queue.length === 0 || busy >= slots()) return; // a finishing batch pumps instead
-        const wait = Math.max(0, queue.oldestAt()! + maxWaitMs - scheduler.now());
-        timer = scheduler.schedule(() => {
-          timer = undefined;
-          pump();
-        }, wait);
-      };
-      const start = (batch: T[], express: boolean) => {
-        if (express) {
-          expressBusy = true;
-          expressAt = scheduler.now();
-        } else busy++;
-        const slot = new Subscription();
-        running.add(slot);
-        slot.add(
-          (express && options.express ? options.express.work(batch) : work(batch)).subscribe({
-            next: (result) => subscriber.next(result),
-            error: (error: unknown) => subscriber.error(error),
-            complete: () => {
-              if (express) expressBusy = false;
-              else busy--;
-              running.remove(slot);
-              pump();
-              finishIfDone();
-            },
-          }),
-        );
-      };
-      const pump = (): void => {
-        while (busy < slots() && due()) start(queue.take(maxSize()), false);
-        // Every slot busy: a tenant without a backlog need not wait for one (at most one express batch).
-        if (busy >= slots() && !expressBusy && options.express && queue.takeExpress && queue.length > 0) {
-          const batch = queue.takeExpress(options.express.maxSize);
-          if (batch.length > 0) start(batch, true);
-        }
-        arm();
-      };
+/**
+ * The batch slots of one subscription: how many are busy, whether the express batch runs, and while it is
+ * yielded to, how many slots and items the others get.
+ */
+class CommitSlots {
+  #busy = 0;
+  #expressBusy = false;
+  #expressAt = Number.NEGATIVE_INFINITY;
+  readonly #fullSize: () => number;
 
-      const input = source.subscribe({
-        next: (item) => {
-          queue.push(item, scheduler.now());
-          if (queue.length >= maxSize() || timer === undefined) pump();
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          sourceDone = true;
-          pump();
-          finishIfDone();
-        },
-      });
-      return () => {
-        input.unsubscribe();
-        timer?.unsubscribe();
-        running.unsubscribe();
-      };
+  constructor(
+    private readonly concurrency: number,
+    maxSize: number | (() => number),
+    private readonly scheduler: SchedulerLike,
+    private readonly yielding: Yielding | undefined,
+  ) {
+    this.#fullSize = typeof maxSize === 'function' ? maxSize : () => maxSize;
+  }
+
+  /** The most items the next batch takes. */
+  maxSize(): number {
+    return this.#yields() ? Math.min(this.yielding!.maxSize, this.#fullSize()) : this.#fullSize();
+  }
+
+  /** Whether a batch can start in a slot now. */
+  hasFree(): boolean {
+    return this.#busy < this.#count();
+  }
+
+  /** Every slot busy and no express batch running: a quiet tenant's batch may start beside them. */
+  expressFree(): boolean {
+    return !this.hasFree() && !this.#expressBusy;
+  }
+
+  take(express: boolean): void {
+    if (express) {
+      this.#expressBusy = true;
+      this.#expressAt = this.scheduler.now();
+    } else this.#busy++;
+  }
+
+  give(express: boolean): void {
+    if (express) this.#expressBusy = false;
+    else this.#busy--;
+  }
+
+  idle(): boolean {
+    return this.#busy === 0 && !this.#expressBusy;
+  }
+
+  #yields(): boolean {
+    return this.yielding !== undefined && this.scheduler.now() - this.#expressAt < this.yielding.forMs;
+  }
+
+  #count(): number {
+    return this.#yields() ? Math.min(this.yielding!.slots, this.concurrency) : this.concurrency;
+  }
+}
+
+/** One subscription of the operator: the items waiting, the slots working on batches, the wake-up timer. */
+class GroupCommit<T, R> {
+  readonly #queue: BatchQueue<T>;
+  readonly #slots: CommitSlots;
+  readonly #running = new Subscription();
+  #sourceDone = false;
+  #timer: Subscription | undefined;
+
+  constructor(
+    private readonly work: (batch: T[]) => Observable<R>,
+    private readonly options: GroupCommitOptions<T, R>,
+    private readonly subscriber: Subscriber<R>,
+  ) {
+    this.#queue = options.queue ?? new FifoQueue<T>();
+    this.#slots = new CommitSlots(options.concurrency, options.maxSize, options.scheduler, options.express?.yielding);
+  }
+
+  /** Subscribes to the source; returns the teardown. */
+  run(source: Observable<T>): () => void {
+    const input = source.subscribe({
+      next: (item) => this.#push(item),
+      error: (error: unknown) => this.subscriber.error(error),
+      complete: () => {
+        this.#sourceDone = true;
+        this.#pump();
+        this.#finishIfDone();
+      },
     });
+    return () => {
+      input.unsubscribe();
+      this.#timer?.unsubscribe();
+      this.#running.unsubscribe();
+    };
+  }
+
+  #push(item: T): void {
+    this.#queue.push(item, this.options.scheduler.now());
+    if (this.#queue.length >= this.#slots.maxSize() || this.#timer === undefined) this.#pump();
+  }
+
+  #due(): boolean {
+    const queue = this.#queue;
+    const { scheduler, maxWaitMs } = this.options;
+    return (
+      queue.length > 0 && (queue.length >= this.#slots.maxSize() || this.#sourceDone || scheduler.now() - queue.oldestAt()! >= maxWaitMs)
+    );
+  }
+
+  #finishIfDone(): void {
+    if (this.#sourceDone && this.#slots.idle() && this.#queue.length === 0) this.subscriber.complete();
+  }
+
+  #pump(): void {
+    while (this.#slots.hasFree() && this.#due()) this.#start(this.#queue.take(this.#slots.maxSize()), false);
+    // Every slot busy: a tenant without a backlog need not wait for one (at most one express batch).
+    const express = this.options.express;
+    if (this.#slots.expressFree() && express && this.#queue.takeExpress && this.#queue.length > 0) {
+      const batch = this.#queue.takeExpress(express.maxSize);
+      if (batch.length > 0) this.#start(batch, true);
+    }
+    this.#arm();
+  }
+
+  /** While the oldest waits and a slot is free, wake up when it has waited long enough. */
+  #arm(): void {
+    this.#timer?.unsubscribe();
+    this.#timer = undefined;
+    if (this.#queue.length === 0 || !this.#slots.hasFree()) return; // a finishing batch pumps instead
+    const { scheduler, maxWaitMs } = this.options;
+    const wait = Math.max(0, this.#queue.oldestAt()! + maxWaitMs - scheduler.now());
+    this.#timer = scheduler.schedule(() => {
+      this.#timer = undefined;
+      this.#pump();
+    }, wait);
+  }
+
+  #start(batch: T[], express: boolean): void {
+    this.#slots.take(express);
+    const slot = new Subscription();
+    this.#running.add(slot);
+    const express$ = express && this.options.express ? this.options.express.work(batch) : undefined;
+    slot.add(
+      (express$ ?? this.work(batch)).subscribe({
+        next: (result) => this.subscriber.next(result),
+        error: (error: unknown) => this.subscriber.error(error),
+        complete: () => {
+          this.#slots.give(express);
+          this.#running.remove(slot);
+          this.#pump();
+          this.#finishIfDone();
+        },
+      }),
+    );
+  }
 }

@@ -6,7 +6,7 @@ import type { ApiKeyEntry } from '../../gateway/api-keys.js';
 import { type Command, type CommandContext, StartupError } from '../context.js';
 import { migrateDatabase } from '../migrate-database.js';
 import { checkReachable, type Resolved, runtimeFile } from '../resolve.js';
-import { type Role, startSystem } from '../system.js';
+import { type Role, type System, startSystem } from '../system.js';
 
 const ROLES: Role[] = ['gateway', 'ingest', 'processor', 'deliverer'];
 
@@ -19,7 +19,7 @@ export interface Servers {
 }
 
 export async function runServices(context: CommandContext, roles: Role[], servers: Servers): Promise<'running'> {
-  const { settings, logger, cleanups } = context;
+  const { settings, logger } = context;
   const { mongoUri, databaseUrl, started } = servers;
   // PostgreSQL is the processor's to reach and migrate before it starts. A gateway only reads from it, and
   // accepts without it: started during an outage, it answers reads 503 until PostgreSQL is back.
@@ -40,29 +40,41 @@ export async function runServices(context: CommandContext, roles: Role[], server
     mongoNotice: started?.mongo.notice,
   });
   logger.info({ roles, gateway: system.gatewayUrl, ingest: system.ingestUrl, ops: system.opsUrl }, 'prismo is running');
-  if (started && system.gatewayUrl) {
-    const file = runtimeFile(settings);
-    await writeFile(file, `${JSON.stringify({ pid: process.pid, mongoUri, mongoNotice: started.mongo.notice })}\n`, { mode: 0o600 });
-    cleanups.push(() => rm(file, { force: true }));
-    const keys = settings.gateway.apiKeys?.length
-      ? 'from API_KEYS'
-      : `${join(resolve(settings.dataDir), 'dev-api-key')}   (tenant "dev"; send it as Authorization: Bearer <key>)`;
-    console.error(
-      [
-        '',
-        `  prismo is ready`,
-        `  API         ${system.gatewayUrl}/api/v1/transactions   (docs: ${system.gatewayUrl}/docs)`,
-        `  health      ${system.gatewayUrl}/readyz, ${system.opsUrl}/metrics   (the ops port: keep it private)`,
-        `  board       ${system.gatewayUrl}/board   (an admin key: npx prismo keys create --tenant dev --scopes admin)`,
-        `  API keys    ${keys}`,
-        `  PostgreSQL  ${started.postgres.description}`,
-        `  MongoDB     ${started.mongo.description}`,
-        `  stop        Ctrl-C (drains for up to ${settings.processor.shutdownTimeoutMs} ms)`,
-        '',
-      ].join('\n'),
-    );
-  }
+  if (started && system.gatewayUrl) await announceReady(context, system, { mongoUri, started });
+  drainOnSignals(context, system);
+  return 'running';
+}
 
+/** `prismo start`'s ready block, and runtime.json for the commands that find the running servers. */
+async function announceReady(
+  { settings, cleanups }: CommandContext,
+  system: System,
+  { mongoUri, started }: { mongoUri?: string; started: NonNullable<Servers['started']> },
+): Promise<void> {
+  const file = runtimeFile(settings);
+  await writeFile(file, `${JSON.stringify({ pid: process.pid, mongoUri, mongoNotice: started.mongo.notice })}\n`, { mode: 0o600 });
+  cleanups.push(() => rm(file, { force: true }));
+  const keys = settings.gateway.apiKeys?.length
+    ? 'from API_KEYS'
+    : `${join(resolve(settings.dataDir), 'dev-api-key')}   (tenant "dev"; send it as Authorization: Bearer <key>)`;
+  console.error(
+    [
+      '',
+      `  prismo is ready`,
+      `  API         ${system.gatewayUrl}/api/v1/transactions   (docs: ${system.gatewayUrl}/docs)`,
+      `  health      ${system.gatewayUrl}/readyz, ${system.opsUrl}/metrics   (the ops port: keep it private)`,
+      `  board       ${system.gatewayUrl}/board   (an admin key: npx prismo keys create --tenant dev --scopes admin)`,
+      `  API keys    ${keys}`,
+      `  PostgreSQL  ${started.postgres.description}`,
+      `  MongoDB     ${started.mongo.description}`,
+      `  stop        Ctrl-C (drains for up to ${settings.processor.shutdownTimeoutMs} ms)`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** SIGTERM or SIGINT: stop the system (its drain), run the cleanups, exit. */
+function drainOnSignals({ logger, cleanups }: CommandContext, system: System): void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -77,7 +89,6 @@ export async function runServices(context: CommandContext, roles: Role[], server
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  return 'running';
 }
 
 export const serveCommand: Command = async (context) => {

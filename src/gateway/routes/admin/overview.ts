@@ -82,20 +82,7 @@ export function overviewRoute(
       const tenantId = tenantScopeOf(request.principal, request.query.tenant) ?? undefined;
       const operator = tenantScopeOf(request.principal) === null;
       const now = new Date();
-      // One deadline for the page's reads: the board waits for it, never for a MongoDB that does not answer.
-      const { status, processors, timeline } = await readWithin(MONGO_DEADLINES_MS.board, async (bound) => {
-        const [status, processors] = await Promise.all([
-          pipelineStatus(mongo, { tenantId, windowSeconds: 60, now, bound }),
-          runningProcessors(mongo.processors, freshSeconds, now, bound),
-        ]);
-        return { status, processors, timeline: await pipelineTimeline(mongo, { tenantId, backlogNow: status.backlog, now, bound }) };
-      });
-      const age = (at: Date | null) => (at ? (now.getTime() - at.getTime()) / 1000 : null);
-      const streaming = processors.filter((p) => p.mode === 'change-stream+sweep');
-      const freshest = (ages: Array<number | null>) => {
-        const known = ages.filter((a): a is number => a !== null);
-        return known.length ? Math.min(...known) : null;
-      };
+      const { status, processors, timeline } = await readOverview(mongo, tenantId, freshSeconds, now);
       const sum = (key: 'acceptedPerSecond' | 'processedPerSecond') => status.tenants.reduce((total, t) => total + t[key], 0);
       return {
         tenantId: tenantId ?? null,
@@ -108,27 +95,58 @@ export function overviewRoute(
         processed: status.processed,
         acceptedPerSecond: sum('acceptedPerSecond'),
         processedPerSecond: sum('processedPerSecond'),
-        mode: (processors.length === 0
-          ? 'no processor reporting'
-          : streaming.length > 0
-            ? 'change-stream+sweep'
-            : 'sweep-only') as (typeof MODES)[number],
-        changeStreamLagSeconds: freshest(streaming.map((p) => age(p.lastEventAt))),
-        resumeTokenAgeSeconds: freshest(status.checkpoints.map((c) => c.ageSeconds)),
-        processors: processors.map((p, i) => ({
-          worker: operator ? p._id : `processor ${i + 1}`,
-          group: p.group,
-          mode: p.mode,
-          lastEventAgeSeconds: age(p.lastEventAt),
-          checkpointAgeSeconds: age(p.lastCheckpointAt),
-          seenAgeSeconds: age(p.seenAt)!,
-        })),
+        ...processorFigures(processors, status.checkpoints, operator, now),
         ...tenantsWithRefusals(status.tenants, quotas(), tenantId),
         retention: { ...retention, statementsSeconds: retention.statementsSeconds ?? 0, deadSeconds: retention.deadSeconds ?? 0 },
         timeline,
       };
     },
   );
+}
+
+/** The page's reads under one deadline: the board waits for it, never for a MongoDB that does not answer. */
+function readOverview(mongo: MongoCollections, tenantId: string | undefined, freshSeconds: number, now: Date) {
+  return readWithin(MONGO_DEADLINES_MS.board, async (bound) => {
+    const [status, processors] = await Promise.all([
+      pipelineStatus(mongo, { tenantId, windowSeconds: 60, now, bound }),
+      runningProcessors(mongo.processors, freshSeconds, now, bound),
+    ]);
+    return { status, processors, timeline: await pipelineTimeline(mongo, { tenantId, backlogNow: status.backlog, now, bound }) };
+  });
+}
+
+type Overview = Awaited<ReturnType<typeof readOverview>>;
+
+/** The processors' mode, lag and checkpoint age, and each one's state (named for operators, numbered otherwise). */
+function processorFigures(
+  processors: Overview['processors'],
+  checkpoints: Overview['status']['checkpoints'],
+  operator: boolean,
+  now: Date,
+) {
+  const age = (at: Date | null) => (at ? (now.getTime() - at.getTime()) / 1000 : null);
+  const streaming = processors.filter((p) => p.mode === 'change-stream+sweep');
+  const freshest = (ages: Array<number | null>) => {
+    const known = ages.filter((a): a is number => a !== null);
+    return known.length ? Math.min(...known) : null;
+  };
+  return {
+    mode: (processors.length === 0
+      ? 'no processor reporting'
+      : streaming.length > 0
+        ? 'change-stream+sweep'
+        : 'sweep-only') as (typeof MODES)[number],
+    changeStreamLagSeconds: freshest(streaming.map((p) => age(p.lastEventAt))),
+    resumeTokenAgeSeconds: freshest(checkpoints.map((c) => c.ageSeconds)),
+    processors: processors.map((p, i) => ({
+      worker: operator ? p._id : `processor ${i + 1}`,
+      group: p.group,
+      mode: p.mode,
+      lastEventAgeSeconds: age(p.lastEventAt),
+      checkpointAgeSeconds: age(p.lastCheckpointAt),
+      seenAgeSeconds: age(p.seenAt)!,
+    })),
+  };
 }
 
 /** The tenants' figures with this gateway's quota refusals, a tenant refused but idle included (one tenant's only, for its admin). */

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics, QUOTA_TENANT_LABELS, quotaRefusalCounter, webhookAttemptRecorder } from './metrics.js';
+
+describe('bounded labels', () => {
+  it('a quota refusal counter gives the first tenants a series each and the rest "other"', async () => {
+    const metrics = createMetrics();
+    const refused = quotaRefusalCounter(metrics);
+    for (let i = 0; i <= QUOTA_TENANT_LABELS; i++) refused(`t${i}`, 'rate');
+    refused('t0', 'rate');
+    const values = (await metrics.quotaRefusals.get()).values;
+    expect(values).toHaveLength(QUOTA_TENANT_LABELS + 1);
+    expect(values.find((v) => v.labels.tenant === 't0')?.value).toBe(2);
+    expect(values.find((v) => v.labels.tenant === 'other')?.value).toBe(1);
+  });
+
+  it("webhook endpoints are bounded apart from the quotas' tenants, and an attempt's delay is observed in seconds", async () => {
+    const metrics = createMetrics();
+    const refused = quotaRefusalCounter(metrics);
+    for (let i = 0; i < QUOTA_TENANT_LABELS; i++) refused(`t${i}`, 'rate');
+    const attempt = webhookAttemptRecorder(metrics);
+    attempt('endpoint-1', true, 1500);
+    attempt('endpoint-1', false, null);
+    const attempts = (await metrics.webhookAttempts.get()).values;
+    expect(attempts.map((v) => [v.labels.endpoint, v.labels.outcome, v.value])).toEqual([
+      ['endpoint-1', 'delivered', 1],
+      ['endpoint-1', 'failed', 1],
+    ]);
+    const delay = (await metrics.webhookDelay.get()).values.find((v) => v.metricName === 'prismo_webhook_delivery_delay_seconds_sum');
+    expect(delay?.value).toBe(1.5);
+  });
+});
