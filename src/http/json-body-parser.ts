@@ -1,0 +1,213 @@
+// JSON bodies as the gateway and the ingestion service read them: a small body with JSON.parse as Fastify
+// does (the common path costs nothing more), a large one in slices that let the event loop run, refused as
+// soon as it nests or counts past the limits, a bounded number at once, a tenant's share taken before reading.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { type ParsedTokenInfo, TokenParser, Tokenizer, TokenType } from '@streamparser/json';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+import pLimit from 'p-limit';
+import { scan as scanPoisoning } from 'secure-json-parse';
+import { HttpProblem } from './problem.js';
+import { StatementPlaces } from './statement-places.js';
+
+/** Bodies up to this size are parsed at once with JSON.parse (at most a few ms, however crafted); larger ones in slices. */
+export const SLICED_FROM_BYTES = 64 * 1024;
+/**
+ * Nesting a body read in slices may reach: twice what the door accepts anywhere in an envelope (MAX_JSON_DEPTH),
+ * so a batch item nested too deep is still refused in its own 207 result, and a body of brackets is cut at once.
+ */
+export const MAX_SLICED_DEPTH = 128;
+/** How long one slice may hold the event loop before the parse yields to other requests. */
+const SLICE_MS = 8;
+const CHUNK_BYTES = 16 * 1024;
+const RETRY_AFTER_S = 1;
+
+export interface JsonParsing {
+  /** Keys and values (objects, arrays, strings, numbers, literals) one body may hold (JSON_MAX_VALUES); past it, 413. */
+  maxValues: number;
+  /**
+   * Keys and values one envelope may hold (JSON_MAX_ENVELOPE_VALUES): a batch's item, a single POST's body. What
+   * follows parsing (the door's scan, validation, sizing) costs in proportion, item by item; past it, 413.
+   */
+  maxEnvelopeValues: number;
+  /** Large bodies parsed at once (JSON_PARSE_CONCURRENCY); they take turns, slice by slice. */
+  concurrency: number;
+  /** Large bodies waiting for a turn (JSON_PARSE_QUEUE); one more is a 503 with Retry-After. */
+  queueMax: number;
+  /** Large bodies one tenant may have in progress (JSON_PARSE_PER_TENANT); one more is a 429 with Retry-After. */
+  perTenant: number;
+}
+
+type PoisonAction = 'error' | 'remove' | 'ignore';
+
+/**
+ * Where a route's body holds its envelopes: the containers opened at `depth` (1: the body is one), named by
+ * their index among them. The batch routes' items are at depth 3: `{"items": [ {…}, … ]}`.
+ */
+export interface EnvelopesAt {
+  depth: number;
+  path: (index: number) => string;
+}
+
+const WHOLE_BODY: EnvelopesAt = { depth: 1, path: () => 'body' };
+
+/** Why a body was cut off while it was read: too deep (400), too many values in it or in one envelope (413). */
+function limitProblem(kind: 'depth' | 'values', limit: number, offset: number, envelope?: string): HttpProblem {
+  if (kind === 'depth') {
+    return new HttpProblem(
+      400,
+      'json-too-deep',
+      `The JSON body nests deeper than ${limit} levels (at byte ${offset}); no request of this API needs as many.`,
+      { errors: [{ path: 'body', message: `nested deeper than ${limit} levels` }] },
+    );
+  }
+  if (envelope) {
+    return new HttpProblem(
+      413,
+      'json-too-many-values',
+      `${envelope} holds more than ${limit} keys and values (JSON_MAX_ENVELOPE_VALUES; the one at byte ${offset} is one too many): no transaction needs as many.`,
+      { errors: [{ path: envelope, message: `more than ${limit} keys and values` }] },
+    );
+  }
+  return new HttpProblem(
+    413,
+    'json-too-many-values',
+    `The JSON body holds more than ${limit} keys and values (JSON_MAX_VALUES; the one at byte ${offset} is one too many): send fewer or smaller items.`,
+    { errors: [{ path: 'body', message: `more than ${limit} keys and values` }] },
+  );
+}
+
+type Limits = Pick<JsonParsing, 'maxValues' | 'maxEnvelopeValues'> & { envelopes: EnvelopesAt };
+
+/** Counts what the tokenizer finds and hands it on: refuses past the depth or a count before building more. */
+function guardTokens({ maxValues, maxEnvelopeValues, envelopes }: Limits, build: (info: ParsedTokenInfo) => void) {
+  const seen = { depth: 0, values: 0, poisonable: false, envelopes: 0, envelopeFrom: -1 };
+  const onToken = (info: ParsedTokenInfo) => {
+    switch (info.token) {
+      case TokenType.LEFT_BRACE:
+      case TokenType.LEFT_BRACKET:
+        if (++seen.depth > MAX_SLICED_DEPTH) throw limitProblem('depth', MAX_SLICED_DEPTH, info.offset);
+        if (seen.depth === envelopes.depth) seen.envelopeFrom = seen.values;
+        seen.values++;
+        break;
+      case TokenType.RIGHT_BRACE:
+      case TokenType.RIGHT_BRACKET:
+        if (seen.depth === envelopes.depth) {
+          seen.envelopeFrom = -1;
+          seen.envelopes++;
+        }
+        seen.depth--;
+        break;
+      case TokenType.STRING:
+        // Keys are strings too: only bodies holding one of these need secure-json-parse's scan afterwards.
+        if (info.value === '__proto__' || info.value === 'constructor') seen.poisonable = true;
+        seen.values++;
+        break;
+      case TokenType.NUMBER:
+      case TokenType.TRUE:
+      case TokenType.FALSE:
+      case TokenType.NULL:
+        seen.values++;
+        break;
+    }
+    if (seen.values > maxValues) throw limitProblem('values', maxValues, info.offset);
+    if (seen.envelopeFrom >= 0 && seen.values - seen.envelopeFrom > maxEnvelopeValues)
+      throw limitProblem('values', maxEnvelopeValues, info.offset, envelopes.path(seen.envelopes));
+    build(info);
+  };
+  return { seen, onToken };
+}
+
+/**
+ * The body's value, parsed SLICE_MS at a time with a turn of the event loop between slices; a 400/413 problem
+ * past the limits; Fastify's own invalid-JSON error for anything JSON.parse would refuse.
+ */
+export async function parseJsonInSlices(body: Buffer, limits: Limits): Promise<{ value: unknown; poisonable: boolean }> {
+  const tokenizer = new Tokenizer();
+  const builder = new TokenParser({ paths: ['$'], keepStack: false });
+  let root: unknown;
+  builder.onValue = ({ value }) => {
+    root = value;
+  };
+  const { seen, onToken } = guardTokens(limits, (info) => builder.write(info));
+  tokenizer.onToken = onToken;
+  try {
+    // secure-json-parse (Fastify's parser) drops a leading byte-order mark; so does the tokenizer.
+    for (let at = 0; at < body.length; ) {
+      const started = performance.now();
+      do {
+        tokenizer.write(body.subarray(at, at + CHUNK_BYTES));
+        at += CHUNK_BYTES;
+      } while (at < body.length && performance.now() - started < SLICE_MS);
+      if (at < body.length) await nextTurn();
+    }
+    tokenizer.end();
+    if (!builder.isEnded) throw new Error('the body ends before its value does');
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    throw new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
+  }
+  return { value: root, poisonable: seen.poisonable };
+}
+
+/** Fastify's prototype-poisoning rules, as its own parser applies them, for a value built by the tokenizer. */
+function applyPoisonRules(value: unknown, protoAction: PoisonAction, constructorAction: PoisonAction): void {
+  if ((protoAction === 'ignore' && constructorAction === 'ignore') || value === null || typeof value !== 'object') return;
+  try {
+    scanPoisoning(value as Record<string, unknown>, { protoAction, constructorAction, safe: false });
+  } catch {
+    throw new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
+  }
+}
+
+const contentLength = (request: FastifyRequest) => {
+  const header = request.headers['content-length'];
+  return header === undefined ? Number.POSITIVE_INFINITY : Number(header);
+};
+
+const isJson = (request: FastifyRequest) => request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() === 'application/json';
+
+/**
+ * Replaces the app's application/json parser (before its routes are registered): bodies over SLICED_FROM_BYTES
+ * are parsed in slices (`envelopesAt`: where a route's body holds several envelopes, by route URL), at most `concurrency` at once, `queueMax` waiting; an authenticated request announcing
+ * such a body (or none: chunked) takes one of those places before it is read, at most `perTenant` per tenant.
+ */
+export function useJsonBodies(
+  app: FastifyInstance,
+  { maxValues, maxEnvelopeValues, concurrency, queueMax, perTenant }: JsonParsing,
+  envelopesAt: Record<string, EnvelopesAt> = {},
+): void {
+  const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig as { onProtoPoisoning: PoisonAction; onConstructorPoisoning: PoisonAction };
+  const parseSmall = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
+  const slots = pLimit(concurrency);
+  const busy = () =>
+    new HttpProblem(
+      503,
+      'json-parsing-busy',
+      `${concurrency} large JSON bodies (over ${SLICED_FROM_BYTES / 1024} KiB) are being read and ${queueMax} wait their turn: send this one again shortly.`,
+      { headers: { 'retry-after': String(RETRY_AFTER_S) } },
+    );
+  const places = new StatementPlaces(concurrency + queueMax, perTenant, busy, (tenantId, held) =>
+    new HttpProblem(
+      429,
+      'large-bodies-quota',
+      `Tenant ${tenantId} has ${held} JSON bodies over ${SLICED_FROM_BYTES / 1024} KiB in progress (being sent, parsed or handled); at most ${perTenant} at once (JSON_PARSE_PER_TENANT). Retry once one is answered.`,
+      { headers: { 'retry-after': String(RETRY_AFTER_S) } },
+    ),
+  );
+  // preParsing runs after onRequest (the key is known) and before the body is read.
+  app.addHook('preParsing', async (request, reply) => {
+    const tenantId = (request as { tenantId?: string }).tenantId;
+    if (tenantId && isJson(request) && contentLength(request) > SLICED_FROM_BYTES) places.holdUntilAnswered(tenantId, reply.raw);
+  });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) => {
+    if (body.length <= SLICED_FROM_BYTES) {
+      return new Promise((resolve, reject) => parseSmall(request, body.toString('utf8'), (error, value) => (error ? reject(error) : resolve(value))));
+    }
+    if (slots.pendingCount >= queueMax) throw busy();
+    const envelopes = envelopesAt[request.routeOptions.url ?? ''] ?? WHOLE_BODY;
+    const { value, poisonable } = await slots(() => parseJsonInSlices(body, { maxValues, maxEnvelopeValues, envelopes }));
+    if (poisonable) applyPoisonRules(value, onProtoPoisoning, onConstructorPoisoning);
+    return value;
+  });
+}
