@@ -142,7 +142,16 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
       const { statementBodyLimitBytes, statementParsing, jsonParsing } = settings.http;
       const build = () =>
-        buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, statementParsing, jsonParsing, token: ingestToken, ops });
+        buildIngestServer({
+          ingest,
+          logger,
+          bodyLimitBytes,
+          statementBodyLimitBytes,
+          statementParsing,
+          jsonParsing,
+          token: ingestToken,
+          ops,
+        });
       system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port, settings.ingest.host);
     }
     if (roles.includes('gateway') && mongo && ingest && db)

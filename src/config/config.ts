@@ -155,10 +155,13 @@ export const envSchema = z.object({
   JSON_MAX_ENVELOPE_VALUES: positiveInt.min(1_000).default(10_000),
   /** JSON bodies over 64 KiB parsed at once per service (in slices that let other requests run); the rest wait. */
   JSON_PARSE_CONCURRENCY: positiveInt.max(64).default(2),
-  /** JSON bodies over 64 KiB waiting for a parse, per service; one more is a 503 with Retry-After. */
+  /** JSON bodies over BODY_LIMIT_BYTES waiting for a parse, per service; one more is a 503 with Retry-After before it is read. */
   JSON_PARSE_QUEUE: z.coerce.number().int().min(0).default(8),
-  /** JSON bodies over 64 KiB one tenant may have in progress at once, per gateway; one more is a 429 with Retry-After. */
-  JSON_PARSE_PER_TENANT: positiveInt.max(1_000).default(4),
+  /**
+   * JSON bodies over BODY_LIMIT_BYTES (the batch route's) one tenant may have in progress at once, per gateway (being
+   * sent, parsed or handled); one more is a 429 with Retry-After before it is read.
+   */
+  JSON_PARSE_PER_TENANT: positiveInt.max(1_000).default(2),
   /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */
   STATEMENT_STORE_TIMEOUT_MS: positiveInt.default(30_000),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),

@@ -75,7 +75,10 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   });
 
   // Large JSON bodies (the batch route's above all) parsed in slices, with a tenant's share of places.
-  useJsonBodies(app, http.jsonParsing, { [BATCH_ROUTE]: { depth: 3, path: (index) => `items.${index}` } });
+  useJsonBodies(app, http.jsonParsing, {
+    envelopesAt: { [BATCH_ROUTE]: { depth: 3, path: (index) => `items.${index}` } },
+    placesFromBytes: http.bodyLimitBytes,
+  });
   const answerOtherMethods = collectMethods(app);
   await app.register(strictInputPlugin);
   await app.register(openapiPlugin);

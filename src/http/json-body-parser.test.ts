@@ -15,7 +15,7 @@ async function echoApp(poisoning: 'error' | 'ignore' = 'error') {
     onProtoPoisoning: poisoning,
     onConstructorPoisoning: poisoning,
   });
-  useJsonBodies(app, SETTINGS, { '/batch': { depth: 3, path: (i) => `items.${i}` } });
+  useJsonBodies(app, SETTINGS, { envelopesAt: { '/batch': { depth: 3, path: (i) => `items.${i}` } }, placesFromBytes: 1024 * 1024 });
   app.post('/echo', async (request) => ({ body: request.body, own: Object.keys((request.body ?? {}) as object) }));
   app.post('/batch', async (request) => ({ items: (request.body as { items: unknown[] }).items.length }));
   return app;
@@ -41,7 +41,7 @@ describe('JSON bodies read in slices', () => {
     }
   });
 
-  it('refuses what JSON.parse refuses, with Fastify\'s own 400', async () => {
+  it("refuses what JSON.parse refuses, with Fastify's own 400", async () => {
     const app = await echoApp();
     for (const bad of ['{"a":1}x', '{"a":1}{}', '[1,]', '{"a":01}', '"\u0001"', '{"a":', 'nul']) {
       const response = await post(app, '/echo', large(bad.startsWith('{') ? bad : `{"v":${bad}}`));

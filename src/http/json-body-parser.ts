@@ -2,7 +2,7 @@
 // does (the common path costs nothing more), a large one in slices that let the event loop run, refused as
 // soon as it nests or counts past the limits, a bounded number at once, a tenant's share taken before reading.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type ParsedTokenInfo, TokenParser, Tokenizer, TokenType } from '@streamparser/json';
+import { type ParsedTokenInfo, Tokenizer, TokenParser, TokenType } from '@streamparser/json';
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import pLimit from 'p-limit';
 import { scan as scanPoisoning } from 'secure-json-parse';
@@ -168,15 +168,20 @@ const isJson = (request: FastifyRequest) => request.headers['content-type']?.spl
 
 /**
  * Replaces the app's application/json parser (before its routes are registered): bodies over SLICED_FROM_BYTES
- * are parsed in slices (`envelopesAt`: where a route's body holds several envelopes, by route URL), at most `concurrency` at once, `queueMax` waiting; an authenticated request announcing
- * such a body (or none: chunked) takes one of those places before it is read, at most `perTenant` per tenant.
+ * are parsed in slices (`envelopesAt`: where a route's body holds several envelopes, by route URL), at most
+ * `concurrency` at once. An authenticated request announcing a body over `placesFromBytes` (the server-wide limit,
+ * which only the batch route exceeds; or no length: chunked) takes one of `concurrency + queueMax` places before
+ * it is read, at most `perTenant` per tenant.
  */
 export function useJsonBodies(
   app: FastifyInstance,
   { maxValues, maxEnvelopeValues, concurrency, queueMax, perTenant }: JsonParsing,
-  envelopesAt: Record<string, EnvelopesAt> = {},
+  { envelopesAt = {}, placesFromBytes }: { envelopesAt?: Record<string, EnvelopesAt>; placesFromBytes: number },
 ): void {
-  const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig as { onProtoPoisoning: PoisonAction; onConstructorPoisoning: PoisonAction };
+  const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig as {
+    onProtoPoisoning: PoisonAction;
+    onConstructorPoisoning: PoisonAction;
+  };
   const parseSmall = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
   const slots = pLimit(concurrency);
   const busy = () =>
@@ -186,25 +191,33 @@ export function useJsonBodies(
       `${concurrency} large JSON bodies (over ${SLICED_FROM_BYTES / 1024} KiB) are being read and ${queueMax} wait their turn: send this one again shortly.`,
       { headers: { 'retry-after': String(RETRY_AFTER_S) } },
     );
-  const places = new StatementPlaces(concurrency + queueMax, perTenant, busy, (tenantId, held) =>
-    new HttpProblem(
-      429,
-      'large-bodies-quota',
-      `Tenant ${tenantId} has ${held} JSON bodies over ${SLICED_FROM_BYTES / 1024} KiB in progress (being sent, parsed or handled); at most ${perTenant} at once (JSON_PARSE_PER_TENANT). Retry once one is answered.`,
-      { headers: { 'retry-after': String(RETRY_AFTER_S) } },
-    ),
+  const places = new StatementPlaces(
+    concurrency + queueMax,
+    perTenant,
+    busy,
+    (tenantId, held) =>
+      new HttpProblem(
+        429,
+        'large-bodies-quota',
+        `Tenant ${tenantId} has ${held} JSON bodies over ${SLICED_FROM_BYTES / 1024} KiB in progress (being sent, parsed or handled); at most ${perTenant} at once (JSON_PARSE_PER_TENANT). Retry once one is answered.`,
+        { headers: { 'retry-after': String(RETRY_AFTER_S) } },
+      ),
   );
   // preParsing runs after onRequest (the key is known) and before the body is read.
   app.addHook('preParsing', async (request, reply) => {
     const tenantId = (request as { tenantId?: string }).tenantId;
-    if (tenantId && isJson(request) && contentLength(request) > SLICED_FROM_BYTES) places.holdUntilAnswered(tenantId, reply.raw);
+    if (tenantId && isJson(request) && contentLength(request) > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) => {
     if (body.length <= SLICED_FROM_BYTES) {
-      return new Promise((resolve, reject) => parseSmall(request, body.toString('utf8'), (error, value) => (error ? reject(error) : resolve(value))));
+      return new Promise((resolve, reject) =>
+        parseSmall(request, body.toString('utf8'), (error, value) => (error ? reject(error) : resolve(value))),
+      );
     }
-    if (slots.pendingCount >= queueMax) throw busy();
+    // A body over placesFromBytes that took no place (a caller without a tenant: the ingestion service's) may
+    // still find the queue full; smaller ones wait their turn, as small as they are.
+    if (body.length > placesFromBytes && slots.pendingCount >= queueMax) throw busy();
     const envelopes = envelopesAt[request.routeOptions.url ?? ''] ?? WHOLE_BODY;
     const { value, poisonable } = await slots(() => parseJsonInSlices(body, { maxValues, maxEnvelopeValues, envelopes }));
     if (poisonable) applyPoisonRules(value, onProtoPoisoning, onConstructorPoisoning);

@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger.js';
 import { envelopeSchema } from '../domain/envelope.js';
 import { tenantIdSchema, transactionIdSchema } from '../domain/ids.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
-import { type JsonParsing, useJsonBodies } from '../http/json-body-parser.js';
+import { type JsonParsing, SLICED_FROM_BYTES, useJsonBodies } from '../http/json-body-parser.js';
 import { HttpProblem } from '../http/problem.js';
 import { createStatementParser, type StatementParsing } from '../http/statement-parser.js';
 import { RAW_STATUSES } from '../raw-store/collections.js';
@@ -44,7 +44,7 @@ export async function buildIngestServer({
   // The gateway bounded each envelope and the body before it sent them on: here the body as a whole, with room for
   // the wrapping, so what the gateway accepted is never refused here.
   const bodyValues = jsonParsing.maxValues + 1_000;
-  useJsonBodies(app, { ...jsonParsing, maxValues: bodyValues, maxEnvelopeValues: bodyValues });
+  useJsonBodies(app, { ...jsonParsing, maxValues: bodyValues, maxEnvelopeValues: bodyValues }, { placesFromBytes: SLICED_FROM_BYTES });
 
   app.post(
     '/internal/v1/raw',

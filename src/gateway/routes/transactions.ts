@@ -170,7 +170,11 @@ async function checkItems(items: unknown[]): Promise<CheckedItem[]> {
 }
 
 /** Each item's entry in the 207: its problem, or what storing it gave. */
-function resultsOf(checked: CheckedItem[], stored: Map<number, Accepted | { error: string }>, statusUrlOf: (id: string) => string): BatchResult[] {
+function resultsOf(
+  checked: CheckedItem[],
+  stored: Map<number, Accepted | { error: string }>,
+  statusUrlOf: (id: string) => string,
+): BatchResult[] {
   return checked.map((result, index): BatchResult => {
     if ('problem' in result) return { index, status: result.problem.status, problem: result.problem };
     const outcome = stored.get(index)!;
