@@ -50,22 +50,14 @@ export interface EnvelopesAt {
 
 const WHOLE_BODY: EnvelopesAt = { depth: 1, path: () => 'body' };
 
-/** Why a body was cut off while it was read: too deep (400), too many values in it or in one envelope (413). */
-function limitProblem(kind: 'depth' | 'values', limit: number, offset: number, envelope?: string): HttpProblem {
+/** Why a body was cut off while it was read: too deep (400), too many values in all (413). */
+function limitProblem(kind: 'depth' | 'values', limit: number, offset: number): HttpProblem {
   if (kind === 'depth') {
     return new HttpProblem(
       400,
       'json-too-deep',
       `The JSON body nests deeper than ${limit} levels (at byte ${offset}); no request of this API needs as many.`,
       { errors: [{ path: 'body', message: `nested deeper than ${limit} levels` }] },
-    );
-  }
-  if (envelope) {
-    return new HttpProblem(
-      413,
-      'json-too-many-values',
-      `${envelope} holds more than ${limit} keys and values (JSON_MAX_ENVELOPE_VALUES; the one at byte ${offset} is one too many): no transaction needs as many.`,
-      { errors: [{ path: envelope, message: `more than ${limit} keys and values` }] },
     );
   }
   return new HttpProblem(
@@ -76,43 +68,76 @@ function limitProblem(kind: 'depth' | 'values', limit: number, offset: number, e
   );
 }
 
+/** What a client is told of an envelope past JSON_MAX_ENVELOPE_VALUES: a document too large, counted in values. */
+export const envelopeTooLargeDetail = (path: string, limit: number) =>
+  `${path} holds more than ${limit} keys and values (JSON_MAX_ENVELOPE_VALUES): no transaction needs as many.`;
+
+/**
+ * An envelope of a batch past JSON_MAX_ENVELOPE_VALUES, left unbuilt where it stood: the route refuses that item
+ * alone (413 document-too-large in its result), as it refuses one MongoDB could not store.
+ */
+export class EnvelopeOverLimit {
+  constructor(
+    readonly path: string,
+    readonly limit: number,
+  ) {}
+}
+
+const isValueToken = (token: TokenType) =>
+  token !== TokenType.RIGHT_BRACE &&
+  token !== TokenType.RIGHT_BRACKET &&
+  token !== TokenType.COLON &&
+  token !== TokenType.COMMA &&
+  token !== TokenType.SEPARATOR;
+
 type Limits = Pick<JsonParsing, 'maxValues' | 'maxEnvelopeValues'> & { envelopes: EnvelopesAt };
 
-/** Counts what the tokenizer finds and hands it on: refuses past the depth or a count before building more. */
-function guardTokens({ maxValues, maxEnvelopeValues, envelopes }: Limits, build: (info: ParsedTokenInfo) => void) {
-  const seen = { depth: 0, values: 0, poisonable: false, envelopes: 0, envelopeFrom: -1 };
+/**
+ * Counts what the tokenizer finds and hands it on to `outer`, each envelope built by a builder of its own:
+ * refuses past the depth or the body's count before building more; an envelope past its count is no longer built
+ * (the body, when it is the envelope; else a marker stands in its place).
+ */
+function guardTokens({ maxValues, maxEnvelopeValues, envelopes }: Limits, outer: TokenParser) {
+  const seen = { depth: 0, values: 0, poisonable: false, envelopes: 0 };
+  let envelope: { builder: TokenParser | undefined; value: unknown; values: number } | undefined;
+  const startEnvelope = () => {
+    const builder = new TokenParser({ paths: ['$'], keepStack: false });
+    const started = { builder, value: undefined as unknown, values: 0 };
+    builder.onValue = ({ value }) => {
+      started.value = value;
+    };
+    return started;
+  };
+  const build = (info: ParsedTokenInfo, counts: boolean) => {
+    if (counts && ++seen.values > maxValues) throw limitProblem('values', maxValues, info.offset);
+    (envelope?.builder ?? outer).write(info);
+  };
   const onToken = (info: ParsedTokenInfo) => {
-    switch (info.token) {
-      case TokenType.LEFT_BRACE:
-      case TokenType.LEFT_BRACKET:
-        if (++seen.depth > MAX_SLICED_DEPTH) throw limitProblem('depth', MAX_SLICED_DEPTH, info.offset);
-        if (seen.depth === envelopes.depth) seen.envelopeFrom = seen.values;
-        seen.values++;
-        break;
-      case TokenType.RIGHT_BRACE:
-      case TokenType.RIGHT_BRACKET:
-        if (seen.depth === envelopes.depth) {
-          seen.envelopeFrom = -1;
-          seen.envelopes++;
-        }
-        seen.depth--;
-        break;
-      case TokenType.STRING:
-        // Keys are strings too: only bodies holding one of these need secure-json-parse's scan afterwards.
-        if (info.value === '__proto__' || info.value === 'constructor') seen.poisonable = true;
-        seen.values++;
-        break;
-      case TokenType.NUMBER:
-      case TokenType.TRUE:
-      case TokenType.FALSE:
-      case TokenType.NULL:
-        seen.values++;
-        break;
+    const opens = info.token === TokenType.LEFT_BRACE || info.token === TokenType.LEFT_BRACKET;
+    if (opens && ++seen.depth > MAX_SLICED_DEPTH) throw limitProblem('depth', MAX_SLICED_DEPTH, info.offset);
+    if (opens && seen.depth === envelopes.depth) envelope = startEnvelope();
+    // Keys are strings too: only bodies holding one of these need secure-json-parse's scan afterwards.
+    if (info.token === TokenType.STRING && (info.value === '__proto__' || info.value === 'constructor')) seen.poisonable = true;
+    const counts = isValueToken(info.token);
+    if (!envelope) build(info, counts);
+    else if (envelope.builder) {
+      if (counts && ++envelope.values > maxEnvelopeValues) {
+        const path = envelopes.path(seen.envelopes);
+        if (envelopes.depth === 1) throw new HttpProblem(413, 'document-too-large', envelopeTooLargeDetail(path, maxEnvelopeValues));
+        // What was built of it is dropped, and no longer counts against the body.
+        seen.values -= envelope.values - 1;
+        envelope.builder = undefined;
+      } else build(info, counts);
     }
-    if (seen.values > maxValues) throw limitProblem('values', maxValues, info.offset);
-    if (seen.envelopeFrom >= 0 && seen.values - seen.envelopeFrom > maxEnvelopeValues)
-      throw limitProblem('values', maxEnvelopeValues, info.offset, envelopes.path(seen.envelopes));
-    build(info);
+    const closes = info.token === TokenType.RIGHT_BRACE || info.token === TokenType.RIGHT_BRACKET;
+    if (closes && envelope && seen.depth === envelopes.depth) {
+      const value = envelope.builder ? envelope.value : new EnvelopeOverLimit(envelopes.path(seen.envelopes), maxEnvelopeValues);
+      envelope = undefined;
+      seen.envelopes++;
+      // The envelope, whole, where it stands: the builder takes any value a token carries.
+      outer.write({ token: TokenType.STRING, value: value as string });
+    }
+    if (closes) seen.depth--;
   };
   return { seen, onToken };
 }
@@ -128,7 +153,7 @@ export async function parseJsonInSlices(body: Buffer, limits: Limits): Promise<{
   builder.onValue = ({ value }) => {
     root = value;
   };
-  const { seen, onToken } = guardTokens(limits, (info) => builder.write(info));
+  const { seen, onToken } = guardTokens(limits, builder);
   tokenizer.onToken = onToken;
   try {
     // secure-json-parse (Fastify's parser) drops a leading byte-order mark; so does the tokenizer.

@@ -15,6 +15,7 @@ import {
 import { transactionIdSchema } from '../../domain/ids.js';
 import { findUnsafeJson } from '../../domain/refusals.js';
 import { checkEnvelope } from '../../http/envelope-check.js';
+import { EnvelopeOverLimit, envelopeTooLargeDetail } from '../../http/json-body-parser.js';
 import { HttpProblem, type ValidationProblem, validationProblem } from '../../http/problem.js';
 import { RAW_STATUSES } from '../../raw-store/collections.js';
 import { type RawStatusView, rawStatusSchema } from '../../raw-store/status-view.js';
@@ -147,6 +148,17 @@ const CHECK_SLICE_MS = 8;
 
 /** One item on its own: unsafe JSON, then the envelope, then money no mapper could hold, then whether MongoDB can store it. */
 function checkItem(item: unknown, index: number): CheckedItem {
+  // Left unbuilt by the parser: too many keys and values to be worth checking.
+  if (item instanceof EnvelopeOverLimit) {
+    return {
+      problem: {
+        type: '/problems/document-too-large',
+        title: 'Content Too Large',
+        status: 413,
+        detail: envelopeTooLargeDetail(item.path, item.limit),
+      },
+    };
+  }
   const unsafe = findUnsafeJson(item, ['items', index]);
   const checked = unsafe ? { problem: validationProblem([unsafe]) } : checkEnvelope(item, `items.${index}`);
   if (!('envelope' in checked)) return checked;
