@@ -34,6 +34,8 @@ describe('JSON bodies read in slices', () => {
       '[[],[[]],{},0]',
       '"\\ud800"',
       `{"long":"${'x'.repeat(100_000)}","n":12345678901234567890}`,
+      // Characters of two to four bytes across the slices' 16 KiB boundaries, in strings and keys.
+      `{"${'é'.repeat(9_000)}":"${'😀a€'.repeat(20_000)}","k":[${'"\u00e9😀",'.repeat(5_000)}1.5]}`,
     ];
     for (const text of bodies) {
       const { value } = await parseJsonInSlices(Buffer.from(text), LIMITS);

@@ -189,6 +189,9 @@ const contentLength = (request: FastifyRequest) => {
   return header === undefined ? Number.POSITIVE_INFINITY : Number(header);
 };
 
+/** 1 MiB, 64 KiB: a size as the limits' table says it. */
+const sizeOf = (bytes: number) => (bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MiB` : `${Math.round(bytes / 1024)} KiB`);
+
 const isJson = (request: FastifyRequest) => request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 
 /**
@@ -213,7 +216,7 @@ export function useJsonBodies(
     new HttpProblem(
       503,
       'json-parsing-busy',
-      `${concurrency} large JSON bodies (over ${SLICED_FROM_BYTES / 1024} KiB) are being read and ${queueMax} wait their turn: send this one again shortly.`,
+      `${concurrency} JSON bodies over ${sizeOf(placesFromBytes)} are being read and ${queueMax} wait their turn (or are on their way): send this one again shortly.`,
       { headers: { 'retry-after': String(RETRY_AFTER_S) } },
     );
   const places = new StatementPlaces(
@@ -224,7 +227,7 @@ export function useJsonBodies(
       new HttpProblem(
         429,
         'large-bodies-quota',
-        `Tenant ${tenantId} has ${held} JSON bodies over ${SLICED_FROM_BYTES / 1024} KiB in progress (being sent, parsed or handled); at most ${perTenant} at once (JSON_PARSE_PER_TENANT). Retry once one is answered.`,
+        `Tenant ${tenantId} has ${held} JSON bodies over ${sizeOf(placesFromBytes)} in progress (being sent, parsed or handled); at most ${perTenant} at once (JSON_PARSE_PER_TENANT). Retry once one is answered.`,
         { headers: { 'retry-after': String(RETRY_AFTER_S) } },
       ),
   );
