@@ -148,9 +148,18 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const ingestToken = resolveIngestToken(settings, roles);
     if (roles.includes('ingest') && ingest) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
-      const { statementBodyLimitBytes, statementParsing } = settings.http;
+      const { statementBodyLimitBytes, statementParsing, jsonParsing } = settings.http;
       const build = () =>
-        buildIngestServer({ ingest, logger, bodyLimitBytes, statementBodyLimitBytes, statementParsing, token: ingestToken, ops });
+        buildIngestServer({
+          ingest,
+          logger,
+          bodyLimitBytes,
+          statementBodyLimitBytes,
+          statementParsing,
+          jsonParsing,
+          token: ingestToken,
+          ops,
+        });
       system.ingestUrl = await owner.listen('ingest-server', build, settings.ingest.port, settings.ingest.host);
     }
     if (roles.includes('gateway') && mongo && ingest && db)

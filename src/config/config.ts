@@ -145,6 +145,23 @@ export const envSchema = z.object({
    * parse, parsed or stored); one more is a 429, so no tenant fills the places the others share.
    */
   STATEMENT_PARSE_PER_TENANT: positiveInt.max(1_000).default(4),
+  /**
+   * Keys and values (objects, arrays, strings, numbers, literals) one JSON body over 64 KiB may hold; past it,
+   * 413 as it is read. A batch of 1,000 ordinary envelopes holds some 30,000; what follows parsing (the door's
+   * checks, validation, sizing) costs in proportion to this number.
+   */
+  JSON_MAX_VALUES: positiveInt.min(40_000).default(100_000),
+  /** Keys and values one envelope (a batch item, a single POST's body) over 64 KiB may hold; past it, 413. */
+  JSON_MAX_ENVELOPE_VALUES: positiveInt.min(1_000).default(10_000),
+  /** JSON bodies over 64 KiB parsed at once per service (in slices that let other requests run); the rest wait. */
+  JSON_PARSE_CONCURRENCY: positiveInt.max(64).default(2),
+  /** JSON bodies over BODY_LIMIT_BYTES waiting for a parse, per service; one more is a 503 with Retry-After before it is read. */
+  JSON_PARSE_QUEUE: z.coerce.number().int().min(0).default(8),
+  /**
+   * JSON bodies over BODY_LIMIT_BYTES (the batch route's) one tenant may have in progress at once, per gateway (being
+   * sent, parsed or handled); one more is a 429 with Retry-After before it is read.
+   */
+  JSON_PARSE_PER_TENANT: positiveInt.max(1_000).default(2),
   /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */
   STATEMENT_STORE_TIMEOUT_MS: positiveInt.default(30_000),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
@@ -309,6 +326,13 @@ function httpSettings(env: Env) {
       concurrency: env.STATEMENT_PARSE_CONCURRENCY,
       queueMax: env.STATEMENT_PARSE_QUEUE,
       perTenant: env.STATEMENT_PARSE_PER_TENANT,
+    },
+    jsonParsing: {
+      maxValues: env.JSON_MAX_VALUES,
+      maxEnvelopeValues: env.JSON_MAX_ENVELOPE_VALUES,
+      concurrency: env.JSON_PARSE_CONCURRENCY,
+      queueMax: env.JSON_PARSE_QUEUE,
+      perTenant: env.JSON_PARSE_PER_TENANT,
     },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
   };

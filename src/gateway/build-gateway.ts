@@ -5,6 +5,7 @@ import { loadSettings, type Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
+import { useJsonBodies } from '../http/json-body-parser.js';
 import { HttpProblem } from '../http/problem.js';
 import type { MongoCollections, Retention } from '../raw-store/collections.js';
 import { countUnprocessed } from '../raw-store/count-unprocessed.js';
@@ -21,7 +22,7 @@ import { authPlugin } from './plugins/auth.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { collectMethods } from './plugins/method-not-allowed.js';
 import { openapiPlugin } from './plugins/openapi.js';
-import { strictInputPlugin } from './plugins/strict-input.js';
+import { BATCH_ROUTE, strictInputPlugin } from './plugins/strict-input.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { eventsRoutes } from './routes/events.js';
 import { statementsRoutes } from './routes/statements.js';
@@ -94,6 +95,11 @@ async function createGatewayApp(logger: Logger, http: Settings['http'], gateway:
   // One body limit for single requests, a larger one for the batch route.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= route.url === '/api/v1/transactions/batch' ? http.batchBodyLimitBytes : http.bodyLimitBytes;
+  });
+  // Large JSON bodies (the batch route's above all) parsed in slices, with a tenant's share of places.
+  useJsonBodies(app, http.jsonParsing, {
+    envelopesAt: { [BATCH_ROUTE]: { depth: 3, path: (index) => `items.${index}` } },
+    placesFromBytes: http.bodyLimitBytes,
   });
   return app;
 }

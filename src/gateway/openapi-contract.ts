@@ -84,7 +84,7 @@ const responses = {
     PROBLEM_EXAMPLES.ConflictOnResource,
   ),
   PayloadTooLarge: problem(
-    'The body exceeds the size limit, or its payload is more than MongoDB can store in one document (16 MiB as BSON), or a statement upload stores more by itself than a byte quota of its tenant allows (the type names the quota)',
+    'The body exceeds the size limit or JSON_MAX_VALUES keys and values (type /problems/json-too-many-values), or its payload is more than MongoDB can store in one document (16 MiB as BSON) or more than JSON_MAX_ENVELOPE_VALUES keys and values (/problems/document-too-large), or a statement upload stores more by itself than a byte quota of its tenant allows (the type names the quota)',
     [],
     PROBLEM_EXAMPLES.PayloadTooLarge,
   ),
@@ -95,7 +95,7 @@ const responses = {
     PROBLEM_EXAMPLES.UnprocessableContent,
   ),
   TooManyRequests: problem(
-    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota, /problems/daily-bytes-quota, /problems/stored-statement-bytes-quota: a statement upload over the bytes the statements of its tenant may keep stored, or /problems/statement-uploads-quota: too many statement uploads in progress at once)',
+    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota, /problems/daily-bytes-quota, /problems/stored-statement-bytes-quota: a statement upload over the bytes the statements of its tenant may keep stored, or /problems/statement-uploads-quota: too many statement uploads in progress at once, or /problems/large-bodies-quota: too many JSON bodies over BODY_LIMIT_BYTES)',
     ['Retry-After'],
     PROBLEM_EXAMPLES.TooManyRequests,
   ),

@@ -6,16 +6,26 @@ import { HttpProblem } from './problem.js';
 /** What a refused upload is told to wait: a parse of the largest file takes about this long. */
 export const STATEMENT_RETRY_AFTER_S = 2;
 
+/** The 429 of a tenant holding its share of the statement uploads. */
+const statementUploadsQuota = (perTenant: number) => (tenantId: string, held: number) =>
+  new HttpProblem(
+    429,
+    'statement-uploads-quota',
+    `Tenant ${tenantId} has ${held} statement uploads in progress (being sent, parsed or stored); at most ${perTenant} at once (STATEMENT_PARSE_PER_TENANT). Retry once one is answered.`,
+    { headers: { 'Retry-After': String(STATEMENT_RETRY_AFTER_S) } },
+  );
+
 /** The places' one owner: how many are held in all, and by each tenant. */
 export class StatementPlaces {
   readonly #held = new Map<string, number>();
   #inUse = 0;
 
-  /** `busy` is the 503 to answer when every place is taken. */
+  /** `busy` is the 503 to answer when every place is taken; `overShare`, the 429 for a tenant holding its share. */
   constructor(
     readonly places: number,
     readonly perTenant: number,
     private readonly busy: () => HttpProblem,
+    private readonly overShare: (tenantId: string, held: number) => HttpProblem = statementUploadsQuota(perTenant),
   ) {}
 
   get inUse(): number {
@@ -33,14 +43,7 @@ export class StatementPlaces {
    */
   take(tenantId: string): () => void {
     const held = this.heldBy(tenantId);
-    if (held >= this.perTenant) {
-      throw new HttpProblem(
-        429,
-        'statement-uploads-quota',
-        `Tenant ${tenantId} has ${held} statement uploads in progress (being sent, parsed or stored); at most ${this.perTenant} at once (STATEMENT_PARSE_PER_TENANT). Retry once one is answered.`,
-        { headers: { 'Retry-After': String(STATEMENT_RETRY_AFTER_S) } },
-      );
-    }
+    if (held >= this.perTenant) throw this.overShare(tenantId, held);
     if (this.#inUse >= this.places) throw this.busy();
     this.#held.set(tenantId, held + 1);
     this.#inUse++;

@@ -5,6 +5,7 @@ import type { Logger } from '../config/logger.js';
 import { envelopeSchema } from '../domain/envelope.js';
 import { tenantIdSchema, transactionIdSchema } from '../domain/ids.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
+import { type JsonParsing, SLICED_FROM_BYTES, useJsonBodies } from '../http/json-body-parser.js';
 import { HttpProblem } from '../http/problem.js';
 import { createStatementParser, type StatementParsing } from '../http/statement-parser.js';
 import { RAW_STATUSES } from '../raw-store/collections.js';
@@ -21,6 +22,7 @@ export async function buildIngestServer({
   bodyLimitBytes,
   statementBodyLimitBytes,
   statementParsing,
+  jsonParsing,
   token,
   ops,
 }: {
@@ -32,11 +34,17 @@ export async function buildIngestServer({
   statementBodyLimitBytes: number;
   /** How many entries a statement file may hold and how many are parsed at once (http/statement-parser.ts). */
   statementParsing: StatementParsing;
+  /** How the gateway's batches (up to BATCH_BODY_LIMIT_BYTES) are parsed here: in slices, a bounded number at once. */
+  jsonParsing: JsonParsing;
   /** /healthz and /readyz, mounted by the caller (cli/); /metrics is on the ops port. */
   ops?: (app: HttpApp) => Promise<void>;
 }): Promise<HttpApp> {
   const app = await createHttpApp({ logger, component: 'ingest', bodyLimit: bodyLimitBytes });
   app.addHook('onRequest', requireInternalToken(token));
+  // The gateway bounded each envelope and the body before it sent them on: here the body as a whole, with room for
+  // the wrapping, so what the gateway accepted is never refused here.
+  const bodyValues = jsonParsing.maxValues + 1_000;
+  useJsonBodies(app, { ...jsonParsing, maxValues: bodyValues, maxEnvelopeValues: bodyValues }, { placesFromBytes: SLICED_FROM_BYTES });
 
   app.post(
     '/internal/v1/raw',

@@ -1,5 +1,6 @@
 // The transactions resource: writes hand envelopes to ingestion and answer 202; reads join the raw
 // document's progress with the structured row (docs/api.md).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
@@ -14,6 +15,7 @@ import {
 import { transactionIdSchema } from '../../domain/ids.js';
 import { findUnsafeJson } from '../../domain/refusals.js';
 import { checkEnvelope } from '../../http/envelope-check.js';
+import { EnvelopeOverLimit, envelopeTooLargeDetail } from '../../http/json-body-parser.js';
 import { HttpProblem, type ValidationProblem, validationProblem } from '../../http/problem.js';
 import { RAW_STATUSES } from '../../raw-store/collections.js';
 import { type RawStatusView, rawStatusSchema } from '../../raw-store/status-view.js';
@@ -137,6 +139,69 @@ function acceptOne(app: App, { ingest, statusUrlOf, admit }: { ingest: Ingest; s
   );
 }
 
+/** One batch item, checked: its envelope and stored size, or why it is refused. */
+type CheckedItem = { envelope: Envelope; bytes: number } | { problem: ItemProblem };
+type BatchResult = z.infer<typeof batchResultSchema>;
+
+/** How long the items' checks may hold the event loop before they let other requests run. */
+const CHECK_SLICE_MS = 8;
+
+/** One item on its own: unsafe JSON, then the envelope, then money no mapper could hold, then whether MongoDB can store it. */
+function checkItem(item: unknown, index: number): CheckedItem {
+  // Left unbuilt by the parser: too many keys and values to be worth checking.
+  if (item instanceof EnvelopeOverLimit) {
+    return {
+      problem: {
+        type: '/problems/document-too-large',
+        title: 'Content Too Large',
+        status: 413,
+        detail: envelopeTooLargeDetail(item.path, item.limit),
+      },
+    };
+  }
+  const unsafe = findUnsafeJson(item, ['items', index]);
+  const checked = unsafe ? { problem: validationProblem([unsafe]) } : checkEnvelope(item, `items.${index}`);
+  if (!('envelope' in checked)) return checked;
+  const bytes = storedPayloadBytes(checked.envelope.payload);
+  if (bytes <= MAX_STORED_PAYLOAD_BYTES) return { envelope: checked.envelope, bytes };
+  return { problem: { type: '/problems/document-too-large', title: 'Content Too Large', status: 413, detail: oversizedDetail(bytes) } };
+}
+
+/** Every item checked, a turn of the event loop between items once a slice has run CHECK_SLICE_MS (a large batch). */
+async function checkItems(items: unknown[]): Promise<CheckedItem[]> {
+  const checked: CheckedItem[] = [];
+  let sliceStarted = performance.now();
+  for (const [index, item] of items.entries()) {
+    checked.push(checkItem(item, index));
+    if (performance.now() - sliceStarted > CHECK_SLICE_MS) {
+      await nextTurn();
+      sliceStarted = performance.now();
+    }
+  }
+  return checked;
+}
+
+/** Each item's entry in the 207: its problem, or what storing it gave. */
+function resultsOf(
+  checked: CheckedItem[],
+  stored: Map<number, Accepted | { error: string }>,
+  statusUrlOf: (id: string) => string,
+): BatchResult[] {
+  return checked.map((result, index): BatchResult => {
+    if ('problem' in result) return { index, status: result.problem.status, problem: result.problem };
+    const outcome = stored.get(index)!;
+    if ('id' in outcome) {
+      const { status: documentStatus, ...view } = acceptedView(outcome, statusUrlOf(outcome.id));
+      return { index, status: 202, documentStatus, ...view };
+    }
+    return {
+      index,
+      status: 422,
+      problem: { type: '/problems/not-stored', title: 'Unprocessable Content', status: 422, detail: outcome.error },
+    };
+  });
+}
+
 /** POST /api/v1/transactions/batch: each item checked and stored on its own, 207 with a result per item. */
 function acceptBatch(
   app: App,
@@ -159,21 +224,8 @@ function acceptBatch(
       },
     },
     async (request, reply) => {
-      // Each item is checked on its own: unsafe JSON, then the envelope, then money no mapper could hold,
-      // then whether MongoDB can store it.
-      const parsed = request.body.items.map((item, index): { envelope: Envelope; bytes: number } | { problem: ItemProblem } => {
-        const unsafe = findUnsafeJson(item, ['items', index]);
-        const checked = unsafe ? { problem: validationProblem([unsafe]) } : checkEnvelope(item, `items.${index}`);
-        if (!('envelope' in checked)) return checked;
-        const bytes = storedPayloadBytes(checked.envelope.payload);
-        if (bytes <= MAX_STORED_PAYLOAD_BYTES) return { envelope: checked.envelope, bytes };
-        return {
-          problem: { type: '/problems/document-too-large', title: 'Content Too Large', status: 413, detail: oversizedDetail(bytes) },
-        };
-      });
-      const valid = parsed.flatMap((result, index) =>
-        'envelope' in result ? [{ index, envelope: result.envelope, bytes: result.bytes }] : [],
-      );
+      const checked = await checkItems(request.body.items);
+      const valid = checked.flatMap((result, index) => ('envelope' in result ? [{ index, ...result }] : []));
       // The quotas count what would be stored: the request is refused whole (429) or admitted whole.
       if (valid.length > 0)
         await admit(
@@ -185,20 +237,7 @@ function acceptBatch(
         request.tenantId,
         valid.map((v) => v.envelope),
       );
-      const storedByIndex = new Map(valid.map(({ index }, position) => [index, stored[position]!]));
-      const results = parsed.map((result, index): z.infer<typeof batchResultSchema> => {
-        if ('problem' in result) return { index, status: result.problem.status, problem: result.problem };
-        const outcome = storedByIndex.get(index)!;
-        if ('id' in outcome) {
-          const { status: documentStatus, ...view } = acceptedView(outcome, statusUrlOf(outcome.id));
-          return { index, status: 202, documentStatus, ...view };
-        }
-        return {
-          index,
-          status: 422,
-          problem: { type: '/problems/not-stored', title: 'Unprocessable Content', status: 422, detail: outcome.error },
-        };
-      });
+      const results = resultsOf(checked, new Map(valid.map(({ index }, position) => [index, stored[position]!])), statusUrlOf);
       const accepted = results.filter((r) => r.status === 202).length;
       request.log.info({ tenantId: request.tenantId, items: results.length, accepted }, 'batch accepted');
       return reply.code(207).send({ accepted, rejected: results.length - accepted, results });

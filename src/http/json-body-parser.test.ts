@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../config/logger.js';
+import { createHttpApp } from './create-http-app.js';
+import { type JsonParsing, parseJsonInSlices, SLICED_FROM_BYTES, useJsonBodies } from './json-body-parser.js';
+
+const SETTINGS: JsonParsing = { maxValues: 100_000, maxEnvelopeValues: 10_000, concurrency: 2, queueMax: 8, perTenant: 4 };
+const LIMITS = { maxValues: 100_000, maxEnvelopeValues: 100_000, envelopes: { depth: 1, path: () => 'body' } };
+
+/** An echo of the parsed body, on an app whose poisoning rules are `poisoning` ('error' as every service but the gateway). */
+async function echoApp(poisoning: 'error' | 'ignore' = 'error') {
+  const app = await createHttpApp({
+    logger: createLogger('silent'),
+    component: 'test',
+    bodyLimit: 32 * 1024 * 1024,
+    onProtoPoisoning: poisoning,
+    onConstructorPoisoning: poisoning,
+  });
+  useJsonBodies(app, SETTINGS, { envelopesAt: { '/batch': { depth: 3, path: (i) => `items.${i}` } }, placesFromBytes: 1024 * 1024 });
+  app.post('/echo', async (request) => ({ body: request.body, own: Object.keys((request.body ?? {}) as object) }));
+  app.post('/batch', async (request) => ({ items: (request.body as { items: unknown[] }).items }));
+  return app;
+}
+
+const post = (app: Awaited<ReturnType<typeof echoApp>>, url: string, payload: string) =>
+  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+
+/** Pads a JSON object to past the sliced threshold with one long string. */
+const large = (json: string) => `{"pad":"${'p'.repeat(SLICED_FROM_BYTES)}",${json.slice(1)}`;
+
+describe('JSON bodies read in slices', () => {
+  it('gives what JSON.parse gives, for bodies of every shape, cut anywhere', async () => {
+    const bodies = [
+      '{"a":1,"b":[true,false,null,-1.5e3,"é😀\\u00e9\\n"],"c":{"d":{}},"a":2}',
+      '[[],[[]],{},0]',
+      '"\\ud800"',
+      `{"long":"${'x'.repeat(100_000)}","n":12345678901234567890}`,
+      // Characters of two to four bytes across the slices' 16 KiB boundaries, in strings and keys.
+      `{"${'é'.repeat(9_000)}":"${'😀a€'.repeat(20_000)}","k":[${'"\u00e9😀",'.repeat(5_000)}1.5]}`,
+    ];
+    for (const text of bodies) {
+      const { value } = await parseJsonInSlices(Buffer.from(text), LIMITS);
+      expect(value).toEqual(JSON.parse(text));
+    }
+  });
+
+  it("refuses what JSON.parse refuses, with Fastify's own 400", async () => {
+    const app = await echoApp();
+    for (const bad of ['{"a":1}x', '{"a":1}{}', '[1,]', '{"a":01}', '"\u0001"', '{"a":', 'nul']) {
+      const response = await post(app, '/echo', large(bad.startsWith('{') ? bad : `{"v":${bad}}`));
+      expect(response.statusCode, bad).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json().detail).toMatch(/not valid JSON/);
+    }
+    await app.close();
+  });
+
+  it('keeps the poisoning rules: an error where the service asks for one, an own key (never a prototype) where it ignores them', async () => {
+    const strict = await echoApp('error');
+    expect((await post(strict, '/echo', large('{"__proto__":{"x":1}}'))).statusCode).toBe(400);
+    expect((await post(strict, '/echo', large('{"constructor":{"prototype":{"x":1}}}'))).statusCode).toBe(400);
+    expect((await post(strict, '/echo', large('{"constructor":{"name":"ok"}}'))).statusCode).toBe(200);
+    await strict.close();
+    const lenient = await echoApp('ignore');
+    const response = await post(lenient, '/echo', large('{"__proto__":{"x":1}}'));
+    expect(response.statusCode).toBe(200);
+    expect(response.json().own).toContain('__proto__');
+    expect(({} as { x?: number }).x).toBeUndefined();
+    await lenient.close();
+  });
+
+  it('refuses a body nested past 128, past JSON_MAX_VALUES, or an envelope past JSON_MAX_ENVELOPE_VALUES, naming it', async () => {
+    const app = await echoApp();
+    const deep = await post(app, '/echo', large(`{"d":${'['.repeat(129)}${']'.repeat(129)}}`));
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json().detail).toMatch(/nests deeper than 128 levels/);
+    const many = await post(app, '/batch', `{"items":[${Array.from({ length: 12 }, () => `[${'0,'.repeat(8_999)}0]`).join(',')}]}`);
+    expect(many.statusCode).toBe(413);
+    expect(many.json().detail).toMatch(/more than 100000 keys and values \(JSON_MAX_VALUES/);
+    // An item past its count is left unbuilt, a marker in its place, for the route to refuse alone.
+    const item = await post(
+      app,
+      '/batch',
+      `{"items":[{"a":1},{"z":[${'0,'.repeat(200_000)}0]},[2]],"pad":"${'p'.repeat(SLICED_FROM_BYTES)}"}`,
+    );
+    expect(item.statusCode).toBe(200);
+    expect(item.json().items).toEqual([{ a: 1 }, { path: 'items.1', limit: 10_000 }, [2]]);
+    // A body that is one envelope (a single POST) is refused whole.
+    const single = await post(app, '/echo', `{"z":[${'0,'.repeat(10_000)}0],"pad":"${'p'.repeat(SLICED_FROM_BYTES)}"}`);
+    expect(single.statusCode).toBe(413);
+    expect(single.json().detail).toMatch(/^body holds more than 10000 keys and values \(JSON_MAX_ENVELOPE_VALUES\)/);
+    // Just inside: read.
+    const inside = await post(app, '/batch', `{"items":[{"z":[${'0,'.repeat(9_996)}0]}],"pad":"${'p'.repeat(SLICED_FROM_BYTES)}"}`);
+    expect(inside.statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('leaves a small body to JSON.parse: the same answers, limits or not', async () => {
+    const app = await echoApp();
+    const small = `{"z":[${'0,'.repeat(20_000)}0]}`;
+    expect(small.length).toBeLessThan(SLICED_FROM_BYTES);
+    expect((await post(app, '/echo', small)).statusCode).toBe(200);
+    expect((await post(app, '/echo', '')).statusCode).toBe(400);
+    expect((await post(app, '/echo', '{"a":')).statusCode).toBe(400);
+    await app.close();
+  });
+});
