@@ -2,7 +2,8 @@
 // http server doing only insertOne of the same document into the same MongoDB; and the batch endpoint
 // against a bare insertMany. The gateway runs twice: as shipped (concurrent POSTs stored together,
 // INGEST_COALESCE_MAX_DOCS=256) and with each POST its own insertOne as the bare server does
-// (INGEST_COALESCE_MAX_DOCS=1; docs/benchmarks.md, seventh and eighth rounds).
+// (INGEST_COALESCE_MAX_DOCS=1), the figure that shows what storing POSTs together buys (docs/benchmarks.md,
+// "Current figures", ingest).
 import { createServer, type Server } from 'node:http';
 import autocannon from 'autocannon';
 import type { RawTransaction } from '../../src/raw-store/collections.js';

@@ -44,7 +44,7 @@ export type AcceptBound = Bound;
  * network partition) holds the request until the driver's monitor gives up on it (70 s in
  * test/accept-path.test.ts); and mongodb 7.9.0 can hand out a connection whose socket the server has just
  * ended (destroyed, its 'close' not yet emitted), write to it, and wait for a 'drain' that never comes
- * (docs/benchmarks.md, eighth round). The signal ends each stage: server selection, checkout, the wait for
+ * (docs/operations.md, "Time limits"). The signal ends each stage: server selection, checkout, the wait for
  * 'drain', the read. The driver types `signal` on reads only, but every operation's options reach the
  * connection, writes included; that test ("MongoDB stops answering") holds it to that. Work of many
  * operations that answers one caller (storing an uploaded statement) shares one `bound`, so one deadline.

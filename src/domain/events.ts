@@ -1,4 +1,4 @@
-// The events clients are told about (docs/api.md, "Events"): one vocabulary for the processor that records
+// The events clients are told about (docs/api.md, "GET /api/v1/events"): one vocabulary for the processor that records
 // them, the feed that lists them and the contract that describes them.
 
 export const EVENT_TYPES = [

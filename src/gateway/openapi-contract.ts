@@ -24,7 +24,7 @@ const problemSchema = {
 };
 
 /**
- * What a payload may hold (docs/api.md, "What a payload may hold"): any JSON, but no key starting with "$"
+ * What a payload may hold (docs/api.md, "The storage rule for payloads"): any JSON, but no key starting with "$"
  * or containing NUL, and no string containing NUL; keys "__proto__", "constructor" and "prototype" and
  * nesting beyond 32 levels are refused too, which a schema generator will not produce.
  */

@@ -1,4 +1,4 @@
-// Recording events in the outbox table `events` (docs/api.md, "Events"): deterministic ids, so that recording
+// Recording events in the outbox table `events` (docs/api.md, "GET /api/v1/events"): deterministic ids, so that recording
 // the same event again (a batch replayed, a relay repeated) adds nothing.
 import { createHash } from 'node:crypto';
 import type { Database, Task } from '../db/postgres.js';

@@ -1,5 +1,5 @@
 // Records a batch's events in the batch's own PostgreSQL transaction (the outbox): created, updated and voided
-// rows, each with the transaction as GET /api/v1/transactions/{id} shows it then (docs/api.md, "Events").
+// rows, each with the transaction as GET /api/v1/transactions/{id} shows it then (docs/api.md, "GET /api/v1/events").
 
 import type { Task } from '../db/postgres.js';
 import type { EventType } from '../domain/events.js';

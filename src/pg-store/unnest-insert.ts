@@ -8,7 +8,7 @@ export type Column<Row> = readonly [name: string, type: string, value: (row: Row
 /**
  * A multi-row INSERT of unnested arrays. Formatting a 500-row batch into VALUES literals (pg-promise's
  * helpers.insert) took ~13 ms of the processor's CPU per batch, the largest single cost in its profile;
- * building the arrays takes ~3 (docs/benchmarks.md).
+ * building the arrays takes ~3 (a drain under --cpu-prof, read with bench/profile-summary.ts, 2026-11-25).
  */
 export class UnnestInsert<Row> {
   readonly #text: string;

@@ -1,5 +1,5 @@
 // What a processor's memory comes to for its byte budget: the bound docs/operations.md states, measured by
-// the drain benchmark with documents of 200 KiB and 2 MiB (docs/benchmarks.md, 2026-11-29).
+// the drain benchmark with documents of 200 KiB and 2 MiB (`--payload-kib`; docs/benchmarks.md's drain table).
 import { EXPRESS_BYTES_DIVISOR } from './sinks.js';
 
 const MiB = 2 ** 20;

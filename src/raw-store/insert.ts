@@ -57,7 +57,7 @@ export type InsertOne = (doc: RawTransaction) => Promise<ObjectId>;
  * The batch goes out from a timer, not from setImmediate: a socket the server (or a proxy) ends during the
  * poll phase is destroyed there but emits 'close' only in the close phase, after the check phase, and
  * mongodb 7.9.0 hands out such a connection and then waits for a 'drain' its write will never get
- * (docs/benchmarks.md, eighth round). From setImmediate, a batch sent just after MongoDB went away fell in
+ * (docs/operations.md, "Time limits"). From setImmediate, a batch sent just after MongoDB went away fell in
  * that window in most runs; timers run after the close phase. The accept path's deadline
  * (withinAcceptDeadline) ends whatever window is left.
  */

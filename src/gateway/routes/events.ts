@@ -1,5 +1,5 @@
 // GET /api/v1/events: the tenant's events, oldest first, by cursor; an event is listed once every transaction
-// older than its own has ended, so a cursor never skips one that commits later (docs/api.md, "Events").
+// older than its own has ended, so a cursor never skips one that commits later (docs/api.md, "GET /api/v1/events").
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/postgres.js';
