@@ -50,11 +50,13 @@ export async function runReconciliation(
   events?: ReconcileEvents,
 ): Promise<RunResult> {
   const started = performance.now();
+  const elapsed = () => performance.now() - started;
   const { now, closed, retained, since, mode } = await planRun(db, settings, request);
   const { trigger, worker } = request;
   const runId = await startRun(db, mode, trigger, worker, now);
   const window: RunWindow = mode === 'range' ? request.range! : { from: retained, to: closed };
-  events?.emit('run-started', { runId, mode, trigger, worker, window });
+  const run = { runId, mode, trigger };
+  events?.emit('run-started', { ...run, worker, window });
   const options = {
     waitingThresholdMs: settings.waitingThresholdMs,
     retentionSeconds: settings.retentionSeconds,
@@ -77,7 +79,7 @@ export async function runReconciliation(
     else for (const scope of await dueDays(mongo, db, since!, retained, closed)) await redo(scope, true);
   } catch (error) {
     await finishRun(db, runId, { error: (error as Error).message }).catch(() => undefined);
-    events?.emit('run-failed', { runId, mode, trigger, error, durationMs: performance.now() - started });
+    events?.emit('run-failed', { ...run, error, durationMs: elapsed() });
     throw error;
   }
   const figures = {
@@ -86,17 +88,8 @@ export async function runReconciliation(
     mismatches: result.mismatches.length,
   };
   await finishRun(db, runId, figures);
-  const durationMs = performance.now() - started;
-  events?.emit('run-finished', {
-    runId,
-    mode,
-    trigger,
-    window,
-    scopes,
-    ...figures,
-    mismatchesByKind: countByKind(result.mismatches),
-    durationMs,
-  });
+  const mismatchesByKind = countByKind(result.mismatches);
+  events?.emit('run-finished', { ...run, window, scopes, ...figures, mismatchesByKind, durationMs: elapsed() });
   return result;
 }
 
