@@ -12,6 +12,7 @@ import stripe from '../src/mapping/transform/vendor/stripe.json' with { type: 'j
 import { takeReconcileLease } from '../src/pg-store/take-reconcile-lease.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
+import { ReconcileEvents } from '../src/reconcile/events.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
 import { runReconciliation } from '../src/reconcile/run.js';
 import { hasChromium, launchChromium } from './support/browser.js';
@@ -304,7 +305,13 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
     const gateway = system.gatewayUrl!;
     await waitFor('every document processed', async () => (await sys.mongo.raw.countDocuments({ processed: false })) === 0);
     await sys.pg.db.none('DELETE FROM transactions WHERE raw_id = $1', [ids.acme![1]]);
-    await runReconciliation(
+    const events = new ReconcileEvents();
+    const said: string[] = [];
+    events.on('run-started', ({ mode, trigger }) => said.push(`started ${mode} ${trigger}`));
+    events.on('run-finished', (run) =>
+      said.push(`finished ${JSON.stringify([run.mode, run.scopes, run.days, run.documents, run.mismatchesByKind])}`),
+    );
+    const run = await runReconciliation(
       sys.mongo,
       sys.pg.db,
       { waitingThresholdMs: 3_600_000, retentionSeconds: 30 * 86_400 },
@@ -313,7 +320,11 @@ describe.skipIf(!mongoUri)('reconciliation where it shows', () => {
         trigger: 'command',
         worker: 'test',
       },
+      events,
     );
+    // Its events say what the run returned: one scope (every retained closed day), two days, one mismatch by kind.
+    expect(said).toEqual(['started full command', `finished ${JSON.stringify(['full', 1, 2, 6, { 'processed-without-row': 1 }])}`]);
+    expect(run.days).toHaveLength(2);
 
     const get = async (key: string, query = '') => {
       const response = await fetch(`${gateway}/api/v1/admin/reconciliation${query}`, { headers: { 'x-api-key': key } });

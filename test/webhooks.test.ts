@@ -15,6 +15,7 @@ import { deleteOldEvents } from '../src/pg-store/delete-old-events.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
 import { checkedAddresses, guardedLookup, isRefusedAddress, RefusedAddressError } from '../src/webhook-endpoints/address-guard.js';
+import type { WebhookEventMap } from '../src/webhooks/events.js';
 import { hasChromium, launchChromium } from './support/browser.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
@@ -123,6 +124,8 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     const hook = await receiver();
     hook.answer(500);
     const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
+    const attempted: WebhookEventMap['attempt'][0][] = [];
+    system.webhooks!.on('attempt', (attempt) => attempted.push(attempt));
     const gateway = system.gatewayUrl!;
     const { call, send } = await clients(gateway);
     const contract = (await (await fetch(`${gateway}/openapi.json`)).json()) as {
@@ -186,6 +189,11 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     expect(value(`prismo_webhook_attempts_total\\{endpoint="${endpoint.id}",outcome="failed"\\}`)).toBe(failed.length);
     expect(value(`prismo_webhook_attempts_total\\{endpoint="${endpoint.id}",outcome="delivered"\\}`)).toBe(4);
     expect(value('prismo_webhook_delivery_delay_seconds_count')).toBe(4);
+    // The metrics are a subscriber of the deliverer's attempt events, which say as much as the attempts listed.
+    expect(attempted.map((a) => [a.endpointId, a.tenantId, a.status, a.ok, a.delayMs === null]).sort()).toEqual(
+      deliveries.data.map((d) => [endpoint.id, 'acme', d.status, d.status === 200, d.delayMs === null]).sort(),
+    );
+    for (const a of attempted) expect(a.durationMs).toBeGreaterThanOrEqual(0);
     expect(value('prismo_webhook_endpoints\\{state="healthy"\\}')).toBe(1);
     expect(value('prismo_webhook_pending_events\\{endpoint="other"\\}')).toBe(0);
 
@@ -246,6 +254,8 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     const [failing, watcher] = [await receiver(), await receiver()];
     failing.answer(503);
     const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
+    const disabled: WebhookEventMap['endpoint-disabled'][0][] = [];
+    system.webhooks!.on('endpoint-disabled', (event) => disabled.push(event));
     const { call, send, create } = await clients(system.gatewayUrl!);
     const bad = await create(failing.url, ['transaction.processed']);
     await create(watcher.url, ['webhook_endpoint.disabled']);
@@ -276,6 +286,7 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     expect(resend.status).toBe(409);
     const metrics = await (await fetch(`${system.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^prismo_webhook_endpoints\{state="disabled_by_failure"\} 1$/m);
+    expect(disabled).toEqual([{ endpointId: bad.id, tenantId: 'acme', error: 'HTTP 503' }]);
     // Disabled: no attempt more. A healthy endpoint created now receives the next event; by then the
     // deliverers have had their turn, and neither the disabled endpoint nor the watcher got anything.
     const attempts = await sys.pg.db.one('SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1', [bad.id], (r) => r.n);

@@ -14,11 +14,12 @@ import type { Ingest } from '../gateway/ingest-port.js';
 import { addressOf, createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { createMongoIngest } from '../ingest/mongo-ingest.js';
 import { buildIngestServer } from '../ingest/server.js';
-import { createMetrics, type Metrics, quotaRefusalCounter, webhookAttemptRecorder } from '../ops/metrics.js';
+import { createMetrics, type Metrics, quotaRefusalCounter } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops-routes.js';
 import { startProcessorReports } from '../ops/processor-reports.js';
-import { createProcessorTracker } from '../ops/processor-tracker.js';
+import { createProcessorTracker, type ProcessorTracker } from '../ops/processor-tracker.js';
 import { createReadiness } from '../ops/readiness.js';
+import { createWebhookTracker } from '../ops/webhook-tracker.js';
 import { deliveryFigures } from '../pg-store/delivery-figures.js';
 import { reconciliationFigures } from '../pg-store/reconciliation-figures.js';
 import { startEventRetention } from '../processor/event-retention.js';
@@ -31,10 +32,14 @@ import { startStatementFileSweep } from '../processor/statement-file-sweep.js';
 import { backlogFigures } from '../raw-store/backlog.js';
 import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../raw-store/collections.js';
 import { ensureGridFsIndexes } from '../raw-store/statement-files.js';
+import { ReconcileEvents } from '../reconcile/events.js';
+import { logReconcileEvents } from '../reconcile/log-events.js';
 import { startReconcileSchedule } from '../reconcile/schedule.js';
 import { createSystemResolve } from '../webhook-endpoints/system-resolve.js';
 import { startDeliverer } from '../webhooks/deliver.js';
+import { WebhookEvents } from '../webhooks/events.js';
 import { listenForEvents } from '../webhooks/listen.js';
+import { logWebhookEvents } from '../webhooks/log-events.js';
 import { startDeliveryRetention } from '../webhooks/retention.js';
 import { StartupError } from './context.js';
 
@@ -58,6 +63,8 @@ export interface System {
   /** This process's /healthz, /readyz and /metrics on OPS_PORT: the only place /metrics is served. */
   opsUrl?: string;
   processor?: Processor;
+  /** The deliverer's events (the deliverer role), as processor.events are the processor's. */
+  webhooks?: WebhookEvents;
   metrics: Metrics;
   /** Every role but the deliverer, which needs PostgreSQL alone. */
   mongo?: MongoConnection;
@@ -124,22 +131,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       });
     const processing = roles.includes('processor') && mongo && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;
     system.processor = processing?.processor;
-    if (roles.includes('deliverer') && db) await startDelivery(owner, options, db, metrics);
-    const readiness = createReadiness({
-      mongo,
-      db,
-      // A gateway and ingestion accept with MongoDB alone; a processor or a deliverer cannot work without PostgreSQL.
-      postgresRequired: roles.includes('processor') || roles.includes('deliverer'),
-      processor: processing?.tracker,
-      metrics,
-      mongoNotice: options.mongoNotice,
-      // ops/ reads no store itself: /metrics' figures come from the rooms that own them.
-      figures: {
-        backlog: mongo && (() => backlogFigures(mongo)),
-        reconciliation: db && (() => reconciliationFigures(db)),
-        deliveries: roles.includes('deliverer') && db ? () => deliveryFigures(db) : undefined,
-      },
-    });
+    if (roles.includes('deliverer') && db) system.webhooks = await startDelivery(owner, options, db, metrics);
+    const readiness = readinessOf(options, { mongo, db, metrics, processor: processing?.tracker });
     // The public and internal ports answer /healthz and /readyz (cached) but never /metrics, whose labels name
     // tenants and endpoints: that is on the ops port alone, which must not be published.
     const ops = async (app: HttpApp) => {
@@ -176,6 +169,27 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     await root.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** /healthz, /readyz and the scrape-time figures of /metrics, from the rooms that own them (ops/ reads no store itself). */
+function readinessOf(
+  { roles, mongoNotice }: SystemOptions,
+  { mongo, db, metrics, processor }: { mongo?: MongoConnection; db?: Database; metrics: Metrics; processor?: ProcessorTracker },
+) {
+  return createReadiness({
+    mongo,
+    db,
+    // A gateway and ingestion accept with MongoDB alone; a processor or a deliverer cannot work without PostgreSQL.
+    postgresRequired: roles.includes('processor') || roles.includes('deliverer'),
+    processor,
+    metrics,
+    mongoNotice,
+    figures: {
+      backlog: mongo && (() => backlogFigures(mongo)),
+      reconciliation: db && (() => reconciliationFigures(db)),
+      deliveries: roles.includes('deliverer') && db ? () => deliveryFigures(db) : undefined,
+    },
+  });
 }
 
 /**
@@ -244,7 +258,7 @@ async function startProcessing(owner: Owner, options: SystemOptions, mongo: Mong
 }
 
 /** The processor's events, each feeding the tracker. */
-function trackedEvents(tracker: ReturnType<typeof createProcessorTracker>): ProcessorEvents {
+function trackedEvents(tracker: ProcessorTracker): ProcessorEvents {
   const events = new ProcessorEvents();
   events.on('started', tracker.started);
   events.on('batch', tracker.batch);
@@ -259,7 +273,8 @@ function trackedEvents(tracker: ReturnType<typeof createProcessorTracker>): Proc
 }
 
 /** What runs beside the processor: event relays, sweeps and retention, and reconciliation when scheduled. */
-async function startProcessorChores(owner: Owner, { settings, logger }: SystemOptions, mongo: MongoConnection, db: Database) {
+async function startProcessorChores(owner: Owner, options: SystemOptions, mongo: MongoConnection, db: Database) {
+  const { settings, logger } = options;
   await owner.own(
     'failure-events',
     async () => startFailureEventRelay(mongo, db, logger),
@@ -285,23 +300,35 @@ async function startProcessorChores(owner: Owner, { settings, logger }: SystemOp
     () => startStatementFileRetention(mongo.db, settings.mongo.retention.statementsSeconds, logger),
     (retention) => retention.stop(),
   );
-  if (settings.reconcile.intervalMs > 0)
-    await owner.own(
-      'reconciliation',
-      async () =>
-        startReconcileSchedule({
-          mongo,
-          db,
-          settings: { ...settings.reconcile, retentionSeconds: settings.mongo.retention.processedSeconds },
-          worker: settings.processor.workerId,
-          logger,
-        }),
-      (schedule) => schedule.stop(),
-    );
+  if (settings.reconcile.intervalMs > 0) await startReconciliation(owner, options, mongo, db);
 }
 
-/** The deliverer: webhook delivery woken by the events' notifications, its attempts' retention. */
+/** The scheduled reconciliation, its events feeding its log lines (its /metrics figures are read from the stored runs). */
+async function startReconciliation(owner: Owner, { settings, logger }: SystemOptions, mongo: MongoConnection, db: Database) {
+  const events = new ReconcileEvents();
+  logReconcileEvents(events, logger);
+  await owner.own(
+    'reconciliation',
+    async () =>
+      startReconcileSchedule({
+        mongo,
+        db,
+        settings: { ...settings.reconcile, retentionSeconds: settings.mongo.retention.processedSeconds },
+        worker: settings.processor.workerId,
+        events,
+      }),
+    (schedule) => schedule.stop(),
+  );
+}
+
+/**
+ * The deliverer: webhook delivery woken by the events' notifications, its attempts' retention; all three
+ * report through one WebhookEvents, which feeds the log lines and the metrics.
+ */
 async function startDelivery(owner: Owner, { settings, logger }: SystemOptions, db: Database, metrics: Metrics) {
+  const events = new WebhookEvents();
+  logWebhookEvents(events, logger);
+  events.on('attempt', createWebhookTracker(metrics).attempt);
   const deliverer = await owner.own(
     'webhook-delivery',
     async () =>
@@ -315,21 +342,21 @@ async function startDelivery(owner: Owner, { settings, logger }: SystemOptions, 
         concurrency: settings.webhooks.concurrency,
         disableAfterMs: settings.webhooks.disableAfterMs,
         leaseMs: settings.processor.leaseMs,
-        logger,
-        onAttempt: webhookAttemptRecorder(metrics),
+        events,
       }),
     (running) => running.stop(),
   );
   await owner.own(
     'event-notifications',
-    async () => listenForEvents(db, deliverer.wake, logger),
+    async () => listenForEvents(db, deliverer.wake, events),
     (listener) => listener.stop(),
   );
   await owner.own(
     'delivery-retention',
-    async () => startDeliveryRetention(db, settings.events.retentionDays, logger),
+    async () => startDeliveryRetention(db, settings.events.retentionDays, events),
     (retention) => retention.stop(),
   );
+  return events;
 }
 
 /** The gateway: API keys and idempotency in MongoDB, ingestion in-process or over HTTP, reads from PostgreSQL. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics, QUOTA_TENANT_LABELS, quotaRefusalCounter, webhookAttemptRecorder } from './metrics.js';
+import { createMetrics, QUOTA_TENANT_LABELS, quotaRefusalCounter } from './metrics.js';
+import { createWebhookTracker } from './webhook-tracker.js';
 
 describe('bounded labels', () => {
   it('a quota refusal counter gives the first tenants a series each and the rest "other"', async () => {
@@ -17,9 +18,9 @@ describe('bounded labels', () => {
     const metrics = createMetrics();
     const refused = quotaRefusalCounter(metrics);
     for (let i = 0; i < QUOTA_TENANT_LABELS; i++) refused(`t${i}`, 'rate');
-    const attempt = webhookAttemptRecorder(metrics);
-    attempt('endpoint-1', true, 1500);
-    attempt('endpoint-1', false, null);
+    const tracker = createWebhookTracker(metrics);
+    tracker.attempt({ endpointId: 'endpoint-1', ok: true, delayMs: 1500 });
+    tracker.attempt({ endpointId: 'endpoint-1', ok: false, delayMs: null });
     const attempts = (await metrics.webhookAttempts.get()).values;
     expect(attempts.map((v) => [v.labels.endpoint, v.labels.outcome, v.value])).toEqual([
       ['endpoint-1', 'delivered', 1],

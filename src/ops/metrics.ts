@@ -246,17 +246,3 @@ export function quotaRefusalCounter(metrics: Pick<Metrics, 'quotaRefusals'>): (t
   const labelled = new Set<string>();
   return (tenantId, quota) => metrics.quotaRefusals.inc({ tenant: boundedTenantLabel(labelled, tenantId), quota });
 }
-
-/**
- * Counts a webhook delivery attempt and observes its delay; endpoint ids are bounded as tenant ids are (the
- * first 100 seen keep their own series).
- */
-export function webhookAttemptRecorder(
-  metrics: Pick<Metrics, 'webhookAttempts' | 'webhookDelay'>,
-): (endpointId: string, ok: boolean, delayMs: number | null) => void {
-  const labelled = new Set<string>();
-  return (endpointId, ok, delayMs) => {
-    metrics.webhookAttempts.inc({ endpoint: boundedTenantLabel(labelled, endpointId), outcome: ok ? 'delivered' : 'failed' });
-    if (delayMs !== null) metrics.webhookDelay.observe(delayMs / 1000);
-  };
-}

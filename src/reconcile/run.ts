@@ -1,8 +1,7 @@
 // One reconciliation run, kept in PostgreSQL: `full` redoes every retained closed day, `incremental` only the
 // days with new documents or outcomes since the last run (and those still waiting), `range` what was asked.
-import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
-import type { DaySummary, Mismatch } from '../domain/reconciliation.js';
+import type { DaySummary, Mismatch, MismatchKind } from '../domain/reconciliation.js';
 import { daysWithWaiting } from '../pg-store/days-with-waiting.js';
 import { finishRun } from '../pg-store/finish-reconciliation-run.js';
 import { lastRunStarted } from '../pg-store/last-run-started.js';
@@ -12,6 +11,7 @@ import { saveResults } from '../pg-store/save-reconciliation.js';
 import { startRun } from '../pg-store/start-reconciliation-run.js';
 import type { MongoCollections } from '../raw-store/collections.js';
 import { changedDays } from './changed-days.js';
+import type { ReconcileEvents, RunWindow } from './events.js';
 import { reconcile } from './reconcile.js';
 
 export interface RunSettings {
@@ -47,15 +47,16 @@ export async function runReconciliation(
   db: Database,
   settings: RunSettings,
   request: RunRequest,
-  logger?: Logger,
+  events?: ReconcileEvents,
 ): Promise<RunResult> {
-  const now = request.now ?? new Date();
-  // Closed days only (today's documents are still arriving), and only days whose documents retention kept.
-  const closed = startOfDay(now);
-  const retained = new Date(startOfDay(new Date(now.getTime() - settings.retentionSeconds * 1000)).getTime() + DAY_MS);
-  const since = request.mode === 'incremental' ? await lastRunStarted(db) : null;
-  const mode: RunMode = request.mode === 'incremental' && !since ? 'full' : request.mode;
-  const runId = await startRun(db, mode, request.trigger, request.worker, now);
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  const { now, closed, retained, since, mode } = await planRun(db, settings, request);
+  const { trigger, worker } = request;
+  const runId = await startRun(db, mode, trigger, worker, now);
+  const window: RunWindow = mode === 'range' ? request.range! : { from: retained, to: closed };
+  const run = { runId, mode, trigger };
+  events?.emit('run-started', { ...run, worker, window });
   const options = {
     waitingThresholdMs: settings.waitingThresholdMs,
     retentionSeconds: settings.retentionSeconds,
@@ -63,11 +64,13 @@ export async function runReconciliation(
     signal: request.signal,
   };
   const result: RunResult = { runId, mode, days: [], mismatches: [] };
+  let scopes = 0;
   const redo = async (scope: Scope & { source?: string }, save: boolean) => {
     const found = await reconcile(mongo, db, { ...options, ...scope });
     if (save) await saveResults(db, scope, found, { id: runId, at: now });
     result.days.push(...found.days);
     result.mismatches.push(...found.mismatches);
+    scopes++;
   };
   try {
     await markRetentionRemoved(db, retained);
@@ -76,13 +79,35 @@ export async function runReconciliation(
     else for (const scope of await dueDays(mongo, db, since!, retained, closed)) await redo(scope, true);
   } catch (error) {
     await finishRun(db, runId, { error: (error as Error).message }).catch(() => undefined);
+    events?.emit('run-failed', { ...run, error, durationMs: elapsed() });
     throw error;
   }
-  const documents = result.days.reduce((sum, day) => sum + day.accepted, 0);
-  await finishRun(db, runId, { days: result.days.length, documents, mismatches: result.mismatches.length });
-  logger?.info({ runId, mode, days: result.days.length, documents, mismatches: result.mismatches.length }, 'reconciliation run finished');
+  const figures = {
+    days: result.days.length,
+    documents: result.days.reduce((sum, day) => sum + day.accepted, 0),
+    mismatches: result.mismatches.length,
+  };
+  await finishRun(db, runId, figures);
+  const mismatchesByKind = countByKind(result.mismatches);
+  events?.emit('run-finished', { ...run, window, scopes, ...figures, mismatchesByKind, durationMs: elapsed() });
   return result;
 }
+
+/** The days a run may cover: closed ones only (today's documents are still arriving), and only those retention kept. */
+async function planRun(db: Database, settings: RunSettings, request: RunRequest) {
+  const now = request.now ?? new Date();
+  const closed = startOfDay(now);
+  const retained = new Date(startOfDay(new Date(now.getTime() - settings.retentionSeconds * 1000)).getTime() + DAY_MS);
+  const since = request.mode === 'incremental' ? await lastRunStarted(db) : null;
+  const mode: RunMode = request.mode === 'incremental' && !since ? 'full' : request.mode;
+  return { now, closed, retained, since, mode };
+}
+
+const countByKind = (mismatches: Mismatch[]) => {
+  const counts: Partial<Record<MismatchKind, number>> = {};
+  for (const { kind } of mismatches) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+};
 
 /**
  * The scopes an incremental run redoes within [from, to): every tenant's days that closed since the last

@@ -1,6 +1,5 @@
 // At-least-once delivery: deliverers lease endpoints with events waiting and post each one's events in the
 // feed's order, signed; a failure backs off that endpoint alone, disabled after WEBHOOK_DISABLE_AFTER_HOURS.
-import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
 import { feedHorizon } from '../pg-store/feed-horizon.js';
 import { finishResends } from '../pg-store/finish-resends.js';
@@ -14,6 +13,7 @@ import { skipAhead } from '../pg-store/skip-ahead.js';
 import type { Resolve } from '../webhook-endpoints/address-guard.js';
 import { claimDue, type Endpoint } from './claim.js';
 import { disableEndpoint } from './disable.js';
+import type { WebhookEvents } from './events.js';
 import { post } from './post.js';
 import { TenantSlots } from './tenant-slots.js';
 
@@ -29,9 +29,8 @@ export interface DeliveryOptions {
   disableAfterMs: number;
   /** How long a deliverer holds an endpoint without renewing; a killed deliverer's endpoints wait this long. */
   leaseMs: number;
-  logger: Logger;
-  /** Each attempt's outcome, for the metrics; `delayMs` from the event's recording to its 2xx. */
-  onAttempt?: (endpointId: string, ok: boolean, delayMs: number | null) => void;
+  /** What the deliverer does, for its log subscriber and the metrics (webhooks/events.ts). */
+  events: WebhookEvents;
 }
 
 /** Events read and posted per page; the cursor and the attempts are written once per page. */
@@ -46,7 +45,17 @@ export const backoffMs = (attempts: number) => Math.min(3_600_000, 1000 * 2 ** M
 async function attempt(options: DeliveryOptions, endpoint: Endpoint, event: Omit<FeedEvent, 'cursor'>, n: number, resend: boolean) {
   const outcome = await post(options, endpoint, JSON.stringify(event));
   const delayMs = outcome.ok ? Math.max(0, Date.now() - Date.parse(event.created)) : null;
-  options.onAttempt?.(endpoint.id, outcome.ok, delayMs);
+  options.events.emit('attempt', {
+    endpointId: endpoint.id,
+    tenantId: endpoint.tenant_id,
+    eventId: event.id,
+    ok: outcome.ok,
+    status: outcome.status,
+    error: outcome.error,
+    durationMs: outcome.ms,
+    delayMs,
+    resend,
+  });
   const row: AttemptRow = {
     event_id: event.id,
     attempt: n,
@@ -170,71 +179,92 @@ const POLL_MS = 25;
 const HOT_MS = 1000;
 const IDLE_MS = 1000;
 
-/**
- * Every second, and at once when events are recorded (wake()), leases the endpoints with work (up to
- * WEBHOOK_CONCURRENCY in delivery, each tenant up to its share: tenant-slots) and delivers each on its own,
- * so that an endpoint that answers slowly or never (WEBHOOK_TIMEOUT_MS) holds back no other, and one
- * tenant's endpoints no other tenant's. An event shows in the feed only once every older transaction
- * has ended, and one of those may record no event (so send no wake): for a second after a wake it looks
- * every 25 ms whether the feed's horizon has moved, and claims when it has.
- */
-export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void>; wake(): void } {
-  const inFlight = new Set<Promise<unknown>>();
-  const slots = new TenantSlots(options.concurrency);
-  let claiming = false;
-  let again = false;
-  let stopped = false;
-  let warned = false;
+/** Claims the endpoints with work and serves each on its own, as slots allow (tenant-slots). */
+class Claimer {
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly slots: TenantSlots;
+  private claiming = false;
+  private again = false;
+  private stopped = false;
+  /** The last claim failed: said once (delivery-paused) until one succeeds again. */
+  private paused = false;
   /** Due endpoints were left for want of a share, or a claim was skipped with no slot free: a slot given back claims again. */
-  let leftBehind = false;
+  private leftBehind = false;
   /** Counts wake()s: a turn that began before one claims again when it ends, as the endpoint was leased then. */
-  let wakes = 0;
-  const serve = (endpoint: Endpoint) => {
-    const seen = wakes;
-    const delivery = deliverEndpoint(options, endpoint, () => stopped)
-      .then((delivered) => (delivered > 0 || wakes !== seen) && setImmediate(() => void tick()))
-      .catch((error: Error) =>
-        options.logger.warn({ component: 'webhooks', endpoint: endpoint.id, err: error }, 'webhook delivery interrupted; retried'),
-      )
-      .finally(() => {
-        slots.release(endpoint.tenant_id);
-        inFlight.delete(delivery);
-        if (leftBehind || again) setImmediate(() => void tick());
-      });
-    inFlight.add(delivery);
-  };
-  const tick = async () => {
-    if (stopped) return;
-    if (claiming || slots.free <= 0) {
-      again = true;
+  private wakes = 0;
+
+  constructor(private readonly options: DeliveryOptions) {
+    this.slots = new TenantSlots(options.concurrency);
+  }
+
+  wake(): void {
+    this.wakes++;
+    void this.tick();
+  }
+
+  /** Claims once, unless a claim runs already or no slot is free: then claims again when it ends or a slot frees. */
+  async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.claiming || this.slots.free <= 0) {
+      this.again = true;
       return;
     }
-    claiming = true;
-    again = false;
+    this.claiming = true;
+    this.again = false;
     try {
-      const claimed = await claimDue(options, slots);
-      leftBehind = claimed.leftBehind;
-      for (const endpoint of claimed.leased) serve(endpoint);
-      warned = false;
+      const claimed = await claimDue(this.options, this.slots);
+      this.leftBehind = claimed.leftBehind;
+      for (const endpoint of claimed.leased) this.serve(endpoint);
+      if (this.paused) this.options.events.emit('delivery-resumed');
+      this.paused = false;
     } catch (error) {
-      if (!warned) options.logger.warn({ component: 'webhooks', err: error }, 'webhook delivery paused: cannot read endpoints');
-      warned = true;
+      if (!this.paused) this.options.events.emit('delivery-paused', { error });
+      this.paused = true;
     } finally {
-      claiming = false;
-      if (again) setImmediate(() => void tick());
+      this.claiming = false;
+      if (this.again) setImmediate(() => void this.tick());
     }
-  };
+  }
+
+  /** One turn on a leased endpoint; it claims again after, if the turn delivered or a wake came meanwhile. */
+  private serve(endpoint: Endpoint): void {
+    const seen = this.wakes;
+    const delivery = deliverEndpoint(this.options, endpoint, () => this.stopped)
+      .then((delivered) => (delivered > 0 || this.wakes !== seen) && setImmediate(() => void this.tick()))
+      .catch((error: Error) =>
+        this.options.events.emit('delivery-interrupted', { endpointId: endpoint.id, tenantId: endpoint.tenant_id, error }),
+      )
+      .finally(() => {
+        this.slots.release(endpoint.tenant_id);
+        this.inFlight.delete(delivery);
+        if (this.leftBehind || this.again) setImmediate(() => void this.tick());
+      });
+    this.inFlight.add(delivery);
+  }
+
+  /** Takes no more work and waits for the turns under way (each ends at its next page). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.inFlight);
+  }
+}
+
+/**
+ * Looks for work every IDLE_MS, and every POLL_MS for HOT_MS after hot(): a quick look reads the feed's
+ * horizon alone and claims only when it has moved.
+ */
+function startLooking(db: Database, claim: () => Promise<void>): { hot(): void; stop(): void } {
   let hotUntil = 0;
   let lastLook = 0;
   /** The feed's horizon at the last look: a quick look while it has not moved would find nothing new. */
   let horizon = '';
   const look = async (quick: boolean) => {
     if (quick) {
-      const now = await feedHorizon(options.db);
+      const now = await feedHorizon(db);
       if (now === horizon) return;
       horizon = now;
     }
-    await tick();
+    await claim();
   };
   const timer = setInterval(() => {
     const now = Date.now();
@@ -247,15 +277,34 @@ export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void
     }
   }, POLL_MS);
   return {
-    wake() {
-      wakes++;
+    hot() {
       hotUntil = Date.now() + HOT_MS;
-      void tick();
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+/**
+ * Every second, and at once when events are recorded (wake()), leases the endpoints with work (up to
+ * WEBHOOK_CONCURRENCY in delivery, each tenant up to its share: tenant-slots) and delivers each on its own,
+ * so that an endpoint that answers slowly or never (WEBHOOK_TIMEOUT_MS) holds back no other, and one
+ * tenant's endpoints no other tenant's. An event shows in the feed only once every older transaction
+ * has ended, and one of those may record no event (so send no wake): for a second after a wake it looks
+ * every 25 ms whether the feed's horizon has moved, and claims when it has.
+ */
+export function startDeliverer(options: DeliveryOptions): { stop(): Promise<void>; wake(): void } {
+  const claimer = new Claimer(options);
+  const looking = startLooking(options.db, () => claimer.tick());
+  return {
+    wake() {
+      looking.hot();
+      claimer.wake();
     },
     async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await Promise.all(inFlight);
+      looking.stop();
+      await claimer.stop();
     },
   };
 }

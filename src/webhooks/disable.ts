@@ -1,15 +1,15 @@
 // An endpoint that failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled, and the tenant is told: a
-// webhook_endpoint.disabled event (to its other endpoints and the feed: the URL's origin only), a warning,
-// the metrics' gauge.
-import type { Logger } from '../config/logger.js';
+// webhook_endpoint.disabled event (to its other endpoints and the feed: the URL's origin only), the
+// deliverer's endpoint-disabled event (a warning in the logs), the metrics' gauge.
 import type { Database } from '../db/postgres.js';
 import { eventIdOf } from '../pg-store/insert-events.js';
 import { markEndpointDisabled } from '../pg-store/mark-endpoint-disabled.js';
 import { disabledEndpointView } from '../webhook-endpoints/endpoint-view.js';
+import type { WebhookEvents } from './events.js';
 
 /** Disables it unless already disabled, and records the event in the same transaction (once per failing spell). */
 export async function disableEndpoint(
-  { db, logger }: { db: Database; logger: Logger },
+  { db, events }: { db: Database; events: WebhookEvents },
   endpoint: { id: string; tenant_id: string; failing_since: Date | null },
   error: string,
 ): Promise<void> {
@@ -23,5 +23,5 @@ export async function disableEndpoint(
     raw_id: endpoint.id,
     data: disabledEndpointView(row),
   }));
-  if (disabled) logger.warn({ component: 'webhooks', endpoint: endpoint.id, error }, 'webhook endpoint disabled: failing too long');
+  if (disabled) events.emit('endpoint-disabled', { endpointId: endpoint.id, tenantId: endpoint.tenant_id, error });
 }

@@ -1,13 +1,13 @@
 // Deliverers wake when events are recorded: the events table's trigger notifies `prismo_events` at commit
 // (migration 10) and this connection LISTENs; when it is lost it reconnects, polling covering the gap.
-import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/postgres.js';
+import type { WebhookEvents } from './events.js';
 
 const CHANNEL = 'prismo_events';
 const RECONNECT_MS = 1000;
 
 /** Calls `onEvents` at each notification, and once after each (re)connection to catch up. */
-export function listenForEvents(db: Database, onEvents: () => void, logger: Logger): { stop(): Promise<void> } {
+export function listenForEvents(db: Database, onEvents: () => void, events: WebhookEvents): { stop(): Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let connection: Awaited<ReturnType<Database['connect']>> | undefined;
@@ -28,7 +28,7 @@ export function listenForEvents(db: Database, onEvents: () => void, logger: Logg
       connection = sco;
       onEvents();
     } catch (error) {
-      logger.debug({ component: 'webhooks', err: error }, 'cannot listen for events yet; polling');
+      events.emit('listen-failed', { error });
       await close(sco);
       retry();
     }
