@@ -46,6 +46,15 @@ export async function buildIngestServer({
   const bodyValues = jsonParsing.maxValues + 1_000;
   useJsonBodies(app, { ...jsonParsing, maxValues: bodyValues, maxEnvelopeValues: bodyValues }, { placesFromBytes: SLICED_FROM_BYTES });
 
+  addRawRoutes(app, ingest);
+  addStatementRoutes(app, ingest, statementBodyLimitBytes, statementParsing);
+  if (ops) await ops(app);
+  else app.get('/healthz', async () => ({ status: 'ok' }));
+  return app;
+}
+
+/** Raw documents: one, a batch, a replay, one's status; each in the tenant the gateway authenticated. */
+function addRawRoutes(app: HttpApp, ingest: MongoIngest): void {
   app.post(
     '/internal/v1/raw',
     { schema: { body: z.strictObject({ tenantId: tenantIdSchema, envelope: envelopeSchema }), response: { 201: acceptedSchema } } },
@@ -77,10 +86,6 @@ export async function buildIngestServer({
       return status;
     },
   );
-  addStatementRoutes(app, ingest, statementBodyLimitBytes, statementParsing);
-  if (ops) await ops(app);
-  else app.get('/healthz', async () => ({ status: 'ok' }));
-  return app;
 }
 
 /** A page of a statement's entries; without `limit`, every entry. */
