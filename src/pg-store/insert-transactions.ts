@@ -1,10 +1,34 @@
-// A batch's plain rows (no provider object) inserted once: a replayed batch inserts nothing, and a raw
-// document whose external id another already wrote (its first removed by retention, then sent again) becomes
-// an alias of that row, in one more statement run only when that happens.
+// A batch's rows inserted into `transactions`, the one INSERT on that table, in its two forms: plain rows (no
+// provider object) inserted once, a replayed batch inserting nothing and a raw document whose external id
+// another already wrote (its first removed by retention, then sent again) becoming an alias of that row; and
+// new provider objects' rows, their ids returned for the revisions that follow.
 import type { Task } from '../db/postgres.js';
 import type { Transaction } from '../domain/transaction.js';
 import type { TransactionRow } from './rows.js';
-import { transactionInsert } from './transaction-insert.js';
+import { keyText, UnnestInsert } from './unnest-insert.js';
+
+/** The transactions table's row as the writer inserts it, one bound array per column. */
+const transactionInsert = new UnnestInsert<TransactionRow>('transactions', [
+  ['tenant_id', 'text', (r) => r.tx.tenantId],
+  ['raw_id', 'text', (r) => r.tx.rawId],
+  ['source', 'text', (r) => r.tx.source],
+  ['external_id', 'text', (r) => r.tx.externalId],
+  ['provider_ref', 'text', (r) => r.tx.providerRef],
+  ['supersedes', 'text', (r) => r.tx.supersedes],
+  ['account_id', 'bigint', (r) => r.accountId],
+  ['counterparty_id', 'bigint', (r) => r.counterpartyId],
+  ['direction', 'text', (r) => r.tx.direction],
+  ['amount_minor', 'bigint', (r) => r.tx.amountMinor.toString()],
+  ['currency', 'bpchar', (r) => r.tx.currency],
+  ['status', 'text', (r) => r.tx.status],
+  ['description', 'text', (r) => r.tx.description],
+  ['category', 'text', (r) => r.tx.category],
+  ['occurred_at', 'timestamptz', (r) => r.tx.occurredAt],
+  ['booked_at', 'timestamptz', (r) => r.tx.bookedAt],
+  ['received_at', 'timestamptz', (r) => r.tx.receivedAt],
+  ['metadata', 'jsonb', (r) => JSON.stringify(r.tx.metadata)],
+  ['revision_key', 'text', (r) => keyText(r.tx.revisionKey), 'bigint[]'],
+]);
 
 /** Rows without a provider object: inserted once, a replay or an external id already written inserting nothing. */
 export async function insertPlainRows(t: Task, rows: TransactionRow[]): Promise<number> {
@@ -26,5 +50,12 @@ async function aliasResubmissions(t: Task, batch: Transaction[]) {
       WHERE t.raw_id <> b.raw_id
      ON CONFLICT (raw_id) DO NOTHING`,
     [batch.map((tx) => tx.rawId), batch.map((tx) => tx.tenantId), batch.map((tx) => tx.source), batch.map((tx) => tx.externalId)],
+  );
+}
+
+/** Inserts new provider objects' rows; each one's id with its tenant, source and provider reference. */
+export async function insertObjectRows(t: Task, rows: TransactionRow[]) {
+  return t.many<{ id: bigint; tenant_id: string; source: string; provider_ref: string }>(
+    transactionInsert.query(rows, 'RETURNING id, tenant_id, source, provider_ref'),
   );
 }
