@@ -8,8 +8,4 @@ export type Scope = (typeof SCOPES)[number];
 export const STATIC_KEY_SCOPES: Scope[] = ['transactions:write', 'transactions:read'];
 
 /** Scopes another one includes: an operator may do what a tenant's admin may, for any tenant. */
-const IMPLIED: Partial<Record<Scope, Scope[]>> = { operator: ['admin'] };
-
-export function grants(held: readonly Scope[], needed: Scope): boolean {
-  return held.some((scope) => scope === needed || IMPLIED[scope]?.includes(needed));
-}
+export const IMPLIED_SCOPES: Partial<Record<Scope, Scope[]>> = { operator: ['admin'] };

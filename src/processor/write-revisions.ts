@@ -3,7 +3,7 @@
 // The planner decides, pg-store's statements write.
 import type { Task } from '../db/postgres.js';
 import { type ObjectPlan, objectKeyOf, planObject, type Revision } from '../mapping/revision-plan.js';
-import { insertObjectRows } from '../pg-store/insert-object-rows.js';
+import { insertObjectRows } from '../pg-store/insert-transactions.js';
 import { readProviderObjects } from '../pg-store/read-provider-objects.js';
 import { readRevised } from '../pg-store/read-revised.js';
 import { type RevisionRow, recordRevisions } from '../pg-store/record-revisions.js';

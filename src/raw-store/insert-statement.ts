@@ -9,6 +9,7 @@ import type { CamtDocument, CamtStatement } from '../domain/camt053-xml.js';
 import { type Accepted, MAX_STORED_PAYLOAD_BYTES } from '../domain/envelope.js';
 import { DocumentTooLargeError, TransientError } from '../domain/errors.js';
 import type { RawTransaction, StatementCollections, StatementFile } from './collections.js';
+import { newRawDocument } from './insert.js';
 import {
   completeDocumentBytes,
   type Lease,
@@ -18,7 +19,6 @@ import {
   statementsDocument,
   uploadKeyOf,
 } from './measure-statement.js';
-import { newRawDocument } from './new-raw-document.js';
 import { storeStatementFile } from './statement-files.js';
 
 /** Entries inserted per bulk write. */

@@ -1,14 +1,15 @@
 // Stores what a client sent, one pending raw document per envelope, de-duplicated on (tenant, source,
 // externalId), plus the payload's digest for a source whose documents are revisions of a provider object.
-import { createHash } from 'node:crypto';
+// The raw document is built here for every way one arrives (a POST, a batch, an entry of an uploaded
+// statement: insert-statement.ts): the same fields in the same order, pending, no attempt, a random slot.
+import { createHash, randomInt } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import DataLoader from 'dataloader';
 import { type Collection, MongoBulkWriteError, ObjectId } from 'mongodb';
 import { withinAcceptDeadline } from '../db/mongo.js';
 import { classifyMongoError, DUPLICATE_KEY, isDuplicateKey, RefusedWrite } from '../db/mongo-errors.js';
 import { type Accepted, type Envelope, REVISED_SOURCES, storedPayloadBytes } from '../domain/envelope.js';
-import type { RawTransaction } from './collections.js';
-import { newRawDocument } from './new-raw-document.js';
+import { type RawTransaction, SLOTS } from './collections.js';
 
 /**
  * [tenant, source, externalId] as JSON; for a revised source (Stripe, Plaid, camt) also the SHA-256 of the
@@ -23,7 +24,50 @@ export function dedupKeyOf(tenantId: string, source: string, externalId: string,
   return JSON.stringify([tenantId, source, externalId, digest]);
 }
 
-/** The raw document of one envelope, as first stored (new-raw-document.ts). */
+export interface NewRawFields {
+  tenantId: string;
+  source: string;
+  externalId: string | null;
+  /** Absent: nothing de-duplicates the document (no externalId). */
+  dedupKey?: string | undefined;
+  payload: Record<string, unknown>;
+  /** The payload's size as stored (BSON bytes). */
+  bytes: number;
+  receivedAt: Date;
+  /** An entry of an uploaded statement: its statements document and which of its statements it is in. */
+  statement?: { id: ObjectId; part: number } | undefined;
+}
+
+/** A document's hash slot: uniform, so each processor of a group gets its share of any tenant's documents. */
+export const randomSlot = () => randomInt(SLOTS);
+
+export function newRawDocument({
+  tenantId,
+  source,
+  externalId,
+  dedupKey,
+  payload,
+  bytes,
+  receivedAt,
+  statement,
+}: NewRawFields): Omit<RawTransaction, '_id'> {
+  return {
+    tenantId,
+    source,
+    externalId,
+    ...(dedupKey === undefined ? {} : { dedupKey }),
+    payload,
+    bytes,
+    receivedAt,
+    processed: false,
+    status: 'pending',
+    attempts: 0,
+    slot: randomSlot(),
+    ...(statement ? { statementId: statement.id, statementPart: statement.part } : {}),
+  };
+}
+
+/** The raw document of one envelope, as first stored (newRawDocument). */
 export function newRawTransaction(tenantId: string, envelope: Envelope, receivedAt = new Date()): Omit<RawTransaction, '_id'> {
   return newRawDocument({
     tenantId,

@@ -6,8 +6,13 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 
 import fp from 'fastify-plugin';
 import { HttpProblem } from '../../http/problem.js';
 import type { ApiKeyVerifier, Principal, Scope } from '../api-keys.js';
-import { grants } from '../scopes.js';
+import { IMPLIED_SCOPES } from '../scopes.js';
 import { clientAddressKey } from './client-address-key.js';
+
+/** Whether the scopes a key holds include `needed`, itself or through another (scopes.ts). */
+function grants(held: readonly Scope[], needed: Scope): boolean {
+  return held.some((scope) => scope === needed || IMPLIED_SCOPES[scope]?.includes(needed));
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
