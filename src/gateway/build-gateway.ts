@@ -99,7 +99,7 @@ export async function buildGateway({ http, gateway, ...options }: GatewayOptions
   // What this gateway accepted in its last second is written before it goes.
   app.addHook('onClose', async () => dailyBytes.stop().catch(() => undefined));
   const quotas = new TenantQuotas(gateway.quotas, {
-    countWaiting: (tenantId, limit) => countUnprocessed(options.admin.mongo.raw, tenantId, limit),
+    countWaiting: (tenantId, limit, withBytes) => countUnprocessed(options.admin.mongo.raw, tenantId, limit, withBytes),
     dailyBytes,
     onRefused: options.onQuotaRefused,
   });
