@@ -120,6 +120,15 @@ interface Window {
 }
 const results: Record<'A' | 'B', Window[]> = { A: [], B: [] };
 for (const s of subjects) await load(s.url, Math.min(200, requests)); // warm: JIT, the stand-in's JVM
+// What each costs with no request at all (timers, background rounds): a share of every window below.
+for (const s of subjects) {
+  await s.ask({ do: 'start' });
+  const mongo0 = mongo ? procCpuUs(mongo) : 0;
+  await new Promise((done) => setTimeout(done, 5_000));
+  const { cpuUs, counts } = await s.ask({ do: 'stop' });
+  const mongoMs = mongo ? (procCpuUs(mongo) - mongo0) / 1000 : Number.NaN;
+  console.log(`${s.label} idle 5 s: gateway ${(cpuUs! / 1000).toFixed(0)} ms CPU, MongoDB ${mongoMs.toFixed(0)} ms, commands ${JSON.stringify(counts)}`);
+}
 for (let round = 0; round < rounds; round++) {
   // A-B, then B-A: drift (the collection growing, the machine's load) hits both alike.
   for (const s of round % 2 === 0 ? subjects : [...subjects].reverse()) {
