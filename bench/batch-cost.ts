@@ -127,7 +127,9 @@ for (const s of subjects) {
   await new Promise((done) => setTimeout(done, 5_000));
   const { cpuUs, counts } = await s.ask({ do: 'stop' });
   const mongoMs = mongo ? (procCpuUs(mongo) - mongo0) / 1000 : Number.NaN;
-  console.log(`${s.label} idle 5 s: gateway ${(cpuUs! / 1000).toFixed(0)} ms CPU, MongoDB ${mongoMs.toFixed(0)} ms, commands ${JSON.stringify(counts)}`);
+  console.log(
+    `${s.label} idle 5 s: gateway ${(cpuUs! / 1000).toFixed(0)} ms CPU, MongoDB ${mongoMs.toFixed(0)} ms, commands ${JSON.stringify(counts)}`,
+  );
 }
 for (let round = 0; round < rounds; round++) {
   // A-B, then B-A: drift (the collection growing, the machine's load) hits both alike.
