@@ -133,7 +133,7 @@ function tenantQuotas(app: HttpApp, gateway: Settings['gateway'], options: Rest)
   // What this gateway accepted in its last second is written before it goes.
   app.addHook('onClose', async () => dailyBytes.stop().catch(() => undefined));
   return new TenantQuotas(gateway.quotas, {
-    countWaiting: (tenantId, limit) => countUnprocessed(options.admin.mongo.raw, tenantId, limit),
+    countWaiting: (tenantId, limit, withBytes) => countUnprocessed(options.admin.mongo.raw, tenantId, limit, withBytes),
     dailyBytes,
     onRefused: options.onQuotaRefused,
   });

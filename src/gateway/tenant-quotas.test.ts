@@ -110,6 +110,52 @@ describe('TenantQuotas', () => {
       expect(far.counts).toEqual([0, 10_000, 20_000]);
     });
 
+    /** A quota whose counts record (time, whether bytes were summed); `bytes` waiting at each count. */
+    const summed = (maxWaitingBytes: number, bytes: number) => {
+      const counts: Array<[number, boolean]> = [];
+      const q = new TenantQuotas(
+        { docsPerSecond: 1_000, maxWaiting: 2_000_000, batchMax: 1, maxBytesPerDay: 1e12, maxWaitingBytes },
+        {
+          countWaiting: async (_tenantId, _limit, withBytes) => {
+            counts.push([at.now, withBytes]);
+            return { documents: 100_000, bytes: withBytes ? bytes : 0 };
+          },
+          dailyBytes: dailyBytes(),
+          now: () => at.now,
+        },
+      );
+      return { counts, q };
+    };
+
+    it('the waiting bytes are summed far below the byte cap at most every 60 s, the counts between key-only', async () => {
+      // 100,000 documents of 100 bytes, cap 1e12: room for billions of such documents.
+      const { counts, q } = summed(1e12, 10_000_000);
+      for (let ms = 0; ms <= 61_000; ms += 1_000) {
+        at.now = ms;
+        await q.admit('a', 1, 100);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(counts.filter(([, withBytes]) => withBytes).map(([ms]) => ms)).toEqual([0, 60_000]);
+      expect(counts.filter(([, withBytes]) => !withBytes).map(([ms]) => ms)).toEqual([10_000, 20_000, 30_000, 40_000, 50_000]);
+    });
+
+    it('near the byte cap the bytes are summed with every count, and what was accepted since the last sum still counts', async () => {
+      // 100,000 documents of 100 bytes and 2,000,000 bytes of room: 20,000 documents, 10 s at the full rate, so 10 s
+      // (the count's own bound) and every second once half of that room is gone.
+      const { counts, q } = summed(12_000_000, 10_000_000);
+      at.now = 0;
+      await q.admit('a', 1, 100);
+      at.now = 10_000;
+      await q.admit('a', 1, 1_000_000); // starts a count, bytes summed (still 10,000,000 in this fake)
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(counts).toEqual([
+        [0, true],
+        [10_000, true],
+      ]);
+      // 10,000,000 summed + 1,000,000 accepted since the sum began: 1,000,001 more is over the cap.
+      expect(await refusal(q.admit('a', 1, 1_000_001))).toEqual({ slug: 'waiting-bytes-quota', retryAfter: '10' });
+    });
+
     it('never sooner than ten times the last count took', async () => {
       // At the cap, but each count takes 300 ms: every 3 s (from when the count started).
       const { counts, admitAt } = counted({ docsPerSecond: 100, maxWaiting: 1_000 }, 1_000, 300);

@@ -11,15 +11,24 @@ export interface Unprocessed {
 }
 
 /**
- * Counts up to `limit` documents (the count stops there; their bytes are those of the documents counted).
- * The filter is `waiting_by_tenant`'s partial filter plus its first key, so the walk is that index's keys
- * of this tenant; the sum reads each document's `bytes` with them (no index holds it: one more index on
- * every insert would cost the accept path, where this runs at most once a second per tenant, in the
- * background, see tenant-quotas.ts). Dead documents are counted too (they wait for an operator). Asked on
- * the accept path, so within its deadline.
+ * Counts up to `limit` documents (the count stops there), and with `withBytes` sums their bytes. The filter
+ * is `waiting_by_tenant`'s partial filter plus its first key, so the walk is that index's keys of this tenant:
+ * without the sum mongod counts keys alone (the count of earlier releases); the sum reads each document's
+ * `bytes` with them (no index holds it: one more index on every insert would cost the accept path), so the
+ * quotas ask for it only as often as the byte cap needs (tenant-quotas.ts). Dead documents are counted too
+ * (they wait for an operator). Asked on the accept path, so within its deadline.
  */
-export async function countUnprocessed(raw: Collection<RawTransaction>, tenantId: string, limit: number): Promise<Unprocessed> {
+export async function countUnprocessed(
+  raw: Collection<RawTransaction>,
+  tenantId: string,
+  limit: number,
+  withBytes = true,
+): Promise<Unprocessed> {
   try {
+    if (!withBytes) {
+      const documents = await withinAcceptDeadline((bound) => raw.countDocuments({ tenantId, processed: false }, { limit, ...bound }));
+      return { documents, bytes: 0 };
+    }
     const [sum] = await withinAcceptDeadline((bound) =>
       raw
         .aggregate<Unprocessed>(
