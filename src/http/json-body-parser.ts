@@ -184,9 +184,11 @@ function applyPoisonRules(value: unknown, protoAction: PoisonAction, constructor
   }
 }
 
+/** The body's announced length: unbounded when chunked, none when neither header is sent (a GET's, say). */
 const contentLength = (request: FastifyRequest) => {
   const header = request.headers['content-length'];
-  return header === undefined ? Number.POSITIVE_INFINITY : Number(header);
+  if (header !== undefined) return Number(header);
+  return request.headers['transfer-encoding'] === undefined ? 0 : Number.POSITIVE_INFINITY;
 };
 
 /** 1 MiB, 64 KiB: a size as the limits' table says it. */

@@ -183,6 +183,34 @@ describe.skipIf(!mongoUri)('hostile: large JSON bodies never hold the event loop
     expect((await postBatch(body)).status).toBe(207);
   });
 
+  it('requests that send no body (a GET with a JSON content type) take no place, however many a tenant sends at once', async () => {
+    system = await sys.start(['gateway', 'ingest'], { JSON_PARSE_PER_TENANT: '1' });
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const res = await fetch(`${system.gatewayUrl}/api/v1/transactions?limit=1`, {
+          headers: { ...auth, 'content-type': 'application/json' },
+        });
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
+    expect(statuses).toEqual(Array(6).fill(200));
+    // A chunked body (no length announced) still takes one.
+    const chunked = await Promise.all(
+      [0, 1].map(async () => {
+        const res = await fetch(`${system.gatewayUrl}/api/v1/transactions/batch`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: new Blob([zeros(2 * MiB)]).stream(),
+          duplex: 'half',
+        } as RequestInit);
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
+    expect(chunked.sort()).toEqual([207, 429]);
+  });
+
   it('a large body holding "__proto__" is refused at its path as a small one is, never reaching a prototype', async () => {
     system = await sys.start(['gateway', 'ingest']);
     const padding = 'p'.repeat(100_000);
