@@ -25,7 +25,7 @@ export class PrismoError extends Error {
   readonly title: string;
   readonly detail: string;
   readonly errors: FieldError[];
-  /** The problem's requestId, else the answer's X-Request-Id header: what to quote to support. */
+  /** The problem's requestId, else the X-Request-Id the failed attempt was sent (and logged) under: what to quote to support. */
   readonly requestId: string | undefined;
   /** Seconds the API asked to wait (Retry-After on a 429 or 503), when it said. */
   readonly retryAfterSeconds: number | undefined;

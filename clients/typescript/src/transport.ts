@@ -31,7 +31,7 @@ export interface Request extends CallOptions {
 }
 
 /** One attempt's outcome: an answer, or an error thrown before one arrived. */
-type Attempt = { response: Response; text: string } | { error: unknown };
+type Attempt = { response: Response; text: string; requestId: string } | { error: unknown };
 
 export type Send = <T>(request: Request) => Promise<T>;
 
@@ -48,7 +48,7 @@ export function createTransport(options: TransportOptions): Send {
         continue;
       }
       if ('error' in outcome) throw outcome.error;
-      return resultOf<T>(outcome.response, outcome.text);
+      return resultOf<T>(outcome);
     }
   };
 }
@@ -57,14 +57,16 @@ export function createTransport(options: TransportOptions): Send {
 async function attemptOnce(options: TransportOptions, request: Request): Promise<Attempt> {
   const timeout = AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  // The API logs each request under the X-Request-Id it is sent: an attempt's id is the one to quote to support.
+  const requestId = crypto.randomUUID();
   try {
     const response = await options.fetch(urlOf(options.baseUrl, request), {
       method: request.method,
-      headers: headersOf(options, request),
+      headers: { ...headersOf(options, request), 'x-request-id': requestId },
       body: bodyOf(request),
       signal,
     });
-    return { response, text: await response.text() };
+    return { response, text: await response.text(), requestId };
   } catch (error) {
     // The caller's cancellation ends the call; anything else (a reset, a refused connection, a timeout) may be retried.
     if (request.signal?.aborted) throw request.signal.reason;
@@ -94,11 +96,11 @@ function bodyOf({ body, contentType }: Request): string | Uint8Array<ArrayBuffer
 }
 
 /** A 2xx's JSON (undefined for a 204), else the problem as a PrismoError. */
-function resultOf<T>(response: Response, text: string): T {
+function resultOf<T>({ response, text, requestId }: { response: Response; text: string; requestId: string }): T {
   if (response.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
   const retryAfter = retryAfterMs(response.headers.get('retry-after'));
   throw new PrismoError(problemOf(response.status, response.statusText, text), {
-    requestId: response.headers.get('x-request-id') ?? undefined,
+    requestId: response.headers.get('x-request-id') ?? requestId,
     retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
   });
 }
