@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Envelope, type PrismoClient, PrismoError } from '../../clients/typescript/src/index.js';
+import { generatedTypes, TYPES_FILE } from '../../scripts/generate-client-types.js';
 import { acceptCollections, ensureAcceptIndexes } from '../../src/gateway/accept-collections.js';
 import { createApiKey } from '../../src/gateway/api-key-store.js';
 import { mongoUri, waitFor } from '../support/databases.js';
@@ -48,6 +49,11 @@ describe.skipIf(!mongoUri)('@prismo/client', () => {
     client = createClient({ baseUrl: gateway, apiKey, retry: FAST });
   });
 
+  it("the client's committed types are what the running gateway's /openapi.json generates", async () => {
+    const served = (await (await fetch(`${gateway}/openapi.json`)).json()) as Record<string, unknown>;
+    expect((await generatedTypes(served)) === (await readFile(TYPES_FILE, 'utf8'))).toBe(true);
+  });
+
   it('transactions: create, get, createMany (207 per item), and list across pages without gaps or repeats', async () => {
     const accepted = await client.transactions.create(envelope('list-acc', 0, 'list-0'));
     expect(accepted.status).toBe('pending');
@@ -87,15 +93,15 @@ describe.skipIf(!mongoUri)('@prismo/client', () => {
     const through = createClient({ baseUrl: proxy.url, apiKey, retry: FAST });
     // No externalId: only the Idempotency-Key can tell the three attempts are one transaction.
     const accepted = await through.transactions.create(envelope('retry-acc', 7));
+    await processed(accepted.id);
+    expect(await sys.mongo.db.collection('raw_transactions').countDocuments({ 'payload.account': 'retry-acc' })).toBe(1);
+    expect(await storedWith('retry-acc')).toBe(1);
     expect(proxy.seen).toHaveLength(3);
     const keys = new Set(proxy.seen.map((s) => s.idempotencyKey));
     expect(keys.size).toBe(1);
     expect([...keys][0]).toMatch(/^[0-9a-f-]{36}$/);
     // Each attempt is logged under its own request id.
     expect(new Set(proxy.seen.map((s) => s.requestId)).size).toBe(3);
-    await processed(accepted.id);
-    expect(await sys.mongo.db.collection('raw_transactions').countDocuments({ 'payload.account': 'retry-acc' })).toBe(1);
-    expect(await storedWith('retry-acc')).toBe(1);
 
     // The same drops without a key on a write that takes none (PATCH): one attempt, the error surfaces.
     proxy.plan(['drop-after-forward']);

@@ -2052,7 +2052,7 @@ export interface components {
         Payload: {
             [key: string]: components["schemas"]["PayloadValue"];
         };
-        PayloadValue: null | string | number | boolean | components["schemas"]["PayloadValue"][] | components["schemas"]["Payload"];
+        PayloadValue: unknown;
     };
     responses: {
         /** @description The request is invalid: `errors` names each offending path */
