@@ -1,6 +1,6 @@
 // Writes clients/typescript/src/openapi.d.ts from the OpenAPI document the gateway serves, so the typed
 // client cannot drift from the API: test/clients/client-package.test.ts regenerates it and fails on a difference.
-// Run: npx tsx scripts/generate-client-types.ts [--check]
+// Run: npm run client:types (or npx tsx scripts/generate-client-types.ts --check to only compare).
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString, UNKNOWN } from 'openapi-typescript';
