@@ -169,6 +169,9 @@ describe.skipIf(!mongoUri)('@prismo/client', () => {
     expect(statement.statements.reduce((n, s) => n + s.entries, 0)).toBe(3);
     const page = await client.statements.get(accepted.id, { limit: 1, startingAfter: 0 });
     expect(page.entries.map((e) => e.index)).toEqual([1]);
+    const entries = [];
+    for await (const entry of client.statements.entries(accepted.id, { pageSize: 1 })) entries.push(entry.index);
+    expect(entries).toEqual([0, 1, 2]);
 
     const bytes = await readFile(ISO_SAMPLE);
     const again = await client.statements.upload(new Blob([bytes]).stream());

@@ -1,5 +1,6 @@
 // The statements resource: a camt.053 file uploaded as XML (from text, bytes, a stream or a file path), and
 // its progress with a page of entries.
+import type { ListOptions } from './pages.js';
 import type { WriteOptions } from './transactions.js';
 import type { CallOptions, Send } from './transport.js';
 import type { Statement, StatementAccepted, StatementQuery } from './types.js';
@@ -22,7 +23,11 @@ async function bytesOf(source: StatementSource): Promise<string | Uint8Array<Arr
 }
 
 export function statementsResource(send: Send) {
+  /** GET /api/v1/statements/{id}: its progress and a page of its entries (`startingAfter`: the last index read). */
+  const get = (id: string, { limit, startingAfter, ...call }: StatementQuery & CallOptions = {}): Promise<Statement> =>
+    send({ method: 'GET', path: `api/v1/statements/${encodeURIComponent(id)}`, query: { limit, starting_after: startingAfter }, ...call });
   return {
+    get,
     /** POST /api/v1/statements: 202 with the statement's id; its entries become transactions as it is processed. */
     async upload(
       source: StatementSource,
@@ -31,14 +36,15 @@ export function statementsResource(send: Send) {
       const body = await bytesOf(source);
       return send({ method: 'POST', path: 'api/v1/statements', body, contentType: 'application/xml', idempotencyKey, ...call });
     },
-    /** GET /api/v1/statements/{id}: its progress and a page of its entries (`startingAfter`: the last index read). */
-    get(id: string, { limit, startingAfter, ...call }: StatementQuery & CallOptions = {}): Promise<Statement> {
-      return send({
-        method: 'GET',
-        path: `api/v1/statements/${encodeURIComponent(id)}`,
-        query: { limit, starting_after: startingAfter },
-        ...call,
-      });
+    /** GET /api/v1/statements/{id}, every page of its entries: each one's status and transaction once processed. */
+    async *entries(id: string, { pageSize, ...call }: ListOptions = {}): AsyncGenerator<Statement['entries'][number], void, undefined> {
+      let after: number | undefined;
+      for (;;) {
+        const page: Statement = await get(id, { limit: pageSize, startingAfter: after, ...call });
+        yield* page.entries;
+        if (!page.has_more || page.next_starting_after === null) return;
+        after = page.next_starting_after;
+      }
     },
   };
 }

@@ -1,8 +1,8 @@
 // The client's retry policy on its own: full-jitter backoff within its doubling ceiling, Retry-After read in
 // both forms and capped, and a wait the caller's signal cuts short.
 import { describe, expect, it } from 'vitest';
-import { createClient, MAX_RETRIES } from '../../clients/typescript/src/index.js';
-import { backoffMs, DEFAULT_RETRY, retryAfterMs, sleep } from '../../clients/typescript/src/retry.js';
+import { createClient, MAX_RETRIES } from './index.js';
+import { backoffMs, DEFAULT_RETRY, retryAfterMs, sleep } from './retry.js';
 
 describe('the client retry policy', () => {
   it('backs off with full jitter under a doubling ceiling, capped at maxDelayMs', () => {
