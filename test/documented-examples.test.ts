@@ -1,10 +1,15 @@
 // What a newcomer copies must work: every request example in the OpenAPI document (what /docs "Try it out"
 // sends), every envelope in docs/*.md and every curl -d body in README.md is sent to a running system and
 // must be accepted and then processed; each example is valid against its schema; each problem example
-// carries exactly the fields the real error carries.
+// carries exactly the fields the real error carries; every ```ts block of docs/clients.md is type-checked and run,
+// its webhook receivers receiving real deliveries.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { chromium } from 'playwright-core';
@@ -12,6 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { System } from '../src/cli/system.js';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
+import { signatureHeader } from '../src/webhook-endpoints/signature.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
 
@@ -67,6 +73,90 @@ function openapiExamples(doc: Json): Example[] {
   return found;
 }
 
+/** docs/clients.md's ```ts blocks, written where they run: `@prismo/client` is the package's own source. */
+const CLIENT_SRC = new URL('clients/typescript/src/', ROOT);
+const BLOCKS_DIR = new URL('node_modules/.cache/docs-clients/', ROOT);
+const ISO_SAMPLE = new URL('src/mapping/transform/vendor/camt053/iso20022-business-sample.camt.053.001.04.xml', ROOT);
+/** What webhooks.ts exports: a block importing nothing else runs before the rest of the client exists. */
+const WEBHOOKS_NAMES = new Set(['webhooks', 'WebhookVerificationError']);
+
+interface ClientsBlock {
+  where: string;
+  /** Where it is written (a .mts beside node_modules, so that its bare imports resolve). */
+  file: string;
+  code: string;
+  /** A webhook receiver: it listens, and is run until it has verified a real delivery. */
+  receiver: boolean;
+  /** What it needs that this checkout lacks (it is then skipped, saying so). */
+  missing?: string;
+}
+
+function resolvable(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The value names (not types) a block imports from '@prismo/client'. */
+function clientImports(code: string): string[] {
+  const clause = /import\s*\{([^}]*)\}\s*from\s*'@prismo\/client'/.exec(code)?.[1] ?? '';
+  return clause
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name && !name.startsWith('type '));
+}
+
+async function clientsBlocks(): Promise<ClientsBlock[]> {
+  const text = await readFile(new URL('docs/clients.md', ROOT), 'utf8');
+  const hasClient = existsSync(new URL('index.ts', CLIENT_SRC));
+  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match, index) => {
+    const code = match[1]!;
+    const needsClient = clientImports(code).some((name) => !WEBHOOKS_NAMES.has(name));
+    const module = fileURLToPath(new URL(hasClient ? 'index.js' : 'webhooks.js', CLIENT_SRC));
+    let missing: string | undefined;
+    if (needsClient && !hasClient) missing = 'clients/typescript/src/index.ts, the client';
+    else if (code.includes("from 'express'") && !resolvable('express')) missing = 'express, not a dependency of this repository';
+    return {
+      where: `docs/clients.md ts block ${index} (line ${text.slice(0, match.index).split('\n').length})`,
+      file: fileURLToPath(new URL(`block-${index}.mts`, BLOCKS_DIR)),
+      code: code.replaceAll("from '@prismo/client'", `from '${module}'`),
+      receiver: code.includes('.listen('),
+      missing,
+    };
+  });
+}
+const CLIENTS_BLOCKS = await clientsBlocks();
+
+/** Runs a block with tsx in BLOCKS_DIR (where statement.xml is), collecting what it prints. */
+function startBlock(block: ClientsBlock, env: Record<string, string>) {
+  const loader = new URL('node_modules/tsx/dist/loader.mjs', ROOT).href;
+  const child: ChildProcess = spawn(process.execPath, ['--import', loader, block.file], {
+    cwd: fileURLToPath(BLOCKS_DIR),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { text: '' };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output.text += chunk;
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output.text += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 describe.skipIf(!mongoUri)('documented examples', () => {
   const sys = useSystem({ POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' }, { resetAfterEach: false });
   let system: System;
@@ -99,7 +189,7 @@ describe.skipIf(!mongoUri)('documented examples', () => {
     await ensureAcceptIndexes(accept);
     keys.all = (await createApiKey(accept, 'dev', ['transactions:write', 'transactions:read', 'admin'])).key;
     keys.writer = (await createApiKey(accept, 'dev', ['transactions:write'])).key;
-    system = await sys.start(['gateway', 'ingest', 'processor']);
+    system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
     doc = (await call('GET', '/openapi.json', undefined)).json;
   });
 
@@ -254,5 +344,77 @@ describe.skipIf(!mongoUri)('documented examples', () => {
       expect(await response.text()).toBe(await readFile(fileURLToPath(new URL(`docs/${page}`, ROOT)), 'utf8'));
     }
     expect((await fetch(`${system.gatewayUrl}/guide/secrets.md`)).status).toBe(404);
+  });
+  describe('docs/clients.md', () => {
+    beforeAll(async () => {
+      await rm(BLOCKS_DIR, { recursive: true, force: true });
+      await mkdir(BLOCKS_DIR, { recursive: true });
+      await copyFile(ISO_SAMPLE, new URL('statement.xml', BLOCKS_DIR));
+      for (const block of CLIENTS_BLOCKS) await writeFile(block.file, block.code);
+    });
+
+    it('every ts block type-checks (strict) against the client it imports', async () => {
+      // Configure, transactions, pagination, statements, events, endpoints, errors, three webhook receivers.
+      expect(CLIENTS_BLOCKS.length).toBe(10);
+      const files = CLIENTS_BLOCKS.filter((block) => !block.missing).map((block) => block.file);
+      const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', ROOT));
+      const options = ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--types', 'node'];
+      const checked = await promisify(execFile)(process.execPath, [tsc, ...options, ...files], { cwd: fileURLToPath(ROOT) }).then(
+        () => 'clean',
+        (error: { stdout: string }) => error.stdout,
+      );
+      expect(checked).toBe('clean');
+    });
+
+    /** A block that runs to its end against the system: exit code 0. */
+    async function runsToEnd(block: ClientsBlock) {
+      const run = startBlock(block, {
+        PRISMO_BASE_URL: system.gatewayUrl!,
+        PRISMO_API_KEY: keys.all,
+        PRISMO_WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/hook`,
+      });
+      const deadline = setTimeout(() => run.child.kill(), 45_000);
+      const code = await run.exited.finally(() => clearTimeout(deadline));
+      expect(code, `${block.where}:\n${run.output.text}`).toBe(0);
+    }
+
+    /** A receiver: refuses unsigned and forged deliveries with their reason, and verifies a real one. */
+    async function receives(block: ClientsBlock) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}/webhooks/prismo`;
+      const endpoint = await call('POST', '/api/v1/webhook-endpoints', keys.all, { url, events: ['transaction.processed'] });
+      expect(endpoint.status).toBe(201);
+      const run = startBlock(block, { PORT: String(port), HOST: '127.0.0.1', PRISMO_WEBHOOK_SECRETS: endpoint.json.secret });
+      const post = (signature?: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(signature ? { 'prismo-signature': signature } : {}) },
+          body: '{}',
+        })
+          .then(async (response) => `${response.status} ${await response.text()}`)
+          .catch(() => undefined);
+      try {
+        expect(await waitFor(`${block.where} listening`, () => post())).toBe('400 missing-header');
+        expect(await post(signatureHeader(['whsec_not-the-secret'], Math.floor(Date.now() / 1000), '{}'))).toBe(
+          '400 no-matching-signature',
+        );
+        const payload = { account: 'acc-1', amountMinor: 42, currency: 'EUR', occurredAt: '2026-11-24T10:00:00Z' };
+        const sent = await call('POST', '/api/v1/transactions', keys.all, { source: 'generic', payload });
+        const line = `transaction.processed ${sent.json.id}`;
+        await waitFor(`${block.where} printing "${line}"`, () => run.output.text.includes(line));
+      } finally {
+        run.child.kill();
+        await run.exited;
+        await fetch(`${system.gatewayUrl}/api/v1/webhook-endpoints/${endpoint.json.id}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${keys.all}` },
+        });
+      }
+    }
+
+    for (const block of CLIENTS_BLOCKS)
+      it.skipIf(block.missing !== undefined)(`${block.where} runs${block.missing ? ` (needs ${block.missing})` : ''}`, () =>
+        block.receiver ? receives(block) : runsToEnd(block),
+      );
   });
 });
