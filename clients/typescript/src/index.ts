@@ -54,3 +54,15 @@ export type { StatementSource } from './statements.js';
 export type { WriteOptions } from './transactions.js';
 export type { CallOptions } from './transport.js';
 export type * from './types.js';
+export {
+  SIGNATURE_HEADER,
+  type VerifyOptions,
+  verify,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEvent,
+  type WebhookEventData,
+  type WebhookEventType,
+  WebhookVerificationError,
+  type WebhookVerificationReason,
+  webhooks,
+} from './webhooks.js';
