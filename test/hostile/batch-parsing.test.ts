@@ -4,44 +4,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { System } from '../../src/cli/system.js';
 import { mongoUri } from '../support/databases.js';
+import { PROBE_BAR_MS, probeHealth } from '../support/health-probe.js';
 import { useSystem } from '../support/system.js';
 
 const API_KEY = 'hostile-batch-key-0123456789';
 const auth = { authorization: `Bearer ${API_KEY}` };
 const MiB = 1024 * 1024;
-const PROBE_EVERY_MS = 50;
-/** The issue's bar: no probe may wait this long while a hostile request is served. */
-const PROBE_BAR_MS = 250;
-
-/**
- * Probes `url` every PROBE_EVERY_MS until stopped. A probe's wait runs from when it was due, not from when a
- * busy loop got round to sending it, so a blocked loop shows in full (as in statement-parsing.test.ts).
- */
-function probeHealth(url: string): { stop(): Promise<{ worstMs: number; probes: number }> } {
-  const started = performance.now();
-  const waits: Array<Promise<number>> = [];
-  let stopped = false;
-  const tick = (k: number) => {
-    if (stopped) return;
-    const due = started + k * PROBE_EVERY_MS;
-    waits.push(
-      fetch(`${url}/healthz`).then(async (response) => {
-        await response.arrayBuffer();
-        if (!response.ok) throw new Error(`/healthz answered ${response.status}`);
-        return performance.now() - due;
-      }),
-    );
-    setTimeout(() => tick(k + 1), Math.max(0, started + (k + 1) * PROBE_EVERY_MS - performance.now()));
-  };
-  tick(0);
-  return {
-    async stop() {
-      stopped = true;
-      const all = await Promise.all(waits);
-      return { worstMs: Math.max(...all), probes: all.length };
-    },
-  };
-}
 
 /** One item whose payload holds `n` keys: about 11 bytes a key. */
 const manyKeys = (n: number) => {

@@ -9,6 +9,7 @@ import { acceptCollections } from '../../src/gateway/accept-collections.js';
 import { createApiKey, revokeApiKey } from '../../src/gateway/api-key-store.js';
 import { hasChromium, launchChromium } from '../support/browser.js';
 import { mongoUri } from '../support/databases.js';
+import { probeHealth } from '../support/health-probe.js';
 import { peakRssMiB, rssMiB } from '../support/peak-rss.js';
 import { useSystem } from '../support/system.js';
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
@@ -118,28 +119,6 @@ function sendLargeBody(base: string, path: string, bytes: number, headers: Recor
   });
 }
 
-/** Probes /healthz every 50 ms until stopped; the longest any probe waited. */
-function probeHealth(base: string) {
-  let longest = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      const response = await fetch(new URL('/healthz', base), { signal: AbortSignal.timeout(10_000) });
-      await response.text();
-      longest = Math.max(longest, performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return longest;
-    },
-  };
-}
-
 describe('bodies nobody asked for', () => {
   it('four 24 MiB bodies without a key are refused unread: RSS grows < 64 MiB, /healthz never waits 250 ms', async () => {
     const gateway = await startGatewayProcess();
@@ -152,7 +131,7 @@ describe('bodies nobody asked for', () => {
         sendLargeBody(gateway.gatewayUrl, path, 24 * MiB),
       ),
     );
-    const longest = await probe.stop();
+    const { worstMs: longest } = await probe.stop();
     const grown = (await peakRssMiB(gateway.pid)) - before;
     console.log(`four 24 MiB bodies: ${JSON.stringify(statuses)}, RSS +${grown.toFixed(1)} MiB, longest /healthz ${longest.toFixed(0)} ms`);
     expect(statuses).toEqual([404, 404, 401, 401]);
@@ -179,7 +158,7 @@ describe('bodies nobody asked for', () => {
       // A key that may write, the wrong media type: 415 before the 32 MiB limit is used.
       sendLargeBody(gateway.gatewayUrl, '/api/v1/statements', 24 * MiB, { authorization: `Bearer ${KEY}` }),
     ]);
-    const longest = await probe.stop();
+    const { worstMs: longest } = await probe.stop();
     const grown = (await peakRssMiB(gateway.pid)) - before;
     console.log(
       `24 MiB bodies with keys: ${JSON.stringify(statuses)}, RSS +${grown.toFixed(1)} MiB, longest /healthz ${longest.toFixed(0)} ms`,
@@ -208,7 +187,7 @@ describe('a key over its rate', () => {
       sendLargeBody(gateway.gatewayUrl, '/api/v1/statements', 30 * MiB, xml),
       sendLargeBody(gateway.gatewayUrl, '/api/v1/statements', 30 * MiB, xml),
     ]);
-    const longest = await probe.stop();
+    const { worstMs: longest } = await probe.stop();
     const grown = (await peakRssMiB(gateway.pid)) - before;
     console.log(
       `over its rate, 2 x 15 + 2 x 30 MiB: ${JSON.stringify(statuses)}, RSS +${grown.toFixed(1)} MiB, longest /healthz ${longest.toFixed(0)} ms`,

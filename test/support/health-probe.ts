@@ -1,0 +1,34 @@
+// The hostile tests' measure of a blocked event loop: /healthz asked on a fixed schedule while an attack runs.
+// A probe's wait runs from when it was due, not from when a busy loop got round to sending it, so a loop
+// blocked for a second shows as a second, however few probes it let out meanwhile.
+
+export const PROBE_EVERY_MS = 50;
+/** Issue 42's bar: no probe may wait this long while a hostile request is served. */
+export const PROBE_BAR_MS = 250;
+
+/** Probes `url`'s /healthz every PROBE_EVERY_MS until stopped; the longest wait and how many probes ran. */
+export function probeHealth(url: string): { stop(): Promise<{ worstMs: number; probes: number }> } {
+  const started = performance.now();
+  const waits: Array<Promise<number>> = [];
+  let stopped = false;
+  const tick = (k: number) => {
+    if (stopped) return;
+    const due = started + k * PROBE_EVERY_MS;
+    waits.push(
+      fetch(new URL('/healthz', url)).then(async (response) => {
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`/healthz answered ${response.status}`);
+        return performance.now() - due;
+      }),
+    );
+    setTimeout(() => tick(k + 1), Math.max(0, started + (k + 1) * PROBE_EVERY_MS - performance.now()));
+  };
+  tick(0);
+  return {
+    async stop() {
+      stopped = true;
+      const all = await Promise.all(waits);
+      return { worstMs: Math.max(...all), probes: all.length };
+    },
+  };
+}
