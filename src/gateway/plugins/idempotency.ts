@@ -29,8 +29,20 @@ const ABANDONED_MS = 60_000;
  */
 const hashOf = (request: FastifyRequest) =>
   createHash('sha256')
-    .update(canonicalize([request.method, request.url, request.body ?? null]) ?? '')
+    .update(canonicalOf([request.method, request.url, request.body ?? null]))
     .digest('hex');
+
+/**
+ * RFC 8785 has no form for a lone UTF-16 surrogate (canonicalize throws): a batch item holding one, refused in its
+ * own result after this hook, must not make the whole request a 500. JSON.stringify escapes it, the same bytes each time.
+ */
+function canonicalOf(value: unknown): string {
+  try {
+    return canonicalize(value) ?? '';
+  } catch {
+    return `not-unicode:${JSON.stringify(value)}`;
+  }
+}
 
 /** How records imported from PostgreSQL were fingerprinted (JSON.stringify, key order mattering). */
 const legacyHashOf = (request: FastifyRequest) =>
