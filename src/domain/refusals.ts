@@ -13,6 +13,15 @@ export interface Refusal {
 /** Deeper than this, a JSON body is refused before anything else reads it. */
 export const MAX_JSON_DEPTH = 64;
 
+/**
+ * A UTF-16 surrogate without its pair (`"\ud800"` is valid JSON, but no Unicode text): MongoDB would store it as
+ * U+FFFD, not as sent, and RFC 8785 (the Idempotency-Key's canonical JSON) has no form for it. In `u` mode a
+ * pair is one code point, so only a lone half matches.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATES = /\p{Cs}/gu;
+const LONE_SURROGATE_MESSAGE = 'must not contain a lone UTF-16 surrogate (\\ud800–\\udfff without its pair): it is not Unicode text';
+
 /** The door's rule (docs/api.md, "Refused at the door"). */
 const DOOR_RULES: JsonRules = {
   maxDepth: MAX_JSON_DEPTH,
@@ -20,13 +29,18 @@ const DOOR_RULES: JsonRules = {
     if (key.includes('\u0000')) {
       return { path: [...path.slice(0, -1), key.replaceAll('\u0000', '\\u0000')], message: 'keys must not contain NUL characters' };
     }
+    if (LONE_SURROGATE.test(key)) {
+      const named = key.replace(LONE_SURROGATES, (half) => `\\u${half.charCodeAt(0).toString(16)}`);
+      return { path: [...path.slice(0, -1), named], message: `keys ${LONE_SURROGATE_MESSAGE}` };
+    }
     if (key === '__proto__') return { path, message: 'the key "__proto__" is not allowed' };
     if (key === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype')) {
       return { path: [...path, 'prototype'], message: 'the key path "constructor.prototype" is not allowed' };
     }
     return undefined;
   },
-  string: (value) => (value.includes('\u0000') ? 'must not contain NUL characters' : undefined),
+  string: (value) =>
+    value.includes('\u0000') ? 'must not contain NUL characters' : LONE_SURROGATE.test(value) ? LONE_SURROGATE_MESSAGE : undefined,
 };
 
 /**

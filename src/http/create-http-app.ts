@@ -28,6 +28,10 @@ export async function createHttpApp({
     requestIdHeader: 'x-request-id',
     logController: quietRequestLogController(),
   }).withTypeProvider<ZodTypeProvider>();
+  // Fastify sets requestTimeout on a server built with Node's default headersTimeout (60 s); while that is the
+  // longer, Node cuts a request still sending its body only at headersTimeout, checked every 30 s: a body
+  // dripped a byte a second held its connection (and the upload place it took) 90 s, not REQUEST_TIMEOUT_MS.
+  if (options.requestTimeout) app.server.headersTimeout = Math.min(app.server.headersTimeout, options.requestTimeout);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   logRequestsAtDebug(app);

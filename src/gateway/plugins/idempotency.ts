@@ -1,7 +1,6 @@
 // Idempotency-Key with Stripe's semantics, for every POST, kept in MongoDB so PostgreSQL is not on the accept
 // path.
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Collection } from 'mongodb';
@@ -9,6 +8,7 @@ import { withinAcceptDeadline } from '../../db/mongo.js';
 import { classifyMongoError, isDuplicateKey } from '../../db/mongo-errors.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { IdempotencyDoc } from '../accept-collections.js';
+import { canonicalHash } from './canonical-hash.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,12 +25,9 @@ const ABANDONED_MS = 60_000;
 
 /**
  * The request as the key binds it: method, URL and body as RFC 8785 canonical JSON, so the same JSON with
- * its keys in another order or other whitespace is the same request.
+ * its keys in another order or other whitespace is the same request (written in slices: a batch is large).
  */
-const hashOf = (request: FastifyRequest) =>
-  createHash('sha256')
-    .update(canonicalize([request.method, request.url, request.body ?? null]) ?? '')
-    .digest('hex');
+const hashOf = (request: FastifyRequest) => canonicalHash([request.method, request.url, request.body ?? null]);
 
 /** How records imported from PostgreSQL were fingerprinted (JSON.stringify, key order mattering). */
 const legacyHashOf = (request: FastifyRequest) =>
@@ -97,7 +94,7 @@ async function claimOrReplay(records: Records, ttlMs: number, request: FastifyRe
     });
   }
   const id = JSON.stringify([request.tenantId, key]);
-  const requestHash = hashOf(request);
+  const requestHash = await hashOf(request);
   let first: IdempotencyDoc | null;
   try {
     if (await take(records, ttlMs, id, requestHash)) {
