@@ -1,0 +1,166 @@
+// Issue 42, "one client cannot hurt the others", for bodies at or under BODY_LIMIT_BYTES: they take no parse
+// place, so one tenant's hundreds of 1 MiB POSTs at once were all read and queued (the gateway's RSS +433 MiB,
+// another tenant's POST 27 × slower). A tenant's bytes in flight are now bounded before its bodies are read.
+import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { System } from '../../src/cli/system.js';
+import { mongoUri } from '../support/databases.js';
+import { useSystem } from '../support/system.js';
+import { waitFor } from '../support/wait-for.js';
+
+const KEY_A = 'inflight-a-key-0123456789abcdef';
+const KEY_B = 'inflight-b-key-0123456789abcdef';
+const MiB = 1024 * 1024;
+/** The default TENANT_MAX_INFLIGHT_BODY_BYTES. */
+const BUDGET = 40 * MiB;
+const FLOOD = 150;
+
+const envelope = (externalId: string, textBytes: number) =>
+  Buffer.from(
+    JSON.stringify({
+      source: 'generic',
+      externalId,
+      payload: { account: 'acc-1', amount: '1.00', currency: 'EUR', occurredAt: '2026-11-28T12:00:00Z', d: 'x'.repeat(textBytes) },
+    }),
+  );
+
+/** Probes /healthz every 50 ms; a probe's wait runs from when it was due, so a blocked loop shows in full. */
+function probeHealth(url: string): { stop(): Promise<number> } {
+  const started = performance.now();
+  const waits: Array<Promise<number>> = [];
+  let stopped = false;
+  const tick = (k: number) => {
+    if (stopped) return;
+    const due = started + k * 50;
+    waits.push(
+      fetch(`${url}/healthz`).then(async (response) => {
+        await response.arrayBuffer();
+        return performance.now() - due;
+      }),
+    );
+    setTimeout(() => tick(k + 1), Math.max(0, started + (k + 1) * 50 - performance.now()));
+  };
+  tick(0);
+  return {
+    async stop() {
+      stopped = true;
+      return Math.max(...(await Promise.all(waits)));
+    },
+  };
+}
+
+interface Answer {
+  status: number;
+  type?: string;
+  retryAfter?: string;
+  ms: number;
+}
+
+/** A POST of `body` to the single route, on `agent`; its status and problem type. */
+function post(url: string, key: string, body: Buffer, agent?: Agent): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const req = request(new URL('/api/v1/transactions', url), {
+      method: 'POST',
+      agent,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': body.length },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        const type = res.statusCode === 429 || res.statusCode === 503 ? (JSON.parse(text) as { type: string }).type : undefined;
+        resolve({ status: res.statusCode!, type, retryAfter: res.headers['retry-after'], ms: performance.now() - started });
+      });
+    });
+    // The server may answer (429) and close before the body is all sent: the client may see the reset first.
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, type: error.code, ms: performance.now() - started }));
+    req.end(body);
+  });
+}
+
+/** A POST announcing `bytes` whose body never comes: it holds what it announced until its socket closes. */
+function announce(url: string, key: string, bytes: number): { socket: Socket; answered: () => string } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk));
+  socket.on('error', () => undefined);
+  socket.write(
+    `POST /api/v1/transactions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\n\r\n{`,
+  );
+  return { socket, answered: () => received };
+}
+
+describe.skipIf(!mongoUri)('hostile: one tenant cannot hold the bodies every tenant shares', () => {
+  const sys = useSystem({ API_KEYS: `ta:${KEY_A},tb:${KEY_B}` });
+  let system: System;
+  const sockets: Socket[] = [];
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+  });
+
+  it('past its budget of announced bytes a tenant is refused 429 before its body is read; another tenant is not; closed, the bytes come back', async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const url = system.gatewayUrl!;
+    // 41 announced mebibytes against a budget of 40: exactly one is refused, with no byte of its body sent.
+    const held = Array.from({ length: BUDGET / MiB + 1 }, () => announce(url, KEY_A, MiB));
+    sockets.push(...held.map((h) => h.socket));
+    const refused = await waitFor('a 429 for the request past the budget', () => held.find((h) => h.answered().length > 0));
+    await waitFor('its whole answer', () => refused.answered().includes('}'));
+    expect(refused.answered()).toMatch(/^HTTP\/1\.1 429 /);
+    expect(refused.answered()).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(refused.answered()).toContain('"type":"/problems/inflight-bytes-quota"');
+    expect(refused.answered()).toMatch(/TENANT_MAX_INFLIGHT_BODY_BYTES/);
+    // Another tenant's POST is taken, while A's 40 MiB are announced and unread.
+    expect((await post(url, KEY_B, envelope('b-while-held', 100_000))).status).toBe(202);
+    // And A itself, for a body of any size, is told 429.
+    expect(await post(url, KEY_A, envelope('a-while-held', 100))).toMatchObject({ status: 429, type: '/problems/inflight-bytes-quota' });
+    expect(held.filter((h) => h.answered().length > 0)).toHaveLength(1);
+    // Its connections closed, its bytes are given back.
+    for (const h of held) h.socket.destroy();
+    await waitFor(
+      'A taken again once its connections closed',
+      async () => (await post(url, KEY_A, envelope('a-after', 100))).status === 202,
+    );
+  });
+
+  it(`${FLOOD} POSTs of ~0.95 MiB from one tenant at once: the excess is 429, another tenant is answered promptly, RSS and /healthz bounded`, async () => {
+    system = await sys.start(['gateway', 'ingest']);
+    const url = system.gatewayUrl!;
+    const big = envelope('a-flood', 1_000_000);
+    const small = envelope('b-during', 100_000);
+    // Warm up: the first requests compile routes and serializers.
+    for (let i = 0; i < 3; i++) expect((await post(url, KEY_B, envelope(`warm-${i}`, 100_000))).status).toBe(202);
+    const alone = await post(url, KEY_B, envelope('b-alone', 100_000));
+    global.gc?.();
+    const before = process.memoryUsage().rss / MiB;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss / MiB)), 10);
+    const probe = probeHealth(url);
+    const agent = new Agent({ keepAlive: false, maxSockets: FLOOD });
+    let answered = 0;
+    const flood = Array.from({ length: FLOOD }, () => post(url, KEY_A, big, agent).finally(() => answered++));
+    // B posts once the flood is being answered (so it is in full flow).
+    await waitFor('the first answer to the flood', () => answered > 0, { intervalMs: 5 });
+    const during = await post(url, KEY_B, small);
+    const answers = await Promise.all(flood);
+    const worstMs = await probe.stop();
+    clearInterval(sampler);
+    agent.destroy();
+    const statuses: Record<string, number> = {};
+    for (const a of answers) statuses[`${a.status} ${a.type ?? ''}`.trim()] = (statuses[`${a.status} ${a.type ?? ''}`.trim()] ?? 0) + 1;
+    console.info(
+      `flood ${FLOOD} x ${(big.length / MiB).toFixed(2)} MiB: ${JSON.stringify(statuses)}; B ${during.status} in ${during.ms.toFixed(0)} ms (alone ${alone.ms.toFixed(0)} ms); worst /healthz ${worstMs.toFixed(0)} ms; RSS +${(peak - before).toFixed(0)} MiB`,
+    );
+    expect(during.status).toBe(202);
+    expect(answers.every((a) => a.status === 202 || (a.status === 429 && a.type === '/problems/inflight-bytes-quota'))).toBe(true);
+    // At most the budget's worth in flight at once: most of the 150 are refused.
+    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(FLOOD / 2);
+    expect(answers.filter((a) => a.status === 429).every((a) => a.retryAfter === '1')).toBe(true);
+    expect(during.ms).toBeLessThan(750);
+    expect(peak - before).toBeLessThan(256);
+    expect(worstMs).toBeLessThan(500);
+  });
+});
