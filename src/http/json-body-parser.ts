@@ -281,9 +281,10 @@ export function useJsonBodies(
   app.addHook('preParsing', async (request, reply) => {
     const tenantId = (request as { tenantId?: string }).tenantId;
     if (!tenantId || !isJson(request)) return;
+    // A large body's place first: a tenant past JSON_PARSE_PER_TENANT is told that, whatever its bytes.
+    if (contentLength(request) > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
     const announced = announcedBytes(request);
     if (bytes && announced > 0) bytes.holdUntilAnswered(tenantId, reply.raw, announced);
-    if (contentLength(request) > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
   });
   useSlicedParser(app, parsing, { envelopesAt, placesFromBytes, busy });
 }
