@@ -82,48 +82,56 @@ function post(url: string, key: string, body: Buffer): Promise<Answer> {
 
 /**
  * The flood, from a process of its own (as an attacker's would be: its sending never waits on the gateway's event
- * loop, nor its memory on the gateway's RSS): `count` POSTs of `body` at once, each on its own connection.
- * Prints its answers' statuses and problem types, counted, and tells on stderr when the first was answered.
+ * loop, nor its memory on the gateway's RSS): `count` POSTs of `body` at once, each on its own connection, their
+ * headers first; the bodies follow once `expectRefused` of them are answered (or after 2 s, when they are not: the
+ * gateway reads everything), all at once. Prints the answers' statuses and problem types, counted, and tells on
+ * stderr when the bodies go.
  */
 const FLOODER = `
 import { request } from 'node:http';
-const [url, key, count, bytes] = process.argv.slice(1);
+const [url, key, count, bytes, expectRefused] = process.argv.slice(1);
 const body = Buffer.from(JSON.stringify({ source: 'generic', externalId: 'a-flood',
   payload: { account: 'acc-1', amount: '1.00', currency: 'EUR', occurredAt: '2026-11-28T12:00:00Z', d: 'x'.repeat(Number(bytes)) } }));
-let first = true;
+let answered = 0;
+let release;
+const bodiesGo = new Promise((resolve) => (release = resolve));
+setTimeout(release, 2000);
 const one = () => new Promise((resolve) => {
   const req = request(new URL('/api/v1/transactions', url), { method: 'POST', agent: false,
     headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json', 'content-length': body.length } });
+  let done = false;
   req.on('response', (res) => {
+    done = true;
+    if (++answered >= Number(expectRefused)) release();
     let text = '';
     res.on('data', (chunk) => (text += chunk));
     res.on('end', () => {
-      if (first) { first = false; process.stderr.write('answered\\n'); }
       const type = res.statusCode === 202 ? '' : ' ' + JSON.parse(text).type + ' retry-after=' + res.headers['retry-after'];
       resolve(res.statusCode + type);
     });
   });
   req.on('error', (error) => resolve(error.code));
-  req.end(body);
+  req.flushHeaders();
+  void bodiesGo.then(() => (done ? req.destroy() : req.end(body)));
 });
-const answers = await Promise.all(Array.from({ length: Number(count) }, one));
+const answers = Promise.all(Array.from({ length: Number(count) }, one));
+void bodiesGo.then(() => process.stderr.write('bodies\\n'));
 const counted = {};
-for (const answer of answers) counted[answer] = (counted[answer] ?? 0) + 1;
+for (const answer of await answers) counted[answer] = (counted[answer] ?? 0) + 1;
 process.stdout.write(JSON.stringify(counted));
 `;
 
 function flood(
   url: string,
   key: string,
-  count: number,
-  bytes: number,
+  { count, bytes, expectRefused }: { count: number; bytes: number; expectRefused: number },
 ): { answered: Promise<void>; counted: Promise<Record<string, number>> } {
   let answered = () => {};
   const first = new Promise<void>((resolve) => (answered = resolve));
   const counted = new Promise<Record<string, number>>((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      ['--input-type=module', '-e', FLOODER, url, key, String(count), String(bytes)],
+      ['--input-type=module', '-e', FLOODER, url, key, String(count), String(bytes), String(expectRefused)],
       (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout) as Record<string, number>)),
     );
     child.stderr?.on('data', () => answered());
@@ -191,8 +199,10 @@ describe.skipIf(!mongoUri)('hostile: one tenant cannot hold the bodies every ten
       peak = Math.max(peak, process.memoryUsage().rss / MiB);
     }, 10);
     const probe = probeHealth(url);
-    const attack = flood(url, KEY_A, FLOOD, 1_000_000);
-    // B posts once the flood is being answered (so it is in full flow).
+    // The budget holds 41 of these bodies (1,000,130 bytes each): the other 109 are refused on their headers alone.
+    const admitted = Math.floor(BUDGET / envelope('a-flood', 1_000_000).length);
+    const attack = flood(url, KEY_A, { count: FLOOD, bytes: 1_000_000, expectRefused: FLOOD - admitted });
+    // B posts once the flood's bodies are on their way.
     await attack.answered;
     const during = await post(url, KEY_B, small);
     const counted = await attack.counted;
@@ -205,7 +215,7 @@ describe.skipIf(!mongoUri)('hostile: one tenant cannot hold the bodies every ten
     const refused = counted['429 /problems/inflight-bytes-quota retry-after=1'] ?? 0;
     // Every answer a 202 or that 429: at most the budget's worth in flight at once, so most of the flood is refused.
     expect(Object.keys(counted).sort()).toEqual(['202', '429 /problems/inflight-bytes-quota retry-after=1']);
-    expect(refused).toBeGreaterThan(FLOOD / 2);
+    expect(refused).toBe(FLOOD - admitted);
     expect(during.ms).toBeLessThan(750);
     expect(peak - before).toBeLessThan(256);
     expect(worstMs).toBeLessThan(500);
