@@ -216,8 +216,10 @@ describe.skipIf(!mongoUri)('hostile: one tenant cannot hold the bodies every ten
     // Every answer a 202 or that 429: at most the budget's worth in flight at once, so most of the flood is refused.
     expect(Object.keys(counted).sort()).toEqual(['202', '429 /problems/inflight-bytes-quota retry-after=1']);
     expect(refused).toBe(FLOOD - admitted);
-    expect(during.ms).toBeLessThan(750);
+    // Measured on the parent (no budget; 2 cores, shared): all 150 read, B 780-785 ms, /healthz 550-563 ms, RSS
+    // +376-382 MiB. With it: B 185-265 ms, /healthz 161-188 ms, RSS +170-191 MiB.
+    expect(during.ms).toBeLessThan(500);
     expect(peak - before).toBeLessThan(256);
-    expect(worstMs).toBeLessThan(500);
+    expect(worstMs).toBeLessThan(400);
   });
 });
