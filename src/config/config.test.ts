@@ -69,6 +69,22 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ STATEMENT_PARSE_CONCURRENCY: '0' })).toThrow(/STATEMENT_PARSE_CONCURRENCY/);
   });
 
+  it("holds a full batch in a tenant's budget of body bytes in flight, and that budget in the gateway's", () => {
+    expect(loadSettings({}).http.inflightBodies).toEqual({ perTenantBytes: 40 * 1_048_576, totalBytes: 256 * 1_048_576 });
+    expect(loadSettings({}).http.jsonParsing.slicedQueueMax).toBe(256);
+    expect(() => loadSettings({ TENANT_MAX_INFLIGHT_BODY_BYTES: String(16 * 1_048_576) })).toThrow(
+      /TENANT_MAX_INFLIGHT_BODY_BYTES: must be at least BATCH_BODY_LIMIT_BYTES \+ BODY_LIMIT_BYTES \(17825792\)/,
+    );
+    expect(
+      loadSettings({ TENANT_MAX_INFLIGHT_BODY_BYTES: '3000000', BATCH_BODY_LIMIT_BYTES: '2000000', BODY_LIMIT_BYTES: '1000000' }).http
+        .inflightBodies.perTenantBytes,
+    ).toBe(3_000_000);
+    expect(() => loadSettings({ MAX_INFLIGHT_BODY_BYTES: String(32 * 1_048_576) })).toThrow(
+      /MAX_INFLIGHT_BODY_BYTES: must be at least TENANT_MAX_INFLIGHT_BODY_BYTES \(41943040\)/,
+    );
+    expect(() => loadSettings({ JSON_SLICED_QUEUE: '0' })).toThrow(/JSON_SLICED_QUEUE/);
+  });
+
   it('believes X-Forwarded-For only from the proxies TRUST_PROXY names; never from everyone, nor by hop count', () => {
     expect(loadSettings({}).gateway.trustProxy).toBe(false);
     expect(loadSettings({ TRUST_PROXY: 'false' }).gateway.trustProxy).toBe(false);

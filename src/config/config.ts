@@ -162,6 +162,17 @@ export const envSchema = z.object({
    * sent, parsed or handled); one more is a 429 with Retry-After before it is read.
    */
   JSON_PARSE_PER_TENANT: positiveInt.max(1_000).default(2),
+  /** JSON bodies of any size over 64 KiB waiting for their parse in slices, per service; one more is a 503 with Retry-After. */
+  JSON_SLICED_QUEUE: positiveInt.max(100_000).default(256),
+  /**
+   * Bytes of JSON request bodies one tenant may have in progress at once, per gateway (announced by Content-Length,
+   * a chunked body counting as its route's limit; held from before the body is read until it is answered); past
+   * it, 429 before reading. At least BATCH_BODY_LIMIT_BYTES + BODY_LIMIT_BYTES; the default holds two full
+   * batches (JSON_PARSE_PER_TENANT) and 8 MiB of others.
+   */
+  TENANT_MAX_INFLIGHT_BODY_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(40 * 1_048_576),
+  /** Bytes of JSON request bodies in progress on one gateway, all tenants together; past it, 503 with Retry-After before reading. */
+  MAX_INFLIGHT_BODY_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(256 * 1_048_576),
   /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */
   STATEMENT_STORE_TIMEOUT_MS: positiveInt.default(30_000),
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
@@ -333,7 +344,9 @@ function httpSettings(env: Env) {
       concurrency: env.JSON_PARSE_CONCURRENCY,
       queueMax: env.JSON_PARSE_QUEUE,
       perTenant: env.JSON_PARSE_PER_TENANT,
+      slicedQueueMax: env.JSON_SLICED_QUEUE,
     },
+    inflightBodies: { perTenantBytes: env.TENANT_MAX_INFLIGHT_BODY_BYTES, totalBytes: env.MAX_INFLIGHT_BODY_BYTES },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
   };
 }
@@ -438,6 +451,27 @@ export function parseEnv(env: Record<string, string | undefined> = process.env):
 
 /** Rules between variables, one line each like the others. */
 function crossCheck(env: Env): string[] {
+  return [...retentionCheck(env), ...inflightCheck(env)];
+}
+
+/** A tenant's budget of body bytes holds a full batch and a single body; the gateway's, a tenant's. */
+function inflightCheck(env: Env): string[] {
+  const { TENANT_MAX_INFLIGHT_BODY_BYTES: perTenant, MAX_INFLIGHT_BODY_BYTES: total } = env;
+  const least = env.BATCH_BODY_LIMIT_BYTES + env.BODY_LIMIT_BYTES;
+  const problems: string[] = [];
+  if (perTenant < least)
+    problems.push(
+      `TENANT_MAX_INFLIGHT_BODY_BYTES: must be at least BATCH_BODY_LIMIT_BYTES + BODY_LIMIT_BYTES (${least}), so that a full batch and a single body of one tenant fit at once (got ${JSON.stringify(String(perTenant))})`,
+    );
+  if (total < perTenant)
+    problems.push(
+      `MAX_INFLIGHT_BODY_BYTES: must be at least TENANT_MAX_INFLIGHT_BODY_BYTES (${perTenant}), or one tenant's budget could never be used (got ${JSON.stringify(String(total))})`,
+    );
+  return problems;
+}
+
+/** Statements outlive their entries. */
+function retentionCheck(env: Env): string[] {
   const { RETENTION_STATEMENTS_SECONDS: statements, RETENTION_DEAD_SECONDS: dead, RETENTION_PROCESSED_SECONDS: processed } = env;
   // Entries are stored without their account, which their statement holds. A statement's retention starts
   // again whenever one of its entries settles, dies or is replayed (retain-statements.ts), so when it is at

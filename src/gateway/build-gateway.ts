@@ -100,6 +100,8 @@ async function createGatewayApp(logger: Logger, http: Settings['http'], gateway:
   useJsonBodies(app, http.jsonParsing, {
     envelopesAt: { [BATCH_ROUTE]: { depth: 3, path: (index) => `items.${index}` } },
     placesFromBytes: http.bodyLimitBytes,
+    // Bodies at or under the server-wide limit take no place: their bytes still count against the tenant's budget.
+    inflight: http.inflightBodies,
   });
   return app;
 }

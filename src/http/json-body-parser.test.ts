@@ -3,7 +3,14 @@ import { createLogger } from '../config/logger.js';
 import { createHttpApp } from './create-http-app.js';
 import { type JsonParsing, parseJsonInSlices, SLICED_FROM_BYTES, useJsonBodies } from './json-body-parser.js';
 
-const SETTINGS: JsonParsing = { maxValues: 100_000, maxEnvelopeValues: 10_000, concurrency: 2, queueMax: 8, perTenant: 4 };
+const SETTINGS: JsonParsing = {
+  maxValues: 100_000,
+  maxEnvelopeValues: 10_000,
+  concurrency: 2,
+  queueMax: 8,
+  perTenant: 4,
+  slicedQueueMax: 64,
+};
 const LIMITS = { maxValues: 100_000, maxEnvelopeValues: 100_000, envelopes: { depth: 1, path: () => 'body' } };
 
 /** An echo of the parsed body, on an app whose poisoning rules are `poisoning` ('error' as every service but the gateway). */
@@ -101,6 +108,62 @@ describe('JSON bodies read in slices', () => {
     expect((await post(app, '/echo', small)).statusCode).toBe(200);
     expect((await post(app, '/echo', '')).statusCode).toBe(400);
     expect((await post(app, '/echo', '{"a":')).statusCode).toBe(400);
+    await app.close();
+  });
+
+  it('holds a tenant to its bytes in flight (429) and the service to its own (503), before reading, until answered', async () => {
+    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 4096 });
+    app.addHook('onRequest', async (request) => {
+      (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
+    });
+    useJsonBodies(app, SETTINGS, { placesFromBytes: 4096, inflight: { perTenantBytes: 3_000, totalBytes: 5_000 } });
+    let entered = 0;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    app.post('/hold', async () => {
+      entered++;
+      await gate;
+      return { ok: true };
+    });
+    const body = JSON.stringify({ pad: 'p'.repeat(1_380) });
+    const send = (tenant: string) =>
+      app.inject({ method: 'POST', url: '/hold', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: body });
+    const held = [send('a'), send('a'), send('b')];
+    for (let turns = 0; entered < 3 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+    expect(entered).toBe(3);
+    const over = await send('a');
+    expect(over.statusCode).toBe(429);
+    expect(over.headers['retry-after']).toBe('1');
+    expect(over.json()).toMatchObject({ type: expect.stringMatching(/\/problems\/inflight-bytes-quota$/) });
+    expect(over.json().detail).toMatch(/TENANT_MAX_INFLIGHT_BODY_BYTES/);
+    const busy = await send('c');
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.json().type).toMatch(/\/problems\/inflight-bytes-busy$/);
+    expect(entered).toBe(3);
+    open();
+    expect((await Promise.all(held)).map((response) => response.statusCode)).toEqual([200, 200, 200]);
+    // Answered: the bytes are given back.
+    expect((await send('a')).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('bounds the bodies waiting for a parse in slices, however small (503 with Retry-After)', async () => {
+    // Under the places' threshold, and long enough to parse over several slices.
+    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 8 * 1024 * 1024 });
+    useJsonBodies(app, { ...SETTINGS, concurrency: 1, slicedQueueMax: 2 }, { placesFromBytes: 8 * 1024 * 1024 });
+    app.post('/echo', async () => ({ ok: true }));
+    const body = JSON.stringify({ pad: Array.from({ length: 20 }, () => 'p'.repeat(200_000)) });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: body }),
+      ),
+    );
+    const refused = answers.filter((response) => response.statusCode === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]?.headers['retry-after']).toBe('1');
+    expect(refused[0]?.json().detail).toMatch(/JSON_SLICED_QUEUE/);
+    expect(answers.filter((response) => response.statusCode === 200).length).toBeGreaterThanOrEqual(3);
     await app.close();
   });
 });

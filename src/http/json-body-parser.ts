@@ -35,6 +35,17 @@ export interface JsonParsing {
   queueMax: number;
   /** Large bodies one tenant may have in progress (JSON_PARSE_PER_TENANT); one more is a 429 with Retry-After. */
   perTenant: number;
+  /** Bodies of any size waiting for their turn to be parsed in slices (JSON_SLICED_QUEUE); one more is a 503 with Retry-After. */
+  slicedQueueMax: number;
+}
+
+/**
+ * Body bytes in flight (announced, read, parsed or handled, until answered) on one gateway: per tenant
+ * (TENANT_MAX_INFLIGHT_BODY_BYTES; past it, 429) and in all (MAX_INFLIGHT_BODY_BYTES; past it, 503).
+ */
+export interface InflightBodies {
+  perTenantBytes: number;
+  totalBytes: number;
 }
 
 type PoisonAction = 'error' | 'remove' | 'ignore';
@@ -191,29 +202,63 @@ const contentLength = (request: FastifyRequest) => {
   return request.headers['transfer-encoding'] === undefined ? 0 : Number.POSITIVE_INFINITY;
 };
 
+/**
+ * The bytes a request's body may take, known before it is read: what it announces, or the route's limit for a
+ * chunked one (it may send that much); 0 for none.
+ */
+const announcedBytes = (request: FastifyRequest) => {
+  const limit = request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY;
+  if (request.headers['content-length'] === undefined) return request.headers['transfer-encoding'] === undefined ? 0 : limit;
+  const length = Number(request.headers['content-length']);
+  return Number.isFinite(length) && length > 0 ? Math.min(length, limit) : 0;
+};
+
 /** 1 MiB, 64 KiB: a size as the limits' table says it. */
 const sizeOf = (bytes: number) => (bytes % 1_048_576 === 0 ? `${bytes / 1_048_576} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
 const isJson = (request: FastifyRequest) => request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 
+/** The 429 and 503 of body bytes in flight: a tenant past its budget, a gateway past its own. */
+function inflightPlaces({ perTenantBytes, totalBytes }: InflightBodies): StatementPlaces {
+  const retryAfter = { headers: { 'retry-after': String(RETRY_AFTER_S) } };
+  return new StatementPlaces(
+    totalBytes,
+    perTenantBytes,
+    () =>
+      new HttpProblem(
+        503,
+        'inflight-bytes-busy',
+        `This gateway holds ${sizeOf(totalBytes)} of request bodies in progress (MAX_INFLIGHT_BODY_BYTES): send this one again shortly.`,
+        retryAfter,
+      ),
+    (tenantId, held) =>
+      new HttpProblem(
+        429,
+        'inflight-bytes-quota',
+        `Tenant ${tenantId} has ${sizeOf(held)} of request bodies in progress (being sent, parsed or handled); at most ${sizeOf(perTenantBytes)} at once (TENANT_MAX_INFLIGHT_BODY_BYTES, a chunked body counting as its route's limit). Retry once one is answered.`,
+        retryAfter,
+      ),
+  );
+}
+
 /**
  * Replaces the app's application/json parser (before its routes are registered): bodies over SLICED_FROM_BYTES
  * are parsed in slices (`envelopesAt`: where a route's body holds several envelopes, by route URL), at most
- * `concurrency` at once. An authenticated request announcing a body over `placesFromBytes` (the server-wide limit,
- * which only the batch route exceeds; or no length: chunked) takes one of `concurrency + queueMax` places before
- * it is read, at most `perTenant` per tenant.
+ * `concurrency` at once, `slicedQueueMax` waiting. An authenticated request announcing a body over `placesFromBytes`
+ * (the server-wide limit, which only the batch route exceeds; or no length: chunked) takes one of
+ * `concurrency + queueMax` places before it is read, at most `perTenant` per tenant; with `inflight`, every
+ * authenticated JSON body takes its announced bytes of the tenant's budget and the gateway's, before it is read.
  */
 export function useJsonBodies(
   app: FastifyInstance,
-  { maxValues, maxEnvelopeValues, concurrency, queueMax, perTenant }: JsonParsing,
-  { envelopesAt = {}, placesFromBytes }: { envelopesAt?: Record<string, EnvelopesAt>; placesFromBytes: number },
+  parsing: JsonParsing,
+  {
+    envelopesAt = {},
+    placesFromBytes,
+    inflight,
+  }: { envelopesAt?: Record<string, EnvelopesAt>; placesFromBytes: number; inflight?: InflightBodies },
 ): void {
-  const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig as {
-    onProtoPoisoning: PoisonAction;
-    onConstructorPoisoning: PoisonAction;
-  };
-  const parseSmall = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
-  const slots = pLimit(concurrency);
+  const { concurrency, queueMax, perTenant } = parsing;
   const busy = () =>
     new HttpProblem(
       503,
@@ -233,11 +278,38 @@ export function useJsonBodies(
         { headers: { 'retry-after': String(RETRY_AFTER_S) } },
       ),
   );
+  const bytes = inflight && inflightPlaces(inflight);
   // preParsing runs after onRequest (the key is known) and before the body is read.
   app.addHook('preParsing', async (request, reply) => {
     const tenantId = (request as { tenantId?: string }).tenantId;
-    if (tenantId && isJson(request) && contentLength(request) > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
+    if (!tenantId || !isJson(request)) return;
+    // A large body's place first: a tenant past JSON_PARSE_PER_TENANT is told that, whatever its bytes.
+    if (contentLength(request) > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
+    const announced = announcedBytes(request);
+    if (bytes && announced > 0) bytes.holdUntilAnswered(tenantId, reply.raw, announced);
   });
+  useSlicedParser(app, parsing, { envelopesAt, placesFromBytes, busy });
+}
+
+/** The application/json parser itself: small bodies at once, larger ones in slices, a bounded number waiting. */
+function useSlicedParser(
+  app: FastifyInstance,
+  { maxValues, maxEnvelopeValues, concurrency, queueMax, slicedQueueMax }: JsonParsing,
+  { envelopesAt, placesFromBytes, busy }: { envelopesAt: Record<string, EnvelopesAt>; placesFromBytes: number; busy: () => HttpProblem },
+): void {
+  const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig as {
+    onProtoPoisoning: PoisonAction;
+    onConstructorPoisoning: PoisonAction;
+  };
+  const parseSmall = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
+  const slots = pLimit(concurrency);
+  const queueFull = () =>
+    new HttpProblem(
+      503,
+      'json-parsing-busy',
+      `${concurrency} JSON bodies are being parsed and ${slicedQueueMax} wait their turn (JSON_SLICED_QUEUE): send this one again shortly.`,
+      { headers: { 'retry-after': String(RETRY_AFTER_S) } },
+    );
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) => {
     if (body.length <= SLICED_FROM_BYTES) {
@@ -246,8 +318,10 @@ export function useJsonBodies(
       );
     }
     // A body over placesFromBytes that took no place (a caller without a tenant: the ingestion service's) may
-    // still find the queue full; smaller ones wait their turn, as small as they are.
-    if (body.length > placesFromBytes && slots.pendingCount >= queueMax) throw busy();
+    // still find the queue full; so may a smaller one, which took no place (only its bytes).
+    if (body.length > placesFromBytes) {
+      if (slots.pendingCount >= queueMax) throw busy();
+    } else if (slots.pendingCount >= slicedQueueMax) throw queueFull();
     const envelopes = envelopesAt[request.routeOptions.url ?? ''] ?? WHOLE_BODY;
     const { value, poisonable } = await slots(() => parseJsonInSlices(body, { maxValues, maxEnvelopeValues, envelopes }));
     if (poisonable) applyPoisonRules(value, onProtoPoisoning, onConstructorPoisoning);

@@ -48,4 +48,16 @@ describe('StatementPlaces', () => {
     open.emit('close');
     expect(places.inUse).toBe(0);
   });
+
+  it('weighs places: a take of `weight` holds that many, refused when it would pass the share or the whole', () => {
+    const places = new StatementPlaces(10, 6, busy);
+    const give = places.take('a', 5);
+    expect(refusal(() => places.take('a', 2)).status).toBe(429);
+    places.take('a', 1);
+    places.take('b', 4);
+    expect(refusal(() => places.take('c', 1)).status).toBe(503);
+    give();
+    expect(places.heldBy('a')).toBe(1);
+    expect(places.inUse).toBe(5);
+  });
 });

@@ -39,28 +39,28 @@ export class StatementPlaces {
   /**
    * A place for one upload of the tenant, and the function that gives it back (once, however often called).
    * A tenant holding its share is refused with 429 (its own doing, whatever the others do); a service whose
-   * places are all taken, with 503.
+   * places are all taken, with 503. `weight`: how many places it holds (a body's bytes, where places are bytes).
    */
-  take(tenantId: string): () => void {
+  take(tenantId: string, weight = 1): () => void {
     const held = this.heldBy(tenantId);
-    if (held >= this.perTenant) throw this.overShare(tenantId, held);
-    if (this.#inUse >= this.places) throw this.busy();
-    this.#held.set(tenantId, held + 1);
-    this.#inUse++;
+    if (held + weight > this.perTenant) throw this.overShare(tenantId, held);
+    if (this.#inUse + weight > this.places) throw this.busy();
+    this.#held.set(tenantId, held + weight);
+    this.#inUse += weight;
     let given = false;
     return () => {
       if (given) return;
       given = true;
-      const left = this.heldBy(tenantId) - 1;
+      const left = this.heldBy(tenantId) - weight;
       if (left > 0) this.#held.set(tenantId, left);
       else this.#held.delete(tenantId);
-      this.#inUse--;
+      this.#inUse -= weight;
     };
   }
 
   /** take(), the place given back when `response` closes: answered, or its connection dropped. */
-  holdUntilAnswered(tenantId: string, response: ServerResponse): void {
-    const give = this.take(tenantId);
+  holdUntilAnswered(tenantId: string, response: ServerResponse, weight = 1): void {
+    const give = this.take(tenantId, weight);
     if (response.closed) give();
     else response.once('close', give);
   }
