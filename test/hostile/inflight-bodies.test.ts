@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { System } from '../../src/cli/system.js';
 import { mongoUri } from '../support/databases.js';
+import { probeHealth } from '../support/health-probe.js';
 import { useSystem } from '../support/system.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -25,31 +26,6 @@ const envelope = (externalId: string, textBytes: number) =>
       payload: { account: 'acc-1', amount: '1.00', currency: 'EUR', occurredAt: '2026-11-28T12:00:00Z', d: 'x'.repeat(textBytes) },
     }),
   );
-
-/** Probes /healthz every 50 ms; a probe's wait runs from when it was due, so a blocked loop shows in full. */
-function probeHealth(url: string): { stop(): Promise<number> } {
-  const started = performance.now();
-  const waits: Array<Promise<number>> = [];
-  let stopped = false;
-  const tick = (k: number) => {
-    if (stopped) return;
-    const due = started + k * 50;
-    waits.push(
-      fetch(`${url}/healthz`).then(async (response) => {
-        await response.arrayBuffer();
-        return performance.now() - due;
-      }),
-    );
-    setTimeout(() => tick(k + 1), Math.max(0, started + (k + 1) * 50 - performance.now()));
-  };
-  tick(0);
-  return {
-    async stop() {
-      stopped = true;
-      return Math.max(...(await Promise.all(waits)));
-    },
-  };
-}
 
 interface Answer {
   status: number;
@@ -206,7 +182,7 @@ describe.skipIf(!mongoUri)('hostile: one tenant cannot hold the bodies every ten
     await attack.answered;
     const during = await post(url, KEY_B, small);
     const counted = await attack.counted;
-    const worstMs = await probe.stop();
+    const { worstMs } = await probe.stop();
     clearInterval(sampler);
     console.info(
       `flood ${FLOOD} x 0.95 MiB: ${JSON.stringify(counted)}; B ${during.status} in ${during.ms.toFixed(0)} ms (alone ${alone.ms.toFixed(0)} ms); worst /healthz ${worstMs.toFixed(0)} ms; RSS +${(peak - before).toFixed(0)} MiB`,

@@ -2227,7 +2227,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota, /problems/daily-bytes-quota, /problems/stored-statement-bytes-quota: a statement upload over the bytes the statements of its tenant may keep stored, or /problems/statement-uploads-quota: too many statement uploads in progress at once, or /problems/large-bodies-quota: too many JSON bodies over BODY_LIMIT_BYTES) */
+        /** @description The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota, /problems/daily-bytes-quota, /problems/stored-statement-bytes-quota: a statement upload over the bytes the statements of its tenant may keep stored, or /problems/statement-uploads-quota: too many statement uploads in progress at once, or /problems/large-bodies-quota: too many JSON bodies over BODY_LIMIT_BYTES, or /problems/inflight-bytes-quota: more bytes of JSON bodies in progress at once than TENANT_MAX_INFLIGHT_BODY_BYTES) */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before retrying */
@@ -2247,7 +2247,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A database this answer needs is unavailable; retry after Retry-After seconds (requestId names the request in the logs) */
+        /** @description A database this answer needs is unavailable, or the gateway is busy (type /problems/json-parsing-busy: the JSON parse queue is full; /problems/inflight-bytes-busy: MAX_INFLIGHT_BODY_BYTES of bodies in progress); retry after Retry-After seconds (requestId names the request in the logs) */
         ServiceUnavailable: {
             headers: {
                 /** @description Seconds to wait before retrying */
