@@ -7,6 +7,7 @@ import type { Database } from '../db/postgres.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { useJsonBodies } from '../http/json-body-parser.js';
 import { HttpProblem } from '../http/problem.js';
+
 import type { MongoCollections, Retention } from '../raw-store/collections.js';
 import { countUnprocessed } from '../raw-store/count-unprocessed.js';
 import { nextStatementRelease, storedStatementBytes } from '../raw-store/stored-statement-bytes.js';
@@ -30,6 +31,9 @@ import { transactionsRoutes } from './routes/transactions.js';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { type STORED_STATEMENT_QUOTA, StatementQuota } from './statement-quota.js';
 import { type QuotaKind, TenantQuotas } from './tenant-quotas.js';
+
+/** The admin replay route, whose body holds ids rather than an envelope. */
+const REPLAY_ROUTE = '/api/v1/admin/replay';
 
 export interface GatewayOptions {
   ingest: Ingest;
@@ -98,7 +102,11 @@ async function createGatewayApp(logger: Logger, http: Settings['http'], gateway:
   });
   // Large JSON bodies (the batch route's above all) parsed in slices, with a tenant's share of places.
   useJsonBodies(app, http.jsonParsing, {
-    envelopesAt: { [BATCH_ROUTE]: { depth: 3, path: (index) => `items.${index}` } },
+    envelopesAt: {
+      [BATCH_ROUTE]: { depth: 3, path: (index) => `items.${index}` },
+      // A replay's body is no envelope: its ids are bounded by its schema and JSON_MAX_VALUES, not by an envelope's count.
+      [REPLAY_ROUTE]: { depth: Number.POSITIVE_INFINITY, path: () => 'body' },
+    },
     placesFromBytes: http.bodyLimitBytes,
     // Bodies at or under the server-wide limit take no place: their bytes still count against the tenant's budget.
     inflight: http.inflightBodies,
