@@ -1,10 +1,10 @@
 // Issue 42, "JSON bodies never block the loop": crafted 10–16 MiB batch bodies sent with an ordinary tenant key
 // (many keys in one item, deep nesting, a long array of zeros) never hold the event loop every tenant shares.
 // Each runs while /healthz is probed every 50 ms, on the real gateway and ingestion service.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { System } from '../../src/cli/system.js';
 import { mongoUri } from '../support/databases.js';
-import { PROBE_BAR_MS, probeHealth } from '../support/health-probe.js';
+import { PROBE_BAR_MS, whileProbing } from '../support/health-probe.js';
 import { useSystem } from '../support/system.js';
 
 const API_KEY = 'hostile-batch-key-0123456789';
@@ -52,11 +52,6 @@ interface Answer {
 describe.skipIf(!mongoUri)('hostile: large JSON bodies never hold the event loop', () => {
   const sys = useSystem({ API_KEYS: `acme:${API_KEY}` });
   let system: System;
-  let probe: ReturnType<typeof probeHealth> | undefined;
-  afterEach(async () => {
-    await probe?.stop();
-    probe = undefined;
-  });
 
   const postBatch = async (body: Buffer): Promise<Answer> => {
     const started = performance.now();
@@ -69,15 +64,6 @@ describe.skipIf(!mongoUri)('hostile: large JSON bodies never hold the event loop
     return { status: res.status, contentType: res.headers.get('content-type'), body: answer, ms: performance.now() - started };
   };
 
-  async function whileProbing<T>(attack: () => Promise<T>): Promise<{ result: T; worstMs: number }> {
-    probe = probeHealth(system.gatewayUrl!);
-    const result = await attack();
-    const { worstMs, probes } = await probe.stop();
-    probe = undefined;
-    expect(probes).toBeGreaterThan(0);
-    return { result, worstMs };
-  }
-
   it('900k keys, 5M-deep arrays and 16 MiB of zeros at once are answered promptly, each item past its limits refused; /healthz never waits 250 ms', async () => {
     // A share of three, so all three are read (past the share, a 429 before reading: the test after next).
     system = await sys.start(['gateway', 'ingest'], { JSON_PARSE_PER_TENANT: '3' });
@@ -85,7 +71,7 @@ describe.skipIf(!mongoUri)('hostile: large JSON bodies never hold the event loop
     const bodies = { keys: manyKeys(900_000), deep: deep(5 * MiB), zeros: zeros(16 * MiB - 1024) };
     expect(bodies.keys.length).toBeGreaterThan(10 * MiB);
     expect(bodies.zeros.length).toBeLessThan(16 * MiB);
-    const { result, worstMs } = await whileProbing(() => Promise.all(Object.values(bodies).map(postBatch)));
+    const { result, worstMs } = await whileProbing(system.gatewayUrl!, () => Promise.all(Object.values(bodies).map(postBatch)));
     const [keys, nested, zeroes] = result;
     console.info(
       `crafted batches: ${result.map((a) => `${a.status} in ${a.ms.toFixed(0)} ms`).join(', ')}; worst /healthz wait ${worstMs.toFixed(0)} ms`,
@@ -129,7 +115,7 @@ describe.skipIf(!mongoUri)('hostile: large JSON bodies never hold the event loop
     system = await sys.start(['gateway', 'ingest']);
     const body = ordinary(1_000, 10_000);
     expect(body.length).toBeGreaterThan(9.5 * MiB);
-    const { result, worstMs } = await whileProbing(() => postBatch(body));
+    const { result, worstMs } = await whileProbing(system.gatewayUrl!, () => postBatch(body));
     console.info(
       `1,000 ordinary items (${(body.length / MiB).toFixed(1)} MiB): ${result.status} in ${result.ms.toFixed(0)} ms; worst /healthz wait ${worstMs.toFixed(0)} ms`,
     );

@@ -1,9 +1,9 @@
 // Issue 42, part 1: what one client sends to be parsed never holds the event loop every other client shares.
 // Each hostile upload runs while /healthz is probed every 50 ms, on the real gateway and ingestion service.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { System } from '../../src/cli/system.js';
 import { mongoUri } from '../support/databases.js';
-import { PROBE_BAR_MS, probeHealth } from '../support/health-probe.js';
+import { PROBE_BAR_MS, whileProbing } from '../support/health-probe.js';
 import { useSystem } from '../support/system.js';
 
 const API_KEY = 'hostile-parse-key-0123456789';
@@ -41,11 +41,6 @@ async function answerOf(response: Promise<Response>): Promise<Answer> {
 describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold the event loop', () => {
   const sys = useSystem({ API_KEYS: `acme:${API_KEY}` });
   let system: System;
-  let probe: ReturnType<typeof probeHealth> | undefined;
-  afterEach(async () => {
-    await probe?.stop();
-    probe = undefined;
-  });
 
   const postStatement = (xml: string) =>
     answerOf(
@@ -56,21 +51,11 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
       }),
     );
 
-  /** Runs `attack` while probing, and says how long the worst probe waited. */
-  async function whileProbing<T>(attack: () => Promise<T>): Promise<{ result: T; worstMs: number }> {
-    probe = probeHealth(system.gatewayUrl!);
-    const result = await attack();
-    const { worstMs, probes } = await probe.stop();
-    probe = undefined;
-    expect(probes).toBeGreaterThan(0);
-    return { result, worstMs };
-  }
-
   it('a statement with 40,000 sibling elements is answered promptly, and /healthz never waits 250 ms meanwhile', async () => {
     system = await sys.start(['gateway', 'ingest']);
     const xml = statementFile({ inside: '<Ustrd/>'.repeat(40_000) });
     expect(xml.length).toBeGreaterThan(300 * 1024);
-    const { result, worstMs } = await whileProbing(() => postStatement(xml));
+    const { result, worstMs } = await whileProbing(system.gatewayUrl!, () => postStatement(xml));
     // Accepted or refused, it is prompt; this file has no entries and 40,000 stray <Ustrd>: a 202 of nothing.
     expect([202, 400]).toContain(result.status);
     console.info(`40,000 siblings: ${result.status} after ${result.ms.toFixed(0)} ms, worst /healthz wait ${worstMs.toFixed(0)} ms`);
@@ -87,7 +72,7 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
         payload: { account: 'acc-1', amount: '9'.repeat(1_000_000), currency: 'EUR', occurredAt: '2026-11-28T12:00:00Z' },
       });
     const bodies = Array.from({ length: 8 }, (_, i) => body(i));
-    const { result, worstMs } = await whileProbing(() =>
+    const { result, worstMs } = await whileProbing(system.gatewayUrl!, () =>
       Promise.all(
         bodies.map((b) =>
           answerOf(
@@ -117,7 +102,7 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
       account: `<Nm>${'N'.repeat(300_000)}</Nm>`,
       inside: Array.from({ length: 200 }, (_, i) => entry(i)).join(''),
     });
-    const { result, worstMs } = await whileProbing(() => postStatement(xml));
+    const { result, worstMs } = await whileProbing(system.gatewayUrl!, () => postStatement(xml));
     expect(result.status).toBe(400);
     expect(result.contentType).toMatch(/^application\/problem\+json/);
     expect(result.body.errors).toEqual([
@@ -143,13 +128,13 @@ describe.skipIf(!mongoUri)('hostile: statement parsing and amounts never hold th
           body: xml,
         }),
       );
-    probe = probeHealth(system.ingestUrl!);
-    const siblings = await ingest(statementFile({ inside: '<Ustrd/>'.repeat(40_000) }));
-    const longName = await ingest(
-      statementFile({ account: `<Nm>${'N'.repeat(300_000)}</Nm>` }).replace('HOSTILE-1</Id>', 'HOSTILE-2</Id>'),
-    );
-    const { worstMs } = await probe.stop();
-    probe = undefined;
+    const {
+      result: [siblings, longName],
+      worstMs,
+    } = await whileProbing(system.ingestUrl!, async () => [
+      await ingest(statementFile({ inside: '<Ustrd/>'.repeat(40_000) })),
+      await ingest(statementFile({ account: `<Nm>${'N'.repeat(300_000)}</Nm>` }).replace('HOSTILE-1</Id>', 'HOSTILE-2</Id>')),
+    ]);
     expect(siblings.status).toBe(201);
     expect(longName.status).toBe(400);
     expect(longName.body.errors?.[0]?.path).toBe('body.Document.BkToCstmrStmt.Stmt.Acct.Nm');

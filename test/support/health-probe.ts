@@ -32,3 +32,19 @@ export function probeHealth(url: string): { stop(): Promise<{ worstMs: number; p
     },
   };
 }
+
+/**
+ * Runs `attack` while probing `url`: its result and the worst probe's wait. The probe stops however the attack
+ * ends; a run in which no probe was sent measured nothing, and fails.
+ */
+export async function whileProbing<T>(url: string, attack: () => Promise<T>): Promise<{ result: T; worstMs: number }> {
+  const probe = probeHealth(url);
+  const outcome = await attack().then(
+    (result) => ({ ok: true as const, result }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const { worstMs, probes } = await probe.stop();
+  if (!outcome.ok) throw outcome.error;
+  if (probes === 0) throw new Error(`no /healthz probe was sent to ${url} while the attack ran`);
+  return { result: outcome.result, worstMs };
+}
