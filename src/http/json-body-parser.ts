@@ -207,10 +207,8 @@ const contentLength = (request: FastifyRequest) => {
  * chunked one (it may send that much); 0 for none.
  */
 const announcedBytes = (request: FastifyRequest) => {
-  const limit = request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY;
-  if (request.headers['content-length'] === undefined) return request.headers['transfer-encoding'] === undefined ? 0 : limit;
-  const length = Number(request.headers['content-length']);
-  return Number.isFinite(length) && length > 0 ? Math.min(length, limit) : 0;
+  const length = contentLength(request);
+  return length > 0 ? Math.min(length, request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY) : 0;
 };
 
 /** 1 MiB, 64 KiB: a size as the limits' table says it. */
