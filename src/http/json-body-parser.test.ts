@@ -151,9 +151,19 @@ describe('JSON bodies read in slices', () => {
   it('bounds the bodies waiting for a parse in slices, however small (503 with Retry-After)', async () => {
     // Under the places' threshold, and long enough to parse over several slices.
     const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 8 * 1024 * 1024 });
-    useJsonBodies(app, { ...SETTINGS, concurrency: 1, slicedQueueMax: 2 }, { placesFromBytes: 8 * 1024 * 1024 });
+    useJsonBodies(app, { ...SETTINGS, maxEnvelopeValues: 100_000, concurrency: 1, slicedQueueMax: 2 }, { placesFromBytes: 8 * 1024 * 1024 });
+    // All eight bodies reach the parser together (a barrier before it), and each takes several slices to parse
+    // (90,000 small values: ~50 ms, where 4 MB of long strings could parse within one slice and free the place
+    // before the next body arrived).
+    let release = () => {};
+    const arrived = new Promise<void>((resolve) => (release = resolve));
+    let waiting = 0;
+    app.addHook('preParsing', async () => {
+      if (++waiting === 8) release();
+      await arrived;
+    });
     app.post('/echo', async () => ({ ok: true }));
-    const body = JSON.stringify({ pad: Array.from({ length: 20 }, () => 'p'.repeat(200_000)) });
+    const body = JSON.stringify({ pad: Array.from({ length: 90_000 }, () => 1) });
     const answers = await Promise.all(
       Array.from({ length: 8 }, () =>
         app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: body }),
