@@ -151,7 +151,11 @@ describe('JSON bodies read in slices', () => {
   it('bounds the bodies waiting for a parse in slices, however small (503 with Retry-After)', async () => {
     // Under the places' threshold, and long enough to parse over several slices.
     const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 8 * 1024 * 1024 });
-    useJsonBodies(app, { ...SETTINGS, maxEnvelopeValues: 100_000, concurrency: 1, slicedQueueMax: 2 }, { placesFromBytes: 8 * 1024 * 1024 });
+    useJsonBodies(
+      app,
+      { ...SETTINGS, maxEnvelopeValues: 100_000, concurrency: 1, slicedQueueMax: 2 },
+      { placesFromBytes: 8 * 1024 * 1024 },
+    );
     // All eight bodies reach the parser together (a barrier before it), and each takes several slices to parse
     // (90,000 small values: ~50 ms, where 4 MB of long strings could parse within one slice and free the place
     // before the next body arrived).

@@ -1,77 +1,28 @@
 // Issue 42, items 2 and 6, as a hostile client tries them against a real gateway in a process of its own:
 // bodies nobody asked for, wrong-key floods (behind a proxy too), the internal and operational ports from the public side.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acceptCollections } from '../../src/gateway/accept-collections.js';
 import { createApiKey, revokeApiKey } from '../../src/gateway/api-key-store.js';
 import { hasChromium, launchChromium } from '../support/browser.js';
-import { mongoUri } from '../support/databases.js';
+import { useGatewayProcesses } from '../support/gateway-process.js';
 import { probeHealth } from '../support/health-probe.js';
 import { peakRssMiB, rssMiB } from '../support/peak-rss.js';
 import { useSystem } from '../support/system.js';
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
 
-const CLI = fileURLToPath(new URL('../../bin/prismo.js', import.meta.url));
 const KEY = 'edge-key-0123456789abcdef';
 const MiB = 1024 * 1024;
 
-interface Running {
-  pid: number;
-  gatewayUrl: string;
-  ingestUrl: string;
-  opsUrl?: string;
-  child: ChildProcess;
-}
-
 const system = useSystem();
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-});
+const startProcess = useGatewayProcesses();
 
-/** `prismo serve --role gateway,ingest` as deployed, compiled, in its own process; resolves once it runs. */
-async function startGatewayProcess(env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--role', 'gateway,ingest'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      INGEST_PORT: '0',
-      OPS_PORT: '0',
-      MONGODB_URI: mongoUri!,
-      MONGODB_DB: system.mongo.dbName,
-      DATABASE_URL: system.pg.url,
-      API_KEYS: `edge:${KEY}`,
-      INGEST_TOKEN: 'edge-ingest-token-0123456789',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      if (text.includes('"prismo is running"')) resolve(JSON.parse(text) as Record<string, unknown>);
-    });
-    void exited.then((code) => reject(new Error(`prismo serve exited with ${code} before it ran`)));
-  });
-  return {
-    pid: child.pid!,
-    child,
-    gatewayUrl: String(line.gateway),
-    ingestUrl: String(line.ingest),
-    opsUrl: line.ops === undefined ? undefined : String(line.ops),
-  };
-}
+/** `prismo serve --role gateway,ingest` on the suite's databases, with the suite's key and ingestion token. */
+const startGatewayProcess = (env: Record<string, string> = {}) =>
+  startProcess(
+    { mongoDb: system.mongo.dbName, pgUrl: system.pg.url },
+    { API_KEYS: `edge:${KEY}`, INGEST_TOKEN: 'edge-ingest-token-0123456789', ...env },
+  );
 
 /** Sends `bytes` of JSON-looking body without reading it into memory here; resolves with the status (or how it ended). */
 function sendLargeBody(base: string, path: string, bytes: number, headers: Record<string, string> = {}): Promise<number | string> {

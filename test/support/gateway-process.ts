@@ -1,0 +1,68 @@
+// `prismo serve --role gateway,ingest` as deployed, compiled, in a process of its own: its memory and event loop
+// are measured apart from the suite's (a peak RSS read from /proc is the gateway's alone, not the test runner's).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { mongoUri } from './databases.js';
+
+const CLI = fileURLToPath(new URL('../../bin/prismo.js', import.meta.url));
+
+export interface GatewayProcess {
+  pid: number;
+  gatewayUrl: string;
+  ingestUrl: string;
+  opsUrl?: string;
+  child: ChildProcess;
+}
+
+/**
+ * A starter for the suite that calls it at its top level: `start(databases, env)` resolves once the process says it
+ * runs; every process started is killed after each test.
+ */
+export function useGatewayProcesses(): (
+  databases: { mongoDb: string; pgUrl: string },
+  env: Record<string, string>,
+) => Promise<GatewayProcess> {
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return async (databases, env) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--role', 'gateway,ingest'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        INGEST_PORT: '0',
+        OPS_PORT: '0',
+        MONGODB_URI: mongoUri!,
+        MONGODB_DB: databases.mongoDb,
+        DATABASE_URL: databases.pgUrl,
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (text) => {
+        if (text.includes('"prismo is running"')) resolve(JSON.parse(text) as Record<string, unknown>);
+      });
+      void exited.then((code) => reject(new Error(`prismo serve exited with ${code} before it ran`)));
+    });
+    return {
+      pid: child.pid!,
+      child,
+      gatewayUrl: String(line.gateway),
+      ingestUrl: String(line.ingest),
+      opsUrl: line.ops === undefined ? undefined : String(line.ops),
+    };
+  };
+}
