@@ -70,7 +70,11 @@ describe('loadSettings', () => {
   });
 
   it("holds a full batch in a tenant's budget of body bytes in flight, and that budget in the gateway's", () => {
-    expect(loadSettings({}).http.inflightBodies).toEqual({ perTenantBytes: 40 * 1_048_576, totalBytes: 256 * 1_048_576 });
+    expect(loadSettings({}).http.inflightBodies).toEqual({
+      perTenantBytes: 40 * 1_048_576,
+      totalBytes: 256 * 1_048_576,
+      perTenantSmallBytes: 2 * 1_048_576,
+    });
     expect(loadSettings({}).http.jsonParsing.slicedQueueMax).toBe(256);
     expect(() => loadSettings({ TENANT_MAX_INFLIGHT_BODY_BYTES: String(16 * 1_048_576) })).toThrow(
       /TENANT_MAX_INFLIGHT_BODY_BYTES: must be at least BATCH_BODY_LIMIT_BYTES \+ BODY_LIMIT_BYTES \(17825792\)/,

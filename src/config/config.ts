@@ -171,6 +171,16 @@ export const envSchema = z.object({
    * batches (JSON_PARSE_PER_TENANT) and 8 MiB of others.
    */
   TENANT_MAX_INFLIGHT_BODY_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(40 * 1_048_576),
+  /**
+   * Bytes of JSON request bodies of up to 64 KiB one tenant may have in progress at once, per gateway (announced,
+   * held until answered); past it, 429 before reading. Such bodies are parsed and checked at once, not in slices:
+   * this bounds the event loop's work one tenant's burst of them queues ahead of every other request. At least
+   * 64 KiB; the default holds some 4,000 typical transactions (~500 bytes) or 32 bodies of 64 KiB.
+   */
+  TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES: positiveInt
+    .min(64 * 1024)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(2 * 1_048_576),
   /** Bytes of JSON request bodies in progress on one gateway, all tenants together; past it, 503 with Retry-After before reading. */
   MAX_INFLIGHT_BODY_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(256 * 1_048_576),
   /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */
@@ -346,7 +356,11 @@ function httpSettings(env: Env) {
       perTenant: env.JSON_PARSE_PER_TENANT,
       slicedQueueMax: env.JSON_SLICED_QUEUE,
     },
-    inflightBodies: { perTenantBytes: env.TENANT_MAX_INFLIGHT_BODY_BYTES, totalBytes: env.MAX_INFLIGHT_BODY_BYTES },
+    inflightBodies: {
+      perTenantBytes: env.TENANT_MAX_INFLIGHT_BODY_BYTES,
+      totalBytes: env.MAX_INFLIGHT_BODY_BYTES,
+      perTenantSmallBytes: env.TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES,
+    },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
   };
 }

@@ -24,10 +24,22 @@ const PAYLOAD_RULES: JsonRules = {
  */
 export const findUnsafePayloadKey = (payload: unknown): JsonFinding | undefined => scanJson(payload, PAYLOAD_RULES);
 
-const payloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ctx) => {
-  const unsafe = findUnsafePayloadKey(payload);
-  if (unsafe) ctx.addIssue({ code: 'custom', path: unsafe.path, message: unsafe.message });
-});
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Any JSON object, passed on as it came: not `z.record`, which copies the payload key by key (1.6 ms for 4,500
+ * keys, on every POST) only for the scan below to walk it again. The scan is the one walk.
+ */
+const payloadSchema = z
+  .custom<Record<string, unknown>>(isPlainObject, { error: (issue) => `Invalid input: expected object, received ${kindOf(issue.input)}` })
+  .meta({ type: 'object', additionalProperties: {} })
+  .superRefine((payload, ctx) => {
+    const unsafe = findUnsafePayloadKey(payload);
+    if (unsafe) ctx.addIssue({ code: 'custom', path: unsafe.path, message: unsafe.message });
+  });
+
+const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
 /**
  * The sources a processor has a mapper for (mapping/transform/index.ts is typed by this list, so the two
@@ -55,8 +67,18 @@ export const MONGODB_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 /** What a payload may weigh as stored: MongoDB's cap less room for the raw document's own fields (keys, lease, errors). */
 export const MAX_STORED_PAYLOAD_BYTES = MONGODB_MAX_DOCUMENT_BYTES - 64 * 1024;
 
-/** A payload's size as MongoDB stores it (BSON): what the byte quotas count of a document (docs/api.md). */
-export const storedPayloadBytes = (payload: Record<string, unknown>): number => calculateObjectSize(payload);
+/** Payloads already measured: the route measures one before its quotas, the raw store again as it builds the document. */
+const measured = new WeakMap<object, number>();
+
+/**
+ * A payload's size as MongoDB stores it (BSON): what the byte quotas count of a document (docs/api.md). Measured
+ * once per payload object (a payload is stored as sent, never changed in place; a corrected one is a new object).
+ */
+export function storedPayloadBytes(payload: Record<string, unknown>): number {
+  let bytes = measured.get(payload);
+  if (bytes === undefined) measured.set(payload, (bytes = calculateObjectSize(payload)));
+  return bytes;
+}
 
 /**
  * A payload's size as MongoDB stores it (BSON) when that is more than a raw document can hold, else

@@ -116,7 +116,10 @@ describe('JSON bodies read in slices', () => {
     app.addHook('onRequest', async (request) => {
       (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
     });
-    useJsonBodies(app, SETTINGS, { placesFromBytes: 4096, inflight: { perTenantBytes: 3_000, totalBytes: 5_000 } });
+    useJsonBodies(app, SETTINGS, {
+      placesFromBytes: 4096,
+      inflight: { perTenantBytes: 3_000, totalBytes: 5_000, perTenantSmallBytes: 1_000_000 },
+    });
     let entered = 0;
     let open = () => {};
     const gate = new Promise<void>((resolve) => (open = resolve));
@@ -144,6 +147,43 @@ describe('JSON bodies read in slices', () => {
     open();
     expect((await Promise.all(held)).map((response) => response.statusCode)).toEqual([200, 200, 200]);
     // Answered: the bytes are given back.
+    expect((await send('a')).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('holds a tenant to its bytes of bodies parsed at once in flight (429), until answered; another tenant is not held', async () => {
+    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 4096 });
+    app.addHook('onRequest', async (request) => {
+      (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
+    });
+    useJsonBodies(app, SETTINGS, {
+      placesFromBytes: 4096,
+      inflight: { perTenantBytes: 1_000_000, totalBytes: 1_000_000, perTenantSmallBytes: 3 * 7 },
+    });
+    let entered = 0;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    app.post('/hold', async () => {
+      entered++;
+      await gate;
+      return { ok: true };
+    });
+    const send = (tenant: string) =>
+      app.inject({ method: 'POST', url: '/hold', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: '{"a":1}' });
+    const held = [send('a'), send('a'), send('a')];
+    for (let turns = 0; entered < 3 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+    expect(entered).toBe(3);
+    const over = await send('a');
+    expect(over.statusCode).toBe(429);
+    expect(over.headers['retry-after']).toBe('1');
+    expect(over.json().type).toMatch(/\/problems\/inflight-small-bodies-quota$/);
+    expect(over.json().detail).toMatch(/TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES/);
+    expect(entered).toBe(3);
+    const other = send('b');
+    for (let turns = 0; entered < 4 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+    expect(entered).toBe(4);
+    open();
+    expect((await Promise.all([...held, other])).map((response) => response.statusCode)).toEqual([200, 200, 200, 200]);
     expect((await send('a')).statusCode).toBe(200);
     await app.close();
   });

@@ -27,28 +27,39 @@ export function useGatewayProcesses(): (
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const child of children.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
     }
   });
   return async (databases, env) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--role', 'gateway,ingest'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        INGEST_PORT: '0',
-        OPS_PORT: '0',
-        MONGODB_URI: mongoUri!,
-        MONGODB_DB: databases.mongoDb,
-        DATABASE_URL: databases.pgUrl,
-        LOG_LEVEL: 'info',
-        ...env,
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.PRISMO_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PRISMO_PROFILE_DIR}`] : []),
+        CLI,
+        'serve',
+        '--role',
+        'gateway,ingest',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          HOST: '127.0.0.1',
+          PORT: '0',
+          INGEST_PORT: '0',
+          OPS_PORT: '0',
+          MONGODB_URI: mongoUri!,
+          MONGODB_DB: databases.mongoDb,
+          DATABASE_URL: databases.pgUrl,
+          LOG_LEVEL: 'info',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    );
     children.push(child);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
