@@ -48,7 +48,8 @@ const HELP: Record<string, string> = {
   Runs services for a scaled deployment. gateway: MONGODB_URI (API keys, idempotency; the raw documents
   too unless INGEST_URL), DATABASE_URL (reads). ingest: MONGODB_URI. processor: MONGODB_URI, DATABASE_URL.
   deliverer (webhooks): DATABASE_URL alone. ingest, and a gateway with INGEST_URL: INGEST_TOKEN. Every
-  process answers /healthz, /readyz, /metrics on OPS_PORT (keep it private; /metrics is served nowhere else).`,
+  process answers /healthz, /readyz, /metrics on OPS_PORT (unset: processor 9464, deliverer 9465, gateway 9466,
+  ingest 9467; keep it private; /metrics is served nowhere else).`,
   process: `prismo process
   The processor alone: same as serve --role processor.`,
   migrate: `prismo migrate

@@ -108,12 +108,28 @@ const apiKeys = z.string().transform((value, ctx) => {
   return entries;
 });
 
+/**
+ * The ops port of each role when OPS_PORT is unset; a process of several roles (`prismo start`, `--role
+ * gateway,ingest`) takes the first of its roles in this order (the processor's for `prismo start`).
+ */
+export const OPS_PORT_DEFAULTS = { processor: 9464, deliverer: 9465, gateway: 9466, ingest: 9467 } as const;
+
+/** The ops port a process of these roles listens on: OPS_PORT, else its first role's default. */
+export function opsPortOf(configured: number | undefined, roles: readonly string[]): number {
+  if (configured !== undefined) return configured;
+  const role = (Object.keys(OPS_PORT_DEFAULTS) as Array<keyof typeof OPS_PORT_DEFAULTS>).find((name) => roles.includes(name));
+  return OPS_PORT_DEFAULTS[role ?? 'processor'];
+}
+
 export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   INGEST_PORT: port.default(3001),
-  /** /healthz, /readyz and /metrics of every process (the gateway's and ingestion's public ports serve no /metrics). */
-  OPS_PORT: port.default(9464),
+  /**
+   * /healthz, /readyz and /metrics of every process (the gateway's and ingestion's public ports serve no /metrics).
+   * Unset: the port of the process's role (OPS_PORT_DEFAULTS), so roles run apart on one host never clash.
+   */
+  OPS_PORT: port.optional(),
   /** Where the ops port listens, apart from HOST: /metrics names tenants, so loopback unless Prometheus is elsewhere. */
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Which proxies' X-Forwarded-For gives the gateway a client's address (docs/operations.md, "Behind a reverse proxy"); false: none. */
