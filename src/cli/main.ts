@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { dataCommand } from './commands/data.js';
+import { documentsCommand } from './commands/documents.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   data: dataCommand,
   reconcile: reconcileCommand,
+  documents: documentsCommand,
 };
 
 /** The options each command takes (COMMAND_OPTIONS declares them all); --help goes with every one. */
@@ -36,6 +38,7 @@ const ACCEPTS: Record<string, Array<keyof typeof COMMAND_OPTIONS>> = {
   status: ['json', 'window', 'watch', 'until-empty'],
   data: ['orphans'],
   reconcile: ['tenant', 'source', 'from', 'to', 'json', 'mode'],
+  documents: ['reason'],
 };
 
 const HELP: Record<string, string> = {
@@ -68,6 +71,10 @@ const HELP: Record<string, string> = {
 prismo reconcile --mode incremental|full [--json]
   What the processors run on schedule, by hand: the closed days changed since the last run, or every
   retained closed day. MONGODB_URI and DATABASE_URL, or those of a running \`prismo start\`.`,
+  documents: `prismo documents fail <id>... --reason <text>
+  Sets processed documents back to failed (attempts 0, the reason as their last error), so the processor
+  writes their rows again: the action for reconciliation's processed-without-row (MONGODB_URI). Documents
+  not processed are left as they are and listed.`,
   data: `prismo data                     what \`prismo start\` keeps on disk: DATA_DIR (default .prismo) and, run as
                                   root where the postgres user cannot enter the checkout, PostgreSQL's data
                                   under /var/lib/prismo/data-<hash>; also other checkouts' data there
@@ -88,6 +95,7 @@ const USAGE = `usage: prismo <command> [options]; prismo <command> --help for on
   replay    re-queue failed or dead documents
   status    how far behind the pipeline is
   reconcile check that every accepted document became its row
+  documents set processed documents back to failed (a lost row)
   data      show or remove the data \`prismo start\` kept on disk`;
 
 /** The command line, or a StartupError of one line naming what is wrong and where the help is. */
