@@ -72,7 +72,7 @@ describe.skipIf(!mongoUri)('operations', () => {
     expect((await prismo(['--help'])).stdout).toContain('usage: prismo');
   });
 
-  it('migrate applies the migrations once; a second run is a no-op', async () => {
+  it('migrate applies the migrations once, a second run is a no-op, and --down undoes the latest', async () => {
     const serverUrl = pg.url;
     const admin = connectPostgres(withDatabase(serverUrl, 'postgres'), { max: 1 });
     const name = `prismo_migrate_${Date.now()}`;
@@ -85,7 +85,16 @@ describe.skipIf(!mongoUri)('operations', () => {
       expect(second.stdout).toContain('database already current');
       const db = connectPostgres(url, { max: 1 });
       const migrations = readdirSync(new URL('../src/db/migrations/', import.meta.url)).filter((file) => file.endsWith('.sql'));
-      expect(await db.one('SELECT count(*)::int AS n FROM pgmigrations', [], (r) => r.n)).toBe(migrations.length);
+      const applied = () => db.one('SELECT count(*)::int AS n FROM pgmigrations', [], (r) => r.n);
+      expect(await applied()).toBe(migrations.length);
+      // A rollback: --down 2 undoes the two latest by their SQL's down half; migrate brings them back.
+      const undone = await prismo(['migrate', '--down', '2'], { DATABASE_URL: url, LOG_LEVEL: 'info' });
+      expect(undone.stdout).toContain('migrations undone');
+      expect(await applied()).toBe(migrations.length - 2);
+      expect(await db.oneOrNone("SELECT to_regclass('webhook_resends') AS t", [], (r) => r.t)).toBeNull();
+      await expect(prismo(['migrate', '--down', '0'], { DATABASE_URL: url })).rejects.toMatchObject({ code: 1 });
+      expect((await prismo(['migrate'], { DATABASE_URL: url, LOG_LEVEL: 'info' })).stdout).toContain('migrations applied');
+      expect(await applied()).toBe(migrations.length);
       await db.$pool.end();
     } finally {
       await admin.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [name]);

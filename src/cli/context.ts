@@ -26,6 +26,7 @@ export const COMMAND_OPTIONS = {
   orphans: { type: 'boolean' },
   mode: { type: 'string' },
   reason: { type: 'string' },
+  down: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 

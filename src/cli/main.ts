@@ -32,7 +32,7 @@ const ACCEPTS: Record<string, Array<keyof typeof COMMAND_OPTIONS>> = {
   start: [],
   serve: ['role'],
   process: [],
-  migrate: [],
+  migrate: ['down'],
   keys: ['tenant', 'scopes', 'label'],
   replay: ['id', 'tenant', 'source', 'error', 'from', 'to', 'status', 'dry-run'],
   status: ['json', 'window', 'watch', 'until-empty'],
@@ -56,7 +56,10 @@ const HELP: Record<string, string> = {
   process: `prismo process
   The processor alone: same as serve --role processor.`,
   migrate: `prismo migrate
-  Applies pending PostgreSQL migrations (DATABASE_URL, or the embedded server). A no-op when current.`,
+  Applies pending PostgreSQL migrations (DATABASE_URL, or the embedded server). A no-op when current.
+prismo migrate --down <n>
+  Undoes the n latest migrations by their SQL's down half (a rollback; some drop tables and their data:
+  read docs/operations.md, "Upgrades and rollback", first).`,
   keys: `prismo keys create --tenant <t> [--scopes s1,s2] [--label text]   print a new key, once
   prismo keys list [--tenant <t>]                                  ids, prefixes, scopes, state
   prismo keys revoke <id>                                          effective within API_KEY_CACHE_MS
