@@ -212,6 +212,7 @@ export const envSchema = z.object({
    * documents, as stored), until retention (RETENTION_STATEMENTS_SECONDS) or the abandoned-file sweep removes them.
    */
   TENANT_MAX_STORED_STATEMENT_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
+  /** Fastify's requestTimeout: how long a client may take to send a whole request (Node answers 408 past it); not the handler's work. */
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
