@@ -35,11 +35,17 @@ const properties = (z.toJSONSchema(envSchema, { io: 'input', unrepresentable: 'a
   .properties;
 const parsedDefaults = envSchema.parse({}) as Record<string, unknown>;
 
-/** The default as the table writes it: `value`, or "unset"; a machine's own (WORKER_ID) as <host> and <pid>. */
+/**
+ * The default as the table writes it: `value`, or "unset". One drawn per machine or process (WORKER_ID) is
+ * written with placeholders: its host name as <host>, its pid as <pid>, a random hex suffix as <random>.
+ */
 function expectedDefault(name: string, property: Property): string {
   const value = property.default ?? parsedDefaults[name];
   if (value === undefined || (value instanceof Map && value.size === 0)) return 'unset';
-  return `\`${String(value).replace(hostname(), '<host>').replace(String(process.pid), '<pid>')}\``;
+  const text = String(value);
+  if (!text.startsWith(`${hostname()}-`)) return `\`${text}\``;
+  const placeheld = `<host>${text.slice(hostname().length)}`.replace(`-${process.pid}`, '-<pid>').replace(/-[0-9a-f]{8,}$/, '-<random>');
+  return `\`${placeheld}\``;
 }
 
 /** The bounds the table must state: the lowest and (when there is one) the highest integer accepted. */
