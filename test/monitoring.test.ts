@@ -70,6 +70,25 @@ describe('monitoring as shipped', () => {
     }
   });
 
+  it('every alert has a runbook entry (docs/runbook.md) with its severity, and every entry an alert', () => {
+    const runbook = read('docs/runbook.md');
+    // Each entry: a "### Name" heading, then its text up to the next heading.
+    const entries = new Map(
+      runbook
+        .split(/^#{2,3} /m)
+        .slice(1)
+        .map((section) => [section.split('\n')[0]!.trim(), section] as const)
+        .filter(([title]) => /^Prismo[A-Za-z]+$/.test(title)),
+    );
+    for (const rule of rules) {
+      const entry = entries.get(rule.alert);
+      expect(entry, `${rule.alert} has a runbook entry`).toBeDefined();
+      expect(entry, `${rule.alert}'s severity`).toContain(`**Severity** \`${rule.labels.severity}\``);
+      for (const part of ['**Means**', '**First checks**', '**Fix**']) expect(entry, `${rule.alert}: ${part}`).toContain(part);
+    }
+    expect([...entries.keys()].filter((title) => !rules.some((rule) => rule.alert === title))).toEqual([]);
+  });
+
   it("the Grafana dashboard has the board's figures, on metrics that exist, from the provisioned datasource", async () => {
     const names = await exportedNames();
     const datasource = parse(read('ops/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ uid: string }> };

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres, withDatabase } from '../src/db/postgres.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
@@ -64,14 +65,14 @@ describe.skipIf(!mongoUri)('operations', () => {
   });
 
   it('--help answers for every command', async () => {
-    for (const command of ['start', 'serve', 'process', 'migrate', 'keys', 'replay', 'status']) {
+    for (const command of ['start', 'serve', 'process', 'migrate', 'keys', 'replay', 'status', 'documents']) {
       const { stdout } = await prismo([command, '--help']);
       expect(stdout, command).toContain(`prismo ${command}`);
     }
     expect((await prismo(['--help'])).stdout).toContain('usage: prismo');
   });
 
-  it('migrate applies the migrations once; a second run is a no-op', async () => {
+  it('migrate applies the migrations once, a second run is a no-op, and --down undoes the latest', async () => {
     const serverUrl = pg.url;
     const admin = connectPostgres(withDatabase(serverUrl, 'postgres'), { max: 1 });
     const name = `prismo_migrate_${Date.now()}`;
@@ -84,7 +85,16 @@ describe.skipIf(!mongoUri)('operations', () => {
       expect(second.stdout).toContain('database already current');
       const db = connectPostgres(url, { max: 1 });
       const migrations = readdirSync(new URL('../src/db/migrations/', import.meta.url)).filter((file) => file.endsWith('.sql'));
-      expect(await db.one('SELECT count(*)::int AS n FROM pgmigrations', [], (r) => r.n)).toBe(migrations.length);
+      const applied = () => db.one('SELECT count(*)::int AS n FROM pgmigrations', [], (r) => r.n);
+      expect(await applied()).toBe(migrations.length);
+      // A rollback: --down 2 undoes the two latest by their SQL's down half; migrate brings them back.
+      const undone = await prismo(['migrate', '--down', '2'], { DATABASE_URL: url, LOG_LEVEL: 'info' });
+      expect(undone.stdout).toContain('migrations undone');
+      expect(await applied()).toBe(migrations.length - 2);
+      expect(await db.oneOrNone("SELECT to_regclass('webhook_resends') AS t", [], (r) => r.t)).toBeNull();
+      await expect(prismo(['migrate', '--down', '0'], { DATABASE_URL: url })).rejects.toMatchObject({ code: 1 });
+      expect((await prismo(['migrate'], { DATABASE_URL: url, LOG_LEVEL: 'info' })).stdout).toContain('migrations applied');
+      expect(await applied()).toBe(migrations.length);
       await db.$pool.end();
     } finally {
       await admin.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [name]);
@@ -143,6 +153,45 @@ describe.skipIf(!mongoUri)('operations', () => {
       );
       const watched = await prismo(['status', '--watch', '--until-empty']);
       expect(watched.stderr.trim().split('\n').at(-1)).toMatch(/^backlog 0, processed 13, \d+ docs\/s, empty$/);
+    } finally {
+      await system.stop();
+    }
+  });
+
+  it('documents fail sets a processed document whose row was lost back to failed, and the processor writes the row again', async () => {
+    await mongo.raw.deleteMany({});
+    const lost = envelope(400);
+    const pending = envelope(401);
+    await mongo.raw.insertMany([lost, pending]);
+    const id = lost._id!.toHexString();
+    const rowOf = (rawId: string) => pg.db.oneOrNone('SELECT id FROM transactions WHERE raw_id = $1', [rawId]);
+    let system = await sys.start(['processor'], { CHANGE_STREAM: 'off', POLL_INTERVAL_MS: '100' });
+    try {
+      await waitFor('both processed', async () => (await mongo.raw.countDocuments({ processed: true })) === 2);
+    } finally {
+      await system.stop();
+    }
+    // The row is lost (a restore from an older backup, a hand-made DELETE): reconciliation's processed-without-row.
+    await pg.db.none('DELETE FROM transactions WHERE raw_id = $1', [id]);
+    expect(await rowOf(id)).toBeNull();
+
+    await expect(prismo(['documents', 'fail', id])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--reason') });
+    await expect(prismo(['documents', 'fail', 'nope', '--reason', 'x'])).rejects.toMatchObject({ code: 1 });
+    const unknown = new ObjectId().toHexString();
+    const { stdout } = await prismo(['documents', 'fail', id, unknown, '--reason', 'row lost in the restore of 2026-12-01']);
+    expect(stdout).toContain('set 1 of 2 documents back to failed');
+    expect(stdout).toContain(`left as they are: ${unknown}`);
+    const failed = await mongo.raw.findOne({ _id: lost._id });
+    expect(failed).toMatchObject({ processed: false, status: 'failed', attempts: 0, leaseUntil: null });
+    expect(failed?.lastError).toBe('set back to failed by hand: row lost in the restore of 2026-12-01');
+    expect(failed?.processedAt).toBeUndefined();
+    // The other, untouched, stays processed.
+    expect(await mongo.raw.countDocuments({ _id: pending._id, processed: true })).toBe(1);
+
+    system = await sys.start(['processor'], { CHANGE_STREAM: 'off', POLL_INTERVAL_MS: '100' });
+    try {
+      await waitFor('the row written again', async () => (await rowOf(id)) !== null);
+      await waitFor('the document processed again', async () => (await mongo.raw.countDocuments({ _id: lost._id, processed: true })) === 1);
     } finally {
       await system.stop();
     }

@@ -25,6 +25,8 @@ export const COMMAND_OPTIONS = {
   window: { type: 'string' },
   orphans: { type: 'boolean' },
   mode: { type: 'string' },
+  reason: { type: 'string' },
+  down: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { dataCommand } from './commands/data.js';
+import { documentsCommand } from './commands/documents.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { reconcileCommand } from './commands/reconcile.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   data: dataCommand,
   reconcile: reconcileCommand,
+  documents: documentsCommand,
 };
 
 /** The options each command takes (COMMAND_OPTIONS declares them all); --help goes with every one. */
@@ -30,12 +32,13 @@ const ACCEPTS: Record<string, Array<keyof typeof COMMAND_OPTIONS>> = {
   start: [],
   serve: ['role'],
   process: [],
-  migrate: [],
+  migrate: ['down'],
   keys: ['tenant', 'scopes', 'label'],
   replay: ['id', 'tenant', 'source', 'error', 'from', 'to', 'status', 'dry-run'],
   status: ['json', 'window', 'watch', 'until-empty'],
   data: ['orphans'],
   reconcile: ['tenant', 'source', 'from', 'to', 'json', 'mode'],
+  documents: ['reason'],
 };
 
 const HELP: Record<string, string> = {
@@ -48,11 +51,15 @@ const HELP: Record<string, string> = {
   Runs services for a scaled deployment. gateway: MONGODB_URI (API keys, idempotency; the raw documents
   too unless INGEST_URL), DATABASE_URL (reads). ingest: MONGODB_URI. processor: MONGODB_URI, DATABASE_URL.
   deliverer (webhooks): DATABASE_URL alone. ingest, and a gateway with INGEST_URL: INGEST_TOKEN. Every
-  process answers /healthz, /readyz, /metrics on OPS_PORT (keep it private; /metrics is served nowhere else).`,
+  process answers /healthz, /readyz, /metrics on OPS_PORT (unset: processor 9464, deliverer 9465, gateway 9466,
+  ingest 9467; keep it private; /metrics is served nowhere else).`,
   process: `prismo process
   The processor alone: same as serve --role processor.`,
   migrate: `prismo migrate
-  Applies pending PostgreSQL migrations (DATABASE_URL, or the embedded server). A no-op when current.`,
+  Applies pending PostgreSQL migrations (DATABASE_URL, or the embedded server). A no-op when current.
+prismo migrate --down <n>
+  Undoes the n latest migrations by their SQL's down half (a rollback; some drop tables and their data:
+  read docs/operations.md, "Upgrades and rollback", first).`,
   keys: `prismo keys create --tenant <t> [--scopes s1,s2] [--label text]   print a new key, once
   prismo keys list [--tenant <t>]                                  ids, prefixes, scopes, state
   prismo keys revoke <id>                                          effective within API_KEY_CACHE_MS
@@ -67,6 +74,10 @@ const HELP: Record<string, string> = {
 prismo reconcile --mode incremental|full [--json]
   What the processors run on schedule, by hand: the closed days changed since the last run, or every
   retained closed day. MONGODB_URI and DATABASE_URL, or those of a running \`prismo start\`.`,
+  documents: `prismo documents fail <id>... --reason <text>
+  Sets processed documents back to failed (attempts 0, the reason as their last error), so the processor
+  writes their rows again: the action for reconciliation's processed-without-row (MONGODB_URI). Documents
+  not processed are left as they are and listed.`,
   data: `prismo data                     what \`prismo start\` keeps on disk: DATA_DIR (default .prismo) and, run as
                                   root where the postgres user cannot enter the checkout, PostgreSQL's data
                                   under /var/lib/prismo/data-<hash>; also other checkouts' data there
@@ -87,6 +98,7 @@ const USAGE = `usage: prismo <command> [options]; prismo <command> --help for on
   replay    re-queue failed or dead documents
   status    how far behind the pipeline is
   reconcile check that every accepted document became its row
+  documents set processed documents back to failed (a lost row)
   data      show or remove the data \`prismo start\` kept on disk`;
 
 /** The command line, or a StartupError of one line naming what is wrong and where the help is. */

@@ -17,6 +17,7 @@ export async function migrateDatabase(
   mongo: { uri?: string; dbName: string },
   logger: Logger,
   connectMs?: number,
+  down?: number,
 ): Promise<string[]> {
   const db = connectPostgres(databaseUrl, {
     max: 1,
@@ -32,7 +33,7 @@ export async function migrateDatabase(
     );
     let rows = 0;
     for (const table of tables) rows += await db.one('SELECT count(*)::int AS n FROM $1:name', [table], (r) => r.n as number);
-    if (rows > 0) {
+    if (rows > 0 && !down) {
       if (!mongo.uri) {
         throw new StartupError(
           'PostgreSQL still holds API keys or idempotency records from before they moved to MongoDB: set MONGODB_URI so that `prismo migrate` copies them there before it drops those tables',
@@ -51,5 +52,5 @@ export async function migrateDatabase(
   } finally {
     await db.$pool.end();
   }
-  return migrate(databaseUrl, logger, connectMs);
+  return migrate(databaseUrl, logger, connectMs, down);
 }

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Settings } from '../config/config.js';
+import { opsPortOf, type Settings } from '../config/config.js';
 import type { Logger } from '../config/logger.js';
 import { connectPostgres, type Database } from '../db/postgres.js';
 import { acceptCollections, ensureAcceptIndexes } from '../gateway/accept-collections.js';
@@ -163,7 +163,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       return app;
     };
     // On OPS_HOST, not HOST: publishing the API (HOST=0.0.0.0) must not publish /metrics with it.
-    system.opsUrl = await owner.listen('ops-server', buildOps, settings.ops.port, settings.ops.host);
+    system.opsUrl = await owner.listen('ops-server', buildOps, opsPortOf(settings.ops.port, roles), settings.ops.host);
     return system;
   } catch (error) {
     await root.close().catch(() => undefined);

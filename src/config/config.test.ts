@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadSettings } from './config.js';
+import { ConfigError, loadSettings, opsPortOf } from './config.js';
 
 describe('loadSettings', () => {
   it('applies defaults when nothing is set', () => {
@@ -123,9 +123,20 @@ describe('loadSettings', () => {
   });
 
   it('listens for ops on OPS_HOST, loopback by default whatever HOST says', () => {
-    expect(loadSettings({ HOST: '0.0.0.0' }).ops).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadSettings({ HOST: '0.0.0.0' }).ops).toEqual({ port: undefined, host: '127.0.0.1' });
     expect(loadSettings({ HOST: '0.0.0.0' }).http.host).toBe('0.0.0.0');
     expect(loadSettings({ OPS_HOST: '0.0.0.0', OPS_PORT: '9100' }).ops).toEqual({ port: 9100, host: '0.0.0.0' });
+  });
+
+  it('gives each role its own ops port unless OPS_PORT says one, so roles run apart on one host never clash', () => {
+    const ports = ['gateway', 'ingest', 'processor', 'deliverer'].map((role) => opsPortOf(undefined, [role]));
+    expect(ports).toEqual([9466, 9467, 9464, 9465]);
+    expect(new Set(ports).size).toBe(4);
+    // One process of several roles has one ops server: prismo start's is the processor's, as before.
+    expect(opsPortOf(undefined, ['gateway', 'ingest', 'processor', 'deliverer'])).toBe(9464);
+    expect(opsPortOf(undefined, ['gateway', 'ingest'])).toBe(9466);
+    expect(opsPortOf(9100, ['deliverer'])).toBe(9100);
+    expect(opsPortOf(0, ['deliverer'])).toBe(0);
   });
 
   it('parses API_KEYS into tenants without echoing the keys on error', () => {

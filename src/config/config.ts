@@ -108,12 +108,28 @@ const apiKeys = z.string().transform((value, ctx) => {
   return entries;
 });
 
+/**
+ * The ops port of each role when OPS_PORT is unset; a process of several roles (`prismo start`, `--role
+ * gateway,ingest`) takes the first of its roles in this order (the processor's for `prismo start`).
+ */
+export const OPS_PORT_DEFAULTS = { processor: 9464, deliverer: 9465, gateway: 9466, ingest: 9467 } as const;
+
+/** The ops port a process of these roles listens on: OPS_PORT, else its first role's default. */
+export function opsPortOf(configured: number | undefined, roles: readonly string[]): number {
+  if (configured !== undefined) return configured;
+  const role = (Object.keys(OPS_PORT_DEFAULTS) as Array<keyof typeof OPS_PORT_DEFAULTS>).find((name) => roles.includes(name));
+  return OPS_PORT_DEFAULTS[role ?? 'processor'];
+}
+
 export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   INGEST_PORT: port.default(3001),
-  /** /healthz, /readyz and /metrics of every process (the gateway's and ingestion's public ports serve no /metrics). */
-  OPS_PORT: port.default(9464),
+  /**
+   * /healthz, /readyz and /metrics of every process (the gateway's and ingestion's public ports serve no /metrics).
+   * Unset: the port of the process's role (OPS_PORT_DEFAULTS), so roles run apart on one host never clash.
+   */
+  OPS_PORT: port.optional(),
   /** Where the ops port listens, apart from HOST: /metrics names tenants, so loopback unless Prometheus is elsewhere. */
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Which proxies' X-Forwarded-For gives the gateway a client's address (docs/operations.md, "Behind a reverse proxy"); false: none. */
@@ -206,6 +222,7 @@ export const envSchema = z.object({
    * documents, as stored), until retention (RETENTION_STATEMENTS_SECONDS) or the abandoned-file sweep removes them.
    */
   TENANT_MAX_STORED_STATEMENT_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(64 * 1_073_741_824),
+  /** Fastify's requestTimeout: how long a client may take to send a whole request (Node answers 408 past it); not the handler's work. */
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),

@@ -9,12 +9,13 @@ import { PG_KEEPALIVE_DELAY_MS } from './postgres.js';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /**
- * Runs pending migrations; returns the names applied this time (empty when already current). No
+ * Runs pending migrations (or, given `down`, undoes that many of the latest); returns the names run this time
+ * (empty when already current). No
  * statement_timeout here: a migration may rewrite a large table, and waits its turn on the advisory lock
  * behind another service's; it runs once per release, watched by whoever deploys it. The connection has its
  * deadline (PG_CONNECT_TIMEOUT_MS) and keep-alive, so a server that is away or vanishes still fails it.
  */
-export async function migrate(databaseUrl: string, logger?: Logger, connectMs = 5_000): Promise<string[]> {
+export async function migrate(databaseUrl: string, logger?: Logger, connectMs = 5_000, down?: number): Promise<string[]> {
   // Our own client rather than node-pg-migrate's: it has the limits, and a listener for an error that reaches
   // it idle (the server ending it), which would otherwise be thrown out of the process.
   const client = new pg.Client({
@@ -29,7 +30,10 @@ export async function migrate(databaseUrl: string, logger?: Logger, connectMs = 
     const applied = await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
-      direction: 'up',
+      // `down`: undo the last `down` migrations applied, each by its file's "-- Down Migration" half (a
+      // rollback: docs/operations.md, "Upgrades and rollback").
+      direction: down ? 'down' : 'up',
+      ...(down ? { count: down } : {}),
       migrationsTable: 'pgmigrations',
       checkOrder: true,
       singleTransaction: true,

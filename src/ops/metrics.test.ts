@@ -1,5 +1,6 @@
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createMetrics, QUOTA_TENANT_LABELS, quotaRefusalCounter } from './metrics.js';
+import { createMetrics, memoryLimitBytes, QUOTA_TENANT_LABELS, quotaRefusalCounter } from './metrics.js';
 import { createWebhookTracker } from './webhook-tracker.js';
 
 describe('bounded labels', () => {
@@ -28,5 +29,17 @@ describe('bounded labels', () => {
     ]);
     const delay = (await metrics.webhookDelay.get()).values.find((v) => v.metricName === 'prismo_webhook_delivery_delay_seconds_sum');
     expect(delay?.value).toBe(1.5);
+  });
+});
+
+describe('the memory limit', () => {
+  it('is scraped as the most this process may use: a container limit, never more than the machine holds', async () => {
+    const metrics = createMetrics();
+    const [sample] = (await metrics.registry.getSingleMetric('prismo_memory_limit_bytes')!.get()).values;
+    expect(sample?.value).toBe(memoryLimitBytes());
+    expect(memoryLimitBytes()).toBeGreaterThan(0);
+    expect(memoryLimitBytes()).toBeLessThanOrEqual(totalmem());
+    const constrained = process.constrainedMemory();
+    if (constrained > 0 && constrained < totalmem()) expect(memoryLimitBytes()).toBe(constrained);
   });
 });

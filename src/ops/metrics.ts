@@ -1,5 +1,6 @@
 // The Prometheus metrics of one process (prom-client), defined in one place so their names and meanings
 // are reviewed together (docs/operations.md explains each and the alerts worth setting on them).
+import { totalmem } from 'node:os';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
@@ -47,13 +48,36 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'prismo_' });
   const registers = [registry];
-  return {
+  const metrics: Metrics = {
     registry,
     ...createHttpMetrics(registers),
     ...createProcessorMetrics(registers),
     ...createWebhookMetrics(registers),
     gauges: createGauges(registers),
   };
+  createMemoryLimitGauge(registers);
+  return metrics;
+}
+
+/**
+ * The memory this process may use: its container's (cgroup's) limit, else the machine's memory. PrismoMemoryGrowing
+ * compares the resident set's trend with it, so the alert can fire before a container limit kills the process.
+ */
+export function memoryLimitBytes(): number {
+  // Node answers a huge number (2^64) or 0 where no limit is set.
+  const constrained = process.constrainedMemory();
+  return Math.min(constrained > 0 ? constrained : Number.POSITIVE_INFINITY, totalmem());
+}
+
+function createMemoryLimitGauge(registers: Registry[]): Gauge {
+  return new Gauge({
+    name: 'prismo_memory_limit_bytes',
+    help: "The memory this process may use: its container's (cgroup) limit, else the machine's memory",
+    registers,
+    collect() {
+      this.set(memoryLimitBytes());
+    },
+  });
 }
 
 /** The accepting side: HTTP requests, documents stored, quota refusals. */
