@@ -75,8 +75,10 @@ const measured = new WeakMap<object, number>();
  * once per payload object (a payload is stored as sent, never changed in place; a corrected one is a new object).
  */
 export function storedPayloadBytes(payload: Record<string, unknown>): number {
-  let bytes = measured.get(payload);
-  if (bytes === undefined) measured.set(payload, (bytes = calculateObjectSize(payload)));
+  const known = measured.get(payload);
+  if (known !== undefined) return known;
+  const bytes = calculateObjectSize(payload);
+  measured.set(payload, bytes);
   return bytes;
 }
 
