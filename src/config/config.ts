@@ -180,6 +180,8 @@ export const envSchema = z.object({
   JSON_PARSE_PER_TENANT: positiveInt.max(1_000).default(2),
   /** JSON bodies of any size over 64 KiB waiting for their parse in slices, per service; one more is a 503 with Retry-After. */
   JSON_SLICED_QUEUE: positiveInt.max(100_000).default(256),
+  /** JSON bodies over 64 KiB and at most BODY_LIMIT_BYTES one tenant may have in progress per service; one more is 429 before reading. */
+  JSON_SLICED_PER_TENANT: positiveInt.max(100_000).default(32),
   /**
    * Bytes of JSON request bodies one tenant may have in progress at once, per gateway (announced by Content-Length,
    * a chunked body counting as its route's limit; held from before the body is read until it is answered); past
@@ -372,6 +374,7 @@ function httpSettings(env: Env) {
       queueMax: env.JSON_PARSE_QUEUE,
       perTenant: env.JSON_PARSE_PER_TENANT,
       slicedQueueMax: env.JSON_SLICED_QUEUE,
+      slicedPerTenant: env.JSON_SLICED_PER_TENANT,
     },
     inflightBodies: {
       perTenantBytes: env.TENANT_MAX_INFLIGHT_BODY_BYTES,

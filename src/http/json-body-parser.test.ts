@@ -10,6 +10,7 @@ const SETTINGS: JsonParsing = {
   queueMax: 8,
   perTenant: 4,
   slicedQueueMax: 64,
+  slicedPerTenant: 16,
 };
 const LIMITS = { maxValues: 100_000, maxEnvelopeValues: 100_000, envelopes: { depth: 1, path: () => 'body' } };
 
@@ -184,6 +185,44 @@ describe('JSON bodies read in slices', () => {
     expect(entered).toBe(4);
     open();
     expect((await Promise.all([...held, other])).map((response) => response.statusCode)).toEqual([200, 200, 200, 200]);
+    expect((await send('a')).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('holds a tenant to its share of the bodies parsed in slices (429) before reading, so another tenant still finds a place', async () => {
+    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 1024 * 1024 });
+    app.addHook('onRequest', async (request) => {
+      (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
+    });
+    useJsonBodies(app, { ...SETTINGS, slicedQueueMax: 2, concurrency: 1, slicedPerTenant: 2 }, { placesFromBytes: 1024 * 1024 });
+    let entered = 0;
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    app.post('/hold', async () => {
+      entered++;
+      await gate;
+      return { ok: true };
+    });
+    const body = large('{"a":1}');
+    const send = (tenant: string) =>
+      app.inject({ method: 'POST', url: '/hold', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: body });
+    const held = [send('a'), send('a')];
+    for (let turns = 0; entered < 2 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+    expect(entered).toBe(2);
+    const over = await send('a');
+    expect(over.statusCode).toBe(429);
+    expect(over.headers['retry-after']).toBe('1');
+    expect(over.json().type).toMatch(/\/problems\/sliced-bodies-quota$/);
+    expect(over.json().detail).toMatch(/JSON_SLICED_PER_TENANT/);
+    // Places in all: 2 waiting + 1 parsing; b takes the third.
+    const other = send('b');
+    for (let turns = 0; entered < 3 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+    expect(entered).toBe(3);
+    const busy = await send('c');
+    expect(busy.statusCode).toBe(503);
+    expect(busy.json().type).toMatch(/\/problems\/json-parsing-busy$/);
+    open();
+    expect((await Promise.all([...held, other])).map((response) => response.statusCode)).toEqual([200, 200, 200]);
     expect((await send('a')).statusCode).toBe(200);
     await app.close();
   });

@@ -37,6 +37,11 @@ export interface JsonParsing {
   perTenant: number;
   /** Bodies of any size waiting for their turn to be parsed in slices (JSON_SLICED_QUEUE); one more is a 503 with Retry-After. */
   slicedQueueMax: number;
+  /**
+   * Bodies over SLICED_FROM_BYTES and at most the server-wide limit one tenant may have in progress
+   * (JSON_SLICED_PER_TENANT); one more is a 429 with Retry-After, so no tenant fills the queue the others wait in.
+   */
+  slicedPerTenant: number;
 }
 
 /**
@@ -261,32 +266,20 @@ function inflightPlaces({ perTenantBytes, totalBytes }: InflightBodies): Stateme
   );
 }
 
-/**
- * Replaces the app's application/json parser (before its routes are registered): bodies over SLICED_FROM_BYTES
- * are parsed in slices (`envelopesAt`: where a route's body holds several envelopes, by route URL), at most
- * `concurrency` at once, `slicedQueueMax` waiting. An authenticated request announcing a body over `placesFromBytes`
- * (the server-wide limit, which only the batch route exceeds; or no length: chunked) takes one of
- * `concurrency + queueMax` places before it is read, at most `perTenant` per tenant; with `inflight`, every
- * authenticated JSON body takes its announced bytes of the tenant's budget and the gateway's, before it is read.
- */
-export function useJsonBodies(
-  app: FastifyInstance,
-  parsing: JsonParsing,
-  {
-    envelopesAt = {},
-    placesFromBytes,
-    inflight,
-  }: { envelopesAt?: Record<string, EnvelopesAt>; placesFromBytes: number; inflight?: InflightBodies },
-): void {
-  const { concurrency, queueMax, perTenant } = parsing;
-  const busy = () =>
+/** The 503 of a body over the server-wide limit when every place for one is taken. */
+const largeBusy =
+  ({ concurrency, queueMax }: JsonParsing, placesFromBytes: number) =>
+  () =>
     new HttpProblem(
       503,
       'json-parsing-busy',
       `${concurrency} JSON bodies over ${sizeOf(placesFromBytes)} are being read and ${queueMax} wait their turn (or are on their way): send this one again shortly.`,
       { headers: { 'retry-after': String(RETRY_AFTER_S) } },
     );
-  const places = new StatementPlaces(
+
+/** Places for bodies over the server-wide limit: `concurrency + queueMax` in all, `perTenant` a tenant. */
+function largeBodyPlaces({ concurrency, queueMax, perTenant }: JsonParsing, placesFromBytes: number, busy: () => HttpProblem) {
+  return new StatementPlaces(
     concurrency + queueMax,
     perTenant,
     busy,
@@ -298,6 +291,55 @@ export function useJsonBodies(
         { headers: { 'retry-after': String(RETRY_AFTER_S) } },
       ),
   );
+}
+
+/**
+ * Places for bodies parsed in slices up to the server-wide limit: as many as may wait and be parsed
+ * (JSON_SLICED_QUEUE + JSON_PARSE_CONCURRENCY), `slicedPerTenant` a tenant.
+ */
+function slicedBodyPlaces({ concurrency, slicedQueueMax, slicedPerTenant }: JsonParsing) {
+  const retryAfter = { headers: { 'retry-after': String(RETRY_AFTER_S) } };
+  return new StatementPlaces(
+    slicedQueueMax + concurrency,
+    slicedPerTenant,
+    () =>
+      new HttpProblem(
+        503,
+        'json-parsing-busy',
+        `${slicedQueueMax + concurrency} JSON bodies over ${sizeOf(SLICED_FROM_BYTES)} are in progress on this service (JSON_SLICED_QUEUE): send this one again shortly.`,
+        retryAfter,
+      ),
+    (tenantId, held) =>
+      new HttpProblem(
+        429,
+        'sliced-bodies-quota',
+        `Tenant ${tenantId} has ${held} JSON bodies over ${sizeOf(SLICED_FROM_BYTES)} in progress (being sent, parsed or handled); at most ${slicedPerTenant} at once (JSON_SLICED_PER_TENANT). Retry once one is answered.`,
+        retryAfter,
+      ),
+  );
+}
+
+/**
+ * Replaces the app's application/json parser (before its routes are registered): bodies over SLICED_FROM_BYTES
+ * are parsed in slices (`envelopesAt`: where a route's body holds several envelopes, by route URL), at most
+ * `concurrency` at once, `slicedQueueMax` waiting. An authenticated request announcing a body over `placesFromBytes`
+ * (the server-wide limit, which only the batch route exceeds; or no length: chunked) takes one of
+ * `concurrency + queueMax` places before it is read, at most `perTenant` per tenant; one over SLICED_FROM_BYTES up
+ * to that limit, one of `slicedQueueMax + concurrency`, at most `slicedPerTenant` per tenant; with `inflight`, every
+ * authenticated JSON body takes its announced bytes of the tenant's budget and the gateway's, before it is read.
+ */
+export function useJsonBodies(
+  app: FastifyInstance,
+  parsing: JsonParsing,
+  {
+    envelopesAt = {},
+    placesFromBytes,
+    inflight,
+  }: { envelopesAt?: Record<string, EnvelopesAt>; placesFromBytes: number; inflight?: InflightBodies },
+): void {
+  const busy = largeBusy(parsing, placesFromBytes);
+  const places = largeBodyPlaces(parsing, placesFromBytes, busy);
+  const sliced = slicedBodyPlaces(parsing);
   const bytes = inflight && inflightPlaces(inflight);
   const small = inflight && smallBodyPlaces(inflight);
   // preParsing runs after onRequest (the key is known) and before the body is read.
@@ -305,7 +347,9 @@ export function useJsonBodies(
     const tenantId = (request as { tenantId?: string }).tenantId;
     if (!tenantId || !isJson(request)) return;
     // A large body's place first: a tenant past JSON_PARSE_PER_TENANT is told that, whatever its bytes.
-    if (contentLength(request) > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
+    const length = contentLength(request);
+    if (length > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
+    else if (length > SLICED_FROM_BYTES) sliced.holdUntilAnswered(tenantId, reply.raw);
     const announced = announcedBytes(request);
     if (announced <= 0) return;
     if (announced <= SLICED_FROM_BYTES) small?.holdUntilAnswered(tenantId, reply.raw, announced);
