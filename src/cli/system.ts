@@ -141,7 +141,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const ingestToken = resolveIngestToken(settings, roles);
     if (roles.includes('ingest') && ingest) {
       const bodyLimitBytes = Math.max(settings.http.bodyLimitBytes, settings.http.batchBodyLimitBytes) + 65_536;
-      const { statementBodyLimitBytes, statementParsing, jsonParsing } = settings.http;
+      const { statementBodyLimitBytes, statementParsing, jsonParsing, requestTimeoutMs } = settings.http;
       const build = () =>
         buildIngestServer({
           ingest,
@@ -150,6 +150,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
           statementBodyLimitBytes,
           statementParsing,
           jsonParsing,
+          requestTimeoutMs,
           token: ingestToken,
           ops,
         });

@@ -23,6 +23,7 @@ export async function buildIngestServer({
   statementBodyLimitBytes,
   statementParsing,
   jsonParsing,
+  requestTimeoutMs,
   token,
   ops,
 }: {
@@ -36,10 +37,12 @@ export async function buildIngestServer({
   statementParsing: StatementParsing;
   /** How the gateway's batches (up to BATCH_BODY_LIMIT_BYTES) are parsed here: in slices, a bounded number at once. */
   jsonParsing: JsonParsing;
+  /** REQUEST_TIMEOUT_MS, as on the gateway: the time to receive one request (408 past it). */
+  requestTimeoutMs?: number;
   /** /healthz and /readyz, mounted by the caller (cli/); /metrics is on the ops port. */
   ops?: (app: HttpApp) => Promise<void>;
 }): Promise<HttpApp> {
-  const app = await createHttpApp({ logger, component: 'ingest', bodyLimit: bodyLimitBytes });
+  const app = await createHttpApp({ logger, component: 'ingest', bodyLimit: bodyLimitBytes, requestTimeout: requestTimeoutMs });
   app.addHook('onRequest', requireInternalToken(token));
   // The gateway bounded each envelope and the body before it sent them on: here the body as a whole, with room for
   // the wrapping, so what the gateway accepted is never refused here.

@@ -7,12 +7,16 @@ import { mongoUri } from '../support/databases.js';
 import { useSystem } from '../support/system.js';
 
 const API_KEY = 'hostile-timeout-key-0123456789';
+const INGEST_TOKEN = 'hostile-timeout-ingest-token-0123';
 /** How often Node looks for requests past their time (http.Server's connectionsCheckingInterval, its default). */
 const NODE_CHECK_MS = 30_000;
 
-/** A batch upload announcing 16 MiB that sends one byte a second; resolves with its first answer line and when it came. */
-function dripBatch(gatewayUrl: string): Promise<{ statusLine: string; ms: number }> {
-  const url = new URL(gatewayUrl);
+/**
+ * A POST to `path` announcing 16 MiB that sends one byte a second (with `authorization`); resolves with its first
+ * answer line and when it came.
+ */
+function dripBody(base: string, path: string, authorization: string): Promise<{ statusLine: string; ms: number }> {
+  const url = new URL(base);
   const started = performance.now();
   const socket = net.connect(Number(url.port), url.hostname);
   let received = '';
@@ -30,7 +34,7 @@ function dripBatch(gatewayUrl: string): Promise<{ statusLine: string; ms: number
       resolve({ statusLine: received.split('\r\n')[0] ?? '', ms: performance.now() - started });
     });
     socket.write(
-      `POST /api/v1/transactions/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${API_KEY}\r\n` +
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${16 * 1024 * 1024}\r\n\r\n{`,
     );
     drip = setInterval(() => socket.write(' '), 1_000);
@@ -40,12 +44,24 @@ function dripBatch(gatewayUrl: string): Promise<{ statusLine: string; ms: number
 describe.skipIf(!mongoUri)('hostile: a body sent a byte a second', () => {
   const sys = useSystem({ API_KEYS: `acme:${API_KEY}` });
 
-  it('is cut with 408 at REQUEST_TIMEOUT_MS (within Node’s check interval), and its place is given back', async () => {
-    const system = await sys.start(['gateway', 'ingest'], { REQUEST_TIMEOUT_MS: '2000', JSON_PARSE_PER_TENANT: '1' });
-    const cut = await dripBatch(system.gatewayUrl!);
-    console.info(`dripped batch: "${cut.statusLine}" after ${cut.ms.toFixed(0)} ms`);
-    expect(cut.statusLine).toBe('HTTP/1.1 408 Request Timeout');
-    expect(cut.ms).toBeLessThan(2_000 + NODE_CHECK_MS + 5_000);
+  it('is cut with 408 at REQUEST_TIMEOUT_MS (within Node’s check interval), on the gateway and on ingestion, and its place is given back', async () => {
+    const system = await sys.start(['gateway', 'ingest'], {
+      REQUEST_TIMEOUT_MS: '2000',
+      JSON_PARSE_PER_TENANT: '1',
+      INGEST_TOKEN: INGEST_TOKEN,
+    });
+    // Ingestion's port too (reached by the gateway alone, but a wait without a limit all the same).
+    const [cut, cutAtIngestion] = await Promise.all([
+      dripBody(system.gatewayUrl!, '/api/v1/transactions/batch', `Bearer ${API_KEY}`),
+      dripBody(system.ingestUrl!, '/internal/v1/raw/batch', `Bearer ${INGEST_TOKEN}`),
+    ]);
+    console.info(
+      `dripped: gateway "${cut.statusLine}" after ${cut.ms.toFixed(0)} ms, ingestion "${cutAtIngestion.statusLine}" after ${cutAtIngestion.ms.toFixed(0)} ms`,
+    );
+    for (const { statusLine, ms } of [cut, cutAtIngestion]) {
+      expect(statusLine).toBe('HTTP/1.1 408 Request Timeout');
+      expect(ms).toBeLessThan(2_000 + NODE_CHECK_MS + 5_000);
+    }
     // The tenant's one place for a large body is free again: the next is read.
     const body = JSON.stringify({
       items: [
