@@ -73,7 +73,7 @@ describe('loadSettings', () => {
     expect(loadSettings({}).http.inflightBodies).toEqual({
       perTenantBytes: 40 * 1_048_576,
       totalBytes: 256 * 1_048_576,
-      perTenantSmallBytes: 2 * 1_048_576,
+      perTenantSmallBytes: 512 * 1024,
     });
     expect(loadSettings({}).http.jsonParsing.slicedQueueMax).toBe(256);
     expect(() => loadSettings({ TENANT_MAX_INFLIGHT_BODY_BYTES: String(16 * 1_048_576) })).toThrow(

@@ -181,7 +181,7 @@ export const envSchema = z.object({
   /** JSON bodies of any size over 64 KiB waiting for their parse in slices, per service; one more is a 503 with Retry-After. */
   JSON_SLICED_QUEUE: positiveInt.max(100_000).default(256),
   /** JSON bodies over 64 KiB and at most BODY_LIMIT_BYTES one tenant may have in progress per service; one more is 429 before reading. */
-  JSON_SLICED_PER_TENANT: positiveInt.max(100_000).default(32),
+  JSON_SLICED_PER_TENANT: positiveInt.max(100_000).default(64),
   /**
    * Bytes of JSON request bodies one tenant may have in progress at once, per gateway (announced by Content-Length,
    * a chunked body counting as its route's limit; held from before the body is read until it is answered); past
@@ -193,12 +193,12 @@ export const envSchema = z.object({
    * Bytes of JSON request bodies of up to 64 KiB one tenant may have in progress at once, per gateway (announced,
    * held until answered); past it, 429 before reading. Such bodies are parsed and checked at once, not in slices:
    * this bounds the event loop's work one tenant's burst of them queues ahead of every other request. At least
-   * 64 KiB; the default holds some 4,000 typical transactions (~500 bytes) or 32 bodies of 64 KiB.
+   * 64 KiB; the default holds some 1,000 typical transactions (~500 bytes) or 8 bodies of 64 KiB.
    */
   TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES: positiveInt
     .min(64 * 1024)
     .max(Number.MAX_SAFE_INTEGER)
-    .default(2 * 1_048_576),
+    .default(512 * 1024),
   /** Bytes of JSON request bodies in progress on one gateway, all tenants together; past it, 503 with Retry-After before reading. */
   MAX_INFLIGHT_BODY_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(256 * 1_048_576),
   /** One deadline for storing an uploaded statement (its file, every entry, the completion): past it, 503. */

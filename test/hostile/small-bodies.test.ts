@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { mongoUri } from '../support/databases.js';
 import { useGatewayProcesses } from '../support/gateway-process.js';
-import { PROBE_BAR_MS, whileProbing } from '../support/health-probe.js';
+import { whileProbing } from '../support/health-probe.js';
 import { useSystem } from '../support/system.js';
 
 const KEY_A = 'small-a-key-0123456789abcdef';
@@ -23,8 +23,10 @@ import { request } from 'node:http';
 const [url, key, count, keys] = process.argv.slice(1);
 const payload = { account: 'acc-1', amount: '1.00', currency: 'EUR', occurredAt: '2026-11-28T12:00:00Z' };
 for (let i = 0; i < Number(keys); i++) payload['k' + i] = 1;
+// Serialised once (the flooder's own CPU is the machine's too): each request only its externalId apart.
+const [head, tail] = JSON.stringify({ source: 'generic', externalId: '#', payload }).split('"#"');
 const one = (i) => new Promise((resolve) => {
-  const body = Buffer.from(JSON.stringify({ source: 'generic', externalId: 'flood-' + i, payload }));
+  const body = Buffer.from(head + JSON.stringify('flood-' + i) + tail);
   const req = request(new URL('/api/v1/transactions', url), { method: 'POST', agent: false,
     headers: { authorization: 'Bearer ' + key, 'content-type': 'application/json', 'content-length': body.length } });
   req.on('response', (res) => {
@@ -72,11 +74,13 @@ describe.skipIf(!mongoUri)('hostile: many small bodies at once from one tenant',
     const { result, worstMs } = await whileProbing(url, () => Promise.all([flood(url, KEY_A, FLOOD, 4_500), postOnce(url, KEY_B)]));
     const [counted, other] = result;
     console.info(`flood ${FLOOD} x 45 KB / 4,500 keys: ${JSON.stringify(counted)}; B ${other}; worst /healthz ${worstMs.toFixed(0)} ms`);
-    // 2 MiB (the default) holds 46 of these bodies at once: the rest of those sent together are refused unread.
+    // 512 KiB (the default) holds 11 of these bodies at once: the rest of those sent together are refused unread.
     expect(Object.keys(counted).sort()).toEqual(['202', '429 /problems/inflight-small-bodies-quota']);
     expect(counted['429 /problems/inflight-small-bodies-quota']).toBeGreaterThanOrEqual(FLOOD / 2);
     expect(other).toBe(202);
-    // Measured (2 cores, shared with the flooder and the suite): before, all 300 read and checked, /healthz 0.7-2.4 s.
-    expect(worstMs).toBeLessThan(PROBE_BAR_MS);
+    // Measured (2 cores, shared with the flooder and the suite, quiet machine): with no bound, all 300 read and
+    // checked, /healthz 1.3-2.1 s; with it, 136-264 ms, most of it the 300 connections and refusals themselves
+    // (the bar of the other floods of hundreds of connections, inflight-bodies.test.ts).
+    expect(worstMs).toBeLessThan(400);
   });
 });
