@@ -152,6 +152,10 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, Record<string, { su
         url: 'https://hooks.example.com/prismo',
         events: ['transaction.processed', 'transaction.dead'],
       }),
+      local: example('a receiver on this machine, in development (`prismo start` allows private addresses)', {
+        url: 'http://127.0.0.1:8080/prismo',
+        events: ['transaction.processed'],
+      }),
     },
   },
   'patch /api/v1/webhook-endpoints/{id}': {

@@ -140,6 +140,8 @@ export const ROUTE_PROBLEMS = {
     C.notCorrectable,
     C.documentTooLarge,
   ],
+  /** A DELETE takes no body, but Fastify reads one that is sent as it reads any: refused as any is. */
+  deleteEndpoint: [...KEYED, ...JSON_BODY, is(404, 'not-found', 'no such webhook endpoint for this tenant')],
   createEndpoint: [...KEYED, ...JSON_BODY, ...IDEMPOTENT, C.urlRefused, C.endpointLimit, C.dnsUnavailable],
   updateEndpoint: [
     ...KEYED,

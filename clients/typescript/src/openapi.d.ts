@@ -2483,7 +2483,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @example 6743a1f0c2b9e41d8a5f0c11 */
+                /** @example we_4f3c2a1b0e9d8c7b6a594837 */
                 id: string;
             };
             cookie?: never;
@@ -2626,7 +2626,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2634,7 +2634,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/validation-error";
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
                     };
                 };
             };
@@ -2664,7 +2664,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/not-found`: no such resource for this tenant */
+            /** @description `/problems/not-found`: no such webhook endpoint for this tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2683,7 +2683,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2693,7 +2717,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
                     };
                 };
             };
@@ -2709,7 +2733,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2719,7 +2743,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/unavailable";
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
                     };
                 };
             };

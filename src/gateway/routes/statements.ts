@@ -105,7 +105,9 @@ function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, p
         summary: `Upload a camt.053 bank statement file (XML, at most STATEMENT_BODY_LIMIT_BYTES); one transaction per entry`,
         consumes: XML_TYPES,
         headers: idempotencyHeaders,
-        body: z.string().min(1),
+        // The file as the bank delivered it: its bytes are the body (an XML document is not a JSON value to
+        // wrap in an element, as a tester serialising a string as XML would).
+        body: z.string().min(1).meta({ format: 'binary' }),
         response: { 202: acceptedSchema },
       },
     },

@@ -219,7 +219,7 @@ function deleteRoute(app: App, { db, find }: Helpers): void {
       onRequest: app.authorize('admin'),
       schema: {
         operationId: 'deleteWebhookEndpoint',
-        'x-problems': ROUTE_PROBLEMS.readById,
+        'x-problems': ROUTE_PROBLEMS.deleteEndpoint,
         summary: 'Deletes an endpoint (and its delivery history)',
         params: z.object({ id: endpointIdSchema }),
         response: { 204: z.null() },
