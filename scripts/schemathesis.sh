@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-60}
+# CI's seed unless another is asked for (SCHEMATHESIS_SEED=…), so a run can be repeated exactly.
 venv=.ci-output/schemathesis-venv
 if [ ! -x "$venv/bin/schemathesis" ]; then
   python3 -m venv "$venv"
@@ -51,6 +52,6 @@ key=$(node bin/prismo.js keys create --tenant schemathesis --scopes transactions
 "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml --no-color run "http://127.0.0.1:$port/openapi.json" \
   --checks all \
   --max-examples "$MAX_EXAMPLES" \
-  --seed 20261125 \
+  --seed "${SCHEMATHESIS_SEED:-20261125}" \
   --header "Authorization: Bearer $key" \
   "$@"

@@ -171,8 +171,12 @@ describe.skipIf(!mongoUri)('the board', () => {
     expect(all.data[0].lastError).toMatch(/occurredAt/);
     const page1 = (await call('/api/v1/admin/documents?limit=2', keys.admin)).body;
     expect(page1.data).toHaveLength(2);
-    const page2 = (await call(`/api/v1/admin/documents?limit=2&before=${page1.next_before}`, keys.admin)).body;
-    expect(page2).toMatchObject({ data: [{ id: dead[0] }], next_before: null });
+    expect(page1).toMatchObject({ has_more: true, next_starting_after: page1.data[1].id, next_before: page1.data[1].id });
+    const page2 = (await call(`/api/v1/admin/documents?limit=2&starting_after=${page1.next_starting_after}`, keys.admin)).body;
+    expect(page2).toMatchObject({ data: [{ id: dead[0] }], has_more: false, next_starting_after: null });
+    // The cursor's old name, deprecated, still pages the same.
+    const old = (await call(`/api/v1/admin/documents?limit=2&before=${page1.next_before}`, keys.admin)).body;
+    expect(old).toMatchObject({ data: [{ id: dead[0] }], next_before: null });
     expect((await call('/api/v1/admin/documents?error=OCCURREDAT', keys.admin)).body.data).toHaveLength(3);
     expect((await call('/api/v1/admin/documents?error=nothing-like-this', keys.admin)).body.data).toHaveLength(0);
     expect((await call('/api/v1/admin/documents?source=stripe', keys.admin)).body.data).toHaveLength(0);

@@ -62,7 +62,10 @@ describe.skipIf(!mongoUri)('events', () => {
   }
   async function feed(gateway: string, query = '', key = KEYS.acme) {
     const response = await fetch(`${gateway}/api/v1/events${query}`, { headers: { authorization: `Bearer ${key}` } });
-    return { status: response.status, body: (await response.json()) as { data: Event[]; has_more: boolean } };
+    return {
+      status: response.status,
+      body: (await response.json()) as { data: Event[]; has_more: boolean; next_starting_after: string | null },
+    };
   }
   async function everything(gateway: string, key = KEYS.acme): Promise<Event[]> {
     const all: Event[] = [];
@@ -70,8 +73,10 @@ describe.skipIf(!mongoUri)('events', () => {
       const page = await feed(gateway, `?limit=2${after ? `&starting_after=${after}` : ''}`, key);
       expect(page.status).toBe(200);
       all.push(...page.body.data);
+      // The next page's cursor is the last event read, null on the last page.
+      expect(page.body.next_starting_after).toBe(page.body.has_more ? page.body.data.at(-1)!.id : null);
       if (!page.body.has_more) return all;
-      after = page.body.data.at(-1)!.id;
+      after = page.body.next_starting_after!;
     }
   }
   const settled = () => waitFor('every document processed', async () => (await sys.mongo.raw.countDocuments({ processed: false })) === 0);

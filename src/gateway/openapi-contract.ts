@@ -1,7 +1,8 @@
-// Completes the OpenAPI document generated from the route schemas into the whole contract: every error an
-// operation can answer, the headers that come with them, the strict Idempotency-Key format.
+// Completes the OpenAPI document generated from the route schemas into the whole contract: the errors each
+// route declares it can answer (problem-cases.ts), the headers that come with them, the Idempotency-Key format.
 import { PARAMETER_EXAMPLES, PROBLEM_EXAMPLES, REQUEST_EXAMPLES, RESPONSE_EXAMPLES } from './openapi-examples.js';
 import { IDEMPOTENCY_KEY_PATTERN } from './plugins/idempotency.js';
+import type { ProblemCase } from './problem-cases.js';
 
 type Json = Record<string, unknown>;
 
@@ -50,7 +51,7 @@ const payloadSchemas = {
 const header = (description: string, schema: Json = { type: 'string' }) => ({ description, schema });
 /** The response headers the contract names, by their HTTP names. */
 const headers = {
-  Location: header('Where the transaction can be read: its status URL'),
+  Location: header('Where what was created can be read: its status URL'),
   'Idempotent-Replayed': header('"true" when this is the stored answer to an earlier request with the same Idempotency-Key', {
     type: 'string',
     enum: ['true'],
@@ -58,127 +59,96 @@ const headers = {
   'Retry-After': header('Seconds to wait before retrying', { type: 'string', pattern: '^[0-9]+$' }),
   'WWW-Authenticate': header('The authentication scheme: Bearer'),
 };
-type HeaderName = keyof typeof headers;
-const ref = (kind: 'responses' | 'schemas', name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-/** A problem+json response, with the headers it always carries and, where one is written, an example. */
-const problem = (description: string, required: HeaderName[] = [], example?: Json) => ({
-  description,
-  ...(required.length ? { headers: Object.fromEntries(required.map((name) => [name, { ...headers[name], required: true }])) } : {}),
-  content: { 'application/problem+json': { schema: ref('schemas', 'Problem'), ...(example ? { example } : {}) } },
-});
+/** The operations whose success carries Location (the status URL of what they accepted). */
+const WITH_LOCATION = new Set(['createTransaction', 'createStatement']);
 
-const responses = {
-  BadRequest: problem('The request is invalid: `errors` names each offending path', [], PROBLEM_EXAMPLES.BadRequest),
-  Unauthorized: problem('No API key, or not a valid one', ['WWW-Authenticate'], PROBLEM_EXAMPLES.Unauthorized),
-  Forbidden: problem('The API key lacks the scope this operation needs', [], PROBLEM_EXAMPLES.Forbidden),
-  NotFound: problem(
-    'No such transaction or document for this tenant (the id, or the starting_after cursor)',
-    [],
-    PROBLEM_EXAMPLES.NotFound,
-  ),
-  Conflict: problem('A request with this Idempotency-Key is still in flight', ['Retry-After'], PROBLEM_EXAMPLES.Conflict),
-  ConflictOnResource: problem(
-    'A request with this Idempotency-Key is still in flight (with Retry-After), or the resource is not in a state this operation accepts (without)',
-    [],
-    PROBLEM_EXAMPLES.ConflictOnResource,
-  ),
-  PayloadTooLarge: problem(
-    'The body exceeds the size limit or JSON_MAX_VALUES keys and values (type /problems/json-too-many-values), or its payload is more than MongoDB can store in one document (16 MiB as BSON) or more than JSON_MAX_ENVELOPE_VALUES keys and values (/problems/document-too-large), or a statement upload stores more by itself than a byte quota of its tenant allows (the type names the quota)',
-    [],
-    PROBLEM_EXAMPLES.PayloadTooLarge,
-  ),
-  UnsupportedMediaType: problem('The body is not application/json', [], PROBLEM_EXAMPLES.UnsupportedMediaType),
-  UnprocessableContent: problem(
-    'This Idempotency-Key was used with a different request; or a webhook URL refused, or the tenant at WEBHOOK_MAX_ENDPOINTS',
-    [],
-    PROBLEM_EXAMPLES.UnprocessableContent,
-  ),
-  TooManyRequests: problem(
-    'The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota, /problems/daily-bytes-quota, /problems/stored-statement-bytes-quota: a statement upload over the bytes the statements of its tenant may keep stored, or /problems/statement-uploads-quota: too many statement uploads in progress at once, or /problems/large-bodies-quota: too many JSON bodies over BODY_LIMIT_BYTES, or /problems/inflight-bytes-quota: more bytes of JSON bodies in progress at once than TENANT_MAX_INFLIGHT_BODY_BYTES)',
-    ['Retry-After'],
-    PROBLEM_EXAMPLES.TooManyRequests,
-  ),
-  ServiceUnavailable: problem(
-    'A database this answer needs is unavailable, or the gateway is busy (type /problems/json-parsing-busy: the JSON parse queue is full; /problems/inflight-bytes-busy: MAX_INFLIGHT_BODY_BYTES of bodies in progress); retry after Retry-After seconds (requestId names the request in the logs)',
-    ['Retry-After'],
-    PROBLEM_EXAMPLES.ServiceUnavailable,
-  ),
-};
-
-/**
- * The errors every authenticated operation can answer, and those of POSTs (a body) and GETs (an id or a
- * cursor). A POST on one resource (`/{id}/…`) can also find no such resource, or find it in a state that
- * refuses the operation: a 409 that no retry will change, so without Retry-After.
- */
-function errorsOf(method: string, path: string): Record<string, Json> {
-  const all: Record<string, Json> = {
-    400: ref('responses', 'BadRequest'),
-    401: ref('responses', 'Unauthorized'),
-    403: ref('responses', 'Forbidden'),
-    429: ref('responses', 'TooManyRequests'),
-    503: ref('responses', 'ServiceUnavailable'),
+/** The response of one status: each case's type and when, the headers all of them carry, the types' examples. */
+function problemResponse(cases: ProblemCase[]): Json {
+  const description = [...new Set(cases.map((c) => (c.type ? `\`/problems/${c.type}\`: ${c.when}` : c.when)))].join('; ');
+  // Node's own 408 (requestTimeout) is written before any route runs: no body.
+  if (cases.every((c) => c.type === null)) return { description };
+  const types = [...new Set(cases.flatMap((c) => (c.type ? [`/problems/${c.type}`] : [])))];
+  const names = [...new Set(cases.flatMap((c) => c.headers ?? []))];
+  const always = (name: string) => cases.every((c) => c.headers?.includes(name as never));
+  // One example per type that has one (openapi-examples.ts), named by its type.
+  const examples = Object.fromEntries(
+    cases.flatMap((c) => (c.type && PROBLEM_EXAMPLES[c.type] ? [[c.type, { summary: c.when, value: PROBLEM_EXAMPLES[c.type] }]] : [])),
+  );
+  return {
+    description,
+    ...(names.length ? { headers: Object.fromEntries(names.map((name) => [name, { ...headers[name], required: always(name) }])) } : {}),
+    content: {
+      'application/problem+json': {
+        schema: { allOf: [ref('Problem'), { properties: { type: { enum: types } } }] },
+        ...(Object.keys(examples).length ? { examples } : {}),
+      },
+    },
   };
-  if (method === 'post') {
-    Object.assign(all, {
-      409: ref('responses', 'Conflict'),
-      413: ref('responses', 'PayloadTooLarge'),
-      415: ref('responses', 'UnsupportedMediaType'),
-      422: ref('responses', 'UnprocessableContent'),
-    });
-    if (path.includes('{')) Object.assign(all, { 404: ref('responses', 'NotFound'), 409: ref('responses', 'ConflictOnResource') });
+}
+
+/** The route's declared problems (`'x-problems'`, problem-cases.ts) as responses by status. */
+function errorsOf(cases: readonly ProblemCase[]): Record<string, Json> {
+  const byStatus = new Map<number, ProblemCase[]>();
+  for (const c of cases) byStatus.set(c.status, [...(byStatus.get(c.status) ?? []), c]);
+  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [String(status), problemResponse(list)]));
+}
+
+/** What every success of an operation carries: Location where it is sent, Idempotent-Replayed on a POST. */
+function completeSuccesses(method: string, operation: Json): void {
+  for (const [status, response] of Object.entries((operation.responses ?? {}) as Record<string, Json>)) {
+    if (response.description === 'Default Response') response.description = 'Success';
+    if (method !== 'post') continue;
+    response.headers = {
+      ...(WITH_LOCATION.has(operation.operationId as string) && status.startsWith('20')
+        ? { Location: { ...headers.Location, required: true } }
+        : {}),
+      'Idempotent-Replayed': { ...headers['Idempotent-Replayed'], required: false },
+    };
   }
-  // A change of a resource by id (a webhook endpoint): it may not exist; a body may be too large, of another
-  // type, or refused (a URL that reaches a private address).
-  if (method === 'patch')
-    Object.assign(all, {
-      404: ref('responses', 'NotFound'),
-      413: ref('responses', 'PayloadTooLarge'),
-      415: ref('responses', 'UnsupportedMediaType'),
-      422: ref('responses', 'UnprocessableContent'),
-    });
-  // By id, or a list whose starting_after cursor names a transaction the tenant does not have.
-  if (method === 'get' || method === 'delete') all[404] = ref('responses', 'NotFound');
-  return all;
 }
 
 /**
- * Route schemas declare their successes; the rules here declare the rest, from what each operation is (a POST
- * with a body, a read by id, a read of a list).
+ * Every POST honours Idempotency-Key (plugins/idempotency.ts): its parameter, by its HTTP name and format; a
+ * deprecated parameter marked so.
+ */
+function completeParameters(operation: Json): void {
+  for (const parameter of (operation.parameters ?? []) as Json[]) {
+    if (parameter.in === 'header' && parameter.name === 'idempotency-key') {
+      parameter.name = 'Idempotency-Key';
+      parameter.description = 'Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed';
+      parameter.schema = { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN };
+    }
+    // A parameter kept under an old name says so where clients look: on the parameter, not only its schema.
+    if ((parameter.schema as Json | undefined)?.deprecated) parameter.deprecated = true;
+  }
+}
+
+/**
+ * Route schemas declare their successes, operationId and problems (`'x-problems'`); this makes those
+ * problems responses and adds what every operation of a kind carries. A route under /api/ without an
+ * operationId or without its problems is a mistake found when the document is built.
  */
 export function completeContract(document: Json): Json {
   const components = (document.components ?? {}) as Json;
   components.schemas = { ...(components.schemas as Json), Problem: problemSchema, ...payloadSchemas };
-  components.responses = { ...(components.responses as Json), ...responses };
   document.components = components;
 
   for (const [path, operations] of Object.entries((document.paths ?? {}) as Record<string, Record<string, Json>>)) {
     if (!path.startsWith('/api/')) continue;
     for (const [method, operation] of Object.entries(operations)) {
-      const ownResponses = (operation.responses ?? {}) as Record<string, Json>;
-      for (const [status, response] of Object.entries(ownResponses)) {
-        if ('$ref' in response) continue; // a shared error response (the document was completed before)
-        if (response.description === 'Default Response') response.description = 'Success';
-        if (method === 'post') {
-          response.headers = {
-            ...(status === '202' ? { Location: { ...headers.Location, required: true } } : {}),
-            'Idempotent-Replayed': { ...headers['Idempotent-Replayed'], required: false },
-          };
-        }
-      }
-      operation.responses = { ...ownResponses, ...errorsOf(method, path) };
+      const cases = operation['x-problems'] as readonly ProblemCase[] | undefined;
+      if (!operation.operationId || !cases) throw new Error(`${method} ${path} declares no operationId or no x-problems`);
+      delete operation['x-problems'];
+      completeSuccesses(method, operation);
+      operation.responses = { ...(operation.responses as Json), ...errorsOf(cases) };
       addExamples(operation, `${method} ${path}`);
       const body = (operation.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)?.content?.['application/json']
         ?.schema;
       const properties = body?.properties as Record<string, Json> | undefined;
-      if (properties?.payload) properties.payload = ref('schemas', 'Payload');
-      for (const parameter of (operation.parameters ?? []) as Json[]) {
-        if (parameter.in === 'header' && parameter.name === 'idempotency-key') {
-          parameter.name = 'Idempotency-Key';
-          parameter.description = 'Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed';
-          parameter.schema = { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN };
-        }
-      }
+      if (properties?.payload) properties.payload = ref('Payload');
+      completeParameters(operation);
     }
   }
   return document;

@@ -152,6 +152,10 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, Record<string, { su
         url: 'https://hooks.example.com/prismo',
         events: ['transaction.processed', 'transaction.dead'],
       }),
+      local: example('a receiver on this machine, in development (`prismo start` allows private addresses)', {
+        url: 'http://127.0.0.1:8080/prismo',
+        events: ['transaction.processed'],
+      }),
     },
   },
   'patch /api/v1/webhook-endpoints/{id}': {
@@ -178,6 +182,7 @@ const WEBHOOK_ENDPOINT_ID = 'we_4f3c2a1b0e9d8c7b6a594837';
 export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   id: ID,
   limit: 10,
+  'get /api/v1/webhook-endpoints/{id} id': WEBHOOK_ENDPOINT_ID,
   'patch /api/v1/webhook-endpoints/{id} id': WEBHOOK_ENDPOINT_ID,
   'delete /api/v1/webhook-endpoints/{id} id': WEBHOOK_ENDPOINT_ID,
   'get /api/v1/webhook-endpoints/{id}/deliveries id': WEBHOOK_ENDPOINT_ID,
@@ -249,9 +254,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, { s
   },
 };
 
-/** Each shared problem response as it really comes: `errors` only on a 400, `requestId` only on 503 and 500. */
+/** A problem of each type, by type, as it really comes: `errors` only on a 400, `requestId` only on 503 and 500. */
 export const PROBLEM_EXAMPLES: Record<string, Json> = {
-  BadRequest: {
+  'validation-error': {
     type: '/problems/validation-error',
     title: 'Bad Request',
     status: 400,
@@ -259,63 +264,63 @@ export const PROBLEM_EXAMPLES: Record<string, Json> = {
     instance: '/api/v1/transactions',
     errors: [{ path: 'body.source', message: 'unknown source "stirpe": must be one of generic, stripe, plaid, iso20022' }],
   },
-  Unauthorized: {
+  unauthorized: {
     type: '/problems/unauthorized',
     title: 'Unauthorized',
     status: 401,
     detail: 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
     instance: '/api/v1/transactions',
   },
-  Forbidden: {
+  forbidden: {
     type: '/problems/forbidden',
     title: 'Forbidden',
     status: 403,
     detail: 'This API key lacks the "admin" scope.',
     instance: '/api/v1/admin/replay',
   },
-  Conflict: {
+  'idempotency-in-flight': {
     type: '/problems/idempotency-in-flight',
     title: 'Conflict',
     status: 409,
     detail: 'A request with this Idempotency-Key is still being processed; retry shortly.',
     instance: '/api/v1/transactions',
   },
-  ConflictOnResource: {
+  'not-correctable': {
     type: '/problems/not-correctable',
     title: 'Conflict',
     status: 409,
     detail: 'Only failed or dead documents can be corrected; this one is processed.',
     instance: `/api/v1/admin/documents/${ID}/payload`,
   },
-  PayloadTooLarge: {
+  'payload-too-large': {
     type: '/problems/payload-too-large',
     title: 'Payload Too Large',
     status: 413,
     detail: 'Request body is too large',
     instance: '/api/v1/transactions',
   },
-  UnsupportedMediaType: {
+  'unsupported-media-type': {
     type: '/problems/unsupported-media-type',
     title: 'Unsupported Media Type',
     status: 415,
     detail: 'Unsupported Media Type',
     instance: '/api/v1/transactions',
   },
-  UnprocessableContent: {
+  'idempotency-key-reused': {
     type: '/problems/idempotency-key-reused',
     title: 'Unprocessable Entity',
     status: 422,
     detail: 'This Idempotency-Key was used with a different request; use a new key for a new request.',
     instance: '/api/v1/transactions',
   },
-  NotFound: {
+  'not-found': {
     type: '/problems/not-found',
     title: 'Not Found',
     status: 404,
     detail: `No transaction ${ID}.`,
     instance: `/api/v1/transactions/${ID}`,
   },
-  TooManyRequests: {
+  'rate-quota': {
     type: '/problems/rate-quota',
     title: 'Too Many Requests',
     status: 429,
@@ -323,7 +328,7 @@ export const PROBLEM_EXAMPLES: Record<string, Json> = {
       'Tenant dev may have at most 50000 documents accepted per second (TENANT_DOCS_PER_SECOND); this request carries 60000. Retry after 1 s.',
     instance: '/api/v1/transactions',
   },
-  ServiceUnavailable: {
+  unavailable: {
     type: '/problems/unavailable',
     title: 'Service Unavailable',
     status: 503,

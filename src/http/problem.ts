@@ -34,7 +34,21 @@ export interface Problem {
   errors?: FieldError[];
 }
 
-const slugOf = (status: number) => (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+/**
+ * The types of the problems sent without a slug of their own (Fastify's client errors, no such route, a
+ * bug), named here rather than from Node's reason phrases, which change between versions (413 is "Payload
+ * Too Large" in Node 20). docs/api.md lists each (test/docs/problem-types.test.ts).
+ */
+export const GENERIC_PROBLEM_TYPES: Readonly<Record<number, string>> = {
+  400: 'bad-request',
+  404: 'not-found',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  500: 'internal-server-error',
+};
+
+const slugOf = (status: number) =>
+  GENERIC_PROBLEM_TYPES[status] ?? (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
 /** JSON pointer (`/payload/amount`) or zod path to the dotted form clients read (`payload.amount`). */
 const dotted = (pointer: string) => pointer.split('/').filter(Boolean).join('.');

@@ -219,12 +219,13 @@ describe.skipIf(!mongoUri)('@prismo/client', () => {
     expect(later.map((e) => e.documentId)).toEqual([next.id]);
   });
 
-  it('webhookEndpoints: create, list, update, rotateSecret, deliveries, resend, delete', async () => {
+  it('webhookEndpoints: create, list, get, update, rotateSecret, deliveries, resend, delete', async () => {
     const receiver = await startReceiver();
     sys.defer(() => receiver.close());
     const created = await client.webhookEndpoints.create({ url: receiver.url, events: ['transaction.processed'] });
     expect(created.secret).toMatch(/^whsec_/);
     expect((await client.webhookEndpoints.list()).map((e) => e.id)).toContain(created.id);
+    expect(await client.webhookEndpoints.get(created.id)).toMatchObject({ id: created.id, url: receiver.url });
     const updated = await client.webhookEndpoints.update(created.id, { events: ['transaction.processed', 'transaction.dead'] });
     expect(updated.events).toEqual(['transaction.processed', 'transaction.dead']);
     const rotated = await client.webhookEndpoints.rotateSecret(created.id);
@@ -246,5 +247,6 @@ describe.skipIf(!mongoUri)('@prismo/client', () => {
     await client.webhookEndpoints.delete(created.id);
     expect((await client.webhookEndpoints.list()).map((e) => e.id)).not.toContain(created.id);
     await expect(client.webhookEndpoints.delete(created.id)).rejects.toMatchObject({ status: 404 });
+    await expect(client.webhookEndpoints.get(created.id)).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -1,7 +1,7 @@
 // The events feed: a filtered listing across pages, and a follower that polls for new events for as long as
 // the caller wants, resuming after the last event it yielded (the feed lists an event only once every older
 // one is committed, so a cursor never skips one).
-import { type ListOptions, paginate } from './pages.js';
+import { type ListOptions, type Page, paginate } from './pages.js';
 import { sleep } from './retry.js';
 import type { Send } from './transport.js';
 import type { Event, EventType } from './types.js';
@@ -26,15 +26,16 @@ export const MIN_POLL_INTERVAL_MS = 100;
 
 export function eventsResource(send: Send) {
   const pages = ({ types, from, to, startingAfter }: EventFilters, { pageSize, ...call }: ListOptions) =>
-    paginate(async (after) => {
-      const page = await send<{ data: Event[]; has_more: boolean }>({
-        method: 'GET',
-        path: 'api/v1/events',
-        query: { type: types?.join(','), from, to, limit: pageSize, starting_after: after },
-        ...call,
-      });
-      return { data: page.data, hasMore: page.has_more };
-    }, startingAfter);
+    paginate(
+      (after) =>
+        send<Page<Event>>({
+          method: 'GET',
+          path: 'api/v1/events',
+          query: { type: types?.join(','), from, to, limit: pageSize, starting_after: after },
+          ...call,
+        }),
+      startingAfter,
+    );
   return {
     /** GET /api/v1/events, every page: oldest first. */
     list(filters: EventFilters = {}, options: ListOptions = {}): AsyncGenerator<Event, void, undefined> {

@@ -9,126 +9,10 @@ export interface paths {
             cookie?: never;
         };
         /** Structured transactions, newest first, filtered, with cursor pagination */
-        get: {
-            parameters: {
-                query?: {
-                    account?: string;
-                    /** @description The transaction's status (pending, posted, reversed, void), not the document's (docs/api.md, "Two statuses") */
-                    status?: "pending" | "posted" | "reversed" | "void";
-                    source?: string;
-                    currency?: string;
-                    from?: string;
-                    to?: string;
-                    /** @example 10 */
-                    limit?: number;
-                    starting_after?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                source: string;
-                                externalId: string | null;
-                                account: string;
-                                counterparty: {
-                                    name: string;
-                                    merchantCategoryCode: string | null;
-                                } | null;
-                                /** @enum {string} */
-                                direction: "debit" | "credit";
-                                amount: {
-                                    minor: string;
-                                    value: string;
-                                    currency: string;
-                                };
-                                /** @enum {string} */
-                                status: "pending" | "posted" | "reversed" | "void";
-                                description: string | null;
-                                category: string | null;
-                                occurredAt: string;
-                                bookedAt: string | null;
-                                receivedAt: string;
-                                createdAt: string;
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            has_more: boolean;
-                            next_starting_after: string | null;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["listTransactions"];
         put?: never;
         /** Submit one transaction */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        source: string;
-                        externalId?: string;
-                        payload: components["schemas"]["Payload"];
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                202: {
-                    headers: {
-                        /** @description Where the transaction can be read: its status URL */
-                        Location: string;
-                        /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
-                        "Idempotent-Replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {string} */
-                            status: "pending" | "processed" | "failed" | "dead";
-                            statusUrl: string;
-                            duplicate?: boolean;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                409: components["responses"]["Conflict"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        post: operations["createTransaction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -145,72 +29,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Submit up to BATCH_INGEST_MAX transactions; each item succeeds or fails on its own (207) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        items: unknown[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                207: {
-                    headers: {
-                        /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
-                        "Idempotent-Replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            accepted: number;
-                            rejected: number;
-                            results: ({
-                                index: number;
-                                /** @enum {number} */
-                                status: 202;
-                                id: string;
-                                /** @enum {string} */
-                                documentStatus: "pending" | "processed" | "failed" | "dead";
-                                statusUrl: string;
-                                duplicate?: boolean;
-                            } | {
-                                index: number;
-                                status: number;
-                                problem: {
-                                    type: string;
-                                    title: string;
-                                    status: number;
-                                    detail: string;
-                                    errors?: {
-                                        path: string;
-                                        message: string;
-                                    }[];
-                                };
-                            })[];
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                409: components["responses"]["Conflict"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        post: operations["createTransactionBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -225,86 +44,7 @@ export interface paths {
             cookie?: never;
         };
         /** A transaction's progress, and the structured transaction once processed */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @example 6743a1f0c2b9e41d8a5f0c11 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            source: string;
-                            externalId: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "processed" | "failed" | "dead";
-                            attempts: number;
-                            lastError: string | null;
-                            receivedAt: string;
-                            processedAt: string | null;
-                            transaction: {
-                                id: string;
-                                source: string;
-                                externalId: string | null;
-                                account: string;
-                                counterparty: {
-                                    name: string;
-                                    merchantCategoryCode: string | null;
-                                } | null;
-                                /** @enum {string} */
-                                direction: "debit" | "credit";
-                                amount: {
-                                    minor: string;
-                                    value: string;
-                                    currency: string;
-                                };
-                                /** @enum {string} */
-                                status: "pending" | "posted" | "reversed" | "void";
-                                description: string | null;
-                                category: string | null;
-                                occurredAt: string;
-                                bookedAt: string | null;
-                                receivedAt: string;
-                                createdAt: string;
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                revisions: {
-                                    rawId: string;
-                                    /** @enum {string} */
-                                    outcome: "created" | "updated" | "unchanged" | "stale" | "after-void" | "superseded" | "removal" | "recorded-before";
-                                    changes: {
-                                        [key: string]: {
-                                            from: unknown;
-                                            to: unknown;
-                                        };
-                                    };
-                                    receivedAt: string | null;
-                                    recordedAt: string;
-                                }[];
-                            } | null;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["getTransaction"];
         put?: never;
         post?: never;
         delete?: never;
@@ -323,53 +63,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Upload a camt.053 bank statement file (XML, at most STATEMENT_BODY_LIMIT_BYTES); one transaction per entry */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/xml": string;
-                    "text/xml": string;
-                };
-            };
-            responses: {
-                /** @description Success */
-                202: {
-                    headers: {
-                        /** @description Where the transaction can be read: its status URL */
-                        Location: string;
-                        /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
-                        "Idempotent-Replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {string} */
-                            status: "pending" | "processed" | "failed";
-                            statusUrl: string;
-                            duplicate?: boolean;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                409: components["responses"]["Conflict"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        post: operations["createStatement"];
         delete?: never;
         options?: never;
         head?: never;
@@ -384,99 +78,7 @@ export interface paths {
             cookie?: never;
         };
         /** A statement's progress, and a page of its entries with each one's transaction once processed */
-        get: {
-            parameters: {
-                query?: {
-                    /** @example 10 */
-                    limit?: number;
-                    starting_after?: number;
-                };
-                header?: never;
-                path: {
-                    /** @example 6743a1f0c2b9e41d8a5f0c11 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {string} */
-                            status: "pending" | "processed" | "failed";
-                            version: string;
-                            receivedAt: string;
-                            statements: {
-                                id: string;
-                                account: string;
-                                entries: number;
-                            }[];
-                            entries: {
-                                index: number;
-                                /** @enum {string} */
-                                status: "pending" | "processed" | "failed" | "dead";
-                                lastError: string | null;
-                                transaction: {
-                                    id: string;
-                                    source: string;
-                                    externalId: string | null;
-                                    account: string;
-                                    counterparty: {
-                                        name: string;
-                                        merchantCategoryCode: string | null;
-                                    } | null;
-                                    /** @enum {string} */
-                                    direction: "debit" | "credit";
-                                    amount: {
-                                        minor: string;
-                                        value: string;
-                                        currency: string;
-                                    };
-                                    /** @enum {string} */
-                                    status: "pending" | "posted" | "reversed" | "void";
-                                    description: string | null;
-                                    category: string | null;
-                                    occurredAt: string;
-                                    bookedAt: string | null;
-                                    receivedAt: string;
-                                    createdAt: string;
-                                    metadata: {
-                                        [key: string]: unknown;
-                                    };
-                                    revisions: {
-                                        rawId: string;
-                                        /** @enum {string} */
-                                        outcome: "created" | "updated" | "unchanged" | "stale" | "after-void" | "superseded" | "removal" | "recorded-before";
-                                        changes: {
-                                            [key: string]: {
-                                                from: unknown;
-                                                to: unknown;
-                                            };
-                                        };
-                                        receivedAt: string | null;
-                                        recordedAt: string;
-                                    }[];
-                                } | null;
-                            }[];
-                            has_more: boolean;
-                            next_starting_after: number | null;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["getStatement"];
         put?: never;
         post?: never;
         delete?: never;
@@ -493,120 +95,7 @@ export interface paths {
             cookie?: never;
         };
         /** The tenant's events (transaction.processed, .updated, .voided, .failed, .dead; statement.processed), oldest first, with cursor pagination */
-        get: {
-            parameters: {
-                query?: {
-                    type?: string;
-                    from?: string;
-                    to?: string;
-                    /** @example 10 */
-                    limit?: number;
-                    starting_after?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                /** @enum {string} */
-                                type: "transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled";
-                                created: string;
-                                documentId: string;
-                                data: {
-                                    id: string;
-                                    source: string;
-                                    externalId: string | null;
-                                    account: string;
-                                    counterparty: {
-                                        name: string;
-                                        merchantCategoryCode: string | null;
-                                    } | null;
-                                    /** @enum {string} */
-                                    direction: "debit" | "credit";
-                                    amount: {
-                                        minor: string;
-                                        value: string;
-                                        currency: string;
-                                    };
-                                    /** @enum {string} */
-                                    status: "pending" | "posted" | "reversed" | "void";
-                                    description: string | null;
-                                    category: string | null;
-                                    occurredAt: string;
-                                    bookedAt: string | null;
-                                    receivedAt: string;
-                                    createdAt: string;
-                                    metadata: {
-                                        [key: string]: unknown;
-                                    };
-                                    revisions: {
-                                        rawId: string;
-                                        /** @enum {string} */
-                                        outcome: "created" | "updated" | "unchanged" | "stale" | "after-void" | "superseded" | "removal" | "recorded-before";
-                                        changes: {
-                                            [key: string]: {
-                                                from: unknown;
-                                                to: unknown;
-                                            };
-                                        };
-                                        receivedAt: string | null;
-                                        recordedAt: string;
-                                    }[];
-                                } | {
-                                    id: string;
-                                    source: string;
-                                    externalId: string | null;
-                                    /** @enum {string} */
-                                    status: "pending" | "processed" | "failed" | "dead";
-                                    attempts: number;
-                                    lastError: string | null;
-                                    receivedAt: string;
-                                    processedAt: string | null;
-                                } | {
-                                    id: string;
-                                    /** @enum {string} */
-                                    status: "pending" | "processed" | "failed";
-                                    version: string;
-                                    receivedAt: string;
-                                    statements: {
-                                        id: string;
-                                        account: string;
-                                        entries: number;
-                                    }[];
-                                } | {
-                                    id: string;
-                                    /** @description The endpoint URL's origin only (scheme, host, port); GET /api/v1/webhook-endpoints (admin) has the whole URL */
-                                    url: string;
-                                    events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
-                                    enabled: boolean;
-                                    createdAt: string;
-                                    disabledReason: string | null;
-                                    failingSince: string | null;
-                                    lastError: string | null;
-                                };
-                            }[];
-                            has_more: boolean;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -622,97 +111,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's webhook endpoints (never their secrets) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                url: string;
-                                events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
-                                enabled: boolean;
-                                createdAt: string;
-                                disabledReason: string | null;
-                                failingSince: string | null;
-                                lastError: string | null;
-                            }[];
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        /** The tenant's webhook endpoints (never their secrets): all of them, so has_more is false */
+        get: operations["listWebhookEndpoints"];
         put?: never;
         /** Creates a webhook endpoint (at most 16 per tenant); the answer carries its signing secret, shown this once */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: uri */
-                        url: string;
-                        events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
-                        /** @default true */
-                        enabled?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                201: {
-                    headers: {
-                        /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
-                        "Idempotent-Replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            url: string;
-                            events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
-                            enabled: boolean;
-                            createdAt: string;
-                            disabledReason: string | null;
-                            failingSince: string | null;
-                            lastError: string | null;
-                            secret: string;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                409: components["responses"]["Conflict"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        post: operations["createWebhookEndpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -726,92 +129,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One webhook endpoint (never its secret) */
+        get: operations["getWebhookEndpoint"];
         put?: never;
         post?: never;
         /** Deletes an endpoint (and its delivery history) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @example we_4f3c2a1b0e9d8c7b6a594837 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
         /** Changes an endpoint's URL, events or state; rotateSecret: a new secret (returned once), the old one valid 24 h more */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @example we_4f3c2a1b0e9d8c7b6a594837 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: uri */
-                        url?: string;
-                        events?: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
-                        enabled?: boolean;
-                        rotateSecret?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            url: string;
-                            events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
-                            enabled: boolean;
-                            createdAt: string;
-                            disabledReason: string | null;
-                            failingSince: string | null;
-                            lastError: string | null;
-                            secret?: string;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
     "/api/v1/webhook-endpoints/{id}/deliveries": {
@@ -821,54 +148,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An endpoint's delivery attempts, newest first (page with starting_after: the last id read) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @example 10 */
-                    limit?: number;
-                    starting_after?: string;
-                };
-                header?: never;
-                path: {
-                    /** @example we_4f3c2a1b0e9d8c7b6a594837 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                eventId: string;
-                                eventType: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled") | null;
-                                attempt: number;
-                                status: number | null;
-                                error: string | null;
-                                durationMs: number;
-                                delayMs: number | null;
-                                resend: boolean;
-                                at: string;
-                            }[];
-                            hasMore: boolean;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        /** An endpoint's delivery attempts, newest first (page with starting_after: next_starting_after) */
+        get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -887,54 +168,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Sends one event to the endpoint again (once, at its next turn; the attempt appears in its deliveries) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @example we_4f3c2a1b0e9d8c7b6a594837 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        eventId: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                202: {
-                    headers: {
-                        /** @description Where the transaction can be read: its status URL */
-                        Location: string;
-                        /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
-                        "Idempotent-Replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            endpointId: string;
-                            eventId: string;
-                            requestedAt: string;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                409: components["responses"]["ConflictOnResource"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        post: operations["createWebhookResend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -951,63 +185,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Re-queue the tenant's failed or dead transactions by id, source, error text, time range and status (tenantId: operator keys only; without it, an operator replays every tenant's) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        ids?: string[];
-                        tenantId?: string;
-                        source?: string;
-                        error?: string;
-                        /** Format: date-time */
-                        from?: string;
-                        /** Format: date-time */
-                        to?: string;
-                        /**
-                         * @default [
-                         *       "failed",
-                         *       "dead"
-                         *     ]
-                         */
-                        statuses?: ("failed" | "dead")[];
-                        /** @default false */
-                        dryRun?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
-                        "Idempotent-Replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            matched: number;
-                            replayed: number;
-                            dryRun: boolean;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                409: components["responses"]["Conflict"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        post: operations["replayDocuments"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1022,90 +200,7 @@ export interface paths {
             cookie?: never;
         };
         /** The board's overview: the tenant's backlog, rates, failures and the last 15 minutes; the processors' state */
-        get: {
-            parameters: {
-                query?: {
-                    tenant?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            tenantId: string | null;
-                            operator: boolean;
-                            generatedAt: string;
-                            backlog: number;
-                            oldestUnprocessedAgeSeconds: number;
-                            failed: number;
-                            dead: number;
-                            processed: number;
-                            acceptedPerSecond: number;
-                            processedPerSecond: number;
-                            /** @enum {string} */
-                            mode: "change-stream+sweep" | "sweep-only" | "no processor reporting";
-                            changeStreamLagSeconds: number | null;
-                            resumeTokenAgeSeconds: number | null;
-                            processors: {
-                                worker: string;
-                                group: string;
-                                mode: string;
-                                lastEventAgeSeconds: number | null;
-                                checkpointAgeSeconds: number | null;
-                                seenAgeSeconds: number;
-                            }[];
-                            tenants: {
-                                tenantId: string;
-                                acceptedPerSecond: number;
-                                processedPerSecond: number;
-                                backlog: number;
-                                refused: {
-                                    rate: number;
-                                    waiting: number;
-                                    "waiting-bytes": number;
-                                    "daily-bytes": number;
-                                };
-                            }[];
-                            quotas: {
-                                docsPerSecond: number;
-                                maxUnprocessed: number;
-                                maxWaitingBytes: number;
-                                maxBytesPerDay: number;
-                            };
-                            retention: {
-                                processedSeconds: number;
-                                logsSeconds: number;
-                                statementsSeconds: number;
-                                deadSeconds: number;
-                            };
-                            timeline: {
-                                start: number;
-                                bucketSeconds: number;
-                                accepted: number[];
-                                processed: number[];
-                                failed: number[];
-                                dead: number[];
-                                backlog: number[];
-                            };
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["getBoardOverview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1122,56 +217,7 @@ export interface paths {
             cookie?: never;
         };
         /** The tenant's failed and dead documents, newest first, filtered by status, source, error text and time (and tenant, for operator keys) */
-        get: {
-            parameters: {
-                query?: {
-                    tenant?: string;
-                    status?: "failed" | "dead";
-                    source?: string;
-                    error?: string;
-                    from?: string;
-                    to?: string;
-                    /** @example 10 */
-                    limit?: number;
-                    before?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                source: string;
-                                externalId: string | null;
-                                /** @enum {string} */
-                                status: "pending" | "processed" | "failed" | "dead";
-                                attempts: number;
-                                lastError: string | null;
-                                receivedAt: string;
-                                processedAt: string | null;
-                                tenantId: string;
-                            }[];
-                            next_before: string | null;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["listDocuments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1188,72 +234,7 @@ export interface paths {
             cookie?: never;
         };
         /** One raw document: its payload, progress, every logged outcome, corrections, and its row once processed */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @example 6743a1f0c2b9e41d8a5f0c11 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            document: {
-                                id: string;
-                                source: string;
-                                externalId: string | null;
-                                /** @enum {string} */
-                                status: "pending" | "processed" | "failed" | "dead";
-                                attempts: number;
-                                lastError: string | null;
-                                receivedAt: string;
-                                processedAt: string | null;
-                                tenantId: string;
-                                payload: {
-                                    [key: string]: unknown;
-                                };
-                                leaseUntil: string | null;
-                                corrections: {
-                                    at: string;
-                                    by: string;
-                                    previous: {
-                                        [key: string]: unknown;
-                                    };
-                                }[];
-                            };
-                            logs: {
-                                at: string;
-                                outcome: string;
-                                batchId: string;
-                                worker: string;
-                                durationMs: number;
-                                latencyMs: number;
-                                error: string | null;
-                            }[];
-                            transaction: {
-                                [key: string]: unknown;
-                            } | null;
-                            transactionUnavailable: boolean;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["getDocument"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1272,51 +253,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Correct a failed or dead document's payload (the previous one is kept) and put it back in line */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @example 6743a1f0c2b9e41d8a5f0c11 */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        payload: components["schemas"]["Payload"];
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
-                        "Idempotent-Replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {string} */
-                            status: "pending" | "processed" | "failed" | "dead";
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                409: components["responses"]["ConflictOnResource"];
-                413: components["responses"]["PayloadTooLarge"];
-                415: components["responses"]["UnsupportedMediaType"];
-                422: components["responses"]["UnprocessableContent"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        post: operations["correctDocumentPayload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1331,87 +268,7 @@ export interface paths {
             cookie?: never;
         };
         /** The reconciliation of accepted documents against rows, per tenant, source and UTC day, newest first, with each mismatch by document id and kind */
-        get: {
-            parameters: {
-                query?: {
-                    tenant?: string;
-                    source?: "generic" | "stripe" | "plaid" | "iso20022";
-                    from?: string;
-                    to?: string;
-                    /** @example 10 */
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            days: {
-                                day: string;
-                                tenantId: string;
-                                source: string;
-                                accepted: number;
-                                processed: number;
-                                failed: number;
-                                dead: number;
-                                waiting: number;
-                                oldestWaitingAt: string | null;
-                                rows: number;
-                                revisions: number;
-                                voids: number;
-                                replaced: number;
-                                aliases: number;
-                                sums: {
-                                    currency: string;
-                                    direction: string;
-                                    rowsMinor: string;
-                                    documentsMinor: string;
-                                }[];
-                                mismatches: number;
-                                reconciledAt: string;
-                                retentionRemoved: boolean;
-                            }[];
-                            mismatches: {
-                                id: string;
-                                /** @enum {string} */
-                                kind: "processed-without-row" | "row-without-processed-document" | "differs-from-document" | "duplicate-provider-object" | "row-without-document" | "waiting-too-long";
-                                tenantId: string;
-                                source: string;
-                                day: string;
-                                detail: string;
-                                foundAt: string;
-                            }[];
-                            moreMismatches: boolean;
-                            lastRun: {
-                                id: string;
-                                mode: string;
-                                trigger: string;
-                                startedAt: string;
-                                finishedAt: string | null;
-                                days: number | null;
-                                documents: number | null;
-                                mismatches: number | null;
-                                error: string | null;
-                            } | null;
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                429: components["responses"]["TooManyRequests"];
-                503: components["responses"]["ServiceUnavailable"];
-            };
-        };
+        get: operations["getReconciliation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2054,225 +911,3339 @@ export interface components {
         };
         PayloadValue: unknown;
     };
-    responses: {
-        /** @description The request is invalid: `errors` names each offending path */
-        BadRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/validation-error",
-                 *       "title": "Bad Request",
-                 *       "status": 400,
-                 *       "detail": "body.source: unknown source \"stirpe\": must be one of generic, stripe, plaid, iso20022",
-                 *       "instance": "/api/v1/transactions",
-                 *       "errors": [
-                 *         {
-                 *           "path": "body.source",
-                 *           "message": "unknown source \"stirpe\": must be one of generic, stripe, plaid, iso20022"
-                 *         }
-                 *       ]
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description No API key, or not a valid one */
-        Unauthorized: {
-            headers: {
-                /** @description The authentication scheme: Bearer */
-                "WWW-Authenticate": string;
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/unauthorized",
-                 *       "title": "Unauthorized",
-                 *       "status": 401,
-                 *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
-                 *       "instance": "/api/v1/transactions"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description The API key lacks the scope this operation needs */
-        Forbidden: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/forbidden",
-                 *       "title": "Forbidden",
-                 *       "status": 403,
-                 *       "detail": "This API key lacks the \"admin\" scope.",
-                 *       "instance": "/api/v1/admin/replay"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description No such transaction or document for this tenant (the id, or the starting_after cursor) */
-        NotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/not-found",
-                 *       "title": "Not Found",
-                 *       "status": 404,
-                 *       "detail": "No transaction 6743a1f0c2b9e41d8a5f0c11.",
-                 *       "instance": "/api/v1/transactions/6743a1f0c2b9e41d8a5f0c11"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description A request with this Idempotency-Key is still in flight */
-        Conflict: {
-            headers: {
-                /** @description Seconds to wait before retrying */
-                "Retry-After": string;
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/idempotency-in-flight",
-                 *       "title": "Conflict",
-                 *       "status": 409,
-                 *       "detail": "A request with this Idempotency-Key is still being processed; retry shortly.",
-                 *       "instance": "/api/v1/transactions"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description A request with this Idempotency-Key is still in flight (with Retry-After), or the resource is not in a state this operation accepts (without) */
-        ConflictOnResource: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/not-correctable",
-                 *       "title": "Conflict",
-                 *       "status": 409,
-                 *       "detail": "Only failed or dead documents can be corrected; this one is processed.",
-                 *       "instance": "/api/v1/admin/documents/6743a1f0c2b9e41d8a5f0c11/payload"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description The body exceeds the size limit or JSON_MAX_VALUES keys and values (type /problems/json-too-many-values), or its payload is more than MongoDB can store in one document (16 MiB as BSON) or more than JSON_MAX_ENVELOPE_VALUES keys and values (/problems/document-too-large), or a statement upload stores more by itself than a byte quota of its tenant allows (the type names the quota) */
-        PayloadTooLarge: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/payload-too-large",
-                 *       "title": "Payload Too Large",
-                 *       "status": 413,
-                 *       "detail": "Request body is too large",
-                 *       "instance": "/api/v1/transactions"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description The body is not application/json */
-        UnsupportedMediaType: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/unsupported-media-type",
-                 *       "title": "Unsupported Media Type",
-                 *       "status": 415,
-                 *       "detail": "Unsupported Media Type",
-                 *       "instance": "/api/v1/transactions"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description This Idempotency-Key was used with a different request; or a webhook URL refused, or the tenant at WEBHOOK_MAX_ENDPOINTS */
-        UnprocessableContent: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/idempotency-key-reused",
-                 *       "title": "Unprocessable Entity",
-                 *       "status": 422,
-                 *       "detail": "This Idempotency-Key was used with a different request; use a new key for a new request.",
-                 *       "instance": "/api/v1/transactions"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description The API key exceeded its rate limit, or the tenant one of its quotas (type /problems/rate-quota, /problems/waiting-quota, /problems/waiting-bytes-quota, /problems/daily-bytes-quota, /problems/stored-statement-bytes-quota: a statement upload over the bytes the statements of its tenant may keep stored, or /problems/statement-uploads-quota: too many statement uploads in progress at once, or /problems/large-bodies-quota: too many JSON bodies over BODY_LIMIT_BYTES, or /problems/inflight-bytes-quota: more bytes of JSON bodies in progress at once than TENANT_MAX_INFLIGHT_BODY_BYTES) */
-        TooManyRequests: {
-            headers: {
-                /** @description Seconds to wait before retrying */
-                "Retry-After": string;
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/rate-quota",
-                 *       "title": "Too Many Requests",
-                 *       "status": 429,
-                 *       "detail": "Tenant dev may have at most 50000 documents accepted per second (TENANT_DOCS_PER_SECOND); this request carries 60000. Retry after 1 s.",
-                 *       "instance": "/api/v1/transactions"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description A database this answer needs is unavailable, or the gateway is busy (type /problems/json-parsing-busy: the JSON parse queue is full; /problems/inflight-bytes-busy: MAX_INFLIGHT_BODY_BYTES of bodies in progress); retry after Retry-After seconds (requestId names the request in the logs) */
-        ServiceUnavailable: {
-            headers: {
-                /** @description Seconds to wait before retrying */
-                "Retry-After": string;
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/unavailable",
-                 *       "title": "Service Unavailable",
-                 *       "status": 503,
-                 *       "detail": "A dependency is unavailable; retry shortly.",
-                 *       "instance": "/api/v1/transactions",
-                 *       "requestId": "req-1f"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-    };
+    responses: never;
     parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    listTransactions: {
+        parameters: {
+            query?: {
+                account?: string;
+                /** @description The transaction's status (pending, posted, reversed, void), not the document's (docs/api.md, "Two statuses") */
+                status?: "pending" | "posted" | "reversed" | "void";
+                source?: string;
+                currency?: string;
+                from?: string;
+                to?: string;
+                /** @example 10 */
+                limit?: number;
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            source: string;
+                            externalId: string | null;
+                            account: string;
+                            counterparty: {
+                                name: string;
+                                merchantCategoryCode: string | null;
+                            } | null;
+                            /** @enum {string} */
+                            direction: "debit" | "credit";
+                            amount: {
+                                minor: string;
+                                value: string;
+                                currency: string;
+                            };
+                            /** @enum {string} */
+                            status: "pending" | "posted" | "reversed" | "void";
+                            description: string | null;
+                            category: string | null;
+                            occurredAt: string;
+                            bookedAt: string | null;
+                            receivedAt: string;
+                            createdAt: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        has_more: boolean;
+                        next_starting_after: string | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: the starting_after cursor names nothing this tenant has */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createTransaction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    source: string;
+                    externalId?: string;
+                    payload: components["schemas"]["Payload"];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    /** @description Where what was created can be read: its status URL */
+                    Location: string;
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        status: "pending" | "processed" | "failed" | "dead";
+                        statusUrl: string;
+                        duplicate?: boolean;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/idempotency-in-flight`: the first request with this Idempotency-Key is still running; `/problems/idempotency-conflict`: the Idempotency-Key changed hands during the request */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-in-flight" | "/problems/idempotency-conflict";
+                    };
+                };
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values; `/problems/document-too-large`: a payload MongoDB cannot store (16 MiB less 64 KiB as BSON, or JSON_MAX_ENVELOPE_VALUES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values" | "/problems/document-too-large";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/idempotency-key-reused`: this Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-key-reused";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/rate-quota`: the tenant is over TENANT_DOCS_PER_SECOND; `/problems/waiting-quota`: the tenant has TENANT_MAX_UNPROCESSED documents not processed; `/problems/waiting-bytes-quota`: the tenant has TENANT_MAX_WAITING_BYTES waiting; `/problems/daily-bytes-quota`: the tenant has stored TENANT_MAX_BYTES_PER_DAY today */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/rate-quota" | "/problems/waiting-quota" | "/problems/waiting-bytes-quota" | "/problems/daily-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    createTransactionBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    items: unknown[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            207: {
+                headers: {
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accepted: number;
+                        rejected: number;
+                        results: ({
+                            index: number;
+                            /** @enum {number} */
+                            status: 202;
+                            id: string;
+                            /** @enum {string} */
+                            documentStatus: "pending" | "processed" | "failed" | "dead";
+                            statusUrl: string;
+                            duplicate?: boolean;
+                        } | {
+                            index: number;
+                            status: number;
+                            problem: {
+                                type: string;
+                                title: string;
+                                status: number;
+                                detail: string;
+                                errors?: {
+                                    path: string;
+                                    message: string;
+                                }[];
+                            };
+                        })[];
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/idempotency-in-flight`: the first request with this Idempotency-Key is still running; `/problems/idempotency-conflict`: the Idempotency-Key changed hands during the request */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-in-flight" | "/problems/idempotency-conflict";
+                    };
+                };
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values; `/problems/document-too-large`: a payload MongoDB cannot store (16 MiB less 64 KiB as BSON, or JSON_MAX_ENVELOPE_VALUES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values" | "/problems/document-too-large";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/idempotency-key-reused`: this Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-key-reused";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/rate-quota`: the tenant is over TENANT_DOCS_PER_SECOND; `/problems/waiting-quota`: the tenant has TENANT_MAX_UNPROCESSED documents not processed; `/problems/waiting-bytes-quota`: the tenant has TENANT_MAX_WAITING_BYTES waiting; `/problems/daily-bytes-quota`: the tenant has stored TENANT_MAX_BYTES_PER_DAY today */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/rate-quota" | "/problems/waiting-quota" | "/problems/waiting-bytes-quota" | "/problems/daily-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    getTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6743a1f0c2b9e41d8a5f0c11 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        source: string;
+                        externalId: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "processed" | "failed" | "dead";
+                        attempts: number;
+                        lastError: string | null;
+                        receivedAt: string;
+                        processedAt: string | null;
+                        transaction: {
+                            id: string;
+                            source: string;
+                            externalId: string | null;
+                            account: string;
+                            counterparty: {
+                                name: string;
+                                merchantCategoryCode: string | null;
+                            } | null;
+                            /** @enum {string} */
+                            direction: "debit" | "credit";
+                            amount: {
+                                minor: string;
+                                value: string;
+                                currency: string;
+                            };
+                            /** @enum {string} */
+                            status: "pending" | "posted" | "reversed" | "void";
+                            description: string | null;
+                            category: string | null;
+                            occurredAt: string;
+                            bookedAt: string | null;
+                            receivedAt: string;
+                            createdAt: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            revisions: {
+                                rawId: string;
+                                /** @enum {string} */
+                                outcome: "created" | "updated" | "unchanged" | "stale" | "after-void" | "superseded" | "removal" | "recorded-before";
+                                changes: {
+                                    [key: string]: {
+                                        from: unknown;
+                                        to: unknown;
+                                    };
+                                };
+                                receivedAt: string | null;
+                                recordedAt: string;
+                            }[];
+                        } | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createStatement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/xml": string;
+                "text/xml": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    /** @description Where what was created can be read: its status URL */
+                    Location: string;
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        status: "pending" | "processed" | "failed";
+                        statusUrl: string;
+                        duplicate?: boolean;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/invalid-statement`: the file is not well-formed camt.053 XML: the detail names line and column */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/invalid-statement";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/idempotency-in-flight`: the first request with this Idempotency-Key is still running; `/problems/idempotency-conflict`: the Idempotency-Key changed hands during the request */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-in-flight" | "/problems/idempotency-conflict";
+                    };
+                };
+            };
+            /** @description `/problems/payload-too-large`: the file is over STATEMENT_BODY_LIMIT_BYTES; `/problems/too-many-entries`: the file holds more than STATEMENT_MAX_ENTRIES entries; `/problems/statement-too-large`: one entry spans more than 8 MiB of the file, or its other parts more than 4 MiB; `/problems/document-too-large`: a payload MongoDB cannot store (16 MiB less 64 KiB as BSON, or JSON_MAX_ENVELOPE_VALUES); `/problems/stored-statement-bytes-quota`: the upload alone stores more than TENANT_MAX_STORED_STATEMENT_BYTES; `/problems/daily-bytes-quota`: the upload alone stores more than TENANT_MAX_BYTES_PER_DAY; `/problems/waiting-bytes-quota`: the upload alone stores more than TENANT_MAX_WAITING_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/too-many-entries" | "/problems/statement-too-large" | "/problems/document-too-large" | "/problems/stored-statement-bytes-quota" | "/problems/daily-bytes-quota" | "/problems/waiting-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/xml or text/xml */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/idempotency-key-reused`: this Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-key-reused";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/rate-quota`: the tenant is over TENANT_DOCS_PER_SECOND; `/problems/waiting-quota`: the tenant has TENANT_MAX_UNPROCESSED documents not processed; `/problems/waiting-bytes-quota`: the tenant has TENANT_MAX_WAITING_BYTES waiting; `/problems/daily-bytes-quota`: the tenant has stored TENANT_MAX_BYTES_PER_DAY today; `/problems/stored-statement-bytes-quota`: the tenant keeps TENANT_MAX_STORED_STATEMENT_BYTES of statements; `/problems/statement-uploads-quota`: the tenant has STATEMENT_PARSE_PER_TENANT uploads in progress */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/rate-quota" | "/problems/waiting-quota" | "/problems/waiting-bytes-quota" | "/problems/daily-bytes-quota" | "/problems/stored-statement-bytes-quota" | "/problems/statement-uploads-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/statement-parsing-busy`: every statement parse place is taken (Retry-After: 2) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/statement-parsing-busy";
+                    };
+                };
+            };
+        };
+    };
+    getStatement: {
+        parameters: {
+            query?: {
+                /** @example 10 */
+                limit?: number;
+                starting_after?: number;
+            };
+            header?: never;
+            path: {
+                /** @example 6743a1f0c2b9e41d8a5f0c11 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        status: "pending" | "processed" | "failed";
+                        version: string;
+                        receivedAt: string;
+                        statements: {
+                            id: string;
+                            account: string;
+                            entries: number;
+                        }[];
+                        entries: {
+                            index: number;
+                            /** @enum {string} */
+                            status: "pending" | "processed" | "failed" | "dead";
+                            lastError: string | null;
+                            transaction: {
+                                id: string;
+                                source: string;
+                                externalId: string | null;
+                                account: string;
+                                counterparty: {
+                                    name: string;
+                                    merchantCategoryCode: string | null;
+                                } | null;
+                                /** @enum {string} */
+                                direction: "debit" | "credit";
+                                amount: {
+                                    minor: string;
+                                    value: string;
+                                    currency: string;
+                                };
+                                /** @enum {string} */
+                                status: "pending" | "posted" | "reversed" | "void";
+                                description: string | null;
+                                category: string | null;
+                                occurredAt: string;
+                                bookedAt: string | null;
+                                receivedAt: string;
+                                createdAt: string;
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                revisions: {
+                                    rawId: string;
+                                    /** @enum {string} */
+                                    outcome: "created" | "updated" | "unchanged" | "stale" | "after-void" | "superseded" | "removal" | "recorded-before";
+                                    changes: {
+                                        [key: string]: {
+                                            from: unknown;
+                                            to: unknown;
+                                        };
+                                    };
+                                    receivedAt: string | null;
+                                    recordedAt: string;
+                                }[];
+                            } | null;
+                        }[];
+                        has_more: boolean;
+                        next_starting_after: number | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such resource for this tenant, or starting_after past its last item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                type?: string;
+                from?: string;
+                to?: string;
+                /** @example 10 */
+                limit?: number;
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled";
+                            created: string;
+                            documentId: string;
+                            data: {
+                                id: string;
+                                source: string;
+                                externalId: string | null;
+                                account: string;
+                                counterparty: {
+                                    name: string;
+                                    merchantCategoryCode: string | null;
+                                } | null;
+                                /** @enum {string} */
+                                direction: "debit" | "credit";
+                                amount: {
+                                    minor: string;
+                                    value: string;
+                                    currency: string;
+                                };
+                                /** @enum {string} */
+                                status: "pending" | "posted" | "reversed" | "void";
+                                description: string | null;
+                                category: string | null;
+                                occurredAt: string;
+                                bookedAt: string | null;
+                                receivedAt: string;
+                                createdAt: string;
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                revisions: {
+                                    rawId: string;
+                                    /** @enum {string} */
+                                    outcome: "created" | "updated" | "unchanged" | "stale" | "after-void" | "superseded" | "removal" | "recorded-before";
+                                    changes: {
+                                        [key: string]: {
+                                            from: unknown;
+                                            to: unknown;
+                                        };
+                                    };
+                                    receivedAt: string | null;
+                                    recordedAt: string;
+                                }[];
+                            } | {
+                                id: string;
+                                source: string;
+                                externalId: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "processed" | "failed" | "dead";
+                                attempts: number;
+                                lastError: string | null;
+                                receivedAt: string;
+                                processedAt: string | null;
+                            } | {
+                                id: string;
+                                /** @enum {string} */
+                                status: "pending" | "processed" | "failed";
+                                version: string;
+                                receivedAt: string;
+                                statements: {
+                                    id: string;
+                                    account: string;
+                                    entries: number;
+                                }[];
+                            } | {
+                                id: string;
+                                /** @description The endpoint URL's origin only (scheme, host, port); GET /api/v1/webhook-endpoints (admin) has the whole URL */
+                                url: string;
+                                events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
+                                enabled: boolean;
+                                createdAt: string;
+                                disabledReason: string | null;
+                                failingSince: string | null;
+                                lastError: string | null;
+                            };
+                        }[];
+                        has_more: boolean;
+                        next_starting_after: string | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: the starting_after cursor names nothing this tenant has */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            url: string;
+                            events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
+                            enabled: boolean;
+                            createdAt: string;
+                            disabledReason: string | null;
+                            failingSince: string | null;
+                            lastError: string | null;
+                        }[];
+                        has_more: boolean;
+                        next_starting_after: string | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uri */
+                    url: string;
+                    events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
+                    /** @default true */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
+                        enabled: boolean;
+                        createdAt: string;
+                        disabledReason: string | null;
+                        failingSince: string | null;
+                        lastError: string | null;
+                        secret: string;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/idempotency-in-flight`: the first request with this Idempotency-Key is still running; `/problems/idempotency-conflict`: the Idempotency-Key changed hands during the request */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-in-flight" | "/problems/idempotency-conflict";
+                    };
+                };
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/idempotency-key-reused`: this Idempotency-Key was used with a different request; `/problems/webhook-url-refused`: the URL carries credentials, reaches a private address, or does not resolve; `/problems/webhook-endpoint-limit`: the tenant has WEBHOOK_MAX_ENDPOINTS endpoints */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-key-reused" | "/problems/webhook-url-refused" | "/problems/webhook-endpoint-limit";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/unavailable`: the URL host cannot be looked up now (Retry-After: 5) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example we_4f3c2a1b0e9d8c7b6a594837 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
+                        enabled: boolean;
+                        createdAt: string;
+                        disabledReason: string | null;
+                        failingSince: string | null;
+                        lastError: string | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example we_4f3c2a1b0e9d8c7b6a594837 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such webhook endpoint for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example we_4f3c2a1b0e9d8c7b6a594837 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uri */
+                    url?: string;
+                    events?: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
+                    enabled?: boolean;
+                    rotateSecret?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
+                        enabled: boolean;
+                        createdAt: string;
+                        disabledReason: string | null;
+                        failingSince: string | null;
+                        lastError: string | null;
+                        secret?: string;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such webhook endpoint for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/webhook-url-refused`: the URL carries credentials, reaches a private address, or does not resolve */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/webhook-url-refused";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/unavailable`: the URL host cannot be looked up now (Retry-After: 5) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @example 10 */
+                limit?: number;
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                /** @example we_4f3c2a1b0e9d8c7b6a594837 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            eventId: string;
+                            eventType: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled") | null;
+                            attempt: number;
+                            status: number | null;
+                            error: string | null;
+                            durationMs: number;
+                            delayMs: number | null;
+                            resend: boolean;
+                            at: string;
+                        }[];
+                        has_more: boolean;
+                        next_starting_after: string | null;
+                        /**
+                         * @deprecated
+                         * @description Deprecated: read has_more
+                         */
+                        hasMore: boolean;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createWebhookResend: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @example we_4f3c2a1b0e9d8c7b6a594837 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    eventId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        endpointId: string;
+                        eventId: string;
+                        requestedAt: string;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such webhook endpoint, or no such event (older than the events kept) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/idempotency-in-flight`: the first request with this Idempotency-Key is still running; `/problems/idempotency-conflict`: the Idempotency-Key changed hands during the request; `/problems/endpoint-disabled`: the webhook endpoint is disabled: enable it first */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-in-flight" | "/problems/idempotency-conflict" | "/problems/endpoint-disabled";
+                    };
+                };
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/idempotency-key-reused`: this Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-key-reused";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    replayDocuments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    ids?: string[];
+                    tenantId?: string;
+                    source?: string;
+                    error?: string;
+                    /** Format: date-time */
+                    from?: string;
+                    /** Format: date-time */
+                    to?: string;
+                    /**
+                     * @default [
+                     *       "failed",
+                     *       "dead"
+                     *     ]
+                     */
+                    statuses?: ("failed" | "dead")[];
+                    /** @default false */
+                    dryRun?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        matched: number;
+                        replayed: number;
+                        dryRun: boolean;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route; `/problems/forbidden`: a key without the operator scope names another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/idempotency-in-flight`: the first request with this Idempotency-Key is still running; `/problems/idempotency-conflict`: the Idempotency-Key changed hands during the request */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-in-flight" | "/problems/idempotency-conflict";
+                    };
+                };
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/idempotency-key-reused`: this Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-key-reused";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    getBoardOverview: {
+        parameters: {
+            query?: {
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string | null;
+                        operator: boolean;
+                        generatedAt: string;
+                        backlog: number;
+                        oldestUnprocessedAgeSeconds: number;
+                        failed: number;
+                        dead: number;
+                        processed: number;
+                        acceptedPerSecond: number;
+                        processedPerSecond: number;
+                        /** @enum {string} */
+                        mode: "change-stream+sweep" | "sweep-only" | "no processor reporting";
+                        changeStreamLagSeconds: number | null;
+                        resumeTokenAgeSeconds: number | null;
+                        processors: {
+                            worker: string;
+                            group: string;
+                            mode: string;
+                            lastEventAgeSeconds: number | null;
+                            checkpointAgeSeconds: number | null;
+                            seenAgeSeconds: number;
+                        }[];
+                        tenants: {
+                            tenantId: string;
+                            acceptedPerSecond: number;
+                            processedPerSecond: number;
+                            backlog: number;
+                            refused: {
+                                rate: number;
+                                waiting: number;
+                                "waiting-bytes": number;
+                                "daily-bytes": number;
+                            };
+                        }[];
+                        quotas: {
+                            docsPerSecond: number;
+                            maxUnprocessed: number;
+                            maxWaitingBytes: number;
+                            maxBytesPerDay: number;
+                        };
+                        retention: {
+                            processedSeconds: number;
+                            logsSeconds: number;
+                            statementsSeconds: number;
+                            deadSeconds: number;
+                        };
+                        timeline: {
+                            start: number;
+                            bucketSeconds: number;
+                            accepted: number[];
+                            processed: number[];
+                            failed: number[];
+                            dead: number[];
+                            backlog: number[];
+                        };
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route; `/problems/forbidden`: a key without the operator scope names another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listDocuments: {
+        parameters: {
+            query?: {
+                tenant?: string;
+                status?: "failed" | "dead";
+                source?: string;
+                error?: string;
+                from?: string;
+                to?: string;
+                /** @example 10 */
+                limit?: number;
+                starting_after?: string;
+                /**
+                 * @deprecated
+                 * @description Deprecated: send starting_after
+                 */
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            source: string;
+                            externalId: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "processed" | "failed" | "dead";
+                            attempts: number;
+                            lastError: string | null;
+                            receivedAt: string;
+                            processedAt: string | null;
+                            tenantId: string;
+                        }[];
+                        has_more: boolean;
+                        next_starting_after: string | null;
+                        /**
+                         * @deprecated
+                         * @description Deprecated: read next_starting_after
+                         */
+                        next_before: string | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route; `/problems/forbidden`: a key without the operator scope names another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6743a1f0c2b9e41d8a5f0c11 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        document: {
+                            id: string;
+                            source: string;
+                            externalId: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "processed" | "failed" | "dead";
+                            attempts: number;
+                            lastError: string | null;
+                            receivedAt: string;
+                            processedAt: string | null;
+                            tenantId: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                            leaseUntil: string | null;
+                            corrections: {
+                                at: string;
+                                by: string;
+                                previous: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                        logs: {
+                            at: string;
+                            outcome: string;
+                            batchId: string;
+                            worker: string;
+                            durationMs: number;
+                            latencyMs: number;
+                            error: string | null;
+                        }[];
+                        transaction: {
+                            [key: string]: unknown;
+                        } | null;
+                        transactionUnavailable: boolean;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such resource for this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+    correctDocumentPayload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the first answer is stored for IDEMPOTENCY_TTL_MS and replayed */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @example 6743a1f0c2b9e41d8a5f0c11 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    payload: components["schemas"]["Payload"];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        status: "pending" | "processed" | "failed" | "dead";
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path; `/problems/bad-request`: the body is not JSON, or is empty; `/problems/json-too-deep`: a JSON body over 64 KiB nests past 128 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/bad-request" | "/problems/json-too-deep";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description `/problems/not-found`: no such document for this key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/idempotency-in-flight`: the first request with this Idempotency-Key is still running; `/problems/idempotency-conflict`: the Idempotency-Key changed hands during the request; `/problems/not-correctable`: the document is neither failed nor dead */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-in-flight" | "/problems/idempotency-conflict" | "/problems/not-correctable";
+                    };
+                };
+            };
+            /** @description `/problems/payload-too-large`: the body is over the route limit (BODY_LIMIT_BYTES; batch: BATCH_BODY_LIMIT_BYTES); `/problems/json-too-many-values`: a JSON body over 64 KiB holds more than JSON_MAX_VALUES keys and values; `/problems/document-too-large`: a payload MongoDB cannot store (16 MiB less 64 KiB as BSON, or JSON_MAX_ENVELOPE_VALUES) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large" | "/problems/json-too-many-values" | "/problems/document-too-large";
+                    };
+                };
+            };
+            /** @description `/problems/unsupported-media-type`: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `/problems/idempotency-key-reused`: this Idempotency-Key was used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-key-reused";
+                    };
+                };
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed; `/problems/json-parsing-busy`: the JSON parse queue is full; `/problems/inflight-bytes-busy`: the gateway holds MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable" | "/problems/json-parsing-busy" | "/problems/inflight-bytes-busy";
+                    };
+                };
+            };
+        };
+    };
+    getReconciliation: {
+        parameters: {
+            query?: {
+                tenant?: string;
+                source?: "generic" | "stripe" | "plaid" | "iso20022";
+                from?: string;
+                to?: string;
+                /** @example 10 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        days: {
+                            day: string;
+                            tenantId: string;
+                            source: string;
+                            accepted: number;
+                            processed: number;
+                            failed: number;
+                            dead: number;
+                            waiting: number;
+                            oldestWaitingAt: string | null;
+                            rows: number;
+                            revisions: number;
+                            voids: number;
+                            replaced: number;
+                            aliases: number;
+                            sums: {
+                                currency: string;
+                                direction: string;
+                                rowsMinor: string;
+                                documentsMinor: string;
+                            }[];
+                            mismatches: number;
+                            reconciledAt: string;
+                            retentionRemoved: boolean;
+                        }[];
+                        mismatches: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "processed-without-row" | "row-without-processed-document" | "differs-from-document" | "duplicate-provider-object" | "row-without-document" | "waiting-too-long";
+                            tenantId: string;
+                            source: string;
+                            day: string;
+                            detail: string;
+                            foundAt: string;
+                        }[];
+                        moreMismatches: boolean;
+                        lastRun: {
+                            id: string;
+                            mode: string;
+                            trigger: string;
+                            startedAt: string;
+                            finishedAt: string | null;
+                            days: number | null;
+                            documents: number | null;
+                            mismatches: number | null;
+                            error: string | null;
+                        } | null;
+                    };
+                };
+            };
+            /** @description `/problems/validation-error`: a parameter or field is invalid: `errors` names each path */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description `/problems/unauthorized`: no API key, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The authentication scheme: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description `/problems/forbidden`: the key lacks the scope of the route; `/problems/forbidden`: a key without the operator scope names another tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                    };
+                };
+            };
+            /** @description the request was not received whole within REQUEST_TIMEOUT_MS (Node answers, without a body) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                    };
+                };
+            };
+            /** @description `/problems/internal-server-error`: a bug: quote the requestId (nothing internal is in the body) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description `/problems/unavailable`: a database or service this answer needs is unavailable, or a deadline passed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unavailable";
+                    };
+                };
+            };
+        };
+    };
+}

@@ -1,6 +1,6 @@
 // The transactions resource: writes with an Idempotency-Key per call (kept across that call's retries, so a
 // lost answer never stores the transaction twice), reads, and the filtered list across its pages.
-import { type ListOptions, paginate } from './pages.js';
+import { type ListOptions, type Page, paginate } from './pages.js';
 import type { CallOptions, Send } from './transport.js';
 import type { Accepted, BatchResponse, Envelope, TransactionFilters, TransactionRow, TransactionStatus } from './types.js';
 
@@ -26,15 +26,16 @@ export function transactionsResource(send: Send) {
     /** GET /api/v1/transactions, every page: structured transactions, newest first. */
     list(filters: TransactionFilters = {}, { pageSize, ...call }: ListOptions = {}): AsyncGenerator<TransactionRow, void, undefined> {
       const { startingAfter, limit, ...query } = filters;
-      return paginate(async (after) => {
-        const page = await send<{ data: TransactionRow[]; has_more: boolean }>({
-          method: 'GET',
-          path: 'api/v1/transactions',
-          query: { ...query, limit: pageSize ?? limit, starting_after: after },
-          ...call,
-        });
-        return { data: page.data, hasMore: page.has_more };
-      }, startingAfter);
+      return paginate(
+        (after) =>
+          send<Page<TransactionRow>>({
+            method: 'GET',
+            path: 'api/v1/transactions',
+            query: { ...query, limit: pageSize ?? limit, starting_after: after },
+            ...call,
+          }),
+        startingAfter,
+      );
     },
   };
 }

@@ -1,5 +1,5 @@
 // The webhook endpoints resource (an admin key's): where events are sent, their secrets, and their deliveries.
-import { type ListOptions, paginate } from './pages.js';
+import { type ListOptions, type Page, paginate } from './pages.js';
 import type { WriteOptions } from './transactions.js';
 import type { CallOptions, Send } from './transport.js';
 import type {
@@ -26,6 +26,10 @@ export function webhookEndpointsResource(send: Send) {
     async list(call: CallOptions = {}): Promise<WebhookEndpoint[]> {
       return (await send<{ data: WebhookEndpoint[] }>({ method: 'GET', path: 'api/v1/webhook-endpoints', ...call })).data;
     },
+    /** GET by id: one endpoint (never its secret). */
+    get(id: string, call: CallOptions = {}): Promise<WebhookEndpoint> {
+      return send({ method: 'GET', path: at(id), ...call });
+    },
     /** PATCH: its URL, events or state (enabling again clears a disable). Not retried: PATCH takes no Idempotency-Key. */
     update(id: string, changes: WebhookEndpointChanges, call: CallOptions = {}): Promise<UpdatedWebhookEndpoint> {
       return send({ method: 'PATCH', path: at(id), body: changes, ...call });
@@ -40,15 +44,14 @@ export function webhookEndpointsResource(send: Send) {
     },
     /** GET …/deliveries, every page: the endpoint's attempts, newest first. */
     deliveries(id: string, { pageSize, ...call }: ListOptions = {}): AsyncGenerator<Delivery, void, undefined> {
-      return paginate(async (after) => {
-        const page = await send<{ data: Delivery[]; hasMore: boolean }>({
+      return paginate((after) =>
+        send<Page<Delivery>>({
           method: 'GET',
           path: `${at(id)}/deliveries`,
           query: { limit: pageSize, starting_after: after },
           ...call,
-        });
-        return page;
-      });
+        }),
+      );
     },
     /** POST …/resends: the event sent to the endpoint again at its next turn. */
     resend(id: string, eventId: string, { idempotencyKey = crypto.randomUUID(), ...call }: WriteOptions = {}): Promise<Resend> {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Collection } from 'mongodb';
+import { z } from 'zod';
 import { withinAcceptDeadline } from '../../db/mongo.js';
 import { classifyMongoError, isDuplicateKey } from '../../db/mongo-errors.js';
 import { HttpProblem } from '../../http/problem.js';
@@ -19,6 +20,8 @@ declare module 'fastify' {
 /** 1-255 printable ASCII characters, no space: also what the OpenAPI document declares. */
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,255}$';
 const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
+/** The headers schema of every POST: each honours the key, so each declares it (checked here, not by zod). */
+export const idempotencyHeaders = z.object({ 'idempotency-key': z.string().optional() });
 const REPLAYED_HEADERS = ['content-type', 'location'];
 /** A first request still in flight after this long was abandoned (its process died): the key may be taken over. */
 const ABANDONED_MS = 60_000;

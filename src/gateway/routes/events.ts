@@ -11,6 +11,7 @@ import { transactionDetailSchema } from '../../pg-store/transaction-view.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import { rawStatusSchema } from '../../raw-store/status-view.js';
 import { disabledEndpointSchema } from '../../webhook-endpoints/endpoint-view.js';
+import { ROUTE_PROBLEMS } from '../problem-cases.js';
 
 /** One of EVENT_TYPES, as a pattern: the OpenAPI document then says what `type` takes. */
 const TYPE = EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|');
@@ -93,15 +94,17 @@ export const eventsRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
     {
       onRequest: app.authorize('transactions:read'),
       schema: {
+        operationId: 'listEvents',
+        'x-problems': ROUTE_PROBLEMS.listByCursor,
         summary:
           "The tenant's events (transaction.processed, .updated, .voided, .failed, .dead; statement.processed), oldest first, with cursor pagination",
         querystring: eventsQuery,
-        response: { 200: z.object({ data: z.array(eventSchema), has_more: z.boolean() }) },
+        response: { 200: z.object({ data: z.array(eventSchema), has_more: z.boolean(), next_starting_after: z.string().nullable() }) },
       },
     },
     async (request) => {
       const { data, hasMore } = await listEvents(db, request.tenantId, request.query);
-      return { data, has_more: hasMore };
+      return { data, has_more: hasMore, next_starting_after: hasMore ? data.at(-1)!.id : null };
     },
   );
 };

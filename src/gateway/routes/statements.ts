@@ -10,6 +10,8 @@ import { RAW_STATUSES } from '../../raw-store/collections.js';
 import { measureStatement } from '../../raw-store/measure-statement.js';
 import { statementStatusSchema } from '../../raw-store/statement-status.js';
 import type { Ingest } from '../ingest-port.js';
+import { idempotencyHeaders } from '../plugins/idempotency.js';
+import { ROUTE_PROBLEMS } from '../problem-cases.js';
 import { type StatementQuota, storedBytesOf } from '../statement-quota.js';
 import type { Admit } from '../tenant-quotas.js';
 import { getTransactions, transactionDetailSchema } from '../transactions-query.js';
@@ -96,11 +98,16 @@ function upload(app: App, { ingest, publicBaseUrl = '', bodyLimitBytes, admit, p
           throw new HttpProblem(415, 'unsupported-media-type', 'A statement is a camt.053 XML file: send it as application/xml.');
       },
       bodyLimit: bodyLimitBytes,
+      links: { 202: { getStatement: { operationId: 'getStatement', parameters: { id: '$response.body#/id' } } } },
       schema: {
+        operationId: 'createStatement',
+        'x-problems': ROUTE_PROBLEMS.uploadStatement,
         summary: `Upload a camt.053 bank statement file (XML, at most STATEMENT_BODY_LIMIT_BYTES); one transaction per entry`,
         consumes: XML_TYPES,
-        headers: z.object({ 'idempotency-key': z.string().optional() }),
-        body: z.string().min(1),
+        headers: idempotencyHeaders,
+        // The file as the bank delivered it: its bytes are the body (an XML document is not a JSON value to
+        // wrap in an element, as a tester serialising a string as XML would).
+        body: z.string().min(1).meta({ format: 'binary' }),
         response: { 202: acceptedSchema },
       },
     },
@@ -145,6 +152,8 @@ function readOne(app: App, { ingest, db }: StatementsRouteOptions): void {
     {
       onRequest: app.authorize('transactions:read'),
       schema: {
+        operationId: 'getStatement',
+        'x-problems': ROUTE_PROBLEMS.readPaged,
         summary: "A statement's progress, and a page of its entries with each one's transaction once processed",
         params: z.object({ id: transactionIdSchema }),
         querystring: entriesPageSchema,

@@ -20,6 +20,8 @@ import { HttpProblem, type ValidationProblem, validationProblem } from '../../ht
 import { RAW_STATUSES } from '../../raw-store/collections.js';
 import { type RawStatusView, rawStatusSchema } from '../../raw-store/status-view.js';
 import type { Ingest } from '../ingest-port.js';
+import { idempotencyHeaders } from '../plugins/idempotency.js';
+import { ROUTE_PROBLEMS } from '../problem-cases.js';
 import type { Admit } from '../tenant-quotas.js';
 import {
   getTransaction,
@@ -119,9 +121,12 @@ function acceptOne(app: App, { ingest, statusUrlOf, admit }: { ingest: Ingest; s
     '/api/v1/transactions',
     {
       onRequest: app.authorize('transactions:write'),
+      links: { 202: { getTransaction: { operationId: 'getTransaction', parameters: { id: '$response.body#/id' } } } },
       schema: {
+        operationId: 'createTransaction',
         summary: 'Submit one transaction',
-        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        'x-problems': ROUTE_PROBLEMS.acceptTransaction,
+        headers: idempotencyHeaders,
         body: envelopeSchema,
         response: { 202: acceptedSchema },
       },
@@ -216,9 +221,13 @@ function acceptBatch(
     '/api/v1/transactions/batch',
     {
       onRequest: app.authorize('transactions:write'),
+      // The first item's transaction, when it was accepted (each result with status 202 carries its id).
+      links: { 207: { getTransaction: { operationId: 'getTransaction', parameters: { id: '$response.body#/results/0/id' } } } },
       schema: {
+        operationId: 'createTransactionBatch',
         summary: 'Submit up to BATCH_INGEST_MAX transactions; each item succeeds or fails on its own (207)',
-        headers: z.object({ 'idempotency-key': z.string().optional() }),
+        'x-problems': ROUTE_PROBLEMS.acceptBatch,
+        headers: idempotencyHeaders,
         body: z.strictObject({ items: z.array(z.unknown()).min(1).max(batchIngestMax) }),
         response: { 207: z.object({ accepted: z.number(), rejected: z.number(), results: z.array(batchResultSchema) }) },
       },
@@ -252,7 +261,9 @@ function readOne(app: App, { ingest, db }: { ingest: Ingest; db: Database }): vo
     {
       onRequest: app.authorize('transactions:read'),
       schema: {
+        operationId: 'getTransaction',
         summary: "A transaction's progress, and the structured transaction once processed",
+        'x-problems': ROUTE_PROBLEMS.readById,
         params: idParams,
         response: { 200: rawStatusSchema.extend({ transaction: transactionDetailSchema.nullable() }) },
       },
@@ -278,8 +289,11 @@ function listRows(app: App, { db }: { db: Database }): void {
     '/api/v1/transactions',
     {
       onRequest: app.authorize('transactions:read'),
+      links: { 200: { getTransaction: { operationId: 'getTransaction', parameters: { id: '$response.body#/data/0/id' } } } },
       schema: {
+        operationId: 'listTransactions',
         summary: 'Structured transactions, newest first, filtered, with cursor pagination',
+        'x-problems': ROUTE_PROBLEMS.listByCursor,
         querystring: listFiltersSchema,
         response: {
           200: z.object({ data: z.array(transactionViewSchema), has_more: z.boolean(), next_starting_after: z.string().nullable() }),

@@ -18,6 +18,8 @@ import { updateEndpoint } from '../../pg-store/update-endpoint.js';
 import { checkedAddresses, credentialsOf, RefusedAddressError, type Resolve } from '../../webhook-endpoints/address-guard.js';
 import { endpointSchema, endpointView as view } from '../../webhook-endpoints/endpoint-view.js';
 import { newSecret } from '../../webhook-endpoints/signature.js';
+import { idempotencyHeaders } from '../plugins/idempotency.js';
+import { ROUTE_PROBLEMS } from '../problem-cases.js';
 
 /** After a rotation the previous secret still signs for this long, so receivers can switch without a gap. */
 export const ROTATION_OVERLAP_HOURS = 24;
@@ -82,11 +84,20 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> =
   const helpers = { db, maxEndpoints: options.maxEndpointsPerTenant, checkUrl, find };
   createRoute(app, helpers);
   listRoute(app, helpers);
+  readRoute(app, helpers);
   updateRoute(app, helpers);
   deleteRoute(app, helpers);
   deliveriesRoute(app, helpers);
   resendRoute(app, helpers);
 };
+
+/** What can be done with the endpoint a response names (by its `id`, or its `endpointId`). */
+const endpointLinks = (pointer: string) =>
+  Object.fromEntries(
+    ['getWebhookEndpoint', 'updateWebhookEndpoint', 'deleteWebhookEndpoint', 'listWebhookDeliveries', 'createWebhookResend'].map(
+      (operationId) => [operationId, { operationId, parameters: { id: `$response.body#${pointer}` } }],
+    ),
+  );
 
 /** POST: a new endpoint, its secret in the answer only. */
 function createRoute(app: App, { db, maxEndpoints, checkUrl }: Helpers): void {
@@ -94,7 +105,11 @@ function createRoute(app: App, { db, maxEndpoints, checkUrl }: Helpers): void {
     '/api/v1/webhook-endpoints',
     {
       onRequest: app.authorize('admin'),
+      links: { 201: endpointLinks('/id') },
       schema: {
+        operationId: 'createWebhookEndpoint',
+        'x-problems': ROUTE_PROBLEMS.createEndpoint,
+        headers: idempotencyHeaders,
         summary: `Creates a webhook endpoint (at most ${maxEndpoints} per tenant); the answer carries its signing secret, shown this once`,
         body: z.strictObject({ url: urlSchema, events: eventsSchema, enabled: z.boolean().default(true) }),
         response: { 201: endpointSchema.extend({ secret: z.string() }) },
@@ -122,20 +137,43 @@ function createRoute(app: App, { db, maxEndpoints, checkUrl }: Helpers): void {
   );
 }
 
-/** GET: the tenant's endpoints. */
+/** GET: the tenant's endpoints, all of them (at most WEBHOOK_MAX_ENDPOINTS): one page, as every list is shaped. */
 function listRoute(app: App, { db }: Helpers): void {
   app.get(
     '/api/v1/webhook-endpoints',
     {
       onRequest: app.authorize('admin'),
+      links: { 200: endpointLinks('/data/0/id') },
       schema: {
-        summary: "The tenant's webhook endpoints (never their secrets)",
-        response: { 200: z.object({ data: z.array(endpointSchema) }) },
+        operationId: 'listWebhookEndpoints',
+        'x-problems': ROUTE_PROBLEMS.list,
+        summary: "The tenant's webhook endpoints (never their secrets): all of them, so has_more is false",
+        response: { 200: z.object({ data: z.array(endpointSchema), has_more: z.boolean(), next_starting_after: z.string().nullable() }) },
       },
     },
     async (request) => ({
       data: (await readClassified(() => listEndpoints(db, request.tenantId))).map(view),
+      has_more: false,
+      next_starting_after: null,
     }),
+  );
+}
+
+/** GET by id: one endpoint (never its secret). */
+function readRoute(app: App, { find }: Helpers): void {
+  app.get(
+    '/api/v1/webhook-endpoints/:id',
+    {
+      onRequest: app.authorize('admin'),
+      schema: {
+        operationId: 'getWebhookEndpoint',
+        'x-problems': ROUTE_PROBLEMS.readById,
+        summary: 'One webhook endpoint (never its secret)',
+        params: z.object({ id: endpointIdSchema }),
+        response: { 200: endpointSchema },
+      },
+    },
+    async (request) => view(await find(request.tenantId, request.params.id)),
   );
 }
 
@@ -146,6 +184,8 @@ function updateRoute(app: App, { db, checkUrl, find }: Helpers): void {
     {
       onRequest: app.authorize('admin'),
       schema: {
+        operationId: 'updateWebhookEndpoint',
+        'x-problems': ROUTE_PROBLEMS.updateEndpoint,
         summary: `Changes an endpoint's URL, events or state; rotateSecret: a new secret (returned once), the old one valid ${ROTATION_OVERLAP_HOURS} h more`,
         params: z.object({ id: endpointIdSchema }),
         body: z.strictObject({
@@ -178,6 +218,8 @@ function deleteRoute(app: App, { db, find }: Helpers): void {
     {
       onRequest: app.authorize('admin'),
       schema: {
+        operationId: 'deleteWebhookEndpoint',
+        'x-problems': ROUTE_PROBLEMS.deleteEndpoint,
         summary: 'Deletes an endpoint (and its delivery history)',
         params: z.object({ id: endpointIdSchema }),
         response: { 204: z.null() },
@@ -216,7 +258,9 @@ function deliveriesRoute(app: App, { db, find }: Helpers): void {
     {
       onRequest: app.authorize('admin'),
       schema: {
-        summary: "An endpoint's delivery attempts, newest first (page with starting_after: the last id read)",
+        operationId: 'listWebhookDeliveries',
+        'x-problems': ROUTE_PROBLEMS.readById,
+        summary: "An endpoint's delivery attempts, newest first (page with starting_after: next_starting_after)",
         params: z.object({ id: endpointIdSchema }),
         querystring: z.strictObject({
           limit: z.coerce.number().int().min(1).max(100).default(25),
@@ -225,7 +269,15 @@ function deliveriesRoute(app: App, { db, find }: Helpers): void {
             .regex(/^[1-9][0-9]{0,17}$/, 'must be a delivery id')
             .optional(),
         }),
-        response: { 200: z.object({ data: z.array(deliverySchema), hasMore: z.boolean() }) },
+        response: {
+          200: z.object({
+            data: z.array(deliverySchema),
+            has_more: z.boolean(),
+            next_starting_after: z.string().nullable(),
+            /** Before has_more: kept for clients written against it, to be removed in /api/v2. */
+            hasMore: z.boolean().meta({ deprecated: true, description: 'Deprecated: read has_more' }),
+          }),
+        },
       },
     },
     async (request) => {
@@ -244,7 +296,8 @@ function deliveriesRoute(app: App, { db, find }: Helpers): void {
         resend: row.resend,
         at: row.at.toISOString(),
       }));
-      return { data, hasMore: rows.length > limit };
+      const hasMore = rows.length > limit;
+      return { data, has_more: hasMore, next_starting_after: hasMore ? data.at(-1)!.id : null, hasMore };
     },
   );
 }
@@ -255,7 +308,13 @@ function resendRoute(app: App, { db, find }: Helpers): void {
     '/api/v1/webhook-endpoints/:id/resends',
     {
       onRequest: app.authorize('admin'),
+      links: {
+        202: { listWebhookDeliveries: { operationId: 'listWebhookDeliveries', parameters: { id: '$response.body#/endpointId' } } },
+      },
       schema: {
+        operationId: 'createWebhookResend',
+        'x-problems': ROUTE_PROBLEMS.resend,
+        headers: idempotencyHeaders,
         summary: 'Sends one event to the endpoint again (once, at its next turn; the attempt appears in its deliveries)',
         params: z.object({ id: endpointIdSchema }),
         body: z.strictObject({ eventId: z.string().regex(/^evt_[0-9a-f]{24}$/, 'must be an event id (evt_ and 24 hex digits)') }),

@@ -7,7 +7,7 @@
   let timer = null;
   let charts = null;
   let filters = {};
-  let nextBefore = null;
+  let nextCursor = null;
   let openId = null;
   let operator = false;
 
@@ -214,7 +214,7 @@
   async function loadDocuments(append) {
     const params = filterQuery();
     params.set('limit', '25');
-    if (append && nextBefore) params.set('before', nextBefore);
+    if (append && nextCursor) params.set('starting_after', nextCursor);
     try {
       const page = await api(`/api/v1/admin/documents?${params}`);
       const body = $('documents').tBodies[0];
@@ -228,8 +228,8 @@
         tr.dataset.id = doc.id;
         body.append(tr);
       }
-      nextBefore = page.next_before;
-      $('next-page').hidden = !nextBefore;
+      nextCursor = page.next_starting_after;
+      $('next-page').hidden = !nextCursor;
       $('documents-message').textContent = body.rows.length === 0 ? 'No failed or dead documents match.' : '';
     } catch (error) {
       $('documents-message').textContent = explain(error);

@@ -9,6 +9,8 @@ import type { RawTransaction, StatementFile } from '../../../raw-store/collectio
 import { RAW_STATUSES } from '../../../raw-store/collections.js';
 import { correctPayload } from '../../../raw-store/correct-payload.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
+import { idempotencyHeaders } from '../../plugins/idempotency.js';
+import { ROUTE_PROBLEMS } from '../../problem-cases.js';
 import { type App, idParams, jsonObject } from './admin-route.js';
 
 export function correctPayloadRoute(
@@ -19,7 +21,11 @@ export function correctPayloadRoute(
     '/api/v1/admin/documents/:id/payload',
     {
       onRequest: app.authorize('admin'),
+      links: { 200: { getDocument: { operationId: 'getDocument', parameters: { id: '$response.body#/id' } } } },
       schema: {
+        operationId: 'correctDocumentPayload',
+        'x-problems': ROUTE_PROBLEMS.correctPayload,
+        headers: idempotencyHeaders,
         summary: "Correct a failed or dead document's payload (the previous one is kept) and put it back in line",
         params: idParams,
         body: z.strictObject({ payload: jsonObject }),

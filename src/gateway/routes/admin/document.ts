@@ -6,6 +6,7 @@ import { HttpProblem } from '../../../http/problem.js';
 import type { MongoCollections } from '../../../raw-store/collections.js';
 import { findDocumentDetail } from '../../../raw-store/document-detail.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
+import { ROUTE_PROBLEMS } from '../../problem-cases.js';
 import { getTransaction } from '../../transactions-query.js';
 import { type App, documentSummary, idParams, jsonObject, noStore } from './admin-route.js';
 
@@ -38,6 +39,8 @@ export function documentRoute(app: App, { mongo, db }: { mongo: MongoCollections
       onRequest: app.authorize('admin'),
       onSend: noStore,
       schema: {
+        operationId: 'getDocument',
+        'x-problems': ROUTE_PROBLEMS.readById,
         summary: 'One raw document: its payload, progress, every logged outcome, corrections, and its row once processed',
         params: idParams,
         response: { 200: detailSchema },

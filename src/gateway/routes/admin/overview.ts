@@ -7,6 +7,7 @@ import type { MongoCollections, Retention } from '../../../raw-store/collections
 import { runningProcessors } from '../../../raw-store/report-processor.js';
 import { pipelineTimeline } from '../../../raw-store/timeline.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
+import { ROUTE_PROBLEMS } from '../../problem-cases.js';
 import type { QuotaView } from '../../tenant-quotas.js';
 import { type App, noStore, tenantQuery } from './admin-route.js';
 
@@ -73,6 +74,8 @@ export function overviewRoute(
       onRequest: app.authorize('admin'),
       onSend: noStore,
       schema: {
+        operationId: 'getBoardOverview',
+        'x-problems': ROUTE_PROBLEMS.adminRead,
         summary: "The board's overview: the tenant's backlog, rates, failures and the last 15 minutes; the processors' state",
         querystring: tenantQuery,
         response: { 200: overviewSchema },

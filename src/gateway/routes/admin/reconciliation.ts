@@ -8,6 +8,7 @@ import { MISMATCH_KINDS } from '../../../domain/reconciliation.js';
 import { lastRun, lastRunOfTenant } from '../../../pg-store/last-reconciliation-run.js';
 import { readReconciliation } from '../../../pg-store/read-reconciliation.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
+import { ROUTE_PROBLEMS } from '../../problem-cases.js';
 import { type App, noStore, tenantQuery } from './admin-route.js';
 
 /** A calendar day (z.iso.date: 2026-02-30 is refused); days before 1970 or after 9999 are read as those bounds. */
@@ -83,6 +84,8 @@ export function reconciliationRoute(app: App, { db }: { db: Database }): void {
       onRequest: app.authorize('admin'),
       onSend: noStore,
       schema: {
+        operationId: 'getReconciliation',
+        'x-problems': ROUTE_PROBLEMS.adminRead,
         summary:
           'The reconciliation of accepted documents against rows, per tenant, source and UTC day, newest first, with each mismatch by document id and kind',
         querystring: reconciliationQuery,

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { replaySelectorsSchema } from '../../../raw-store/replay.js';
 import type { Ingest } from '../../ingest-port.js';
 import { tenantScopeOf } from '../../plugins/auth.js';
+import { idempotencyHeaders } from '../../plugins/idempotency.js';
+import { ROUTE_PROBLEMS } from '../../problem-cases.js';
 import type { App } from './admin-route.js';
 
 export function replayRoute(app: App, { ingest }: { ingest: Ingest }): void {
@@ -11,6 +13,9 @@ export function replayRoute(app: App, { ingest }: { ingest: Ingest }): void {
     {
       onRequest: app.authorize('admin'),
       schema: {
+        operationId: 'replayDocuments',
+        'x-problems': ROUTE_PROBLEMS.replay,
+        headers: idempotencyHeaders,
         summary:
           "Re-queue the tenant's failed or dead transactions by id, source, error text, time range and status (tenantId: operator keys only; without it, an operator replays every tenant's)",
         body: replaySelectorsSchema,
