@@ -1212,7 +1212,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/rate-quota`: the tenant is over TENANT_DOCS_PER_SECOND; `/problems/waiting-quota`: the tenant has TENANT_MAX_UNPROCESSED documents not processed; `/problems/waiting-bytes-quota`: the tenant has TENANT_MAX_WAITING_BYTES waiting; `/problems/daily-bytes-quota`: the tenant has stored TENANT_MAX_BYTES_PER_DAY today */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress; `/problems/rate-quota`: the tenant is over TENANT_DOCS_PER_SECOND; `/problems/waiting-quota`: the tenant has TENANT_MAX_UNPROCESSED documents not processed; `/problems/waiting-bytes-quota`: the tenant has TENANT_MAX_WAITING_BYTES waiting; `/problems/daily-bytes-quota`: the tenant has stored TENANT_MAX_BYTES_PER_DAY today */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1222,7 +1222,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/rate-quota" | "/problems/waiting-quota" | "/problems/waiting-bytes-quota" | "/problems/daily-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota" | "/problems/rate-quota" | "/problems/waiting-quota" | "/problems/waiting-bytes-quota" | "/problems/daily-bytes-quota";
                     };
                 };
             };
@@ -1404,7 +1404,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/rate-quota`: the tenant is over TENANT_DOCS_PER_SECOND; `/problems/waiting-quota`: the tenant has TENANT_MAX_UNPROCESSED documents not processed; `/problems/waiting-bytes-quota`: the tenant has TENANT_MAX_WAITING_BYTES waiting; `/problems/daily-bytes-quota`: the tenant has stored TENANT_MAX_BYTES_PER_DAY today */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress; `/problems/rate-quota`: the tenant is over TENANT_DOCS_PER_SECOND; `/problems/waiting-quota`: the tenant has TENANT_MAX_UNPROCESSED documents not processed; `/problems/waiting-bytes-quota`: the tenant has TENANT_MAX_WAITING_BYTES waiting; `/problems/daily-bytes-quota`: the tenant has stored TENANT_MAX_BYTES_PER_DAY today */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1414,7 +1414,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/rate-quota" | "/problems/waiting-quota" | "/problems/waiting-bytes-quota" | "/problems/daily-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota" | "/problems/rate-quota" | "/problems/waiting-quota" | "/problems/waiting-bytes-quota" | "/problems/daily-bytes-quota";
                     };
                 };
             };
@@ -2436,7 +2436,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2446,7 +2446,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota";
                     };
                 };
             };
@@ -2707,7 +2707,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2717,7 +2717,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota";
                     };
                 };
             };
@@ -2883,7 +2883,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2893,7 +2893,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota";
                     };
                 };
             };
@@ -3213,7 +3213,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3223,7 +3223,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota";
                     };
                 };
             };
@@ -3399,7 +3399,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3409,7 +3409,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota";
                     };
                 };
             };
@@ -4044,7 +4044,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress */
+            /** @description `/problems/rate-limited`: the key is over RATE_LIMIT_PER_MINUTE, or its address over UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE; `/problems/large-bodies-quota`: the tenant has JSON_PARSE_PER_TENANT bodies over BODY_LIMIT_BYTES in progress; `/problems/inflight-bytes-quota`: the tenant has TENANT_MAX_INFLIGHT_BODY_BYTES of bodies in progress; `/problems/inflight-small-bodies-quota`: the tenant has TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES of bodies up to 64 KiB in progress; `/problems/sliced-bodies-quota`: the tenant has JSON_SLICED_PER_TENANT bodies over 64 KiB in progress */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4054,7 +4054,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota";
+                        type?: "/problems/rate-limited" | "/problems/large-bodies-quota" | "/problems/inflight-bytes-quota" | "/problems/inflight-small-bodies-quota" | "/problems/sliced-bodies-quota";
                     };
                 };
             };
