@@ -97,7 +97,10 @@ describe.skipIf(!mongoUri)('processors sharing hash slots', () => {
     const members = await sys.mongo.members.find({}).toArray();
     for (const member of members) expect(member._id).toMatch(/^vm-1-1-[0-9a-f]{8}$/);
     // A renewal that started after both had joined has seen both: from then on each claims its own slots.
-    await waitFor('each renewed since both joined', async () => (await sys.mongo.members.countDocuments({ seenAt: { $gt: bothJoined } })) === 2);
+    await waitFor(
+      'each renewed since both joined',
+      async () => (await sys.mongo.members.countDocuments({ seenAt: { $gt: bothJoined } })) === 2,
+    );
 
     await insert(0, 2_000);
     await waitFor('2,000 rows', async () => (await rows()) === 2_000, { timeoutMs: 60_000 });
