@@ -2,7 +2,8 @@
 // (migrate; gateway with ingestion; two processors; a deliverer) on the host's network, against this machine's
 // databases on loopback (an embedded PostgreSQL, the development MongoDB), each listening on 127.0.0.1 only.
 // A POST is processed, a batch of 1,000 becomes 1,000 rows, the two processors (same host name, both pid 1)
-// are two members owning disjoint slots, every HEALTHCHECK turns healthy, `docker stop` exits 0.
+// are two members owning disjoint slots, every HEALTHCHECK turns healthy, `docker stop` exits 0; all of it
+// on a read-only root file system, since no role writes a file (docs/operations.md, "The image").
 // Usage: tsx scripts/image-check.ts <image>   (DOCKER: the docker command; DOCKER_HOST as for docker)
 import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -34,7 +35,20 @@ const envArgs = (env: Record<string, string>) => Object.entries(env).flatMap(([k
 
 /** A detached container of the image on the host network; the health check asked every 2 s, not 10. */
 async function startContainer(name: string, env: Record<string, string>, command: string[]): Promise<string> {
-  await docker('run', '-d', '--name', `${run}-${name}`, '--network', 'host', '--health-interval', '2s', ...envArgs(env), image, ...command);
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    `${run}-${name}`,
+    '--network',
+    'host',
+    '--read-only',
+    '--health-interval',
+    '2s',
+    ...envArgs(env),
+    image,
+    ...command,
+  );
   started.push(`${run}-${name}`);
   return `${run}-${name}`;
 }
@@ -43,7 +57,7 @@ const health = (container: string) => docker('inspect', '-f', '{{.State.Health.S
 
 async function startServices(base: Record<string, string>) {
   const [port, ingestPort, ...ops] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-  await docker('run', '--rm', '--network', 'host', ...envArgs(base), image, 'migrate');
+  await docker('run', '--rm', '--network', 'host', '--read-only', ...envArgs(base), image, 'migrate');
   check(true, '`prismo migrate` in a container exits 0');
   const gatewayEnv = { ...base, PORT: String(port), INGEST_PORT: String(ingestPort), OPS_PORT: String(ops[0]), API_KEYS: `acme:${KEY}` };
   const containers = {
@@ -57,7 +71,7 @@ async function startServices(base: Record<string, string>) {
   const all = [containers.gateway, ...containers.processors, containers.deliverer];
   for (const container of all)
     await waitFor(`${container} healthy`, async () => (await health(container)) === 'healthy', { timeoutMs: 120_000, intervalMs: 500 });
-  check(true, `HEALTHCHECK healthy in all four: ${all.join(', ')}`);
+  check(true, `HEALTHCHECK healthy in all four, each on a read-only root: ${all.join(', ')}`);
   return { api: `http://127.0.0.1:${port}/api/v1`, all, processors: containers.processors };
 }
 
