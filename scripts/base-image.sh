@@ -37,8 +37,8 @@ if [ ! -s "$system" ]; then
   # What a slim image leaves out: package caches and lists, documentation.
   rm -rf "$work/debootstrap"/var/cache/apt/archives/*.deb "$work/debootstrap"/var/lib/apt/lists/* \
     "$work/debootstrap"/usr/share/doc/* "$work/debootstrap"/usr/share/man/* "$work/debootstrap"/usr/share/info/*
-  tar -C "$work/debootstrap" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -cf "$system.part" .
-  mv "$system.part" "$system"
+  tar -C "$work/debootstrap" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -cf "$system.$$.part" .
+  mv "$system.$$.part" "$system"
   rm -rf "$work/debootstrap"
 fi
 
