@@ -87,6 +87,13 @@ module.exports = {
       to: { path: '^src/dev/' },
     },
     {
+      name: 'production-code-uses-production-dependencies',
+      comment: 'The image installs `dependencies` alone (npm ci --omit=dev): what ships may not import a devDependency; dev/ (not shipped) may.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/dev/|${notTest}` },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'cli-is-the-root',
       comment: 'cli/ is the composition root: nothing in src imports it.',
       severity: 'error',
@@ -104,6 +111,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'], exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
   },
 };

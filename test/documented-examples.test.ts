@@ -17,6 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { System } from '../src/cli/system.js';
 import { acceptCollections, ensureAcceptIndexes } from '../src/gateway/accept-collections.js';
 import { createApiKey } from '../src/gateway/api-key-store.js';
+import { GUIDE_FILES } from '../src/gateway/guide.js';
 import { signatureHeader } from '../src/webhook-endpoints/signature.js';
 import { mongoUri, waitFor } from './support/databases.js';
 import { useSystem } from './support/system.js';
@@ -366,6 +367,23 @@ describe.skipIf(!mongoUri)('documented examples', () => {
       expect(await response.text()).toBe(await readFile(fileURLToPath(new URL(`docs/${page}`, ROOT)), 'utf8'));
     }
     expect((await fetch(`${system.gatewayUrl}/guide/secrets.md`)).status).toBe(404);
+  });
+
+  it('serves whatever a served guide links to: no relative link on a /guide page is a 404', async () => {
+    const pages = ['api.md', 'model.md', 'processor.md', 'operations.md'];
+    const seen = new Set<string>();
+    while (pages.length > 0) {
+      const page = pages.pop()!;
+      if (seen.has(page)) continue;
+      seen.add(page);
+      const response = await fetch(`${system.gatewayUrl}/guide/${page}`);
+      expect(response.status, page).toBe(200);
+      if (!page.endsWith('.md')) continue;
+      const links = [...(await response.text()).matchAll(/\]\(([a-z-]+\.[a-z]+)(#[^)]*)?\)/g)].map((m) => m[1]!);
+      pages.push(...links);
+    }
+    expect([...seen].sort()).toEqual([...GUIDE_FILES].sort());
+    expect((await fetch(`${system.gatewayUrl}/guide/board.jpg`)).headers.get('content-type')).toBe('image/jpeg');
   });
   describe('docs/clients.md', () => {
     beforeAll(async () => {

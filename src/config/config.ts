@@ -1,9 +1,9 @@
 // The one place that reads process.env: every variable validated at start-up (a wrong one stops the service
 // with one line naming it) and translated once into nested camelCase settings; defaults live only here.
-import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { isTenantId } from '../domain/ids.js';
+import { PROCESS_WORKER_ID } from './worker-id.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -278,7 +278,8 @@ export const envSchema = z.object({
   FAIR_SHARE_BACKLOG_SLOTS: positiveInt.max(16).default(1),
   CHECKPOINT_HEARTBEAT_MS: positiveInt.default(10_000),
   PROCESSOR_GROUP: z.string().min(1).default('default'),
-  WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** Unset: hostname-pid-random, drawn once per process (src/config/worker-id.ts). */
+  WORKER_ID: z.string().min(1).default(PROCESS_WORKER_ID),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   /** How often a processor (one at a time, under a lease) reconciles the closed days that changed; 0: never. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3_600),

@@ -1,10 +1,11 @@
 // Processors share the key space by hash slots: three `prismo process` children, each claiming only the
 // documents of its own slots, so no two race for a document; one killed (-9), its slots go to the others
-// once its membership lease lapses, and every document is still processed exactly once.
+// once its membership lease lapses, and every document is still processed exactly once. Two processors that
+// share a host name and a pid (containers on the host's network) are two members all the same.
 import { describe, expect, it } from 'vitest';
 import { insertRawMany } from '../../src/raw-store/insert.js';
 import { mongoUri, waitFor } from '../support/databases.js';
-import { startProcessorProcess } from '../support/processor-process.js';
+import { canIsolate, startProcessorProcess } from '../support/processor-process.js';
 import { useSystem } from '../support/system.js';
 
 const envelope = (i: number) => ({
@@ -80,5 +81,34 @@ describe.skipIf(!mongoUri)('processors sharing hash slots', () => {
     expect(after.timesProcessed.every((n) => n === 1)).toBe(true);
     // The documents of its slots that came after it died were taken by the others.
     for (const slot of slotsOf2) expect([...after.bySlot.get(slot)!].some((worker) => worker !== 'slots-2')).toBe(true);
+  });
+
+  // As two containers of the image with --network host: both are named vm-1, both run as pid 1. With the
+  // old default WORKER_ID (hostname-pid) they were one member, each claiming all 64 slots.
+  it.skipIf(!canIsolate)('two processors with the same host name and pid are two members and claim disjoint slots', async () => {
+    const databases = { mongoDb: sys.mongo.dbName, pgUrl: sys.pg.url };
+    const env = { POLL_INTERVAL_MS: '200', BATCH_MAX_WAIT_MS: '20' };
+    for (let i = 0; i < 2; i++) {
+      const processor = await startProcessorProcess(databases, env, { hostname: 'vm-1' });
+      sys.defer(processor.kill);
+    }
+    await waitFor('two members', async () => (await sys.mongo.members.countDocuments({})) === 2);
+    const bothJoined = new Date();
+    const members = await sys.mongo.members.find({}).toArray();
+    for (const member of members) expect(member._id).toMatch(/^vm-1-1-[0-9a-f]{8}$/);
+    // A renewal that started after both had joined has seen both: from then on each claims its own slots.
+    await waitFor(
+      'each renewed since both joined',
+      async () => (await sys.mongo.members.countDocuments({ seenAt: { $gt: bothJoined } })) === 2,
+    );
+
+    await insert(0, 2_000);
+    await waitFor('2,000 rows', async () => (await rows()) === 2_000, { timeoutMs: 60_000 });
+    await waitFor('2,000 logged', async () => (await sys.mongo.logs.countDocuments({ outcome: 'processed' })) === 2_000);
+    const { timesProcessed, bySlot } = await whoProcessed();
+    expect(timesProcessed.every((n) => n === 1)).toBe(true);
+    expect([...bySlot.values()].every((workers) => workers.size === 1)).toBe(true);
+    const owners = new Set([...bySlot.values()].flatMap((workers) => [...workers]));
+    expect([...owners].sort()).toEqual(members.map((member) => member._id).sort());
   });
 });

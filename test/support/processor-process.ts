@@ -1,6 +1,6 @@
 // `prismo process` as deployed: the compiled processor in a child process of its own (its own event loop
 // and memory, as a deployment's processors have), on a suite's databases.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { processorNodeOptions } from './compose.js';
@@ -18,12 +18,32 @@ export interface ProcessorProcess {
   kill(): Promise<void>;
 }
 
-/** Starts it with docker-compose.yml's Node flags and resolves once it says it runs. */
+/**
+ * Whether this machine can give a child process a host name and pid numbering of its own (Linux namespaces,
+ * root or user namespaces), as a container has.
+ */
+export const canIsolate = spawnSync('unshare', ['--uts', '--pid', '--fork', '--kill-child', 'hostname', 'probe']).status === 0;
+
+/** The command line: the processor alone, or in a UTS and pid namespace of its own, named `hostname`, as pid 1. */
+function commandLine(isolated?: { hostname: string }): [string, string[]] {
+  const node = [process.execPath, ...processorNodeOptions().split(/\s+/).filter(Boolean), CLI, 'process'];
+  if (!isolated) return [node[0]!, node.slice(1)];
+  const namespaces = ['--uts', '--pid', '--fork', '--kill-child'];
+  return ['unshare', [...namespaces, 'sh', '-c', 'hostname "$0" && exec "$@"', isolated.hostname, ...node]];
+}
+
+/**
+ * Starts it with docker-compose.yml's Node flags and resolves once it says it runs. `isolated`: as in a
+ * container, under a host name of its own choosing and as pid 1 (signals then go to its process group).
+ */
 export async function startProcessorProcess(
   databases: { mongoDb: string; pgUrl: string },
   env: Record<string, string> = {},
+  isolated?: { hostname: string },
 ): Promise<ProcessorProcess> {
-  const child = spawn(process.execPath, [...processorNodeOptions().split(/\s+/).filter(Boolean), CLI, 'process'], {
+  const [command, args] = commandLine(isolated);
+  const child = spawn(command, args, {
+    detached: isolated !== undefined,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -41,15 +61,17 @@ export async function startProcessorProcess(
     createInterface({ input: child.stdout! }).on('line', (line) => line.includes('"prismo is running"') && resolve());
     void exited.then((code) => reject(new Error(`prismo process exited with ${code} before it ran`)));
   });
+  // unshare ignores SIGTERM; the processor, pid 1 of its namespace, is reached through the group.
+  const signal = (name: NodeJS.Signals) => (isolated ? process.kill(-child.pid!, name) : child.kill(name));
   return {
     child,
     exited,
     stop: () => {
-      child.kill('SIGTERM');
+      signal('SIGTERM');
       return exited;
     },
     kill: async () => {
-      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) signal('SIGKILL');
       await exited;
     },
   };
