@@ -45,8 +45,9 @@ COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # Nothing under /app is written: the files stay root's and the process runs as `node` (docs/operations.md).
 USER node
-# The API (gateway: PORT), ingestion (INGEST_PORT) and every role's ops port (OPS_PORT: /healthz, /readyz, /metrics).
-EXPOSE 3000 3001 9464
+# The API (gateway: PORT), ingestion (INGEST_PORT) and the roles' ops ports (OPS_PORT, else processor 9464, deliverer
+# 9465, gateway 9466, ingest 9467: /healthz, /readyz, /metrics).
+EXPOSE 3000 3001 9464 9465 9466 9467
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "bin/healthcheck.js"]
 ENTRYPOINT ["node", "bin/prismo.js"]
 CMD ["serve", "--role", "gateway"]

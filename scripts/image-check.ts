@@ -66,7 +66,8 @@ async function startServices(base: Record<string, string>) {
       await startContainer('processor-1', { ...base, OPS_PORT: String(ops[1]) }, ['serve', '--role', 'processor']),
       await startContainer('processor-2', { ...base, OPS_PORT: String(ops[2]) }, ['serve', '--role', 'processor']),
     ],
-    deliverer: await startContainer('deliverer', { ...base, OPS_PORT: String(ops[3]) }, ['serve', '--role', 'deliverer']),
+    // No OPS_PORT: its role's own (9465), which the HEALTHCHECK finds from the container's command line.
+    deliverer: await startContainer('deliverer', base, ['serve', '--role', 'deliverer']),
   };
   const all = [containers.gateway, ...containers.processors, containers.deliverer];
   for (const container of all)
