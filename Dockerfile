@@ -39,7 +39,7 @@ ENV NODE_ENV=production HOST=0.0.0.0
 COPY package.json ./
 COPY bin ./bin
 # The guides /docs links to and the pages they link to (src/gateway/guide.ts, GUIDE_FILES), served at /guide/.
-COPY docs/api.md docs/model.md docs/processor.md docs/operations.md docs/configuration.md docs/benchmarks.md \
+COPY docs/api.md docs/model.md docs/processor.md docs/operations.md docs/runbook.md docs/configuration.md docs/benchmarks.md \
      docs/scaling.md docs/testing.md docs/board.jpg ./docs/
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

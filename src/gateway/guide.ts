@@ -9,7 +9,17 @@ import type { FastifyInstance } from 'fastify';
 import { HttpProblem } from '../http/problem.js';
 
 /** The four /docs names and every page they lead to by relative links (a test follows them all). */
-export const GUIDE_PAGES = ['api', 'model', 'processor', 'operations', 'configuration', 'benchmarks', 'scaling', 'testing'] as const;
+export const GUIDE_PAGES = [
+  'api',
+  'model',
+  'processor',
+  'operations',
+  'runbook',
+  'configuration',
+  'benchmarks',
+  'scaling',
+  'testing',
+] as const;
 /** What the pages link to besides each other: docs/operations.md's picture of the board. */
 export const GUIDE_IMAGES = ['board.jpg'] as const;
 /** Every file /guide serves, by its name under docs/ (the Dockerfile copies these and no other). */
