@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import { createHttpApp } from './create-http-app.js';
-import { type JsonParsing, parseJsonInSlices, SLICED_FROM_BYTES, useJsonBodies } from './json-body-parser.js';
+import { type InflightBodies, type JsonParsing, parseJsonInSlices, SLICED_FROM_BYTES, useJsonBodies } from './json-body-parser.js';
 
 const SETTINGS: JsonParsing = {
   maxValues: 100_000,
@@ -34,6 +34,57 @@ const post = (app: Awaited<ReturnType<typeof echoApp>>, url: string, payload: st
 
 /** Pads a JSON object to past the sliced threshold with one long string. */
 const large = (json: string) => `{"pad":"${'p'.repeat(SLICED_FROM_BYTES)}",${json.slice(1)}`;
+
+/**
+ * An app whose tenant is the x-tenant header and whose POST /hold waits at a gate: `send(tenant)` posts `body`,
+ * `entered(n)` waits until n requests are held in the handler, `release(held, n)` opens the gate and expects
+ * the n held ones answered 200.
+ */
+async function gatedApp(
+  parsing: JsonParsing,
+  { bodyLimit, inflight, body }: { bodyLimit: number; inflight?: InflightBodies; body: string },
+) {
+  const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit });
+  app.addHook('onRequest', async (request) => {
+    (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
+  });
+  useJsonBodies(app, parsing, { placesFromBytes: bodyLimit, inflight });
+  let inside = 0;
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  app.post('/hold', async () => {
+    inside++;
+    await gate;
+    return { ok: true };
+  });
+  return {
+    app,
+    send: (tenant: string) =>
+      app.inject({ method: 'POST', url: '/hold', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: body }),
+    async entered(count: number) {
+      for (let turns = 0; inside < count && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+      expect(inside).toBe(count);
+    },
+    async release(held: Array<Promise<{ statusCode: number }>>, count: number) {
+      open();
+      expect((await Promise.all(held)).map((response) => response.statusCode)).toEqual(Array(count).fill(200));
+    },
+  };
+}
+
+/** A refusal: its status, Retry-After: 1, its problem type and (when given) the setting its detail names. */
+async function expectRefused(
+  answer: Promise<{ statusCode: number; headers: Record<string, unknown>; json(): { type: string; detail: string } }>,
+  status: number,
+  type: string,
+  detail?: RegExp,
+) {
+  const response = await answer;
+  expect(response.statusCode).toBe(status);
+  expect(response.headers['retry-after']).toBe('1');
+  expect(response.json().type).toBe(`/problems/${type}`);
+  if (detail) expect(response.json().detail).toMatch(detail);
+}
 
 describe('JSON bodies read in slices', () => {
   it('gives what JSON.parse gives, for bodies of every shape, cut anywhere', async () => {
@@ -113,118 +164,53 @@ describe('JSON bodies read in slices', () => {
   });
 
   it('holds a tenant to its bytes in flight (429) and the service to its own (503), before reading, until answered', async () => {
-    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 4096 });
-    app.addHook('onRequest', async (request) => {
-      (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
-    });
-    useJsonBodies(app, SETTINGS, {
-      placesFromBytes: 4096,
+    const gated = await gatedApp(SETTINGS, {
+      bodyLimit: 4096,
       inflight: { perTenantBytes: 3_000, totalBytes: 5_000, perTenantSmallBytes: 1_000_000 },
+      body: JSON.stringify({ pad: 'p'.repeat(1_380) }),
     });
-    let entered = 0;
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    app.post('/hold', async () => {
-      entered++;
-      await gate;
-      return { ok: true };
-    });
-    const body = JSON.stringify({ pad: 'p'.repeat(1_380) });
-    const send = (tenant: string) =>
-      app.inject({ method: 'POST', url: '/hold', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: body });
-    const held = [send('a'), send('a'), send('b')];
-    for (let turns = 0; entered < 3 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
-    expect(entered).toBe(3);
-    const over = await send('a');
-    expect(over.statusCode).toBe(429);
-    expect(over.headers['retry-after']).toBe('1');
-    expect(over.json()).toMatchObject({ type: expect.stringMatching(/\/problems\/inflight-bytes-quota$/) });
-    expect(over.json().detail).toMatch(/TENANT_MAX_INFLIGHT_BODY_BYTES/);
-    const busy = await send('c');
-    expect(busy.statusCode).toBe(503);
-    expect(busy.headers['retry-after']).toBe('1');
-    expect(busy.json().type).toMatch(/\/problems\/inflight-bytes-busy$/);
-    expect(entered).toBe(3);
-    open();
-    expect((await Promise.all(held)).map((response) => response.statusCode)).toEqual([200, 200, 200]);
+    const held = [gated.send('a'), gated.send('a'), gated.send('b')];
+    await gated.entered(3);
+    await expectRefused(gated.send('a'), 429, 'inflight-bytes-quota', /TENANT_MAX_INFLIGHT_BODY_BYTES/);
+    await expectRefused(gated.send('c'), 503, 'inflight-bytes-busy');
+    await gated.entered(3);
+    await gated.release(held, 3);
     // Answered: the bytes are given back.
-    expect((await send('a')).statusCode).toBe(200);
-    await app.close();
+    expect((await gated.send('a')).statusCode).toBe(200);
+    await gated.app.close();
   });
 
   it('holds a tenant to its bytes of bodies parsed at once in flight (429), until answered; another tenant is not held', async () => {
-    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 4096 });
-    app.addHook('onRequest', async (request) => {
-      (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
-    });
-    useJsonBodies(app, SETTINGS, {
-      placesFromBytes: 4096,
+    const gated = await gatedApp(SETTINGS, {
+      bodyLimit: 4096,
       inflight: { perTenantBytes: 1_000_000, totalBytes: 1_000_000, perTenantSmallBytes: 3 * 7 },
+      body: '{"a":1}',
     });
-    let entered = 0;
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    app.post('/hold', async () => {
-      entered++;
-      await gate;
-      return { ok: true };
-    });
-    const send = (tenant: string) =>
-      app.inject({ method: 'POST', url: '/hold', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: '{"a":1}' });
-    const held = [send('a'), send('a'), send('a')];
-    for (let turns = 0; entered < 3 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
-    expect(entered).toBe(3);
-    const over = await send('a');
-    expect(over.statusCode).toBe(429);
-    expect(over.headers['retry-after']).toBe('1');
-    expect(over.json().type).toMatch(/\/problems\/inflight-small-bodies-quota$/);
-    expect(over.json().detail).toMatch(/TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES/);
-    expect(entered).toBe(3);
-    const other = send('b');
-    for (let turns = 0; entered < 4 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
-    expect(entered).toBe(4);
-    open();
-    expect((await Promise.all([...held, other])).map((response) => response.statusCode)).toEqual([200, 200, 200, 200]);
-    expect((await send('a')).statusCode).toBe(200);
-    await app.close();
+    const held = [gated.send('a'), gated.send('a'), gated.send('a')];
+    await gated.entered(3);
+    await expectRefused(gated.send('a'), 429, 'inflight-small-bodies-quota', /TENANT_MAX_INFLIGHT_SMALL_BODY_BYTES/);
+    held.push(gated.send('b'));
+    await gated.entered(4);
+    await gated.release(held, 4);
+    expect((await gated.send('a')).statusCode).toBe(200);
+    await gated.app.close();
   });
 
   it('holds a tenant to its share of the bodies parsed in slices (429) before reading, so another tenant still finds a place', async () => {
-    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 1024 * 1024 });
-    app.addHook('onRequest', async (request) => {
-      (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
-    });
-    useJsonBodies(app, { ...SETTINGS, slicedQueueMax: 2, concurrency: 1, slicedPerTenant: 2 }, { placesFromBytes: 1024 * 1024 });
-    let entered = 0;
-    let open = () => {};
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    app.post('/hold', async () => {
-      entered++;
-      await gate;
-      return { ok: true };
-    });
-    const body = large('{"a":1}');
-    const send = (tenant: string) =>
-      app.inject({ method: 'POST', url: '/hold', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: body });
-    const held = [send('a'), send('a')];
-    for (let turns = 0; entered < 2 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
-    expect(entered).toBe(2);
-    const over = await send('a');
-    expect(over.statusCode).toBe(429);
-    expect(over.headers['retry-after']).toBe('1');
-    expect(over.json().type).toMatch(/\/problems\/sliced-bodies-quota$/);
-    expect(over.json().detail).toMatch(/JSON_SLICED_PER_TENANT/);
+    const gated = await gatedApp(
+      { ...SETTINGS, slicedQueueMax: 2, concurrency: 1, slicedPerTenant: 2 },
+      { bodyLimit: 1024 * 1024, body: large('{"a":1}') },
+    );
+    const held = [gated.send('a'), gated.send('a')];
+    await gated.entered(2);
+    await expectRefused(gated.send('a'), 429, 'sliced-bodies-quota', /JSON_SLICED_PER_TENANT/);
     // Places in all: 2 waiting + 1 parsing; b takes the third.
-    const other = send('b');
-    for (let turns = 0; entered < 3 && turns < 1_000; turns++) await new Promise((resolve) => setImmediate(resolve));
-    expect(entered).toBe(3);
-    const busy = await send('c');
-    expect(busy.statusCode).toBe(503);
-    expect(busy.json().type).toMatch(/\/problems\/json-parsing-busy$/);
-    open();
-    expect((await Promise.all([...held, other])).map((response) => response.statusCode)).toEqual([200, 200, 200]);
-    expect((await send('a')).statusCode).toBe(200);
-    await app.close();
+    held.push(gated.send('b'));
+    await gated.entered(3);
+    await expectRefused(gated.send('c'), 503, 'json-parsing-busy');
+    await gated.release(held, 3);
+    expect((await gated.send('a')).statusCode).toBe(200);
+    await gated.app.close();
   });
 
   it('bounds the bodies waiting for a parse in slices, however small (503 with Retry-After)', async () => {
