@@ -1,6 +1,7 @@
 // The base every HTTP service starts from (gateway, ingestion, the processor's ops port): zod schemas as
 // validators and serializers, problem+json errors, request ids from X-Request-Id, request lines at debug.
 
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawServerDefault } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -28,18 +29,32 @@ export async function createHttpApp({
     // body was cut up to 30 s late. A quarter of the timeout keeps the cut within 1.25 × REQUEST_TIMEOUT_MS.
     ...(options.requestTimeout ? { http: { connectionsCheckingInterval: connectionsCheckingMs(options.requestTimeout) } } : {}),
     loggerInstance: logger.child({ component }) as FastifyBaseLogger,
-    requestIdHeader: 'x-request-id',
+    // A client's X-Request-Id names its request in our logs when it is a plain token (at most 128 of
+    // [A-Za-z0-9._:-]); anything else is replaced by one of ours. Either is echoed in the answer's X-Request-Id.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     logController: quietRequestLogController(),
   }).withTypeProvider<ZodTypeProvider>();
   // Fastify sets requestTimeout on a server built with Node's default headersTimeout (60 s); while that is the
   // longer, Node cuts a request still sending its body only at headersTimeout, checked every 30 s: a body
   // dripped a byte a second held its connection (and the upload place it took) 90 s, not REQUEST_TIMEOUT_MS.
   if (options.requestTimeout) app.server.headersTimeout = Math.min(app.server.headersTimeout, options.requestTimeout);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   logRequestsAtDebug(app);
   await app.register(problemPlugin);
   return app;
+}
+
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request's id: the client's X-Request-Id when it is a plain token, else a new one. */
+function requestIdOf(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
 /** How often Node checks for requests past `requestTimeoutMs`: a quarter of it, between 250 ms and Node's 30 s. */
