@@ -2,7 +2,7 @@
 // so a restarted processor resumes after the last event it fully handled.
 
 import type { Collection } from 'mongodb';
-import type { Bound } from '../db/mongo.js';
+import { type Bound, MONGO_DEADLINES_MS, readWithin } from '../db/mongo.js';
 import { classifyMongoError } from '../db/mongo-errors.js';
 import type { ProcessorCheckpoint } from './collections.js';
 
@@ -20,10 +20,11 @@ export async function saveCheckpoint(
   }
 }
 
+/** The group's stored token, read within the processor's deadline (a MongoDB that does not answer fails the start, classified). */
 export async function loadCheckpoint(
   checkpoints: Collection<ProcessorCheckpoint>,
   group: string,
 ): Promise<{ resumeToken: unknown; at: Date } | undefined> {
-  const checkpoint = await checkpoints.findOne({ _id: group });
+  const checkpoint = await readWithin(MONGO_DEADLINES_MS.processor, (bound) => checkpoints.findOne({ _id: group }, bound));
   return checkpoint ? { resumeToken: checkpoint.resumeToken, at: checkpoint.at } : undefined;
 }
