@@ -213,6 +213,35 @@ describe('JSON bodies read in slices', () => {
     await gated.app.close();
   });
 
+  it("parses the waiting bodies tenant by tenant in turn: another tenant's body waits for one of a tenant's queue, not all", async () => {
+    const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 8 * 1024 * 1024 });
+    app.addHook('onRequest', async (request) => {
+      (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
+    });
+    useJsonBodies(app, { ...SETTINGS, maxEnvelopeValues: 100_000, concurrency: 1 }, { placesFromBytes: 8 * 1024 * 1024 });
+    // All five bodies reach the parser together (a barrier before it); each takes several slices.
+    let release = () => {};
+    const arrived = new Promise<void>((resolve) => (release = resolve));
+    let waiting = 0;
+    app.addHook('preParsing', async () => {
+      if (++waiting === 5) release();
+      await arrived;
+    });
+    const handled: string[] = [];
+    app.post('/echo', async (request) => {
+      handled.push(request.headers['x-tenant'] as string);
+      return { ok: true };
+    });
+    const body = JSON.stringify({ pad: Array.from({ length: 60_000 }, () => 1) });
+    const send = (tenant: string) =>
+      app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, payload: body });
+    const answers = await Promise.all(['a', 'a', 'a', 'a', 'b'].map(send));
+    expect(answers.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    // First come, first served would be a a a a b.
+    expect(handled.indexOf('b')).toBeLessThanOrEqual(2);
+    await app.close();
+  });
+
   it('bounds the bodies waiting for a parse in slices, however small (503 with Retry-After)', async () => {
     // Under the places' threshold, and long enough to parse over several slices.
     const app = await createHttpApp({ logger: createLogger('silent'), component: 'test', bodyLimit: 8 * 1024 * 1024 });

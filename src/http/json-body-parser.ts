@@ -4,8 +4,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type ParsedTokenInfo, Tokenizer, TokenParser, TokenType } from '@streamparser/json';
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
-import pLimit from 'p-limit';
 import { scan as scanPoisoning } from 'secure-json-parse';
+import { FairSlots } from './fair-slots.js';
 import { HttpProblem } from './problem.js';
 import { StatementPlaces } from './statement-places.js';
 
@@ -369,7 +369,8 @@ function useSlicedParser(
     onConstructorPoisoning: PoisonAction;
   };
   const parseSmall = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
-  const slots = pLimit(concurrency);
+  // Tenant by tenant in turn: one tenant's queue of bodies is not another's wait.
+  const slots = new FairSlots(concurrency);
   const queueFull = () =>
     new HttpProblem(
       503,
@@ -390,7 +391,8 @@ function useSlicedParser(
       if (slots.pendingCount >= queueMax) throw busy();
     } else if (slots.pendingCount >= slicedQueueMax) throw queueFull();
     const envelopes = envelopesAt[request.routeOptions.url ?? ''] ?? WHOLE_BODY;
-    const { value, poisonable } = await slots(() => parseJsonInSlices(body, { maxValues, maxEnvelopeValues, envelopes }));
+    const tenant = (request as { tenantId?: string }).tenantId ?? '';
+    const { value, poisonable } = await slots.run(tenant, () => parseJsonInSlices(body, { maxValues, maxEnvelopeValues, envelopes }));
     if (poisonable) applyPoisonRules(value, onProtoPoisoning, onConstructorPoisoning);
     return value;
   });
