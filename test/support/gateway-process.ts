@@ -1,5 +1,7 @@
 // `prismo serve --role gateway,ingest` as deployed, compiled, in a process of its own: its memory and event loop
 // are measured apart from the suite's (a peak RSS read from /proc is the gateway's alone, not the test runner's).
+// PRISMO_PROFILE_DIR=<dir> in the suite's environment runs it under `node --cpu-prof` (the profile is written when
+// the process exits on SIGTERM, not on the SIGKILL of the clean-up: stop it yourself to keep one).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
