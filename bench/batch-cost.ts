@@ -2,6 +2,7 @@
 // worktrees' gateways side by side in their own processes, a fixed number of batch requests to each,
 // interleaved, and per request: MongoDB commands sent, the gateway's CPU time, the MongoDB process's CPU time.
 //   npx tsx bench/batch-cost.ts --a /work/wt/base --b . [--rounds 6 --requests 600 --profile dir]
+// --single: single POSTs of one envelope (POST /api/v1/transactions, 202) instead of batches.
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     /** Raw documents built but not sent to MongoDB: the gateway's own cost per request. */
     'no-insert': { type: 'boolean', default: false },
+    single: { type: 'boolean', default: false },
   },
 });
 if (!values.a) throw new Error('usage: batch-cost --a <worktree> --b <worktree>');
@@ -81,12 +83,13 @@ const subjects = await Promise.all(
   }),
 );
 
-const body = JSON.stringify({ items: Array.from({ length: items }, (_, i) => envelopeOf(i)) });
+const single = values.single === true;
+const body = JSON.stringify(single ? envelopeOf(0) : { items: Array.from({ length: items }, (_, i) => envelopeOf(i)) });
 const agent = new Agent({ keepAlive: true, maxSockets: connections });
 function post(url: string): Promise<number> {
   return new Promise((done, fail) => {
     const req = request(
-      `${url}/api/v1/transactions/batch`,
+      `${url}/api/v1/transactions${single ? '' : '/batch'}`,
       { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` } },
       (res) => {
         res.resume();
@@ -104,7 +107,7 @@ async function load(url: string, n: number): Promise<number> {
     Array.from({ length: connections }, async () => {
       while (sent < n) {
         sent++;
-        if ((await post(url)) !== 207) bad++;
+        if ((await post(url)) !== (single ? 202 : 207)) bad++;
       }
     }),
   );
