@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ObjectId } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DOWN_FLOOR } from '../src/db/migrate.js';
 import { connectPostgres, withDatabase } from '../src/db/postgres.js';
 import type { RawTransaction } from '../src/raw-store/collections.js';
 import { newRawTransaction } from '../src/raw-store/insert.js';
@@ -93,6 +94,14 @@ describe.skipIf(!mongoUri)('operations', () => {
       expect(await applied()).toBe(migrations.length - 2);
       expect(await db.oneOrNone("SELECT to_regclass('webhook_resends') AS t", [], (r) => r.t)).toBeNull();
       await expect(prismo(['migrate', '--down', '0'], { DATABASE_URL: url })).rejects.toMatchObject({ code: 1 });
+      // Never past the move of the API keys to MongoDB (it would drop the tables holding every row): refused, nothing undone.
+      const reversible = migrations.filter((file) => file.replace(/\.sql$/, '') > DOWN_FLOOR).length - 2;
+      const tooFar = prismo(['migrate', '--down', String(reversible + 1)], { DATABASE_URL: url, LOG_LEVEL: 'info' });
+      await expect(tooFar).rejects.toMatchObject({ code: 1 });
+      await expect(tooFar).rejects.toMatchObject({
+        stderr: expect.stringContaining(`only ${reversible} applied migration(s) can be undone`),
+      });
+      expect(await applied()).toBe(migrations.length - 2);
       expect((await prismo(['migrate'], { DATABASE_URL: url, LOG_LEVEL: 'info' })).stdout).toContain('migrations applied');
       expect(await applied()).toBe(migrations.length);
       await db.$pool.end();

@@ -9,6 +9,28 @@ import { PG_KEEPALIVE_DELAY_MS } from './postgres.js';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /**
+ * The newest migration `--down` may not undo: undoing it would bring back the empty PostgreSQL key tables of
+ * releases before API keys moved to MongoDB (every client 401), and undoing those before it drops the tables
+ * that hold every row. A rollback past it is a restore from a backup (docs/operations.md).
+ */
+export const DOWN_FLOOR = '1732500000006_drop-postgres-key-tables';
+
+/** Refuses a `--down` of more migrations than are applied after DOWN_FLOOR, naming those it may undo. */
+async function refuseDownPastFloor(client: pg.Client, down: number): Promise<void> {
+  const exists = await client.query<{ t: string | null }>("SELECT to_regclass('public.pgmigrations')::text AS t");
+  const names = exists.rows[0]?.t
+    ? (await client.query<{ name: string }>('SELECT name FROM pgmigrations WHERE name > $1 ORDER BY name DESC', [DOWN_FLOOR])).rows.map(
+        (row) => row.name,
+      )
+    : [];
+  if (down > names.length) {
+    throw new Error(
+      `--down ${down}: only ${names.length} applied migration(s) can be undone (${names.join(', ') || 'none'}); undoing ${DOWN_FLOOR} or older would drop the tables holding every row, so that rollback is a restore from a backup`,
+    );
+  }
+}
+
+/**
  * Runs pending migrations (or, given `down`, undoes that many of the latest); returns the names run this time
  * (empty when already current). No
  * statement_timeout here: a migration may rewrite a large table, and waits its turn on the advisory lock
@@ -27,6 +49,7 @@ export async function migrate(databaseUrl: string, logger?: Logger, connectMs = 
   client.on('error', (error) => logger?.warn({ component: 'migrate', err: error }, 'the migration connection failed'));
   await client.connect();
   try {
+    if (down) await refuseDownPastFloor(client, down);
     const applied = await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
