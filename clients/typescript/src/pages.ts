@@ -20,9 +20,24 @@ export async function* paginate<T>(
   for (;;) {
     const page = await fetchPage(after);
     yield* page.data;
-    if (!page.has_more || page.next_starting_after === null) return;
-    after = page.next_starting_after;
+    const next = nextCursor(page);
+    // No next page, or a cursor that would read the same page again: done (never a loop).
+    if (next === undefined || next === after) return;
+    after = next;
   }
+}
+
+/**
+ * The cursor of the page after `page`, or undefined on the last. A gateway of an earlier release (a rollback
+ * puts gateways back first) may answer a list without `next_starting_after` (events) or with `hasMore` in place
+ * of `has_more` (deliveries): the last item's id stands in for the one, `hasMore` for the other.
+ */
+function nextCursor<T>(page: Page<T>): string | undefined {
+  const more = page.has_more ?? (page as { hasMore?: boolean }).hasMore ?? false;
+  if (!more) return undefined;
+  if (typeof page.next_starting_after === 'string') return page.next_starting_after;
+  const last = page.data.at(-1) as { id?: unknown } | undefined;
+  return typeof last?.id === 'string' ? last.id : undefined;
 }
 
 /** What every listing takes besides its filters. */
