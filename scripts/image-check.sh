@@ -29,9 +29,16 @@ export DOCKER DOCKER_BUILDKIT=1
 engine_dir=""
 engine_pid=""
 stop_engine() {
-  [ -n "$engine_pid" ] || return 0
+  if [ -z "$engine_pid" ]; then
+    # No engine of ours running; a directory made for one that never started goes too.
+    if [ -n "$engine_dir" ]; then rm -rf "$engine_dir"; fi
+    return 0
+  fi
   kill -TERM "$engine_pid" 2>/dev/null || true
   for _ in $(seq 1 60); do kill -0 "$engine_pid" 2>/dev/null || break; sleep 0.5; done
+  # Not gone after 30 s: killed, so no engine outlives its removed data root.
+  if kill -0 "$engine_pid" 2>/dev/null; then kill -KILL "$engine_pid" 2>/dev/null || true; sleep 1; fi
+  pkill -KILL -f "containerd.*$engine_dir" 2>/dev/null || true
   # What dockerd leaves mounted (its network namespace), innermost first, then its files.
   grep -o " $engine_dir/[^ ]*" /proc/mounts | sort -r | xargs -r umount 2>/dev/null || true
   rm -rf "$engine_dir" 2>/dev/null || say "left $engine_dir behind"

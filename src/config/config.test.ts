@@ -83,6 +83,10 @@ describe('loadSettings', () => {
       loadSettings({ TENANT_MAX_INFLIGHT_BODY_BYTES: '3000000', BATCH_BODY_LIMIT_BYTES: '2000000', BODY_LIMIT_BYTES: '1000000' }).http
         .inflightBodies.perTenantBytes,
     ).toBe(3_000_000);
+    expect(() => loadSettings({ JSON_SLICED_QUEUE: '16' })).toThrow(
+      /JSON_SLICED_PER_TENANT: must be less than JSON_SLICED_QUEUE \+ JSON_PARSE_CONCURRENCY \(18\)/,
+    );
+    expect(loadSettings({ JSON_SLICED_QUEUE: '16', JSON_SLICED_PER_TENANT: '8' }).http.jsonParsing.slicedPerTenant).toBe(8);
     expect(() => loadSettings({ MAX_INFLIGHT_BODY_BYTES: String(32 * 1_048_576) })).toThrow(
       /MAX_INFLIGHT_BODY_BYTES: must be at least TENANT_MAX_INFLIGHT_BODY_BYTES \(41943040\)/,
     );

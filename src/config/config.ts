@@ -502,6 +502,11 @@ function inflightCheck(env: Env): string[] {
     problems.push(
       `MAX_INFLIGHT_BODY_BYTES: must be at least TENANT_MAX_INFLIGHT_BODY_BYTES (${perTenant}), or one tenant's budget could never be used (got ${JSON.stringify(String(total))})`,
     );
+  const slicedPlaces = env.JSON_SLICED_QUEUE + env.JSON_PARSE_CONCURRENCY;
+  if (env.JSON_SLICED_PER_TENANT >= slicedPlaces)
+    problems.push(
+      `JSON_SLICED_PER_TENANT: must be less than JSON_SLICED_QUEUE + JSON_PARSE_CONCURRENCY (${slicedPlaces}), or one tenant could take every place the others wait for (got ${JSON.stringify(String(env.JSON_SLICED_PER_TENANT))})`,
+    );
   return problems;
 }
 
