@@ -20,8 +20,8 @@ import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
 
 export { processorNodeOptions };
 
-/** A process's peak RSS (VmHWM) in MiB to one decimal, as the report prints it. */
-const peakOf = async (pid: number) => Math.round((await peakRssMiB(pid)) * 10) / 10;
+/** A process's peak RSS (VmHWM) in MiB to one decimal, as the report prints it; 0 once it has gone (a sample of a maximum). */
+const peakOf = async (pid: number) => Math.round((await peakRssMiB(pid).catch(() => 0)) * 10) / 10;
 
 export interface BenchEnv {
   pgServerUrl: string;

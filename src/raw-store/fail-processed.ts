@@ -31,21 +31,16 @@ export async function failProcessed(
     const docs = await raw.find(processed, { projection: { _id: 1, statementId: 1 }, ...bound }).toArray();
     // An entry's statement holds its account: keep it at least as long as the entry's new attempts need it.
     if (statements) await retainStatements(statements, docs, now, bound);
+    const lastError = `set back to failed by hand: ${reason}`.slice(0, 2_000);
     await raw.updateMany(
       { ...processed, _id: { $in: docs.map((doc) => doc._id) } },
-      {
-        $set: {
-          processed: false,
-          status: 'failed',
-          attempts: 0,
-          lastError: `set back to failed by hand: ${reason}`.slice(0, 2_000),
-          ...NO_LEASE,
-        },
-        $unset: { processedAt: '' },
-      },
+      { $set: { processed: false, status: 'failed', attempts: 0, lastError, ...NO_LEASE }, $unset: { processedAt: '' } },
       { ...bound },
     );
-    const failed = new Set(docs.map((doc) => doc._id.toHexString()));
+    // What the update did, read back by this command's reason (a document removed or changed between the find
+    // and the update is not reported as set back; one a processor has claimed since still carries the reason).
+    const changed = await raw.find({ _id: { $in: docs.map((doc) => doc._id) }, lastError }, { projection: { _id: 1 }, ...bound }).toArray();
+    const failed = new Set(changed.map((doc) => doc._id.toHexString()));
     return { failed: [...failed], skipped: ids.filter((id) => !failed.has(new ObjectId(id).toHexString())) };
   } catch (error) {
     throw classifyMongoError(error);
