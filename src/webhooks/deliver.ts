@@ -181,20 +181,9 @@ const POLL_MS = 25;
 const HOT_MS = 1000;
 const IDLE_MS = 1000;
 
-/**
- * A claim starts at most this often. Wakes come with every batch the processors commit and looks with every
- * move of the feed's horizon, dozens a second at load, and each claim and turn costs the same few round trips
- * whether it finds one event or fifty: spaced out, a turn takes what arrived meanwhile together. An event
- * waits at most this much longer.
- */
-const CLAIM_GAP_MS = 25;
-
 /** Claims the endpoints with work and serves each on its own, as slots allow (tenant-slots). */
 class Claimer {
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** When the last claim started, and the tick waiting for CLAIM_GAP_MS to pass since. */
-  private claimedAt = Number.NEGATIVE_INFINITY;
-  private deferred: NodeJS.Timeout | undefined;
   private readonly slots: TenantSlots;
   private claiming = false;
   private again = false;
@@ -222,15 +211,6 @@ class Claimer {
       this.again = true;
       return;
     }
-    const waitMs = this.claimedAt + CLAIM_GAP_MS - Date.now();
-    if (waitMs > 0) {
-      this.deferred ??= setTimeout(() => {
-        this.deferred = undefined;
-        void this.tick();
-      }, waitMs);
-      return;
-    }
-    this.claimedAt = Date.now();
     this.claiming = true;
     this.again = false;
     try {
@@ -267,7 +247,6 @@ class Claimer {
   /** Takes no more work and waits for the turns under way (each ends at its next page). */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.deferred);
     await Promise.all(this.inFlight);
   }
 }
