@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseEnv } from '../src/config/config.js';
+import { profileInto, summariseProfiles } from './cpu-profiles.js';
 import { formatTables, type ScenarioResult } from './report.js';
 import { drainScenario } from './scenarios/drain.js';
 import { e2eLatencyScenario } from './scenarios/e2e-latency.js';
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     'no-baselines': { type: 'boolean', default: false },
     out: { type: 'string' },
     'reconcile-sizes': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -83,6 +85,12 @@ if (!smoke || !existsSync(join(ROOT, 'dist/src/cli/main.js'))) {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
 }
 
+// CPU profiles of our processes (the processor, the deliverer, the bench process's measured windows).
+if (values['cpu-prof']) {
+  await mkdir(values['cpu-prof'], { recursive: true });
+  profileInto(values['cpu-prof']);
+}
+
 const env = await startBenchEnv({
   DATABASE_URL: process.env.DATABASE_URL,
   MONGODB_URI: process.env.MONGODB_URI,
@@ -126,6 +134,7 @@ try {
 }
 
 console.log(`\n${formatTables(all)}`);
+if (values['cpu-prof']) console.log(`\n${await summariseProfiles()}`);
 const dir = values.out ?? fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(dir, { recursive: true });
 const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`);

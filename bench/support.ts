@@ -17,6 +17,7 @@ import { connectMongo, ensureMongoIndexes, type MongoConnection } from '../src/r
 import { processorNodeOptions } from '../test/support/compose.js';
 import { peakRssMiB } from '../test/support/peak-rss.js';
 import { startThrowawayPostgres } from '../test/support/throwaway-postgres.js';
+import { profileFlags } from './cpu-profiles.js';
 
 export { processorNodeOptions };
 
@@ -153,7 +154,8 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
   const flags = processorNodeOptions().split(/\s+/).filter(Boolean);
   const probeFile = join(tmpdir(), `prismo-memory-${process.pid}-${worker}-${randomBytes(3).toString('hex')}.json`);
   const probe = ['--import', pathToFileURL(join(ROOT, 'bench/memory-probe.mjs')).href];
-  const child = spawn(process.execPath, [...flags, ...probe, join(ROOT, 'bin/prismo.js'), 'process'], {
+  const profile = profileFlags(`processor-${worker}`);
+  const child = spawn(process.execPath, [...flags, ...profile, ...probe, join(ROOT, 'bin/prismo.js'), 'process'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -205,7 +207,7 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
  * machine allowed (the benchmark's receiver listens on 127.0.0.1). Resolves once it says it runs.
  */
 export async function spawnDeliverer(dbs: Databases, worker: string) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/prismo.js'), 'serve', '--role', 'deliverer'], {
+  const child = spawn(process.execPath, [...profileFlags(worker), join(ROOT, 'bin/prismo.js'), 'serve', '--role', 'deliverer'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

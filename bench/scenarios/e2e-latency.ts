@@ -5,7 +5,8 @@
 // we started from (change stream off, the default POLL_INTERVAL_MS); and where the CPU went.
 
 import { waitFor } from '../../test/support/wait-for.js';
-import { cpuReading, formatCpu } from '../cpu.js';
+import { cpuPerDocument, cpuReading, formatCpu, formatPerDocument } from '../cpu.js';
+import { profileThisProcess } from '../cpu-profiles.js';
 import { generateLoad } from '../generate-load.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import { BENCH_API_KEY, type BenchEnv, freshDatabases, median, percentile, spawnProcessor, startBenchSystem } from '../support.js';
@@ -27,6 +28,7 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     // The generator runs in its own process (bench/loadgen.ts), so it does not compete with the system
     // for this process's event loop.
     const cpu = await cpuReading();
+    const profile = await profileThisProcess(`bench-e2e-${mode}-${rate}`);
     const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
     const sentAt = new Map(load.accepted);
     const { failed, shed } = load;
@@ -37,12 +39,14 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
       { timeoutMs: 120_000, intervalMs: 250 },
     );
     const cpuByRole = { ...(await cpu.since()), 'load generator': load.cpuSeconds };
+    await profile.stop();
     const rows = await dbs.db.any<{ raw_id: string; ms: number }>(
       'SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions',
     );
     const latencies = rows.map((row) => row.ms - sentAt.get(row.raw_id)!).sort((a, b) => a - b);
     const keptUp = shed === 0 && failed === 0 && achieved >= KEPT_UP * rate;
-    return { achieved, latencies, failed, shed, keptUp, cpuByRole, perSecond: load.perSecond };
+    const cpuPerDoc = cpuPerDocument(cpuByRole, sentAt.size);
+    return { achieved, latencies, failed, shed, keptUp, cpuByRole, cpuPerDoc, perSecond: load.perSecond };
   } finally {
     await processor?.stop();
     await system.stop();
@@ -75,6 +79,7 @@ function runRow(mode: 'stream' | 'poll-only', rate: number, result: Run, label: 
       `${result.shed} shed (>${MAX_OUTSTANDING} outstanding), ${result.failed} errors`,
       `slowest second (least accepted of offered): offered ${worstSecond[0]}, accepted ${worstSecond[1]}`,
       `CPU: ${formatCpu(result.cpuByRole)}`,
+      `CPU per document: ${formatPerDocument(result.cpuPerDoc)}`,
     ].join('; '),
   };
 }
@@ -87,15 +92,20 @@ function medianRow(rate: number, runs: Run[]): Measurement {
   const kept = runs.filter((run) => run.keptUp).length;
   const all = kept === runs.length;
   const of = (p: number) => median(runs.map((run) => percentile(run.latencies, p)));
+  const perDoc = Object.fromEntries(
+    Object.keys(runs[0]!.cpuPerDoc).map((name) => [name, median(runs.map((run) => run.cpuPerDoc[name] ?? Number.NaN))]),
+  );
   return {
     scenario: 'e2e latency',
     variant: `change stream + sweep @ ${rate}/s offered, median of ${runs.length} runs`,
     throughput: median(runs.map((run) => run.achieved)),
     unit: 'tx/s accepted',
     ...(all ? { p50Ms: of(50), p95Ms: of(95), p99Ms: of(99) } : {}),
-    notes: all
-      ? `kept up in every run; p99 of each run: ${runs.map((run) => percentile(run.latencies, 99).toFixed(1)).join(', ')} ms`
-      : `DID NOT KEEP UP in ${runs.length - kept} of ${runs.length} runs: no latency verdict`,
+    notes: `${
+      all
+        ? `kept up in every run; p99 of each run: ${runs.map((run) => percentile(run.latencies, 99).toFixed(1)).join(', ')} ms`
+        : `DID NOT KEEP UP in ${runs.length - kept} of ${runs.length} runs: no latency verdict`
+    }; CPU per document, medians: ${formatPerDocument(perDoc)}`,
   };
 }
 

@@ -15,7 +15,8 @@ import { insertEvents } from '../../src/pg-store/insert-events.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
 import { newRawTransaction } from '../../src/raw-store/insert.js';
 import { waitFor } from '../../test/support/wait-for.js';
-import { cpuReading, formatCpu } from '../cpu.js';
+import { cpuPerDocument, cpuReading, formatCpu, formatPerDocument } from '../cpu.js';
+import { profileThisProcess } from '../cpu-profiles.js';
 import { generateLoad } from '../generate-load.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import {
@@ -95,6 +96,7 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
     const deliverer = await spawnDeliverer(dbs, `deliverer-${rate}`);
     stops.push(() => deliverer.stop());
     const cpu = await cpuReading();
+    const profile = await profileThisProcess(`bench-webhooks-${rate}`);
     const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
     const sentAt = new Map(load.accepted);
     await waitFor(
@@ -107,6 +109,7 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
     );
     const report = await allDelivered(receiver, sentAt.size, 180_000);
     const cpuByRole = { ...(await cpu.since()), 'load generator': load.cpuSeconds, 'webhook receiver': report.cpuSeconds };
+    await profile.stop();
     const committed = new Map(
       (
         await dbs.db.any<{ raw_id: string; ms: number }>(
@@ -138,6 +141,7 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
       keptUp: acceptKeptUp && deliveryKeptUp,
       acceptKeptUp,
       cpuByRole,
+      cpuPerDoc: cpuPerDocument(cpuByRole, sentAt.size),
     };
   } finally {
     for (const stop of stops.reverse()) await stop();
@@ -289,6 +293,7 @@ export async function webhooksScenario(
         `send → delivered ${ms(r.total)}`,
         `${r.delivered} events, ${r.duplicates} duplicates`,
         `CPU: ${formatCpu(r.cpuByRole)}`,
+        `CPU per document: ${formatPerDocument(r.cpuPerDoc)}`,
       ].join('; '),
     });
     if (r.keptUp)

@@ -129,6 +129,8 @@ export interface LeasedEndpoint {
   attempts: number;
   failing_since: Date | null;
   next_attempt_at: Date | null;
+  /** A resend was asked for and not yet sent when the lease was taken: the turn reads them first. */
+  resends_waiting: boolean;
 }
 
 /** One delivery attempt as webhook_deliveries holds it (besides its id, endpoint and time). */

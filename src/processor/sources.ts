@@ -60,6 +60,9 @@ export function changes$({
     heartbeat: { intervalMs: settings.checkpointHeartbeatMs, isIdle: () => !inFlight.isBusy(), save: saveCheckpoint },
     // Backpressure: read the stream only while the pipeline has room, instead of dropping events for the sweep.
     room: () => inFlight.room(),
+    // Half the batch wait: a document waits at most that much longer to be read, and a batch gathers over
+    // BATCH_MAX_WAIT_MS anyway; at 1,000/s one getMore brings about ten events instead of one.
+    gatherMs: Math.floor(settings.batchMaxWaitMs / 2),
     onEvent: (event) => {
       switch (event.kind) {
         case 'unsupported':

@@ -31,6 +31,8 @@ export interface InsertEventStream {
   close(): Promise<void>;
   /** The token to resume after everything seen so far, advanced by the server even when nothing changes. */
   readonly resumeToken?: unknown;
+  /** Events received and not yet handed out by next(): at 0, the next next() asks the server again (a getMore). */
+  bufferedCount?(): number;
 }
 
 export type ChangeStreamEvent =
@@ -58,6 +60,13 @@ export interface ChangeStreamOptions {
   room?: () => number;
   /** How often to look again for room while the pipeline is full (default 5 ms). */
   roomPollMs?: number;
+  /**
+   * The server is asked for more events (a getMore) at most once per this many ms while events flow: a
+   * getMore returns as soon as one event is there, so at 1,000 inserts/s the stream would cost one round trip,
+   * and its share of the processor's and the server's CPU, per document. Events that arrive meanwhile come in
+   * the next reply together. 0 or absent: ask again at once.
+   */
+  gatherMs?: number;
 }
 
 /** The pipeline's candidate for an insert event: the document's id and tenant, the token, the cluster time. */
@@ -127,6 +136,8 @@ async function readEvents(
   position: Position,
   isClosed: () => boolean,
 ): Promise<void> {
+  /** When the server was last asked for more. */
+  let askedAt = Number.NEGATIVE_INFINITY;
   for (let read = 1; !isClosed(); read++) {
     if ((options.room?.() ?? 1) <= 0) {
       await roomFreed(options, scheduler, subscriber, isClosed);
@@ -136,11 +147,28 @@ async function readEvents(
     // now and then, reading through a long batch (another tenant's backlog, dropped at its cap) would
     // hold up the batches' own I/O until the whole batch was read.
     if (read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (options.gatherMs && stream.bufferedCount?.() === 0) {
+      const waitMs = askedAt + options.gatherMs - scheduler.now();
+      if (waitMs > 0) await gathered(scheduler, subscriber, waitMs);
+      if (isClosed()) return;
+      askedAt = scheduler.now();
+    }
     const change = await stream.next();
     if (isClosed()) return;
     position.resumeToken = change._id;
     subscriber.next(candidateOf(change));
   }
+}
+
+/** Resolves after `waitMs`, unless the attachment closes first (then never: the reader is done with). */
+function gathered(scheduler: SchedulerLike, subscriber: Subscriber<Candidate>, waitMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const wait = scheduler.schedule(() => {
+      subscriber.remove(wait);
+      resolve();
+    }, waitMs);
+    subscriber.add(wait);
+  });
 }
 
 /** Resolves once the pipeline has room again (or the attachment closed). */

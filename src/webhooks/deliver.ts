@@ -76,6 +76,8 @@ async function checkpoint(options: DeliveryOptions, endpoint: Endpoint, attempts
 
 /** The resends asked for: each event posted once more, whatever the cursor; a failure is recorded, not retried. */
 async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
+  // The lease said whether any wait: most turns have none, and skip the read.
+  if (!endpoint.resends_waiting) return;
   const waiting = await readResends(options.db, endpoint.id, PAGE);
   if (waiting.length === 0) return;
   const ids = waiting.map((w) => w.event_id);

@@ -2,7 +2,7 @@
 // and a stream opened after a token replays exactly what followed it.
 
 import { BSON } from 'mongodb';
-import { firstValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, type SchedulerLike, Subscription, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyChangeStreamError } from '../../src/db/mongo-errors.js';
 import type { RawTransaction } from '../../src/raw-store/collections.js';
@@ -150,6 +150,53 @@ describe('changeStream$ backpressure', () => {
     await waitFor('the source to look for room again', () => roomAsked >= 12);
     // Exactly as many read as there was room for: nothing read and then dropped.
     expect(reads).toBe(3);
+    subscription.unsubscribe();
+  });
+
+  it('while events flow, asks the server for more at most once per gatherMs, and hands out buffered events at once', async () => {
+    // A clock and timers of the test's own: each server round trip takes 3 ms and brings three events.
+    let now = 0;
+    const waits: number[] = [];
+    let fire: (() => void) | undefined;
+    const scheduler = {
+      now: () => now,
+      schedule: (work: () => void, delay = 0) => {
+        waits.push(delay);
+        fire = () => work();
+        return new Subscription();
+      },
+    } as unknown as SchedulerLike;
+    let buffered = 0;
+    let asks = 0;
+    let reads = 0;
+    const event = (i: number) => ({ _id: { token: i }, documentKey: { _id: { toHexString: () => i.toString(16).padStart(24, '0') } } });
+    const open = (): InsertEventStream => ({
+      next: async () => {
+        now += 3;
+        if (buffered > 0) buffered--;
+        else [asks, buffered] = [asks + 1, 2];
+        return event(reads++);
+      },
+      close: async () => undefined,
+      bufferedCount: () => buffered,
+    });
+    const seen: string[] = [];
+    const subscription = changeStream$({
+      classify: classifyChangeStreamError,
+      open,
+      retryBaseMs: 1,
+      retryMaxMs: 1,
+      gatherMs: 10,
+      scheduler,
+    }).subscribe((candidate) => seen.push(candidate.id));
+    // The first ask goes at once; its three events are handed out without asking again; the next ask waits
+    // for the rest of the 10 ms since the first (asked at 0, read through by 9).
+    await waitFor('the first reply read through and the reader waiting', () => waits.length === 1);
+    expect([seen.length, asks, waits]).toEqual([3, 1, [1]]);
+    now = 10;
+    fire!();
+    await waitFor('the second reply read through and the reader waiting', () => waits.length === 2);
+    expect([seen.length, asks, waits]).toEqual([6, 2, [1, 1]]);
     subscription.unsubscribe();
   });
 });
