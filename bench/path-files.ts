@@ -88,6 +88,7 @@ const NOT_WORKING: Record<string, string> = {
   'ops/metrics.ts': 'metrics labels',
   'ops/ops-routes.ts': 'HTTP request metrics',
   'ops/processor-tracker.ts': 'batch metrics',
+  'ops/webhook-tracker.ts': 'delivery metrics',
   'processor/batch-sizer.ts': "the next batch's size: sees only byte counts",
   'processor/log-events.ts': "logs the batch's outcome",
   'processor/start.ts': "wiring: hands the sizer's limit, a tenant's weight and the outcome event on",
