@@ -72,6 +72,17 @@ async function gatedApp(
   };
 }
 
+/** Holds every request before its body is read until `count` have arrived: they reach the parser together. */
+function barrierBeforeParsing(app: Awaited<ReturnType<typeof createHttpApp>>, count: number): void {
+  let release = () => {};
+  const arrived = new Promise<void>((resolve) => (release = resolve));
+  let waiting = 0;
+  app.addHook('preParsing', async () => {
+    if (++waiting === count) release();
+    await arrived;
+  });
+}
+
 /** A refusal: its status, Retry-After: 1, its problem type and (when given) the setting its detail names. */
 async function expectRefused(
   answer: Promise<{ statusCode: number; headers: Record<string, unknown>; json(): { type: string; detail: string } }>,
@@ -219,14 +230,8 @@ describe('JSON bodies read in slices', () => {
       (request as { tenantId?: string }).tenantId = request.headers['x-tenant'] as string;
     });
     useJsonBodies(app, { ...SETTINGS, maxEnvelopeValues: 100_000, concurrency: 1 }, { placesFromBytes: 8 * 1024 * 1024 });
-    // All five bodies reach the parser together (a barrier before it); each takes several slices.
-    let release = () => {};
-    const arrived = new Promise<void>((resolve) => (release = resolve));
-    let waiting = 0;
-    app.addHook('preParsing', async () => {
-      if (++waiting === 5) release();
-      await arrived;
-    });
+    // All five bodies reach the parser together; each takes several slices.
+    barrierBeforeParsing(app, 5);
     const handled: string[] = [];
     app.post('/echo', async (request) => {
       handled.push(request.headers['x-tenant'] as string);
@@ -251,16 +256,9 @@ describe('JSON bodies read in slices', () => {
       { ...SETTINGS, maxEnvelopeValues: 100_000, concurrency: 1, slicedQueueMax: 2 },
       { placesFromBytes: 8 * 1024 * 1024 },
     );
-    // All eight bodies reach the parser together (a barrier before it), and each takes several slices to parse
-    // (90,000 small values: ~50 ms, where 4 MB of long strings could parse within one slice and free the place
-    // before the next body arrived).
-    let release = () => {};
-    const arrived = new Promise<void>((resolve) => (release = resolve));
-    let waiting = 0;
-    app.addHook('preParsing', async () => {
-      if (++waiting === 8) release();
-      await arrived;
-    });
+    // All eight bodies reach the parser together, and each takes several slices to parse (90,000 small values:
+    // ~50 ms, where 4 MB of long strings could parse within one slice and free the place before the next arrived).
+    barrierBeforeParsing(app, 8);
     app.post('/echo', async () => ({ ok: true }));
     const body = JSON.stringify({ pad: Array.from({ length: 90_000 }, () => 1) });
     const answers = await Promise.all(
