@@ -101,6 +101,8 @@ describe.skipIf(!mongoUri)('changeStream$', () => {
   });
 });
 
+/** The i-th insert event as the driver hands it out: its token, and the document id it names. */
+const insertEvent = (i: number) => ({ _id: { token: i }, documentKey: { _id: { toHexString: () => i.toString(16).padStart(24, '0') } } });
 describe('changeStream$ without a server', () => {
   it('completes with one "unsupported" event when the server has no change streams, leaving the sweep alone', async () => {
     const events: ChangeStreamEvent[] = [];
@@ -126,9 +128,8 @@ describe('changeStream$ backpressure', () => {
     let room = 0;
     let roomAsked = 0;
     let reads = 0;
-    const event = (i: number) => ({ _id: { token: i }, documentKey: { _id: { toHexString: () => i.toString(16).padStart(24, '0') } } });
     const open = (): InsertEventStream => ({
-      next: async () => event(reads++),
+      next: async () => insertEvent(reads++),
       close: async () => undefined,
     });
     const seen: string[] = [];
@@ -169,13 +170,12 @@ describe('changeStream$ backpressure', () => {
     let buffered = 0;
     let asks = 0;
     let reads = 0;
-    const event = (i: number) => ({ _id: { token: i }, documentKey: { _id: { toHexString: () => i.toString(16).padStart(24, '0') } } });
     const open = (): InsertEventStream => ({
       next: async () => {
         now += 3;
         if (buffered > 0) buffered--;
         else [asks, buffered] = [asks + 1, 2];
-        return event(reads++);
+        return insertEvent(reads++);
       },
       close: async () => undefined,
       bufferedCount: () => buffered,
