@@ -214,11 +214,10 @@ const contentLength = (request: FastifyRequest) => {
 };
 
 /**
- * The bytes a request's body may take, known before it is read: what it announces, or the route's limit for a
- * chunked one (it may send that much); 0 for none.
+ * The bytes a request's body may take, known before it is read: what it announces (`length`, its
+ * contentLength), or the route's limit for a chunked one (it may send that much); 0 for none.
  */
-const announcedBytes = (request: FastifyRequest) => {
-  const length = contentLength(request);
+const announcedBytes = (request: FastifyRequest, length: number) => {
   return length > 0 ? Math.min(length, request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY) : 0;
 };
 
@@ -350,7 +349,7 @@ export function useJsonBodies(
     const length = contentLength(request);
     if (length > placesFromBytes) places.holdUntilAnswered(tenantId, reply.raw);
     else if (length > SLICED_FROM_BYTES) sliced.holdUntilAnswered(tenantId, reply.raw);
-    const announced = announcedBytes(request);
+    const announced = announcedBytes(request, length);
     if (announced <= 0) return;
     if (announced <= SLICED_FROM_BYTES) small?.holdUntilAnswered(tenantId, reply.raw, announced);
     bytes?.holdUntilAnswered(tenantId, reply.raw, announced);
