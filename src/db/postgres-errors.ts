@@ -1,6 +1,6 @@
 // PostgreSQL failures classified at the adapter boundary, for every service that talks to it.
 import { PermanentError, TransientError, UnavailableError } from '../domain/errors.js';
-import { isReadTimeout } from './postgres.js';
+import { isReadTimeout, pgp } from './postgres.js';
 
 /**
  * SQLSTATEs that say the server is away or cannot serve now, whatever was asked: connection exceptions (08,
@@ -58,11 +58,16 @@ export function classifyPgError(error: unknown): Error {
   return new TransientError(typeof code === 'string' ? `pg_${code}` : 'pg_error', `PostgreSQL: ${message}`, { cause: error });
 }
 
-/** Runs a read, classifying PostgreSQL's failures: unreachable, pool exhausted or timed out is transient (503). */
+/**
+ * Runs a read, classifying PostgreSQL's failures: unreachable, pool exhausted or timed out is transient (503).
+ * A result of the wrong shape (pg-promise's QueryResultError: no row where one was expected, or several) is
+ * a bug of the query or its caller, not PostgreSQL's state: it goes on as it is, a 500.
+ */
 export async function readClassified<T>(query: () => Promise<T>): Promise<T> {
   try {
     return await query();
   } catch (error) {
+    if (error instanceof pgp.errors.QueryResultError) throw error;
     throw classifyPgError(error);
   }
 }
