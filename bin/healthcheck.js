@@ -28,6 +28,13 @@ function rolesOfPid1() {
 const configured = process.env.OPS_HOST;
 const host = !configured || configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
 const port = opsPortOf(process.env.OPS_PORT ? Number(process.env.OPS_PORT) : undefined, rolesOfPid1());
+if (port === 0) {
+  // A port of 0 is one the system picks at start: nothing outside the process knows it.
+  console.error(
+    'OPS_PORT=0 lets the system pick the ops port at start, which this check cannot know: set a fixed OPS_PORT (or leave it unset) for the HEALTHCHECK',
+  );
+  process.exit(1);
+}
 const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/readyz`;
 fetch(url, { signal: AbortSignal.timeout(2_500) }).then(
   (response) => process.exit(response.ok ? 0 : 1),
