@@ -7,7 +7,7 @@
 import { waitFor } from '../../test/support/wait-for.js';
 import { cpuPerDocument, cpuReading, formatCpu, formatPerDocument } from '../cpu.js';
 import { profileThisProcess } from '../cpu-profiles.js';
-import { generateLoad } from '../generate-load.js';
+import { generateLoad, warmUp } from '../generate-load.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import { BENCH_API_KEY, type BenchEnv, freshDatabases, median, percentile, spawnProcessor, startBenchSystem } from '../support.js';
 
@@ -25,8 +25,14 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
   let processor: Awaited<ReturnType<typeof spawnProcessor>> | undefined;
   try {
     processor = await spawnProcessor(env, dbs, `e2e-${mode}`, modeKnobs);
+    const committedAt = () =>
+      dbs.db.any<{ raw_id: string; ms: number }>('SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions');
     // The generator runs in its own process (bench/loadgen.ts), so it does not compete with the system
-    // for this process's event loop.
+    // for this process's event loop. The new processor's first seconds first, not measured (WARM_UP_S).
+    const warm = await warmUp(
+      { url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING },
+      committedAt,
+    );
     const cpu = await cpuReading();
     const profile = await profileThisProcess(`bench-e2e-${mode}-${rate}`);
     const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
@@ -35,18 +41,16 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     const achieved = sentAt.size / (load.elapsedMs / 1000);
     await waitFor(
       'every accepted row',
-      async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= sentAt.size,
+      async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= sentAt.size + warm.ids.size,
       { timeoutMs: 120_000, intervalMs: 250 },
     );
     const cpuByRole = { ...(await cpu.since()), 'load generator': load.cpuSeconds };
     await profile.stop();
-    const rows = await dbs.db.any<{ raw_id: string; ms: number }>(
-      'SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions',
-    );
+    const rows = (await committedAt()).filter((row) => sentAt.has(row.raw_id));
     const latencies = rows.map((row) => row.ms - sentAt.get(row.raw_id)!).sort((a, b) => a - b);
     const keptUp = shed === 0 && failed === 0 && achieved >= KEPT_UP * rate;
     const cpuPerDoc = cpuPerDocument(cpuByRole, sentAt.size);
-    return { achieved, latencies, failed, shed, keptUp, cpuByRole, cpuPerDoc, perSecond: load.perSecond };
+    return { achieved, latencies, failed, shed, keptUp, cpuByRole, cpuPerDoc, perSecond: load.perSecond, warmUp: warm };
   } finally {
     await processor?.stop();
     await system.stop();
@@ -78,6 +82,7 @@ function runRow(mode: 'stream' | 'poll-only', rate: number, result: Run, label: 
         : `DID NOT KEEP UP (accepted ${((100 * result.achieved) / rate).toFixed(1)} % of offered): no latency verdict`,
       `${result.shed} shed (>${MAX_OUTSTANDING} outstanding), ${result.failed} errors`,
       `slowest second (least accepted of offered): offered ${worstSecond[0]}, accepted ${worstSecond[1]}`,
+      `warm-up (the processor's first ${result.warmUp.seconds} s, not measured): p99 ${result.warmUp.p99Ms?.toFixed(1) ?? '-'} ms`,
       `CPU: ${formatCpu(result.cpuByRole)}`,
       `CPU per document: ${formatPerDocument(result.cpuPerDoc)}`,
     ].join('; '),

@@ -17,7 +17,7 @@ import { newRawTransaction } from '../../src/raw-store/insert.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { cpuPerDocument, cpuReading, formatCpu, formatPerDocument } from '../cpu.js';
 import { profileThisProcess } from '../cpu-profiles.js';
-import { generateLoad } from '../generate-load.js';
+import { generateLoad, warmUp } from '../generate-load.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import {
   BENCH_API_KEY,
@@ -95,30 +95,37 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
     stops.push(() => processor.stop());
     const deliverer = await spawnDeliverer(dbs, `deliverer-${rate}`);
     stops.push(() => deliverer.stop());
+    const committedAt = () =>
+      dbs.db.any<{ raw_id: string; ms: number }>('SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions');
+    // The new processor's and deliverer's first seconds, not measured (WARM_UP_S), each event delivered.
+    const warm = await warmUp(
+      { url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING },
+      committedAt,
+    );
+    const before = await allDelivered(receiver, warm.ids.size, 180_000);
     const cpu = await cpuReading();
     const profile = await profileThisProcess(`bench-webhooks-${rate}`);
     const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
     const sentAt = new Map(load.accepted);
     await waitFor(
       'every accepted row',
-      async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= sentAt.size,
+      async () => (await dbs.db.one('SELECT count(*)::int AS n FROM transactions', [], (r) => r.n)) >= sentAt.size + warm.ids.size,
       {
         timeoutMs: 120_000,
         intervalMs: 250,
       },
     );
-    const report = await allDelivered(receiver, sentAt.size, 180_000);
-    const cpuByRole = { ...(await cpu.since()), 'load generator': load.cpuSeconds, 'webhook receiver': report.cpuSeconds };
+    const report = await allDelivered(receiver, sentAt.size + warm.ids.size, 180_000);
+    const cpuByRole = {
+      ...(await cpu.since()),
+      'load generator': load.cpuSeconds,
+      'webhook receiver': report.cpuSeconds - before.cpuSeconds,
+    };
     await profile.stop();
-    const committed = new Map(
-      (
-        await dbs.db.any<{ raw_id: string; ms: number }>(
-          'SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions',
-        )
-      ).map((r) => [r.raw_id, r.ms]),
-    );
+    const committed = new Map((await committedAt()).filter((row) => sentAt.has(row.raw_id)).map((r) => [r.raw_id, r.ms]));
+    const measured = report.received.filter(([, documentId]) => sentAt.has(documentId));
     const firstArrival = new Map<string, number>();
-    for (const [, documentId, at] of report.received) if (!firstArrival.has(documentId)) firstArrival.set(documentId, at);
+    for (const [, documentId, at] of measured) if (!firstArrival.has(documentId)) firstArrival.set(documentId, at);
     const sorted = (values: number[]) => values.sort((a, b) => a - b);
     const e2e = sorted([...committed].map(([id, ms]) => ms - sentAt.get(id)!));
     const delay = sorted([...firstArrival].map(([id, at]) => at - committed.get(id)!));
@@ -135,7 +142,8 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
       delay,
       total,
       delivered: firstArrival.size,
-      duplicates: report.received.length - firstArrival.size,
+      duplicates: measured.length - firstArrival.size,
+      warmUp: warm,
       deliveredPerSecond: firstArrival.size / ((arrivals.at(-1)! - arrivals[0]!) / 1000),
       lagAtEndMs: arrivals.at(-1)! - lastCommit,
       keptUp: acceptKeptUp && deliveryKeptUp,
@@ -292,6 +300,7 @@ export async function webhooksScenario(
         `same run's e2e send → commit ${ms(r.e2e)}${r.acceptKeptUp ? '' : ' (accepting did not keep up)'}`,
         `send → delivered ${ms(r.total)}`,
         `${r.delivered} events, ${r.duplicates} duplicates`,
+        `warm-up (the new processes' first ${r.warmUp.seconds} s, not measured): send → commit p99 ${r.warmUp.p99Ms?.toFixed(1) ?? '-'} ms`,
         `CPU: ${formatCpu(r.cpuByRole)}`,
         `CPU per document: ${formatPerDocument(r.cpuPerDoc)}`,
       ].join('; '),
