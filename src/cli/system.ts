@@ -127,7 +127,6 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       createMongoIngest(mongo, {
         onStored: (source) => metrics.rawAccepted.inc({ source }),
         coalesceMaxDocs: settings.ingest.coalesceMaxDocs,
-        coalesceSpacingMs: settings.ingest.coalesceSpacingMs,
         statementTimeoutMs: settings.ingest.statementTimeoutMs,
       });
     const processing = roles.includes('processor') && mongo && db ? await startProcessing(owner, options, mongo, db, metrics) : undefined;

@@ -206,8 +206,6 @@ export const envSchema = z.object({
   BATCH_INGEST_MAX: positiveInt.max(10_000).default(1_000),
   /** Single POSTs stored together: those accepted before the next timers turn of the event loop, up to this many per insertMany (1: one insertOne each). */
   INGEST_COALESCE_MAX_DOCS: positiveInt.max(10_000).default(256),
-  /** While single POSTs come often, their inserts go at least this many ms apart (0: each timers turn its own). */
-  INGEST_COALESCE_SPACING_MS: z.coerce.number().int().min(0).max(50).default(4),
   IDEMPOTENCY_TTL_MS: positiveInt.default(86_400_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
   /** Per client address: requests without a valid API key (missing, unknown, revoked) before 429. */
@@ -325,7 +323,6 @@ function toSettings(env: Env) {
       host: env.INGEST_HOST,
       token: env.INGEST_TOKEN,
       coalesceMaxDocs: env.INGEST_COALESCE_MAX_DOCS,
-      coalesceSpacingMs: env.INGEST_COALESCE_SPACING_MS,
       statementTimeoutMs: env.STATEMENT_STORE_TIMEOUT_MS,
     },
     processor: processorSettings(env),

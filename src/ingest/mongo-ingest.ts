@@ -17,18 +17,16 @@ export interface MongoIngestOptions {
   onStored?: (source: string) => void;
   /** Single documents accepted before the next timers turn of the event loop are stored by one insertMany of at most this many (1: each alone). */
   coalesceMaxDocs?: number;
-  /** While single documents come often, their inserts go at least this many ms apart (0: each timers turn its own). */
-  coalesceSpacingMs?: number;
   /** The deadline of storing one uploaded statement, every operation included (STATEMENT_STORE_TIMEOUT_MS). */
   statementTimeoutMs?: number;
 }
 
 export function createMongoIngest(
   store: StatementCollections,
-  { onStored, coalesceMaxDocs = 1, coalesceSpacingMs = 0, statementTimeoutMs }: MongoIngestOptions = {},
+  { onStored, coalesceMaxDocs = 1, statementTimeoutMs }: MongoIngestOptions = {},
 ) {
   const { raw } = store;
-  const insertOne = createCoalescedInsert(raw, { maxDocs: coalesceMaxDocs, spacingMs: coalesceSpacingMs });
+  const insertOne = createCoalescedInsert(raw, { maxDocs: coalesceMaxDocs });
   return {
     async accept(tenantId: string, envelope: Envelope): Promise<Accepted> {
       const accepted = await insertRaw(insertOne, raw, tenantId, envelope);

@@ -98,11 +98,6 @@ export type InsertOne = (doc: RawTransaction) => Promise<ObjectId>;
  * requests instead of one each; a request alone is one insertOne. `maxDocs` 1: every document its own
  * insertOne, at once.
  *
- * While POSTs come often, the inserts are spaced at least `spacingMs` apart (InsertSpacing): at 1,000 POSTs/s
- * they arrive a millisecond apart, so a timers turn alone gathers one or two, and each insert costs the
- * gateway about 0.1 ms of CPU whatever it carries. A POST after a quiet spell (none sent for `spacingMs`) goes
- * at the next timers turn, as before; the most any waits is `spacingMs`.
- *
  * The batch goes out from a timer, not from setImmediate: a socket the server (or a proxy) ends during the
  * poll phase is destroyed there but emits 'close' only in the close phase, after the check phase, and
  * mongodb 7.9.0 hands out such a connection and then waits for a 'drain' its write will never get
@@ -110,37 +105,16 @@ export type InsertOne = (doc: RawTransaction) => Promise<ObjectId>;
  * that window in most runs; timers run after the close phase. The accept path's deadline
  * (withinAcceptDeadline) ends whatever window is left.
  */
-export function createCoalescedInsert(
-  raw: Collection<RawTransaction>,
-  { maxDocs, spacingMs = 0 }: { maxDocs: number; spacingMs?: number },
-): InsertOne {
+export function createCoalescedInsert(raw: Collection<RawTransaction>, { maxDocs }: { maxDocs: number }): InsertOne {
   const insertAlone: InsertOne = async (doc) => (await withinAcceptDeadline((bound) => raw.insertOne(doc, bound))).insertedId;
   if (maxDocs <= 1) return insertAlone;
-  const spacing = new InsertSpacing(spacingMs);
   const loader = new DataLoader<RawTransaction, ObjectId>((docs) => insertTogether(raw, insertAlone, docs), {
     cache: false,
     maxBatchSize: maxDocs,
     // Every request whose body arrived in this turn has reached its insert by then (see above).
-    batchScheduleFn: (dispatch) => spacing.schedule(dispatch),
+    batchScheduleFn: (dispatch) => setTimeout(dispatch, 0),
   });
   return (doc) => loader.load(doc);
-}
-
-/** When the next coalesced insert goes: at the next timers turn, but no sooner than `spacingMs` after the last. */
-export class InsertSpacing {
-  #lastAt = Number.NEGATIVE_INFINITY;
-
-  constructor(
-    private readonly spacingMs: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
-
-  schedule(dispatch: () => void): void {
-    const wait = Math.max(0, this.#lastAt + this.spacingMs - this.now());
-    // Taken now, so that batches scheduled meanwhile (a full one: maxDocs) space themselves after this one.
-    this.#lastAt = this.now() + wait;
-    setTimeout(dispatch, wait);
-  }
 }
 
 async function insertTogether(

@@ -137,23 +137,6 @@ describe.skipIf(!mongoUri)('createMongoIngest', () => {
       );
     });
 
-    it('while POSTs come often, those of the next spacing go together', async () => {
-      const envelope = (n: number) => ({ source: 'generic' as const, payload: { spaced: n } });
-      const spaced = createMongoIngest(store, { coalesceMaxDocs: 256, coalesceSpacingMs: 1_000 });
-      inserts.length = 0;
-      const first = spaced.accept('acme', envelope(0)); // nothing sent lately: goes at the next timers turn
-      const later: Array<Promise<unknown>> = [];
-      for (let n = 1; n <= 3; n++) {
-        await new Promise((resolve) => setTimeout(resolve, 1)); // each in a timers turn of its own
-        later.push(spaced.accept('acme', envelope(n)));
-      }
-      await first;
-      expect(inserts).toEqual([1]); // the other three wait for the spacing
-      const results = await Promise.all(later);
-      expect(inserts).toEqual([1, 3]);
-      expect(new Set(results.map((result) => (result as { id: string }).id)).size).toBe(3);
-    });
-
     it('at most coalesceMaxDocs to a command; 1 stores each alone', async () => {
       const envelope = (n: number) => ({ source: 'generic' as const, payload: { n } });
       inserts.length = 0;
