@@ -80,8 +80,10 @@ describe.skipIf(!mongoUri)('hostile: many small bodies at once from one tenant',
     expect(counted['429 /problems/inflight-small-bodies-quota']).toBeGreaterThan(0);
     expect(other).toBe(202);
     // Measured (2 cores, shared with the flooder and the suite, quiet machine): with no bound, all 300 read and
-    // checked, /healthz 1.3-2.1 s; with it, 136-264 ms, most of it the 300 connections and refusals themselves
-    // (the bar of the other floods of hundreds of connections, inflight-bodies.test.ts).
-    expect(worstMs).toBeLessThan(400);
+    // checked, /healthz 1.3-2.1 s; with it, 136-264 ms, most of it the 300 connections and refusals themselves,
+    // and 444 ms once in a CI run where the flood arrived spread out and 68 of the 300 were admitted in turn
+    // (11 at a time) instead of 11. The bound caps the bodies at once, not how many are admitted over the
+    // flood, so the bar sits between the two: under 800 ms, where no bound took 1.3 s at the least.
+    expect(worstMs).toBeLessThan(800);
   });
 });
