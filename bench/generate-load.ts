@@ -3,8 +3,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Database } from '../src/db/postgres.js';
 import { waitFor } from '../test/support/wait-for.js';
-import { percentile } from './support.js';
+import { percentile, rowsCommitted } from './support.js';
 
 const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
 
@@ -52,18 +53,15 @@ export interface WarmUp {
   p99Ms: number | null;
 }
 
-/**
- * Sends WARM_UP_S of load (at most the run's `durationS`) at `rate` and waits until each accepted document has
- * its row (`committedAt`: every row's raw id and commit time).
- */
-export async function warmUp(spec: LoadSpec, committedAt: () => Promise<Array<{ raw_id: string; ms: number }>>): Promise<WarmUp> {
+/** Sends WARM_UP_S of load (at most the run's `durationS`) at `rate` and waits until each accepted document has its row in `db`. */
+export async function warmUp(spec: LoadSpec, db: Database): Promise<WarmUp> {
   const seconds = Math.min(WARM_UP_S, spec.durationS);
   const load = await generateLoad({ ...spec, durationS: seconds });
   const sentAt = new Map(load.accepted);
   const rows = await waitFor(
     'every warm-up row',
     async () => {
-      const committed = (await committedAt()).filter((row) => sentAt.has(row.raw_id));
+      const committed = (await rowsCommitted(db)).filter((row) => sentAt.has(row.raw_id));
       return committed.length >= sentAt.size ? committed : null;
     },
     { timeoutMs: 120_000, intervalMs: 250 },

@@ -74,6 +74,10 @@ export interface Databases {
   drop(): Promise<void>;
 }
 
+/** Each transaction row's raw id and commit time in epoch ms (created_at: clock_timestamp() in the inserting statement). */
+export const rowsCommitted = (db: Database) =>
+  db.any<{ raw_id: string; ms: number }>('SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions');
+
 /** A fresh, migrated PostgreSQL database and MongoDB database for one scenario. */
 export async function freshDatabases(env: BenchEnv, label: string): Promise<Databases> {
   const name = `bench_${label}_${randomBytes(3).toString('hex')}`;

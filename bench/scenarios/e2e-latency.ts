@@ -9,7 +9,16 @@ import { cpuPerDocument, cpuReading, formatCpu, formatPerDocument } from '../cpu
 import { profileThisProcess } from '../cpu-profiles.js';
 import { generateLoad, warmUp } from '../generate-load.js';
 import type { Measurement, Ratio, ScenarioResult } from '../report.js';
-import { BENCH_API_KEY, type BenchEnv, freshDatabases, median, percentile, spawnProcessor, startBenchSystem } from '../support.js';
+import {
+  BENCH_API_KEY,
+  type BenchEnv,
+  freshDatabases,
+  median,
+  percentile,
+  rowsCommitted,
+  spawnProcessor,
+  startBenchSystem,
+} from '../support.js';
 
 const MAX_OUTSTANDING = 256;
 
@@ -25,14 +34,9 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
   let processor: Awaited<ReturnType<typeof spawnProcessor>> | undefined;
   try {
     processor = await spawnProcessor(env, dbs, `e2e-${mode}`, modeKnobs);
-    const committedAt = () =>
-      dbs.db.any<{ raw_id: string; ms: number }>('SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions');
     // The generator runs in its own process (bench/loadgen.ts), so it does not compete with the system
     // for this process's event loop. The new processor's first seconds first, not measured (WARM_UP_S).
-    const warm = await warmUp(
-      { url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING },
-      committedAt,
-    );
+    const warm = await warmUp({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING }, dbs.db);
     const cpu = await cpuReading();
     const profile = await profileThisProcess(`bench-e2e-${mode}-${rate}`);
     const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
@@ -46,7 +50,7 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     );
     const cpuByRole = { ...(await cpu.since()), 'load generator': load.cpuSeconds };
     await profile.stop();
-    const rows = (await committedAt()).filter((row) => sentAt.has(row.raw_id));
+    const rows = (await rowsCommitted(dbs.db)).filter((row) => sentAt.has(row.raw_id));
     const latencies = rows.map((row) => row.ms - sentAt.get(row.raw_id)!).sort((a, b) => a - b);
     const keptUp = shed === 0 && failed === 0 && achieved >= KEPT_UP * rate;
     const cpuPerDoc = cpuPerDocument(cpuByRole, sentAt.size);

@@ -25,6 +25,7 @@ import {
   type Databases,
   freshDatabases,
   percentile,
+  rowsCommitted,
   spawnDeliverer,
   spawnProcessor,
   startBenchSystem,
@@ -95,13 +96,8 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
     stops.push(() => processor.stop());
     const deliverer = await spawnDeliverer(dbs, `deliverer-${rate}`);
     stops.push(() => deliverer.stop());
-    const committedAt = () =>
-      dbs.db.any<{ raw_id: string; ms: number }>('SELECT raw_id, (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM transactions');
     // The new processor's and deliverer's first seconds, not measured (WARM_UP_S), each event delivered.
-    const warm = await warmUp(
-      { url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING },
-      committedAt,
-    );
+    const warm = await warmUp({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING }, dbs.db);
     const before = await allDelivered(receiver, warm.ids.size, 180_000);
     const cpu = await cpuReading();
     const profile = await profileThisProcess(`bench-webhooks-${rate}`);
@@ -122,7 +118,7 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
       'webhook receiver': report.cpuSeconds - before.cpuSeconds,
     };
     await profile.stop();
-    const committed = new Map((await committedAt()).filter((row) => sentAt.has(row.raw_id)).map((r) => [r.raw_id, r.ms]));
+    const committed = new Map((await rowsCommitted(dbs.db)).filter((row) => sentAt.has(row.raw_id)).map((r) => [r.raw_id, r.ms]));
     const measured = report.received.filter(([, documentId]) => sentAt.has(documentId));
     const firstArrival = new Map<string, number>();
     for (const [, documentId, at] of measured) if (!firstArrival.has(documentId)) firstArrival.set(documentId, at);
