@@ -7,3 +7,6 @@ export const WAITING_SQL = `EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = w
 
 /** No deliverer holds it. */
 export const FREE_SQL = '(w.lease_until IS NULL OR w.lease_until < clock_timestamp())';
+
+/** A resend asked for and not yet sent. */
+export const RESENDS_WAITING_SQL = 'EXISTS (SELECT 1 FROM webhook_resends r WHERE r.endpoint_id = w.id AND r.done_at IS NULL)';

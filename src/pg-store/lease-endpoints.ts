@@ -1,6 +1,6 @@
 // A deliverer leases the webhook endpoints it picked; one another deliverer leased in between is skipped.
 import type { Database } from '../db/postgres.js';
-import { FREE_SQL } from './endpoint-conditions.js';
+import { FREE_SQL, RESENDS_WAITING_SQL } from './endpoint-conditions.js';
 import type { LeasedEndpoint } from './rows.js';
 
 /**
@@ -13,12 +13,12 @@ export async function leaseEndpoints(
   ids: string[],
 ): Promise<LeasedEndpoint[]> {
   return db.any<LeasedEndpoint>(
-    `UPDATE webhook_endpoints SET lease_owner = $1, lease_until = clock_timestamp() + ($2 + $4) * interval '1 millisecond'
-      WHERE id IN (SELECT w.id FROM webhook_endpoints w WHERE w.id = ANY($3::text[]) AND w.enabled AND ${FREE_SQL}
-                    FOR UPDATE SKIP LOCKED)
+    // The conditions name the endpoint `w`: the row leased here, and (its own scope) the one the subquery locks.
+    `UPDATE webhook_endpoints w SET lease_owner = $1, lease_until = clock_timestamp() + ($2 + $4) * interval '1 millisecond'
+      WHERE w.id IN (SELECT w.id FROM webhook_endpoints w WHERE w.id = ANY($3::text[]) AND w.enabled AND ${FREE_SQL}
+                      FOR UPDATE SKIP LOCKED)
       RETURNING id, tenant_id, url, events, secret, previous_secret, previous_secret_until, cursor_txid::text, cursor_seq::text,
-                attempts, failing_since, next_attempt_at,
-                EXISTS (SELECT 1 FROM webhook_resends r WHERE r.endpoint_id = webhook_endpoints.id AND r.done_at IS NULL) AS resends_waiting`,
+                attempts, failing_since, next_attempt_at, ${RESENDS_WAITING_SQL} AS resends_waiting`,
     [lease.worker, lease.leaseMs, ids, lease.timeoutMs],
   );
 }

@@ -1,6 +1,6 @@
 // The webhook endpoints with work due, each tenant's in the order it is served, for a deliverer to pick from.
 import type { Database } from '../db/postgres.js';
-import { FREE_SQL, WAITING_SQL } from './endpoint-conditions.js';
+import { FREE_SQL, RESENDS_WAITING_SQL, WAITING_SQL } from './endpoint-conditions.js';
 
 /**
  * Enabled, not leased, with an event waiting (and due after a failure) or a resend asked for: each tenant's
@@ -14,7 +14,7 @@ export async function readDueEndpoints(db: Database, slots: number) {
          FROM webhook_endpoints w
         WHERE w.enabled AND ${FREE_SQL}
           AND (((w.next_attempt_at IS NULL OR w.next_attempt_at <= clock_timestamp()) AND ${WAITING_SQL})
-               OR EXISTS (SELECT 1 FROM webhook_resends r WHERE r.endpoint_id = w.id AND r.done_at IS NULL))) due
+               OR ${RESENDS_WAITING_SQL})) due
       WHERE place <= $1 ORDER BY next_attempt_at NULLS FIRST, id`,
     [slots],
   );
