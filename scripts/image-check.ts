@@ -122,6 +122,15 @@ async function checkSlots(mongo: MongoConnection, processors: string[]) {
     members.every((id) => id.startsWith(`${hostname()}-1-`)),
     `both named ${hostname()}-1-…: the old hostname-pid id would be one`,
   );
+  // A row is committed before its document is marked and logged: the 1,001 rows seen do not yet mean 1,001 entries.
+  await waitFor(
+    'a processed entry for each of the 1,001 documents',
+    async () => (await mongo.logs.countDocuments({ outcome: 'processed' })) >= 1_001,
+    {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
+  );
   const logs = await mongo.logs.find({ outcome: 'processed' }, { projection: { rawId: 1, worker: 1 } }).toArray();
   const slotOf = new Map((await mongo.raw.find({}, { projection: { slot: 1 } }).toArray()).map((d) => [String(d._id), d.slot ?? 0]));
   const workersBySlot = new Map<number, Set<string>>();
