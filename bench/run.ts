@@ -36,6 +36,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'reconcile-sizes': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'webhook-in-flight': { type: 'string' },
   },
 });
 
@@ -65,6 +66,8 @@ const settings = {
   /** The webhooks scenario: its rates (beside the e2e figures of the same runs) and its backlog. */
   webhookRates: (values.rates ?? (smoke ? '50' : '100,1000')).split(',').map(Number),
   webhookBacklog: smoke ? 500 : 20_000,
+  /** The webhooks scenario's endpoint: each row once per maxInFlight (1: one at a time, in order; more: several at once). */
+  webhookInFlight: (values['webhook-in-flight'] ?? (smoke ? '1' : '1,8')).split(',').map(Number),
 };
 // Not in the smoke run: fairness (a 200,000 backlog) and reconcile (it waits a minute before its incremental run).
 const scenarios = (values.only ?? (smoke ? 'drain,ingest,e2e,webhooks' : 'drain,ingest,e2e,webhooks,fairness,reconcile')).split(',');
@@ -122,6 +125,7 @@ try {
         rates: settings.webhookRates,
         durationS: settings.durationS,
         backlog: settings.webhookBacklog,
+        inFlight: settings.webhookInFlight,
         knobs,
       });
     else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain, fairness, reconcile, webhooks)`);

@@ -250,6 +250,67 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     expect(await headAttempts()).toBe(before);
   });
 
+  it('maxInFlight: up to that many posts at once, a failure posts the ones beside it again; the default stays one at a time, in order', async () => {
+    const [parallel, ordered] = [await receiver(), await receiver()];
+    for (const hook of [parallel, ordered]) hook.answer(200, 150);
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
+    const { call, send } = await clients(system.gatewayUrl!);
+    for (const maxInFlight of [0, 17, 2.5]) {
+      const refused = await call('POST', '/api/v1/webhook-endpoints', {
+        url: parallel.url,
+        events: ['transaction.processed'],
+        maxInFlight,
+      });
+      expect(refused.status, String(maxInFlight)).toBe(400);
+    }
+    const endpoints: Array<{ id: string; maxInFlight: number }> = [];
+    for (const [hook, body] of [
+      [parallel, { maxInFlight: 4 }],
+      [ordered, {}],
+    ] as const) {
+      const created = await call('POST', '/api/v1/webhook-endpoints', {
+        url: hook.url,
+        events: ['transaction.processed'],
+        enabled: false,
+        ...body,
+      });
+      endpoints.push((await created.json()) as { id: string; maxInFlight: number });
+    }
+    expect(endpoints.map((e) => e.maxInFlight)).toEqual([4, 1]);
+    // Twelve events recorded while both are disabled, so that each endpoint's first page holds them all.
+    for (let i = 0; i < 12; i++) await send(valid(100 + i));
+    await waitFor('twelve events recorded', async () => sys.pg.db.one('SELECT count(*)::int AS n FROM events', [], (r) => r.n === 12));
+    const feed = await sys.pg.db.map('SELECT id FROM events ORDER BY txid, seq', [], (r: { id: string }) => r.id);
+    // The parallel endpoint's sixth event fails once.
+    parallel.failOnce((event) => event.id === feed[5]);
+    for (const endpoint of endpoints) {
+      const enabled = await call('PATCH', `/api/v1/webhook-endpoints/${endpoint.id}`, { enabled: true });
+      expect(((await enabled.json()) as { maxInFlight: number }).maxInFlight).toBe(endpoint.maxInFlight);
+    }
+    await waitFor('every event at both', async () => parallel.ids().size === 12 && ordered.ids().size === 12, { timeoutMs: 30_000 });
+
+    // One at a time: each event once, in the feed's order.
+    expect(ordered.peakInFlight()).toBe(1);
+    expect(ordered.received.map((r) => r.event.id)).toEqual(feed);
+    // Four at once, never more. The events before the failed one arrived once; every event after it arrived
+    // (again, if it was posted beside it) after the failed one's retry was answered.
+    expect(parallel.peakInFlight()).toBe(4);
+    const arrivals = (id: string) => parallel.received.filter((r) => r.event.id === id).map((r) => r.at);
+    for (const id of feed.slice(0, 5)) expect(arrivals(id)).toHaveLength(1);
+    const retried = arrivals(feed[5]!);
+    expect(retried).toHaveLength(1);
+    for (const id of feed.slice(6)) expect(Math.max(...arrivals(id))).toBeGreaterThanOrEqual(retried[0]!);
+    const attempts = await sys.pg.db.any<{ event_id: string; status: number }>(
+      'SELECT event_id, status FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id',
+      [endpoints[0]!.id],
+    );
+    expect(attempts.filter((a) => a.status === 500).map((a) => a.event_id)).toEqual([feed[5]]);
+    expect(attempts.filter((a) => a.status === 200)).toHaveLength(parallel.received.length);
+    // Both cursors at the end of the feed, nothing failing.
+    const states = await sys.pg.db.map('SELECT attempts FROM webhook_endpoints ORDER BY id', [], (r: { attempts: number }) => r.attempts);
+    expect(states).toEqual([0, 0]);
+  });
+
   it('an endpoint failing past WEBHOOK_DISABLE_AFTER_HOURS is disabled, with an event to the others and a gauge for the alert', async () => {
     const [failing, watcher] = [await receiver(), await receiver()];
     failing.answer(503);

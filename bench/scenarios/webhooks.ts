@@ -69,15 +69,15 @@ function allDelivered(receiver: Receiver, count: number, timeoutMs: number) {
   );
 }
 
-/** An endpoint of the bench tenant taking transaction.processed, created over the API. */
-async function subscribe(gateway: string, dbs: Databases, url: string): Promise<void> {
+/** An endpoint of the bench tenant taking transaction.processed, posted `maxInFlight` at once, created over the API. */
+async function subscribe(gateway: string, dbs: Databases, url: string, maxInFlight: number): Promise<void> {
   const accept = acceptCollections(dbs.mongo.db);
   await ensureAcceptIndexes(accept);
   const admin = (await createApiKey(accept, 'bench', ['admin'])).key;
   const response = await fetch(`${gateway}/api/v1/webhook-endpoints`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-    body: JSON.stringify({ url, events: ['transaction.processed'] }),
+    body: JSON.stringify({ url, events: ['transaction.processed'], maxInFlight }),
   });
   if (response.status !== 201) throw new Error(`creating the endpoint: ${response.status} ${await response.text()}`);
 }
@@ -85,13 +85,13 @@ async function subscribe(gateway: string, dbs: Databases, url: string): Promise<
 const webhookKnobs = { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
 
 /** One rate: load for `durationS`, then every row and every delivery waited for. */
-async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: Record<string, string>) {
-  const dbs = await freshDatabases(env, `webhooks_${rate}`);
+async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: Record<string, string>, maxInFlight: number) {
+  const dbs = await freshDatabases(env, `webhooks_${rate}_${maxInFlight}`);
   const system = await startBenchSystem(env, dbs, ['gateway', 'ingest'], { ...knobs, ...webhookKnobs });
   const receiver = await startReceiver();
   const stops: Array<() => Promise<unknown>> = [];
   try {
-    await subscribe(system.gatewayUrl!, dbs, receiver.url);
+    await subscribe(system.gatewayUrl!, dbs, receiver.url, maxInFlight);
     const processor = await spawnProcessor(env, dbs, `webhooks-${rate}`, knobs);
     stops.push(() => processor.stop());
     const deliverer = await spawnDeliverer(dbs, `deliverer-${rate}`);
@@ -160,13 +160,13 @@ async function runAtRate(env: BenchEnv, rate: number, durationS: number, knobs: 
  * into the outbox at `rate` per second (a transaction of rate/50 events every 20 ms, as the processor's
  * batches would record them, each with a transaction's data), delivered to one endpoint.
  */
-async function runRecorded(env: BenchEnv, rate: number, durationS: number, knobs: Record<string, string>) {
-  const dbs = await freshDatabases(env, `webhooks_recorded_${rate}`);
+async function runRecorded(env: BenchEnv, rate: number, durationS: number, knobs: Record<string, string>, maxInFlight: number) {
+  const dbs = await freshDatabases(env, `webhooks_recorded_${rate}_${maxInFlight}`);
   const system = await startBenchSystem(env, dbs, ['gateway'], { ...knobs, ...webhookKnobs });
   const receiver = await startReceiver();
   let deliverer: Awaited<ReturnType<typeof spawnDeliverer>> | undefined;
   try {
-    await subscribe(system.gatewayUrl!, dbs, receiver.url);
+    await subscribe(system.gatewayUrl!, dbs, receiver.url, maxInFlight);
     deliverer = await spawnDeliverer(dbs, `deliverer-recorded-${rate}`);
     const cpu = await cpuReading();
     const perTick = Math.max(1, Math.round(rate / 50));
@@ -228,12 +228,12 @@ const viewOf = (id: string, n: number) => ({
 });
 
 /** A backlog of `count` events recorded while no deliverer runs, then delivered as fast as one deliverer goes. */
-async function runBacklog(env: BenchEnv, count: number, knobs: Record<string, string>) {
-  const dbs = await freshDatabases(env, 'webhooks_backlog');
+async function runBacklog(env: BenchEnv, count: number, knobs: Record<string, string>, maxInFlight: number) {
+  const dbs = await freshDatabases(env, `webhooks_backlog_${maxInFlight}`);
   const system = await startBenchSystem(env, dbs, ['gateway', 'ingest'], { ...knobs, ...webhookKnobs });
   const receiver = await startReceiver();
   try {
-    await subscribe(system.gatewayUrl!, dbs, receiver.url);
+    await subscribe(system.gatewayUrl!, dbs, receiver.url, maxInFlight);
     for (let from = 0; from < count; from += 5_000) {
       const docs = Array.from({ length: Math.min(5_000, count - from) }, (_, i) =>
         newRawTransaction('bench', {
@@ -271,71 +271,100 @@ async function runBacklog(env: BenchEnv, count: number, knobs: Record<string, st
   }
 }
 
+/** How the endpoint takes its events, for the rows' labels. */
+const delivery = (maxInFlight: number) => (maxInFlight === 1 ? 'one at a time (maxInFlight 1, the default)' : `maxInFlight ${maxInFlight}`);
+
+/** The whole pipeline at `rate`, delivering to an endpoint that takes `maxInFlight` at once. */
+async function pipelineRow(env: BenchEnv, rate: number, durationS: number, knobs: Record<string, string>, maxInFlight: number) {
+  const ms = (values: number[]) => `p50 ${percentile(values, 50).toFixed(0)} / p99 ${percentile(values, 99).toFixed(0)} ms`;
+  const r = await runAtRate(env, rate, durationS, knobs, maxInFlight);
+  const measurement: Measurement = {
+    scenario: 'webhooks',
+    variant: `commit → delivered @ ${rate}/s offered, ${delivery(maxInFlight)}`,
+    throughput: r.deliveredPerSecond,
+    unit: 'events/s delivered',
+    ...(r.keptUp ? { p50Ms: percentile(r.delay, 50), p95Ms: percentile(r.delay, 95), p99Ms: percentile(r.delay, 99) } : {}),
+    notes: [
+      r.keptUp
+        ? 'kept up; latency from the row commit to the receiver'
+        : `DID NOT KEEP UP (accepted ${((100 * r.achieved) / rate).toFixed(1)} % of offered, ${r.load.shed} shed; last event ${r.lagAtEndMs} ms after the last commit): no latency verdict`,
+      `same run's e2e send → commit ${ms(r.e2e)}${r.acceptKeptUp ? '' : ' (accepting did not keep up)'}`,
+      `send → delivered ${ms(r.total)}`,
+      `${r.delivered} events, ${r.duplicates} duplicates`,
+      `warm-up (the new processes' first ${r.warmUp.seconds} s, not measured): send → commit p99 ${r.warmUp.p99Ms?.toFixed(1) ?? '-'} ms`,
+      `CPU: ${formatCpu(r.cpuByRole)}`,
+      `CPU per document: ${formatPerDocument(r.cpuPerDoc)}`,
+    ].join('; '),
+  };
+  const ratio: Ratio | undefined = r.keptUp
+    ? {
+        scenario: 'webhooks',
+        what: `delivery p99 / e2e p99 @ ${rate}/s, ${delivery(maxInFlight)}`,
+        value: percentile(r.delay, 99) / percentile(r.e2e, 99),
+      }
+    : undefined;
+  return { measurement, ratio };
+}
+
+/** The deliverer alone, fed `rate` events a second straight into the outbox. */
+async function recordedRow(env: BenchEnv, rate: number, durationS: number, knobs: Record<string, string>, maxInFlight: number) {
+  const r = await runRecorded(env, rate, durationS, knobs, maxInFlight);
+  return {
+    scenario: 'webhooks',
+    variant: `deliverer alone: recorded → delivered @ ${rate}/s recorded, ${delivery(maxInFlight)}`,
+    throughput: r.recordedPerSecond,
+    unit: 'events/s recorded',
+    ...(r.keptUp ? { p50Ms: percentile(r.delay, 50), p95Ms: percentile(r.delay, 95), p99Ms: percentile(r.delay, 99) } : {}),
+    notes: [
+      r.keptUp ? "kept up; latency from the event's recording to the receiver" : 'DID NOT KEEP UP: no latency verdict',
+      `last event ${r.lagAtEndMs.toFixed(0)} ms after the last recorded`,
+      `${r.count} events`,
+      `CPU: ${formatCpu(r.cpuByRole)}`,
+    ].join('; '),
+  } satisfies Measurement;
+}
+
+/**
+ * Each row once per endpoint setting in `inFlight` (`--webhook-in-flight`, default 1,8): one at a time in the
+ * feed's order, the default, and posted several at once, which gives the order up.
+ */
 export async function webhooksScenario(
   env: BenchEnv,
-  { rates, durationS, backlog, knobs }: { rates: number[]; durationS: number; backlog: number; knobs: Record<string, string> },
+  {
+    rates,
+    durationS,
+    backlog,
+    knobs,
+    inFlight,
+  }: { rates: number[]; durationS: number; backlog: number; knobs: Record<string, string>; inFlight: number[] },
 ): Promise<ScenarioResult> {
   const measurements: Measurement[] = [];
   const ratios: Ratio[] = [];
-  const ms = (values: number[]) => `p50 ${percentile(values, 50).toFixed(0)} / p99 ${percentile(values, 99).toFixed(0)} ms`;
   // Warm-up, not measured: the development MongoDB's JVM compiles its hot paths in its first seconds under
   // load (as in the e2e scenario).
-  await runAtRate(env, Math.max(...rates), Math.min(durationS, 5), knobs);
-  for (const rate of rates) {
-    const r = await runAtRate(env, rate, durationS, knobs);
+  await runAtRate(env, Math.max(...rates), Math.min(durationS, 5), knobs, 1);
+  for (const rate of rates)
+    for (const maxInFlight of inFlight) {
+      const { measurement, ratio } = await pipelineRow(env, rate, durationS, knobs, maxInFlight);
+      measurements.push(measurement);
+      if (ratio) ratios.push(ratio);
+    }
+  for (const rate of rates)
+    for (const maxInFlight of inFlight) measurements.push(await recordedRow(env, rate, durationS, knobs, maxInFlight));
+  for (const maxInFlight of inFlight) {
+    const b = await runBacklog(env, backlog, knobs, maxInFlight);
     measurements.push({
       scenario: 'webhooks',
-      variant: `commit → delivered @ ${rate}/s offered`,
-      throughput: r.deliveredPerSecond,
+      variant: `backlog of ${backlog} events, one deliverer, one endpoint, ${delivery(maxInFlight)}`,
+      throughput: b.deliveredPerSecond,
       unit: 'events/s delivered',
-      ...(r.keptUp ? { p50Ms: percentile(r.delay, 50), p95Ms: percentile(r.delay, 95), p99Ms: percentile(r.delay, 99) } : {}),
-      notes: [
-        r.keptUp
-          ? 'kept up; latency from the row commit to the receiver'
-          : `DID NOT KEEP UP (accepted ${((100 * r.achieved) / rate).toFixed(1)} % of offered, ${r.load.shed} shed; last event ${r.lagAtEndMs} ms after the last commit): no latency verdict`,
-        `same run's e2e send → commit ${ms(r.e2e)}${r.acceptKeptUp ? '' : ' (accepting did not keep up)'}`,
-        `send → delivered ${ms(r.total)}`,
-        `${r.delivered} events, ${r.duplicates} duplicates`,
-        `warm-up (the new processes' first ${r.warmUp.seconds} s, not measured): send → commit p99 ${r.warmUp.p99Ms?.toFixed(1) ?? '-'} ms`,
-        `CPU: ${formatCpu(r.cpuByRole)}`,
-        `CPU per document: ${formatPerDocument(r.cpuPerDoc)}`,
-      ].join('; '),
+      notes: `the processor recorded them at ${b.recordedPerSecond.toFixed(0)}/s; CPU: ${formatCpu(b.cpuByRole)}`,
     });
-    if (r.keptUp)
-      ratios.push({
-        scenario: 'webhooks',
-        what: `delivery p99 / e2e p99 @ ${rate}/s`,
-        value: percentile(r.delay, 99) / percentile(r.e2e, 99),
-      });
-  }
-  for (const rate of rates) {
-    const r = await runRecorded(env, rate, durationS, knobs);
-    measurements.push({
+    ratios.push({
       scenario: 'webhooks',
-      variant: `deliverer alone: recorded → delivered @ ${rate}/s recorded`,
-      throughput: r.recordedPerSecond,
-      unit: 'events/s recorded',
-      ...(r.keptUp ? { p50Ms: percentile(r.delay, 50), p95Ms: percentile(r.delay, 95), p99Ms: percentile(r.delay, 99) } : {}),
-      notes: [
-        r.keptUp ? "kept up; latency from the event's recording to the receiver" : 'DID NOT KEEP UP: no latency verdict',
-        `last event ${r.lagAtEndMs.toFixed(0)} ms after the last recorded`,
-        `${r.count} events`,
-        `CPU: ${formatCpu(r.cpuByRole)}`,
-      ].join('; '),
+      what: `backlog delivered/s / events recorded/s (same documents), ${delivery(maxInFlight)}`,
+      value: b.deliveredPerSecond / b.recordedPerSecond,
     });
   }
-  const b = await runBacklog(env, backlog, knobs);
-  measurements.push({
-    scenario: 'webhooks',
-    variant: `backlog of ${backlog} events, one deliverer, one endpoint`,
-    throughput: b.deliveredPerSecond,
-    unit: 'events/s delivered',
-    notes: `the processor recorded them at ${b.recordedPerSecond.toFixed(0)}/s; CPU: ${formatCpu(b.cpuByRole)}`,
-  });
-  ratios.push({
-    scenario: 'webhooks',
-    what: 'backlog delivered/s / events recorded/s (same documents)',
-    value: b.deliveredPerSecond / b.recordedPerSecond,
-  });
   return { measurements, ratios };
 }

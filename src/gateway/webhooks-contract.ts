@@ -32,7 +32,7 @@ export function webhooksContract(): Json {
         post: {
           summary: `The ${type} event, POSTed to each enabled endpoint that lists it`,
           description:
-            'At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) ' +
+            'At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) ' +
             'until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.',
           parameters: [
             {

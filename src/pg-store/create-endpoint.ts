@@ -10,6 +10,8 @@ export interface NewEndpoint {
   events: string[];
   enabled: boolean;
   secret: string;
+  /** Events posted to it at once (1: one at a time, in the feed's order). */
+  maxInFlight: number;
 }
 
 /** Creates it unless the tenant already has `maxEndpoints` (then null); its cursor starts at the feed's horizon. */
@@ -21,9 +23,17 @@ export async function createEndpoint(db: Database, endpoint: NewEndpoint, maxEnd
     if (count >= maxEndpoints) return null;
     // The cursor starts at the feed's horizon: the endpoint receives the events recorded from now on.
     return t.one<EndpointRow>(
-      `INSERT INTO webhook_endpoints (id, tenant_id, url, events, enabled, secret, cursor_txid)
-       VALUES ($1, $2, $3, $4::text[], $5, $6, pg_snapshot_xmin(pg_current_snapshot())) RETURNING ${ENDPOINT_COLUMNS}`,
-      [`we_${randomBytes(12).toString('hex')}`, endpoint.tenantId, endpoint.url, endpoint.events, endpoint.enabled, endpoint.secret],
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, events, enabled, secret, max_in_flight, cursor_txid)
+       VALUES ($1, $2, $3, $4::text[], $5, $6, $7, pg_snapshot_xmin(pg_current_snapshot())) RETURNING ${ENDPOINT_COLUMNS}`,
+      [
+        `we_${randomBytes(12).toString('hex')}`,
+        endpoint.tenantId,
+        endpoint.url,
+        endpoint.events,
+        endpoint.enabled,
+        endpoint.secret,
+        endpoint.maxInFlight,
+      ],
     );
   });
 }

@@ -18,7 +18,7 @@ export async function leaseEndpoints(
       WHERE w.id IN (SELECT w.id FROM webhook_endpoints w WHERE w.id = ANY($3::text[]) AND w.enabled AND ${FREE_SQL}
                       FOR UPDATE SKIP LOCKED)
       RETURNING id, tenant_id, url, events, secret, previous_secret, previous_secret_until, cursor_txid::text, cursor_seq::text,
-                attempts, failing_since, next_attempt_at, ${RESENDS_WAITING_SQL} AS resends_waiting`,
+                attempts, failing_since, next_attempt_at, max_in_flight, ${RESENDS_WAITING_SQL} AS resends_waiting`,
     [lease.worker, lease.leaseMs, ids, lease.timeoutMs],
   );
 }

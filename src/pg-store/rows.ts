@@ -110,10 +110,12 @@ export interface EndpointRow {
   disabled_reason: string | null;
   failing_since: Date | null;
   last_error: string | null;
+  /** Events posted to it at once: 1 keeps the feed's order, one at a time. */
+  max_in_flight: number;
 }
 
 /** EndpointRow's columns. */
-export const ENDPOINT_COLUMNS = 'id, url, events, enabled, created_at, disabled_reason, failing_since, last_error';
+export const ENDPOINT_COLUMNS = 'id, url, events, enabled, created_at, disabled_reason, failing_since, last_error, max_in_flight';
 
 /** A webhook endpoint as a deliverer leases it: where it posts, with what secrets, from where in the feed. */
 export interface LeasedEndpoint {
@@ -129,6 +131,8 @@ export interface LeasedEndpoint {
   attempts: number;
   failing_since: Date | null;
   next_attempt_at: Date | null;
+  /** Events posted at once (1: one at a time, in the feed's order). */
+  max_in_flight: number;
   /** A resend was asked for and not yet sent when the lease was taken: the turn reads them first. */
   resends_waiting: boolean;
 }

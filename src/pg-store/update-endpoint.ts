@@ -1,4 +1,4 @@
-// A webhook endpoint changed: its URL, events or state, or a new secret with the old one valid a while more.
+// A webhook endpoint changed: its URL, events, state or events in flight, or a new secret with the old one valid a while more.
 import type { Database } from '../db/postgres.js';
 import { ENDPOINT_COLUMNS, type EndpointRow } from './rows.js';
 
@@ -6,6 +6,7 @@ export interface EndpointChange {
   url?: string;
   events?: string[];
   enabled?: boolean;
+  maxInFlight?: number;
   /** A new secret; the previous one still signs for `overlapHours`. */
   secret: string | null;
   overlapHours: number;
@@ -20,8 +21,17 @@ export async function updateEndpoint(db: Database, tenantId: string, id: string,
             attempts = CASE WHEN $5 THEN 0 ELSE attempts END, next_attempt_at = CASE WHEN $5 THEN NULL ELSE next_attempt_at END,
             previous_secret = CASE WHEN $6::text IS NULL THEN previous_secret ELSE secret END,
             previous_secret_until = CASE WHEN $6::text IS NULL THEN previous_secret_until ELSE now() + $7 * interval '1 hour' END,
-            secret = coalesce($6, secret)
+            secret = coalesce($6, secret), max_in_flight = coalesce($8, max_in_flight)
       WHERE tenant_id = $1 AND id = $2 RETURNING ${ENDPOINT_COLUMNS}`,
-    [tenantId, id, change.url ?? null, change.events ?? null, change.enabled ?? null, change.secret, change.overlapHours],
+    [
+      tenantId,
+      id,
+      change.url ?? null,
+      change.events ?? null,
+      change.enabled ?? null,
+      change.secret,
+      change.overlapHours,
+      change.maxInFlight ?? null,
+    ],
   );
 }

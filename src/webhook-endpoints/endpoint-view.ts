@@ -5,6 +5,20 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '../domain/events.js';
 import type { EndpointRow } from '../pg-store/rows.js';
 
+/** The most events a deliverer posts to one endpoint at once (maxInFlight); the migration's CHECK says the same. */
+export const MAX_IN_FLIGHT = 16;
+
+export const maxInFlightSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_IN_FLIGHT)
+  .describe(
+    `Events posted to the endpoint at once, 1 to ${MAX_IN_FLIGHT}. 1 (the default): one at a time, in the feed's order. ` +
+      "More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed " +
+      'attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order.',
+  );
+
 export const endpointSchema = z.object({
   id: z.string(),
   url: z.string(),
@@ -16,6 +30,7 @@ export const endpointSchema = z.object({
   /** The next event's failed attempts and the last error, while it fails. */
   failingSince: z.string().nullable(),
   lastError: z.string().nullable(),
+  maxInFlight: maxInFlightSchema,
 });
 export type EndpointView = z.infer<typeof endpointSchema>;
 
@@ -28,6 +43,7 @@ export const endpointView = (row: EndpointRow): EndpointView => ({
   disabledReason: row.disabled_reason,
   failingSince: row.failing_since?.toISOString() ?? null,
   lastError: row.last_error,
+  maxInFlight: row.max_in_flight,
 });
 
 /**

@@ -106,21 +106,36 @@ async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
   );
 }
 
-/** Posts a page's events in order until one fails or `enough()` (then `cut`); the cursor follows in memory. */
+/**
+ * Posts a page's events until one fails or `enough()` (then `cut`): up to the endpoint's max_in_flight at once,
+ * started in the feed's order (one at a time while it fails). The cursor moves past the events delivered
+ * without a gap; one delivered beyond a failure is posted again after it (at least once, de-duplicated by id).
+ */
 async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: FeedEvent[], enough: () => boolean) {
-  const attempts: AttemptRow[] = [];
-  let last: FeedCursor | null = null;
+  const outcomes: Array<{ ok: boolean; row: AttemptRow }> = [];
+  let next = 0;
+  let failed = false;
+  let cut = false;
+  const lane = async () => {
+    while (next < events.length && !failed) {
+      if (enough()) {
+        cut = true;
+        return;
+      }
+      const index = next++;
+      const { cursor: _, ...event } = events[index]!;
+      outcomes[index] = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
+      failed ||= !outcomes[index].ok;
+    }
+  };
+  const lanes = endpoint.attempts > 0 ? 1 : Math.min(endpoint.max_in_flight, events.length);
+  await Promise.all(Array.from({ length: lanes }, lane));
   let delivered = 0;
-  for (const { cursor, ...event } of events) {
-    if (enough()) return { attempts, last, delivered, failed: false, cut: true };
-    const { ok, row } = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
-    attempts.push(row);
-    if (!ok) return { attempts, last, delivered, failed: true, cut: false };
-    last = cursor;
-    delivered++;
-    [endpoint.cursor_txid, endpoint.cursor_seq, endpoint.attempts, endpoint.failing_since] = [cursor.txid, cursor.seq, 0, null];
-  }
-  return { attempts, last, delivered, failed: false, cut: false };
+  while (outcomes[delivered]?.ok) delivered++;
+  const last = delivered > 0 ? events[delivered - 1]!.cursor : null;
+  if (last) [endpoint.cursor_txid, endpoint.cursor_seq, endpoint.attempts, endpoint.failing_since] = [last.txid, last.seq, 0, null];
+  const attempts = outcomes.filter(Boolean).map((outcome) => outcome.row);
+  return { attempts, last, delivered, failedAttempt: outcomes[delivered]?.row, cut: cut && !failed };
 }
 
 /**
@@ -146,8 +161,8 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
       const page = await postPage(options, endpoint, events, () => stopping() || Date.now() > pageEnds);
       delivered += page.delivered;
       await checkpoint(options, endpoint, page.attempts, page.last);
-      if (page.failed) {
-        await recordFailure(options, endpoint, page.attempts.at(-1)!);
+      if (page.failedAttempt) {
+        await recordFailure(options, endpoint, page.failedAttempt);
         break;
       }
       if (stopping() || Date.now() > turnEnds) break;

@@ -29,6 +29,10 @@ export interface Receiver {
   ids(): Set<string>;
   /** Requests being held (answered after the delay). */
   inFlight(): number;
+  /** The most requests held at once so far. */
+  peakInFlight(): number;
+  /** Answers 500 to the next delivery of the event `match` picks, once, whatever answer() says. */
+  failOnce(match: (event: Received['event']) => boolean): void;
   /** Answers this status to what comes next (200 by default), or waits `ms` before answering. */
   answer(status: number, ms?: number): void;
   /** Stops listening (connections refused), keeping the port to come back on. */
@@ -41,6 +45,8 @@ export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
   let status = 200;
   let delayMs = 0;
+  let peak = 0;
+  let failing: ((event: Received['event']) => boolean) | undefined;
   const open = new Set<ServerResponse>();
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     let body = '';
@@ -49,13 +55,18 @@ export async function startReceiver(): Promise<Receiver> {
       body += chunk;
     });
     request.on('end', () => {
+      const event = JSON.parse(body) as Received['event'];
+      const fails = failing?.(event) ?? false;
+      if (fails) failing = undefined;
       const reply = () => {
         open.delete(response);
-        if (status >= 200 && status < 300)
-          received.push({ body, signature: String(request.headers['prismo-signature']), event: JSON.parse(body), at: Date.now() });
-        response.writeHead(status).end();
+        const answer = fails ? 500 : status;
+        if (answer >= 200 && answer < 300)
+          received.push({ body, signature: String(request.headers['prismo-signature']), event, at: Date.now() });
+        response.writeHead(answer).end();
       };
       open.add(response);
+      peak = Math.max(peak, open.size);
       if (delayMs > 0) setTimeout(reply, delayMs);
       else reply();
     });
@@ -73,6 +84,10 @@ export async function startReceiver(): Promise<Receiver> {
     received,
     ids: () => new Set(received.map((r) => r.event.id)),
     inFlight: () => open.size,
+    peakInFlight: () => peak,
+    failOnce(match) {
+      failing = match;
+    },
     answer(next, ms = 0) {
       status = next;
       delayMs = ms;

@@ -137,7 +137,7 @@ export interface paths {
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
-        /** Changes an endpoint's URL, events or state; rotateSecret: a new secret (returned once), the old one valid 24 h more */
+        /** Changes an endpoint's URL, events, state or events in flight; rotateSecret: a new secret (returned once), the old one valid 24 h more */
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
@@ -290,7 +290,7 @@ export interface webhooks {
         put?: never;
         /**
          * The transaction.processed event, POSTed to each enabled endpoint that lists it
-         * @description At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
+         * @description At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
          */
         post: {
             parameters: {
@@ -394,7 +394,7 @@ export interface webhooks {
         put?: never;
         /**
          * The transaction.updated event, POSTed to each enabled endpoint that lists it
-         * @description At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
+         * @description At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
          */
         post: {
             parameters: {
@@ -498,7 +498,7 @@ export interface webhooks {
         put?: never;
         /**
          * The transaction.voided event, POSTed to each enabled endpoint that lists it
-         * @description At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
+         * @description At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
          */
         post: {
             parameters: {
@@ -602,7 +602,7 @@ export interface webhooks {
         put?: never;
         /**
          * The transaction.failed event, POSTed to each enabled endpoint that lists it
-         * @description At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
+         * @description At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
          */
         post: {
             parameters: {
@@ -676,7 +676,7 @@ export interface webhooks {
         put?: never;
         /**
          * The transaction.dead event, POSTed to each enabled endpoint that lists it
-         * @description At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
+         * @description At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
          */
         post: {
             parameters: {
@@ -750,7 +750,7 @@ export interface webhooks {
         put?: never;
         /**
          * The statement.processed event, POSTed to each enabled endpoint that lists it
-         * @description At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
+         * @description At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
          */
         post: {
             parameters: {
@@ -825,7 +825,7 @@ export interface webhooks {
         put?: never;
         /**
          * The webhook_endpoint.disabled event, POSTed to each enabled endpoint that lists it
-         * @description At least once, in the feed order of each endpoint, one at a time; retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
+         * @description At least once, in the feed order of each endpoint, one at a time (up to its maxInFlight at once, then not in order); retried with backoff (1 s doubling to 1 h, ±50 %) until WEBHOOK_DISABLE_AFTER_HOURS of failures disable the endpoint. Verify Prismo-Signature before trusting the body.
          */
         post: {
             parameters: {
@@ -861,6 +861,8 @@ export interface webhooks {
                             disabledReason: string | null;
                             failingSince: string | null;
                             lastError: string | null;
+                            /** @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order. */
+                            maxInFlight: number;
                         };
                     };
                 };
@@ -2074,6 +2076,8 @@ export interface operations {
                                 disabledReason: string | null;
                                 failingSince: string | null;
                                 lastError: string | null;
+                                /** @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order. */
+                                maxInFlight: number;
                             };
                         }[];
                         has_more: boolean;
@@ -2205,6 +2209,8 @@ export interface operations {
                             disabledReason: string | null;
                             failingSince: string | null;
                             lastError: string | null;
+                            /** @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order. */
+                            maxInFlight: number;
                         }[];
                         has_more: boolean;
                         next_starting_after: string | null;
@@ -2316,6 +2322,11 @@ export interface operations {
                     events: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
                     /** @default true */
                     enabled?: boolean;
+                    /**
+                     * @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order.
+                     * @default 1
+                     */
+                    maxInFlight?: number;
                 };
             };
         };
@@ -2337,6 +2348,8 @@ export interface operations {
                         disabledReason: string | null;
                         failingSince: string | null;
                         lastError: string | null;
+                        /** @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order. */
+                        maxInFlight: number;
                         secret: string;
                     };
                 };
@@ -2505,6 +2518,8 @@ export interface operations {
                         disabledReason: string | null;
                         failingSince: string | null;
                         lastError: string | null;
+                        /** @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order. */
+                        maxInFlight: number;
                     };
                 };
             };
@@ -2766,6 +2781,8 @@ export interface operations {
                     url?: string;
                     events?: ("transaction.processed" | "transaction.updated" | "transaction.voided" | "transaction.failed" | "transaction.dead" | "statement.processed" | "webhook_endpoint.disabled")[];
                     enabled?: boolean;
+                    /** @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order. */
+                    maxInFlight?: number;
                     rotateSecret?: boolean;
                 };
             };
@@ -2786,6 +2803,8 @@ export interface operations {
                         disabledReason: string | null;
                         failingSince: string | null;
                         lastError: string | null;
+                        /** @description Events posted to the endpoint at once, 1 to 16. 1 (the default): one at a time, in the feed's order. More: up to that many at once, started in the feed's order, so they may arrive out of order, and after a failed attempt the ones posted beside it are posted again; for receivers that de-duplicate by id and do not depend on the order. */
+                        maxInFlight: number;
                         secret?: string;
                     };
                 };

@@ -30,7 +30,7 @@ export function webhookEndpointsResource(send: Send) {
     get(id: string, call: CallOptions = {}): Promise<WebhookEndpoint> {
       return send({ method: 'GET', path: at(id), ...call });
     },
-    /** PATCH: its URL, events or state (enabling again clears a disable). Not retried: PATCH takes no Idempotency-Key. */
+    /** PATCH: its URL, events, state or maxInFlight (enabling again clears a disable). Not retried: PATCH takes no Idempotency-Key. */
     update(id: string, changes: WebhookEndpointChanges, call: CallOptions = {}): Promise<UpdatedWebhookEndpoint> {
       return send({ method: 'PATCH', path: at(id), body: changes, ...call });
     },

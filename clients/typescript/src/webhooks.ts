@@ -67,6 +67,8 @@ export interface WebhookDisabledEndpoint {
   disabledReason: string | null;
   failingSince: string | null;
   lastError: string | null;
+  /** Events posted to it at once: 1 keeps the feed's order, one at a time. */
+  maxInFlight: number;
 }
 
 /** What each event type carries in `data`. */

@@ -16,7 +16,7 @@ import { requestResend } from '../../pg-store/request-resend.js';
 import type { EndpointRow } from '../../pg-store/rows.js';
 import { updateEndpoint } from '../../pg-store/update-endpoint.js';
 import { checkedAddresses, credentialsOf, RefusedAddressError, type Resolve } from '../../webhook-endpoints/address-guard.js';
-import { endpointSchema, endpointView as view } from '../../webhook-endpoints/endpoint-view.js';
+import { endpointSchema, maxInFlightSchema, endpointView as view } from '../../webhook-endpoints/endpoint-view.js';
 import { newSecret } from '../../webhook-endpoints/signature.js';
 import { idempotencyHeaders } from '../plugins/idempotency.js';
 import { ROUTE_PROBLEMS } from '../problem-cases.js';
@@ -111,20 +111,19 @@ function createRoute(app: App, { db, maxEndpoints, checkUrl }: Helpers): void {
         'x-problems': ROUTE_PROBLEMS.createEndpoint,
         headers: idempotencyHeaders,
         summary: `Creates a webhook endpoint (at most ${maxEndpoints} per tenant); the answer carries its signing secret, shown this once`,
-        body: z.strictObject({ url: urlSchema, events: eventsSchema, enabled: z.boolean().default(true) }),
+        body: z.strictObject({
+          url: urlSchema,
+          events: eventsSchema,
+          enabled: z.boolean().default(true),
+          maxInFlight: maxInFlightSchema.default(1),
+        }),
         response: { 201: endpointSchema.extend({ secret: z.string() }) },
       },
     },
     async (request, reply) => {
       await checkUrl(request.body.url);
       const secret = newSecret();
-      const row = await readClassified(() =>
-        createEndpoint(
-          db,
-          { tenantId: request.tenantId, url: request.body.url, events: request.body.events, enabled: request.body.enabled, secret },
-          maxEndpoints,
-        ),
-      );
+      const row = await readClassified(() => createEndpoint(db, { tenantId: request.tenantId, ...request.body, secret }, maxEndpoints));
       if (!row)
         // 422, not 409: the contract's 409 on this route is an Idempotency-Key in flight, which a retry settles.
         throw new HttpProblem(
@@ -177,7 +176,7 @@ function readRoute(app: App, { find }: Helpers): void {
   );
 }
 
-/** PATCH: url, events, enabled, a new secret. */
+/** PATCH: url, events, enabled, maxInFlight, a new secret. */
 function updateRoute(app: App, { db, checkUrl, find }: Helpers): void {
   app.patch(
     '/api/v1/webhook-endpoints/:id',
@@ -186,25 +185,33 @@ function updateRoute(app: App, { db, checkUrl, find }: Helpers): void {
       schema: {
         operationId: 'updateWebhookEndpoint',
         'x-problems': ROUTE_PROBLEMS.updateEndpoint,
-        summary: `Changes an endpoint's URL, events or state; rotateSecret: a new secret (returned once), the old one valid ${ROTATION_OVERLAP_HOURS} h more`,
+        summary: `Changes an endpoint's URL, events, state or events in flight; rotateSecret: a new secret (returned once), the old one valid ${ROTATION_OVERLAP_HOURS} h more`,
         params: z.object({ id: endpointIdSchema }),
         body: z.strictObject({
           url: urlSchema.optional(),
           events: eventsSchema.optional(),
           enabled: z.boolean().optional(),
+          maxInFlight: maxInFlightSchema.optional(),
           rotateSecret: z.boolean().optional(),
         }),
         response: { 200: endpointSchema.extend({ secret: z.string().optional() }) },
       },
     },
     async (request) => {
-      const { url, events, enabled, rotateSecret } = request.body;
+      const { url, events, enabled, maxInFlight, rotateSecret } = request.body;
       await find(request.tenantId, request.params.id);
       if (url) await checkUrl(url);
       const secret = rotateSecret ? newSecret() : null;
       // Enabling again clears a disable and the failure state, and retries at once.
       const row = await readClassified(() =>
-        updateEndpoint(db, request.tenantId, request.params.id, { url, events, enabled, secret, overlapHours: ROTATION_OVERLAP_HOURS }),
+        updateEndpoint(db, request.tenantId, request.params.id, {
+          url,
+          events,
+          enabled,
+          maxInFlight,
+          secret,
+          overlapHours: ROTATION_OVERLAP_HOURS,
+        }),
       );
       return { ...view(row), ...(secret ? { secret } : {}) };
     },
