@@ -126,6 +126,7 @@ try {
         durationS: settings.durationS,
         backlog: settings.webhookBacklog,
         inFlight: settings.webhookInFlight,
+        repeats: settings.repeats,
         knobs,
       });
     else throw new Error(`unknown scenario "${scenario}" (ingest, e2e, drain, fairness, reconcile, webhooks)`);
