@@ -255,7 +255,7 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     for (const hook of [parallel, ordered]) hook.answer(200, 150);
     const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer']);
     const { call, send } = await clients(system.gatewayUrl!);
-    for (const maxInFlight of [0, 17, 2.5]) {
+    for (const maxInFlight of [0, 17, 2.5, null]) {
       const refused = await call('POST', '/api/v1/webhook-endpoints', {
         url: parallel.url,
         events: ['transaction.processed'],
@@ -265,7 +265,7 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     }
     const endpoints: Array<{ id: string; maxInFlight: number }> = [];
     for (const [hook, body] of [
-      [parallel, { maxInFlight: 4 }],
+      [parallel, { maxInFlight: 2 }],
       [ordered, {}],
     ] as const) {
       const created = await call('POST', '/api/v1/webhook-endpoints', {
@@ -276,39 +276,57 @@ describe.skipIf(!mongoUri)('webhooks', () => {
       });
       endpoints.push((await created.json()) as { id: string; maxInFlight: number });
     }
-    expect(endpoints.map((e) => e.maxInFlight)).toEqual([4, 1]);
+    expect(endpoints.map((e) => e.maxInFlight)).toEqual([2, 1]);
     // Twelve events recorded while both are disabled, so that each endpoint's first page holds them all.
     for (let i = 0; i < 12; i++) await send(valid(100 + i));
     await waitFor('twelve events recorded', async () => sys.pg.db.one('SELECT count(*)::int AS n FROM events', [], (r) => r.n === 12));
     const feed = await sys.pg.db.map('SELECT id FROM events ORDER BY txid, seq', [], (r: { id: string }) => r.id);
     // The parallel endpoint's sixth event fails once.
     parallel.failOnce((event) => event.id === feed[5]);
-    for (const endpoint of endpoints) {
-      const enabled = await call('PATCH', `/api/v1/webhook-endpoints/${endpoint.id}`, { enabled: true });
-      expect(((await enabled.json()) as { maxInFlight: number }).maxInFlight).toBe(endpoint.maxInFlight);
+    // Enabled, the parallel one raised to 4 in the same PATCH.
+    for (const [endpoint, change] of [
+      [endpoints[0]!, { maxInFlight: 4 }],
+      [endpoints[1]!, {}],
+    ] as const) {
+      const enabled = await call('PATCH', `/api/v1/webhook-endpoints/${endpoint.id}`, { enabled: true, ...change });
+      expect(((await enabled.json()) as { maxInFlight: number }).maxInFlight).toBe(endpoint === endpoints[0] ? 4 : 1);
     }
     await waitFor('every event at both', async () => parallel.ids().size === 12 && ordered.ids().size === 12, { timeoutMs: 30_000 });
+    // Each turn over, its attempts written, nothing failing.
+    const deliveries = (id: string) =>
+      sys.pg.db.any<{ event_id: string; attempt: number; status: number }>(
+        'SELECT event_id, attempt, status FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id',
+        [id],
+      );
+    await waitFor('both turns over, every attempt written', async () => {
+      const idle = await sys.pg.db.one(
+        'SELECT bool_and(lease_owner IS NULL AND attempts = 0) AS idle FROM webhook_endpoints',
+        [],
+        (r: { idle: boolean }) => r.idle,
+      );
+      const written = [(await deliveries(endpoints[0]!.id)).length, (await deliveries(endpoints[1]!.id)).length];
+      return idle && written[0] === parallel.received.length + 1 && written[1] === 12;
+    });
 
     // One at a time: each event once, in the feed's order.
     expect(ordered.peakInFlight()).toBe(1);
     expect(ordered.received.map((r) => r.event.id)).toEqual(feed);
-    // Four at once, never more. The events before the failed one arrived once; every event after it arrived
-    // (again, if it was posted beside it) after the failed one's retry was answered.
+    // Four at once (the PATCH's), never more. The events before the failed one arrived once, and at most three
+    // beyond it (those posted beside it) before its retry; each event after it arrived (again) after the retry.
     expect(parallel.peakInFlight()).toBe(4);
     const arrivals = (id: string) => parallel.received.filter((r) => r.event.id === id).map((r) => r.at);
     for (const id of feed.slice(0, 5)) expect(arrivals(id)).toHaveLength(1);
     const retried = arrivals(feed[5]!);
     expect(retried).toHaveLength(1);
     for (const id of feed.slice(6)) expect(Math.max(...arrivals(id))).toBeGreaterThanOrEqual(retried[0]!);
-    const attempts = await sys.pg.db.any<{ event_id: string; status: number }>(
-      'SELECT event_id, status FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id',
-      [endpoints[0]!.id],
-    );
-    expect(attempts.filter((a) => a.status === 500).map((a) => a.event_id)).toEqual([feed[5]]);
-    expect(attempts.filter((a) => a.status === 200)).toHaveLength(parallel.received.length);
-    // Both cursors at the end of the feed, nothing failing.
-    const states = await sys.pg.db.map('SELECT attempts FROM webhook_endpoints ORDER BY id', [], (r: { attempts: number }) => r.attempts);
-    expect(states).toEqual([0, 0]);
+    for (const id of feed.slice(9)) expect(Math.min(...arrivals(id))).toBeGreaterThanOrEqual(retried[0]!);
+    // The failed event's attempts: the 500, then its retry, alone, numbered on; every other attempt a 200.
+    const attempts = await deliveries(endpoints[0]!.id);
+    expect(attempts.filter((a) => a.event_id === feed[5]).map((a) => [a.attempt, a.status])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    expect(attempts.filter((a) => a.event_id !== feed[5]).every((a) => a.status === 200 && a.attempt === 1)).toBe(true);
   });
 
   it('an endpoint failing past WEBHOOK_DISABLE_AFTER_HOURS is disabled, with an event to the others and a gauge for the alert', async () => {

@@ -303,7 +303,13 @@ async function pipelineRow(
       `CPU per document: ${formatPerDocument(r.cpuPerDoc)}`,
     ].join('; '),
   };
-  return { measurement, keptUp: r.keptUp, p99Ms: r.keptUp ? percentile(r.delay, 99) : undefined, e2eP99Ms: percentile(r.e2e, 99) };
+  return {
+    measurement,
+    keptUp: r.keptUp,
+    p99Ms: r.keptUp ? percentile(r.delay, 99) : undefined,
+    e2eP99Ms: percentile(r.e2e, 99),
+    deliveredPerSecond: r.deliveredPerSecond,
+  };
 }
 
 /**
@@ -333,6 +339,8 @@ async function pipelineRows(env: BenchEnv, rate: number, options: WebhooksOption
     measurements.push({
       scenario: 'webhooks',
       variant: `commit → delivered @ ${rate}/s offered, ${delivery(maxInFlight)}: the ${results.length} runs`,
+      throughput: median(results.map((r) => r.deliveredPerSecond)),
+      unit: 'events/s delivered (median run)',
       ...(all ? { p99Ms: p99 } : {}),
       notes: all
         ? `kept up in every run; p99 the median run's (${results.map((r) => r.p99Ms!.toFixed(0)).join(', ')} ms)`

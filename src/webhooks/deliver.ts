@@ -107,15 +107,20 @@ async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
 }
 
 /**
- * Posts a page's events until one fails or `enough()` (then `cut`): up to the endpoint's max_in_flight at once,
- * started in the feed's order (one at a time while it fails). The cursor moves past the events delivered
- * without a gap; one delivered beyond a failure is posted again after it (at least once, de-duplicated by id).
+ * Posts a page's events until one fails or `enough()` (then `cut`): `window` at once to begin with, one more
+ * after each success up to the endpoint's max_in_flight (after a failure the turn starts again at one, so a
+ * receiver failing the first of each window cannot make every event cost max_in_flight attempts), started in
+ * the feed's order. The cursor moves past the events delivered without a gap; one delivered beyond a failure
+ * is posted again after it (at least once, de-duplicated by id). Every post ends before it returns or throws.
  */
-async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: FeedEvent[], enough: () => boolean) {
+async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: FeedEvent[], enough: () => boolean, window: number) {
   const outcomes: Array<{ ok: boolean; row: AttemptRow }> = [];
+  const most = Math.max(1, endpoint.max_in_flight);
   let next = 0;
   let failed = false;
   let cut = false;
+  let thrown: { error: unknown } | undefined;
+  const lanes: Array<Promise<void>> = [];
   const lane = async () => {
     while (next < events.length && !failed) {
       if (enough()) {
@@ -124,18 +129,30 @@ async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: Fe
       }
       const index = next++;
       const { cursor: _, ...event } = events[index]!;
-      outcomes[index] = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
-      failed ||= !outcomes[index].ok;
+      try {
+        outcomes[index] = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
+      } catch (error) {
+        thrown ??= { error };
+        failed = true;
+        return;
+      }
+      if (!outcomes[index].ok) failed = true;
+      else if (window < most) {
+        window++;
+        lanes.push(lane());
+      }
     }
   };
-  const lanes = endpoint.attempts > 0 ? 1 : Math.min(endpoint.max_in_flight, events.length);
-  await Promise.all(Array.from({ length: lanes }, lane));
+  for (let i = 0; i < Math.min(window, events.length); i++) lanes.push(lane());
+  // Lanes are added while these run: wait for each, the late ones included.
+  for (let i = 0; i < lanes.length; i++) await lanes[i];
+  if (thrown) throw thrown.error;
   let delivered = 0;
   while (outcomes[delivered]?.ok) delivered++;
   const last = delivered > 0 ? events[delivered - 1]!.cursor : null;
   if (last) [endpoint.cursor_txid, endpoint.cursor_seq, endpoint.attempts, endpoint.failing_since] = [last.txid, last.seq, 0, null];
   const attempts = outcomes.filter(Boolean).map((outcome) => outcome.row);
-  return { attempts, last, delivered, failedAttempt: outcomes[delivered]?.row, cut: cut && !failed };
+  return { attempts, last, delivered, failedAttempt: outcomes[delivered]?.row, cut: cut && !failed, window };
 }
 
 /**
@@ -152,13 +169,16 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
     await sendResends(options, endpoint);
     // Claimed for a resend while backing off: the head event waits for its time.
     const backingOff = endpoint.next_attempt_at !== null && endpoint.next_attempt_at.getTime() > Date.now();
+    // Posts at once: all the endpoint allows, or after a failure one, growing with each success (postPage).
+    let window = endpoint.attempts > 0 ? 1 : Math.max(1, endpoint.max_in_flight);
     while (!backingOff) {
       // A failing endpoint retries its next event alone: the turn ends at the first failure anyway.
       const limit = endpoint.attempts > 0 ? 1 : PAGE;
       const after = { txid: endpoint.cursor_txid, seq: endpoint.cursor_seq };
       const events = await readEvents(db, { tenantId: endpoint.tenant_id, types: endpoint.events, after, limit });
       const pageEnds = Math.min(turnEnds, Date.now() + CHECKPOINT_MS);
-      const page = await postPage(options, endpoint, events, () => stopping() || Date.now() > pageEnds);
+      const page = await postPage(options, endpoint, events, () => stopping() || Date.now() > pageEnds, window);
+      window = page.window;
       delivered += page.delivered;
       await checkpoint(options, endpoint, page.attempts, page.last);
       if (page.failedAttempt) {

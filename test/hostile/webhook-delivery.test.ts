@@ -225,5 +225,23 @@ describe.skipIf(!mongoUri)('webhook delivery against hostile receivers', () => {
         (r: { url: string }) => r.url,
       ),
     ).toBe('https://hooks.example.com:8443');
+
+    // Those events carried the endpoint without maxInFlight, which the feed's schema now requires: the
+    // next migration says 1 (every endpoint's then), so the feed serves them, and their resends keep the contract.
+    const before = { id: 'we_y', url: 'https://hooks.example.com', events: ['transaction.processed'], enabled: false };
+    await sys.pg.db.none(
+      `INSERT INTO events (id, tenant_id, type, raw_id, data) VALUES ('evt_0000000000000000000000bb', 'tenant-b', 'webhook_endpoint.disabled', 'we_y', $1)`,
+      [{ ...before, createdAt: '2026-12-01T00:00:00.000Z', disabledReason: 'failing for 72 h', failingSince: null, lastError: 'HTTP 503' }],
+    );
+    const backfill = await readFile(
+      fileURLToPath(new URL('../../src/db/migrations/1732500000013_disabled-event-max-in-flight.sql', import.meta.url)),
+      'utf8',
+    );
+    await sys.pg.db.none(backfill.split('-- Down Migration')[0]!);
+    const readerB = client(gateway, await keyOf('tenant-b', ['transactions:read']));
+    const served = await readerB('GET', '/api/v1/events?type=webhook_endpoint.disabled');
+    expect(served.status).toBe(200);
+    const listed = ((await served.json()) as { data: Array<{ id: string; data: Record<string, unknown> }> }).data;
+    expect(listed.map((e) => [e.id, e.data.maxInFlight, e.data.url])).toEqual([['evt_0000000000000000000000bb', 1, before.url]]);
   });
 });
