@@ -369,4 +369,37 @@ describe.skipIf(!hasJava)('the development MongoDB answers as upstream mongo-jav
     await expect(foreign.next()).rejects.toThrow();
     await foreign.close();
   });
+
+  it("a change stream's leading $match on operationType skips the other entries, and still decides with its other conditions", async () => {
+    const collection = ours.db.collection('stream_kinds');
+    const watch = (pipeline: Document[]) => collection.watch(pipeline);
+    const streams = {
+      inserts: watch([{ $match: { operationType: 'insert' } }]),
+      updates: watch([{ $match: { operationType: 'update' } }]),
+      large: watch([{ $match: { operationType: 'insert', 'fullDocument.n': { $gte: 10 } } }]),
+      all: watch([]),
+    };
+    const read = async (stream: (typeof streams)['all'], count: number) => {
+      const changes: Array<{ operationType: string; n?: number }> = [];
+      while (changes.length < count) {
+        const change = (await stream.next()) as { operationType: string; fullDocument?: { n?: number } };
+        changes.push({ operationType: change.operationType, n: change.fullDocument?.n });
+      }
+      await stream.close();
+      return changes.map((c) => `${c.operationType}${c.n === undefined ? '' : ` ${c.n}`}`);
+    };
+    // Each stream's cursor opened (a stream starts from the moment it is), before anything is written.
+    for (const stream of Object.values(streams)) expect(await stream.tryNext()).toBeNull();
+    const readers = [read(streams.inserts, 20), read(streams.updates, 20), read(streams.large, 10), read(streams.all, 40)];
+    for (let n = 0; n < 20; n++) {
+      const { insertedId } = await collection.insertOne({ n });
+      await collection.updateOne({ _id: insertedId }, { $set: { seen: true } });
+    }
+    const [inserts, updates, large, all] = await Promise.all(readers);
+    const numbers = Array.from({ length: 20 }, (_, n) => n);
+    expect(inserts).toEqual(numbers.map((n) => `insert ${n}`));
+    expect(updates).toEqual(numbers.map(() => 'update'));
+    expect(large).toEqual(numbers.slice(10).map((n) => `insert ${n}`));
+    expect(all).toEqual(numbers.flatMap((n) => [`insert ${n}`, 'update']));
+  });
 });

@@ -93,6 +93,21 @@ public final class IndexedMemoryBackend extends MemoryBackend {
 
     static final ThreadLocal<LeadingMatch> LEADING_MATCH = new ThreadLocal<>();
 
+    /**
+     * A change stream's operationType when its pipeline's first stage after {@code $changeStream} is a {@code $match}
+     * naming one (a string), while its aggregate runs on this thread: the oplog skips other entries before making
+     * them events, as mongod pushes such a {@code $match} into its oplog scan. The {@code $match} still decides.
+     */
+    static final ThreadLocal<String> CHANGE_STREAM_OPERATION = new ThreadLocal<>();
+
+    /** The operationType a change-stream aggregate's leading {@code $match} asks for, or null. */
+    static String changeStreamOperationOf(Document command) {
+        if (!(command.get("pipeline") instanceof List<?> stages) || stages.size() < 2) return null;
+        if (!(stages.get(0) instanceof Document first) || !first.containsKey("$changeStream")) return null;
+        if (!(stages.get(1) instanceof Document second) || second.size() != 1 || !(second.get("$match") instanceof Document match)) return null;
+        return match.get("operationType") instanceof String operation ? operation : null;
+    }
+
     /** Stages that read another collection, or this one a second time, or write: their aggregates are not narrowed. */
     private static final Set<String> NOT_NARROWED = Set.of("$lookup", "$graphLookup", "$unionWith", "$facet", "$out", "$merge",
         "$changeStream", "$collStats", "$indexStats", "$documents", "$search", "$geoNear");
@@ -176,6 +191,15 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                 Document withBatch = query.clone();
                 withBatch.put("batchSize", NarrowingCollection.DEFAULT_FIRST_BATCH);
                 return super.handleCommand(channel, command, withBatch, resolver, oplog);
+            }
+            String operation = command.equalsIgnoreCase("aggregate") ? changeStreamOperationOf(query) : null;
+            if (operation != null) {
+                CHANGE_STREAM_OPERATION.set(operation);
+                try {
+                    return super.handleCommand(channel, command, query, resolver, oplog);
+                } finally {
+                    CHANGE_STREAM_OPERATION.remove();
+                }
             }
             LeadingMatch leading = command.equalsIgnoreCase("aggregate") ? leadingMatchOf(query) : null;
             if (leading != null) {

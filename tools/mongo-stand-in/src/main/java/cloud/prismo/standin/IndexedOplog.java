@@ -23,7 +23,9 @@ import java.util.stream.Stream;
  * of entries per getMore, and the stand-in's own cost, not the product's, decides the end-to-end latency.
  * Entries older than the window are trimmed, as a capped oplog rolls over; a resume token older than the
  * window resumes at the oldest entry kept, as upstream does. Events: insert (with the full document),
- * update (the update description as upstream gives it), delete, and drop.
+ * update (the update description as upstream gives it), delete, and drop. A stream whose leading $match names
+ * one operationType skips the other entries before making them events (mongod pushes that $match into its
+ * oplog scan): an insert-only stream does not build an event for every claim and mark of the documents.
  */
 final class IndexedOplog implements Oplog {
     private final ConcurrentSkipListMap<Long, Entry> entries = new ConcurrentSkipListMap<>();
@@ -101,7 +103,8 @@ final class IndexedOplog implements Oplog {
         } else {
             after = latestTimestamp();
         }
-        ChangeStreamCursor cursor = new ChangeStreamCursor(cursors.generateCursorId(), namespace, aggregation, after);
+        String operation = IndexedMemoryBackend.CHANGE_STREAM_OPERATION.get();
+        ChangeStreamCursor cursor = new ChangeStreamCursor(cursors.generateCursorId(), namespace, aggregation, after, operation);
         cursors.add(cursor);
         return cursor;
     }
@@ -151,13 +154,16 @@ final class IndexedOplog implements Oplog {
     final class ChangeStreamCursor extends AbstractCursor {
         private final String namespace;
         private final Aggregation aggregation;
+        /** The one operationType the stream's leading $match asks for (others are not made events), or null. */
+        private final String operation;
         private long position;
 
-        ChangeStreamCursor(long id, String namespace, Aggregation aggregation, long position) {
+        ChangeStreamCursor(long id, String namespace, Aggregation aggregation, long position, String operation) {
             super(id);
             this.namespace = namespace;
             this.aggregation = aggregation;
             this.position = position;
+            this.operation = operation;
         }
 
         @Override
@@ -172,7 +178,7 @@ final class IndexedOplog implements Oplog {
             long[] last = {position};
             Stream<Document> events = after.values().stream()
                 .peek(entry -> last[0] = entry.timestamp().getValue())
-                .filter(entry -> watches(namespace, entry))
+                .filter(entry -> watches(namespace, entry) && (operation == null || operation.equals(entry.operationType())))
                 .map(IndexedOplog::toChangeEvent);
             Stream<Document> matching = aggregation.runStagesAsStream(events);
             if (numberToReturn > 0) matching = matching.limit(numberToReturn);
