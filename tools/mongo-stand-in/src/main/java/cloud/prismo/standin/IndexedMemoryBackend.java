@@ -33,6 +33,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * mongo-java-server's memory backend, made not to hide the product's queries behind full scans.
@@ -106,6 +107,16 @@ public final class IndexedMemoryBackend extends MemoryBackend {
         if (!(stages.get(0) instanceof Document first) || !first.containsKey("$changeStream")) return null;
         if (!(stages.get(1) instanceof Document second) || second.size() != 1 || !(second.get("$match") instanceof Document match)) return null;
         return match.get("operationType") instanceof String operation ? operation : null;
+    }
+
+    /** Runs the command with the thread-local set to the value, and clears it after (the command's reads look at it). */
+    static <T> Document whileSet(ThreadLocal<T> local, T value, Supplier<Document> run) {
+        local.set(value);
+        try {
+            return run.get();
+        } finally {
+            local.remove();
+        }
     }
 
     /** Stages that read another collection, or this one a second time, or write: their aggregates are not narrowed. */
@@ -192,25 +203,12 @@ public final class IndexedMemoryBackend extends MemoryBackend {
                 withBatch.put("batchSize", NarrowingCollection.DEFAULT_FIRST_BATCH);
                 return super.handleCommand(channel, command, withBatch, resolver, oplog);
             }
+            Supplier<Document> run = () -> super.handleCommand(channel, command, query, resolver, oplog);
             String operation = command.equalsIgnoreCase("aggregate") ? changeStreamOperationOf(query) : null;
-            if (operation != null) {
-                CHANGE_STREAM_OPERATION.set(operation);
-                try {
-                    return super.handleCommand(channel, command, query, resolver, oplog);
-                } finally {
-                    CHANGE_STREAM_OPERATION.remove();
-                }
-            }
+            if (operation != null) return whileSet(CHANGE_STREAM_OPERATION, operation, run);
             LeadingMatch leading = command.equalsIgnoreCase("aggregate") ? leadingMatchOf(query) : null;
-            if (leading != null) {
-                LEADING_MATCH.set(leading);
-                try {
-                    return super.handleCommand(channel, command, query, resolver, oplog);
-                } finally {
-                    LEADING_MATCH.remove();
-                }
-            }
-            return super.handleCommand(channel, command, query, resolver, oplog);
+            if (leading != null) return whileSet(LEADING_MATCH, leading, run);
+            return run.get();
         }
 
         @Override
