@@ -329,6 +329,26 @@ describe.skipIf(!mongoUri)('webhooks', () => {
     expect(attempts.filter((a) => a.event_id !== feed[5]).every((a) => a.status === 200 && a.attempt === 1)).toBe(true);
   });
 
+  it("maxInFlight within the tenant's share: with WEBHOOK_CONCURRENCY 4 a lone tenant's endpoint at 8 has at most 1 + 2 posts in flight", async () => {
+    const hook = await receiver();
+    hook.answer(200, 150);
+    const system = await sys.start(['gateway', 'ingest', 'processor', 'deliverer'], { WEBHOOK_CONCURRENCY: '4' });
+    const { call, send } = await clients(system.gatewayUrl!);
+    const created = await call('POST', '/api/v1/webhook-endpoints', {
+      url: hook.url,
+      events: ['transaction.processed'],
+      enabled: false,
+      maxInFlight: 8,
+    });
+    const endpoint = (await created.json()) as { id: string };
+    for (let i = 0; i < 12; i++) await send(valid(200 + i));
+    await waitFor('twelve events recorded', async () => sys.pg.db.one('SELECT count(*)::int AS n FROM events', [], (r) => r.n === 12));
+    expect((await call('PATCH', `/api/v1/webhook-endpoints/${endpoint.id}`, { enabled: true })).status).toBe(200);
+    await waitFor('every event delivered', async () => hook.ids().size === 12, { timeoutMs: 30_000 });
+    // The endpoint's own post, and two more: the tenant's share of four slots when it is the one busy tenant.
+    expect(hook.peakInFlight()).toBe(3);
+  });
+
   it('an endpoint failing past WEBHOOK_DISABLE_AFTER_HOURS is disabled, with an event to the others and a gauge for the alert', async () => {
     const [failing, watcher] = [await receiver(), await receiver()];
     failing.answer(503);

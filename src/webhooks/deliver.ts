@@ -106,44 +106,72 @@ async function sendResends(options: DeliveryOptions, endpoint: Endpoint) {
   );
 }
 
+/** A tenant's posts beyond the first of each endpoint, within its share of the deliverer (TenantSlots). */
+export interface ExtraPosts {
+  take(): boolean;
+  give(): void;
+}
+
 /**
  * Posts a page's events until one fails or `enough()` (then `cut`): `window` at once to begin with, one more
  * after each success up to the endpoint's max_in_flight (after a failure the turn starts again at one, so a
- * receiver failing the first of each window cannot make every event cost max_in_flight attempts), started in
- * the feed's order. The cursor moves past the events delivered without a gap; one delivered beyond a failure
- * is posted again after it (at least once, de-duplicated by id). Every post ends before it returns or throws.
+ * receiver failing the first of each window cannot make every event cost max_in_flight attempts), each post
+ * beyond the first only while the tenant's extra posts stay within its share (`posts`). Started in the feed's
+ * order; the cursor moves past the events delivered without a gap, and one delivered beyond a failure is
+ * posted again after it (at least once, de-duplicated by id). Every post ends before it returns or throws.
  */
-async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: FeedEvent[], enough: () => boolean, window: number) {
+async function postPage(
+  options: DeliveryOptions,
+  endpoint: Endpoint,
+  events: FeedEvent[],
+  enough: () => boolean,
+  { window, posts }: { window: number; posts: ExtraPosts },
+) {
   const outcomes: Array<{ ok: boolean; row: AttemptRow }> = [];
   const most = Math.max(1, endpoint.max_in_flight);
   let next = 0;
+  let running = 0;
   let failed = false;
   let cut = false;
   let thrown: { error: unknown } | undefined;
   const lanes: Array<Promise<void>> = [];
-  const lane = async () => {
-    while (next < events.length && !failed) {
-      if (enough()) {
-        cut = true;
-        return;
-      }
-      const index = next++;
-      const { cursor: _, ...event } = events[index]!;
-      try {
+  const lane = async (extra: boolean) => {
+    try {
+      while (next < events.length && !failed) {
+        if (enough()) {
+          cut = true;
+          return;
+        }
+        const index = next++;
+        const { cursor: _, ...event } = events[index]!;
         outcomes[index] = await attempt(options, endpoint, event, endpoint.attempts + 1, false);
-      } catch (error) {
-        thrown ??= { error };
-        failed = true;
-        return;
+        if (!outcomes[index].ok) failed = true;
+        else {
+          window = Math.min(most, window + 1);
+          open();
+        }
       }
-      if (!outcomes[index].ok) failed = true;
-      else if (window < most) {
-        window++;
-        lanes.push(lane());
-      }
+    } catch (error) {
+      thrown ??= { error };
+      failed = true;
+    } finally {
+      running--;
+      if (extra) posts.give();
     }
   };
-  for (let i = 0; i < Math.min(window, events.length); i++) lanes.push(lane());
+  // Each lane takes its first event before open() looks again, so `next` says what is left to start; a lane
+  // that took none (the page was cut) ends at once, and no more are opened.
+  const open = () => {
+    while (!failed && running < window && next < events.length) {
+      const extra = running > 0;
+      if (extra && !posts.take()) return;
+      running++;
+      const started = next;
+      lanes.push(lane(extra));
+      if (next === started) return;
+    }
+  };
+  open();
   // Lanes are added while these run: wait for each, the late ones included.
   for (let i = 0; i < lanes.length; i++) await lanes[i];
   if (thrown) throw thrown.error;
@@ -161,7 +189,7 @@ async function postPage(options: DeliveryOptions, endpoint: Endpoint, events: Fe
  * (LEASE_MS + WEBHOOK_TIMEOUT_MS) outlasts a turn and its last post, so no other deliverer takes it meanwhile.
  * Returns how many events it delivered.
  */
-async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, stopping: () => boolean): Promise<number> {
+async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, stopping: () => boolean, posts: ExtraPosts): Promise<number> {
   const { db } = options;
   const turnEnds = Date.now() + options.leaseMs / 2;
   let delivered = 0;
@@ -177,7 +205,7 @@ async function deliverEndpoint(options: DeliveryOptions, endpoint: Endpoint, sto
       const after = { txid: endpoint.cursor_txid, seq: endpoint.cursor_seq };
       const events = await readEvents(db, { tenantId: endpoint.tenant_id, types: endpoint.events, after, limit });
       const pageEnds = Math.min(turnEnds, Date.now() + CHECKPOINT_MS);
-      const page = await postPage(options, endpoint, events, () => stopping() || Date.now() > pageEnds, window);
+      const page = await postPage(options, endpoint, events, () => stopping() || Date.now() > pageEnds, { window, posts });
       window = page.window;
       delivered += page.delivered;
       await checkpoint(options, endpoint, page.attempts, page.last);
@@ -266,7 +294,9 @@ class Claimer {
   /** One turn on a leased endpoint; it claims again after, if the turn delivered or a wake came meanwhile. */
   private serve(endpoint: Endpoint): void {
     const seen = this.wakes;
-    const delivery = deliverEndpoint(this.options, endpoint, () => this.stopped)
+    const tenant = endpoint.tenant_id;
+    const posts = { take: () => this.slots.takeExtraPost(tenant), give: () => this.slots.giveExtraPost(tenant) };
+    const delivery = deliverEndpoint(this.options, endpoint, () => this.stopped, posts)
       .then((delivered) => (delivered > 0 || this.wakes !== seen) && setImmediate(() => void this.tick()))
       .catch((error: Error) =>
         this.options.events.emit('delivery-interrupted', { endpointId: endpoint.id, tenantId: endpoint.tenant_id, error }),

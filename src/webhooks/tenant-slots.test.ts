@@ -42,4 +42,19 @@ describe('a deliverer’s slots shared between tenants', () => {
     slots.release('a');
     expect(slots.pick(due('a', 'c')).map((e) => e.tenant_id)).toEqual(['c']);
   });
+
+  it("a tenant's posts beyond one per endpoint stay within its share, which shrinks as other tenants get busy", () => {
+    const slots = new TenantSlots(8);
+    slots.hold('a');
+    // Alone: a share of 8 / 2.
+    expect(Array.from({ length: 6 }, () => slots.takeExtraPost('a'))).toEqual([true, true, true, true, false, false]);
+    slots.hold('b');
+    // Two busy: 8 / 3 each. b gets its two; a, holding four, gets none until it is below two.
+    expect([slots.takeExtraPost('b'), slots.takeExtraPost('b'), slots.takeExtraPost('b')]).toEqual([true, true, false]);
+    slots.giveExtraPost('a');
+    expect(slots.takeExtraPost('a')).toBe(false);
+    slots.giveExtraPost('a');
+    slots.giveExtraPost('a');
+    expect(slots.takeExtraPost('a')).toBe(true);
+  });
 });

@@ -13,6 +13,8 @@ const REMEMBERED_TENANTS = 10_000;
 /** The slots' one owner: what each tenant holds, and which tenant was served longest ago. */
 export class TenantSlots {
   readonly #held = new Map<string, number>();
+  /** Each tenant's posts in flight beyond the first of each of its endpoints (maxInFlight above 1). */
+  readonly #extraPosts = new Map<string, number>();
   /** Each tenant's place in the rotation: the count of leases when it last had one. */
   readonly #servedAt = new Map<string, number>();
   #leases = 0;
@@ -59,6 +61,24 @@ export class TenantSlots {
         free--;
       }
     return picked;
+  }
+
+  /**
+   * One more post at once for an endpoint of this tenant that already has one in flight, if the tenant's such
+   * posts stay within its share (the same share as its slots, over the tenants holding slots now): so a tenant's
+   * posts in flight are at most twice its share, however many its endpoints' maxInFlight allow. give() it back.
+   */
+  takeExtraPost(tenantId: string): boolean {
+    const extra = this.#extraPosts.get(tenantId) ?? 0;
+    if (extra >= tenantShare(this.slots, Math.max(1, this.#held.size))) return false;
+    this.#extraPosts.set(tenantId, extra + 1);
+    return true;
+  }
+
+  giveExtraPost(tenantId: string): void {
+    const extra = (this.#extraPosts.get(tenantId) ?? 0) - 1;
+    if (extra > 0) this.#extraPosts.set(tenantId, extra);
+    else this.#extraPosts.delete(tenantId);
   }
 
   hold(tenantId: string): void {
