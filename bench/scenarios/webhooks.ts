@@ -24,6 +24,7 @@ import {
   type BenchEnv,
   type Databases,
   freshDatabases,
+  median,
   percentile,
   rowsCommitted,
   spawnDeliverer,
@@ -327,11 +328,6 @@ async function pipelineRows(env: BenchEnv, rate: number, options: WebhooksOption
       measurements.push(run.measurement);
     }
   const ratios: Ratio[] = [];
-  const median = (values: number[]) =>
-    percentile(
-      [...values].sort((a, b) => a - b),
-      50,
-    );
   for (const [maxInFlight, results] of runs) {
     const keptUp = results.filter((r) => r.keptUp).length;
     const all = keptUp === results.length;
@@ -340,10 +336,10 @@ async function pipelineRows(env: BenchEnv, rate: number, options: WebhooksOption
       scenario: 'webhooks',
       variant: `commit → delivered @ ${rate}/s offered, ${delivery(maxInFlight)}: the ${results.length} runs`,
       throughput: median(results.map((r) => r.deliveredPerSecond)),
-      unit: 'events/s delivered (median run)',
+      unit: 'events/s delivered (median of the runs)',
       ...(all ? { p99Ms: p99 } : {}),
       notes: all
-        ? `kept up in every run; p99 the median run's (${results.map((r) => r.p99Ms!.toFixed(0)).join(', ')} ms)`
+        ? `kept up in every run; p99 the median of the runs' (${results.map((r) => r.p99Ms!.toFixed(0)).join(', ')} ms)`
         : `DID NOT KEEP UP in ${results.length - keptUp} of ${results.length} runs: no latency verdict`,
     });
     if (all)
@@ -374,10 +370,6 @@ async function recordedRow(env: BenchEnv, rate: number, durationS: number, knobs
   } satisfies Measurement;
 }
 
-/**
- * Each row once per endpoint setting in `inFlight` (`--webhook-in-flight`, default 1,8): one at a time in the
- * feed's order, the default, and posted several at once, which gives the order up.
- */
 interface WebhooksOptions {
   rates: number[];
   durationS: number;
@@ -389,6 +381,10 @@ interface WebhooksOptions {
   repeats: number;
 }
 
+/**
+ * Each row once per endpoint setting in `inFlight` (`--webhook-in-flight`, default 1,8): one at a time in the
+ * feed's order, the default, and posted several at once, which gives the order up.
+ */
 export async function webhooksScenario(env: BenchEnv, options: WebhooksOptions): Promise<ScenarioResult> {
   const { rates, durationS, backlog, knobs, inFlight } = options;
   const measurements: Measurement[] = [];

@@ -10,6 +10,13 @@ export const tenantShare = (slots: number, busyTenants: number) => Math.max(1, M
 
 const REMEMBERED_TENANTS = 10_000;
 
+/** One less for the tenant; a count that reaches zero is forgotten, so the maps hold busy tenants alone. */
+function countDown(counts: Map<string, number>, tenantId: string): void {
+  const left = (counts.get(tenantId) ?? 0) - 1;
+  if (left > 0) counts.set(tenantId, left);
+  else counts.delete(tenantId);
+}
+
 /** The slots' one owner: what each tenant holds, and which tenant was served longest ago. */
 export class TenantSlots {
   readonly #held = new Map<string, number>();
@@ -76,9 +83,7 @@ export class TenantSlots {
   }
 
   giveExtraPost(tenantId: string): void {
-    const extra = (this.#extraPosts.get(tenantId) ?? 0) - 1;
-    if (extra > 0) this.#extraPosts.set(tenantId, extra);
-    else this.#extraPosts.delete(tenantId);
+    countDown(this.#extraPosts, tenantId);
   }
 
   hold(tenantId: string): void {
@@ -88,9 +93,7 @@ export class TenantSlots {
   }
 
   release(tenantId: string): void {
-    const held = this.heldBy(tenantId) - 1;
-    if (held > 0) this.#held.set(tenantId, held);
-    else this.#held.delete(tenantId);
+    countDown(this.#held, tenantId);
     this.#inUse--;
   }
 }
