@@ -71,6 +71,7 @@ export async function startProcessor(
       inFlight,
       fair,
       batchIdPrefix: `${worker}-${Date.now().toString(36)}`,
+      checkpointEveryMs: Math.min(CHECKPOINT_EVERY_MS, settings.checkpointHeartbeatMs),
       onRetry: (stage, error, attempt, delayMs) => events.emit('stage-retry', { stage, error, attempt, delayMs }),
       onRetryEnded: (stage, outcome) => events.emit('stage-retry-ended', { stage, ...outcome }),
     },
@@ -86,6 +87,9 @@ export async function startProcessor(
 
   return { events, stop: () => drainAndStop({ stopping$, done, subscription, leases, mongo, settings, events, membership }) };
 }
+
+/** While batches flow, the resume token is stored at most once a second (docs/processor.md). */
+const CHECKPOINT_EVERY_MS = 1_000;
 
 /**
  * The processor's state, each with one owner: the candidates in the pipeline, the leases this worker holds,

@@ -244,6 +244,62 @@ describe('pipeline', () => {
     });
   });
 
+  it('with checkpointEveryMs, stores a token only when the last one stored is that old', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const { sinks, calls } = recordingSinks();
+      const outcomes: BatchOutcome[] = [];
+      // batchMaxSize 3: batches of 1,2,3 at 0 ms, 4,5,6 at 40 ms, 7,8,9 at 120 ms.
+      const changes$ = cold('(abc) 36ms (def) 76ms (ghi) |', {
+        a: stream('1'),
+        b: stream('2'),
+        c: stream('3'),
+        d: stream('4'),
+        e: stream('5'),
+        f: stream('6'),
+        g: stream('7'),
+        h: stream('8'),
+        i: stream('9'),
+      });
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { checkpointEveryMs: 100 })).subscribe((o) =>
+        outcomes.push(o),
+      );
+      scheduler.flush();
+      expect(calls.filter((call) => call.startsWith('checkpoint'))).toEqual(['checkpoint:tok-3', 'checkpoint:tok-9']);
+      expect(outcomes.map((o) => o.checkpointed)).toEqual([true, false, true]);
+    });
+  });
+
+  it('an older batch finishing after a newer one that stored its token stores none', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const base = recordingSinks();
+      // The first batch's mark takes 50 ms; the second, started 10 ms later, is recorded first.
+      const sinks = {
+        ...base.sinks,
+        markProcessed: (docs: Doc[]) => {
+          base.calls.push(`processed:${docs.map((d) => d.id).join(',')}`);
+          return docs.some((d) => d.id === '1') ? cold('50ms (m|)', { m: true }) : of(true);
+        },
+      };
+      const changes$ = cold('(abc) 6ms (def) |', {
+        a: stream('1'),
+        b: stream('2'),
+        c: stream('3'),
+        d: stream('4'),
+        e: stream('5'),
+        f: stream('6'),
+      });
+      const outcomes: BatchOutcome[] = [];
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { concurrency: 2 })).subscribe((o) => outcomes.push(o));
+      scheduler.flush();
+      expect(base.calls.filter((call) => call.startsWith('checkpoint'))).toEqual(['checkpoint:tok-6']);
+      expect(outcomes.map((o) => [o.batchId, o.checkpointed])).toEqual([
+        ['batch-2', true],
+        ['batch-1', false],
+      ]);
+    });
+  });
   it('retries a write while the database is unavailable, with exponential backoff, charging no attempt, then commits', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
