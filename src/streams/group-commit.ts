@@ -1,5 +1,5 @@
 // Adaptive batching (group commit): a batch leaves when a slot is free and either `maxSize` items wait or the
-// oldest has waited `maxWaitMs`.
+// oldest has waited `maxWaitMs`; a batch short of `maxSize` only while no other such batch is in flight.
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { type BatchQueue, FifoQueue } from './fair-queue.js';
 
@@ -36,6 +36,11 @@ export interface Yielding {
  * While every slot is busy, items accumulate, and the next free slot takes up to `maxSize` at once, so batches
  * grow with the load instead of queueing small ones behind each other (what bufferTime + mergeMap did: a batch
  * every window, whatever was in flight).
+ *
+ * A partial batch (fewer than `maxSize` items) waits for the partial batch in flight, if any, to end: under a
+ * light load batches go one after the other, each taking what arrived while the one before ran, instead of
+ * several small batches at once, each paying a batch's fixed cost and contending with the others for the same
+ * cores and databases. A backlog fills its batches, and full batches take every slot.
  */
 export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions<T, R>): OperatorFunction<T, R> {
   return (source) => new Observable<R>((subscriber) => new GroupCommit(work, options, subscriber).run(source));
@@ -47,6 +52,8 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
  */
 class CommitSlots {
   #busy = 0;
+  /** Batches in flight short of the most items (at most one). */
+  #partialBusy = 0;
   #expressBusy = false;
   #expressAt = Number.NEGATIVE_INFINITY;
   readonly #fullSize: () => number;
@@ -75,16 +82,27 @@ class CommitSlots {
     return !this.hasFree() && !this.#expressBusy;
   }
 
-  take(express: boolean): void {
+  /** Whether a batch of `waiting` items (all there are) can start now: a full one, or the only partial one. */
+  mayStart(waiting: number): boolean {
+    return this.hasFree() && (waiting >= this.maxSize() || this.#partialBusy === 0);
+  }
+
+  take(express: boolean, partial: boolean): void {
     if (express) {
       this.#expressBusy = true;
       this.#expressAt = this.scheduler.now();
-    } else this.#busy++;
+    } else {
+      this.#busy++;
+      if (partial) this.#partialBusy++;
+    }
   }
 
-  give(express: boolean): void {
+  give(express: boolean, partial: boolean): void {
     if (express) this.#expressBusy = false;
-    else this.#busy--;
+    else {
+      this.#busy--;
+      if (partial) this.#partialBusy--;
+    }
   }
 
   idle(): boolean {
@@ -153,7 +171,7 @@ class GroupCommit<T, R> {
   }
 
   #pump(): void {
-    while (this.#slots.hasFree() && this.#due()) this.#start(this.#queue.take(this.#slots.maxSize()), false);
+    while (this.#due() && this.#slots.mayStart(this.#queue.length)) this.#start(this.#queue.take(this.#slots.maxSize()), false);
     // Every slot busy: a tenant without a backlog need not wait for one (at most one express batch).
     const express = this.options.express;
     if (this.#slots.expressFree() && express && this.#queue.takeExpress && this.#queue.length > 0) {
@@ -163,11 +181,12 @@ class GroupCommit<T, R> {
     this.#arm();
   }
 
-  /** While the oldest waits and a slot is free, wake up when it has waited long enough. */
+  /** While the oldest waits and its batch could start, wake up when it has waited long enough. */
   #arm(): void {
     this.#timer?.unsubscribe();
     this.#timer = undefined;
-    if (this.#queue.length === 0 || !this.#slots.hasFree()) return; // a finishing batch pumps instead
+    // Otherwise a finishing batch pumps instead (or a push that fills a batch).
+    if (this.#queue.length === 0 || !this.#slots.mayStart(this.#queue.length)) return;
     const { scheduler, maxWaitMs } = this.options;
     const wait = Math.max(0, this.#queue.oldestAt()! + maxWaitMs - scheduler.now());
     this.#timer = scheduler.schedule(() => {
@@ -177,7 +196,8 @@ class GroupCommit<T, R> {
   }
 
   #start(batch: T[], express: boolean): void {
-    this.#slots.take(express);
+    const partial = batch.length < this.#slots.maxSize();
+    this.#slots.take(express, partial);
     const slot = new Subscription();
     this.#running.add(slot);
     const express$ = express && this.options.express ? this.options.express.work(batch) : undefined;
@@ -186,7 +206,7 @@ class GroupCommit<T, R> {
         next: (result) => this.subscriber.next(result),
         error: (error: unknown) => this.subscriber.error(error),
         complete: () => {
-          this.#slots.give(express);
+          this.#slots.give(express, partial);
           this.#running.remove(slot);
           this.#pump();
           this.#finishIfDone();
