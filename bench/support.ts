@@ -145,6 +145,26 @@ export interface MemoryProbe {
   peaks: MemoryFields;
 }
 
+/** A processor's batch totals from its log. */
+export interface BatchTotals {
+  count: number;
+  candidates: number;
+  claimed: number;
+  processed: number;
+}
+
+/** The batches between two readings of a processor's totals. */
+export const batchesSince = (before: BatchTotals, now: BatchTotals): BatchTotals => ({
+  count: now.count - before.count,
+  candidates: now.candidates - before.candidates,
+  claimed: now.claimed - before.claimed,
+  processed: now.processed - before.processed,
+});
+
+/** How many batches, and their mean size in documents processed. */
+export const formatBatches = (batches: BatchTotals) =>
+  `${batches.count}, ${batches.count > 0 ? (batches.processed / batches.count).toFixed(1) : '-'} documents each on average`;
+
 /**
  * `prismo process`, the compiled processor as it runs in production, in its own process: its peak RSS is
  * its own (not the harness's), and it has its own event loop, as a deployment's processors do. Resolves
@@ -178,14 +198,15 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let peakMiB = 0;
   const sampler = setInterval(async () => (peakMiB = Math.max(peakMiB, await peakOf(child.pid!))), 500);
-  // Its batches, from its log: ids offered to claims, documents claimed, documents processed.
-  const batches = { candidates: 0, claimed: 0, processed: 0 };
+  // Its batches, from its log: how many, ids offered to claims, documents claimed, documents processed.
+  const batches: BatchTotals = { count: 0, candidates: 0, claimed: 0, processed: 0 };
   await new Promise<void>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       if (line.includes('"prismo is running"')) resolve();
       if (!line.includes('"batch done"')) return;
       const batch = JSON.parse(line) as { candidates: number; claimed: number; processed: number };
+      batches.count += 1;
       batches.candidates += batch.candidates;
       batches.claimed += batch.claimed;
       batches.processed += batch.processed;
@@ -193,6 +214,8 @@ export async function spawnProcessor(env: BenchEnv, dbs: Databases, worker: stri
     exited.then((code) => reject(new Error(`prismo process exited with ${code} before it ran`)));
   });
   return {
+    /** Its batches so far (live counters: copy them to compare two moments). */
+    batches,
     async stop() {
       peakMiB = Math.max(peakMiB, await peakOf(child.pid!));
       clearInterval(sampler);

@@ -12,6 +12,8 @@ import type { Measurement, Ratio, ScenarioResult } from '../report.js';
 import {
   BENCH_API_KEY,
   type BenchEnv,
+  batchesSince,
+  formatBatches,
   freshDatabases,
   median,
   percentile,
@@ -38,6 +40,7 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
     // for this process's event loop. The new processor's first seconds first, not measured (WARM_UP_S).
     const warm = await warmUp({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING }, dbs.db);
     const cpu = await cpuReading();
+    const batchesBefore = { ...processor.batches };
     const profile = await profileThisProcess(`bench-e2e-${mode}-${rate}`);
     const load = await generateLoad({ url: system.gatewayUrl!, key: BENCH_API_KEY, rate, durationS, maxOutstanding: MAX_OUTSTANDING });
     const sentAt = new Map(load.accepted);
@@ -49,12 +52,13 @@ async function runOnce(env: BenchEnv, mode: 'stream' | 'poll-only', rate: number
       { timeoutMs: 120_000, intervalMs: 250 },
     );
     const cpuByRole = { ...(await cpu.since()), 'load generator': load.cpuSeconds };
+    const batches = batchesSince(batchesBefore, processor.batches);
     await profile.stop();
     const rows = (await rowsCommitted(dbs.db)).filter((row) => sentAt.has(row.raw_id));
     const latencies = rows.map((row) => row.ms - sentAt.get(row.raw_id)!).sort((a, b) => a - b);
     const keptUp = shed === 0 && failed === 0 && achieved >= KEPT_UP * rate;
     const cpuPerDoc = cpuPerDocument(cpuByRole, sentAt.size);
-    return { achieved, latencies, failed, shed, keptUp, cpuByRole, cpuPerDoc, perSecond: load.perSecond, warmUp: warm };
+    return { achieved, latencies, failed, shed, keptUp, cpuByRole, cpuPerDoc, batches, perSecond: load.perSecond, warmUp: warm };
   } finally {
     await processor?.stop();
     await system.stop();
@@ -89,6 +93,7 @@ function runRow(mode: 'stream' | 'poll-only', rate: number, result: Run, label: 
       `warm-up (the processor's first ${result.warmUp.seconds} s, not measured): p99 ${result.warmUp.p99Ms?.toFixed(1) ?? '-'} ms`,
       `CPU: ${formatCpu(result.cpuByRole)}`,
       `CPU per document: ${formatPerDocument(result.cpuPerDoc)}`,
+      `the processor's batches: ${formatBatches(result.batches)}`,
     ].join('; '),
   };
 }
