@@ -1,5 +1,5 @@
 // Adaptive batching (group commit): a batch leaves when a slot is free and either `maxSize` items wait or the
-// oldest has waited `maxWaitMs`; a batch short of `maxSize` only while no other such batch is in flight.
+// oldest has waited `maxWaitMs`.
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { type BatchQueue, FifoQueue } from './fair-queue.js';
 
@@ -36,11 +36,6 @@ export interface Yielding {
  * While every slot is busy, items accumulate, and the next free slot takes up to `maxSize` at once, so batches
  * grow with the load instead of queueing small ones behind each other (what bufferTime + mergeMap did: a batch
  * every window, whatever was in flight).
- *
- * A partial batch (fewer than `maxSize` items) waits for the partial batch in flight, if any, to end: under a
- * light load batches go one after the other, each taking what arrived while the one before ran, instead of
- * several small batches at once, each paying a batch's fixed cost and contending with the others for the same
- * cores and databases. A backlog fills its batches, and full batches take every slot.
  */
 export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: GroupCommitOptions<T, R>): OperatorFunction<T, R> {
   return (source) => new Observable<R>((subscriber) => new GroupCommit(work, options, subscriber).run(source));
@@ -52,8 +47,6 @@ export function groupCommit<T, R>(work: (batch: T[]) => Observable<R>, options: 
  */
 class CommitSlots {
   #busy = 0;
-  /** Batches in flight short of the most items (at most one). */
-  #partialBusy = 0;
   #expressBusy = false;
   #expressAt = Number.NEGATIVE_INFINITY;
   readonly #fullSize: () => number;
@@ -82,27 +75,16 @@ class CommitSlots {
     return !this.hasFree() && !this.#expressBusy;
   }
 
-  /** Whether a batch of `waiting` items (all there are) can start now: a full one, or the only partial one. */
-  mayStart(waiting: number): boolean {
-    return this.hasFree() && (waiting >= this.maxSize() || this.#partialBusy === 0);
-  }
-
-  take(express: boolean, partial: boolean): void {
+  take(express: boolean): void {
     if (express) {
       this.#expressBusy = true;
       this.#expressAt = this.scheduler.now();
-    } else {
-      this.#busy++;
-      if (partial) this.#partialBusy++;
-    }
+    } else this.#busy++;
   }
 
-  give(express: boolean, partial: boolean): void {
+  give(express: boolean): void {
     if (express) this.#expressBusy = false;
-    else {
-      this.#busy--;
-      if (partial) this.#partialBusy--;
-    }
+    else this.#busy--;
   }
 
   idle(): boolean {
@@ -171,7 +153,7 @@ class GroupCommit<T, R> {
   }
 
   #pump(): void {
-    while (this.#due() && this.#slots.mayStart(this.#queue.length)) this.#start(this.#queue.take(this.#slots.maxSize()), false);
+    while (this.#slots.hasFree() && this.#due()) this.#start(this.#queue.take(this.#slots.maxSize()), false);
     // Every slot busy: a tenant without a backlog need not wait for one (at most one express batch).
     const express = this.options.express;
     if (this.#slots.expressFree() && express && this.#queue.takeExpress && this.#queue.length > 0) {
@@ -181,12 +163,11 @@ class GroupCommit<T, R> {
     this.#arm();
   }
 
-  /** While the oldest waits and its batch could start, wake up when it has waited long enough. */
+  /** While the oldest waits and a slot is free, wake up when it has waited long enough. */
   #arm(): void {
     this.#timer?.unsubscribe();
     this.#timer = undefined;
-    // Otherwise a finishing batch pumps instead (or a push that fills a batch).
-    if (this.#queue.length === 0 || !this.#slots.mayStart(this.#queue.length)) return;
+    if (this.#queue.length === 0 || !this.#slots.hasFree()) return; // a finishing batch pumps instead
     const { scheduler, maxWaitMs } = this.options;
     const wait = Math.max(0, this.#queue.oldestAt()! + maxWaitMs - scheduler.now());
     this.#timer = scheduler.schedule(() => {
@@ -196,8 +177,7 @@ class GroupCommit<T, R> {
   }
 
   #start(batch: T[], express: boolean): void {
-    const partial = batch.length < this.#slots.maxSize();
-    this.#slots.take(express, partial);
+    this.#slots.take(express);
     const slot = new Subscription();
     this.#running.add(slot);
     const express$ = express && this.options.express ? this.options.express.work(batch) : undefined;
@@ -206,7 +186,7 @@ class GroupCommit<T, R> {
         next: (result) => this.subscriber.next(result),
         error: (error: unknown) => this.subscriber.error(error),
         complete: () => {
-          this.#slots.give(express, partial);
+          this.#slots.give(express);
           this.#running.remove(slot);
           this.#pump();
           this.#finishIfDone();

@@ -603,42 +603,6 @@ describe('pipeline', () => {
     });
   });
 
-  it('a partial batch waits for the partial batch in flight to end; a full one starts beside it', () => {
-    const scheduler = newScheduler();
-    scheduler.run(({ cold }) => {
-      const base = recordingSinks();
-      const claims: Array<[number, string]> = [];
-      const sinks = {
-        ...base.sinks,
-        claim: (ids: string[], options: { express: boolean }) => {
-          claims.push([scheduler.now(), ids.join(',')]);
-          return base.sinks.claim(ids, options);
-        },
-        writeBatch: () => cold('30ms (w|)', { w: true }),
-      };
-      // batchMaxSize 3, wait 10 ms, two slots, a write of 30 ms: 1 at 0, 2 at 15, 3 at 45, then 4, 5, 6 at 50.
-      const changes$ = cold('a 14ms b 29ms c 4ms (def) 200ms |', {
-        a: stream('1'),
-        b: stream('2'),
-        c: stream('3'),
-        d: stream('4'),
-        e: stream('5'),
-        f: stream('6'),
-      });
-      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { concurrency: 2 })).subscribe();
-      scheduler.flush();
-      expect(claims).toEqual([
-        [10, '1'],
-        // 2 is due at 25, a slot is free, but 1's batch (partial too) runs until 40.
-        [40, '2'],
-        // 3, 4, 5 fill a batch: it takes the free slot beside 2's.
-        [50, '3,4,5'],
-        // 6 waits for 2's batch, not for the full one.
-        [70, '6'],
-      ]);
-    });
-  });
-
   it('works on at most BATCH_CONCURRENCY batches at once', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
