@@ -128,7 +128,7 @@ function createProcessorMetrics(registers: Registry[]) {
     }),
     batchDuration: new Histogram({
       name: 'prismo_batch_duration_seconds',
-      help: 'Claim to checkpoint, per batch (the commit latency)',
+      help: 'Claim to the last recording stage (log or checkpoint), per batch (the commit latency)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),

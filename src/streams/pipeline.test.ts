@@ -249,7 +249,7 @@ describe('pipeline', () => {
     scheduler.run(({ cold }) => {
       const { sinks, calls } = recordingSinks();
       const outcomes: BatchOutcome[] = [];
-      // batchMaxSize 3: batches of 1,2,3 at 0 ms, 4,5,6 at 40 ms, 7,8,9 at 120 ms.
+      // batchMaxSize 3: batches of 1,2,3 at 0 ms, 4,5,6 at 41 ms, 7,8,9 at 122 ms (a group takes 5 frames).
       const changes$ = cold('(abc) 36ms (def) 76ms (ghi) |', {
         a: stream('1'),
         b: stream('2'),
@@ -267,6 +267,28 @@ describe('pipeline', () => {
       scheduler.flush();
       expect(calls.filter((call) => call.startsWith('checkpoint'))).toEqual(['checkpoint:tok-3', 'checkpoint:tok-9']);
       expect(outcomes.map((o) => o.checkpointed)).toEqual([true, false, true]);
+    });
+  });
+
+  it('with checkpointEveryMs, the newest token left unstored is stored when the pipeline completes (a stop)', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold }) => {
+      const { sinks, calls } = recordingSinks();
+      const changes$ = cold('(abc) 36ms (def) |', {
+        a: stream('1'),
+        b: stream('2'),
+        c: stream('3'),
+        d: stream('4'),
+        e: stream('5'),
+        f: stream('6'),
+      });
+      let completed = false;
+      pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { checkpointEveryMs: 100 })).subscribe({
+        complete: () => (completed = true),
+      });
+      scheduler.flush();
+      expect(completed).toBe(true);
+      expect(calls.filter((call) => call.startsWith('checkpoint'))).toEqual(['checkpoint:tok-3', 'checkpoint:tok-6']);
     });
   });
 

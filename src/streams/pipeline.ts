@@ -8,6 +8,7 @@ import {
   defer,
   EMPTY,
   finalize,
+  ignoreElements,
   map,
   merge,
   type Observable,
@@ -172,10 +173,10 @@ interface Run<D extends ClaimedDoc, R> {
   scheduler: SchedulerLike;
   prefix: string;
   /**
-   * Batches started, the last one that stored a resume token (an older batch never stores one after it), and
-   * when it did.
+   * Batches started, the last one that stored a resume token (an older batch never stores one after it), when
+   * it did, and the newest batch since that left its token unstored (stored when the pipeline completes).
    */
-  seq: { started: number; checkpointed: number; checkpointedAt: number };
+  seq: { started: number; checkpointed: number; checkpointedAt: number; skipped?: { seq: number; resumeToken: unknown } };
 }
 
 /** One batch as it goes: its candidates, and what is already recorded, so a batch failing late reports truthfully. */
@@ -223,7 +224,21 @@ export function pipeline<D extends ClaimedDoc, R>(
       // Tenants in turn: a quiet tenant's candidates are not queued behind another's backlog.
       ...(options.fair ? { queue: new FairQueue((candidate: Candidate) => candidate.tenantId ?? '', options.fair.weightOf) } : {}),
     }),
+    // A stop drains the batches in flight; the newest token they left unstored is stored last.
+    (outcomes$) =>
+      concat(
+        outcomes$,
+        defer(() => lastCheckpoint(run)),
+      ),
   );
+}
+
+/** The newest token a batch left unstored (checkpointEveryMs), if no newer one was stored since; emits nothing. */
+function lastCheckpoint<D extends ClaimedDoc, R>(run: Run<D, R>): Observable<never> {
+  const skipped = run.seq.skipped;
+  if (skipped === undefined || skipped.seq <= run.seq.checkpointed) return EMPTY;
+  run.seq.checkpointed = skipped.seq;
+  return withRetry(run, 'checkpoint', () => run.sinks.checkpoint(skipped.resumeToken)).pipe(ignoreElements());
 }
 
 /** How long a backlog keeps yielding after the last express batch began. */
@@ -381,7 +396,11 @@ function record<D extends ClaimedDoc, R>(
     // Decided once the batch is recorded: a newer batch that stored its token meanwhile, or one stored less
     // than checkpointEveryMs ago, leaves this batch's token unstored.
     defer(() => {
-      if (!checkpointDue(run, batch)) return EMPTY;
+      if (!checkpointDue(run, batch)) {
+        const newer = batch.resumeToken !== undefined && batch.seq > Math.max(run.seq.checkpointed, run.seq.skipped?.seq ?? 0);
+        if (newer) run.seq.skipped = { seq: batch.seq, resumeToken: batch.resumeToken };
+        return EMPTY;
+      }
       run.seq.checkpointed = batch.seq;
       run.seq.checkpointedAt = run.scheduler.now();
       checkpointed = true;
