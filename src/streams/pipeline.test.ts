@@ -24,6 +24,9 @@ interface Doc extends ClaimedDoc {
 
 const stream = (id: string): Candidate => ({ id, via: 'stream', resumeToken: `tok-${id}` });
 const swept = (id: string): Candidate => ({ id, via: 'sweep' });
+/** Marble values a, b, c… for the change events of documents 1, 2, 3… */
+const streamEvents = (count: number): Record<string, Candidate> =>
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [String.fromCharCode(97 + i), stream(String(i + 1))]));
 /** A change event of a tenant's document. */
 const ofTenant = (tenantId: string, id: string): Candidate => ({ ...stream(id), tenantId });
 
@@ -250,17 +253,7 @@ describe('pipeline', () => {
       const { sinks, calls } = recordingSinks();
       const outcomes: BatchOutcome[] = [];
       // batchMaxSize 3: batches of 1,2,3 at 0 ms, 4,5,6 at 41 ms, 7,8,9 at 122 ms (a group takes 5 frames).
-      const changes$ = cold('(abc) 36ms (def) 76ms (ghi) |', {
-        a: stream('1'),
-        b: stream('2'),
-        c: stream('3'),
-        d: stream('4'),
-        e: stream('5'),
-        f: stream('6'),
-        g: stream('7'),
-        h: stream('8'),
-        i: stream('9'),
-      });
+      const changes$ = cold('(abc) 36ms (def) 76ms (ghi) |', streamEvents(9));
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { checkpointEveryMs: 100 })).subscribe((o) =>
         outcomes.push(o),
       );
@@ -274,14 +267,7 @@ describe('pipeline', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold }) => {
       const { sinks, calls } = recordingSinks();
-      const changes$ = cold('(abc) 36ms (def) |', {
-        a: stream('1'),
-        b: stream('2'),
-        c: stream('3'),
-        d: stream('4'),
-        e: stream('5'),
-        f: stream('6'),
-      });
+      const changes$ = cold('(abc) 36ms (def) |', streamEvents(6));
       let completed = false;
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { checkpointEveryMs: 100 })).subscribe({
         complete: () => (completed = true),
@@ -304,14 +290,7 @@ describe('pipeline', () => {
           return docs.some((d) => d.id === '1') ? cold('50ms (m|)', { m: true }) : of(true);
         },
       };
-      const changes$ = cold('(abc) 6ms (def) |', {
-        a: stream('1'),
-        b: stream('2'),
-        c: stream('3'),
-        d: stream('4'),
-        e: stream('5'),
-        f: stream('6'),
-      });
+      const changes$ = cold('(abc) 6ms (def) |', streamEvents(6));
       const outcomes: BatchOutcome[] = [];
       pipeline({ changes$, sweep$: cold('|') }, sinks, baseOptions(scheduler, { concurrency: 2 })).subscribe((o) => outcomes.push(o));
       scheduler.flush();

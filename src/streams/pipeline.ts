@@ -237,8 +237,14 @@ export function pipeline<D extends ClaimedDoc, R>(
 function lastCheckpoint<D extends ClaimedDoc, R>(run: Run<D, R>): Observable<never> {
   const skipped = run.seq.skipped;
   if (skipped === undefined || skipped.seq <= run.seq.checkpointed) return EMPTY;
-  run.seq.checkpointed = skipped.seq;
-  return withRetry(run, 'checkpoint', () => run.sinks.checkpoint(skipped.resumeToken)).pipe(ignoreElements());
+  return storeToken(run, skipped.seq, skipped.resumeToken).pipe(ignoreElements());
+}
+
+/** Stores batch `seq`'s token: from now on no older batch stores one, and the next waits checkpointEveryMs. */
+function storeToken<D extends ClaimedDoc, R>(run: Run<D, R>, seq: number, resumeToken: unknown): Observable<unknown> {
+  run.seq.checkpointed = seq;
+  run.seq.checkpointedAt = run.scheduler.now();
+  return withRetry(run, 'checkpoint', () => run.sinks.checkpoint(resumeToken));
 }
 
 /** How long a backlog keeps yielding after the last express batch began. */
@@ -401,10 +407,8 @@ function record<D extends ClaimedDoc, R>(
         if (newer) run.seq.skipped = { seq: batch.seq, resumeToken: batch.resumeToken };
         return EMPTY;
       }
-      run.seq.checkpointed = batch.seq;
-      run.seq.checkpointedAt = run.scheduler.now();
       checkpointed = true;
-      return withRetry(run, 'checkpoint', () => sinks.checkpoint(batch.resumeToken));
+      return storeToken(run, batch.seq, batch.resumeToken);
     }),
   ).pipe(
     reduce(() => undefined, undefined),
